@@ -1,0 +1,3 @@
+module github.com/jwtgate/jwtgate
+
+go 1.24

@@ -1,0 +1,109 @@
+package jwt
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"testing"
+	"time"
+)
+
+// benchPayload is the fixed claims set the benchmarks sign and verify.
+const benchPayload = `{"sub":"user-12345","iat":1767225600,"nbf":1767225600,"exp":1767229200,"jti":"6f1c1a5e-3f0e-4b8e-9a53-1d2c3b4a5f60","type":"access","fresh":false,"csrf":"0c7b8a2e-5d4f-4c3b-a1e2-9f8e7d6c5b4a","roles":["admin","user"]}`
+
+var benchNow = time.Unix(1767227400, 0)
+
+func benchKeys(tb testing.TB) map[Algorithm]*Key {
+	tb.Helper()
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	hk, err := NewHMACKey(secret)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, edk, _ := ed25519.GenerateKey(rand.Reader)
+	keys := map[Algorithm]*Key{HS256: hk}
+	for alg, s := range map[Algorithm]crypto.Signer{RS256: rk, ES256: ek, EdDSA: edk} {
+		k, err := NewPrivateKey(s, alg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		keys[alg] = k
+	}
+	return keys
+}
+
+func BenchmarkVerify(b *testing.B) {
+	keys := benchKeys(b)
+	for _, alg := range []Algorithm{HS256, RS256, ES256, EdDSA} {
+		b.Run(string(alg), func(b *testing.B) {
+			s, err := NewSigner(keys[alg], alg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok, err := s.Sign([]byte(benchPayload))
+			if err != nil {
+				b.Fatal(err)
+			}
+			v, err := NewVerifier(keys[alg], VerifierOptions{Clock: func() time.Time { return benchNow }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if t, err := v.Verify(ctx, tok); err != nil || t.Claims.Subject != "user-12345" {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("HS256-floor", func(b *testing.B) {
+		s, _ := NewSigner(keys[HS256], HS256)
+		tok, _ := s.Sign([]byte(benchPayload))
+		i := len(tok) - 44
+		input := []byte(tok[:i])
+		sig := make([]byte, 32)
+		decodeB64(sig, tok[i+1:])
+		h := hmac.New(sha256.New, keys[HS256].secret)
+		b.ReportAllocs()
+		for b.Loop() {
+			var buf [32]byte
+			h.Reset()
+			h.Write(input)
+			if !hmac.Equal(h.Sum(buf[:0]), sig) {
+				b.Fatal("bad")
+			}
+		}
+	})
+}
+
+func BenchmarkSign(b *testing.B) {
+	keys := benchKeys(b)
+	for _, alg := range []Algorithm{HS256, RS256, ES256, EdDSA} {
+		b.Run(string(alg), func(b *testing.B) {
+			s, err := NewSigner(keys[alg], alg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := []byte(benchPayload)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Sign(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,56 @@
+package jwt
+
+import "errors"
+
+// Sentinel errors. Every error returned by this package wraps one of them
+// (and often a more precise cause), so callers test with errors.Is.
+var (
+	// ErrTooLarge: the token is longer than the verifier's size limit.
+	// It is checked before anything is decoded.
+	ErrTooLarge = errors.New("jwt: token too large")
+
+	// ErrMalformed: the token is not a well-formed compact JWS: wrong number
+	// of segments, non-canonical base64url, a header or payload that is not
+	// a strict JSON object, or a registered member of the wrong type.
+	ErrMalformed = errors.New("jwt: malformed token")
+
+	// ErrAlgorithm: the header's alg is missing, unknown, "none", or not
+	// allowed by the key or by the verifier.
+	ErrAlgorithm = errors.New("jwt: algorithm not allowed")
+
+	// ErrCritical: the header's crit parameter names an extension this
+	// verifier does not understand, or is itself malformed.
+	ErrCritical = errors.New("jwt: unsupported critical header")
+
+	// ErrKeyNotFound: no key of the key set can verify this token.
+	ErrKeyNotFound = errors.New("jwt: no key for token")
+
+	// ErrSignature: the signature does not verify.
+	ErrSignature = errors.New("jwt: signature invalid")
+
+	// ErrExpired: the exp claim is at or before now (minus leeway).
+	ErrExpired = errors.New("jwt: token expired")
+
+	// ErrNotYetValid: the nbf claim is after now (plus leeway).
+	ErrNotYetValid = errors.New("jwt: token not valid yet")
+
+	// ErrIssuedInFuture: the iat claim is after now (plus leeway).
+	ErrIssuedInFuture = errors.New("jwt: token issued in the future")
+
+	// ErrAudience: the aud claim does not name an expected audience, or is
+	// present when the verifier expects none.
+	ErrAudience = errors.New("jwt: audience not accepted")
+
+	// ErrIssuer: the iss claim is not one of the expected issuers.
+	ErrIssuer = errors.New("jwt: issuer not accepted")
+
+	// ErrMissingClaim: a required claim is absent.
+	ErrMissingClaim = errors.New("jwt: required claim missing")
+
+	// ErrInvalidKey: a key cannot be used: wrong type, too short or too
+	// small, not allowed for the algorithm, or a public key used to sign.
+	ErrInvalidKey = errors.New("jwt: invalid key")
+
+	// ErrInvalidOption: a Verifier or Signer option is inconsistent.
+	ErrInvalidOption = errors.New("jwt: invalid option")
+)

@@ -1,0 +1,526 @@
+package jwt
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A strict JSON scanner for JOSE headers and claims sets. It accepts exactly
+// RFC 8259 JSON with the I-JSON restrictions of RFC 7493 that matter for
+// security: valid UTF-8 only, no lone surrogates in escapes, no duplicate
+// member names in any object (compared after unescaping), and bounded
+// nesting. It validates and locates values without building a tree, so the
+// hot path allocates nothing for it.
+
+// MaxJSONDepth is the deepest nesting of objects and arrays accepted in a
+// header or claims set.
+const MaxJSONDepth = 32
+
+// errJSON carries the detail of a JSON syntax error; it is always wrapped in
+// ErrMalformed by the callers.
+var errJSON = errors.New("invalid JSON")
+
+type valueKind uint8
+
+const (
+	kindString valueKind = iota + 1
+	kindNumber
+	kindObject
+	kindArray
+	kindTrue
+	kindFalse
+	kindNull
+)
+
+func (k valueKind) String() string {
+	switch k {
+	case kindString:
+		return "string"
+	case kindNumber:
+		return "number"
+	case kindObject:
+		return "object"
+	case kindArray:
+		return "array"
+	case kindTrue, kindFalse:
+		return "boolean"
+	case kindNull:
+		return "null"
+	}
+	return "value"
+}
+
+type scanner struct {
+	s     string
+	pos   int
+	depth int
+}
+
+func (sc *scanner) errorf(format string, args ...any) error {
+	return fmt.Errorf("%w at offset %d: %s", errJSON, sc.pos, fmt.Sprintf(format, args...))
+}
+
+func (sc *scanner) skipWS() {
+	for sc.pos < len(sc.s) {
+		switch sc.s[sc.pos] {
+		case ' ', '\t', '\n', '\r':
+			sc.pos++
+		default:
+			return
+		}
+	}
+}
+
+// member is called for each member of the top-level object with the member
+// name (unescaped), the kind of its value and the raw value text.
+type memberFunc func(name string, kind valueKind, raw string) error
+
+// scanObject scans a complete JSON text that must be one object, calling f
+// (if not nil) for each top-level member.
+func scanObject(s string, f memberFunc) error {
+	sc := scanner{s: s}
+	sc.skipWS()
+	if sc.pos >= len(s) || s[sc.pos] != '{' {
+		return sc.errorf("not a JSON object")
+	}
+	if err := sc.object(f); err != nil {
+		return err
+	}
+	sc.skipWS()
+	if sc.pos != len(s) {
+		return sc.errorf("data after the top-level object")
+	}
+	return nil
+}
+
+// smallNames is how many member names an object may have before duplicate
+// detection switches from a linear scan to a map.
+const smallNames = 24
+
+// object scans an object starting at '{'.
+func (sc *scanner) object(f memberFunc) error {
+	sc.depth++
+	if sc.depth > MaxJSONDepth {
+		return sc.errorf("nesting deeper than %d", MaxJSONDepth)
+	}
+	sc.pos++ // '{'
+	var small [smallNames]string
+	var fps [smallNames]uint64
+	var names []string
+	var big map[string]struct{}
+	n := 0
+	sc.skipWS()
+	if sc.pos < len(sc.s) && sc.s[sc.pos] == '}' {
+		sc.pos++
+		sc.depth--
+		return nil
+	}
+	for {
+		sc.skipWS()
+		if sc.pos >= len(sc.s) || sc.s[sc.pos] != '"' {
+			return sc.errorf("expected a member name")
+		}
+		start := sc.pos
+		esc, err := sc.str()
+		if err != nil {
+			return err
+		}
+		name := sc.s[start+1 : sc.pos-1]
+		if esc {
+			name = unescape(name)
+		}
+		// Duplicate member names are refused: parsers disagree on which one
+		// wins, and that disagreement is an attack.
+		if big == nil && n < smallNames {
+			if names == nil {
+				names = small[:0]
+			}
+			fp := fingerprint(name)
+			for i, prev := range names {
+				if fps[i] == fp && prev == name {
+					return sc.errorf("duplicate member %q", name)
+				}
+			}
+			fps[n] = fp
+			names = append(names, name)
+		} else {
+			if big == nil {
+				big = make(map[string]struct{}, 2*smallNames)
+				for _, prev := range names {
+					big[prev] = struct{}{}
+				}
+			}
+			if _, dup := big[name]; dup {
+				return sc.errorf("duplicate member %q", name)
+			}
+			big[name] = struct{}{}
+		}
+		n++
+		sc.skipWS()
+		if sc.pos >= len(sc.s) || sc.s[sc.pos] != ':' {
+			return sc.errorf("expected ':' after member name")
+		}
+		sc.pos++
+		sc.skipWS()
+		vstart := sc.pos
+		kind, err := sc.value()
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			if err := f(name, kind, sc.s[vstart:sc.pos]); err != nil {
+				return err
+			}
+		}
+		sc.skipWS()
+		if sc.pos >= len(sc.s) {
+			return sc.errorf("unterminated object")
+		}
+		switch sc.s[sc.pos] {
+		case ',':
+			sc.pos++
+		case '}':
+			sc.pos++
+			sc.depth--
+			return nil
+		default:
+			return sc.errorf("expected ',' or '}' in object")
+		}
+	}
+}
+
+// fingerprint packs a name's length and first bytes into an integer, so
+// that most distinct names are told apart without a string comparison.
+func fingerprint(s string) uint64 {
+	fp := uint64(len(s))
+	for i := 0; i < len(s) && i < 7; i++ {
+		fp |= uint64(s[i]) << (8 * (i + 1))
+	}
+	return fp
+}
+
+func (sc *scanner) array() error {
+	sc.depth++
+	if sc.depth > MaxJSONDepth {
+		return sc.errorf("nesting deeper than %d", MaxJSONDepth)
+	}
+	sc.pos++ // '['
+	sc.skipWS()
+	if sc.pos < len(sc.s) && sc.s[sc.pos] == ']' {
+		sc.pos++
+		sc.depth--
+		return nil
+	}
+	for {
+		sc.skipWS()
+		if _, err := sc.value(); err != nil {
+			return err
+		}
+		sc.skipWS()
+		if sc.pos >= len(sc.s) {
+			return sc.errorf("unterminated array")
+		}
+		switch sc.s[sc.pos] {
+		case ',':
+			sc.pos++
+		case ']':
+			sc.pos++
+			sc.depth--
+			return nil
+		default:
+			return sc.errorf("expected ',' or ']' in array")
+		}
+	}
+}
+
+// value scans one value starting at sc.pos (whitespace already skipped).
+func (sc *scanner) value() (valueKind, error) {
+	if sc.pos >= len(sc.s) {
+		return 0, sc.errorf("unexpected end of data")
+	}
+	switch c := sc.s[sc.pos]; {
+	case c == '"':
+		_, err := sc.str()
+		return kindString, err
+	case c == '{':
+		return kindObject, sc.object(nil)
+	case c == '[':
+		return kindArray, sc.array()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return kindNumber, sc.number()
+	case c == 't':
+		return kindTrue, sc.literal("true")
+	case c == 'f':
+		return kindFalse, sc.literal("false")
+	case c == 'n':
+		return kindNull, sc.literal("null")
+	default:
+		return 0, sc.errorf("unexpected character %q", c)
+	}
+}
+
+func (sc *scanner) literal(lit string) error {
+	if len(sc.s)-sc.pos < len(lit) || sc.s[sc.pos:sc.pos+len(lit)] != lit {
+		return sc.errorf("invalid literal")
+	}
+	sc.pos += len(lit)
+	return nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func (sc *scanner) number() error {
+	s, i := sc.s, sc.pos
+	if s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	default:
+		sc.pos = i
+		return sc.errorf("invalid number")
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i >= len(s) || !isDigit(s[i]) {
+			sc.pos = i
+			return sc.errorf("invalid number: no digit after '.'")
+		}
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || !isDigit(s[i]) {
+			sc.pos = i
+			return sc.errorf("invalid number: no digit in exponent")
+		}
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	}
+	sc.pos = i
+	return nil
+}
+
+// str scans a string starting at '"' and reports whether it has escapes.
+func (sc *scanner) str() (bool, error) {
+	s := sc.s
+	i := sc.pos + 1
+	esc := false
+	for {
+		// Fast path over plain ASCII.
+		for i < len(s) && plainASCII[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			sc.pos = i
+			return esc, sc.errorf("unterminated string")
+		}
+		switch c := s[i]; {
+		case c == '"':
+			sc.pos = i + 1
+			return esc, nil
+		case c == '\\':
+			esc = true
+			if i+1 >= len(s) {
+				sc.pos = i
+				return esc, sc.errorf("unterminated escape")
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				r, ok := hex4(s, i+2)
+				if !ok {
+					sc.pos = i
+					return esc, sc.errorf("invalid \\u escape")
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					// Only a high surrogate followed by a low one is a character.
+					r2, ok := rune(0), false
+					if r < 0xDC00 && i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						r2, ok = hex4(s, i+2)
+					}
+					if !ok || utf16.DecodeRune(r, r2) == utf8.RuneError {
+						sc.pos = i
+						return esc, sc.errorf("lone surrogate in \\u escape")
+					}
+					i += 6
+				}
+			default:
+				sc.pos = i
+				return esc, sc.errorf("invalid escape")
+			}
+		case c < 0x20:
+			sc.pos = i
+			return esc, sc.errorf("control character in string")
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size <= 1 {
+				sc.pos = i
+				return esc, sc.errorf("invalid UTF-8")
+			}
+			i += size
+		}
+	}
+}
+
+// plainASCII marks the bytes that stand for themselves inside a string.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[i : i+4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// unescape decodes the contents of a string that the scanner has validated.
+func unescape(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		switch s[i+1] {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, _ := hex4(s, i+2)
+			if utf16.IsSurrogate(r) {
+				r2, _ := hex4(s, i+8)
+				r = utf16.DecodeRune(r, r2)
+				i += 6
+			}
+			b = utf8.AppendRune(b, r)
+			i += 6
+			continue
+		default: // '"', '\\', '/'
+			b = append(b, s[i+1])
+		}
+		i += 2
+	}
+	return string(b)
+}
+
+// stringValue returns the decoded value of a raw JSON string token.
+func stringValue(raw string) string {
+	inner := raw[1 : len(raw)-1]
+	for i := 0; i < len(inner); i++ {
+		if inner[i] == '\\' {
+			return unescape(inner)
+		}
+	}
+	return inner
+}
+
+// stringArray decodes a raw JSON array that must hold only strings.
+func stringArray(raw string) ([]string, error) {
+	out := []string{}
+	sc := scanner{s: raw, pos: 1}
+	for {
+		sc.skipWS()
+		if sc.pos < len(raw) && raw[sc.pos] == ']' {
+			return out, nil
+		}
+		if sc.pos >= len(raw) || raw[sc.pos] != '"' {
+			return nil, errors.New("array member is not a string")
+		}
+		start := sc.pos
+		if _, err := sc.str(); err != nil {
+			return nil, err
+		}
+		out = append(out, stringValue(raw[start:sc.pos]))
+		sc.skipWS()
+		if sc.pos < len(raw) && raw[sc.pos] == ',' {
+			sc.pos++
+		}
+	}
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// as encoding/json does.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,51 @@
+package jwt
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// Token is a verified token. Its registered claims are parsed; custom
+// claims are decoded only when asked, with Decode.
+type Token struct {
+	Header  Header
+	Claims  Claims
+	raw     string
+	payload string
+	key     *Key
+}
+
+// Raw returns the token as it was received.
+func (t *Token) Raw() string { return t.raw }
+
+// Payload returns a copy of the decoded payload (the claims set's JSON, or
+// any bytes for a token verified with VerifySignature).
+func (t *Token) Payload() []byte { return []byte(t.payload) }
+
+// Key returns the key that verified the token.
+func (t *Token) Key() *Key { return t.key }
+
+// Decode unmarshals the claims set into v: a struct (embed Claims for the
+// registered ones), a map, or anything encoding/json accepts. Numbers
+// decoded into an interface value become json.Number, so 64-bit integers
+// such as user IDs survive without rounding.
+func (t *Token) Decode(v any) error {
+	dec := json.NewDecoder(strings.NewReader(t.payload))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Claim returns the raw JSON value of the claim name, if present.
+func (t *Token) Claim(name string) (json.RawMessage, bool) {
+	var out json.RawMessage
+	_ = scanObject(t.payload, func(n string, _ valueKind, raw string) error {
+		if out == nil && n == name {
+			out = json.RawMessage(raw)
+		}
+		return nil
+	})
+	return out, out != nil
+}

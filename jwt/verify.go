@@ -1,0 +1,410 @@
+package jwt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultMaxSize is the default limit on a token's length in bytes.
+const DefaultMaxSize = 8 << 10
+
+// VerifierOptions configures a Verifier. The zero value checks the
+// signature and the time claims that are present, with no leeway.
+type VerifierOptions struct {
+	// Algorithms, if set, is an allowlist on top of what each key allows.
+	Algorithms []Algorithm
+
+	// Leeway is the clock skew tolerated on exp, nbf and iat.
+	Leeway time.Duration
+
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+
+	// Issuers, if set, are the accepted iss values; a token without iss is
+	// then refused.
+	Issuers []string
+
+	// Audiences, if set, are the accepted audiences: the token's aud must
+	// contain at least one. If empty, a token that carries aud is refused
+	// (RFC 7519 section 4.1.3).
+	Audiences []string
+
+	// RequiredClaims are claim names that must be present (registered or
+	// not), for example "exp" or "jti".
+	RequiredClaims []string
+
+	// Type, if set, is the required typ header, compared without regard to
+	// case and to an "application/" prefix (RFC 8725 section 3.11).
+	Type string
+
+	// Critical lists the crit header extensions the caller understands
+	// and checks itself. Any other crit name is refused.
+	Critical []string
+
+	// MaxSize is the longest token accepted, in bytes; 0 means
+	// DefaultMaxSize.
+	MaxSize int
+}
+
+// Verifier verifies tokens. It is safe for concurrent use.
+type Verifier struct {
+	keys     KeySet
+	opts     VerifierOptions
+	clock    func() time.Time
+	maxSize  int
+	required []string
+
+	mu     sync.Mutex                         // serializes cache writers
+	hcache atomic.Pointer[map[string]*Header] // headers that verified, by raw segment
+}
+
+// headerCacheSize bounds the header cache. Headers enter it only after a
+// signature verified, so an attacker cannot fill it.
+const headerCacheSize = 64
+
+// NewVerifier returns a Verifier that finds keys in keys (a *Key is a key
+// set of one).
+func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
+	if keys == nil {
+		return nil, fmt.Errorf("%w: no key set", ErrInvalidOption)
+	}
+	if k, ok := keys.(*Key); ok && k == nil {
+		return nil, fmt.Errorf("%w: nil key", ErrInvalidOption)
+	}
+	for _, a := range opts.Algorithms {
+		if !a.Known() {
+			return nil, fmt.Errorf("%w: unknown algorithm %q in allowlist", ErrInvalidOption, a)
+		}
+	}
+	if opts.Leeway < 0 {
+		return nil, fmt.Errorf("%w: negative leeway", ErrInvalidOption)
+	}
+	if opts.MaxSize < 0 {
+		return nil, fmt.Errorf("%w: negative MaxSize", ErrInvalidOption)
+	}
+	if len(opts.RequiredClaims) > 64 {
+		return nil, fmt.Errorf("%w: more than 64 required claims", ErrInvalidOption)
+	}
+	v := &Verifier{keys: keys, opts: opts, clock: opts.Clock, maxSize: opts.MaxSize}
+	v.opts.Algorithms = slices.Clone(opts.Algorithms)
+	v.opts.Issuers = slices.Clone(opts.Issuers)
+	v.opts.Audiences = slices.Clone(opts.Audiences)
+	v.opts.Critical = slices.Clone(opts.Critical)
+	v.required = slices.Compact(slices.Sorted(slices.Values(opts.RequiredClaims)))
+	if v.clock == nil {
+		v.clock = time.Now
+	}
+	if v.maxSize == 0 {
+		v.maxSize = DefaultMaxSize
+	}
+	return v, nil
+}
+
+// Verify checks a compact JWS token completely: size, syntax, header,
+// algorithm, signature, then the claims. The signature is verified before
+// the payload is even decoded.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
+	return v.verify(ctx, token, true)
+}
+
+// VerifySignature checks the size, syntax, header, algorithm and signature
+// only. The payload may be any bytes and no claim is read: use it for JWS
+// objects that are not JWTs.
+func (v *Verifier) VerifySignature(ctx context.Context, token string) (*Token, error) {
+	return v.verify(ctx, token, false)
+}
+
+func (v *Verifier) verify(ctx context.Context, token string, claims bool) (*Token, error) {
+	if len(token) > v.maxSize {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(token), v.maxSize)
+	}
+	d1 := strings.IndexByte(token, '.')
+	if d1 < 0 {
+		return nil, fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
+	}
+	d2 := strings.IndexByte(token[d1+1:], '.')
+	if d2 < 0 {
+		return nil, fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
+	}
+	d2 += d1 + 1
+	if n := strings.Count(token[d2+1:], "."); n > 0 {
+		if n == 2 {
+			return nil, fmt.Errorf("%w: five segments: encrypted tokens (JWE) are not supported", ErrMalformed)
+		}
+		return nil, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+3)
+	}
+	hdr, cached, err := v.header(token[:d1])
+	if err != nil {
+		return nil, err
+	}
+	if len(v.opts.Algorithms) > 0 && !slices.Contains(v.opts.Algorithms, hdr.Alg) {
+		return nil, fmt.Errorf("%w: %s is not in the verifier's allowlist", ErrAlgorithm, hdr.Alg)
+	}
+	if v.opts.Type != "" && !sameType(hdr.Type, v.opts.Type) {
+		return nil, fmt.Errorf("%w: typ %q, want %q", ErrMalformed, hdr.Type, v.opts.Type)
+	}
+	if len(token)-d2-1 == 0 {
+		return nil, fmt.Errorf("%w: no signature", ErrSignature)
+	}
+	keys, err := v.keys.LookupKeys(ctx, hdr)
+	if err != nil {
+		return nil, err
+	}
+	info := hdr.Alg.info()
+	input, sig := token[:d2], token[d2+1:]
+	var key *Key
+	tried := false
+	for _, k := range keys {
+		if !k.Allows(hdr.Alg) {
+			continue
+		}
+		tried = true
+		if info.fam == famHMAC {
+			err = k.verifyHMAC(info, input, sig)
+		} else {
+			err = k.verifyAsym(info, input, sig)
+		}
+		if err == nil {
+			key = k
+			break
+		}
+		if errors.Is(err, ErrMalformed) {
+			return nil, err
+		}
+	}
+	if !tried {
+		return nil, fmt.Errorf("%w: no key for this token allows %s", ErrAlgorithm, hdr.Alg)
+	}
+	if key == nil {
+		return nil, err
+	}
+
+	t := &Token{Header: *hdr, raw: token, key: key}
+	seg := token[d1+1 : d2]
+	n := decodedLen(len(seg))
+	if n < 0 {
+		return nil, fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
+	}
+	var stack [1024]byte
+	buf := stack[:0]
+	if n <= len(stack) {
+		buf = stack[:n]
+	} else {
+		buf = make([]byte, n)
+	}
+	if _, ok := decodeB64(buf, seg); !ok {
+		return nil, fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
+	}
+	t.payload = string(buf)
+	if claims {
+		if err := v.claims(t); err != nil {
+			return nil, err
+		}
+	}
+	if !cached {
+		v.remember(token[:d1], hdr)
+	}
+	return t, nil
+}
+
+func sameType(got, want string) bool {
+	trim := func(s string) string {
+		if len(s) > 12 && strings.EqualFold(s[:12], "application/") {
+			return s[12:]
+		}
+		return s
+	}
+	return strings.EqualFold(trim(got), trim(want))
+}
+
+// header returns the parsed header for a raw header segment, from the cache
+// when this header has verified before.
+func (v *Verifier) header(seg string) (*Header, bool, error) {
+	if m := v.hcache.Load(); m != nil {
+		if h, ok := (*m)[seg]; ok {
+			return h, true, nil
+		}
+	}
+	n := decodedLen(len(seg))
+	if n < 0 {
+		return nil, false, fmt.Errorf("%w: header is not canonical base64url", ErrMalformed)
+	}
+	buf := make([]byte, n)
+	if _, ok := decodeB64(buf, seg); !ok {
+		return nil, false, fmt.Errorf("%w: header is not canonical base64url", ErrMalformed)
+	}
+	h, err := parseHeader(string(buf), v.opts.Critical)
+	return h, false, err
+}
+
+func (v *Verifier) remember(seg string, h *Header) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	old := v.hcache.Load()
+	size := 0
+	if old != nil {
+		size = len(*old)
+	}
+	if size >= headerCacheSize {
+		return
+	}
+	m := make(map[string]*Header, size+1)
+	if old != nil {
+		for k, h := range *old {
+			m[k] = h
+		}
+	}
+	m[strings.Clone(seg)] = h
+	v.hcache.Store(&m)
+}
+
+// claims parses the registered claims and validates them.
+func (v *Verifier) claims(t *Token) error {
+	var present uint64
+	var has registered
+	err := scanObject(t.payload, func(name string, kind valueKind, raw string) error {
+		for i, r := range v.required {
+			if r == name {
+				present |= 1 << i
+			}
+		}
+		return setClaim(&t.Claims, &has, name, kind, raw)
+	})
+	if err != nil {
+		if errors.Is(err, ErrMalformed) {
+			return err
+		}
+		return fmt.Errorf("%w: claims: %w", ErrMalformed, err)
+	}
+	if missing := uint64(1)<<len(v.required) - 1; present != missing {
+		for i, r := range v.required {
+			if present&(1<<i) == 0 {
+				return fmt.Errorf("%w: %s", ErrMissingClaim, r)
+			}
+		}
+	}
+	return v.validate(&t.Claims, has)
+}
+
+// registered records which registered claims were present.
+type registered uint8
+
+const (
+	hasIss registered = 1 << iota
+	hasSub
+	hasAud
+	hasExp
+	hasNbf
+	hasIat
+	hasJti
+)
+
+func setClaim(c *Claims, has *registered, name string, kind valueKind, raw string) error {
+	var dst *string
+	var date *NumericDate
+	var bit registered
+	switch name {
+	case "iss":
+		dst, bit = &c.Issuer, hasIss
+	case "sub":
+		dst, bit = &c.Subject, hasSub
+	case "jti":
+		dst, bit = &c.ID, hasJti
+	case "exp":
+		date, bit = &c.ExpiresAt, hasExp
+	case "nbf":
+		date, bit = &c.NotBefore, hasNbf
+	case "iat":
+		date, bit = &c.IssuedAt, hasIat
+	case "aud":
+		aud, err := parseAudience(raw)
+		if err != nil {
+			return fmt.Errorf("%w: claim \"aud\": %w", ErrMalformed, err)
+		}
+		c.Audience = aud
+		*has |= hasAud
+		return nil
+	default:
+		return nil
+	}
+	if dst != nil {
+		if kind != kindString {
+			return fmt.Errorf("%w: claim %q is a JSON %s, not a string", ErrMalformed, name, kind)
+		}
+		*dst = stringValue(raw)
+	} else {
+		if kind != kindNumber {
+			return fmt.Errorf("%w: claim %q is a JSON %s, not a number", ErrMalformed, name, kind)
+		}
+		t, err := parseNumericDate(raw)
+		if err != nil {
+			return fmt.Errorf("%w: claim %q: %w", ErrMalformed, name, err)
+		}
+		date.Time = t
+	}
+	*has |= bit
+	return nil
+}
+
+const timeFormat = time.RFC3339Nano
+
+func (v *Verifier) validate(c *Claims, has registered) error {
+	now := v.clock()
+	lee := v.opts.Leeway
+	if has&hasExp != 0 && !now.Add(-lee).Before(c.ExpiresAt.Time) {
+		return fmt.Errorf("%w: exp %s, now %s, leeway %s", ErrExpired,
+			c.ExpiresAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)
+	}
+	if has&hasNbf != 0 && now.Add(lee).Before(c.NotBefore.Time) {
+		return fmt.Errorf("%w: nbf %s, now %s, leeway %s", ErrNotYetValid,
+			c.NotBefore.Format(timeFormat), now.UTC().Format(timeFormat), lee)
+	}
+	if has&hasIat != 0 && now.Add(lee).Before(c.IssuedAt.Time) {
+		return fmt.Errorf("%w: iat %s, now %s, leeway %s", ErrIssuedInFuture,
+			c.IssuedAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)
+	}
+	if len(v.opts.Issuers) > 0 {
+		if has&hasIss == 0 {
+			return fmt.Errorf("%w: token has no iss", ErrIssuer)
+		}
+		if !slices.Contains(v.opts.Issuers, c.Issuer) {
+			return fmt.Errorf("%w: %q", ErrIssuer, c.Issuer)
+		}
+	}
+	if len(v.opts.Audiences) == 0 {
+		if has&hasAud != 0 {
+			return fmt.Errorf("%w: token has aud %q and the verifier expects none", ErrAudience, []string(c.Audience))
+		}
+	} else {
+		if has&hasAud == 0 {
+			return fmt.Errorf("%w: token has no aud", ErrAudience)
+		}
+		ok := false
+		for _, a := range v.opts.Audiences {
+			if c.Audience.Contains(a) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Errorf("%w: %q", ErrAudience, []string(c.Audience))
+		}
+	}
+	return nil
+}
+
+// Verify verifies token with a single key and default options: a
+// convenience for scripts and tests. Services should keep a Verifier.
+func Verify(ctx context.Context, token string, key *Key) (*Token, error) {
+	v, err := NewVerifier(key, VerifierOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return v.Verify(ctx, token)
+}

@@ -1,0 +1,354 @@
+package jwt
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestVerifyRejects(t *testing.T) {
+	valid := hsToken(hs256, `{"sub":"u"}`)
+	parts := strings.Split(valid, ".")
+	sigHS := parts[2]
+	hdrSeg := parts[0]
+
+	tests := []struct {
+		name  string
+		token string
+		opts  VerifierOptions
+		want  error
+		msg   string // a word the error message must contain
+	}{
+		// Size and segments.
+		{"too large", hsToken(hs256, `{"sub":"`+strings.Repeat("a", 9000)+`"}`), VerifierOptions{}, ErrTooLarge, "limit"},
+		{"custom size limit", valid, VerifierOptions{MaxSize: 20}, ErrTooLarge, ""},
+		{"empty", "", VerifierOptions{}, ErrMalformed, "segments"},
+		{"one segment", hdrSeg, VerifierOptions{}, ErrMalformed, "segments"},
+		{"two segments", parts[0] + "." + parts[1], VerifierOptions{}, ErrMalformed, "segments"},
+		{"four segments", valid + ".x", VerifierOptions{}, ErrMalformed, "4 segments"},
+		{"JWE", "a.b.c.d.e", VerifierOptions{}, ErrMalformed, "JWE"},
+		{"empty signature", parts[0] + "." + parts[1] + ".", VerifierOptions{}, ErrSignature, "no signature"},
+
+		// Canonical base64url.
+		{"padded header", signRaw(hdrSeg+"=", parts[1]), VerifierOptions{}, ErrMalformed, "base64url"},
+		{"padded signature", valid + "=", VerifierOptions{}, ErrSignature, ""},
+		{"std alphabet in payload", signRaw(hdrSeg, strings.ReplaceAll(enc(`{"sub":"??>>"}`), "_", "/")), VerifierOptions{}, ErrMalformed, "base64url"},
+		{"plus in signature", parts[0] + "." + parts[1] + "." + strings.Replace(sigHS, sigHS[:1], "+", 1), VerifierOptions{}, ErrMalformed, "base64url"},
+		{"newline in payload", signRaw(hdrSeg, parts[1][:4]+"\n"+parts[1][4:]), VerifierOptions{}, ErrMalformed, "base64url"},
+		{"space in header", signRaw(hdrSeg[:4]+" "+hdrSeg[4:], parts[1]), VerifierOptions{}, ErrMalformed, "base64url"},
+		{"non-zero trailing bits", signRaw(hdrSeg, enc(`{"sub":"u"}`)[:14]+"R"), VerifierOptions{}, ErrMalformed, "base64url"},
+		{"impossible length", signRaw(hdrSeg, parts[1]+"AA"), VerifierOptions{}, ErrMalformed, "base64url"},
+		{"signature bit flipped", parts[0] + "." + parts[1] + "." + flip(sigHS), VerifierOptions{}, ErrSignature, ""},
+		{"signature truncated", parts[0] + "." + parts[1] + "." + sigHS[:40], VerifierOptions{}, ErrSignature, "length"},
+
+		// Header.
+		{"alg none", hsToken(`{"alg":"none"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "never"},
+		{"alg None", hsToken(`{"alg":"None"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "never"},
+		{"alg NONE", hsToken(`{"alg":"NONE"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "never"},
+		{"alg nOnE", hsToken(`{"alg":"nOnE"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "never"},
+		{"alg none unsigned", enc(`{"alg":"none"}`) + "." + enc(`{}`) + ".", VerifierOptions{}, ErrAlgorithm, ""},
+		{"alg escaped none", hsToken(`{"alg":"n\u006fne"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "never"},
+		{"alg missing", hsToken(`{"typ":"JWT"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "no alg"},
+		{"alg unknown", hsToken(`{"alg":"HS257"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "unknown"},
+		{"alg lower case", hsToken(`{"alg":"hs256"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "unknown"},
+		{"alg not a string", hsToken(`{"alg":256}`, `{}`), VerifierOptions{}, ErrMalformed, "not a string"},
+		{"alg not in allowlist", valid, VerifierOptions{Algorithms: []Algorithm{HS512}}, ErrAlgorithm, "allowlist"},
+		{"alg not allowed by key", hsToken(`{"alg":"RS256"}`, `{}`), VerifierOptions{}, ErrAlgorithm, "RS256"},
+		{"header not an object", hsToken(`["HS256"]`, `{}`), VerifierOptions{}, ErrMalformed, "object"},
+		{"header duplicate alg", hsToken(`{"alg":"HS256","alg":"none"}`, `{}`), VerifierOptions{}, ErrMalformed, "duplicate"},
+		{"header duplicate after unescape", hsToken(`{"alg":"HS256","\u0061lg":"HS256"}`, `{}`), VerifierOptions{}, ErrMalformed, "duplicate"},
+		{"header trailing data", hsToken(hs256+`{}`, `{}`), VerifierOptions{}, ErrMalformed, "after"},
+		{"header invalid UTF-8", hsToken("{\"alg\":\"HS256\",\"x\":\"\xff\"}", `{}`), VerifierOptions{}, ErrMalformed, "UTF-8"},
+		{"b64 false", hsToken(`{"alg":"HS256","b64":false,"crit":["b64"]}`, `{}`), VerifierOptions{Critical: []string{"b64"}}, ErrMalformed, "b64"},
+		{"b64 false without crit", hsToken(`{"alg":"HS256","b64":false}`, `{}`), VerifierOptions{}, ErrMalformed, "b64"},
+		{"b64 not boolean", hsToken(`{"alg":"HS256","b64":"false"}`, `{}`), VerifierOptions{}, ErrMalformed, "b64"},
+		{"crit empty", hsToken(`{"alg":"HS256","crit":[]}`, `{}`), VerifierOptions{}, ErrCritical, "empty"},
+		{"crit unknown", hsToken(`{"alg":"HS256","crit":["exp"],"exp":1}`, `{}`), VerifierOptions{}, ErrCritical, "not understood"},
+		{"crit registered", hsToken(`{"alg":"HS256","crit":["alg"]}`, `{}`), VerifierOptions{Critical: []string{"alg"}}, ErrCritical, "registered"},
+		{"crit absent member", hsToken(`{"alg":"HS256","crit":["ext"]}`, `{}`), VerifierOptions{Critical: []string{"ext"}}, ErrCritical, "lacks"},
+		{"crit duplicate", hsToken(`{"alg":"HS256","crit":["ext","ext"],"ext":1}`, `{}`), VerifierOptions{Critical: []string{"ext"}}, ErrCritical, "twice"},
+		{"crit not array", hsToken(`{"alg":"HS256","crit":"ext","ext":1}`, `{}`), VerifierOptions{Critical: []string{"ext"}}, ErrCritical, ""},
+		{"crit non-string", hsToken(`{"alg":"HS256","crit":[1],"ext":1}`, `{}`), VerifierOptions{Critical: []string{"ext"}}, ErrCritical, ""},
+		{"typ required", valid, VerifierOptions{Type: "at+jwt"}, ErrMalformed, "typ"},
+		{"kid of other key", hsToken(`{"alg":"HS256","kid":"a"}`, `{}`), VerifierOptions{}, nil, ""}, // a key without ID accepts any kid
+
+		// Payload JSON.
+		{"payload not object", hsToken(hs256, `"sub"`), VerifierOptions{}, ErrMalformed, "object"},
+		{"payload array", hsToken(hs256, `[{"sub":"u"}]`), VerifierOptions{}, ErrMalformed, "object"},
+		{"payload empty", hsToken(hs256, ``), VerifierOptions{}, ErrMalformed, "object"},
+		{"payload duplicate sub", hsToken(hs256, `{"sub":"a","sub":"b"}`), VerifierOptions{}, ErrMalformed, "duplicate"},
+		{"payload duplicate exp", hsToken(hs256, `{"exp":1,"exp":9999999999}`), VerifierOptions{}, ErrMalformed, "duplicate"},
+		{"nested duplicate", hsToken(hs256, `{"a":{"b":1,"b":2}}`), VerifierOptions{}, ErrMalformed, "duplicate"},
+		{"many members duplicate", hsToken(hs256, manyMembers(40, true)), VerifierOptions{}, ErrMalformed, "duplicate"},
+		{"invalid UTF-8", hsToken(hs256, "{\"sub\":\"\xc3\x28\"}"), VerifierOptions{}, ErrMalformed, "UTF-8"},
+		{"UTF-8 surrogate", hsToken(hs256, "{\"sub\":\"\xed\xa0\x80\"}"), VerifierOptions{}, ErrMalformed, "UTF-8"},
+		{"overlong UTF-8", hsToken(hs256, "{\"sub\":\"\xc0\xaf\"}"), VerifierOptions{}, ErrMalformed, "UTF-8"},
+		{"lone high surrogate", hsToken(hs256, `{"sub":"\ud800"}`), VerifierOptions{}, ErrMalformed, "surrogate"},
+		{"lone low surrogate", hsToken(hs256, `{"sub":"\udc00x"}`), VerifierOptions{}, ErrMalformed, "surrogate"},
+		{"control character", hsToken(hs256, "{\"sub\":\"a\tb\"}"), VerifierOptions{}, ErrMalformed, "control"},
+		{"bad escape", hsToken(hs256, `{"sub":"\x41"}`), VerifierOptions{}, ErrMalformed, "escape"},
+		{"too deep", hsToken(hs256, `{"a":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`), VerifierOptions{}, ErrMalformed, "deeper"},
+		{"leading zero", hsToken(hs256, `{"exp":01}`), VerifierOptions{}, ErrMalformed, ""},
+		{"trailing comma", hsToken(hs256, `{"sub":"u",}`), VerifierOptions{}, ErrMalformed, ""},
+		{"single quotes", hsToken(hs256, `{'sub':'u'}`), VerifierOptions{}, ErrMalformed, ""},
+		{"NaN", hsToken(hs256, `{"exp":NaN}`), VerifierOptions{}, ErrMalformed, ""},
+		{"unterminated", hsToken(hs256, `{"sub":"u"`), VerifierOptions{}, ErrMalformed, ""},
+
+		// Registered claim types.
+		{"exp string", hsToken(hs256, `{"exp":"1767229200"}`), VerifierOptions{}, ErrMalformed, "not a number"},
+		{"exp null", hsToken(hs256, `{"exp":null}`), VerifierOptions{}, ErrMalformed, "not a number"},
+		{"exp boolean", hsToken(hs256, `{"exp":true}`), VerifierOptions{}, ErrMalformed, "not a number"},
+		{"exp negative", hsToken(hs256, `{"exp":-1}`), VerifierOptions{}, ErrMalformed, "negative"},
+		{"exp negative zero", hsToken(hs256, `{"exp":-0}`), VerifierOptions{}, ErrMalformed, "negative"},
+		{"exp overflow", hsToken(hs256, `{"exp":9223372036854775808}`), VerifierOptions{}, ErrMalformed, "too large"},
+		{"exp huge exponent", hsToken(hs256, `{"exp":1e400}`), VerifierOptions{}, ErrMalformed, "too large"},
+		{"nbf array", hsToken(hs256, `{"nbf":[1]}`), VerifierOptions{}, ErrMalformed, "not a number"},
+		{"iat object", hsToken(hs256, `{"iat":{}}`), VerifierOptions{}, ErrMalformed, "not a number"},
+		{"sub number", hsToken(hs256, `{"sub":12345}`), VerifierOptions{}, ErrMalformed, "not a string"},
+		{"iss null", hsToken(hs256, `{"iss":null}`), VerifierOptions{}, ErrMalformed, "not a string"},
+		{"jti number", hsToken(hs256, `{"jti":1}`), VerifierOptions{}, ErrMalformed, "not a string"},
+		{"aud number", hsToken(hs256, `{"aud":1}`), VerifierOptions{Audiences: []string{"x"}}, ErrMalformed, "aud"},
+		{"aud mixed array", hsToken(hs256, `{"aud":["x",1]}`), VerifierOptions{Audiences: []string{"x"}}, ErrMalformed, "aud"},
+
+		// Time claims: exp exclusive, nbf inclusive.
+		{"expired", hsToken(hs256, `{"exp":1767225599}`), VerifierOptions{}, ErrExpired, "exp"},
+		{"exp equals now", hsToken(hs256, `{"exp":1767225600}`), VerifierOptions{}, ErrExpired, ""},
+		{"exp fraction before now", hsToken(hs256, `{"exp":1767225599.999}`), VerifierOptions{}, ErrExpired, ""},
+		{"expired beyond leeway", hsToken(hs256, `{"exp":1767225540}`), VerifierOptions{Leeway: 60 * time.Second}, ErrExpired, "leeway 1m0s"},
+		{"not yet valid", hsToken(hs256, `{"nbf":1767225601}`), VerifierOptions{}, ErrNotYetValid, "nbf"},
+		{"nbf fraction after now", hsToken(hs256, `{"nbf":1767225600.000000001}`), VerifierOptions{}, ErrNotYetValid, ""},
+		{"nbf beyond leeway", hsToken(hs256, `{"nbf":1767225661}`), VerifierOptions{Leeway: time.Minute}, ErrNotYetValid, ""},
+		{"iat in future", hsToken(hs256, `{"iat":1767225601}`), VerifierOptions{}, ErrIssuedInFuture, "iat"},
+		{"iat beyond leeway", hsToken(hs256, `{"iat":1767225661}`), VerifierOptions{Leeway: time.Minute}, ErrIssuedInFuture, ""},
+
+		// Issuer, audience, required claims.
+		{"issuer missing", valid, VerifierOptions{Issuers: []string{"a"}}, ErrIssuer, "no iss"},
+		{"issuer wrong", hsToken(hs256, `{"iss":"b"}`), VerifierOptions{Issuers: []string{"a"}}, ErrIssuer, `"b"`},
+		{"aud unexpected", hsToken(hs256, `{"aud":"api"}`), VerifierOptions{}, ErrAudience, "expects none"},
+		{"aud missing", valid, VerifierOptions{Audiences: []string{"api"}}, ErrAudience, "no aud"},
+		{"aud wrong", hsToken(hs256, `{"aud":["web","app"]}`), VerifierOptions{Audiences: []string{"api"}}, ErrAudience, ""},
+		{"aud case differs", hsToken(hs256, `{"aud":"API"}`), VerifierOptions{Audiences: []string{"api"}}, ErrAudience, ""},
+		{"required exp", valid, VerifierOptions{RequiredClaims: []string{"exp"}}, ErrMissingClaim, "exp"},
+		{"required custom", valid, VerifierOptions{RequiredClaims: []string{"sub", "roles"}}, ErrMissingClaim, "roles"},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := testVerifier(t, tt.opts)
+			tok, err := v.Verify(ctx, tt.token)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Verify accepted the token: %+v", tok.Claims)
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error %q does not wrap %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("error %q does not say %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+func flip(s string) string {
+	b := []byte(s)
+	if b[0] == 'A' {
+		b[0] = 'B'
+	} else {
+		b[0] = 'A'
+	}
+	return string(b)
+}
+
+func manyMembers(n int, dup bool) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"m` + strings.Repeat("x", i) + `":1`)
+	}
+	if dup {
+		b.WriteString(`,"m` + strings.Repeat("x", n-3) + `":2`)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+func TestVerifyAccepts(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		payload string
+		opts    VerifierOptions
+		check   func(t *testing.T, c *Claims)
+	}{
+		{"empty claims", `{}`, VerifierOptions{}, nil},
+		{"whitespace and CRLF", "\r\n {\"sub\" : \"u\" ,\r\n \"exp\":1767229200 }\t", VerifierOptions{}, func(t *testing.T, c *Claims) {
+			if c.Subject != "u" {
+				t.Errorf("sub %q", c.Subject)
+			}
+		}},
+		{"exp one ns after now", `{"exp":1767225600.000000001}`, VerifierOptions{}, nil},
+		{"exp within leeway", `{"exp":1767225541}`, VerifierOptions{Leeway: time.Minute}, nil},
+		{"nbf equals now", `{"nbf":1767225600}`, VerifierOptions{}, nil},
+		{"nbf within leeway", `{"nbf":1767225660}`, VerifierOptions{Leeway: time.Minute}, nil},
+		{"iat equals now", `{"iat":1767225600}`, VerifierOptions{}, nil},
+		{"iat within leeway", `{"iat":1767225660}`, VerifierOptions{Leeway: time.Minute}, nil},
+		{"exp with exponent", `{"exp":1.7672256001E9}`, VerifierOptions{}, func(t *testing.T, c *Claims) {
+			if got := c.ExpiresAt.Unix(); got != 1767225600 || c.ExpiresAt.Nanosecond() != 100000000 {
+				t.Errorf("exp %v", c.ExpiresAt.Time)
+			}
+		}},
+		{"exp fraction kept", `{"exp":1767229200.123456789}`, VerifierOptions{}, func(t *testing.T, c *Claims) {
+			if c.ExpiresAt.Nanosecond() != 123456789 {
+				t.Errorf("nsec %d", c.ExpiresAt.Nanosecond())
+			}
+		}},
+		{"far future exp", `{"exp":99999999999}`, VerifierOptions{}, nil},
+		{"escaped strings", `{"sub":"\u00e9\ud83d\ude00\n\"","iss":"a\/b"}`, VerifierOptions{Issuers: []string{"a/b"}}, func(t *testing.T, c *Claims) {
+			if c.Subject != "é😀\n\"" {
+				t.Errorf("sub %q", c.Subject)
+			}
+		}},
+		{"aud string", `{"aud":"api"}`, VerifierOptions{Audiences: []string{"web", "api"}}, func(t *testing.T, c *Claims) {
+			if len(c.Audience) != 1 || c.Audience[0] != "api" {
+				t.Errorf("aud %q", c.Audience)
+			}
+		}},
+		{"aud array", `{"aud":["web","api"]}`, VerifierOptions{Audiences: []string{"api"}}, nil},
+		{"issuer", `{"iss":"https://id.example"}`, VerifierOptions{Issuers: []string{"https://id.example"}}, nil},
+		{"required", `{"sub":"u","exp":1767229200,"roles":[]}`, VerifierOptions{RequiredClaims: []string{"exp", "sub", "roles"}}, nil},
+		{"nested ok", `{"a":{"b":{"c":[1,2,{"d":null}]}},"b":true,"c":false,"d":-1.5e-3}`, VerifierOptions{}, nil},
+		{"many members", manyMembers(40, false), VerifierOptions{}, nil},
+		{"unicode names", `{"ñ":1,"n":2}`, VerifierOptions{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := testVerifier(t, tt.opts)
+			tok, err := v.Verify(ctx, hsToken(hs256, tt.payload))
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if tt.check != nil {
+				tt.check(t, &tok.Claims)
+			}
+		})
+	}
+}
+
+func TestVerifyTypeHeader(t *testing.T) {
+	ctx := context.Background()
+	for _, typ := range []string{"at+jwt", "AT+JWT", "application/at+jwt"} {
+		v := testVerifier(t, VerifierOptions{Type: "at+jwt"})
+		if _, err := v.Verify(ctx, hsToken(`{"alg":"HS256","typ":"`+typ+`"}`, `{}`)); err != nil {
+			t.Errorf("typ %q: %v", typ, err)
+		}
+	}
+}
+
+func TestVerifierOptionsInvalid(t *testing.T) {
+	k := testKey(t)
+	for name, opts := range map[string]VerifierOptions{
+		"unknown alg":     {Algorithms: []Algorithm{"none"}},
+		"negative leeway": {Leeway: -time.Second},
+		"negative size":   {MaxSize: -1},
+	} {
+		if _, err := NewVerifier(k, opts); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+	if _, err := NewVerifier(nil, VerifierOptions{}); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("nil key set: %v", err)
+	}
+	var nilKey *Key
+	if _, err := NewVerifier(nilKey, VerifierOptions{}); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("nil key: %v", err)
+	}
+}
+
+func TestKeyIDMismatch(t *testing.T) {
+	k := testKey(t).WithID("k1")
+	v, err := NewVerifier(k, VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, hsToken(`{"alg":"HS256","kid":"k2"}`, `{}`)); !errors.Is(err, ErrKeyNotFound) {
+		t.Fatalf("kid k2: %v", err)
+	}
+	if _, err := v.Verify(ctx, hsToken(`{"alg":"HS256","kid":"k1"}`, `{}`)); err != nil {
+		t.Fatalf("kid k1: %v", err)
+	}
+}
+
+func TestDecodeCustomClaims(t *testing.T) {
+	v := testVerifier(t, VerifierOptions{})
+	tok, err := v.Verify(context.Background(), hsToken(hs256, `{"sub":"u","uid":9007199254740993,"big":18446744073709551615,"roles":["a","b"],"exp":1767229200}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := tok.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if got := m["uid"].(interface{ String() string }).String(); got != "9007199254740993" {
+		t.Errorf("uid %s", got)
+	}
+	if got := m["big"].(interface{ String() string }).String(); got != "18446744073709551615" {
+		t.Errorf("big %s", got)
+	}
+	var s struct {
+		Claims
+		UID   int64    `json:"uid"`
+		Roles []string `json:"roles"`
+	}
+	if err := tok.Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s.UID != 9007199254740993 || s.Subject != "u" || len(s.Roles) != 2 || s.ExpiresAt.Unix() != 1767229200 {
+		t.Errorf("decoded %+v", s)
+	}
+	raw, ok := tok.Claim("roles")
+	if !ok || string(raw) != `["a","b"]` {
+		t.Errorf("Claim(roles) = %s, %v", raw, ok)
+	}
+	if _, ok := tok.Claim("nope"); ok {
+		t.Error("Claim(nope) found")
+	}
+}
+
+func TestHeaderCacheNotPoisoned(t *testing.T) {
+	// A header seen with a bad signature must not enter the cache; the same
+	// header with a good signature must still be parsed and checked.
+	v := testVerifier(t, VerifierOptions{})
+	ctx := context.Background()
+	good := hsToken(hs256, `{}`)
+	bad := good[:len(good)-2] + "AA"
+	if _, err := v.Verify(ctx, bad); err == nil {
+		t.Fatal("bad signature accepted")
+	}
+	if m := v.hcache.Load(); m != nil && len(*m) != 0 {
+		t.Fatal("cache filled by a token that failed")
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := v.Verify(ctx, good); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := v.hcache.Load(); m == nil || len(*m) != 1 {
+		t.Fatal("verified header not cached")
+	}
+	// Cached or not, expired claims are still refused.
+	if _, err := v.Verify(ctx, hsToken(hs256, `{"exp":1}`)); !errors.Is(err, ErrExpired) {
+		t.Fatal(err)
+	}
+}
