@@ -1,9 +1,6 @@
 package jwt
 
-import (
-	"encoding/base64"
-	"encoding/binary"
-)
+import "encoding/base64"
 
 // The JWS compact serialization uses base64url without padding (RFC 7515
 // section 2). The standard library's decoder skips CR and LF; this one does
@@ -19,6 +16,25 @@ var b64dec = func() (t [256]byte) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for i := 0; i < len(alphabet); i++ {
 		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// b64quad holds the four tables of the main decoding loop: the value of a
+// character already shifted to its place in a 24-bit group, or badQuad for
+// a character outside the alphabet.
+const badQuad = 1 << 31
+
+var b64quad = func() (t [4][256]uint32) {
+	for c := range 256 {
+		v := uint32(b64dec[c])
+		for j, shift := range []uint{18, 12, 6, 0} {
+			if v == invalidB64 {
+				t[j][c] = badQuad
+			} else {
+				t[j][c] = v << shift
+			}
+		}
 	}
 	return t
 }()
@@ -50,24 +66,15 @@ func decodeB64(dst []byte, src string) (int, bool) {
 		return 0, false
 	}
 	si, di := 0, 0
-	for ; si+8 <= len(src) && di+8 <= len(dst); si, di = si+8, di+6 {
-		s := src[si : si+8]
-		a, b, c, d := b64dec[s[0]], b64dec[s[1]], b64dec[s[2]], b64dec[s[3]]
-		e, f, g, h := b64dec[s[4]], b64dec[s[5]], b64dec[s[6]], b64dec[s[7]]
-		if (a|b|c|d|e|f|g|h)&0xC0 != 0 {
-			return 0, false
-		}
-		v := uint64(a)<<58 | uint64(b)<<52 | uint64(c)<<46 | uint64(d)<<40 |
-			uint64(e)<<34 | uint64(f)<<28 | uint64(g)<<22 | uint64(h)<<16
-		binary.BigEndian.PutUint64(dst[di:], v)
-	}
+	t0, t1, t2, t3 := &b64quad[0], &b64quad[1], &b64quad[2], &b64quad[3]
 	for ; si+4 <= len(src); si, di = si+4, di+3 {
-		a, b, c, d := b64dec[src[si]], b64dec[src[si+1]], b64dec[src[si+2]], b64dec[src[si+3]]
-		if (a|b|c|d)&0xC0 != 0 { // 0xFF marks a character outside the alphabet
+		q := src[si : si+4]
+		d := dst[di : di+3]
+		v := t0[q[0]] | t1[q[1]] | t2[q[2]] | t3[q[3]]
+		if v&badQuad != 0 {
 			return 0, false
 		}
-		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
-		dst[di], dst[di+1], dst[di+2] = byte(v>>16), byte(v>>8), byte(v)
+		d[0], d[1], d[2] = byte(v>>16), byte(v>>8), byte(v)
 	}
 	switch len(src) - si {
 	case 2:

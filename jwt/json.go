@@ -3,6 +3,7 @@ package jwt
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -320,7 +321,15 @@ func (sc *scanner) str() (bool, error) {
 	i := sc.pos + 1
 	esc := false
 	for {
-		// Fast path over plain ASCII.
+		// Fast path over plain ASCII, eight bytes at a time: the lowest
+		// flagged byte of a word is exactly the first special one.
+		for i+8 <= len(s) {
+			if m := specialBytes(s[i : i+8]); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
 		for i < len(s) && plainASCII[s[i]] {
 			i++
 		}
@@ -376,6 +385,23 @@ func (sc *scanner) str() (bool, error) {
 			i += size
 		}
 	}
+}
+
+// specialBytes flags, with the top bit of each byte, the bytes of b (eight
+// of them) that are not plain ASCII string characters: below 0x20, at or
+// above 0x80, '"' or backslash. These are the classic "has a byte less than
+// n" and "has a zero byte" tricks; flags above the lowest one may be false,
+// the lowest one is exact.
+func specialBytes(b string) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	q := v ^ ('"' * lo)
+	bs := v ^ ('\\' * lo)
+	ctl := (v - 0x20*lo) &^ v
+	q = (q - lo) &^ q
+	bs = (bs - lo) &^ bs
+	return (ctl | q | bs | v) & hi
 }
 
 // plainASCII marks the bytes that stand for themselves inside a string.

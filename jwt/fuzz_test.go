@@ -1,0 +1,222 @@
+package jwt
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzVerify feeds arbitrary tokens to verifiers with an HMAC key and an
+// ECDSA key. Nothing may panic, and nothing may be accepted unless the
+// standard library, asked directly, agrees that the signature is valid.
+func FuzzVerify(f *testing.F) {
+	hk := testKey(f)
+	ek := keyFor(f, ES256)
+	hs, _ := NewSigner(hk, HS256)
+	es, _ := NewSigner(ek, ES256)
+	for _, p := range []string{`{}`, `{"sub":"u","exp":1767229200}`, benchPayload, `{"aud":["a"],"nbf":1.5e9}`} {
+		tok, _ := hs.Sign([]byte(p))
+		f.Add(tok)
+		tok, _ = es.Sign([]byte(p))
+		f.Add(tok)
+	}
+	f.Add(hsToken(`{"alg":"none"}`, `{}`))
+	f.Add(hsToken(`{"alg":"HS256","crit":["x"],"x":1}`, `{"a":{"b":[1,2,3]}}`))
+	f.Add("a.b.c")
+	f.Add("..")
+	hv := testVerifier(f, VerifierOptions{Critical: []string{"x"}})
+	ev, _ := NewVerifier(ek.Public(), VerifierOptions{Clock: fixedClock(t0)})
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, token string) {
+		for _, v := range []*Verifier{hv, ev} {
+			tok, err := v.Verify(ctx, token)
+			sigTok, sigErr := v.VerifySignature(ctx, token)
+			if err == nil && sigErr != nil {
+				t.Fatalf("Verify accepted what VerifySignature refused: %v", sigErr)
+			}
+			if sigErr != nil {
+				continue
+			}
+			if tok == nil && err == nil {
+				t.Fatal("nil token without error")
+			}
+			i := strings.LastIndexByte(token, '.')
+			input := []byte(token[:i])
+			sig, derr := base64.RawURLEncoding.Strict().DecodeString(token[i+1:])
+			if derr != nil {
+				t.Fatalf("accepted a signature that is not base64url: %q", token[i+1:])
+			}
+			switch sigTok.Header.Alg {
+			case HS256:
+				m := hmac.New(sha256.New, testSecret)
+				m.Write(input)
+				if !hmac.Equal(m.Sum(nil), sig) {
+					t.Fatal("accepted an HS256 token with a wrong MAC")
+				}
+			case ES256:
+				pub := ek.pub.(*ecdsa.PublicKey)
+				h := sha256.Sum256(input)
+				r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+				if !ecdsa.Verify(pub, h[:], r, s) {
+					t.Fatal("accepted an ES256 token with a wrong signature")
+				}
+			default:
+				t.Fatalf("accepted alg %q", sigTok.Header.Alg)
+			}
+			if err == nil && !json.Valid(tok.Payload()) {
+				t.Fatal("accepted claims that are not JSON")
+			}
+		}
+	})
+}
+
+// FuzzScanObject checks the strict scanner against encoding/json: whatever
+// the scanner accepts, encoding/json must accept as an object with the same
+// member names; and valid objects without duplicate names, lone surrogates
+// or excessive depth must be accepted.
+func FuzzScanObject(f *testing.F) {
+	for _, s := range []string{`{}`, benchPayload, `{"a":[1,{"b":"\u00e9"}],"c":null}`, `{"a":1,"a":2}`,
+		`{"\ud83d\ude00":"x"}`, `{"n":-0.5e+10}`, " {\r\n} ", `[]`, `{"a":"\ud800"}`, "{\"a\":\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var names []string
+		err := scanObject(string(data), func(name string, kind valueKind, raw string) error {
+			names = append(names, name)
+			if !json.Valid([]byte(raw)) {
+				t.Fatalf("member %q: raw value %q is not valid JSON", name, raw)
+			}
+			return nil
+		})
+		var m map[string]json.RawMessage
+		jerr := json.Unmarshal(data, &m)
+		if err == nil {
+			if jerr != nil {
+				t.Fatalf("scanner accepted what encoding/json refuses: %v", jerr)
+			}
+			if !utf8.Valid(data) {
+				t.Fatal("scanner accepted invalid UTF-8")
+			}
+			if len(m) != len(names) {
+				t.Fatalf("%d names, encoding/json saw %d", len(names), len(m))
+			}
+			for _, n := range names {
+				if _, ok := m[n]; !ok {
+					t.Fatalf("name %q unknown to encoding/json", n)
+				}
+			}
+			return
+		}
+		// Refused: it must be for a reason encoding/json does not check.
+		if jerr == nil && utf8.Valid(data) && !bytes.Contains(data, []byte(`\u`)) && !hasDuplicates(data) && depth(data) <= MaxJSONDepth && m != nil {
+			t.Fatalf("scanner refused a plain valid object: %v", err)
+		}
+	})
+}
+
+func hasDuplicates(data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func() bool
+	walk = func() bool {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, _ := dec.Token()
+				ks, _ := k.(string)
+				if seen[ks] {
+					return true
+				}
+				seen[ks] = true
+				if walk() {
+					return true
+				}
+			}
+			dec.Token()
+		case json.Delim('['):
+			for dec.More() {
+				if walk() {
+					return true
+				}
+			}
+			dec.Token()
+		}
+		return false
+	}
+	return walk()
+}
+
+func depth(data []byte) int {
+	d, maxd, inStr, esc := 0, 0, false, false
+	for _, c := range data {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case !inStr && (c == '{' || c == '['):
+			d++
+			maxd = max(maxd, d)
+		case !inStr && (c == '}' || c == ']'):
+			d--
+		}
+	}
+	return maxd
+}
+
+// FuzzNumericDate checks that exact decimal parsing agrees with a
+// big-number reading of the same text.
+func FuzzNumericDate(f *testing.F) {
+	for _, s := range []string{"0", "1767225600", "1767225600.5", "1.7e9", "1e-9", "9223372036854775807", "-1", "1e400", "12.000000000999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var d NumericDate
+		err := d.UnmarshalJSON([]byte(s))
+		r, ok := new(big.Rat).SetString(s)
+		if !ok || !json.Valid([]byte(s)) || strings.ContainsAny(s, " \t\r\n") {
+			if err == nil && ok && json.Valid([]byte(strings.TrimSpace(s))) {
+				return // surrounding whitespace is valid JSON
+			}
+			if err == nil {
+				t.Fatalf("accepted %q", s)
+			}
+			return
+		}
+		if r.Sign() < 0 || strings.HasPrefix(s, "-") {
+			if err == nil {
+				t.Fatalf("accepted negative %q", s)
+			}
+			return
+		}
+		sec := new(big.Int).Quo(r.Num(), r.Denom())
+		if !sec.IsInt64() || sec.Int64() > maxUnixSeconds {
+			if err == nil {
+				t.Fatalf("accepted too large %q", s)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("refused %q: %v", s, err)
+		}
+		frac := new(big.Rat).Sub(r, new(big.Rat).SetInt(sec))
+		ns := new(big.Int).Quo(new(big.Int).Mul(frac.Num(), big.NewInt(1e9)), frac.Denom())
+		if d.Unix() != sec.Int64() || int64(d.Nanosecond()) != ns.Int64() {
+			t.Fatalf("%q: got %d.%09d, want %s.%09d", s, d.Unix(), d.Nanosecond(), sec, ns)
+		}
+	})
+}
