@@ -65,17 +65,17 @@ func decodeB64(dst []byte, src string) (int, bool) {
 	if n < 0 || len(dst) < n {
 		return 0, false
 	}
-	si, di := 0, 0
 	t0, t1, t2, t3 := &b64quad[0], &b64quad[1], &b64quad[2], &b64quad[3]
-	for ; si+4 <= len(src); si, di = si+4, di+3 {
-		q := src[si : si+4]
-		d := dst[di : di+3]
-		v := t0[q[0]] | t1[q[1]] | t2[q[2]] | t3[q[3]]
+	d := dst[:n]
+	for len(src) >= 4 && len(d) >= 3 {
+		v := t0[src[0]] | t1[src[1]] | t2[src[2]] | t3[src[3]]
 		if v&badQuad != 0 {
 			return 0, false
 		}
-		d[0], d[1], d[2] = byte(v>>16), byte(v>>8), byte(v)
+		d[2], d[1], d[0] = byte(v), byte(v>>8), byte(v>>16)
+		src, d = src[4:], d[3:]
 	}
+	si, di := 0, n-len(d)
 	switch len(src) - si {
 	case 2:
 		a, b := b64dec[src[si]], b64dec[src[si+1]]

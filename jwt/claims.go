@@ -9,15 +9,15 @@ import (
 
 // Claims holds the registered claims of RFC 7519 section 4.1. A verified
 // Token carries them already parsed; embed Claims in your own struct to sign
-// or decode custom claims beside them.
+// or decode custom claims beside them. An absent date is nil.
 type Claims struct {
-	Issuer    string      `json:"iss,omitempty"`
-	Subject   string      `json:"sub,omitempty"`
-	Audience  Audience    `json:"aud,omitempty"`
-	ExpiresAt NumericDate `json:"exp,omitzero"`
-	NotBefore NumericDate `json:"nbf,omitzero"`
-	IssuedAt  NumericDate `json:"iat,omitzero"`
-	ID        string      `json:"jti,omitempty"`
+	Issuer    string       `json:"iss,omitempty"`
+	Subject   string       `json:"sub,omitempty"`
+	Audience  Audience     `json:"aud,omitempty"`
+	ExpiresAt *NumericDate `json:"exp,omitempty"`
+	NotBefore *NumericDate `json:"nbf,omitempty"`
+	IssuedAt  *NumericDate `json:"iat,omitempty"`
+	ID        string       `json:"jti,omitempty"`
 }
 
 // Audience is the aud claim: one string or an array of strings on the wire.
@@ -86,7 +86,7 @@ func parseAudience(raw string) (Audience, error) {
 
 // NumericDate is a JSON numeric date (RFC 7519 section 2): seconds since the
 // Unix epoch as a JSON number, possibly with a fraction, which is kept to the
-// nanosecond. The zero NumericDate means "absent".
+// nanosecond.
 //
 // Parsing is strict: strings, null, booleans, negative numbers and values
 // beyond what time.Time can hold are errors, not zero.
@@ -95,7 +95,7 @@ type NumericDate struct {
 }
 
 // NewNumericDate returns t as a NumericDate.
-func NewNumericDate(t time.Time) NumericDate { return NumericDate{t} }
+func NewNumericDate(t time.Time) *NumericDate { return &NumericDate{t} }
 
 // maxUnixSeconds is the largest Unix time that time.Time represents.
 const maxUnixSeconds = 1<<63 - 1 - 62135596800

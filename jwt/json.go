@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -64,7 +65,7 @@ func (sc *scanner) errorf(format string, args ...any) error {
 }
 
 func (sc *scanner) skipWS() {
-	for sc.pos < len(sc.s) {
+	for sc.pos < len(sc.s) && sc.s[sc.pos] <= ' ' {
 		switch sc.s[sc.pos] {
 		case ' ', '\t', '\n', '\r':
 			sc.pos++
@@ -192,14 +193,14 @@ func (sc *scanner) object(f memberFunc) error {
 	}
 }
 
-// fingerprint packs a name's length and first bytes into an integer, so
-// that most distinct names are told apart without a string comparison.
+// fingerprint packs a name's length and first and last bytes into an
+// integer, so that most distinct names are told apart without a string
+// comparison.
 func fingerprint(s string) uint64 {
-	fp := uint64(len(s))
-	for i := 0; i < len(s) && i < 7; i++ {
-		fp |= uint64(s[i]) << (8 * (i + 1))
+	if len(s) == 0 {
+		return 0
 	}
-	return fp
+	return uint64(len(s)) | uint64(s[0])<<32 | uint64(s[len(s)-1])<<40
 }
 
 func (sc *scanner) array() error {
@@ -475,10 +476,8 @@ func unescape(s string) string {
 // stringValue returns the decoded value of a raw JSON string token.
 func stringValue(raw string) string {
 	inner := raw[1 : len(raw)-1]
-	for i := 0; i < len(inner); i++ {
-		if inner[i] == '\\' {
-			return unescape(inner)
-		}
+	if strings.IndexByte(inner, '\\') >= 0 {
+		return unescape(inner)
 	}
 	return inner
 }

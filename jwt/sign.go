@@ -139,9 +139,10 @@ func (s *Signer) Sign(claims any) (string, error) {
 		return "", fmt.Errorf("jwt: encoding claims: %w", err)
 	}
 	var c Claims
+	var dates [3]NumericDate
 	var has registered
 	err = scanObject(string(payload), func(name string, kind valueKind, raw string) error {
-		return setClaim(&c, &has, name, kind, raw)
+		return setClaim(&c, &dates, &has, name, kind, raw)
 	})
 	if err != nil {
 		return "", fmt.Errorf("jwt: claims are not a valid claims set: %w", err)
@@ -198,9 +199,9 @@ func (c *Claims) appendJSON(b []byte) ([]byte, error) {
 	var err error
 	for _, d := range []struct {
 		name string
-		v    NumericDate
+		v    *NumericDate
 	}{{"exp", c.ExpiresAt}, {"nbf", c.NotBefore}, {"iat", c.IssuedAt}} {
-		if d.v.IsZero() {
+		if d.v == nil {
 			continue
 		}
 		sep(d.name)

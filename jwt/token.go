@@ -13,6 +13,7 @@ type Token struct {
 	raw     string
 	payload string
 	key     *Key
+	dates   [3]NumericDate // storage for Claims' exp, nbf and iat
 }
 
 // Raw returns the token as it was received.

@@ -274,7 +274,7 @@ func (v *Verifier) claims(t *Token) error {
 				present |= 1 << i
 			}
 		}
-		return setClaim(&t.Claims, &has, name, kind, raw)
+		return setClaim(&t.Claims, &t.dates, &has, name, kind, raw)
 	})
 	if err != nil {
 		if errors.Is(err, ErrMalformed) {
@@ -305,9 +305,12 @@ const (
 	hasJti
 )
 
-func setClaim(c *Claims, has *registered, name string, kind valueKind, raw string) error {
+// setClaim records one registered claim. The dates are stored in dates and
+// pointed to from c, so parsing them allocates nothing.
+func setClaim(c *Claims, dates *[3]NumericDate, has *registered, name string, kind valueKind, raw string) error {
 	var dst *string
-	var date *NumericDate
+	var date **NumericDate
+	var slot *NumericDate
 	var bit registered
 	switch name {
 	case "iss":
@@ -317,11 +320,11 @@ func setClaim(c *Claims, has *registered, name string, kind valueKind, raw strin
 	case "jti":
 		dst, bit = &c.ID, hasJti
 	case "exp":
-		date, bit = &c.ExpiresAt, hasExp
+		date, slot, bit = &c.ExpiresAt, &dates[0], hasExp
 	case "nbf":
-		date, bit = &c.NotBefore, hasNbf
+		date, slot, bit = &c.NotBefore, &dates[1], hasNbf
 	case "iat":
-		date, bit = &c.IssuedAt, hasIat
+		date, slot, bit = &c.IssuedAt, &dates[2], hasIat
 	case "aud":
 		aud, err := parseAudience(raw)
 		if err != nil {
@@ -346,7 +349,8 @@ func setClaim(c *Claims, has *registered, name string, kind valueKind, raw strin
 		if err != nil {
 			return fmt.Errorf("%w: claim %q: %w", ErrMalformed, name, err)
 		}
-		date.Time = t
+		slot.Time = t
+		*date = slot
 	}
 	*has |= bit
 	return nil
@@ -357,15 +361,19 @@ const timeFormat = time.RFC3339Nano
 func (v *Verifier) validate(c *Claims, has registered) error {
 	now := v.clock()
 	lee := v.opts.Leeway
-	if has&hasExp != 0 && !now.Add(-lee).Before(c.ExpiresAt.Time) {
+	early, late := now, now // now minus and plus the leeway
+	if lee != 0 {
+		early, late = now.Add(-lee), now.Add(lee)
+	}
+	if has&hasExp != 0 && !early.Before(c.ExpiresAt.Time) {
 		return fmt.Errorf("%w: exp %s, now %s, leeway %s", ErrExpired,
 			c.ExpiresAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)
 	}
-	if has&hasNbf != 0 && now.Add(lee).Before(c.NotBefore.Time) {
+	if has&hasNbf != 0 && late.Before(c.NotBefore.Time) {
 		return fmt.Errorf("%w: nbf %s, now %s, leeway %s", ErrNotYetValid,
 			c.NotBefore.Format(timeFormat), now.UTC().Format(timeFormat), lee)
 	}
-	if has&hasIat != 0 && now.Add(lee).Before(c.IssuedAt.Time) {
+	if has&hasIat != 0 && late.Before(c.IssuedAt.Time) {
 		return fmt.Errorf("%w: iat %s, now %s, leeway %s", ErrIssuedInFuture,
 			c.IssuedAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)
 	}
