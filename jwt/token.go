@@ -14,7 +14,13 @@ type Token struct {
 	payload string
 	key     *Key
 	dates   [3]NumericDate // storage for Claims' exp, nbf and iat
+
+	capture  []string           // the verifier's CaptureClaims
+	captured [MaxCapture]string // their raw values, "" when absent
 }
+
+// MaxCapture is the largest number of VerifierOptions.CaptureClaims.
+const MaxCapture = 8
 
 // Raw returns the token as it was received.
 func (t *Token) Raw() string { return t.raw }
@@ -37,6 +43,19 @@ func (t *Token) Decode(v any) error {
 		return err
 	}
 	return nil
+}
+
+// RawClaim returns the raw JSON text of the claim name, if present. Claims
+// listed in VerifierOptions.CaptureClaims are found without scanning the
+// payload again.
+func (t *Token) RawClaim(name string) (string, bool) {
+	for i, c := range t.capture {
+		if c == name {
+			return t.captured[i], t.captured[i] != ""
+		}
+	}
+	out, ok := t.Claim(name)
+	return string(out), ok
 }
 
 // Claim returns the raw JSON value of the claim name, if present.

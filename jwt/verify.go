@@ -39,6 +39,12 @@ type VerifierOptions struct {
 	// not), for example "exp" or "jti".
 	RequiredClaims []string
 
+	// CaptureClaims names up to MaxCapture claims beyond the registered
+	// ones whose raw JSON values the verifier keeps while it scans the
+	// payload, so that Token.RawClaim finds them without a second pass.
+	// Middleware reads its type, freshness and CSRF claims this way.
+	CaptureClaims []string
+
 	// Type, if set, is the required typ header, compared without regard to
 	// case and to an "application/" prefix (RFC 8725 section 3.11).
 	Type string
@@ -88,6 +94,9 @@ func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
 	if opts.MaxSize < 0 {
 		return nil, fmt.Errorf("%w: negative MaxSize", ErrInvalidOption)
 	}
+	if len(opts.CaptureClaims) > MaxCapture {
+		return nil, fmt.Errorf("%w: more than %d captured claims", ErrInvalidOption, MaxCapture)
+	}
 	if len(opts.RequiredClaims) > 64 {
 		return nil, fmt.Errorf("%w: more than 64 required claims", ErrInvalidOption)
 	}
@@ -96,6 +105,7 @@ func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
 	v.opts.Issuers = slices.Clone(opts.Issuers)
 	v.opts.Audiences = slices.Clone(opts.Audiences)
 	v.opts.Critical = slices.Clone(opts.Critical)
+	v.opts.CaptureClaims = slices.Clone(opts.CaptureClaims)
 	v.required = slices.Compact(slices.Sorted(slices.Values(opts.RequiredClaims)))
 	if v.clock == nil {
 		v.clock = time.Now
@@ -185,7 +195,7 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool) (*Toke
 		return nil, err
 	}
 
-	t := &Token{Header: *hdr, raw: token, key: key}
+	t := &Token{Header: *hdr, raw: token, key: key, capture: v.opts.CaptureClaims}
 	seg := token[d1+1 : d2]
 	n := decodedLen(len(seg))
 	if n < 0 {
@@ -272,6 +282,11 @@ func (v *Verifier) claims(t *Token) error {
 		for i, r := range v.required {
 			if r == name {
 				present |= 1 << i
+			}
+		}
+		for i, c := range v.opts.CaptureClaims {
+			if c == name {
+				t.captured[i] = raw
 			}
 		}
 		return setClaim(&t.Claims, &t.dates, &has, name, kind, raw)

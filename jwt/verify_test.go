@@ -352,3 +352,20 @@ func TestHeaderCacheNotPoisoned(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCaptureClaims(t *testing.T) {
+	v := testVerifier(t, VerifierOptions{CaptureClaims: []string{"type", "fresh", "csrf"}})
+	tok, err := v.Verify(context.Background(), hsToken(hs256, `{"sub":"u","type":"access","fresh":1767225700.5,"roles":["a"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"type": `"access"`, "fresh": "1767225700.5", "roles": `["a"]`, "csrf": "", "nope": ""} {
+		got, ok := tok.RawClaim(name)
+		if got != want || ok != (want != "") {
+			t.Errorf("RawClaim(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	if _, err := NewVerifier(testKey(t), VerifierOptions{CaptureClaims: make([]string, MaxCapture+1)}); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("too many captured claims: %v", err)
+	}
+}
