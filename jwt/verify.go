@@ -56,6 +56,12 @@ type VerifierOptions struct {
 	// MaxSize is the longest token accepted, in bytes; 0 means
 	// DefaultMaxSize.
 	MaxSize int
+
+	// IgnoreExpiry accepts tokens whose exp has passed; every other check
+	// stays. It exists for reading an expired token's claims on purpose
+	// (to log out a session whose access token expired); never protect a
+	// resource with it.
+	IgnoreExpiry bool
 }
 
 // Verifier verifies tokens. It is safe for concurrent use.
@@ -380,7 +386,7 @@ func (v *Verifier) validate(c *Claims, has registered) error {
 	if lee != 0 {
 		early, late = now.Add(-lee), now.Add(lee)
 	}
-	if has&hasExp != 0 && !early.Before(c.ExpiresAt.Time) {
+	if has&hasExp != 0 && !v.opts.IgnoreExpiry && !early.Before(c.ExpiresAt.Time) {
 		return fmt.Errorf("%w: exp %s, now %s, leeway %s", ErrExpired,
 			c.ExpiresAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)
 	}

@@ -208,6 +208,7 @@ func TestVerifyAccepts(t *testing.T) {
 				t.Errorf("exp %v", c.ExpiresAt.Time)
 			}
 		}},
+		{"expired but ignored", `{"exp":1}`, VerifierOptions{IgnoreExpiry: true}, nil},
 		{"exp fraction kept", `{"exp":1767229200.123456789}`, VerifierOptions{}, func(t *testing.T, c *Claims) {
 			if c.ExpiresAt.Nanosecond() != 123456789 {
 				t.Errorf("nsec %d", c.ExpiresAt.Nanosecond())
