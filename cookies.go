@@ -1,0 +1,263 @@
+package jwtgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// CookieConfig configures token cookies and double-submit CSRF protection.
+// Start from DefaultCookies and change what you need; zero fields of a
+// CookieConfig given to New take the defaults below.
+type CookieConfig struct {
+	AccessName  string // "access_token_cookie"
+	RefreshName string // "refresh_token_cookie"
+	AccessPath  string // "/"
+	RefreshPath string // "/"; set it to your refresh endpoint to send the refresh token nowhere else
+
+	Domain      string        // none by default (host-only cookies)
+	Secure      bool          // send only over HTTPS; turn it on in production
+	SameSite    http.SameSite // http.SameSiteDefaultMode sends no attribute; SameSiteNoneMode needs Secure
+	Partitioned bool          // CHIPS; needs Secure
+
+	// Session cookies end with the browser session. Otherwise MaxAge
+	// applies: 0 means the token's own lifetime.
+	Session bool
+	MaxAge  time.Duration
+
+	// CSRFProtect turns on double-submit CSRF checks for cookie tokens on
+	// CSRFMethods, and puts a csrf claim in created tokens. Default on:
+	// set DisableCSRF to turn it off.
+	CSRFProtect bool
+	DisableCSRF bool
+
+	// CSRFInCookies also sets readable cookies holding the CSRF values, for
+	// JavaScript to copy into the CSRF header. Default on: set
+	// NoCSRFCookies to turn it off.
+	CSRFInCookies bool
+	NoCSRFCookies bool
+
+	CSRFAccessName  string   // "csrf_access_token"
+	CSRFRefreshName string   // "csrf_refresh_token"
+	CSRFAccessPath  string   // "/"
+	CSRFRefreshPath string   // "/"
+	CSRFMethods     []string // POST, PUT, PATCH, DELETE
+
+	CSRFAccessHeader  string // "X-CSRF-TOKEN"
+	CSRFRefreshHeader string // "X-CSRF-TOKEN"
+
+	// CSRFCheckForm also accepts the CSRF value from a form field when the
+	// header is absent.
+	CSRFCheckForm     bool
+	CSRFAccessField   string // "csrf_token"
+	CSRFRefreshField  string // "csrf_token"
+	WebSocketCSRFParm string // query parameter with the CSRF value on WebSocket handshakes: "csrf_token"
+}
+
+// DefaultCookies returns the default cookie configuration (that of
+// flask-jwt-extended, with CSRF protection on).
+func DefaultCookies() *CookieConfig {
+	c := &CookieConfig{}
+	_ = c.fill()
+	return c
+}
+
+func (c *CookieConfig) fill() error {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.AccessName, "access_token_cookie")
+	def(&c.RefreshName, "refresh_token_cookie")
+	def(&c.AccessPath, "/")
+	def(&c.RefreshPath, "/")
+	def(&c.CSRFAccessName, "csrf_access_token")
+	def(&c.CSRFRefreshName, "csrf_refresh_token")
+	def(&c.CSRFAccessPath, "/")
+	def(&c.CSRFRefreshPath, "/")
+	def(&c.CSRFAccessHeader, "X-CSRF-TOKEN")
+	def(&c.CSRFRefreshHeader, "X-CSRF-TOKEN")
+	def(&c.CSRFAccessField, "csrf_token")
+	def(&c.CSRFRefreshField, "csrf_token")
+	def(&c.WebSocketCSRFParm, "csrf_token")
+	if len(c.CSRFMethods) == 0 {
+		c.CSRFMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	}
+	c.CSRFProtect = !c.DisableCSRF
+	c.CSRFInCookies = !c.NoCSRFCookies
+	if c.MaxAge < 0 {
+		return errors.New("negative MaxAge")
+	}
+	if c.SameSite == http.SameSiteNoneMode && !c.Secure {
+		return errors.New("SameSite=None requires Secure (browsers drop such cookies)")
+	}
+	if c.Partitioned && !c.Secure {
+		return errors.New("Partitioned requires Secure")
+	}
+	for _, n := range []string{c.AccessName, c.RefreshName, c.CSRFAccessName, c.CSRFRefreshName} {
+		if !validCookieName(n) {
+			return fmt.Errorf("invalid cookie name %q", n)
+		}
+	}
+	if c.AccessName == c.RefreshName {
+		return errors.New("AccessName and RefreshName are the same")
+	}
+	return nil
+}
+
+func validCookieName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// CookieOptions adjusts one Set*Cookies call.
+type CookieOptions struct {
+	// MaxAge overrides the cookie lifetime (0: Config's rule).
+	MaxAge time.Duration
+	// Domain overrides CookieConfig.Domain.
+	Domain string
+}
+
+// SetAccessCookies sets the access token cookie (HttpOnly) and, with CSRF
+// in cookies, its readable CSRF cookie. The token must be one this Gate
+// made (its csrf claim is read).
+func (g *Gate) SetAccessCookies(w http.ResponseWriter, token string, opts ...CookieOptions) error {
+	return g.setCookies(w, token, false, opts)
+}
+
+// SetRefreshCookies is SetAccessCookies for the refresh token.
+func (g *Gate) SetRefreshCookies(w http.ResponseWriter, token string, opts ...CookieOptions) error {
+	return g.setCookies(w, token, true, opts)
+}
+
+// ErrNoCookies is returned by the cookie methods of a Gate without Cookies.
+var ErrNoCookies = errors.New("jwtgate: Config.Cookies is not set")
+
+func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opts []CookieOptions) error {
+	cc := g.cfg.Cookies
+	if cc == nil {
+		return ErrNoCookies
+	}
+	var o CookieOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	// Read the token's own claims without checking expiry: the caller has
+	// just made it, and its lifetime sets the cookie's.
+	t, err := g.expVerify.Verify(context.Background(), token)
+	if err != nil {
+		return fmt.Errorf("jwtgate: setting cookies: %w", err)
+	}
+	maxAge := o.MaxAge
+	if maxAge == 0 {
+		maxAge = cc.MaxAge
+	}
+	if maxAge == 0 && t.Claims.ExpiresAt != nil {
+		maxAge = time.Until(t.Claims.ExpiresAt.Time)
+		if g.cfg.Clock != nil {
+			maxAge = t.Claims.ExpiresAt.Sub(g.clock())
+		}
+	}
+	if cc.Session {
+		maxAge = 0
+	}
+	name, path, csrfName, csrfPath := cc.AccessName, cc.AccessPath, cc.CSRFAccessName, cc.CSRFAccessPath
+	if refresh {
+		name, path, csrfName, csrfPath = cc.RefreshName, cc.RefreshPath, cc.CSRFRefreshName, cc.CSRFRefreshPath
+	}
+	g.writeCookie(w, cc, o, name, token, path, maxAge, true)
+	if cc.CSRFProtect && cc.CSRFInCookies {
+		csrf := ""
+		if raw, ok := t.RawClaim(g.cfg.CSRFClaim); ok {
+			csrf, _ = jsonString(raw)
+		}
+		if csrf == "" {
+			return fmt.Errorf("jwtgate: setting cookies: the token has no %s claim", g.cfg.CSRFClaim)
+		}
+		g.writeCookie(w, cc, o, csrfName, csrf, csrfPath, maxAge, false)
+	}
+	return nil
+}
+
+func (g *Gate) writeCookie(w http.ResponseWriter, cc *CookieConfig, o CookieOptions, name, value, path string, maxAge time.Duration, httpOnly bool) {
+	domain := cc.Domain
+	if o.Domain != "" {
+		domain = o.Domain
+	}
+	ck := &http.Cookie{
+		Name:        name,
+		Value:       value,
+		Path:        path,
+		Domain:      domain,
+		Secure:      cc.Secure,
+		HttpOnly:    httpOnly,
+		SameSite:    cc.SameSite,
+		Partitioned: cc.Partitioned,
+	}
+	if maxAge > 0 {
+		ck.MaxAge = int((maxAge + time.Second - 1) / time.Second)
+	}
+	http.SetCookie(w, ck)
+}
+
+// UnsetJWTCookies removes the access and refresh cookies and their CSRF
+// cookies. It only deletes cookies: revoke the tokens to end the session.
+func (g *Gate) UnsetJWTCookies(w http.ResponseWriter) error {
+	if err := g.UnsetAccessCookies(w); err != nil {
+		return err
+	}
+	return g.UnsetRefreshCookies(w)
+}
+
+// UnsetAccessCookies removes the access cookie and its CSRF cookie.
+func (g *Gate) UnsetAccessCookies(w http.ResponseWriter) error {
+	cc := g.cfg.Cookies
+	if cc == nil {
+		return ErrNoCookies
+	}
+	g.expire(w, cc, cc.AccessName, cc.AccessPath, true)
+	if cc.CSRFProtect && cc.CSRFInCookies {
+		g.expire(w, cc, cc.CSRFAccessName, cc.CSRFAccessPath, false)
+	}
+	return nil
+}
+
+// UnsetRefreshCookies removes the refresh cookie and its CSRF cookie.
+func (g *Gate) UnsetRefreshCookies(w http.ResponseWriter) error {
+	cc := g.cfg.Cookies
+	if cc == nil {
+		return ErrNoCookies
+	}
+	g.expire(w, cc, cc.RefreshName, cc.RefreshPath, true)
+	if cc.CSRFProtect && cc.CSRFInCookies {
+		g.expire(w, cc, cc.CSRFRefreshName, cc.CSRFRefreshPath, false)
+	}
+	return nil
+}
+
+func (g *Gate) expire(w http.ResponseWriter, cc *CookieConfig, name, path string, httpOnly bool) {
+	http.SetCookie(w, &http.Cookie{
+		Name:        name,
+		Value:       "",
+		Path:        path,
+		Domain:      cc.Domain,
+		Secure:      cc.Secure,
+		HttpOnly:    httpOnly,
+		SameSite:    cc.SameSite,
+		Partitioned: cc.Partitioned,
+		MaxAge:      -1,
+		Expires:     time.Unix(0, 0),
+	})
+}

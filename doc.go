@@ -1,0 +1,29 @@
+// Package jwtgate is JWT authentication for net/http services: it issues
+// access and refresh tokens and protects handlers with them, the way
+// flask-jwt-extended, Quart-JWT-Extended, FastAPI JWT Auth, Flask-JWT and
+// flask_jwtlib do for Python, on a strict JOSE core (package jwt).
+//
+// A Gate is made once from a Config with New, which checks the whole
+// configuration and fails with ErrConfig on anything inconsistent. Its
+// middleware, Required, Optional, Fresh, Refresh and Protect, finds the
+// token in the configured locations (the Authorization header, cookies with
+// double-submit CSRF protection, the query string, a JSON body, WebSocket
+// handshakes), verifies it, checks its type, freshness, revocation and
+// custom claims, loads the user, and puts the result in the request's
+// context for TokenFrom, Identity, Claims and User. VerifyRequest runs the
+// same checks for custom middleware.
+//
+// Every refusal is an error wrapping one sentinel (ErrNoToken,
+// ErrExpired, ErrInvalid, ErrWrongType, ErrNotFresh, ErrRevoked, ErrCSRF,
+// ErrClaims, ErrUserLoad, ErrUnavailable), answered by Config.OnError or,
+// by default, by the Profile: RFC 6750 responses, or flask-jwt-extended's
+// exact status codes and {"msg": ...} texts for clients ported from Python.
+//
+// # Security
+//
+// Tokens are verified with the jwt package's rules (keys bound to their
+// algorithms, no "none", strict parsing, signature before claims). CSRF
+// values are compared in constant time. A revocation check that cannot be
+// answered refuses the request (503) unless Config.FailOpen is set. The
+// package imports only the standard library.
+package jwtgate

@@ -1,0 +1,74 @@
+package jwtgate_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// Issue a token at login and protect a handler with it.
+func Example() {
+	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
+	gate, err := jwtgate.New(jwtgate.Config{SigningKey: key})
+	if err != nil {
+		panic(err)
+	}
+	protected := gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s", gate.Identity(r.Context()))
+	}))
+
+	token, _ := gate.CreateAccessToken(context.Background(), "alice", jwtgate.Fresh())
+
+	r := httptest.NewRequest("GET", "/protected", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	w := httptest.NewRecorder()
+	protected.ServeHTTP(w, r)
+	body, _ := io.ReadAll(w.Body)
+	fmt.Println(w.Code, string(body))
+
+	w = httptest.NewRecorder()
+	protected.ServeHTTP(w, httptest.NewRequest("GET", "/protected", nil))
+	fmt.Println(w.Code, w.Header().Get("WWW-Authenticate"))
+	// Output:
+	// 200 hello alice
+	// 401 Bearer realm="jwtgate"
+}
+
+// A role check built on VerifyRequest.
+func ExampleGate_VerifyRequest() {
+	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
+	gate, _ := jwtgate.New(jwtgate.Config{SigningKey: key, Profile: jwtgate.ProfileFlask})
+	adminOnly := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r, err := gate.VerifyRequest(r, jwtgate.RouteOptions{})
+			if err != nil {
+				gate.WriteError(w, r, err)
+				return
+			}
+			var claims struct{ Roles []string }
+			if gate.Claims(r.Context(), &claims) != nil || len(claims.Roles) == 0 || claims.Roles[0] != "admin" {
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprint(w, `{"msg":"Admins only!"}`)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := adminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "welcome") }))
+	for _, roles := range [][]string{{"admin"}, {}} {
+		tok, _ := gate.CreateAccessToken(context.Background(), "u", jwtgate.WithClaims(map[string]any{"roles": roles}))
+		r := httptest.NewRequest("GET", "/admin", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code, w.Body.String())
+	}
+	// Output:
+	// 200 welcome
+	// 403 {"msg":"Admins only!"}
+}

@@ -1,0 +1,380 @@
+package jwtgate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// Location is a place a token may be found in a request.
+type Location string
+
+// The token locations, named as flask-jwt-extended names them (the names
+// appear in "no token" messages).
+const (
+	InHeader Location = "headers"
+	InCookie Location = "cookies"
+	InQuery  Location = "query_string"
+	InJSON   Location = "json"
+)
+
+// Token types, the values of the type claim.
+const (
+	TypeAccess  = "access"
+	TypeRefresh = "refresh"
+)
+
+// NoExpiry, as a TTL, issues tokens without an exp claim. They never
+// expire: use it only with revocation.
+const NoExpiry time.Duration = -1
+
+// Config configures a Gate. The zero value of every field is a working
+// default except the keys: give SigningKey (to issue tokens) or Keys (to
+// only verify them), or both.
+type Config struct {
+	// SigningKey signs the tokens the Gate creates: an HMAC secret or a
+	// private key (see jwt.NewHMACKey, jwt.NewPrivateKey, jwk.Load).
+	SigningKey *jwt.Key
+
+	// Algorithm is the signing algorithm. Default: the only algorithm the
+	// key allows, else HS256 for secrets, RS256 for RSA keys.
+	Algorithm jwt.Algorithm
+
+	// Keys verifies tokens. Default: SigningKey (its public half for
+	// asymmetric keys). A jwk.Set gives key rotation by kid.
+	Keys jwt.KeySet
+
+	// Algorithms accepted when verifying. Default: Algorithm alone, as
+	// flask-jwt-extended does; for a verify-only Gate, what the keys allow.
+	Algorithms []jwt.Algorithm
+
+	// AccessTTL and RefreshTTL are token lifetimes. Defaults: 15 minutes
+	// and 30 days. NoExpiry leaves exp out.
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+
+	// Issuer and Audience are put in created tokens when set.
+	Issuer   string
+	Audience []string
+
+	// ExpectedIssuers and ExpectedAudiences are checked when verifying. A
+	// token with aud is refused when ExpectedAudiences is empty.
+	ExpectedIssuers   []string
+	ExpectedAudiences []string
+
+	// Leeway is the clock skew tolerated on exp, nbf and iat.
+	Leeway time.Duration
+
+	// OmitNotBefore leaves nbf out of created tokens (it defaults to iat).
+	OmitNotBefore bool
+
+	// Claim names. Defaults: "sub", "type", "fresh", "csrf". Change them to
+	// accept tokens from another issuer (Flask-JWT puts the identity in
+	// "identity").
+	IdentityClaim string
+	TypeClaim     string
+	FreshClaim    string
+	CSRFClaim     string
+
+	// Locations, in order: the first that holds a token is used.
+	// Default: InHeader.
+	Locations []Location
+
+	// HeaderName and HeaderScheme: "Authorization" and "Bearer" by
+	// default. The scheme matches without regard to case. Set
+	// EmptyHeaderScheme for a header that holds only the token.
+	HeaderName        string
+	HeaderScheme      string
+	EmptyHeaderScheme bool
+
+	// QueryParam is the query parameter for InQuery ("jwt"), and
+	// QueryPrefix an optional prefix of its value (e.g. "Bearer ").
+	QueryParam  string
+	QueryPrefix string
+
+	// JSONAccessKey and JSONRefreshKey are the body members for InJSON
+	// ("access_token", "refresh_token"); MaxJSONBody bounds the body read
+	// (64 KiB). The body is still readable by the handler.
+	JSONAccessKey  string
+	JSONRefreshKey string
+	MaxJSONBody    int64
+
+	// Cookies configures cookies and CSRF; required when Locations has
+	// InCookie. See CookieConfig.
+	Cookies *CookieConfig
+
+	// CheckPreflight makes CORS preflight requests (OPTIONS with
+	// Access-Control-Request-Method) need a token like any other.
+	CheckPreflight bool
+
+	// Hooks. All optional.
+
+	// IdentityOf turns the value given to CreateAccessToken into the
+	// identity claim's value (user_identity_loader). Default: the value
+	// itself, which must then be a string for the "sub" claim.
+	IdentityOf func(user any) (any, error)
+
+	// ExtraClaims returns claims added to every created token
+	// (additional_claims_loader); per-call claims win over them.
+	ExtraClaims func(ctx context.Context, identity any) (map[string]any, error)
+
+	// ExtraHeaders returns header members added to created tokens.
+	ExtraHeaders func(ctx context.Context, identity any) (map[string]any, error)
+
+	// EncodeKey returns the signing key for an identity
+	// (encode_key_loader). Default: SigningKey.
+	EncodeKey func(ctx context.Context, identity any) (*jwt.Key, error)
+
+	// DecodeKey returns the verification key from the unverified header
+	// and claims (decode_key_loader). Default: Keys.
+	DecodeKey func(ctx context.Context, header *jwt.Header, claims map[string]any) (*jwt.Key, error)
+
+	// VerifyClaims checks a verified token's claims
+	// (token_verification_loader); an error refuses the request with
+	// ErrClaims.
+	VerifyClaims func(ctx context.Context, t *Token) error
+
+	// IsRevoked reports whether a token is revoked
+	// (token_in_blocklist_loader). An error refuses the request with
+	// ErrUnavailable unless FailOpen is set.
+	IsRevoked func(ctx context.Context, t *Token) (bool, error)
+
+	// FailOpen lets requests through when IsRevoked returns an error. The
+	// default refuses them (503): a revocation that cannot be checked is
+	// not known to be absent.
+	FailOpen bool
+
+	// LoadUser loads the user of a verified token (user_lookup_loader);
+	// handlers get it with User. A nil user with a nil error refuses the
+	// request with ErrUserLoad.
+	LoadUser func(ctx context.Context, t *Token) (any, error)
+
+	// OnError answers a refused request. Default: Profile's response.
+	OnError func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Profile chooses the default error responses: ProfileRFC6750 (the
+	// default), ProfileFlask (flask-jwt-extended's codes and texts) or
+	// ProfileFlaskJWT.
+	Profile Profile
+
+	// MessageKey is the JSON member of error bodies in ProfileFlask
+	// ("msg").
+	MessageKey string
+
+	// Realm appears in WWW-Authenticate (ProfileRFC6750, ProfileFlaskJWT).
+	Realm string
+
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+
+	// Logger receives warnings (revocation failing open, hooks failing).
+	// Default: slog.Default().
+	Logger *slog.Logger
+
+	// MaxTokenSize bounds tokens (jwt.DefaultMaxSize).
+	MaxTokenSize int
+}
+
+// Gate issues and checks tokens for net/http handlers. It is safe for
+// concurrent use. Make one with New.
+type Gate struct {
+	cfg        Config
+	alg        jwt.Algorithm
+	signer     *jwt.Signer // default signer; nil for a verify-only Gate
+	verifier   *jwt.Verifier
+	expVerify  *jwt.Verifier // verifier that ignores exp (DecodeOptions.AllowExpired)
+	clock      func() time.Time
+	log        *slog.Logger
+	ctxToken   *ctxKey // context keys of this Gate
+	csrfMethod map[string]bool
+}
+
+type ctxKey struct{ name string }
+
+// New validates cfg and returns a Gate, or an error wrapping ErrConfig that
+// says what is wrong.
+func New(cfg Config) (*Gate, error) {
+	g := &Gate{cfg: cfg, ctxToken: &ctxKey{"jwtgate token"}}
+	c := &g.cfg
+	bad := func(format string, args ...any) (*Gate, error) {
+		return nil, fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	}
+	if c.SigningKey == nil && c.Keys == nil && c.DecodeKey == nil {
+		return bad("no keys: set SigningKey to issue tokens, Keys or DecodeKey to verify them")
+	}
+	if c.SigningKey != nil && !c.SigningKey.CanSign() {
+		return bad("SigningKey has no private part; put public keys in Keys")
+	}
+	g.alg = c.Algorithm
+	if c.SigningKey != nil {
+		algs := c.SigningKey.Algorithms()
+		switch {
+		case g.alg != "":
+			if !c.SigningKey.Allows(g.alg) {
+				return bad("Algorithm %s is not allowed by SigningKey (it allows %v)", g.alg, algs)
+			}
+		case len(algs) == 1:
+			g.alg = algs[0]
+		case c.SigningKey.IsSymmetric():
+			g.alg = jwt.HS256
+		default:
+			g.alg = jwt.RS256
+		}
+		s, err := jwt.NewSigner(c.SigningKey, g.alg)
+		if err != nil {
+			return bad("%v", err)
+		}
+		g.signer = s
+		if c.Keys == nil {
+			if c.SigningKey.IsSymmetric() {
+				c.Keys = c.SigningKey
+			} else {
+				c.Keys = c.SigningKey.Public()
+			}
+		}
+	} else if g.alg != "" && !g.alg.Known() {
+		return bad("unknown Algorithm %q", g.alg)
+	}
+	if len(c.Algorithms) == 0 && g.alg != "" {
+		c.Algorithms = []jwt.Algorithm{g.alg}
+	}
+	for _, a := range c.Algorithms {
+		if !a.Known() {
+			return bad("unknown algorithm %q in Algorithms", a)
+		}
+	}
+	if c.AccessTTL == 0 {
+		c.AccessTTL = 15 * time.Minute
+	}
+	if c.RefreshTTL == 0 {
+		c.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if (c.AccessTTL < 0 && c.AccessTTL != NoExpiry) || (c.RefreshTTL < 0 && c.RefreshTTL != NoExpiry) {
+		return bad("negative token lifetime (use NoExpiry for tokens without exp)")
+	}
+	if c.Leeway < 0 {
+		return bad("negative Leeway")
+	}
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.IdentityClaim, "sub")
+	def(&c.TypeClaim, "type")
+	def(&c.FreshClaim, "fresh")
+	def(&c.CSRFClaim, "csrf")
+	def(&c.HeaderName, "Authorization")
+	if !c.EmptyHeaderScheme {
+		def(&c.HeaderScheme, "Bearer")
+	} else if c.HeaderScheme != "" {
+		return bad("EmptyHeaderScheme with HeaderScheme %q", c.HeaderScheme)
+	}
+	if strings.ContainsAny(c.HeaderScheme, " \t,") {
+		return bad("HeaderScheme %q has a space or comma", c.HeaderScheme)
+	}
+	def(&c.QueryParam, "jwt")
+	def(&c.JSONAccessKey, "access_token")
+	def(&c.JSONRefreshKey, "refresh_token")
+	def(&c.MessageKey, "msg")
+	if c.MaxJSONBody == 0 {
+		c.MaxJSONBody = 64 << 10
+	}
+	if c.MaxJSONBody < 0 {
+		return bad("negative MaxJSONBody")
+	}
+	names := map[string]string{}
+	for _, n := range []struct{ field, name string }{
+		{"IdentityClaim", c.IdentityClaim}, {"TypeClaim", c.TypeClaim}, {"FreshClaim", c.FreshClaim}, {"CSRFClaim", c.CSRFClaim},
+	} {
+		if prev, dup := names[n.name]; dup {
+			return bad("%s and %s are both %q", prev, n.field, n.name)
+		}
+		names[n.name] = n.field
+	}
+	if len(c.Locations) == 0 {
+		c.Locations = []Location{InHeader}
+	}
+	seen := map[Location]bool{}
+	for _, l := range c.Locations {
+		switch l {
+		case InHeader, InCookie, InQuery, InJSON:
+		default:
+			return bad("unknown location %q (use InHeader, InCookie, InQuery, InJSON)", l)
+		}
+		if seen[l] {
+			return bad("location %q listed twice", l)
+		}
+		seen[l] = true
+	}
+	if seen[InCookie] && c.Cookies == nil {
+		return bad("InCookie is a location but Cookies is nil: set Cookies (DefaultCookies() is a start)")
+	}
+	if c.Cookies != nil {
+		cc := *c.Cookies
+		if err := cc.fill(); err != nil {
+			return bad("Cookies: %v", err)
+		}
+		c.Cookies = &cc
+		g.csrfMethod = map[string]bool{}
+		for _, m := range cc.CSRFMethods {
+			g.csrfMethod[strings.ToUpper(m)] = true
+		}
+	}
+	switch c.Profile {
+	case ProfileRFC6750, ProfileFlask, ProfileFlaskJWT:
+	default:
+		return bad("unknown Profile %d", c.Profile)
+	}
+	if c.Realm == "" {
+		c.Realm = "jwtgate"
+		if c.Profile == ProfileFlaskJWT {
+			c.Realm = "Login Required"
+		}
+	}
+	if strings.ContainsAny(c.Realm, "\"\\\r\n") {
+		return bad("Realm must not contain quotes, backslashes or line breaks")
+	}
+	g.clock = c.Clock
+	if g.clock == nil {
+		g.clock = time.Now
+	}
+	g.log = c.Logger
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	c.Locations = slices.Clone(c.Locations)
+	var keys jwt.KeySet = c.Keys
+	if c.DecodeKey != nil {
+		keys = decodeKeySet{c.DecodeKey}
+	}
+	opts := jwt.VerifierOptions{
+		Algorithms:     c.Algorithms,
+		Leeway:         c.Leeway,
+		Clock:          g.clock,
+		Issuers:        c.ExpectedIssuers,
+		Audiences:      c.ExpectedAudiences,
+		RequiredClaims: []string{c.IdentityClaim},
+		CaptureClaims:  []string{c.IdentityClaim, c.TypeClaim, c.FreshClaim, c.CSRFClaim},
+		MaxSize:        c.MaxTokenSize,
+	}
+	var err error
+	if g.verifier, err = jwt.NewVerifier(keys, opts); err != nil {
+		return bad("%v", err)
+	}
+	opts.IgnoreExpiry = true
+	if g.expVerify, err = jwt.NewVerifier(keys, opts); err != nil {
+		return bad("%v", err)
+	}
+	return g, nil
+}
+
+// Algorithm returns the algorithm the Gate signs with ("" for a
+// verify-only Gate).
+func (g *Gate) Algorithm() jwt.Algorithm { return g.alg }

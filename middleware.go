@@ -1,0 +1,261 @@
+package jwtgate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// RouteOptions are the checks of one protected route: flask-jwt-extended's
+// jwt_required(optional, fresh, refresh, locations, verify_type,
+// skip_revocation_check).
+type RouteOptions struct {
+	// Optional lets requests without a token through, unauthenticated. A
+	// token that is present must still be valid.
+	Optional bool
+
+	// Fresh requires a fresh access token.
+	Fresh bool
+
+	// Refresh requires a refresh token (and reads the refresh cookie and
+	// JSON key).
+	Refresh bool
+
+	// Locations overrides Config.Locations for this route.
+	Locations []Location
+
+	// SkipTypeCheck accepts both access and refresh tokens.
+	SkipTypeCheck bool
+
+	// SkipRevocation does not ask Config.IsRevoked.
+	SkipRevocation bool
+
+	// WebSocket marks a WebSocket handshake route: tokens come from the
+	// query string (Config.QueryParam, or "token") or from cookies, and a
+	// cookie token needs the CSRF value in the query string
+	// (CookieConfig.WebSocketCSRFParm) since browsers cannot set headers.
+	WebSocket bool
+}
+
+// Required lets a request through only with a valid access token.
+func (g *Gate) Required(next http.Handler) http.Handler { return g.Protect(RouteOptions{})(next) }
+
+// Optional lets every request through; a valid token authenticates it, an
+// invalid one is still refused.
+func (g *Gate) Optional(next http.Handler) http.Handler {
+	return g.Protect(RouteOptions{Optional: true})(next)
+}
+
+// Fresh lets a request through only with a fresh access token.
+func (g *Gate) Fresh(next http.Handler) http.Handler {
+	return g.Protect(RouteOptions{Fresh: true})(next)
+}
+
+// Refresh lets a request through only with a refresh token.
+func (g *Gate) Refresh(next http.Handler) http.Handler {
+	return g.Protect(RouteOptions{Refresh: true})(next)
+}
+
+// Protect returns middleware with the given checks.
+func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
+	opts = g.routeDefaults(opts)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r2, err := g.verifyRequest(r, &opts)
+			if err != nil {
+				g.fail(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r2)
+		})
+	}
+}
+
+func (g *Gate) routeDefaults(opts RouteOptions) RouteOptions {
+	if len(opts.Locations) == 0 {
+		opts.Locations = g.cfg.Locations
+	}
+	return opts
+}
+
+// VerifyRequest runs the checks of opts on r, as the middleware does, and
+// returns r with the token (and user) in its context. On an Optional route
+// without a token it returns r itself and no error. Use it to build your
+// own middleware, a role check for instance.
+func (g *Gate) VerifyRequest(r *http.Request, opts RouteOptions) (*http.Request, error) {
+	opts = g.routeDefaults(opts)
+	for _, l := range opts.Locations {
+		if l == InCookie && g.cfg.Cookies == nil {
+			return nil, fmt.Errorf("%w: route reads cookies but Config.Cookies is nil", ErrConfig)
+		}
+	}
+	return g.verifyRequest(r, &opts)
+}
+
+// isPreflight reports a CORS preflight request.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request, error) {
+	if !g.cfg.CheckPreflight && isPreflight(r) {
+		return r, nil
+	}
+	f, err := g.findToken(r, opts.Locations, opts.Refresh, opts.WebSocket)
+	if err != nil {
+		if opts.Optional && errors.Is(err, ErrNoToken) {
+			return r, nil
+		}
+		return nil, err
+	}
+	ctx := r.Context()
+	if g.cfg.DecodeKey != nil {
+		ctx = context.WithValue(ctx, rawTokenKey{}, f.token)
+	}
+	t, err := g.verifyToken(ctx, f.token)
+	if err != nil {
+		return nil, err
+	}
+	t.Location = f.loc
+	if f.check {
+		if t.CSRF == "" {
+			return nil, newError(ErrInvalid, "Missing claim: "+g.cfg.CSRFClaim, nil)
+		}
+		if !csrfEqual(f.csrf, t.CSRF) {
+			return nil, newError(ErrCSRF, "CSRF double submit tokens do not match", nil)
+		}
+	}
+	if !opts.SkipTypeCheck {
+		if opts.Refresh && t.Type != TypeRefresh {
+			return nil, newError(ErrWrongType, "Only refresh tokens are allowed", nil)
+		}
+		if !opts.Refresh && t.Type == TypeRefresh {
+			return nil, newError(ErrWrongType, "Only non-refresh tokens are allowed", nil)
+		}
+	}
+	if opts.Fresh && !t.Fresh {
+		return nil, newError(ErrNotFresh, "Fresh token required", nil)
+	}
+	if err := g.checkRevoked(ctx, t, opts.SkipRevocation); err != nil {
+		return nil, err
+	}
+	if g.cfg.VerifyClaims != nil {
+		if err := g.cfg.VerifyClaims(ctx, t); err != nil {
+			return nil, newError(ErrClaims, "User claims verification failed", err)
+		}
+	}
+	var user any
+	if g.cfg.LoadUser != nil {
+		u, err := g.cfg.LoadUser(ctx, t)
+		switch {
+		case err != nil && !errors.Is(err, ErrUserLoad):
+			return nil, newError(ErrUnavailable, "User store unavailable", err)
+		case err != nil || u == nil:
+			return nil, newError(ErrUserLoad, "Error loading the user "+t.Identity, err)
+		}
+		user = u
+	}
+	return r.WithContext(g.NewContext(r.Context(), t, user)), nil
+}
+
+func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
+	if skip || g.cfg.IsRevoked == nil {
+		return nil
+	}
+	revoked, err := g.cfg.IsRevoked(ctx, t)
+	if err != nil {
+		if g.cfg.FailOpen {
+			g.log.WarnContext(ctx, "jwtgate: revocation check failed; letting the request through (FailOpen)", "jti", t.Claims.ID, "error", err)
+			return nil
+		}
+		return newError(ErrUnavailable, "Revocation check unavailable", err)
+	}
+	if revoked {
+		return newError(ErrRevoked, "Token has been revoked", nil)
+	}
+	return nil
+}
+
+// verifyToken verifies a token string and reads the Gate's claims.
+func (g *Gate) verifyToken(ctx context.Context, token string) (*Token, error) {
+	jt, err := g.verifier.Verify(ctx, token)
+	if err != nil {
+		return nil, g.classify(err)
+	}
+	return g.readGateClaims(jt, g.clock())
+}
+
+// classify maps a verification error to a Gate error, with messages in the
+// profile's words.
+func (g *Gate) classify(err error) *Error {
+	e := classify(err)
+	if g.cfg.Profile == ProfileFlask {
+		switch {
+		case errors.Is(err, jwt.ErrMissingClaim) && strings.HasSuffix(err.Error(), ": "+g.cfg.IdentityClaim):
+			e.Message = "Missing claim: " + g.cfg.IdentityClaim
+		case errors.Is(err, jwt.ErrAudience) && strings.Contains(err.Error(), "no aud"):
+			e.Message = `Token is missing the "aud" claim`
+		case errors.Is(err, jwt.ErrIssuer) && strings.Contains(err.Error(), "no iss"):
+			e.Message = `Token is missing the "iss" claim`
+		case errors.Is(err, jwt.ErrMalformed) && strings.Contains(err.Error(), "segments"):
+			e.Message = "Not enough segments"
+		}
+	}
+	return e
+}
+
+// rawTokenKey carries the raw token to decodeKeySet.
+type rawTokenKey struct{}
+
+// decodeKeySet adapts Config.DecodeKey to jwt.KeySet: it gives the hook
+// the unverified header and claims of the token being verified.
+type decodeKeySet struct {
+	f func(ctx context.Context, header *jwt.Header, claims map[string]any) (*jwt.Key, error)
+}
+
+func (d decodeKeySet) LookupKeys(ctx context.Context, h *jwt.Header) ([]*jwt.Key, error) {
+	var claims map[string]any
+	if raw, _ := ctx.Value(rawTokenKey{}).(string); raw != "" {
+		claims, _ = unverifiedClaims(raw)
+	}
+	k, err := d.f(ctx, h, claims)
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
+		return nil, fmt.Errorf("%w: decode key hook returned no key", jwt.ErrKeyNotFound)
+	}
+	return []*jwt.Key{k}, nil
+}
+
+// unverifiedClaims decodes a token's payload without verifying anything.
+func unverifiedClaims(token string) (map[string]any, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("%w: not three segments", jwt.ErrMalformed)
+	}
+	b, err := b64DecodeString(parts[1])
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%w: payload: %w", jwt.ErrMalformed, err)
+	}
+	return m, nil
+}
+
+func (g *Gate) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if g.cfg.OnError != nil {
+		g.cfg.OnError(w, r, err)
+		return
+	}
+	g.WriteError(w, r, err)
+}

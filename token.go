@@ -1,0 +1,193 @@
+package jwtgate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// Token is a verified token with the claims the Gate understands.
+type Token struct {
+	*jwt.Token
+
+	// Identity is the identity claim: a string claim's value, or the raw
+	// JSON text of another value (a number, say).
+	Identity string
+
+	// Type is the type claim ("access" when absent, as flask-jwt-extended
+	// reads it).
+	Type string
+
+	// Fresh reports whether the token was fresh when it was verified: a
+	// fresh claim of true, or a time still in the future.
+	Fresh bool
+
+	// CSRF is the csrf claim, if any.
+	CSRF string
+
+	// Location is where the request carried the token ("" for tokens
+	// decoded with DecodeToken).
+	Location Location
+}
+
+// readGateClaims fills the Gate's fields from the captured raw claims.
+func (g *Gate) readGateClaims(jt *jwt.Token, now time.Time) (*Token, error) {
+	t := &Token{Token: jt, Type: TypeAccess}
+	c := &g.cfg
+	if raw, ok := jt.RawClaim(c.IdentityClaim); ok {
+		if raw[0] == '"' {
+			s, err := jsonString(raw)
+			if err != nil {
+				return nil, err
+			}
+			t.Identity = s
+		} else {
+			t.Identity = raw
+		}
+	}
+	if raw, ok := jt.RawClaim(c.TypeClaim); ok {
+		s, err := jsonString(raw)
+		if err != nil {
+			return nil, newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.TypeClaim), err)
+		}
+		t.Type = s
+	}
+	if raw, ok := jt.RawClaim(c.FreshClaim); ok {
+		switch {
+		case raw == "true":
+			t.Fresh = true
+		case raw == "false":
+		case raw[0] >= '0' && raw[0] <= '9':
+			var d jwt.NumericDate
+			if err := d.UnmarshalJSON([]byte(raw)); err != nil {
+				return nil, newError(ErrInvalid, fmt.Sprintf("Invalid %s claim", c.FreshClaim), err)
+			}
+			t.Fresh = d.After(now)
+		default:
+			return nil, newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a boolean or a numeric date", c.FreshClaim), nil)
+		}
+	}
+	if raw, ok := jt.RawClaim(c.CSRFClaim); ok {
+		s, err := jsonString(raw)
+		if err != nil {
+			return nil, newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.CSRFClaim), err)
+		}
+		t.CSRF = s
+	}
+	return t, nil
+}
+
+// jsonString decodes a raw JSON string value.
+func jsonString(raw string) (string, error) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", fmt.Errorf("not a JSON string: %.20s", raw)
+	}
+	if !strings.ContainsRune(raw, '\\') {
+		return raw[1 : len(raw)-1], nil
+	}
+	var s string
+	err := json.Unmarshal([]byte(raw), &s)
+	return s, err
+}
+
+// authInfo is what the Gate keeps in a request's context.
+type authInfo struct {
+	token *Token
+	user  any
+}
+
+// NewContext returns ctx carrying t and user, as the middleware does; use
+// it in tests and in custom middleware.
+func (g *Gate) NewContext(ctx context.Context, t *Token, user any) context.Context {
+	return context.WithValue(ctx, g.ctxToken, &authInfo{token: t, user: user})
+}
+
+func (g *Gate) info(ctx context.Context) *authInfo {
+	a, _ := ctx.Value(g.ctxToken).(*authInfo)
+	return a
+}
+
+// TokenFrom returns the verified token of the request whose context is
+// ctx, if the Gate's middleware authenticated it.
+func (g *Gate) TokenFrom(ctx context.Context) (*Token, bool) {
+	if a := g.info(ctx); a != nil && a.token != nil {
+		return a.token, true
+	}
+	return nil, false
+}
+
+// Authenticated reports whether the request carries a verified token.
+func (g *Gate) Authenticated(ctx context.Context) bool {
+	_, ok := g.TokenFrom(ctx)
+	return ok
+}
+
+// Identity returns the identity of the request's token, or "".
+func (g *Gate) Identity(ctx context.Context) string {
+	if t, ok := g.TokenFrom(ctx); ok {
+		return t.Identity
+	}
+	return ""
+}
+
+// JTI returns the jti claim of the request's token, or "".
+func (g *Gate) JTI(ctx context.Context) string {
+	if t, ok := g.TokenFrom(ctx); ok {
+		return t.Claims.ID
+	}
+	return ""
+}
+
+// RawToken returns the request's token as it was sent, or "".
+func (g *Gate) RawToken(ctx context.Context) string {
+	if t, ok := g.TokenFrom(ctx); ok {
+		return t.Raw()
+	}
+	return ""
+}
+
+// Claims decodes all claims of the request's token into v (a struct or a
+// map). It returns ErrNoToken when the request is not authenticated.
+func (g *Gate) Claims(ctx context.Context, v any) error {
+	t, ok := g.TokenFrom(ctx)
+	if !ok {
+		return newError(ErrNoToken, "request is not authenticated", nil)
+	}
+	return t.Decode(v)
+}
+
+// User returns the user that Config.LoadUser loaded for the request, as a
+// T. It reports false if there is none or it is not a T.
+func User[T any](g *Gate, ctx context.Context) (T, bool) {
+	var zero T
+	a := g.info(ctx)
+	if a == nil || a.user == nil {
+		return zero, false
+	}
+	u, ok := a.user.(T)
+	return u, ok
+}
+
+// identityString renders an identity value the way Token.Identity shows it.
+func identityString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case fmt.Stringer:
+		return x.String()
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
