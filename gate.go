@@ -71,6 +71,11 @@ type Config struct {
 	// Leeway is the clock skew tolerated on exp, nbf and iat.
 	Leeway time.Duration
 
+	// RequiredClaims are claims a token must carry besides the identity
+	// claim, e.g. "exp", "iat" and "nbf" (Flask-JWT's JWT_REQUIRED_CLAIMS).
+	// Without them a token missing exp is accepted and never expires.
+	RequiredClaims []string
+
 	// OmitNotBefore leaves nbf out of created tokens (it defaults to iat).
 	OmitNotBefore bool
 
@@ -261,6 +266,11 @@ func New(cfg Config) (*Gate, error) {
 	if c.Leeway < 0 {
 		return bad("negative Leeway")
 	}
+	for _, n := range c.RequiredClaims {
+		if n == "" {
+			return bad("empty name in RequiredClaims")
+		}
+	}
 	def := func(p *string, v string) {
 		if *p == "" {
 			*p = v
@@ -360,7 +370,7 @@ func New(cfg Config) (*Gate, error) {
 		Clock:          g.clock,
 		Issuers:        c.ExpectedIssuers,
 		Audiences:      c.ExpectedAudiences,
-		RequiredClaims: []string{c.IdentityClaim},
+		RequiredClaims: append([]string{c.IdentityClaim}, c.RequiredClaims...),
 		CaptureClaims:  []string{c.IdentityClaim, c.TypeClaim, c.FreshClaim, c.CSRFClaim},
 		MaxSize:        c.MaxTokenSize,
 	}

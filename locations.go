@@ -65,6 +65,9 @@ func (g *Gate) fromHeader(r *http.Request) (found, error) {
 	if v == "" {
 		return found{}, newError(ErrNoToken, "Missing "+c.HeaderName+" Header", nil)
 	}
+	if c.Profile == ProfileFlaskJWT && !c.EmptyHeaderScheme {
+		return flaskJWTHeader(v, c.HeaderScheme)
+	}
 	if c.EmptyHeaderScheme {
 		if strings.ContainsAny(v, " \t,") {
 			return found{}, newError(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: <JWT>'", c.HeaderName, c.HeaderName), nil)
@@ -77,18 +80,40 @@ func (g *Gate) fromHeader(r *http.Request) (found, error) {
 	n := 0
 	for e := range strings.SplitSeq(v, ",") {
 		e = strings.TrimSpace(e)
-		first, _, _ := strings.Cut(e, " ")
-		if first2, _, _ := strings.Cut(first, "\t"); strings.EqualFold(first2, c.HeaderScheme) {
-			entry = e
+		first := e
+		if i := strings.IndexAny(e, " \t"); i >= 0 {
+			first = e[:i]
+		}
+		if strings.EqualFold(first, c.HeaderScheme) {
+			entry = e[len(first):]
 			n++
 		}
 	}
 	if n != 1 {
 		return found{}, newError(ErrNoToken, fmt.Sprintf("Missing '%s' type in '%s' header. Expected '%s: %s <JWT>'", c.HeaderScheme, c.HeaderName, c.HeaderName, c.HeaderScheme), nil)
 	}
-	parts := strings.Fields(entry)
-	if len(parts) != 2 {
+	// The scheme must be followed by exactly one word: the token.
+	token := strings.TrimLeft(entry, " \t")
+	if token == "" || strings.ContainsAny(token, " \t") {
 		return found{}, newError(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: %s <JWT>'", c.HeaderName, c.HeaderName, c.HeaderScheme), nil)
+	}
+	return found{token: token}, nil
+}
+
+// flaskJWTHeader parses the header as Flask-JWT does: whitespace-separated
+// words, the first of which must be the scheme (without regard to case),
+// with its error texts.
+func flaskJWTHeader(v, scheme string) (found, error) {
+	parts := strings.Fields(v)
+	switch {
+	case len(parts) == 0:
+		return found{}, newError(ErrNoToken, "Request does not contain an access token", nil)
+	case !strings.EqualFold(parts[0], scheme):
+		return found{}, newError(ErrBadHeader, "Unsupported authorization type", nil)
+	case len(parts) == 1:
+		return found{}, newError(ErrBadHeader, "Token missing", nil)
+	case len(parts) > 2:
+		return found{}, newError(ErrBadHeader, "Token contains spaces", nil)
 	}
 	return found{token: parts[1]}, nil
 }

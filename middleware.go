@@ -149,7 +149,6 @@ func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request
 			return nil, newError(ErrClaims, "User claims verification failed", err)
 		}
 	}
-	var user any
 	if g.cfg.LoadUser != nil {
 		u, err := g.cfg.LoadUser(ctx, t)
 		switch {
@@ -158,9 +157,9 @@ func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request
 		case err != nil || u == nil:
 			return nil, newError(ErrUserLoad, "Error loading the user "+t.Identity, err)
 		}
-		user = u
+		t.user = u
 	}
-	return r.WithContext(g.NewContext(r.Context(), t, user)), nil
+	return r.WithContext(context.WithValue(r.Context(), g.ctxToken, t)), nil
 }
 
 func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
@@ -194,6 +193,17 @@ func (g *Gate) verifyToken(ctx context.Context, token string) (*Token, error) {
 // profile's words.
 func (g *Gate) classify(err error) *Error {
 	e := classify(err)
+	if g.cfg.Profile == ProfileFlaskJWT {
+		// PyJWT's texts, which Flask-JWT passes on.
+		switch {
+		case errors.Is(err, jwt.ErrExpired):
+			e.Message = "Signature has expired"
+		case errors.Is(err, jwt.ErrMissingClaim):
+			e.Message = `Token is missing the "` + missingClaim(err) + `" claim`
+		case errors.Is(err, jwt.ErrMalformed) && strings.Contains(err.Error(), "segments"):
+			e.Message = "Not enough segments"
+		}
+	}
 	if g.cfg.Profile == ProfileFlask {
 		switch {
 		case errors.Is(err, jwt.ErrMissingClaim) && strings.HasSuffix(err.Error(), ": "+g.cfg.IdentityClaim):

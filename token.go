@@ -33,6 +33,8 @@ type Token struct {
 	// Location is where the request carried the token ("" for tokens
 	// decoded with DecodeToken).
 	Location Location
+
+	user any // what Config.LoadUser returned
 }
 
 // readGateClaims fills the Gate's fields from the captured raw claims.
@@ -95,30 +97,22 @@ func jsonString(raw string) (string, error) {
 	return s, err
 }
 
-// authInfo is what the Gate keeps in a request's context.
-type authInfo struct {
-	token *Token
-	user  any
-}
-
 // NewContext returns ctx carrying t and user, as the middleware does; use
 // it in tests and in custom middleware.
 func (g *Gate) NewContext(ctx context.Context, t *Token, user any) context.Context {
-	return context.WithValue(ctx, g.ctxToken, &authInfo{token: t, user: user})
-}
-
-func (g *Gate) info(ctx context.Context) *authInfo {
-	a, _ := ctx.Value(g.ctxToken).(*authInfo)
-	return a
+	if t != nil && user != nil {
+		c := *t
+		c.user = user
+		t = &c
+	}
+	return context.WithValue(ctx, g.ctxToken, t)
 }
 
 // TokenFrom returns the verified token of the request whose context is
 // ctx, if the Gate's middleware authenticated it.
 func (g *Gate) TokenFrom(ctx context.Context) (*Token, bool) {
-	if a := g.info(ctx); a != nil && a.token != nil {
-		return a.token, true
-	}
-	return nil, false
+	t, _ := ctx.Value(g.ctxToken).(*Token)
+	return t, t != nil
 }
 
 // Authenticated reports whether the request carries a verified token.
@@ -165,11 +159,11 @@ func (g *Gate) Claims(ctx context.Context, v any) error {
 // T. It reports false if there is none or it is not a T.
 func User[T any](g *Gate, ctx context.Context) (T, bool) {
 	var zero T
-	a := g.info(ctx)
-	if a == nil || a.user == nil {
+	t, ok := g.TokenFrom(ctx)
+	if !ok || t.user == nil {
 		return zero, false
 	}
-	u, ok := a.user.(T)
+	u, ok := t.user.(T)
 	return u, ok
 }
 
