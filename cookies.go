@@ -96,7 +96,7 @@ func (c *CookieConfig) fill() error {
 		return errors.New("SameSite=None requires Secure (browsers drop such cookies)")
 	}
 	if c.Partitioned && !c.Secure {
-		return errors.New("Partitioned requires Secure")
+		return errors.New("the Partitioned attribute requires Secure")
 	}
 	for _, n := range []string{c.AccessName, c.RefreshName, c.CSRFAccessName, c.CSRFRefreshName} {
 		if !validCookieName(n) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -165,23 +164,4 @@ func User[T any](g *Gate, ctx context.Context) (T, bool) {
 	}
 	u, ok := t.user.(T)
 	return u, ok
-}
-
-// identityString renders an identity value the way Token.Identity shows it.
-func identityString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case fmt.Stringer:
-		return x.String()
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }

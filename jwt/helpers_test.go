@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"strings"
 	"testing"
 	"time"
 )
@@ -55,5 +54,3 @@ func testVerifier(t testing.TB, opts VerifierOptions) *Verifier {
 }
 
 const hs256 = `{"alg":"HS256","typ":"JWT"}`
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

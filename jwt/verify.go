@@ -208,7 +208,7 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool) (*Toke
 		return nil, fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
 	}
 	var stack [1024]byte
-	buf := stack[:0]
+	var buf []byte
 	if n <= len(stack) {
 		buf = stack[:n]
 	} else {
