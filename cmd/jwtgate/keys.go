@@ -1,0 +1,184 @@
+package main
+
+import (
+	"crypto"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/jwtgate/jwtgate/jwk"
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+func keysGenerate(e *env, args []string) int {
+	fs := e.newFlags("keys generate", "keys generate --alg ALG [--bits N] [--kid KID] [--out PREFIX]")
+	algFlag := fs.String("alg", "", "algorithm the key is for (required): RS256..PS512, ES256/384/512, EdDSA, HS256/384/512")
+	bits := fs.Int("bits", 0, "RSA modulus size (default 2048, at least 2048); for HS*, the secret size in bytes")
+	kid := fs.String("kid", "", "key ID (default: the RFC 7638 thumbprint)")
+	out := fs.String("out", "", "write PREFIX.pem (private, PKCS#8), PREFIX.jwk (private JWK) and PREFIX.pub.jwk;\nfor HS*: PREFIX.key (raw secret) and PREFIX.jwk. Without it, print them")
+	force := fs.Bool("force", false, "overwrite existing files")
+	pos, code, ok := parse(e, fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 {
+		e.errorf("keys generate: unexpected argument %q", pos[0])
+		return exitUsage
+	}
+	if *algFlag == "" {
+		e.errorf("keys generate: --alg is required")
+		fs.Usage()
+		return exitUsage
+	}
+	alg, err := parseAlg(*algFlag)
+	if err != nil {
+		e.errorf("keys generate: %v", err)
+		return exitUsage
+	}
+	key, err := jwk.Generate(alg, *bits)
+	if err != nil {
+		e.errorf("keys generate: %s", oneLine(err))
+		return exitUsage
+	}
+	if *kid != "" {
+		key = key.WithID(*kid)
+	} else if key, err = jwk.EnsureKeyID(key); err != nil {
+		e.errorf("keys generate: %s", oneLine(err))
+		return exitUsage
+	}
+	files, err := keyFiles(key)
+	if err != nil {
+		e.errorf("keys generate: %s", oneLine(err))
+		return exitUsage
+	}
+	if *out == "" {
+		for _, f := range files {
+			e.stdout.Write(f.data)
+			if f.data[len(f.data)-1] != '\n' {
+				fmt.Fprintln(e.stdout)
+			}
+		}
+		return exitOK
+	}
+	for _, f := range files {
+		name := *out + f.suffix
+		if err := writeFile(name, f.data, f.mode, *force); err != nil {
+			e.errorf("keys generate: %s", oneLine(err))
+			return exitUsage
+		}
+		fmt.Fprintf(e.stdout, "wrote %s (%s)\n", filepath.Clean(name), f.what)
+	}
+	fmt.Fprintf(e.stdout, "kid %s\n", key.ID())
+	return exitOK
+}
+
+type keyFile struct {
+	suffix, what string
+	data         []byte
+	mode         os.FileMode
+}
+
+func keyFiles(key *jwt.Key) ([]keyFile, error) {
+	jk, err := jwk.NewKey(key)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := jk.MarshalPrivate()
+	if err != nil {
+		return nil, err
+	}
+	priv = append(priv, '\n')
+	if key.IsSymmetric() {
+		return []keyFile{
+			{".key", "raw HMAC secret, for --secret", key.Secret(), 0o600},
+			{".jwk", "secret JWK", priv, 0o600},
+		}, nil
+	}
+	pemData, err := jwk.MarshalPrivatePEM(key)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := json.Marshal(jk)
+	if err != nil {
+		return nil, err
+	}
+	return []keyFile{
+		{".pem", "private key, PKCS#8 PEM", pemData, 0o600},
+		{".jwk", "private JWK", priv, 0o600},
+		{".pub.jwk", "public JWK", append(pub, '\n'), 0o644},
+	}, nil
+}
+
+func keysThumbprint(e *env, args []string) int {
+	fs := e.newFlags("keys thumbprint", "keys thumbprint FILE")
+	pos, code, ok := parse(e, fs, args)
+	if !ok {
+		return code
+	}
+	set, code := loadKeyFile(e, "keys thumbprint", pos)
+	if set == nil {
+		return code
+	}
+	for _, k := range set.Keys() {
+		tp, err := k.ThumbprintBase64(crypto.SHA256)
+		if err != nil {
+			e.errorf("keys thumbprint: %s", oneLine(err))
+			return exitUsage
+		}
+		fmt.Fprintln(e.stdout, tp)
+	}
+	return exitOK
+}
+
+func keysPublic(e *env, args []string) int {
+	fs := e.newFlags("keys public", "keys public FILE")
+	pos, code, ok := parse(e, fs, args)
+	if !ok {
+		return code
+	}
+	set, code := loadKeyFile(e, "keys public", pos)
+	if set == nil {
+		return code
+	}
+	var out []byte
+	var err error
+	if keys := set.Keys(); len(keys) == 1 {
+		if keys[0].IsSymmetric() {
+			e.errorf("keys public: an HMAC secret has no public half")
+			return exitUsage
+		}
+		out, err = json.Marshal(keys[0].Public())
+	} else {
+		out, err = json.Marshal(set)
+	}
+	if err != nil {
+		e.errorf("keys public: %s", oneLine(err))
+		return exitUsage
+	}
+	e.stdout.Write(append(out, '\n'))
+	return exitOK
+}
+
+// loadKeyFile loads the one FILE argument of a keys command.
+func loadKeyFile(e *env, cmd string, pos []string) (*jwk.Set, int) {
+	if len(pos) != 1 {
+		e.errorf("%s: want exactly one FILE argument", cmd)
+		return nil, exitUsage
+	}
+	b, err := readFile(pos[0])
+	if err != nil {
+		e.errorf("%s: %s", cmd, oneLine(err))
+		return nil, exitUsage
+	}
+	set, err := jwk.Load(b)
+	if err != nil {
+		e.errorf("%s: %s: %s", cmd, pos[0], oneLine(err))
+		return nil, exitUsage
+	}
+	if set.Len() == 0 {
+		e.errorf("%s: %s: no usable key", cmd, pos[0])
+		return nil, exitUsage
+	}
+	return set, exitOK
+}
