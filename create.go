@@ -25,6 +25,7 @@ type tokenOptions struct {
 	headers  map[string]any
 	audience []string
 	issuer   *string
+	alg      jwt.Algorithm
 }
 
 // Fresh marks an access token fresh (flask-jwt-extended's fresh=True):
@@ -67,6 +68,11 @@ func WithHeaders(h map[string]any) TokenOption {
 func WithAudience(aud ...string) TokenOption {
 	return func(o *tokenOptions) { o.audience = aud }
 }
+
+// WithAlgorithm signs the token with alg instead of Config.Algorithm; the
+// signing key must allow it (an RSA key allows RS* and PS*, a 64-byte
+// secret HS256 to HS512).
+func WithAlgorithm(alg jwt.Algorithm) TokenOption { return func(o *tokenOptions) { o.alg = alg } }
 
 // WithIssuer sets the token's iss, replacing Config.Issuer.
 func WithIssuer(iss string) TokenOption { return func(o *tokenOptions) { o.issuer = &iss } }
@@ -172,7 +178,7 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	}
 	maps.Copy(claims, o.claims)
 
-	signer, err := g.signerFor(ctx, identity, o.headers)
+	signer, err := g.signerFor(ctx, identity, o.headers, o.alg)
 	if err != nil {
 		return "", err
 	}
@@ -184,7 +190,7 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 }
 
 // signerFor returns the signer for an identity and extra headers.
-func (g *Gate) signerFor(ctx context.Context, identity any, headers map[string]any) (*jwt.Signer, error) {
+func (g *Gate) signerFor(ctx context.Context, identity any, headers map[string]any, alg jwt.Algorithm) (*jwt.Signer, error) {
 	c := &g.cfg
 	var extra map[string]any
 	if c.ExtraHeaders != nil {
@@ -211,11 +217,14 @@ func (g *Gate) signerFor(ctx context.Context, identity any, headers map[string]a
 	if key == nil {
 		return nil, ErrNoSigningKey
 	}
-	if key == c.SigningKey && extra == nil && g.signer != nil {
+	if key == c.SigningKey && extra == nil && g.signer != nil && (alg == "" || alg == g.alg) {
 		return g.signer, nil
 	}
-	alg := g.alg
-	if alg == "" || !key.Allows(alg) {
+	if alg != "" {
+		if !key.Allows(alg) {
+			return nil, fmt.Errorf("jwtgate: the signing key does not allow %s (it allows %v)", alg, key.Algorithms())
+		}
+	} else if alg = g.alg; alg == "" || !key.Allows(alg) {
 		algs := key.Algorithms()
 		if len(algs) == 0 {
 			return nil, ErrNoSigningKey

@@ -444,6 +444,19 @@ func TestCreatedTokenClaims(t *testing.T) {
 	if ja == jb || len(ja) != 36 {
 		t.Errorf("jti %q %q", ja, jb)
 	}
+	// The algorithm per token, where the key allows it.
+	g64 := testGate(t, func(c *Config) {
+		k, _ := jwt.NewHMACKey([]byte(strings.Repeat("s", 64)))
+		c.SigningKey = k
+		c.Algorithms = []jwt.Algorithm{jwt.HS256, jwt.HS512}
+	})
+	t512 := access(t, g64, "alice", WithAlgorithm(jwt.HS512))
+	if dt, err := g64.DecodeToken(ctx, t512); err != nil || dt.Header.Alg != jwt.HS512 {
+		t.Errorf("HS512 token: %v", err)
+	}
+	if _, err := g.CreateAccessToken(ctx, "alice", WithAlgorithm(jwt.RS256)); err == nil {
+		t.Error("RS256 with an HMAC key accepted")
+	}
 	// A non-string identity for sub is refused; IdentityOf fixes it.
 	if _, err := g.CreateAccessToken(ctx, 42); err == nil {
 		t.Error("numeric sub accepted")
