@@ -20,7 +20,7 @@ type CookieConfig struct {
 
 	Domain      string        // none by default (host-only cookies)
 	Secure      bool          // send only over HTTPS; turn it on in production
-	SameSite    http.SameSite // http.SameSiteDefaultMode sends no attribute; SameSiteNoneMode needs Secure
+	SameSite    http.SameSite // zero means Lax; http.SameSiteDefaultMode sends no attribute; SameSiteNoneMode needs Secure
 	Partitioned bool          // CHIPS; needs Secure
 
 	// Session cookies end with the browser session. Otherwise MaxAge
@@ -57,8 +57,9 @@ type CookieConfig struct {
 	WebSocketCSRFParm string // query parameter with the CSRF value on WebSocket handshakes: "csrf_token"
 }
 
-// DefaultCookies returns the default cookie configuration (that of
-// flask-jwt-extended, with CSRF protection on).
+// DefaultCookies returns the default cookie configuration: that of
+// flask-jwt-extended (CSRF protection on, CSRF cookies readable by
+// JavaScript, token cookies HttpOnly), except that SameSite is Lax.
 func DefaultCookies() *CookieConfig {
 	c := &CookieConfig{}
 	_ = c.fill()
@@ -86,6 +87,12 @@ func (c *CookieConfig) fill() error {
 	def(&c.WebSocketCSRFParm, "csrf_token")
 	if len(c.CSRFMethods) == 0 {
 		c.CSRFMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	}
+	if c.SameSite == 0 {
+		// Lax keeps cookies off cross-site POSTs, a second line of defence
+		// behind the CSRF check (browsers otherwise send cookies set in
+		// the last two minutes without SameSite on cross-site POSTs).
+		c.SameSite = http.SameSiteLaxMode
 	}
 	c.CSRFProtect = !c.DisableCSRF
 	c.CSRFInCookies = !c.NoCSRFCookies
@@ -177,15 +184,17 @@ func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opt
 	if refresh {
 		name, path, csrfName, csrfPath = cc.RefreshName, cc.RefreshPath, cc.CSRFRefreshName, cc.CSRFRefreshPath
 	}
-	g.writeCookie(w, cc, o, name, token, path, maxAge, true)
+	csrf := ""
 	if cc.CSRFProtect && cc.CSRFInCookies {
-		csrf := ""
 		if raw, ok := t.RawClaim(g.cfg.CSRFClaim); ok {
 			csrf, _ = jsonString(raw)
 		}
 		if csrf == "" {
 			return fmt.Errorf("jwtgate: setting cookies: the token has no %s claim", g.cfg.CSRFClaim)
 		}
+	}
+	g.writeCookie(w, cc, o, name, token, path, maxAge, true)
+	if csrf != "" {
 		g.writeCookie(w, cc, o, csrfName, csrf, csrfPath, maxAge, false)
 	}
 	return nil
@@ -214,45 +223,50 @@ func (g *Gate) writeCookie(w http.ResponseWriter, cc *CookieConfig, o CookieOpti
 
 // UnsetJWTCookies removes the access and refresh cookies and their CSRF
 // cookies. It only deletes cookies: revoke the tokens to end the session.
-func (g *Gate) UnsetJWTCookies(w http.ResponseWriter) error {
-	if err := g.UnsetAccessCookies(w); err != nil {
+// Give the same CookieOptions.Domain as when they were set, if any.
+func (g *Gate) UnsetJWTCookies(w http.ResponseWriter, opts ...CookieOptions) error {
+	if err := g.UnsetAccessCookies(w, opts...); err != nil {
 		return err
 	}
-	return g.UnsetRefreshCookies(w)
+	return g.UnsetRefreshCookies(w, opts...)
 }
 
 // UnsetAccessCookies removes the access cookie and its CSRF cookie.
-func (g *Gate) UnsetAccessCookies(w http.ResponseWriter) error {
+func (g *Gate) UnsetAccessCookies(w http.ResponseWriter, opts ...CookieOptions) error {
 	cc := g.cfg.Cookies
 	if cc == nil {
 		return ErrNoCookies
 	}
-	g.expire(w, cc, cc.AccessName, cc.AccessPath, true)
+	g.expire(w, cc, opts, cc.AccessName, cc.AccessPath, true)
 	if cc.CSRFProtect && cc.CSRFInCookies {
-		g.expire(w, cc, cc.CSRFAccessName, cc.CSRFAccessPath, false)
+		g.expire(w, cc, opts, cc.CSRFAccessName, cc.CSRFAccessPath, false)
 	}
 	return nil
 }
 
 // UnsetRefreshCookies removes the refresh cookie and its CSRF cookie.
-func (g *Gate) UnsetRefreshCookies(w http.ResponseWriter) error {
+func (g *Gate) UnsetRefreshCookies(w http.ResponseWriter, opts ...CookieOptions) error {
 	cc := g.cfg.Cookies
 	if cc == nil {
 		return ErrNoCookies
 	}
-	g.expire(w, cc, cc.RefreshName, cc.RefreshPath, true)
+	g.expire(w, cc, opts, cc.RefreshName, cc.RefreshPath, true)
 	if cc.CSRFProtect && cc.CSRFInCookies {
-		g.expire(w, cc, cc.CSRFRefreshName, cc.CSRFRefreshPath, false)
+		g.expire(w, cc, opts, cc.CSRFRefreshName, cc.CSRFRefreshPath, false)
 	}
 	return nil
 }
 
-func (g *Gate) expire(w http.ResponseWriter, cc *CookieConfig, name, path string, httpOnly bool) {
+func (g *Gate) expire(w http.ResponseWriter, cc *CookieConfig, opts []CookieOptions, name, path string, httpOnly bool) {
+	domain := cc.Domain
+	if len(opts) > 0 && opts[0].Domain != "" {
+		domain = opts[0].Domain
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name:        name,
 		Value:       "",
 		Path:        path,
-		Domain:      cc.Domain,
+		Domain:      domain,
 		Secure:      cc.Secure,
 		HttpOnly:    httpOnly,
 		SameSite:    cc.SameSite,

@@ -114,7 +114,8 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	if _, isString := identity.(string); c.IdentityClaim == "sub" && !isString {
 		return "", fmt.Errorf("jwtgate: identity %v is a %T; the sub claim must be a string (set Config.IdentityOf)", identity, identity)
 	}
-	now := g.clock()
+	// Whole seconds: PyJWT and others refuse fractional dates.
+	now := g.clock().Truncate(time.Second)
 	claims := map[string]any{}
 	if c.ExtraClaims != nil {
 		extra, err := c.ExtraClaims(ctx, identity)

@@ -27,7 +27,7 @@ func testGate(t testing.TB, mutate func(*Config)) *Gate {
 		SigningKey: key,
 		Locations:  []Location{InHeader, InCookie, InQuery, InJSON},
 		Cookies:    DefaultCookies(),
-		Clock:      func() time.Time { return testNow },
+		Clock:      func() time.Time { return testNow.Add(300 * time.Millisecond) },
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -424,6 +424,9 @@ func TestCreatedTokenClaims(t *testing.T) {
 			t.Errorf("claim %s missing: %v", name, claims)
 		}
 	}
+	if raw, _ := dt.RawClaim("iat"); raw != "1767225600" {
+		t.Errorf("iat %s: want whole seconds", raw)
+	}
 	if !dt.Fresh || dt.Type != "access" || dt.Header.KeyID != "k1" || dt.Claims.ExpiresAt.Sub(testNow) != 15*time.Minute {
 		t.Errorf("token %+v", dt)
 	}
@@ -531,6 +534,27 @@ func TestSetAndUnsetCookies(t *testing.T) {
 	}
 	if len(w.Result().Cookies()) != 4 {
 		t.Errorf("%d unset cookies", len(w.Result().Cookies()))
+	}
+	// Cookies set with a Domain are unset with it.
+	w = httptest.NewRecorder()
+	g.UnsetAccessCookies(w, CookieOptions{Domain: "other.example"})
+	for _, c := range w.Result().Cookies() {
+		if c.Domain != "other.example" {
+			t.Errorf("unset with domain %+v", c)
+		}
+	}
+	// Default cookies are SameSite=Lax.
+	gd := testGate(t, nil)
+	w = httptest.NewRecorder()
+	gd.SetAccessCookies(w, access(t, gd, "a"))
+	if c := w.Result().Cookies()[0]; c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("default SameSite %v", c.SameSite)
+	}
+	// A token without a csrf claim sets no cookie at all.
+	gnc := testGate(t, func(c *Config) { c.Cookies = &CookieConfig{DisableCSRF: true} })
+	w = httptest.NewRecorder()
+	if err := gd.SetAccessCookies(w, access(t, gnc, "a")); err == nil || len(w.Result().Cookies()) != 0 {
+		t.Errorf("token without csrf: %v, %d cookies", err, len(w.Result().Cookies()))
 	}
 	// Session cookies have no Max-Age.
 	gs := testGate(t, func(c *Config) { c.Cookies = &CookieConfig{Session: true} })
