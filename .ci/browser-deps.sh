@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what the browser test in internal/browsertest needs beyond Go:
+#   - Chromium from Debian (package chromium, /usr/bin/chromium),
+#   - playwright-core, pinned in internal/browsertest/node/package-lock.json,
+#     into internal/browsertest/node/node_modules (npm ci). playwright-core
+#     downloads no browser; the test drives Debian's Chromium.
+# Node.js 20 or later and npm must already be on PATH.
+#
+# Idempotent: apt-get (update and install) runs only when Chromium is
+# missing, npm ci only when the installed playwright-core differs from the
+# lock. Quiet on success; on failure it prints what went wrong and exits
+# non-zero.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+node_dir=internal/browsertest/node
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+fail() {
+	echo "browser-deps: $*" >&2
+	if [ -s "$log" ]; then
+		cat "$log" >&2
+	fi
+	exit 1
+}
+
+# ---- Chromium ----
+if [ "$(dpkg-query -W -f='${Status}' chromium 2>/dev/null)" != "install ok installed" ] || [ ! -x /usr/bin/chromium ]; then
+	sudo=
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 || fail "not root and no sudo: cannot install the chromium package"
+		sudo=sudo
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update >"$log" 2>&1 || fail "apt-get update failed"
+	$sudo apt-get install -y chromium >"$log" 2>&1 || fail "apt-get install chromium failed"
+fi
+/usr/bin/chromium --version >"$log" 2>&1 || fail "/usr/bin/chromium --version failed"
+
+# ---- playwright-core ----
+command -v node >/dev/null 2>&1 || fail "node is not on PATH: install Node.js 20 or later"
+command -v npm >/dev/null 2>&1 || fail "npm is not on PATH: install it with Node.js 20 or later"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || fail "node $(node --version) is too old: playwright-core needs Node.js 20 or later"
+
+want=$(node -p "require('./$node_dir/package-lock.json').packages['node_modules/playwright-core'].version")
+have=$(node -p "require('./$node_dir/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+	npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error >"$log" 2>&1 ||
+		fail "npm ci --prefix $node_dir failed"
+fi
+(cd "$node_dir" && node --input-type=module -e "import { chromium } from 'playwright-core'; if (typeof chromium.launchPersistentContext !== 'function') process.exit(1);") >"$log" 2>&1 ||
+	fail "playwright-core is still not usable from $node_dir"

@@ -1,0 +1,12 @@
+// Package browsertest holds an end-to-end test of the Gate's cookie and
+// double-submit CSRF flow in a real browser: headless Chromium (Debian's
+// chromium package) driven by Playwright (playwright-core, pinned in
+// node/package-lock.json).
+//
+// The test serves a small page whose JavaScript logs in, calls a protected
+// endpoint with and without the CSRF header, refreshes and logs out; the
+// Node script node/flow.mjs clicks through it and reports what the browser
+// saw. Without Chromium or node/node_modules the test is skipped, or fails
+// when JWTGATE_REQUIRE_SERVICES=1 or CI=true; .ci/browser-deps.sh installs
+// both.
+package browsertest
