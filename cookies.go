@@ -163,7 +163,11 @@ func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opt
 	}
 	// Read the token's own claims without checking expiry: the caller has
 	// just made it, and its lifetime sets the cookie's.
-	t, err := g.expVerify.Verify(context.Background(), token)
+	ctx := context.Background()
+	if g.cfg.DecodeKey != nil {
+		ctx = context.WithValue(ctx, rawTokenKey{}, token)
+	}
+	t, err := g.expVerify.Verify(ctx, token)
 	if err != nil {
 		return fmt.Errorf("jwtgate: setting cookies: %w", err)
 	}

@@ -133,7 +133,7 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	claims[c.TypeClaim] = typ
 	claims["iat"] = jwt.NewNumericDate(now)
 	if !c.OmitNotBefore {
-		claims["nbf"] = jwt.NewNumericDate(now)
+		claims["nbf"] = jwt.NewNumericDate(now.Add(c.NotBeforeDelta))
 	}
 	ttl := c.AccessTTL
 	if typ == TypeRefresh {

@@ -76,8 +76,10 @@ type Config struct {
 	// Without them a token missing exp is accepted and never expires.
 	RequiredClaims []string
 
-	// OmitNotBefore leaves nbf out of created tokens (it defaults to iat).
-	OmitNotBefore bool
+	// OmitNotBefore leaves nbf out of created tokens; otherwise nbf is iat
+	// plus NotBeforeDelta (Flask-JWT's JWT_NOT_BEFORE_DELTA, default 0).
+	OmitNotBefore  bool
+	NotBeforeDelta time.Duration
 
 	// Claim names. Defaults: "sub", "type", "fresh", "csrf". Change them to
 	// accept tokens from another issuer (Flask-JWT puts the identity in
@@ -90,6 +92,12 @@ type Config struct {
 	// Locations, in order: the first that holds a token is used.
 	// Default: InHeader.
 	Locations []Location
+
+	// Finders are custom token extractors (Flask-JWT's request_handler),
+	// tried before Locations: the first that returns a token wins. A
+	// finder returns "" and nil when the request has no token for it, and
+	// an error (ideally wrapping ErrBadHeader) to refuse the request.
+	Finders []func(r *http.Request) (string, error)
 
 	// HeaderName and HeaderScheme: "Authorization" and "Bearer" by
 	// default. The scheme matches without regard to case. Set
@@ -265,6 +273,9 @@ func New(cfg Config) (*Gate, error) {
 	}
 	if c.Leeway < 0 {
 		return bad("negative Leeway")
+	}
+	if c.NotBeforeDelta < 0 {
+		return bad("negative NotBeforeDelta")
 	}
 	for _, n := range c.RequiredClaims {
 		if n == "" {

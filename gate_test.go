@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -392,13 +393,18 @@ func TestHooksOrderAndErrors(t *testing.T) {
 }
 
 func TestFailOpen(t *testing.T) {
+	var logged strings.Builder
 	g := testGate(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 		c.FailOpen = true
 		c.IsRevoked = func(context.Context, *Token) (bool, error) { return false, errors.New("down") }
 	})
 	res := serve(g.Required(echo(g)), reqSpec{headers: map[string]string{"Authorization": "Bearer " + access(t, g, "u")}}.build())
 	if res.status != 200 {
 		t.Fatalf("%d %v", res.status, res.body)
+	}
+	if !strings.Contains(logged.String(), "FailOpen") || strings.Contains(logged.String(), "eyJ") {
+		t.Fatalf("log %q: want a warning without the token", logged.String())
 	}
 }
 

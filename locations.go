@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -24,6 +25,19 @@ type found struct {
 // adds its message; any other error stops the search, as in
 // flask-jwt-extended.
 func (g *Gate) findToken(r *http.Request, locs []Location, refresh, websocket bool) (found, error) {
+	for _, finder := range g.cfg.Finders {
+		tok, err := finder(r)
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return found{}, err
+			}
+			return found{}, newError(ErrBadHeader, err.Error(), err)
+		}
+		if tok != "" {
+			return found{token: tok}, nil
+		}
+	}
 	var missing []string
 	for _, loc := range locs {
 		var f found

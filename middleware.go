@@ -35,11 +35,21 @@ type RouteOptions struct {
 	// SkipRevocation does not ask Config.IsRevoked.
 	SkipRevocation bool
 
-	// WebSocket marks a WebSocket handshake route: tokens come from the
-	// query string (Config.QueryParam, or "token") or from cookies, and a
-	// cookie token needs the CSRF value in the query string
-	// (CookieConfig.WebSocketCSRFParm) since browsers cannot set headers.
+	// WebSocket marks a WebSocket handshake route: unless Locations says
+	// otherwise, tokens come from the query string (Config.QueryParam, or
+	// "token") or from cookies, and a cookie token needs the CSRF value in
+	// the query string (CookieConfig.WebSocketCSRFParm) since browsers
+	// cannot set headers on a handshake.
 	WebSocket bool
+
+	// IgnoreInvalid, with Optional, lets a request with an unusable token
+	// through unauthenticated instead of refusing it, as flask_jwtlib's
+	// optional_authentication does. Refusals for CSRF, revocation or an
+	// unavailable store still apply.
+	IgnoreInvalid bool
+
+	// Realm overrides Config.Realm in this route's WWW-Authenticate.
+	Realm string
 }
 
 // Required lets a request through only with a valid access token.
@@ -68,6 +78,9 @@ func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r2, err := g.verifyRequest(r, &opts)
 			if err != nil {
+				if opts.Realm != "" {
+					err = &realmError{err, opts.Realm}
+				}
 				g.fail(w, r, err)
 				return
 			}
@@ -79,6 +92,12 @@ func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
 func (g *Gate) routeDefaults(opts RouteOptions) RouteOptions {
 	if len(opts.Locations) == 0 {
 		opts.Locations = g.cfg.Locations
+		if opts.WebSocket {
+			opts.Locations = []Location{InQuery}
+			if g.cfg.Cookies != nil {
+				opts.Locations = append(opts.Locations, InCookie)
+			}
+		}
 	}
 	return opts
 }
@@ -107,13 +126,43 @@ func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request
 		return r, nil
 	}
 	f, err := g.findToken(r, opts.Locations, opts.Refresh, opts.WebSocket)
-	if err != nil {
-		if opts.Optional && errors.Is(err, ErrNoToken) {
-			return r, nil
+	if err == nil {
+		var t *Token
+		if t, err = g.check(r.Context(), f, opts); err == nil {
+			return r.WithContext(context.WithValue(r.Context(), g.ctxToken, t)), nil
 		}
-		return nil, err
 	}
-	ctx := r.Context()
+	if opts.Optional && (errors.Is(err, ErrNoToken) || (opts.IgnoreInvalid && ignorable(err))) {
+		return r, nil
+	}
+	return nil, err
+}
+
+// ignorable reports the errors RouteOptions.IgnoreInvalid lets through:
+// those about the token itself, not CSRF, revocation or availability.
+func ignorable(err error) bool {
+	for _, e := range []error{ErrBadHeader, ErrInvalid, ErrExpired, ErrWrongType, ErrNotFresh, ErrUserLoad, ErrClaims} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// VerifyToken runs every check of opts on a token string given outside a
+// request (FastAPI JWT Auth's jwt_required(token=...)): signature and
+// claims, then csrf if given, type, freshness, revocation, the claims hook
+// and the user loader. Locations and Optional do not apply.
+func (g *Gate) VerifyToken(ctx context.Context, token string, opts RouteOptions, csrf ...string) (*Token, error) {
+	f := found{token: token}
+	if len(csrf) > 0 {
+		f.csrf, f.check = csrf[0], true
+	}
+	return g.check(ctx, f, &opts)
+}
+
+// check runs the checks that follow finding a token.
+func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions) (*Token, error) {
 	if g.cfg.DecodeKey != nil {
 		ctx = context.WithValue(ctx, rawTokenKey{}, f.token)
 	}
@@ -159,8 +208,16 @@ func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request
 		}
 		t.user = u
 	}
-	return r.WithContext(context.WithValue(r.Context(), g.ctxToken, t)), nil
+	return t, nil
 }
+
+// realmError carries a route's realm to WriteError.
+type realmError struct {
+	error
+	realm string
+}
+
+func (e *realmError) Unwrap() error { return e.error }
 
 func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
 	if skip || g.cfg.IsRevoked == nil {

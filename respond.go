@@ -62,6 +62,11 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	p := g.cfg.Profile
 	status := p.Status(err)
 	msg := messageOf(err)
+	realm := g.cfg.Realm
+	var re *realmError
+	if errors.As(err, &re) {
+		realm = re.realm
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -78,7 +83,7 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		case errors.Is(err, ErrNoToken):
 			title = "Authorization Required"
 			msg = "Request does not contain an access token"
-			h.Set("WWW-Authenticate", `JWT realm="`+g.cfg.Realm+`"`)
+			h.Set("WWW-Authenticate", `JWT realm="`+realm+`"`)
 		case errors.Is(err, ErrBadHeader):
 			title = "Invalid JWT header"
 		case errors.Is(err, ErrUserLoad):
@@ -100,7 +105,7 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			code = "temporarily_unavailable"
 		}
 		if status == http.StatusUnauthorized || status == http.StatusBadRequest || code == "insufficient_scope" {
-			h.Set("WWW-Authenticate", bearerChallenge(g.cfg.Realm, code, msg))
+			h.Set("WWW-Authenticate", bearerChallenge(realm, code, msg))
 		}
 		b := map[string]string{"error": code, "error_description": msg}
 		if code == "" {
