@@ -302,3 +302,47 @@ func TestCookieMaxAgeOption(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptySchemeAndNoCSRFCookies(t *testing.T) {
+	g := testGate(t, func(c *Config) {
+		c.EmptyHeaderScheme = true
+		c.HeaderName = "X-Token"
+		c.Profile = ProfileFlask
+		c.Cookies = &CookieConfig{NoCSRFCookies: true}
+	})
+	tok := access(t, g, "alice")
+	h := g.Required(echo(g))
+	tests := []struct {
+		value  string
+		status int
+		msg    string
+	}{
+		{tok, 200, ""},
+		{"  " + tok + " ", 200, ""},
+		{"Bearer " + tok, 422, "Bad X-Token header. Expected 'X-Token: <JWT>'"},
+		{"", 401, `Missing JWT in headers, cookies, query_string or json (Missing X-Token Header; Missing cookie "access_token_cookie"; Missing 'jwt' query paramater; Invalid content-type. Must be application/json.)`},
+	}
+	for _, tt := range tests {
+		res := serve(h, reqSpec{headers: map[string]string{"X-Token": tt.value}}.build())
+		if res.status != tt.status || (tt.msg != "" && res.body["msg"] != tt.msg) {
+			t.Errorf("%q: %d %v", tt.value, res.status, res.body)
+		}
+	}
+	// Without CSRF cookies only the token cookies are set and unset, but
+	// the tokens still carry csrf claims and POSTs still need the header.
+	w := httptest.NewRecorder()
+	if err := g.SetRefreshCookies(w, refresh(t, g, "alice")); err != nil {
+		t.Fatal(err)
+	}
+	if cs := w.Result().Cookies(); len(cs) != 1 || cs[0].Name != "refresh_token_cookie" {
+		t.Errorf("cookies %v", cs)
+	}
+	w = httptest.NewRecorder()
+	g.UnsetRefreshCookies(w)
+	if cs := w.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge != -1 {
+		t.Errorf("unset %v", cs)
+	}
+	if res := serve(h, reqSpec{method: "POST", cookies: map[string]string{"access_token_cookie": tok}}.build()); res.status != 401 || res.body["msg"] != "Missing CSRF token" {
+		t.Errorf("POST without CSRF: %d %v", res.status, res.body)
+	}
+}
