@@ -80,6 +80,10 @@ func newError(kind error, msg string, cause error) *Error {
 	return &Error{Kind: kind, Message: msg, Cause: cause}
 }
 
+// NewError returns an *Error for hooks that refuse a request: kind is one
+// of the sentinels, msg the client-facing message, cause the detail.
+func NewError(kind error, msg string, cause error) *Error { return newError(kind, msg, cause) }
+
 // messageOf returns the client-facing message of err.
 func messageOf(err error) string {
 	var e *Error

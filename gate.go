@@ -155,7 +155,8 @@ type Config struct {
 
 	// IsRevoked reports whether a token is revoked
 	// (token_in_blocklist_loader). An error refuses the request with
-	// ErrUnavailable unless FailOpen is set.
+	// ErrUnavailable unless FailOpen is set; an *Error of another kind
+	// (made with NewError) refuses it with that kind.
 	IsRevoked func(ctx context.Context, t *Token) (bool, error)
 
 	// FailOpen lets requests through when IsRevoked returns an error. The

@@ -346,3 +346,19 @@ func TestEmptySchemeAndNoCSRFCookies(t *testing.T) {
 		t.Errorf("POST without CSRF: %d %v", res.status, res.body)
 	}
 }
+
+func TestRevocationHookGateError(t *testing.T) {
+	g := testGate(t, func(c *Config) {
+		c.Profile = ProfileFlask
+		c.IsRevoked = func(ctx context.Context, t *Token) (bool, error) {
+			if t.Claims.ID == "" {
+				return false, NewError(ErrInvalid, "Missing claim: jti", nil)
+			}
+			return false, nil
+		}
+	})
+	res := serve(g.Required(echo(g)), reqSpec{headers: map[string]string{"Authorization": "Bearer " + signRaw(t, `{"sub":"u"}`)}}.build())
+	if res.status != 422 || res.body["msg"] != "Missing claim: jti" {
+		t.Fatalf("%d %v", res.status, res.body)
+	}
+}

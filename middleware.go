@@ -225,6 +225,11 @@ func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
 	}
 	revoked, err := g.cfg.IsRevoked(ctx, t)
 	if err != nil {
+		// A hook that judged the token itself (a token without jti when
+		// revocation is on, say) answers with a Gate error: pass it on.
+		if e := (*Error)(nil); errors.As(err, &e) && e.Kind != ErrUnavailable {
+			return err
+		}
 		if g.cfg.FailOpen {
 			g.log.WarnContext(ctx, "jwtgate: revocation check failed; letting the request through (FailOpen)", "jti", t.Claims.ID, "error", err)
 			return nil
