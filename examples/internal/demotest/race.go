@@ -1,0 +1,7 @@
+//go:build race
+
+package demotest
+
+// raceEnabled: the tests run with -race, so the programs they start are
+// built with it too.
+const raceEnabled = true
