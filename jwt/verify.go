@@ -74,6 +74,7 @@ type Verifier struct {
 
 	mu     sync.Mutex                         // serializes cache writers
 	hcache atomic.Pointer[map[string]*Header] // headers that verified, by raw segment
+	hlast  atomic.Pointer[cachedHeader]       // the last header that verified
 }
 
 // headerCacheSize bounds the header cache. Headers enter it only after a
@@ -225,6 +226,8 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool) (*Toke
 	}
 	if !cached {
 		v.remember(token[:d1], hdr)
+	} else if last := v.hlast.Load(); last == nil || last.h != hdr {
+		v.hlast.Store(&cachedHeader{seg: strings.Clone(token[:d1]), h: hdr})
 	}
 	return t, nil
 }
@@ -241,7 +244,18 @@ func sameType(got, want string) bool {
 
 // header returns the parsed header for a raw header segment, from the cache
 // when this header has verified before.
+// cachedHeader is one raw header segment and its parsed form.
+type cachedHeader struct {
+	seg string
+	h   *Header
+}
+
 func (v *Verifier) header(seg string) (*Header, bool, error) {
+	// Most services see one header (one key, one algorithm): compare with
+	// the last one before hashing into the map.
+	if last := v.hlast.Load(); last != nil && last.seg == seg {
+		return last.h, true, nil
+	}
 	if m := v.hcache.Load(); m != nil {
 		if h, ok := (*m)[seg]; ok {
 			return h, true, nil

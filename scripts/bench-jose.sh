@@ -5,9 +5,9 @@
 # output to OUT. Summarise with:
 #   go run golang.org/x/perf/cmd/benchstat@latest -col /impl OUT
 set -euo pipefail
-cd "$(dirname "$0")/../interop/bench"
 count=${1:-6}
-out=${2:-/dev/stdout}
+out=$(realpath -m "${2:-docs/bench/jose.txt}")
+cd "$(dirname "$0")/../interop/bench"
 bin=$(mktemp -d)/bench.test
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go test -c -o "$bin" .
