@@ -35,12 +35,11 @@ func (g *Gate) DecodeToken(ctx context.Context, token string, opts ...DecodeOpti
 	if g.cfg.DecodeKey != nil {
 		ctx = context.WithValue(ctx, rawTokenKey{}, token)
 	}
-	jt, err := v.Verify(ctx, token)
-	if err != nil {
+	t := new(Token)
+	if err := v.VerifyInto(ctx, token, &t.Token); err != nil {
 		return nil, g.classify(err)
 	}
-	t, err := g.readGateClaims(jt, g.clock())
-	if err != nil {
+	if err := g.readGateClaims(t, g.clock()); err != nil {
 		return nil, err
 	}
 	if o.CSRF != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -207,6 +208,7 @@ type Gate struct {
 	log        *slog.Logger
 	ctxToken   *ctxKey // context keys of this Gate
 	csrfMethod map[string]bool
+	headerKey  string // canonical form of Config.HeaderName
 }
 
 type ctxKey struct{ name string }
@@ -301,6 +303,7 @@ func New(cfg Config) (*Gate, error) {
 	if strings.ContainsAny(c.HeaderScheme, " \t,") {
 		return bad("HeaderScheme %q has a space or comma", c.HeaderScheme)
 	}
+	g.headerKey = textproto.CanonicalMIMEHeaderKey(c.HeaderName)
 	def(&c.QueryParam, "jwt")
 	def(&c.JSONAccessKey, "access_token")
 	def(&c.JSONRefreshKey, "refresh_token")

@@ -75,7 +75,18 @@ func (g *Gate) findToken(r *http.Request, locs []Location, refresh, websocket bo
 
 func (g *Gate) fromHeader(r *http.Request) (found, error) {
 	c := &g.cfg
-	v := strings.Trim(strings.TrimSpace(r.Header.Get(c.HeaderName)), ",")
+	var raw string
+	if vs := r.Header[g.headerKey]; len(vs) > 0 {
+		raw = vs[0]
+	}
+	// Fast path: "<scheme> <token>" with nothing else.
+	if n := len(c.HeaderScheme); n > 0 && len(raw) > n+1 && raw[n] == ' ' && strings.EqualFold(raw[:n], c.HeaderScheme) {
+		// IndexByte is vectorised; IndexAny over a whole token is not.
+		if rest := raw[n+1:]; strings.IndexByte(rest, ' ') < 0 && strings.IndexByte(rest, ',') < 0 && strings.IndexByte(rest, '\t') < 0 {
+			return found{token: rest}, nil
+		}
+	}
+	v := strings.Trim(strings.TrimSpace(raw), ",")
 	if v == "" {
 		return found{}, newError(ErrNoToken, "Missing "+c.HeaderName+" Header", nil)
 	}

@@ -244,11 +244,14 @@ func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
 
 // verifyToken verifies a token string and reads the Gate's claims.
 func (g *Gate) verifyToken(ctx context.Context, token string) (*Token, error) {
-	jt, err := g.verifier.Verify(ctx, token)
-	if err != nil {
+	t := new(Token)
+	if err := g.verifier.VerifyInto(ctx, token, &t.Token); err != nil {
 		return nil, g.classify(err)
 	}
-	return g.readGateClaims(jt, g.clock())
+	if err := g.readGateClaims(t, g.clock()); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // classify maps a verification error to a Gate error, with messages in the

@@ -12,7 +12,7 @@ import (
 
 // Token is a verified token with the claims the Gate understands.
 type Token struct {
-	*jwt.Token
+	jwt.Token
 
 	// Identity is the identity claim: a string claim's value, or the raw
 	// JSON text of another value (a number, say).
@@ -36,15 +36,17 @@ type Token struct {
 	user any // what Config.LoadUser returned
 }
 
-// readGateClaims fills the Gate's fields from the captured raw claims.
-func (g *Gate) readGateClaims(jt *jwt.Token, now time.Time) (*Token, error) {
-	t := &Token{Token: jt, Type: TypeAccess}
+// readGateClaims fills the Gate's fields from the captured raw claims of
+// t.Token, which the verifier has just filled.
+func (g *Gate) readGateClaims(t *Token, now time.Time) error {
+	t.Type = TypeAccess
+	jt := &t.Token
 	c := &g.cfg
 	if raw, ok := jt.RawClaim(c.IdentityClaim); ok {
 		if raw[0] == '"' {
 			s, err := jsonString(raw)
 			if err != nil {
-				return nil, err
+				return newError(ErrInvalid, "Invalid "+c.IdentityClaim+" claim", err)
 			}
 			t.Identity = s
 		} else {
@@ -54,7 +56,7 @@ func (g *Gate) readGateClaims(jt *jwt.Token, now time.Time) (*Token, error) {
 	if raw, ok := jt.RawClaim(c.TypeClaim); ok {
 		s, err := jsonString(raw)
 		if err != nil {
-			return nil, newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.TypeClaim), err)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.TypeClaim), err)
 		}
 		t.Type = s
 	}
@@ -66,21 +68,21 @@ func (g *Gate) readGateClaims(jt *jwt.Token, now time.Time) (*Token, error) {
 		case raw[0] >= '0' && raw[0] <= '9':
 			var d jwt.NumericDate
 			if err := d.UnmarshalJSON([]byte(raw)); err != nil {
-				return nil, newError(ErrInvalid, fmt.Sprintf("Invalid %s claim", c.FreshClaim), err)
+				return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim", c.FreshClaim), err)
 			}
 			t.Fresh = d.After(now)
 		default:
-			return nil, newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a boolean or a numeric date", c.FreshClaim), nil)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a boolean or a numeric date", c.FreshClaim), nil)
 		}
 	}
 	if raw, ok := jt.RawClaim(c.CSRFClaim); ok {
 		s, err := jsonString(raw)
 		if err != nil {
-			return nil, newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.CSRFClaim), err)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.CSRFClaim), err)
 		}
 		t.CSRF = s
 	}
-	return t, nil
+	return nil
 }
 
 // jsonString decodes a raw JSON string value.

@@ -90,6 +90,7 @@ func NewPrivateKey(priv crypto.Signer, algs ...Algorithm) (*Key, error) {
 			return nil, fmt.Errorf("%w: RSA private key: %w", ErrInvalidKey, err)
 		}
 	case *ecdsa.PrivateKey:
+		//lint:ignore SA1019 a key built by hand may have a nil or out-of-range D; refuse it before the standard library sees it
 		if p.D == nil || p.D.Sign() <= 0 || p.Curve == nil || p.D.Cmp(p.Curve.Params().N) >= 0 {
 			return nil, fmt.Errorf("%w: ECDSA private scalar out of range", ErrInvalidKey)
 		}
@@ -145,6 +146,7 @@ func (k *Key) setPublic(pub crypto.PublicKey) error {
 		k.fam = famRSA
 		k.algs = []Algorithm{RS256, RS384, RS512, PS256, PS384, PS512}
 	case *ecdsa.PublicKey:
+		//lint:ignore SA1019 a key built by hand may have nil coordinates; refuse it before the standard library sees it
 		if p == nil || p.Curve == nil || p.X == nil || p.Y == nil {
 			return fmt.Errorf("%w: incomplete ECDSA key", ErrInvalidKey)
 		}

@@ -139,6 +139,7 @@ func TestKeyCreationRules(t *testing.T) {
 	small, _ := rsa.GenerateKey(rand.Reader, 1024)
 	ks := testKeys()
 	k224, _ := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	//lint:ignore SA1019 the test needs a point off the curve, which no constructor makes
 	offCurve := &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(2)}
 	badE := &rsa.PublicKey{N: ks["rsa"].(*rsa.PrivateKey).N, E: 65536}
 	edPriv := ks["ed"].(ed25519.PrivateKey)

@@ -127,51 +127,67 @@ func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
 // algorithm, signature, then the claims. The signature is verified before
 // the payload is even decoded.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
-	return v.verify(ctx, token, true)
+	t := new(Token)
+	if err := v.verify(ctx, token, true, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// VerifyInto is Verify writing the result into t, for callers that embed
+// a Token in their own structure and want one allocation, not two. On
+// error, t holds no usable result.
+func (v *Verifier) VerifyInto(ctx context.Context, token string, t *Token) error {
+	*t = Token{}
+	return v.verify(ctx, token, true, t)
 }
 
 // VerifySignature checks the size, syntax, header, algorithm and signature
 // only. The payload may be any bytes and no claim is read: use it for JWS
 // objects that are not JWTs.
 func (v *Verifier) VerifySignature(ctx context.Context, token string) (*Token, error) {
-	return v.verify(ctx, token, false)
+	t := new(Token)
+	if err := v.verify(ctx, token, false, t); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-func (v *Verifier) verify(ctx context.Context, token string, claims bool) (*Token, error) {
+func (v *Verifier) verify(ctx context.Context, token string, claims bool, t *Token) error {
 	if len(token) > v.maxSize {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(token), v.maxSize)
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(token), v.maxSize)
 	}
 	d1 := strings.IndexByte(token, '.')
 	if d1 < 0 {
-		return nil, fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
+		return fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
 	}
 	d2 := strings.IndexByte(token[d1+1:], '.')
 	if d2 < 0 {
-		return nil, fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
+		return fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
 	}
 	d2 += d1 + 1
 	if n := strings.Count(token[d2+1:], "."); n > 0 {
 		if n == 2 {
-			return nil, fmt.Errorf("%w: five segments: encrypted tokens (JWE) are not supported", ErrMalformed)
+			return fmt.Errorf("%w: five segments: encrypted tokens (JWE) are not supported", ErrMalformed)
 		}
-		return nil, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+3)
+		return fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+3)
 	}
 	hdr, cached, err := v.header(token[:d1])
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(v.opts.Algorithms) > 0 && !slices.Contains(v.opts.Algorithms, hdr.Alg) {
-		return nil, fmt.Errorf("%w: %s is not in the verifier's allowlist", ErrAlgorithm, hdr.Alg)
+		return fmt.Errorf("%w: %s is not in the verifier's allowlist", ErrAlgorithm, hdr.Alg)
 	}
 	if v.opts.Type != "" && !sameType(hdr.Type, v.opts.Type) {
-		return nil, fmt.Errorf("%w: typ %q, want %q", ErrMalformed, hdr.Type, v.opts.Type)
+		return fmt.Errorf("%w: typ %q, want %q", ErrMalformed, hdr.Type, v.opts.Type)
 	}
 	if len(token)-d2-1 == 0 {
-		return nil, fmt.Errorf("%w: no signature", ErrSignature)
+		return fmt.Errorf("%w: no signature", ErrSignature)
 	}
 	keys, err := v.keys.LookupKeys(ctx, hdr)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	info := hdr.Alg.info()
 	input, sig := token[:d2], token[d2+1:]
@@ -192,21 +208,21 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool) (*Toke
 			break
 		}
 		if errors.Is(err, ErrMalformed) {
-			return nil, err
+			return err
 		}
 	}
 	if !tried {
-		return nil, fmt.Errorf("%w: no key for this token allows %s", ErrAlgorithm, hdr.Alg)
+		return fmt.Errorf("%w: no key for this token allows %s", ErrAlgorithm, hdr.Alg)
 	}
 	if key == nil {
-		return nil, err
+		return err
 	}
 
-	t := &Token{Header: *hdr, raw: token, key: key, capture: v.opts.CaptureClaims}
+	t.Header, t.raw, t.key, t.capture = *hdr, token, key, v.opts.CaptureClaims
 	seg := token[d1+1 : d2]
 	n := decodedLen(len(seg))
 	if n < 0 {
-		return nil, fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
+		return fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
 	}
 	var stack [1024]byte
 	var buf []byte
@@ -216,12 +232,12 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool) (*Toke
 		buf = make([]byte, n)
 	}
 	if _, ok := decodeB64(buf, seg); !ok {
-		return nil, fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
+		return fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
 	}
 	t.payload = string(buf)
 	if claims {
 		if err := v.claims(t); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if !cached {
@@ -229,7 +245,7 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool) (*Toke
 	} else if last := v.hlast.Load(); last == nil || last.h != hdr {
 		v.hlast.Store(&cachedHeader{seg: strings.Clone(token[:d1]), h: hdr})
 	}
-	return t, nil
+	return nil
 }
 
 func sameType(got, want string) bool {

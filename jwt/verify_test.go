@@ -370,3 +370,27 @@ func TestCaptureClaims(t *testing.T) {
 		t.Errorf("too many captured claims: %v", err)
 	}
 }
+
+func TestVerifyInto(t *testing.T) {
+	v := testVerifier(t, VerifierOptions{CaptureClaims: []string{"type"}})
+	var tok Token
+	if err := v.VerifyInto(context.Background(), hsToken(hs256, `{"sub":"a","exp":1767229200,"type":"x"}`), &tok); err != nil {
+		t.Fatal(err)
+	}
+	if tok.Claims.Subject != "a" || tok.Claims.ExpiresAt.Unix() != 1767229200 {
+		t.Fatalf("%+v", tok.Claims)
+	}
+	// Reusing the Token leaves nothing of the previous result behind.
+	if err := v.VerifyInto(context.Background(), hsToken(hs256, `{"iss":"b"}`), &tok); err != nil {
+		t.Fatal(err)
+	}
+	if tok.Claims.Subject != "" || tok.Claims.ExpiresAt != nil || tok.Claims.Issuer != "b" {
+		t.Fatalf("stale claims: %+v", tok.Claims)
+	}
+	if raw, ok := tok.RawClaim("type"); ok {
+		t.Fatalf("stale captured claim %q", raw)
+	}
+	if err := v.VerifyInto(context.Background(), "x.y.z", &tok); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("bad token: %v", err)
+	}
+}
