@@ -18,6 +18,18 @@
 //   - Thumbprint, KeyID and EnsureKeyID compute RFC 7638 thumbprints, which
 //     jwtgate uses as the kid of keys that have none.
 //   - Generate and its variants make new RSA, ECDSA, Ed25519 and HMAC keys.
+//   - Ring rotates keys: one active signing key (SigningKey, EncodeKey)
+//     and verify-only keys that are dropped when the tokens they signed
+//     have expired, changed atomically under concurrent lookups.
+//   - JWKSHandler serves the public keys of a Set or Ring (ETag, 304,
+//     Cache-Control); DiscoveryHandler serves an OpenID discovery document.
+//   - NewRemoteSet and NewIssuerSet verify with keys fetched from a JWKS URL
+//     or an issuer's discovery document, cached with a timeout (300 s by
+//     default), refreshed in the background, shared by concurrent lookups
+//     and bounded against slow, huge, malformed and misdirecting providers;
+//     CachedKeys caches the keys of any callback the same way. Issuers
+//     routes each token to the keys and audiences of the issuer its iss
+//     names.
 //
 // # What it refuses, and why
 //

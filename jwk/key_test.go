@@ -254,7 +254,10 @@ func TestParseKeyEC(t *testing.T) {
 	y := unb64(t, pub["y"])
 	yOff := slices.Clone(y)
 	yOff[31] ^= 1
-	otherD := newP256(t).D.FillBytes(make([]byte, 32))
+	otherD, err := newP256(t).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
 	d521 := unb64(t, p521["d"])
 	if d521[0] != 0 {
 		t.Fatal("fixture: the RFC 7520 P-521 d should start with a zero octet")

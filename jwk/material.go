@@ -213,7 +213,10 @@ func (k *Key) parseEC(o object, algs []jwt.Algorithm) error {
 	if _, err := dh.NewPublicKey(point); err != nil {
 		return fmt.Errorf("%w: EC key: (x, y) is not a point on %s", ErrInvalidKey, crv)
 	}
-	pub := &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+	pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
+	if err != nil {
+		return fmt.Errorf("%w: EC key: (x, y) is not a point on %s", ErrInvalidKey, crv)
+	}
 	if d == nil {
 		if k.key, err = jwt.NewPublicKey(pub, algs...); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidKey, err)
@@ -227,7 +230,10 @@ func (k *Key) parseEC(o object, algs []jwt.Algorithm) error {
 	if subtle.ConstantTimeCompare(dk.PublicKey().Bytes(), point) != 1 {
 		return fmt.Errorf("%w: EC key: x and y are not the public key of d", ErrInvalidKey)
 	}
-	priv := &ecdsa.PrivateKey{PublicKey: *pub, D: new(big.Int).SetBytes(d)}
+	priv, err := ecdsa.ParseRawPrivateKey(curve, d)
+	if err != nil {
+		return fmt.Errorf("%w: EC key: d is out of range for %s", ErrInvalidKey, crv)
+	}
 	if k.key, err = jwt.NewPrivateKey(priv, algs...); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
