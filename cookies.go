@@ -184,10 +184,7 @@ func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opt
 	if cc.Session {
 		maxAge = 0
 	}
-	name, path, csrfName, csrfPath := cc.AccessName, cc.AccessPath, cc.CSRFAccessName, cc.CSRFAccessPath
-	if refresh {
-		name, path, csrfName, csrfPath = cc.RefreshName, cc.RefreshPath, cc.CSRFRefreshName, cc.CSRFRefreshPath
-	}
+	name, path, csrfName, csrfPath := cc.names(refresh)
 	csrf := ""
 	if cc.CSRFProtect && cc.CSRFInCookies {
 		if raw, ok := t.RawClaim(g.cfg.CSRFClaim); ok {
@@ -219,8 +216,11 @@ func (g *Gate) writeCookie(w http.ResponseWriter, cc *CookieConfig, o CookieOpti
 		SameSite:    cc.SameSite,
 		Partitioned: cc.Partitioned,
 	}
-	if maxAge > 0 {
+	switch {
+	case maxAge > 0:
 		ck.MaxAge = int((maxAge + time.Second - 1) / time.Second)
+	case maxAge < 0: // delete it
+		ck.MaxAge, ck.Expires = -1, time.Unix(0, 0)
 	}
 	http.SetCookie(w, ck)
 }
@@ -237,45 +237,35 @@ func (g *Gate) UnsetJWTCookies(w http.ResponseWriter, opts ...CookieOptions) err
 
 // UnsetAccessCookies removes the access cookie and its CSRF cookie.
 func (g *Gate) UnsetAccessCookies(w http.ResponseWriter, opts ...CookieOptions) error {
-	cc := g.cfg.Cookies
-	if cc == nil {
-		return ErrNoCookies
-	}
-	g.expire(w, cc, opts, cc.AccessName, cc.AccessPath, true)
-	if cc.CSRFProtect && cc.CSRFInCookies {
-		g.expire(w, cc, opts, cc.CSRFAccessName, cc.CSRFAccessPath, false)
-	}
-	return nil
+	return g.unset(w, opts, false)
 }
 
 // UnsetRefreshCookies removes the refresh cookie and its CSRF cookie.
 func (g *Gate) UnsetRefreshCookies(w http.ResponseWriter, opts ...CookieOptions) error {
+	return g.unset(w, opts, true)
+}
+
+func (g *Gate) unset(w http.ResponseWriter, opts []CookieOptions, refresh bool) error {
 	cc := g.cfg.Cookies
 	if cc == nil {
 		return ErrNoCookies
 	}
-	g.expire(w, cc, opts, cc.RefreshName, cc.RefreshPath, true)
+	var o CookieOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	name, path, csrfName, csrfPath := cc.names(refresh)
+	g.writeCookie(w, cc, o, name, "", path, -1, true)
 	if cc.CSRFProtect && cc.CSRFInCookies {
-		g.expire(w, cc, opts, cc.CSRFRefreshName, cc.CSRFRefreshPath, false)
+		g.writeCookie(w, cc, o, csrfName, "", csrfPath, -1, false)
 	}
 	return nil
 }
 
-func (g *Gate) expire(w http.ResponseWriter, cc *CookieConfig, opts []CookieOptions, name, path string, httpOnly bool) {
-	domain := cc.Domain
-	if len(opts) > 0 && opts[0].Domain != "" {
-		domain = opts[0].Domain
+// names returns the token cookie's and the CSRF cookie's names and paths.
+func (c *CookieConfig) names(refresh bool) (name, path, csrfName, csrfPath string) {
+	if refresh {
+		return c.RefreshName, c.RefreshPath, c.CSRFRefreshName, c.CSRFRefreshPath
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name:        name,
-		Value:       "",
-		Path:        path,
-		Domain:      domain,
-		Secure:      cc.Secure,
-		HttpOnly:    httpOnly,
-		SameSite:    cc.SameSite,
-		Partitioned: cc.Partitioned,
-		MaxAge:      -1,
-		Expires:     time.Unix(0, 0),
-	})
+	return c.AccessName, c.AccessPath, c.CSRFAccessName, c.CSRFAccessPath
 }
