@@ -1,0 +1,252 @@
+package revoke
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// MemoryOptions configure NewMemory.
+type MemoryOptions struct {
+	// MaxEntries bounds the entries kept (revoked jtis, subject cutoffs
+	// and families together). When the store is full and no entry has
+	// expired, writes fail with ErrFull; nothing acknowledged is dropped.
+	// Default: 1,000,000. Negative: no bound.
+	MaxEntries int
+
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Memory is an in-process Store: fast, bounded, and lost when the process
+// ends. Use it for a single instance, or tests. Safe for concurrent use.
+type Memory struct {
+	max   int
+	clock func() time.Time
+
+	mu       sync.RWMutex
+	jtis     map[string]int64 // until, unix ns
+	subjects map[string]subjectEntry
+	families map[string]*familyEntry
+}
+
+type subjectEntry struct{ before, until int64 }
+
+type familyEntry struct {
+	current string
+	revoked bool
+	until   int64
+}
+
+var (
+	_ Store        = (*Memory)(nil)
+	_ TokenChecker = (*Memory)(nil)
+	_ NonBlocking  = (*Memory)(nil)
+)
+
+// NewMemory returns an empty memory store.
+func NewMemory(opts MemoryOptions) *Memory {
+	m := &Memory{
+		max:      opts.MaxEntries,
+		clock:    opts.Clock,
+		jtis:     make(map[string]int64),
+		subjects: make(map[string]subjectEntry),
+		families: make(map[string]*familyEntry),
+	}
+	if m.max == 0 {
+		m.max = 1_000_000
+	}
+	if m.clock == nil {
+		m.clock = time.Now
+	}
+	return m
+}
+
+// NonBlocking marks the memory store as never waiting on I/O.
+func (m *Memory) NonBlocking() {}
+
+// Len returns the number of entries held, expired ones not yet swept
+// included.
+func (m *Memory) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.jtis) + len(m.subjects) + len(m.families)
+}
+
+// Sweep forgets expired entries. Writes sweep by themselves when the store
+// is full; call Sweep to give memory back sooner.
+func (m *Memory) Sweep() {
+	now := m.clock().UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweepLocked(now)
+}
+
+func (m *Memory) sweepLocked(now int64) {
+	for k, u := range m.jtis {
+		if u <= now {
+			delete(m.jtis, k)
+		}
+	}
+	for k, e := range m.subjects {
+		if e.until <= now {
+			delete(m.subjects, k)
+		}
+	}
+	for k, e := range m.families {
+		if e.until <= now {
+			delete(m.families, k)
+		}
+	}
+}
+
+// roomLocked makes room for n new entries or returns ErrFull.
+func (m *Memory) roomLocked(n int, now int64) error {
+	if m.max < 0 {
+		return nil
+	}
+	if len(m.jtis)+len(m.subjects)+len(m.families)+n <= m.max {
+		return nil
+	}
+	m.sweepLocked(now)
+	if len(m.jtis)+len(m.subjects)+len(m.families)+n <= m.max {
+		return nil
+	}
+	return fmt.Errorf("%w: %d entries, none expired (MemoryOptions.MaxEntries)", ErrFull, m.max)
+}
+
+// Revoke implements Store.
+func (m *Memory) Revoke(_ context.Context, jti string, until time.Time) error {
+	if err := Validate("jti", jti, until); err != nil {
+		return err
+	}
+	now := m.clock().UnixNano()
+	u := until.UnixNano()
+	if u <= now {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.revokeLocked(jti, u, now)
+}
+
+func (m *Memory) revokeLocked(jti string, u, now int64) error {
+	if old, ok := m.jtis[jti]; ok && old > now {
+		if u > old {
+			m.jtis[jti] = u
+		}
+		return nil
+	}
+	if _, ok := m.jtis[jti]; !ok {
+		if err := m.roomLocked(1, now); err != nil {
+			return err
+		}
+	}
+	m.jtis[jti] = u
+	return nil
+}
+
+// Revoked implements Store.
+func (m *Memory) Revoked(_ context.Context, jti string) (bool, error) {
+	now := m.clock().UnixNano()
+	m.mu.RLock()
+	u, ok := m.jtis[jti]
+	m.mu.RUnlock()
+	return ok && u > now, nil
+}
+
+// RevokeSubject implements Store.
+func (m *Memory) RevokeSubject(_ context.Context, subject string, before, until time.Time) error {
+	if err := Validate("subject", subject, until); err != nil {
+		return err
+	}
+	now := m.clock().UnixNano()
+	u := until.UnixNano()
+	if u <= now {
+		return nil
+	}
+	b := before.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.subjects[subject]
+	if !ok {
+		if err := m.roomLocked(1, now); err != nil {
+			return err
+		}
+	} else if e.until <= now {
+		e = subjectEntry{}
+	}
+	e.before = max(e.before, b)
+	e.until = max(e.until, u)
+	m.subjects[subject] = e
+	return nil
+}
+
+// SubjectCutoff implements Store.
+func (m *Memory) SubjectCutoff(_ context.Context, subject string) (time.Time, error) {
+	now := m.clock().UnixNano()
+	m.mu.RLock()
+	e, ok := m.subjects[subject]
+	m.mu.RUnlock()
+	if !ok || e.until <= now {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, e.before), nil
+}
+
+// CheckToken implements TokenChecker with one read lock and no clock: an
+// entry still held answers even if its until has passed (a revocation is
+// forgotten only to save room, and the Gate refuses expired tokens anyway;
+// with Config.Leeway this keeps refusing a revoked token during the
+// leeway too).
+func (m *Memory) CheckToken(_ context.Context, jti, subject string, issuedAt time.Time) (bool, error) {
+	m.mu.RLock()
+	_, revoked := m.jtis[jti]
+	if revoked || subject == "" {
+		m.mu.RUnlock()
+		return revoked, nil
+	}
+	e, ok := m.subjects[subject]
+	m.mu.RUnlock()
+	return ok && (issuedAt.IsZero() || issuedAt.UnixNano() < e.before), nil
+}
+
+// Rotate implements Store.
+func (m *Memory) Rotate(_ context.Context, family, oldJTI, newJTI string, until time.Time) error {
+	if err := Validate("family", family, until); err != nil {
+		return err
+	}
+	if oldJTI == "" || newJTI == "" || oldJTI == newJTI {
+		return fmt.Errorf("%w: rotate needs two different jtis", ErrInvalidArgument)
+	}
+	now := m.clock().UnixNano()
+	u := until.UnixNano()
+	if u <= now {
+		return fmt.Errorf("%w: until is in the past", ErrInvalidArgument)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.families[family]
+	if ok && f.until <= now {
+		delete(m.families, family)
+		ok = false
+	}
+	if !ok {
+		if err := m.roomLocked(1, now); err != nil {
+			return err
+		}
+		m.families[family] = &familyEntry{current: newJTI, until: u}
+		return nil
+	}
+	if f.revoked || f.current != oldJTI {
+		f.revoked = true
+		if err := m.revokeLocked(f.current, f.until, now); err != nil {
+			return fmt.Errorf("%w (and revoking the current token failed: %w)", ErrReused, err)
+		}
+		return fmt.Errorf("%w: family %q, token %q", ErrReused, family, oldJTI)
+	}
+	f.current = newJTI
+	f.until = max(f.until, u)
+	return nil
+}

@@ -1,0 +1,346 @@
+// Package redisstore is a revoke.Store in Redis, for many instances
+// serving the same users. It uses github.com/redis/rueidis with RESP3
+// client-side caching: once an instance has asked about a jti (or a
+// subject), later checks of it are answered from the instance's memory
+// without a round trip, and a revocation written by any instance makes
+// Redis invalidate that cached answer in every instance at once (server-
+// assisted client-side caching, CLIENT TRACKING). The first check of a
+// token costs one round trip: its jti and its subject are fetched in one
+// pipeline.
+//
+// Entries expire with Redis TTLs set to the token's expiry (PXAT), and
+// refresh-token rotation is one Lua script, atomic on the server.
+//
+// Keys (with Options.Prefix, "jwtgate:" by default):
+//
+//	<prefix>j:<jti>      "1", expiring at the token's exp
+//	<prefix>s:<subject>  cutoff, Unix ms, expiring at the cutoff's until
+//	<prefix>f:<family>   hash {cur: current jti, rev: "1" once revoked}
+//
+// Redis must keep what it acknowledged: run it with
+// maxmemory-policy noeviction (every key here has a TTL, so volatile-*
+// policies would evict revocations) and with persistence (AOF) if a Redis
+// restart must not forget revocations. The rotation script touches the
+// jti key of the family's current token, which it cannot declare in
+// advance: Redis Cluster is not supported; standalone and Sentinel are.
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/jwtgate/jwtgate/revoke"
+)
+
+// Options configure New.
+type Options struct {
+	// Prefix is put before every key: "jwtgate:" by default.
+	Prefix string
+
+	// CacheTTL bounds how long rueidis keeps an answer in its client-side
+	// cache (Redis invalidates it sooner when the key changes): 1 minute
+	// by default. Negative: no client-side caching at all.
+	CacheTTL time.Duration
+
+	// LocalEntries bounds the store's own map of answers (jtis and
+	// subjects seen), kept beside rueidis's cache so that a token already
+	// seen is answered with two map lookups; it is emptied when full, and
+	// on every reconnection. Default 100,000.
+	LocalEntries int
+}
+
+// Store is a revoke.Store in Redis. Close it to close its client.
+type Store struct {
+	c        rueidis.Client
+	prefix   string
+	cacheTTL time.Duration
+	local    *localCache
+}
+
+var (
+	_ revoke.Store         = (*Store)(nil)
+	_ revoke.TokenChecker  = (*Store)(nil)
+	_ revoke.CachedChecker = (*Store)(nil)
+)
+
+// New connects to Redis with opt and returns a store on that client.
+// Leave opt.DisableCache false (client-side caching needs RESP3: Redis 6 or
+// later; the scripts need Redis 7). New sets opt.PipelineMultiplex to -1
+// (one pipelined connection: rueidis caches a key on the connection that
+// serves it, and with one connection a revocation returns only after this
+// instance's cache has dropped the old answer) and installs its
+// invalidation hook before any opt.OnInvalidations of yours.
+func New(opt rueidis.ClientOption, opts Options) (*Store, error) {
+	s := &Store{prefix: opts.Prefix, cacheTTL: opts.CacheTTL}
+	if s.prefix == "" {
+		s.prefix = "jwtgate:"
+	}
+	if s.cacheTTL == 0 {
+		s.cacheTTL = time.Minute
+	}
+	if s.cacheTTL > 0 {
+		n := opts.LocalEntries
+		if n <= 0 {
+			n = 100_000
+		}
+		s.local = newLocalCache(n, s.prefix)
+		user := opt.OnInvalidations
+		opt.OnInvalidations = func(keys []rueidis.RedisMessage) {
+			s.local.invalidate(keys)
+			if user != nil {
+				user(keys)
+			}
+		}
+	}
+	opt.PipelineMultiplex = -1
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: %w", err)
+	}
+	s.c = c
+	return s, nil
+}
+
+// Client returns the store's client.
+func (s *Store) Client() rueidis.Client { return s.c }
+
+// Close closes the client.
+func (s *Store) Close() { s.c.Close() }
+
+func (s *Store) jtiKey(jti string) string { return s.prefix + "j:" + jti }
+func (s *Store) subKey(sub string) string { return s.prefix + "s:" + sub }
+func (s *Store) famKey(fam string) string { return s.prefix + "f:" + fam }
+
+// revokeScript sets KEYS[1] until ARGV[1] (Unix ms), keeping a later
+// expiry that is already there.
+var revokeScript = rueidis.NewLuaScript(`
+redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[1], 'GT')
+return 1`)
+
+// subjectScript sets the cutoff KEYS[1] to max(old, ARGV[1]) and its
+// expiry to max(old, ARGV[2]).
+var subjectScript = rueidis.NewLuaScript(`
+local old = redis.call('GET', KEYS[1])
+if old then
+  local o = tonumber(old)
+  if o == nil then return redis.error_reply('redisstore: unreadable cutoff') end
+  if o > tonumber(ARGV[1]) then return redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'GT') end
+  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+  return redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'GT')
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+return 1`)
+
+// rotateScript: KEYS[1] the family; ARGV old jti, new jti, until (ms),
+// jti key prefix. Returns "ok" or "reused".
+var rotateScript = rueidis.NewLuaScript(`
+local cur = redis.call('HGET', KEYS[1], 'cur')
+if not cur then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'rev', '0')
+  redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+  return 'ok'
+end
+if redis.call('HGET', KEYS[1], 'rev') == '1' or cur ~= ARGV[1] then
+  redis.call('HSET', KEYS[1], 'rev', '1')
+  local exp = redis.call('PEXPIRETIME', KEYS[1])
+  if exp > 0 then
+    local jk = ARGV[4] .. cur
+    redis.call('SET', jk, '1', 'NX', 'PXAT', exp)
+    redis.call('PEXPIREAT', jk, exp, 'GT')
+  end
+  return {'reused', cur}
+end
+redis.call('HSET', KEYS[1], 'cur', ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3], 'GT')
+return 'ok'`)
+
+// sync makes sure this client's cache has seen the invalidation of its own
+// write to key before the write returns: one more command on the same
+// connection (the store uses one) is answered only after any invalidation
+// Redis sent for the write, whether Redis sent it before or after the
+// write's reply. (On Redis 7.0 the tests pass without it; it is kept so the
+// guarantee does not hang on that ordering.) Other instances see the write
+// when their invalidation arrives (about a millisecond in the tests).
+func (s *Store) sync(ctx context.Context, key string) error {
+	if s.cacheTTL < 0 {
+		return nil
+	}
+	return s.c.Do(ctx, s.c.B().Pttl().Key(key).Build()).Error()
+}
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// Revoke implements revoke.Store.
+func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
+	if err := revoke.Validate("jti", jti, until); err != nil {
+		return err
+	}
+	if !until.After(time.Now()) {
+		return nil
+	}
+	key := s.jtiKey(jti)
+	if err := revokeScript.Exec(ctx, s.c, []string{key}, []string{ms(until)}).Error(); err != nil {
+		return fmt.Errorf("redisstore: revoke: %w", err)
+	}
+	if err := s.sync(ctx, key); err != nil {
+		return fmt.Errorf("redisstore: revoke: %w", err)
+	}
+	s.local.drop(key)
+	return nil
+}
+
+func (s *Store) get(ctx context.Context, key string) rueidis.RedisResult {
+	cmd := s.c.B().Get().Key(key).Cache()
+	if s.cacheTTL < 0 {
+		return s.c.Do(ctx, rueidis.Completed(cmd))
+	}
+	return s.c.DoCache(ctx, cmd, s.cacheTTL)
+}
+
+func readRevoked(r rueidis.RedisResult) (bool, error) {
+	v, err := r.ToString()
+	if rueidis.IsRedisNil(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if v != "1" {
+		return false, fmt.Errorf("unexpected value %.40q in a jti key", v)
+	}
+	return true, nil
+}
+
+func readCutoff(r rueidis.RedisResult) (time.Time, error) {
+	v, err := r.ToString()
+	if rueidis.IsRedisNil(err) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("unreadable cutoff %.40q", v)
+	}
+	return time.UnixMilli(n), nil
+}
+
+// Revoked implements revoke.Store.
+func (s *Store) Revoked(ctx context.Context, jti string) (bool, error) {
+	r, err := readRevoked(s.get(ctx, s.jtiKey(jti)))
+	if err != nil {
+		return false, fmt.Errorf("redisstore: revoked: %w", err)
+	}
+	return r, nil
+}
+
+// RevokeSubject implements revoke.Store.
+func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until time.Time) error {
+	if err := revoke.Validate("subject", subject, until); err != nil {
+		return err
+	}
+	if !until.After(time.Now()) {
+		return nil
+	}
+	key := s.subKey(subject)
+	if err := subjectScript.Exec(ctx, s.c, []string{key}, []string{ms(before), ms(until)}).Error(); err != nil {
+		return fmt.Errorf("redisstore: revoke subject: %w", err)
+	}
+	if err := s.sync(ctx, key); err != nil {
+		return fmt.Errorf("redisstore: revoke subject: %w", err)
+	}
+	s.local.drop(key)
+	return nil
+}
+
+// SubjectCutoff implements revoke.Store.
+func (s *Store) SubjectCutoff(ctx context.Context, subject string) (time.Time, error) {
+	c, err := readCutoff(s.get(ctx, s.subKey(subject)))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("redisstore: subject cutoff: %w", err)
+	}
+	return c, nil
+}
+
+// CheckToken implements revoke.TokenChecker: both keys in one pipeline,
+// each answered from the client-side cache when it holds them.
+func (s *Store) CheckToken(ctx context.Context, jti, subject string, issuedAt time.Time) (bool, error) {
+	if subject == "" {
+		return s.Revoked(ctx, jti)
+	}
+	var epoch uint64
+	if s.local != nil {
+		epoch = s.local.epoch.Load()
+	}
+	var rs []rueidis.RedisResult
+	if s.cacheTTL < 0 {
+		rs = s.c.DoMulti(ctx, s.c.B().Get().Key(s.jtiKey(jti)).Build(), s.c.B().Get().Key(s.subKey(subject)).Build())
+	} else {
+		rs = s.c.DoMultiCache(ctx,
+			rueidis.CT(s.c.B().Get().Key(s.jtiKey(jti)).Cache(), s.cacheTTL),
+			rueidis.CT(s.c.B().Get().Key(s.subKey(subject)).Cache(), s.cacheTTL))
+	}
+	if len(rs) != 2 {
+		return false, fmt.Errorf("redisstore: check: %d answers to 2 commands", len(rs))
+	}
+	revoked, err := readRevoked(rs[0])
+	if err != nil {
+		return false, fmt.Errorf("redisstore: check: %w", err)
+	}
+	if revoked {
+		return true, nil
+	}
+	cutoff, err := readCutoff(rs[1])
+	if err != nil {
+		return false, fmt.Errorf("redisstore: check: %w", err)
+	}
+	if s.local != nil {
+		s.local.store(epoch, jti, revoked, subject, cutoff)
+	}
+	return revoke.CutoffRevokes(cutoff, issuedAt), nil
+}
+
+// CheckCached implements revoke.CachedChecker: the answer from the local
+// map, if it holds both the jti and the subject, without I/O.
+func (s *Store) CheckCached(jti, subject string, issuedAt time.Time) (revoked, ok bool) {
+	if s.local == nil || subject == "" {
+		return false, false
+	}
+	return s.local.check(jti, subject, issuedAt)
+}
+
+// Rotate implements revoke.Store with one Lua script.
+func (s *Store) Rotate(ctx context.Context, family, oldJTI, newJTI string, until time.Time) error {
+	if err := revoke.Validate("family", family, until); err != nil {
+		return err
+	}
+	if oldJTI == "" || newJTI == "" || oldJTI == newJTI {
+		return fmt.Errorf("%w: rotate needs two different jtis", revoke.ErrInvalidArgument)
+	}
+	if !until.After(time.Now()) {
+		return fmt.Errorf("%w: until is in the past", revoke.ErrInvalidArgument)
+	}
+	r := rotateScript.Exec(ctx, s.c, []string{s.famKey(family)}, []string{oldJTI, newJTI, ms(until), s.prefix + "j:"})
+	if res, err := r.ToString(); err == nil && res == "ok" {
+		return nil
+	}
+	a, err := r.AsStrSlice()
+	if err != nil {
+		return fmt.Errorf("redisstore: rotate: %w", err)
+	}
+	if len(a) != 2 || a[0] != "reused" {
+		return fmt.Errorf("redisstore: rotate: unexpected answer %.60q", a)
+	}
+	if err := s.sync(ctx, s.jtiKey(a[1])); err != nil {
+		return fmt.Errorf("%w (and reading back the revocation failed: %w)", revoke.ErrReused, err)
+	}
+	s.local.drop(s.jtiKey(a[1]))
+	return fmt.Errorf("%w: family %q, token %q", revoke.ErrReused, family, oldJTI)
+}

@@ -1,0 +1,248 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/jwtgate/jwtgate/revoke"
+	"github.com/jwtgate/jwtgate/revoke/redisstore"
+	"github.com/jwtgate/jwtgate/revoke/storetest"
+)
+
+func redisAddr() string {
+	if a := os.Getenv("JWTGATE_REDIS_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:6379"
+}
+
+// needRedis returns a client (closed when the test ends), or fails (with
+// JWTGATE_REQUIRE_SERVICES=1) or skips when Redis cannot be reached.
+func needRedis(t testing.TB) rueidis.Client {
+	t.Helper()
+	return clientFor(t, redisAddr())
+}
+
+func clientFor(t testing.TB, addr string) rueidis.Client {
+	t.Helper()
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, Dialer: net.Dialer{Timeout: 3 * time.Second}})
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = c.Do(ctx, c.B().Ping().Build()).Error()
+		cancel()
+		if err != nil {
+			c.Close()
+		}
+	}
+	if err != nil {
+		if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("Redis unreachable at %s (JWTGATE_REQUIRE_SERVICES=1): %v", addr, err)
+		}
+		t.Skipf("Redis unreachable at %s, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", addr, err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// uniquePrefix returns a key prefix of its own, whose keys are deleted when
+// the test ends.
+func uniquePrefix(t testing.TB, c rueidis.Client) string {
+	p := storetest.ID("jwtgate-test") + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, err := c.Do(ctx, c.B().Keys().Pattern(p+"*").Build()).AsStrSlice()
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+			return
+		}
+		for _, k := range keys {
+			_ = c.Do(ctx, c.B().Del().Key(k).Build()).Error()
+		}
+	})
+	return p
+}
+
+// newStore returns a store with its own client on the test server (the
+// client c only proves the server is there).
+func newStore(t testing.TB, _ rueidis.Client, prefix string) *redisstore.Store {
+	t.Helper()
+	return newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{redisAddr()}}, redisstore.Options{Prefix: prefix})
+}
+
+func newStoreOpt(t testing.TB, o rueidis.ClientOption, opts redisstore.Options) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.New(o, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	needRedis(t)
+	prefixes := map[revoke.Store]string{}
+	storetest.RunConfig(t, storetest.Config{
+		ServerClock: true,
+		New: func(t *testing.T, _ func() time.Time) revoke.Store {
+			c := needRedis(t)
+			p := uniquePrefix(t, c)
+			s := newStore(t, c, p)
+			prefixes[s] = p
+			return s
+		},
+		Reopen: func(t *testing.T, old revoke.Store) revoke.Store {
+			// A new client (a restarted instance): only Redis remembers.
+			return newStore(t, needRedis(t), prefixes[old])
+		},
+	})
+}
+
+func TestInstances(t *testing.T) {
+	a, b := needRedis(t), needRedis(t)
+	p := uniquePrefix(t, a)
+	storetest.RunInstances(t, newStore(t, a, p), newStore(t, b, p))
+}
+
+func TestFaults(t *testing.T) {
+	c := needRedis(t)
+	p := uniquePrefix(t, c)
+	down := newStore(t, c, p)
+	down.Close() // a store whose client is gone
+	storetest.RunFaults(t, newStore(t, c, p), down)
+
+	// A wrong port: no client at all.
+	if _, err := redisstore.New(rueidis.ClientOption{InitAddress: []string{"127.0.0.1:1"}}, redisstore.Options{}); err == nil {
+		t.Fatal("store on a wrong port: no error")
+	}
+}
+
+// TestGarbage: values the store cannot read are errors (503), never a
+// panic or a "not revoked".
+func TestGarbage(t *testing.T) {
+	c := needRedis(t)
+	p := uniquePrefix(t, c)
+	s := newStore(t, c, p)
+	ctx := context.Background()
+	for k, v := range map[string]string{p + "j:bad": "yes", p + "s:mallory": "soon"} {
+		if err := c.Do(ctx, c.B().Set().Key(k).Value(v).Ex(time.Minute).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Revoked(ctx, "bad"); err == nil {
+		t.Error("Revoked over garbage: no error")
+	}
+	if _, err := s.CheckToken(ctx, "j", "mallory", time.Now()); err == nil {
+		t.Error("CheckToken over a garbage cutoff: no error")
+	}
+	if err := s.RevokeSubject(ctx, "mallory", time.Now(), time.Now().Add(time.Hour)); err == nil {
+		t.Error("RevokeSubject over a garbage cutoff: no error")
+	}
+	if err := c.Do(ctx, c.B().Set().Key(p+"f:fam").Value("not a hash").Ex(time.Minute).Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rotate(ctx, "fam", "a", "b", time.Now().Add(time.Hour)); err == nil || errors.Is(err, revoke.ErrReused) {
+		t.Errorf("Rotate over a garbage family: %v", err)
+	}
+	in := storetest.NewInstance(t, s)
+	access, _ := in.Login(t, "/login", "mallory")
+	if code, body := in.Do(t, "GET", "/protected", access); code != 503 {
+		t.Fatalf("garbage in store: %d %s; want 503", code, body)
+	}
+}
+
+// countingConn counts what the client writes.
+type countingConn struct {
+	net.Conn
+	n, writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.n.Add(int64(len(b)))
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// TestClientSideCache: a token already checked is answered without
+// sending anything to Redis, and a revocation through another client
+// reaches this one's cache by invalidation.
+func TestClientSideCache(t *testing.T) {
+	needRedis(t)
+	var sent, writes atomic.Int64
+	other := needRedis(t)
+	p := uniquePrefix(t, other)
+	o := rueidis.ClientOption{InitAddress: []string{redisAddr()}}
+	o.DialCtxFn = func(ctx context.Context, addr string, d *net.Dialer, _ *tls.Config) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{conn, &sent, &writes}, nil
+	}
+	s, w := newStoreOpt(t, o, redisstore.Options{Prefix: p}), newStore(t, other, p)
+	ctx := context.Background()
+	iat := time.Now()
+	if err := s.Client().Do(ctx, s.Client().B().Ping().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	// A first-seen token: jti and subject in one write (one round trip).
+	w0 := writes.Load()
+	if r, err := s.CheckToken(ctx, "tok", "carol", iat); err != nil || r {
+		t.Fatalf("CheckToken = %v, %v", r, err)
+	}
+	if d := writes.Load() - w0; d != 1 {
+		t.Errorf("first check of a token took %d writes to Redis; want 1 (one round trip)", d)
+	}
+	if r, err := s.CheckToken(ctx, "tok", "carol", iat); err != nil || r {
+		t.Fatalf("CheckToken = %v, %v", r, err)
+	}
+	before := sent.Load()
+	for range 100 {
+		if r, err := s.CheckToken(ctx, "tok", "carol", iat); err != nil || r {
+			t.Fatalf("CheckToken = %v, %v", r, err)
+		}
+	}
+	if d := sent.Load() - before; d != 0 {
+		t.Fatalf("100 checks of a cached token sent %d bytes to Redis; want 0", d)
+	}
+	if r, ok := s.CheckCached("tok", "carol", iat); !ok || r {
+		t.Fatalf("CheckCached of a seen token = %v, %v; want false, true", r, ok)
+	}
+	if err := w.Revoke(ctx, "tok", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for {
+		r, ok := s.CheckCached("tok", "carol", iat)
+		if r || !ok {
+			t.Logf("local cache dropped the answer after %v", time.Since(start))
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("local cache still answers 'not revoked' 10 s after a revocation elsewhere")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for {
+		r, err := s.CheckToken(ctx, "tok", "carol", iat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r {
+			t.Logf("revocation by another client seen after %v", time.Since(start))
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("revocation by another client not seen after 10 s: the cache was not invalidated")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

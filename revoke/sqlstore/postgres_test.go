@@ -1,0 +1,120 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/revoke"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/storetest"
+)
+
+// postgresDSN is JWTGATE_POSTGRES_DSN, or the development server.
+func postgresDSN() string {
+	if dsn := os.Getenv("JWTGATE_POSTGRES_DSN"); dsn != "" {
+		return dsn
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// needPostgres returns a connection pool, or fails (with
+// JWTGATE_REQUIRE_SERVICES=1) or skips the test when the server cannot be
+// reached.
+func needPostgres(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", postgresDSN())
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("PostgreSQL unreachable at %s (JWTGATE_REQUIRE_SERVICES=1): %v", postgresDSN(), err)
+		}
+		t.Skipf("PostgreSQL unreachable at %s, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", postgresDSN(), err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// pgStore returns a store on its own tables (a unique prefix), dropped when
+// the test ends.
+func pgStore(t testing.TB, db *sql.DB, prefix string, now func() time.Time) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.New(context.Background(), db, sqlstore.Postgres, sqlstore.Options{TablePrefix: prefix, Clock: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func uniquePrefix(t testing.TB, db *sql.DB) string {
+	p := strings.ReplaceAll(storetest.ID("t"), "-", "_") + "_"
+	t.Cleanup(func() {
+		for _, tbl := range []string{"revoked_jti", "revoked_subject", "refresh_family"} {
+			if _, err := db.Exec(`DROP TABLE IF EXISTS ` + p + tbl); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		}
+	})
+	return p
+}
+
+func TestPostgresConformance(t *testing.T) {
+	db := needPostgres(t)
+	type info struct {
+		prefix string
+		now    func() time.Time
+	}
+	infos := map[revoke.Store]info{}
+	storetest.RunConfig(t, storetest.Config{
+		New: func(t *testing.T, now func() time.Time) revoke.Store {
+			p := uniquePrefix(t, db)
+			s := pgStore(t, db, p, now)
+			infos[s] = info{p, now}
+			return s
+		},
+		Reopen: func(t *testing.T, old revoke.Store) revoke.Store {
+			old.(*sqlstore.Store).Close()
+			// A new pool: nothing survives from the old process but the
+			// database.
+			db2 := needPostgres(t)
+			return pgStore(t, db2, infos[old].prefix, infos[old].now)
+		},
+	})
+}
+
+func TestPostgresInstances(t *testing.T) {
+	dbA, dbB := needPostgres(t), needPostgres(t)
+	p := uniquePrefix(t, dbA)
+	storetest.RunInstances(t, pgStore(t, dbA, p, nil), pgStore(t, dbB, p, nil))
+}
+
+func TestPostgresFaults(t *testing.T) {
+	db := needPostgres(t)
+	p := uniquePrefix(t, db)
+	good := pgStore(t, db, p, nil)
+	// Down: a pool pointed at a port where nothing listens...
+	wrong, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrong.Close()
+	if _, err := sqlstore.New(context.Background(), wrong, sqlstore.Postgres, sqlstore.Options{TablePrefix: p}); err == nil {
+		t.Fatal("New on a wrong port: no error")
+	}
+	// ...and a store whose pool was closed after it started.
+	db2 := needPostgres(t)
+	down := pgStore(t, db2, p, nil)
+	db2.Close()
+	storetest.RunFaults(t, good, down)
+}

@@ -1,0 +1,426 @@
+// Package sqlstore is a revoke.Store on database/sql, for SQLite (the pure
+// Go driver modernc.org/sqlite, no cgo) and PostgreSQL (pgx's database/sql
+// driver, github.com/jackc/pgx/v5/stdlib). Revocations survive restarts
+// and, on PostgreSQL, are shared by every instance using the database.
+//
+// New creates the tables if they are missing (the schema is in README.md),
+// and removes expired rows every Options.CleanupInterval. Refresh-token
+// rotation runs in one transaction: SELECT ... FOR UPDATE on PostgreSQL,
+// BEGIN IMMEDIATE on SQLite, so two instances rotating the same token
+// cannot both succeed.
+//
+// Times are stored as Unix milliseconds.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jwtgate/jwtgate/revoke"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+)
+
+// Dialect is the SQL dialect of the database.
+type Dialect int
+
+// The dialects.
+const (
+	SQLite Dialect = iota + 1
+	Postgres
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// Options configure New.
+type Options struct {
+	// TablePrefix is put before the table names: "jwtgate_" by default.
+	// Letters, digits and underscores only.
+	TablePrefix string
+
+	// CleanupInterval is how often expired rows are deleted: 5 minutes by
+	// default; negative turns the background cleanup off (call Cleanup
+	// yourself).
+	CleanupInterval time.Duration
+
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Store is a revoke.Store in a SQL database. Close it to stop the
+// background cleanup; the *sql.DB stays the caller's.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	clock   func() time.Time
+	t       tables
+	q       queries
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+type tables struct{ jti, subject, family string }
+
+type queries struct {
+	revoke, revoked, revokeSubject, cutoff, check string
+	famInsert, famSelect, famUpdate, famRevoke    string
+	cleanJTI, cleanSubject, cleanFamily           string
+}
+
+var (
+	_ revoke.Store        = (*Store)(nil)
+	_ revoke.TokenChecker = (*Store)(nil)
+)
+
+var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// OpenSQLite opens the SQLite database file at path with the settings the
+// store needs: WAL journal, synchronous=FULL (a revocation acknowledged is
+// on disk, even after kill -9 or a power cut; NORMAL would keep it through
+// kill -9 but may lose the last transactions on power loss), a busy timeout
+// of 5 s, and foreign keys on.
+func OpenSQLite(path string) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(5000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// New returns a store over db, creating its tables if they are missing.
+func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: nil *sql.DB")
+	}
+	if dialect != SQLite && dialect != Postgres {
+		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)
+	}
+	p := opts.TablePrefix
+	if p == "" {
+		p = "jwtgate_"
+	}
+	if !prefixRE.MatchString(p) {
+		return nil, fmt.Errorf("sqlstore: TablePrefix %q: use letters, digits and underscores", p)
+	}
+	s := &Store{
+		db:      db,
+		dialect: dialect,
+		clock:   opts.Clock,
+		t:       tables{jti: p + "revoked_jti", subject: p + "revoked_subject", family: p + "refresh_family"},
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	s.q = s.buildQueries()
+	for _, stmt := range Schema(dialect, p) {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("sqlstore: creating schema: %w", err)
+		}
+	}
+	interval := opts.CleanupInterval
+	if interval == 0 {
+		interval = 5 * time.Minute
+	}
+	if interval > 0 {
+		go s.cleanupLoop(interval)
+	} else {
+		close(s.done)
+	}
+	return s, nil
+}
+
+// Schema returns the statements that create the store's tables (if
+// missing) for a dialect and table prefix.
+func Schema(d Dialect, prefix string) []string {
+	text, big := "TEXT", "BIGINT"
+	if d == SQLite {
+		big = "INTEGER"
+	}
+	return []string{
+		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %srevoked_jti (jti %s PRIMARY KEY, expires_at %s NOT NULL)`, prefix, text, big),
+		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %srevoked_jti_expires ON %srevoked_jti (expires_at)`, prefix, prefix),
+		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %srevoked_subject (subject %s PRIMARY KEY, cutoff %s NOT NULL, expires_at %s NOT NULL)`, prefix, text, big, big),
+		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %srevoked_subject_expires ON %srevoked_subject (expires_at)`, prefix, prefix),
+		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %srefresh_family (family %s PRIMARY KEY, current_jti %s NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, expires_at %s NOT NULL)`, prefix, text, text, big),
+		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %srefresh_family_expires ON %srefresh_family (expires_at)`, prefix, prefix),
+	}
+}
+
+func (s *Store) buildQueries() queries {
+	j, sb, f := s.t.jti, s.t.subject, s.t.family
+	q := queries{
+		revoke:  `INSERT INTO ` + j + ` (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = CASE WHEN excluded.expires_at > ` + j + `.expires_at THEN excluded.expires_at ELSE ` + j + `.expires_at END`,
+		revoked: `SELECT COUNT(*) FROM ` + j + ` WHERE jti = ? AND expires_at > ?`,
+		revokeSubject: `INSERT INTO ` + sb + ` (subject, cutoff, expires_at) VALUES (?, ?, ?) ON CONFLICT (subject) DO UPDATE SET ` +
+			`cutoff = CASE WHEN ` + sb + `.expires_at <= ? OR excluded.cutoff > ` + sb + `.cutoff THEN excluded.cutoff ELSE ` + sb + `.cutoff END, ` +
+			`expires_at = CASE WHEN excluded.expires_at > ` + sb + `.expires_at THEN excluded.expires_at ELSE ` + sb + `.expires_at END`,
+		cutoff: `SELECT cutoff FROM ` + sb + ` WHERE subject = ? AND expires_at > ?`,
+		check:  `SELECT (SELECT COUNT(*) FROM ` + j + ` WHERE jti = ? AND expires_at > ?), (SELECT cutoff FROM ` + sb + ` WHERE subject = ? AND expires_at > ?)`,
+
+		famInsert: `INSERT INTO ` + f + ` (family, current_jti, revoked, expires_at) VALUES (?, ?, 0, ?) ON CONFLICT (family) DO NOTHING`,
+		famSelect: `SELECT current_jti, revoked, expires_at FROM ` + f + ` WHERE family = ?`,
+		famUpdate: `UPDATE ` + f + ` SET current_jti = ?, revoked = 0, expires_at = ? WHERE family = ?`,
+		famRevoke: `UPDATE ` + f + ` SET revoked = 1 WHERE family = ?`,
+
+		cleanJTI:     `DELETE FROM ` + j + ` WHERE expires_at <= ?`,
+		cleanSubject: `DELETE FROM ` + sb + ` WHERE expires_at <= ?`,
+		cleanFamily:  `DELETE FROM ` + f + ` WHERE expires_at <= ?`,
+	}
+	if s.dialect == Postgres {
+		q.famSelect += ` FOR UPDATE`
+		for _, p := range []*string{&q.revoke, &q.revoked, &q.revokeSubject, &q.cutoff, &q.check, &q.famInsert, &q.famSelect, &q.famUpdate, &q.famRevoke, &q.cleanJTI, &q.cleanSubject, &q.cleanFamily} {
+			*p = rebind(*p)
+		}
+	}
+	return q
+}
+
+// rebind turns ? placeholders into $1, $2, ...
+func rebind(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// Close stops the background cleanup. It does not close the *sql.DB.
+func (s *Store) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}
+
+func (s *Store) cleanupLoop(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			_ = s.Cleanup(ctx)
+			cancel()
+		}
+	}
+}
+
+// Cleanup deletes expired rows.
+func (s *Store) Cleanup(ctx context.Context) error {
+	now := ms(s.clock())
+	for _, q := range []string{s.q.cleanJTI, s.q.cleanSubject, s.q.cleanFamily} {
+		if _, err := s.db.ExecContext(ctx, q, now); err != nil {
+			return fmt.Errorf("sqlstore: cleanup: %w", err)
+		}
+	}
+	return nil
+}
+
+// Revoke implements revoke.Store.
+func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
+	if err := revoke.Validate("jti", jti, until); err != nil {
+		return err
+	}
+	if !until.After(s.clock()) {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.q.revoke, jti, ms(until)); err != nil {
+		return fmt.Errorf("sqlstore: revoke: %w", err)
+	}
+	return nil
+}
+
+// Revoked implements revoke.Store.
+func (s *Store) Revoked(ctx context.Context, jti string) (bool, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, s.q.revoked, jti, ms(s.clock())).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlstore: revoked: %w", err)
+	}
+	return n > 0, nil
+}
+
+// RevokeSubject implements revoke.Store.
+func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until time.Time) error {
+	if err := revoke.Validate("subject", subject, until); err != nil {
+		return err
+	}
+	now := s.clock()
+	if !until.After(now) {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.q.revokeSubject, subject, ms(before), ms(until), ms(now)); err != nil {
+		return fmt.Errorf("sqlstore: revoke subject: %w", err)
+	}
+	return nil
+}
+
+// SubjectCutoff implements revoke.Store.
+func (s *Store) SubjectCutoff(ctx context.Context, subject string) (time.Time, error) {
+	var c int64
+	err := s.db.QueryRowContext(ctx, s.q.cutoff, subject, ms(s.clock())).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sqlstore: subject cutoff: %w", err)
+	}
+	return time.UnixMilli(c), nil
+}
+
+// CheckToken implements revoke.TokenChecker in one query.
+func (s *Store) CheckToken(ctx context.Context, jti, subject string, issuedAt time.Time) (bool, error) {
+	now := ms(s.clock())
+	var n int64
+	var cutoff sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.q.check, jti, now, subject, now).Scan(&n, &cutoff); err != nil {
+		return false, fmt.Errorf("sqlstore: check: %w", err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	if !cutoff.Valid || subject == "" {
+		return false, nil
+	}
+	return revoke.CutoffRevokes(time.UnixMilli(cutoff.Int64), issuedAt), nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Rotate implements revoke.Store in one transaction.
+func (s *Store) Rotate(ctx context.Context, family, oldJTI, newJTI string, until time.Time) error {
+	if err := revoke.Validate("family", family, until); err != nil {
+		return err
+	}
+	if oldJTI == "" || newJTI == "" || oldJTI == newJTI {
+		return fmt.Errorf("%w: rotate needs two different jtis", revoke.ErrInvalidArgument)
+	}
+	now := s.clock()
+	if !until.After(now) {
+		return fmt.Errorf("%w: until is in the past", revoke.ErrInvalidArgument)
+	}
+	var reused error
+	err := s.inTx(ctx, func(tx execer) error {
+		var err error
+		reused, err = s.rotate(ctx, tx, family, oldJTI, newJTI, ms(until), ms(now))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: rotate: %w", err)
+	}
+	return reused
+}
+
+func (s *Store) rotate(ctx context.Context, tx execer, family, oldJTI, newJTI string, until, now int64) (reused, err error) {
+	// A family the store does not know starts with oldJTI as current. On
+	// PostgreSQL a concurrent insert of the same family waits here for the
+	// other transaction, then finds its row below.
+	if _, err := tx.ExecContext(ctx, s.q.famInsert, family, oldJTI, until); err != nil {
+		return nil, err
+	}
+	var cur string
+	var revoked, exp int64
+	if err := tx.QueryRowContext(ctx, s.q.famSelect, family).Scan(&cur, &revoked, &exp); err != nil {
+		return nil, err
+	}
+	switch {
+	case exp <= now:
+		// Expired: every token of the old family has expired too.
+	case revoked != 0 || cur != oldJTI:
+		if _, err := tx.ExecContext(ctx, s.q.famRevoke, family); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, s.q.revoke, cur, exp); err != nil {
+			return nil, err
+		}
+		return fmt.Errorf("%w: family %q, token %q", revoke.ErrReused, family, oldJTI), nil
+	default:
+		until = max(until, exp)
+	}
+	if _, err := tx.ExecContext(ctx, s.q.famUpdate, newJTI, until, family); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// inTx runs f in a write transaction: BEGIN IMMEDIATE on SQLite (the write
+// lock is taken first, so no two rotations interleave), a READ COMMITTED
+// transaction with row locks on PostgreSQL.
+func (s *Store) inTx(ctx context.Context, f func(execer) error) error {
+	if s.dialect == Postgres {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := f(tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	if err := f(conn); err != nil {
+		s.rollback(conn)
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		s.rollback(conn)
+		return err
+	}
+	return nil
+}
+
+func (s *Store) rollback(conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		// A connection left inside a transaction must not go back to the
+		// pool.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}

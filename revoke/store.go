@@ -1,0 +1,154 @@
+// Package revoke keeps token revocations for a jwtgate.Gate: single tokens
+// (logout), every token of a subject issued before a time (logout
+// everywhere), and refresh-token families with rotation and reuse detection
+// (OAuth 2.0 Security Best Current Practice, section 4.14).
+//
+// A Store holds the revocations. This package has the interface, its
+// contract, an in-memory store (NewMemory) and the glue to a Gate: Check
+// makes a Config.IsRevoked hook, and Logout, LogoutEverywhere and
+// RotateRefresh are what a token service calls. Stores that outlive a
+// process or serve several instances live in their own packages
+// (revoke/sqlstore for SQLite and PostgreSQL, revoke/redisstore for Redis);
+// revoke/storetest is the conformance suite every store passes.
+//
+// # Security
+//
+// Revocations are kept until the token they revoke would expire, never
+// less: a store that cannot keep one more (a full memory store) refuses it
+// with an error instead of forgetting an older one. Check bounds each store
+// call with a timeout, and the Gate refuses a request whose revocation
+// cannot be checked (503) unless Config.FailOpen is set. Times compared are
+// the token's own (iat, exp), so instances whose clocks disagree still agree
+// on which tokens a "logout everywhere" covers.
+package revoke
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors of the package. Stores wrap them so errors.Is works.
+var (
+	// ErrReused: a refresh token that was already rotated (or belongs to a
+	// revoked family) came back. Its whole family is now revoked.
+	ErrReused = errors.New("revoke: refresh token reused; family revoked")
+
+	// ErrFull: a bounded store cannot keep one more revocation. Nothing
+	// already stored was dropped.
+	ErrFull = errors.New("revoke: store full")
+
+	// ErrInvalidArgument: an empty jti, subject or family, or a zero or
+	// past expiry time.
+	ErrInvalidArgument = errors.New("revoke: invalid argument")
+)
+
+// Store keeps revocations. Implementations are safe for concurrent use.
+//
+// The contract, for every method: "not revoked" and "nothing stored" are
+// answers (false, zero time, nil error), never errors. An error means only
+// that the store could not answer or could not keep the change (it is down,
+// slow, full, or returned data it cannot read); callers must then assume
+// nothing, and the Gate fails closed. A method that returned nil has made
+// its change durable to the store's own standard (memory: until the
+// process ends; SQL and Redis: as their README files say) and visible to
+// every later call on any instance sharing the store.
+//
+// Every entry carries an until time after which it may be forgotten: the
+// expiry of the token(s) it concerns. A zero until is an error wrapping
+// ErrInvalidArgument (a token without exp needs a retention chosen by the
+// caller); an until already past makes Revoke and RevokeSubject a no-op
+// returning nil, since such tokens are refused as expired anyway.
+type Store interface {
+	// Revoke revokes the token whose jti is given until the time the
+	// token expires. Revoking twice keeps the later until.
+	Revoke(ctx context.Context, jti string, until time.Time) error
+
+	// Revoked reports whether jti is revoked.
+	Revoked(ctx context.Context, jti string) (bool, error)
+
+	// RevokeSubject revokes every token of subject issued before the
+	// cutoff (iat < before), and keeps that rule until the given time (the
+	// moment the last such token expires: before plus the longest token
+	// lifetime). A later cutoff replaces an earlier one, never the reverse.
+	RevokeSubject(ctx context.Context, subject string, before, until time.Time) error
+
+	// SubjectCutoff returns the subject's cutoff, or the zero time when
+	// there is none.
+	SubjectCutoff(ctx context.Context, subject string) (time.Time, error)
+
+	// Rotate replaces the current refresh token of family, oldJTI, by
+	// newJTI, atomically; the family is kept until the given time (the new
+	// token's expiry). A family the store does not know starts with
+	// oldJTI as its current token, so the first refresh token needs no
+	// registration.
+	//
+	// If oldJTI is not the family's current token (it was rotated
+	// already: reuse), or the family is revoked, Rotate revokes the
+	// family, revokes its current token with Revoke's rule, and returns an
+	// error wrapping ErrReused. Then any token of the family fails to
+	// rotate and the current one fails Revoked.
+	Rotate(ctx context.Context, family, oldJTI, newJTI string, until time.Time) error
+}
+
+// TokenChecker is an optional interface for stores that answer the Gate's
+// whole question in one call (one round trip): is jti revoked, or was a
+// token of subject issued at issuedAt revoked by a cutoff. A zero issuedAt
+// means the token has no iat: any cutoff then revokes it.
+type TokenChecker interface {
+	CheckToken(ctx context.Context, jti, subject string, issuedAt time.Time) (bool, error)
+}
+
+// CachedChecker is an optional interface for stores that keep answers in
+// process (the Redis store's client-side cache): CheckCached answers
+// without I/O when it can (ok true), and Check then needs no timeout.
+type CachedChecker interface {
+	CheckCached(jti, subject string, issuedAt time.Time) (revoked, ok bool)
+}
+
+// NonBlocking is an optional interface for stores whose calls never wait
+// on I/O (the memory store): Check does not put a timeout on them.
+type NonBlocking interface {
+	NonBlocking()
+}
+
+// CheckToken answers with s's TokenChecker if it has one, else with Revoked
+// and SubjectCutoff.
+func CheckToken(ctx context.Context, s Store, jti, subject string, issuedAt time.Time) (bool, error) {
+	if c, ok := s.(TokenChecker); ok {
+		return c.CheckToken(ctx, jti, subject, issuedAt)
+	}
+	revoked, err := s.Revoked(ctx, jti)
+	if err != nil || revoked {
+		return revoked, err
+	}
+	if subject == "" {
+		return false, nil
+	}
+	cutoff, err := s.SubjectCutoff(ctx, subject)
+	if err != nil {
+		return false, err
+	}
+	return CutoffRevokes(cutoff, issuedAt), nil
+}
+
+// CutoffRevokes reports whether a subject cutoff revokes a token issued at
+// issuedAt (zero: no iat claim, revoked by any cutoff).
+func CutoffRevokes(cutoff, issuedAt time.Time) bool {
+	if cutoff.IsZero() {
+		return false
+	}
+	return issuedAt.IsZero() || issuedAt.Before(cutoff)
+}
+
+// Validate returns an error wrapping ErrInvalidArgument when key is empty
+// or until is zero: for stores checking their arguments.
+func Validate(what, key string, until time.Time) error {
+	if key == "" {
+		return errors.Join(ErrInvalidArgument, errors.New("revoke: empty "+what))
+	}
+	if until.IsZero() {
+		return errors.Join(ErrInvalidArgument, errors.New("revoke: zero until for "+what+" (give the token's expiry)"))
+	}
+	return nil
+}

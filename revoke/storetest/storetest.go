@@ -1,0 +1,493 @@
+// Package storetest is the conformance suite for revoke.Store
+// implementations. A store's tests call Run (stores keeping their own time,
+// such as Redis with its TTLs) or RunConfig (stores that take a clock, and
+// stores that persist, with a Reopen hook):
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.RunConfig(t, storetest.Config{
+//			New:    func(t *testing.T, now func() time.Time) revoke.Store { ... },
+//			Reopen: func(t *testing.T, s revoke.Store) revoke.Store { ... },
+//		})
+//	}
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/revoke"
+)
+
+// Config describes the store under test.
+type Config struct {
+	// New returns an empty store using now as its clock. Stores that keep
+	// time themselves (ServerClock) ignore now.
+	New func(t *testing.T, now func() time.Time) revoke.Store
+
+	// ServerClock says the store measures expiry with its own clock (a
+	// server's TTLs): expiry is then tested with real, short lifetimes and
+	// a bounded polling loop instead of an injected clock.
+	ServerClock bool
+
+	// Reopen, if set, closes s and returns a new store over the same data,
+	// as after a process restart; the persistence tests run only with it.
+	// The clock given to New stays in use.
+	Reopen func(t *testing.T, s revoke.Store) revoke.Store
+}
+
+// Run runs the suite on a store that keeps its own time and does not
+// persist across Reopen.
+func Run(t *testing.T, newStore func(t *testing.T) revoke.Store) {
+	RunConfig(t, Config{
+		New:         func(t *testing.T, _ func() time.Time) revoke.Store { return newStore(t) },
+		ServerClock: true,
+	})
+}
+
+// Clock is a settable clock for stores that take one.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock set to the real time, truncated to the
+// millisecond (the precision of SQL and Redis stores).
+func NewClock() *Clock { return &Clock{now: time.Now().Truncate(time.Millisecond)} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type env struct {
+	cfg   Config
+	clock *Clock
+	store revoke.Store
+}
+
+func (e *env) now() time.Time {
+	if e.cfg.ServerClock {
+		return time.Now()
+	}
+	return e.clock.Now()
+}
+
+func setup(t *testing.T, cfg Config) *env {
+	t.Helper()
+	e := &env{cfg: cfg, clock: NewClock()}
+	e.store = cfg.New(t, e.clock.Now)
+	if e.store == nil {
+		t.Fatal("storetest: New returned nil")
+	}
+	return e
+}
+
+// ID returns a random identifier, so that tests sharing a server (and
+// repeated runs) never see each other's entries.
+func ID(prefix string) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func mustRevoked(t *testing.T, s revoke.Store, jti string, want bool) {
+	t.Helper()
+	got, err := s.Revoked(ctx(t), jti)
+	if err != nil {
+		t.Fatalf("Revoked(%q): %v", jti, err)
+	}
+	if got != want {
+		t.Fatalf("Revoked(%q) = %v, want %v", jti, got, want)
+	}
+}
+
+// RunConfig runs the suite.
+func RunConfig(t *testing.T, cfg Config) {
+	t.Run("RevokeAndCheck", func(t *testing.T) { testRevoke(t, cfg) })
+	t.Run("Expiry", func(t *testing.T) { testExpiry(t, cfg) })
+	t.Run("Subject", func(t *testing.T) { testSubject(t, cfg) })
+	t.Run("CheckToken", func(t *testing.T) { testCheckToken(t, cfg) })
+	t.Run("Rotation", func(t *testing.T) { testRotation(t, cfg) })
+	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, cfg) })
+	t.Run("ConcurrentRotation", func(t *testing.T) { testConcurrentRotation(t, cfg) })
+	t.Run("Errors", func(t *testing.T) { testErrors(t, cfg) })
+	if cfg.Reopen != nil {
+		t.Run("Restart", func(t *testing.T) { testRestart(t, cfg) })
+	}
+}
+
+func testRevoke(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	a, b := ID("jti"), ID("jti")
+	mustRevoked(t, s, a, false)
+	if err := s.Revoke(ctx(t), a, e.now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	mustRevoked(t, s, a, true)
+	mustRevoked(t, s, b, false)
+	// Revoking again, with an earlier until, keeps the later one.
+	if err := s.Revoke(ctx(t), a, e.now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	mustRevoked(t, s, a, true)
+	// An already expired token: nothing to keep, no error.
+	if err := s.Revoke(ctx(t), b, e.now().Add(-time.Minute)); err != nil {
+		t.Fatalf("Revoke of an expired token: %v", err)
+	}
+	mustRevoked(t, s, b, false)
+}
+
+func testExpiry(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	short, long, sub, fam := ID("short"), ID("long"), ID("sub"), ID("fam")
+	if cfg.ServerClock {
+		// Real TTLs: 1.5 s, then poll (bounded) until the store forgets.
+		now := time.Now()
+		if err := s.Revoke(ctx(t), short, now.Add(1500*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Revoke(ctx(t), long, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeSubject(ctx(t), sub, now, now.Add(1500*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		mustRevoked(t, s, short, true)
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			r, err := s.Revoked(ctx(t), short)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := s.SubjectCutoff(ctx(t), sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r && c.IsZero() {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("entries still there 15 s after a 1.5 s expiry (revoked=%v cutoff=%v)", r, c)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		mustRevoked(t, s, long, true)
+		return
+	}
+	now := e.now()
+	if err := s.Revoke(ctx(t), short, now.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(ctx(t), long, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeSubject(ctx(t), sub, now, now.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rotate(ctx(t), fam, "r0", "r1", now.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(9 * time.Second)
+	mustRevoked(t, s, short, true)
+	if c, _ := s.SubjectCutoff(ctx(t), sub); c.IsZero() {
+		t.Fatal("subject cutoff forgotten before its until")
+	}
+	e.clock.Advance(time.Second)
+	mustRevoked(t, s, short, false)
+	mustRevoked(t, s, long, true)
+	c, err := s.SubjectCutoff(ctx(t), sub)
+	if err != nil || !c.IsZero() {
+		t.Fatalf("SubjectCutoff after until = %v, %v; want zero, nil", c, err)
+	}
+	// An expired family is forgotten: its old token starts it anew.
+	if err := s.Rotate(ctx(t), fam, "r0", "r2", e.now().Add(time.Hour)); err != nil {
+		t.Fatalf("rotate in an expired family: %v", err)
+	}
+	if cl, ok := s.(interface{ Cleanup(context.Context) error }); ok {
+		if err := cl.Cleanup(ctx(t)); err != nil {
+			t.Fatalf("Cleanup: %v", err)
+		}
+		mustRevoked(t, s, long, true)
+		mustRevoked(t, s, short, false)
+	}
+}
+
+func testSubject(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	sub := ID("sub")
+	c, err := s.SubjectCutoff(ctx(t), sub)
+	if err != nil || !c.IsZero() {
+		t.Fatalf("SubjectCutoff of unknown subject = %v, %v", c, err)
+	}
+	cut := e.now().Truncate(time.Millisecond)
+	if err := s.RevokeSubject(ctx(t), sub, cut, cut.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.SubjectCutoff(ctx(t), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Equal(cut) {
+		t.Fatalf("cutoff = %v, want %v", c, cut)
+	}
+	// An earlier cutoff never replaces a later one.
+	if err := s.RevokeSubject(ctx(t), sub, cut.Add(-time.Minute), cut.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ = s.SubjectCutoff(ctx(t), sub); !c.Equal(cut) {
+		t.Fatalf("cutoff went back to %v", c)
+	}
+	later := cut.Add(time.Second)
+	if err := s.RevokeSubject(ctx(t), sub, later, cut.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ = s.SubjectCutoff(ctx(t), sub); !c.Equal(later) {
+		t.Fatalf("cutoff = %v, want %v", c, later)
+	}
+	if c, _ = s.SubjectCutoff(ctx(t), ID("other")); !c.IsZero() {
+		t.Fatal("another subject has a cutoff")
+	}
+}
+
+func testCheckToken(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	sub, jti := ID("sub"), ID("jti")
+	now := e.now().Truncate(time.Second)
+	check := func(jti, sub string, iat time.Time, want bool) {
+		t.Helper()
+		got, err := revoke.CheckToken(ctx(t), s, jti, sub, iat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("CheckToken(%q, %q, %v) = %v, want %v", jti, sub, iat, got, want)
+		}
+	}
+	check(jti, sub, now, false)
+	if err := s.Revoke(ctx(t), jti, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	check(jti, sub, now, true)
+	other := ID("jti")
+	if err := s.RevokeSubject(ctx(t), sub, now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	check(other, sub, now.Add(-time.Second), true) // issued before
+	check(other, sub, now, false)                  // issued at the cutoff
+	check(other, sub, now.Add(time.Second), false) // issued after
+	check(other, sub, time.Time{}, true)           // no iat: any cutoff revokes
+	check(other, ID("sub"), now.Add(-time.Hour), false)
+	check(other, "", now, false)
+}
+
+func testRotation(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	fam := ID("fam")
+	r0, r1, r2 := fam, ID("r1"), ID("r2")
+	until := e.now().Add(time.Hour)
+	if err := s.Rotate(ctx(t), fam, r0, r1, until); err != nil {
+		t.Fatalf("first rotation: %v", err)
+	}
+	if err := s.Rotate(ctx(t), fam, r1, r2, until); err != nil {
+		t.Fatalf("second rotation: %v", err)
+	}
+	mustRevoked(t, s, r2, false)
+	// r0 comes back: reuse. The family dies, and its current token with it.
+	err := s.Rotate(ctx(t), fam, r0, ID("r3"), until)
+	if !errors.Is(err, revoke.ErrReused) {
+		t.Fatalf("reusing r0: err = %v, want ErrReused", err)
+	}
+	mustRevoked(t, s, r2, true)
+	// Even the current token cannot rotate now.
+	if err := s.Rotate(ctx(t), fam, r2, ID("r4"), until); !errors.Is(err, revoke.ErrReused) {
+		t.Fatalf("rotating the current token of a revoked family: err = %v, want ErrReused", err)
+	}
+	// Other families are untouched.
+	fam2 := ID("fam")
+	if err := s.Rotate(ctx(t), fam2, fam2, ID("x"), until); err != nil {
+		t.Fatalf("other family: %v", err)
+	}
+}
+
+func testConcurrent(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	const workers, each = 16, 20
+	until := e.now().Add(time.Hour)
+	sub := ID("sub")
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				jti := fmt.Sprintf("%s-%d-%d", sub, w, i)
+				if err := s.Revoke(context.Background(), jti, until); err != nil {
+					errs <- err
+					return
+				}
+				r, err := s.Revoked(context.Background(), jti)
+				if err != nil || !r {
+					errs <- fmt.Errorf("Revoked(%q) right after Revoke = %v, %v", jti, r, err)
+					return
+				}
+				if _, err := revoke.CheckToken(context.Background(), s, jti+"x", sub, e.now()); err != nil {
+					errs <- err
+					return
+				}
+				if i%5 == 0 {
+					if err := s.RevokeSubject(context.Background(), sub, e.now(), until); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for w := range workers {
+		for i := range each {
+			mustRevoked(t, s, fmt.Sprintf("%s-%d-%d", sub, w, i), true)
+		}
+	}
+}
+
+func testConcurrentRotation(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	until := e.now().Add(time.Hour)
+	// Rounds of many holders of one refresh token rotating it at once,
+	// released together: in each, exactly one wins.
+	const rounds, n = 10, 12
+	for round := range rounds {
+		fam := ID("fam")
+		if err := s.Rotate(ctx(t), fam, fam, "start", until); err != nil {
+			t.Fatal(err)
+		}
+		var ok, reused atomic.Int32
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				err := s.Rotate(context.Background(), fam, "start", fmt.Sprintf("next-%d", i), until)
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, revoke.ErrReused):
+					reused.Add(1)
+				default:
+					errs <- err
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if ok.Load() != 1 || reused.Load() != n-1 {
+			t.Fatalf("round %d: concurrent rotations: %d succeeded, %d reused; want 1 and %d", round, ok.Load(), reused.Load(), n-1)
+		}
+	}
+}
+
+func testErrors(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	until := e.now().Add(time.Hour)
+	for name, err := range map[string]error{
+		"Revoke empty jti":         s.Revoke(ctx(t), "", until),
+		"Revoke zero until":        s.Revoke(ctx(t), ID("j"), time.Time{}),
+		"RevokeSubject empty":      s.RevokeSubject(ctx(t), "", e.now(), until),
+		"RevokeSubject zero until": s.RevokeSubject(ctx(t), ID("s"), e.now(), time.Time{}),
+		"Rotate empty family":      s.Rotate(ctx(t), "", "a", "b", until),
+		"Rotate empty old":         s.Rotate(ctx(t), ID("f"), "", "b", until),
+		"Rotate same jti":          s.Rotate(ctx(t), ID("f"), "a", "a", until),
+		"Rotate past until":        s.Rotate(ctx(t), ID("f"), "a", "b", e.now().Add(-time.Minute)),
+	} {
+		if !errors.Is(err, revoke.ErrInvalidArgument) {
+			t.Errorf("%s: err = %v, want ErrInvalidArgument", name, err)
+		}
+	}
+	// A canceled context is an infrastructure failure for stores that do
+	// I/O; the memory store may ignore it. Either way: no panic, and no
+	// "revoked" answer with an error.
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r, err := s.Revoked(cctx, ID("j")); r && err != nil {
+		t.Errorf("Revoked with canceled context = %v, %v", r, err)
+	}
+}
+
+func testRestart(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	now := e.now()
+	jti, gone, sub, fam := ID("jti"), ID("gone"), ID("sub"), ID("fam")
+	if err := s.Revoke(ctx(t), jti, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(ctx(t), gone, now.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	cut := now.Truncate(time.Millisecond)
+	if err := s.RevokeSubject(ctx(t), sub, cut, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rotate(ctx(t), fam, fam, "r1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s = cfg.Reopen(t, s)
+	mustRevoked(t, s, jti, true)
+	if c, err := s.SubjectCutoff(ctx(t), sub); err != nil || !c.Equal(cut) {
+		t.Fatalf("cutoff after restart = %v, %v; want %v", c, err, cut)
+	}
+	if err := s.Rotate(ctx(t), fam, fam, "r2", now.Add(time.Hour)); !errors.Is(err, revoke.ErrReused) {
+		t.Fatalf("reuse after restart: err = %v, want ErrReused", err)
+	}
+	mustRevoked(t, s, "r1", true)
+	if !cfg.ServerClock {
+		e.clock.Advance(3 * time.Second)
+		mustRevoked(t, s, gone, false)
+		mustRevoked(t, s, jti, true)
+	}
+}
