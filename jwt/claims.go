@@ -64,13 +64,10 @@ var errAudType = errors.New("aud must be a string or an array of strings")
 
 func parseAudience(raw string) (Audience, error) {
 	sc := scanner{s: raw}
-	sc.skipWS()
-	start := sc.pos
-	kind, err := sc.value()
+	kind, v, err := sc.single()
 	if err != nil {
 		return nil, err
 	}
-	v := raw[start:sc.pos]
 	switch kind {
 	case kindString:
 		return Audience{stringValue(v)}, nil
@@ -126,18 +123,15 @@ func (d NumericDate) appendJSON(b []byte) ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler with the strict rules above.
 func (d *NumericDate) UnmarshalJSON(b []byte) error {
-	raw := string(b)
-	sc := scanner{s: raw}
-	sc.skipWS()
-	start := sc.pos
-	kind, err := sc.value()
+	sc := scanner{s: string(b)}
+	kind, v, err := sc.single()
 	if err != nil {
 		return err
 	}
 	if kind != kindNumber {
 		return fmt.Errorf("numeric date is a JSON %s, not a number", kind)
 	}
-	t, err := parseNumericDate(raw[start:sc.pos])
+	t, err := parseNumericDate(v)
 	if err != nil {
 		return err
 	}

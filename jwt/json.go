@@ -97,6 +97,23 @@ func scanObject(s string, f memberFunc) error {
 	return nil
 }
 
+// single scans a text that must be exactly one JSON value (with optional
+// surrounding whitespace) and returns its kind and raw text.
+func (sc *scanner) single() (valueKind, string, error) {
+	sc.skipWS()
+	start := sc.pos
+	kind, err := sc.value()
+	if err != nil {
+		return 0, "", err
+	}
+	end := sc.pos
+	sc.skipWS()
+	if sc.pos != len(sc.s) {
+		return 0, "", sc.errorf("data after the value")
+	}
+	return kind, sc.s[start:end], nil
+}
+
 // smallNames is how many member names an object may have before duplicate
 // detection switches from a linear scan to a map.
 const smallNames = 24

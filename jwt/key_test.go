@@ -530,3 +530,22 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmarshalRefusesTrailingData(t *testing.T) {
+	for _, in := range []string{"00", "1 2", "1767225600x", "1e5 ]"} {
+		var d NumericDate
+		if err := d.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("NumericDate accepted %q", in)
+		}
+	}
+	for _, in := range []string{`"a" "b"`, `["a"]]`, `"a"x`} {
+		var a Audience
+		if err := a.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("Audience accepted %q", in)
+		}
+	}
+	var d NumericDate
+	if err := d.UnmarshalJSON([]byte(" 12 ")); err != nil || d.Unix() != 12 {
+		t.Errorf("surrounding whitespace: %v", err)
+	}
+}
