@@ -246,3 +246,12 @@ func TestClientSideCache(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestServerComesBack takes Redis away behind a proxy and brings it back.
+func TestServerComesBack(t *testing.T) {
+	c := needRedis(t)
+	p := uniquePrefix(t, c)
+	proxy := storetest.NewProxy(t, redisAddr())
+	via := newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{proxy.Addr()}, Dialer: net.Dialer{Timeout: time.Second}}, redisstore.Options{Prefix: p})
+	storetest.RunComeback(t, via, newStore(t, c, p), proxy)
+}

