@@ -196,8 +196,8 @@ func RunInstances(t *testing.T, a, b revoke.Store) {
 
 func waitRefused(t *testing.T, in *Instance, token string, start time.Time, what string) {
 	t.Helper()
-	deadline := start.Add(10 * time.Second)
-	for {
+	// Bounded polling, no wall-clock limit: the time it took is logged.
+	for range 5000 {
 		code, body := in.Do(t, "GET", "/protected", token)
 		if code == 401 {
 			t.Logf("%s: refused on the other instance after %v", what, time.Since(start))
@@ -206,11 +206,9 @@ func waitRefused(t *testing.T, in *Instance, token string, start time.Time, what
 		if code != 200 {
 			t.Fatalf("%s: status %d %s", what, code, body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still accepted on the other instance after 10 s", what)
-		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
+	t.Fatalf("%s: still accepted on the other instance after 5000 polls", what)
 }
 
 // SlowStore delays every call by Delay (or until the context ends), to
