@@ -7,9 +7,19 @@
 //	jwtgate keys generate --alg ALG [--bits N] [--kid KID] [--out PREFIX]
 //	jwtgate keys thumbprint FILE
 //	jwtgate keys public FILE
+//	jwtgate serve [--addr ADDR] [--data-dir DIR] [--issuer URL] [--alg ALG] [--access-ttl DUR] [--refresh-ttl DUR]
+//	jwtgate users add|passwd|delete [--data-dir DIR] USER
+//	jwtgate users list [--data-dir DIR]
 //
-// Exit status: 0 on success, 1 when a token is rejected, 2 for usage and
-// key errors. Run any command with --help for its flags.
+// "jwtgate serve" runs the token service of package server on the data
+// directory (SQLite database and signing key, created on first start,
+// with a user "admin" whose random password is logged once). Its flags
+// can also be set with JWTGATE_* environment variables. "jwtgate users"
+// manages the users of a data directory; passwords are read from the
+// terminal or standard input, never from arguments.
+//
+// Exit status: 0 on success, 1 when a token is rejected (or a users
+// command or the server fails), 2 for usage and key errors. Run any command with --help for its flags.
 package main
 
 import (
@@ -43,9 +53,12 @@ Usage:
   jwtgate keys generate --alg ALG [--bits N] [--kid KID] [--out PREFIX]
   jwtgate keys thumbprint FILE
   jwtgate keys public FILE
+  jwtgate serve [--addr ADDR] [--data-dir DIR] [flags]
+  jwtgate users add|passwd|delete [--data-dir DIR] USER
+  jwtgate users list [--data-dir DIR]
 
 Run "jwtgate COMMAND SUBCOMMAND --help" for the flags of a command.
-Exit status: 0 success, 1 token rejected, 2 usage or key error.
+Exit status: 0 success, 1 token rejected or command failed, 2 usage or key error.
 `
 
 // env is what a command may touch: its arguments, standard streams and
@@ -66,11 +79,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmds := map[string]map[string]func(*env, []string) int{
 		"token": {"verify": tokenVerify, "sign": tokenSign, "decode": tokenDecode},
 		"keys":  {"generate": keysGenerate, "thumbprint": keysThumbprint, "public": keysPublic},
+		"users": {"add": usersAdd, "passwd": usersPasswd, "delete": usersDelete, "list": usersList},
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		io.WriteString(stdout, usage)
 		return exitOK
+	case "serve":
+		return serve(e, args[1:])
 	}
 	group, ok := cmds[args[0]]
 	if !ok {

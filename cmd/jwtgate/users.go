@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/jwtgate/jwtgate/server"
+)
+
+// usersCmd opens the data directory named by --data-dir (or
+// JWTGATE_DATA_DIR) and runs do on it with the positional arguments.
+func usersCmd(e *env, name string, nargs int, args []string, do func(*server.DataDir, []string, time.Duration) int) int {
+	synopsis := "users " + name + " [--data-dir DIR]"
+	if nargs == 1 {
+		synopsis += " USER"
+	}
+	if name == "add" || name == "passwd" {
+		synopsis += "\n\nThe password is read from the terminal (asked twice), or as one line of standard input."
+	}
+	fs := e.newFlags("users "+name, synopsis)
+	dir := fs.String("data-dir", "./jwtgate-data", "data directory of jwtgate serve [JWTGATE_DATA_DIR]")
+	vars := map[string]string{"data-dir": "JWTGATE_DATA_DIR"}
+	var ttl *time.Duration
+	if name == "passwd" || name == "delete" {
+		ttl = fs.Duration("refresh-ttl", 720*time.Hour, "the server's refresh token lifetime: the user's tokens are revoked for this long [JWTGATE_REFRESH_TTL]")
+		vars["refresh-ttl"] = "JWTGATE_REFRESH_TTL"
+	}
+	pos, code, ok := parse(e, fs, args)
+	if !ok {
+		return code
+	}
+	if !envFlags(e, fs, vars) {
+		return exitUsage
+	}
+	if len(pos) != nargs {
+		e.errorf("users %s: want %d argument(s), got %d", name, nargs, len(pos))
+		fs.Usage()
+		return exitUsage
+	}
+	if nargs == 1 {
+		if err := server.ValidUsername(pos[0]); err != nil {
+			e.errorf("users %s: %v", name, err)
+			return exitUsage
+		}
+	}
+	data, err := server.OpenDataDir(e.ctx, *dir)
+	if err != nil {
+		e.errorf("users %s: %v", name, err)
+		return exitUsage
+	}
+	defer data.Close()
+	var lifetime time.Duration
+	if ttl != nil {
+		if lifetime = *ttl; lifetime <= 0 {
+			e.errorf("users %s: --refresh-ttl must be positive", name)
+			return exitUsage
+		}
+	}
+	return do(data, pos, lifetime)
+}
+
+// result maps a user store error to an exit code.
+func (e *env) result(cmd string, err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, server.ErrBadPassword), errors.Is(err, server.ErrBadUsername):
+		e.errorf("users %s: %v", cmd, err)
+		return exitUsage
+	}
+	e.errorf("users %s: %v", cmd, err)
+	return exitRejected
+}
+
+func usersAdd(e *env, args []string) int {
+	return usersCmd(e, "add", 1, args, func(d *server.DataDir, pos []string, _ time.Duration) int {
+		pw, err := e.readPassword()
+		if err != nil {
+			return e.result("add", err)
+		}
+		if err := e.result("add", d.Users.Add(e.ctx, pos[0], pw)); err != exitOK {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "added user %s\n", pos[0])
+		return exitOK
+	})
+}
+
+func usersPasswd(e *env, args []string) int {
+	return usersCmd(e, "passwd", 1, args, func(d *server.DataDir, pos []string, ttl time.Duration) int {
+		if ok, err := d.Users.Exists(e.ctx, pos[0]); err != nil || !ok {
+			if err == nil {
+				err = fmt.Errorf("%w: %q", server.ErrUserNotFound, pos[0])
+			}
+			return e.result("passwd", err)
+		}
+		pw, err := e.readPassword()
+		if err != nil {
+			return e.result("passwd", err)
+		}
+		if err := e.result("passwd", d.Users.SetPassword(e.ctx, pos[0], pw)); err != exitOK {
+			return err
+		}
+		if err := e.result("passwd", d.EndSessions(e.ctx, pos[0], ttl)); err != exitOK {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "changed the password of %s and ended its sessions\n", pos[0])
+		return exitOK
+	})
+}
+
+func usersDelete(e *env, args []string) int {
+	return usersCmd(e, "delete", 1, args, func(d *server.DataDir, pos []string, ttl time.Duration) int {
+		if err := e.result("delete", d.Users.Delete(e.ctx, pos[0])); err != exitOK {
+			return err
+		}
+		if err := e.result("delete", d.EndSessions(e.ctx, pos[0], ttl)); err != exitOK {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "deleted user %s\n", pos[0])
+		return exitOK
+	})
+}
+
+func usersList(e *env, args []string) int {
+	return usersCmd(e, "list", 0, args, func(d *server.DataDir, _ []string, _ time.Duration) int {
+		names, err := d.Users.List(e.ctx)
+		if err != nil {
+			return e.result("list", err)
+		}
+		for _, n := range names {
+			fmt.Fprintln(e.stdout, n)
+		}
+		return exitOK
+	})
+}
+
+// readPassword reads a new password: from the terminal without echo,
+// asked twice, or else as the first line of standard input.
+func (e *env) readPassword() (string, error) {
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(e.stderr, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(e.stderr, "Repeat password: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p1) != string(p2) {
+			return "", fmt.Errorf("%w: the passwords differ", server.ErrBadPassword)
+		}
+		return string(p1), server.ValidPassword(string(p1))
+	}
+	r := bufio.NewReader(io.LimitReader(e.stdin, server.MaxPasswordLen+3))
+	line, err := r.ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	return line, server.ValidPassword(line)
+}

@@ -1,0 +1,266 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/revoke"
+)
+
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// readCredentials decodes a credentials body, or answers the request with
+// a 4xx error and reports false.
+func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, bool) {
+	var c credentials
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", "the body must be application/json")
+		return c, false
+	}
+	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err = dec.Decode(&c)
+	if err == nil {
+		// Exactly one JSON value.
+		if err = dec.Decode(&struct{}{}); err == io.EOF {
+			err = nil
+		} else if err == nil {
+			err = errors.New("more than one JSON value")
+		}
+	}
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the body is larger than 64 KiB")
+			return c, false
+		}
+		writeError(w, http.StatusBadRequest, "invalid_request", "the body is not a JSON object with username and password: "+err.Error())
+		return c, false
+	}
+	if c.Username == "" || c.Password == "" {
+		writeError(w, http.StatusBadRequest, "invalid_request", "username and password are required")
+		return c, false
+	}
+	if err := ValidUsername(c.Username); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return c, false
+	}
+	if err := ValidPassword(c.Password); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return c, false
+	}
+	return c, true
+}
+
+// authenticate checks credentials, answering the request itself when they
+// are refused. A missing user costs the same hash as a wrong password.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
+	c, ok := readCredentials(w, r)
+	if !ok || s.limited(w, r) {
+		return "", false
+	}
+	ctx := r.Context()
+	select {
+	case s.hash <- struct{}{}:
+		defer func() { <-s.hash }()
+	case <-ctx.Done():
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "request cancelled")
+		return "", false
+	}
+	hash, found, err := s.cfg.Users.PasswordHash(ctx, c.Username)
+	if err != nil {
+		s.log.Error("user store", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the user store cannot answer")
+		return "", false
+	}
+	if !found {
+		hash = dummy()
+	}
+	match, err := VerifyPassword(hash, c.Password)
+	if err != nil {
+		s.log.Error("unreadable password hash in the user store", "username", c.Username)
+	}
+	if !found || !match {
+		if s.limit != nil {
+			s.limit.fail(clientKey(r))
+		}
+		s.log.Info("login refused", "username", c.Username)
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")
+		return "", false
+	}
+	return c.Username, true
+}
+
+func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
+	user, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	access, err := s.gate.CreateAccessToken(r.Context(), user, jwtgate.Fresh())
+	if err != nil {
+		s.fail(w, "create access token", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"access_token": access})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	user, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	refresh, err := s.gate.CreateRefreshToken(ctx, user)
+	if err != nil {
+		s.fail(w, "create refresh token", err)
+		return
+	}
+	// A new family: its first token's jti names it.
+	jti, err := s.gate.JTIOf(ctx, refresh)
+	if err != nil {
+		s.fail(w, "read refresh token", err)
+		return
+	}
+	q := r.URL.Query().Get("cookies")
+	s.issue(w, r, user, jti, jti, refresh, q == "1" || q == "true", jwtgate.Fresh())
+}
+
+// issue makes an access token tied to the refresh token (family fam, id
+// rjti) and answers with both, as JSON or as cookies.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, fam, rjti, refresh string, cookies bool, opts ...jwtgate.TokenOption) {
+	opts = append(opts, jwtgate.WithClaims(map[string]any{claimRefreshFamily: fam, claimRefreshJTI: rjti}))
+	access, err := s.gate.CreateAccessToken(r.Context(), user, opts...)
+	if err != nil {
+		s.fail(w, "create access token", err)
+		return
+	}
+	if !cookies {
+		writeJSON(w, http.StatusOK, map[string]string{"access_token": access, "refresh_token": refresh})
+		return
+	}
+	if err := errors.Join(s.gate.SetAccessCookies(w, access), s.gate.SetRefreshCookies(w, refresh)); err != nil {
+		s.fail(w, "set cookies", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"login": true})
+}
+
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	t, _ := s.gate.TokenFrom(ctx)
+	fam, err := revoke.FamilyOf(t)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "invalid_token", "the refresh token has no family")
+		return
+	}
+	refresh, err := revoke.RotateRefresh(ctx, s.cfg.Revocations, s.gate, t, t.Identity)
+	if errors.Is(err, revoke.ErrReused) {
+		s.log.Warn("refresh token reused: its family is revoked", "username", t.Identity, "family", fam)
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "refresh token reused; log in again")
+		return
+	}
+	if err != nil {
+		s.log.Error("refresh rotation", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		return
+	}
+	rjti, err := s.gate.JTIOf(ctx, refresh)
+	if err != nil {
+		s.fail(w, "read refresh token", err)
+		return
+	}
+	s.issue(w, r, t.Identity, fam, rjti, refresh, t.Location == jwtgate.InCookie)
+}
+
+func stringClaim(t *jwtgate.Token, name string) string {
+	raw, ok := t.Claim(name)
+	if !ok {
+		return ""
+	}
+	var v string
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return v
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	t, _ := s.gate.TokenFrom(ctx)
+	store := s.cfg.Revocations
+	err := revoke.Logout(ctx, store, t)
+	if fam, rjti := stringClaim(t, claimRefreshFamily), stringClaim(t, claimRefreshJTI); err == nil && fam != "" && rjti != "" {
+		// End the refresh family: rotating its token to an id no token
+		// carries spends it (or, if it was spent already, revokes the
+		// family as a reuse), and revoking its jti refuses it at once.
+		until := s.cfg.Clock().Add(s.cfg.RefreshTTL + revoke.RetentionMargin)
+		err = store.Rotate(ctx, fam, rjti, "logout-"+rand.Text(), until)
+		if errors.Is(err, revoke.ErrReused) {
+			err = nil
+		}
+		if err == nil {
+			err = store.Revoke(ctx, rjti, until)
+		}
+	}
+	if err != nil {
+		s.log.Error("logout", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		return
+	}
+	if t.Location == jwtgate.InCookie {
+		s.gate.UnsetJWTCookies(w)
+	}
+	s.log.Info("logout", "username", t.Identity)
+	writeJSON(w, http.StatusOK, map[string]bool{"logout": true})
+}
+
+func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	t, _ := s.gate.TokenFrom(ctx)
+	if err := revoke.LogoutEverywhere(ctx, s.cfg.Revocations, t.Identity, s.cfg.Clock(), s.cfg.RefreshTTL); err != nil {
+		s.log.Error("logout everywhere", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		return
+	}
+	if t.Location == jwtgate.InCookie {
+		s.gate.UnsetJWTCookies(w)
+	}
+	s.log.Info("logout everywhere", "username", t.Identity)
+	writeJSON(w, http.StatusOK, map[string]bool{"logout": true})
+}
+
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"username": s.gate.Identity(r.Context())})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	err := s.cfg.Users.Ping(ctx)
+	if err == nil {
+		_, err = s.cfg.Revocations.Revoked(ctx, "readyz-probe")
+	}
+	if err != nil {
+		s.log.Warn("not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// fail answers 500 for a failure of the service itself (never of input).
+func (s *Server) fail(w http.ResponseWriter, what string, err error) {
+	s.log.Error(what, "err", err)
+	writeError(w, http.StatusInternalServerError, "server_error", "internal error")
+}

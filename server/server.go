@@ -1,0 +1,251 @@
+// Package server is jwtgate's token service as an http.Handler: the
+// service behind "jwtgate serve".
+//
+// Endpoints:
+//
+//	POST /auth          {"username","password"} -> {"access_token"} (Flask-JWT)
+//	POST /login         {"username","password"} -> {"access_token","refresh_token"}
+//	POST /login?cookies=1  same credentials; the tokens are set as HttpOnly
+//	                    cookies (access_token_cookie, refresh_token_cookie)
+//	                    with readable CSRF cookies (csrf_access_token,
+//	                    csrf_refresh_token) whose values must be echoed in
+//	                    the X-CSRF-TOKEN header of state-changing requests;
+//	                    the body is {"login": true}
+//	POST /refresh       refresh token (header or cookie) -> new access and
+//	                    refresh tokens, as JSON or as cookies, like /login.
+//	                    The refresh token is rotated: the old one is spent,
+//	                    and presenting it again revokes its whole family (401)
+//	POST /logout        revokes the access token and its refresh token family
+//	POST /logout/all    revokes every token of the user issued until now
+//	GET  /userinfo      {"username": ...}
+//	GET  /.well-known/jwks.json            the public signing keys
+//	GET  /.well-known/openid-configuration issuer, jwks_uri, algorithms
+//	GET  /healthz       200 while the process runs
+//	GET  /readyz        200 when the stores answer, else 503
+//
+// Credentials are JSON bodies of at most 64 KiB with Content-Type
+// application/json; usernames are at most 256 bytes and passwords at most
+// 1024 bytes. Each client IP address may fail 10 credential checks at
+// once, then one every 6 seconds (429 with Retry-After beyond). Errors are JSON: {"error": code, "error_description": text}.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/jwk"
+	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke"
+)
+
+// MaxBody bounds request bodies.
+const MaxBody = 64 << 10
+
+// Claims the service adds to access tokens made with a refresh token, to
+// end that refresh token's family at logout.
+const (
+	claimRefreshFamily = "rfam"
+	claimRefreshJTI    = "rjti"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Users checks credentials (required).
+	Users UserStore
+	// Revocations keeps logouts and refresh rotations (required).
+	Revocations revoke.Store
+	// Keys signs and verifies the tokens (required).
+	Keys *jwk.Ring
+	// Algorithm signs the tokens (required).
+	Algorithm jwt.Algorithm
+	// Issuer is the iss of the tokens and of the discovery document, a URL
+	// (required).
+	Issuer string
+	// AccessTTL and RefreshTTL: 15 minutes and 30 days by default.
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	// SecureCookies marks cookies Secure (HTTPS only).
+	SecureCookies bool
+	// Logger: slog.Default() when nil.
+	Logger *slog.Logger
+	// MaxHashing bounds concurrent password hashes (each takes 19 MiB):
+	// 2 × GOMAXPROCS by default.
+	MaxHashing int
+	// LoginBurst and LoginEvery limit failed credential checks (/auth,
+	// /login) per client IP address: LoginBurst failures at once, then one
+	// per LoginEvery; a client over the limit gets 429 before its password
+	// is checked. Defaults: 10 and 6 s (10 per minute). A negative
+	// LoginBurst turns the limit off. Behind a proxy every client has the
+	// proxy's address: limit there instead.
+	LoginBurst int
+	LoginEvery time.Duration
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Server is the token service. Make one with New.
+type Server struct {
+	cfg   Config
+	gate  *jwtgate.Gate
+	mux   *http.ServeMux
+	log   *slog.Logger
+	hash  chan struct{}
+	limit *limiter
+}
+
+// New checks cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Users == nil || cfg.Revocations == nil || cfg.Keys == nil || cfg.Algorithm == "" || cfg.Issuer == "" {
+		return nil, errors.New("server: Config needs Users, Revocations, Keys, Algorithm and Issuer")
+	}
+	if cfg.AccessTTL <= 0 {
+		cfg.AccessTTL = 15 * time.Minute
+	}
+	if cfg.RefreshTTL <= 0 {
+		cfg.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxHashing <= 0 {
+		cfg.MaxHashing = 2 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.LoginBurst == 0 {
+		cfg.LoginBurst = 10
+	}
+	if cfg.LoginEvery <= 0 {
+		cfg.LoginEvery = 6 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing)}
+	if cfg.LoginBurst > 0 {
+		s.limit = newLimiter(cfg.LoginBurst, cfg.LoginEvery, 100_000, cfg.Clock)
+	}
+	cookies := jwtgate.DefaultCookies()
+	cookies.Secure = cfg.SecureCookies
+	g, err := jwtgate.New(jwtgate.Config{
+		Keys:            cfg.Keys,
+		EncodeKey:       cfg.Keys.EncodeKey,
+		Algorithm:       cfg.Algorithm,
+		AccessTTL:       cfg.AccessTTL,
+		RefreshTTL:      cfg.RefreshTTL,
+		Issuer:          cfg.Issuer,
+		ExpectedIssuers: []string{cfg.Issuer},
+		RequiredClaims:  []string{"exp", "iat", "jti"},
+		Locations:       []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
+		Cookies:         cookies,
+		IsRevoked:       revoke.Check(cfg.Revocations),
+		LoadUser: func(ctx context.Context, t *jwtgate.Token) (any, error) {
+			ok, err := cfg.Users.Exists(ctx, t.Identity)
+			if err != nil {
+				return nil, jwtgate.NewError(jwtgate.ErrUnavailable, "the user store cannot answer", err)
+			}
+			if !ok {
+				return nil, nil
+			}
+			return t.Identity, nil
+		},
+		Realm:  "jwtgate",
+		Logger: cfg.Logger,
+		Clock:  cfg.Clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.gate = g
+
+	jwksURI := cfg.Issuer + "/.well-known/jwks.json"
+	disc, err := jwk.DiscoveryHandler(jwk.Discovery{
+		Issuer:     cfg.Issuer,
+		JWKSURI:    jwksURI,
+		Algorithms: []jwt.Algorithm{cfg.Algorithm},
+		Extra: map[string]any{
+			"token_endpoint":    cfg.Issuer + "/login",
+			"userinfo_endpoint": cfg.Issuer + "/userinfo",
+		},
+	}, jwk.HandlerOptions{})
+	if err != nil {
+		return nil, err
+	}
+
+	m := http.NewServeMux()
+	m.HandleFunc("POST /auth", s.auth)
+	m.HandleFunc("POST /login", s.login)
+	m.Handle("POST /refresh", g.Refresh(http.HandlerFunc(s.refresh)))
+	m.Handle("POST /logout", g.Required(http.HandlerFunc(s.logout)))
+	m.Handle("POST /logout/all", g.Required(http.HandlerFunc(s.logoutAll)))
+	m.Handle("GET /userinfo", g.Required(http.HandlerFunc(s.userinfo)))
+	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{}))
+	m.Handle("GET /.well-known/openid-configuration", disc)
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	m.HandleFunc("GET /readyz", s.readyz)
+	s.mux = m
+	return s, nil
+}
+
+// Gate returns the Gate the server issues and checks tokens with.
+func (s *Server) Gate() *jwtgate.Gate { return s.gate }
+
+// ServeHTTP implements http.Handler. Each request is logged once, with
+// its method, path (without the query), status and duration: never a
+// body, a header or a token.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+			if !sw.wrote {
+				writeError(sw, http.StatusInternalServerError, "server_error", "internal error")
+			}
+		}
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"duration", time.Since(start).Round(time.Microsecond))
+	}()
+	s.mux.ServeHTTP(sw, r)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}

@@ -1,0 +1,186 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// UserStore keeps users and their password hashes.
+type UserStore interface {
+	// PasswordHash returns the PHC password hash of username; ok is false
+	// when there is no such user.
+	PasswordHash(ctx context.Context, username string) (hash string, ok bool, err error)
+	// Exists reports whether username is a user.
+	Exists(ctx context.Context, username string) (bool, error)
+	// Ping reports whether the store can answer.
+	Ping(ctx context.Context) error
+}
+
+// Errors of the user store.
+var (
+	ErrUserExists   = errors.New("server: user already exists")
+	ErrUserNotFound = errors.New("server: no such user")
+	ErrBadUsername  = errors.New("server: invalid username")
+	ErrBadPassword  = errors.New("server: invalid password")
+)
+
+// ValidUsername checks a username: 1 to MaxUsernameLen bytes of UTF-8
+// without control characters or surrounding white space.
+func ValidUsername(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty", ErrBadUsername)
+	case len(name) > MaxUsernameLen:
+		return fmt.Errorf("%w: longer than %d bytes", ErrBadUsername, MaxUsernameLen)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: not UTF-8", ErrBadUsername)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("%w: leading or trailing white space", ErrBadUsername)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return fmt.Errorf("%w: control character", ErrBadUsername)
+	}
+	return nil
+}
+
+// ValidPassword checks a password: 1 to MaxPasswordLen bytes.
+func ValidPassword(pw string) error {
+	switch {
+	case pw == "":
+		return fmt.Errorf("%w: empty", ErrBadPassword)
+	case len(pw) > MaxPasswordLen:
+		return fmt.Errorf("%w: longer than %d bytes", ErrBadPassword, MaxPasswordLen)
+	}
+	return nil
+}
+
+// SQLUsers is a UserStore in a SQLite database (the table jwtgate_users).
+type SQLUsers struct {
+	db *sql.DB
+}
+
+const usersSchema = `CREATE TABLE IF NOT EXISTS jwtgate_users (
+	username      TEXT PRIMARY KEY,
+	password_hash TEXT NOT NULL,
+	created_ms    INTEGER NOT NULL
+)`
+
+// NewSQLUsers returns a user store over a SQLite database, creating its
+// table if it is missing. The *sql.DB stays the caller's.
+func NewSQLUsers(ctx context.Context, db *sql.DB) (*SQLUsers, error) {
+	if _, err := db.ExecContext(ctx, usersSchema); err != nil {
+		return nil, fmt.Errorf("server: create users table: %w", err)
+	}
+	return &SQLUsers{db: db}, nil
+}
+
+// PasswordHash implements UserStore.
+func (s *SQLUsers) PasswordHash(ctx context.Context, username string) (string, bool, error) {
+	var h string
+	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM jwtgate_users WHERE username = ?`, username).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return h, true, nil
+}
+
+// Exists implements UserStore.
+func (s *SQLUsers) Exists(ctx context.Context, username string) (bool, error) {
+	_, ok, err := s.PasswordHash(ctx, username)
+	return ok, err
+}
+
+// Ping implements UserStore.
+func (s *SQLUsers) Ping(ctx context.Context) error {
+	var n int
+	return s.db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_users WHERE 0`).Scan(&n)
+}
+
+// Count returns the number of users.
+func (s *SQLUsers) Count(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_users`).Scan(&n)
+	return n, err
+}
+
+// Add creates a user; it fails with ErrUserExists if the name is taken.
+func (s *SQLUsers) Add(ctx context.Context, username, password string) error {
+	if err := ValidUsername(username); err != nil {
+		return err
+	}
+	if err := ValidPassword(password); err != nil {
+		return err
+	}
+	h, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO jwtgate_users (username, password_hash, created_ms) VALUES (?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+		username, h, time.Now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: %q", ErrUserExists, username)
+	}
+	return nil
+}
+
+// SetPassword changes a user's password.
+func (s *SQLUsers) SetPassword(ctx context.Context, username, password string) error {
+	if err := ValidPassword(password); err != nil {
+		return err
+	}
+	h, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.affectOne(ctx, username, `UPDATE jwtgate_users SET password_hash = ? WHERE username = ?`, h, username)
+}
+
+// Delete removes a user.
+func (s *SQLUsers) Delete(ctx context.Context, username string) error {
+	return s.affectOne(ctx, username, `DELETE FROM jwtgate_users WHERE username = ?`, username)
+}
+
+func (s *SQLUsers) affectOne(ctx context.Context, username, query string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: %q", ErrUserNotFound, username)
+	}
+	return nil
+}
+
+// List returns the usernames in order.
+func (s *SQLUsers) List(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT username FROM jwtgate_users ORDER BY username`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
