@@ -67,7 +67,12 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, bool)
 // are refused. A missing user costs the same hash as a wrong password.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
 	c, ok := readCredentials(w, r)
-	if !ok || s.limited(w, r) {
+	if !ok {
+		s.stats.login("bad_request")
+		return "", false
+	}
+	if s.limited(w, r) {
+		s.stats.login("rate_limited")
 		return "", false
 	}
 	ctx := r.Context()
@@ -80,6 +85,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	}
 	hash, found, err := s.cfg.Users.PasswordHash(ctx, c.Username)
 	if err != nil {
+		s.stats.login("unavailable")
 		s.log.Error("user store", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the user store cannot answer")
 		return "", false
@@ -95,10 +101,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		if s.limit != nil {
 			s.limit.fail(clientKey(r))
 		}
+		s.stats.login("bad_credentials")
 		s.log.Info("login refused", "username", c.Username)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")
 		return "", false
 	}
+	s.stats.login("ok")
 	return c.Username, true
 }
 
@@ -112,6 +120,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "create access token", err)
 		return
 	}
+	s.stats.tokenIssued("access")
 	writeJSON(w, http.StatusOK, map[string]string{"access_token": access})
 }
 
@@ -145,6 +154,8 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, fam, rjti, 
 		s.fail(w, "create access token", err)
 		return
 	}
+	s.stats.tokenIssued("access")
+	s.stats.tokenIssued("refresh")
 	if !cookies {
 		writeJSON(w, http.StatusOK, map[string]string{"access_token": access, "refresh_token": refresh})
 		return

@@ -22,6 +22,9 @@
 //	GET  /.well-known/openid-configuration issuer, jwks_uri, algorithms
 //	GET  /healthz       200 while the process runs
 //	GET  /readyz        200 when the stores answer, else 503
+//	GET  /metrics       Prometheus text format: logins by outcome, tokens
+//	                    issued by type, verifications by outcome, and the
+//	                    latency of revocation checks
 //
 // Credentials are JSON bodies of at most 64 KiB with Content-Type
 // application/json; usernames are at most 256 bytes and passwords at most
@@ -98,6 +101,7 @@ type Server struct {
 	log   *slog.Logger
 	hash  chan struct{}
 	limit *limiter
+	stats *metrics
 }
 
 // New checks cfg and returns a Server.
@@ -126,7 +130,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing)}
+	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics()}
 	if cfg.LoginBurst > 0 {
 		s.limit = newLimiter(cfg.LoginBurst, cfg.LoginEvery, 100_000, cfg.Clock)
 	}
@@ -143,7 +147,11 @@ func New(cfg Config) (*Server, error) {
 		RequiredClaims:  []string{"exp", "iat", "jti"},
 		Locations:       []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
 		Cookies:         cookies,
-		IsRevoked:       revoke.Check(cfg.Revocations),
+		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
+		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
+			s.stats.verification(verificationOutcome(err))
+			s.gate.WriteError(w, r, err)
+		},
 		LoadUser: func(ctx context.Context, t *jwtgate.Token) (any, error) {
 			ok, err := cfg.Users.Exists(ctx, t.Identity)
 			if err != nil {
@@ -180,10 +188,11 @@ func New(cfg Config) (*Server, error) {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /auth", s.auth)
 	m.HandleFunc("POST /login", s.login)
-	m.Handle("POST /refresh", g.Refresh(http.HandlerFunc(s.refresh)))
-	m.Handle("POST /logout", g.Required(http.HandlerFunc(s.logout)))
-	m.Handle("POST /logout/all", g.Required(http.HandlerFunc(s.logoutAll)))
-	m.Handle("GET /userinfo", g.Required(http.HandlerFunc(s.userinfo)))
+	m.Handle("POST /refresh", g.Refresh(s.verified(s.refresh)))
+	m.Handle("POST /logout", g.Required(s.verified(s.logout)))
+	m.Handle("POST /logout/all", g.Required(s.verified(s.logoutAll)))
+	m.Handle("GET /userinfo", g.Required(s.verified(s.userinfo)))
+	m.Handle("GET /metrics", s.stats)
 	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{}))
 	m.Handle("GET /.well-known/openid-configuration", disc)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -192,6 +201,24 @@ func New(cfg Config) (*Server, error) {
 	m.HandleFunc("GET /readyz", s.readyz)
 	s.mux = m
 	return s, nil
+}
+
+// verified counts a successful verification, then runs h.
+func (s *Server) verified(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.stats.verification("ok")
+		h(w, r)
+	})
+}
+
+// timedCheck records how long each revocation check takes.
+func (s *Server) timedCheck(check func(context.Context, *jwtgate.Token) (bool, error)) func(context.Context, *jwtgate.Token) (bool, error) {
+	return func(ctx context.Context, t *jwtgate.Token) (bool, error) {
+		start := time.Now()
+		revoked, err := check(ctx, t)
+		s.stats.store.observe(time.Since(start))
+		return revoked, err
+	}
 }
 
 // Gate returns the Gate the server issues and checks tokens with.

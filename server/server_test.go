@@ -538,3 +538,33 @@ func TestLoginRateLimit(t *testing.T) {
 	// Malformed requests are refused before the limit and do not use it.
 	wantStatus(t, "bad input when limited", f.do(t, "POST", "/auth", "application/json", `{`), 400)
 }
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t)
+	access, _ := f.login(t, "alice", testPassword)
+	f.do(t, "POST", "/login", "application/json", `{"username":"alice","password":"nope"}`)
+	f.do(t, "POST", "/login", "text/plain", `x`)
+	wantStatus(t, "userinfo", f.do(t, "GET", "/userinfo", "", "", bearer(access)...), 200)
+	wantStatus(t, "no token", f.do(t, "GET", "/userinfo", "", ""), 401)
+	wantStatus(t, "bad token", f.do(t, "GET", "/userinfo", "", "", bearer("a.b.c")...), 401)
+
+	r := f.do(t, "GET", "/metrics", "", "")
+	wantStatus(t, "metrics", r, 200)
+	for _, line := range []string{
+		`jwtgate_logins_total{outcome="ok"} 1`,
+		`jwtgate_logins_total{outcome="bad_credentials"} 1`,
+		`jwtgate_logins_total{outcome="bad_request"} 1`,
+		`jwtgate_tokens_issued_total{type="access"} 1`,
+		`jwtgate_tokens_issued_total{type="refresh"} 1`,
+		`jwtgate_verifications_total{outcome="ok"} 1`,
+		`jwtgate_verifications_total{outcome="no_token"} 1`,
+		`jwtgate_verifications_total{outcome="invalid"} 1`,
+		`jwtgate_revocation_check_seconds_count 1`,
+		`jwtgate_revocation_check_seconds_bucket{le="+Inf"} 1`,
+		`# TYPE jwtgate_revocation_check_seconds histogram`,
+	} {
+		if !strings.Contains(r.raw, line+"\n") {
+			t.Errorf("metrics lack %q:\n%s", line, r.raw)
+		}
+	}
+}
