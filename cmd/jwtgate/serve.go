@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"log/slog"
@@ -51,6 +52,8 @@ func serve(e *env, args []string) int {
 	refreshTTL := fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
 	loginBurst := fs.Int("login-burst", 10, "failed logins allowed per client IP at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
+	tlsKey := fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
 		return code
@@ -62,7 +65,7 @@ func serve(e *env, args []string) int {
 	if !envFlags(e, fs, map[string]string{
 		"addr": "JWTGATE_ADDR", "data-dir": "JWTGATE_DATA_DIR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
 		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
-		"login-burst": "JWTGATE_LOGIN_BURST",
+		"login-burst": "JWTGATE_LOGIN_BURST", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
 	}) {
 		return exitUsage
 	}
@@ -78,6 +81,20 @@ func serve(e *env, args []string) int {
 	if *accessTTL <= 0 || *refreshTTL <= 0 {
 		e.errorf("serve: --access-ttl and --refresh-ttl must be positive")
 		return exitUsage
+	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" || *tlsKey != "" {
+		if *tlsCert == "" || *tlsKey == "" {
+			e.errorf("serve: --tls-cert and --tls-key go together")
+			return exitUsage
+		}
+		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			e.errorf("serve: TLS certificate: %s", oneLine(err))
+			return exitUsage
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+		*secure = true // cookies set over HTTPS are Secure
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
@@ -109,7 +126,11 @@ func serve(e *env, args []string) int {
 	}
 	defer ln.Close()
 	if *issuer == "" {
-		*issuer = "http://" + ln.Addr().String()
+		scheme := "http://"
+		if tlsConfig != nil {
+			scheme = "https://"
+		}
+		*issuer = scheme + ln.Addr().String()
 	}
 	srv, err := server.New(server.Config{
 		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: alg,
@@ -128,9 +149,16 @@ func serve(e *env, args []string) int {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	log.Info("listening", "addr", ln.Addr().String(), "issuer", *issuer, "kid", ring.KeyIDs()[0], "data_dir", *dataDir)
 
 	select {
