@@ -325,6 +325,9 @@ func TestUsageAndBadInput(t *testing.T) {
 			if r.code != tt.code || !strings.Contains(r.stderr+r.stdout, tt.msg) {
 				t.Fatalf("exit %d\nstdout %q\nstderr %q\nwant exit %d with %q", r.code, r.stdout, r.stderr, tt.code, tt.msg)
 			}
+			if tt.code == 0 && strings.Contains(strings.Join(tt.args, " "), "-h") && (r.stderr != "" || !strings.Contains(r.stdout, "Usage")) {
+				t.Fatalf("help should go to stdout only: stdout %q, stderr %q", r.stdout, r.stderr)
+			}
 			if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine") {
 				t.Fatalf("panicked: %s", r.stderr)
 			}

@@ -43,6 +43,17 @@ func (e *env) newFlags(name, synopsis string) *flag.FlagSet {
 // arguments, and returns the positional ones. It reports false (and the
 // exit code) when the command should stop: --help or a usage error.
 func parse(e *env, fs *flag.FlagSet, args []string) ([]string, int, bool) {
+	// Help is an answer, not an error: print it once, to stdout.
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
+			return nil, exitOK, false
+		}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
