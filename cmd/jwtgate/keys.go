@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/server"
 )
 
 func keysGenerate(e *env, args []string) int {
@@ -181,4 +183,52 @@ func loadKeyFile(e *env, cmd string, pos []string) (*jwk.Set, int) {
 		return nil, exitUsage
 	}
 	return set, exitOK
+}
+
+func keysRotate(e *env, args []string) int {
+	fs := e.newFlags("keys rotate", "keys rotate [--data-dir DIR] [--alg ALG] [--retire-after DURATION]\n\n"+
+		"Adds a new signing key to the data directory of jwtgate serve. The current\n"+
+		"key is kept, verify-only, until --retire-after from now, so that the tokens\n"+
+		"it signed stay valid until they expire; it is not loaded after that. The\n"+
+		"server signs with the new key when it starts again.")
+	dir := fs.String("data-dir", "./jwtgate-data", "data directory of jwtgate serve [JWTGATE_DATA_DIR]")
+	algFlag := fs.String("alg", "", "algorithm of the new key (default: the current key's; the service verifies with one algorithm)")
+	retire := fs.Duration("retire-after", 720*time.Hour, "how long the old key keeps verifying: the server's refresh token lifetime, or longer; 0 retires it now")
+	pos, code, ok := parse(e, fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 {
+		e.errorf("keys rotate: unexpected argument %q", pos[0])
+		return exitUsage
+	}
+	if !envFlags(e, fs, map[string]string{"data-dir": "JWTGATE_DATA_DIR"}) {
+		return exitUsage
+	}
+	if *retire < 0 {
+		e.errorf("keys rotate: --retire-after must not be negative")
+		return exitUsage
+	}
+	var alg jwt.Algorithm
+	if *algFlag != "" {
+		a, err := parseAlg(*algFlag)
+		if err != nil {
+			e.errorf("keys rotate: %v", err)
+			return exitUsage
+		}
+		alg = a
+	}
+	if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
+		e.errorf("keys rotate: %s is not a data directory", *dir)
+		return exitUsage
+	}
+	now := time.Now()
+	oldKID, newKID, err := (&server.DataDir{Path: *dir}).RotateKey(alg, *retire, now)
+	if err != nil {
+		e.errorf("keys rotate: %s", oneLine(err))
+		return exitRejected
+	}
+	fmt.Fprintf(e.stdout, "new signing key %s\nold key %s verifies until %s\nrestart jwtgate serve to sign with the new key\n",
+		newKID, oldKID, now.Add(*retire).UTC().Format(time.RFC3339))
+	return exitOK
 }

@@ -7,6 +7,7 @@
 //	jwtgate keys generate --alg ALG [--bits N] [--kid KID] [--out PREFIX]
 //	jwtgate keys thumbprint FILE
 //	jwtgate keys public FILE
+//	jwtgate keys rotate [--data-dir DIR] [--alg ALG] [--retire-after DURATION]
 //	jwtgate serve [--addr ADDR] [--data-dir DIR] [--issuer URL] [--alg ALG] [--access-ttl DUR] [--refresh-ttl DUR]
 //	jwtgate users add|passwd|delete [--data-dir DIR] USER
 //	jwtgate users list [--data-dir DIR]
@@ -53,6 +54,7 @@ Usage:
   jwtgate keys generate --alg ALG [--bits N] [--kid KID] [--out PREFIX]
   jwtgate keys thumbprint FILE
   jwtgate keys public FILE
+  jwtgate keys rotate [--data-dir DIR] [--alg ALG] [--retire-after DUR]
   jwtgate serve [--addr ADDR] [--data-dir DIR] [flags]
   jwtgate users add|passwd|delete [--data-dir DIR] USER
   jwtgate users list [--data-dir DIR]
@@ -78,7 +80,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmds := map[string]map[string]func(*env, []string) int{
 		"token": {"verify": tokenVerify, "sign": tokenSign, "decode": tokenDecode},
-		"keys":  {"generate": keysGenerate, "thumbprint": keysThumbprint, "public": keysPublic},
+		"keys":  {"generate": keysGenerate, "thumbprint": keysThumbprint, "public": keysPublic, "rotate": keysRotate},
 		"users": {"add": usersAdd, "passwd": usersPasswd, "delete": usersDelete, "list": usersList},
 	}
 	switch args[0] {

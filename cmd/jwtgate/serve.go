@@ -11,7 +11,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/server"
 )
 
@@ -47,7 +46,7 @@ func serve(e *env, args []string) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address [JWTGATE_ADDR]")
 	dataDir := fs.String("data-dir", "./jwtgate-data", "directory of the database and the signing key [JWTGATE_DATA_DIR]")
 	issuer := fs.String("issuer", "", "issuer URL of the tokens (default http://ADDR, with the address bound) [JWTGATE_ISSUER]")
-	algFlag := fs.String("alg", "ES256", "signing algorithm of a new key: ES256/384/512, EdDSA, RS256..PS512 [JWTGATE_ALG]")
+	algFlag := fs.String("alg", "ES256", "signing algorithm of a new key: ES256/384/512, EdDSA, RS256..PS512; a rotated key keeps its own [JWTGATE_ALG]")
 	accessTTL := fs.Duration("access-ttl", 15*time.Minute, "access token lifetime [JWTGATE_ACCESS_TTL]")
 	refreshTTL := fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
@@ -108,12 +107,9 @@ func serve(e *env, args []string) int {
 		log.Error("cannot create the first user", "err", err)
 		return exitUsage
 	}
-	key, err := data.SigningKey(alg, log)
-	if err != nil {
-		log.Error("signing key", "err", err)
-		return exitUsage
-	}
-	ring, err := jwk.NewRing(key)
+	// The signer and the keys rotated out that still verify (see "jwtgate
+	// keys rotate"); the ring drops each of those at its retire time.
+	ring, alg, err := data.KeyRing(alg, time.Now, log)
 	if err != nil {
 		log.Error("signing key", "err", err)
 		return exitUsage
@@ -159,7 +155,7 @@ func serve(e *env, args []string) int {
 		}
 		errc <- hs.Serve(ln)
 	}()
-	log.Info("listening", "addr", ln.Addr().String(), "issuer", *issuer, "kid", ring.KeyIDs()[0], "data_dir", *dataDir)
+	log.Info("listening", "addr", ln.Addr().String(), "issuer", *issuer, "kid", ring.SigningKey().ID(), "keys", len(ring.KeyIDs()), "data_dir", *dataDir)
 
 	select {
 	case err := <-errc:

@@ -1,0 +1,303 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jwtgate/jwtgate/jwk"
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// Key files of a data directory after a rotation: KeysDir holds one PKCS
+// #8 PEM file per key, named after its kid, and ManifestFile lists them.
+// A directory that has never been rotated has no manifest: its only key is
+// KeyFile.
+const (
+	KeysDir      = "keys"
+	ManifestFile = "keys.json"
+)
+
+// maxManifest bounds the manifest file read.
+const maxManifest = 1 << 20
+
+// Manifest is the content of keys.json: the keys of the service, oldest
+// first. The signer is the newest key without RetireAt; a key with a
+// RetireAt verifies until then and is not loaded after.
+type Manifest struct {
+	Keys []ManifestKey `json:"keys"`
+}
+
+// ManifestKey is one key of a Manifest.
+type ManifestKey struct {
+	KID      string        `json:"kid"`
+	File     string        `json:"file"`          // relative to the data directory
+	Alg      jwt.Algorithm `json:"alg,omitempty"` // empty for a migrated signing-key.pem
+	Created  time.Time     `json:"created"`
+	RetireAt *time.Time    `json:"retire_at,omitempty"`
+}
+
+// readManifest reads keys.json, or, when there is none, makes the manifest
+// of the single legacy signing-key.pem. ok is false when neither exists.
+func (d *DataDir) readManifest() (m Manifest, ok bool, err error) {
+	path := filepath.Join(d.Path, ManifestFile)
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if len(data) > maxManifest {
+			return m, false, fmt.Errorf("server: %s: too large", path)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m); err != nil {
+			return m, false, fmt.Errorf("server: %s: %w", path, err)
+		}
+		if len(m.Keys) == 0 {
+			return m, false, fmt.Errorf("server: %s: no keys", path)
+		}
+		for _, k := range m.Keys {
+			if k.KID == "" || k.File == "" || !filepath.IsLocal(k.File) {
+				return m, false, fmt.Errorf("server: %s: bad entry %q", path, k.KID)
+			}
+		}
+		return m, true, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return m, false, err
+	}
+	// Not rotated yet: the legacy single key, if there is one.
+	key, err := d.loadKeyFile(KeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, false, nil
+	} else if err != nil {
+		return m, false, err
+	}
+	var created time.Time
+	if fi, err := os.Stat(filepath.Join(d.Path, KeyFile)); err == nil {
+		created = fi.ModTime().UTC()
+	}
+	return Manifest{Keys: []ManifestKey{{KID: key.ID(), File: KeyFile, Created: created}}}, true, nil
+}
+
+// loadKeyFile loads the private key in file (relative to the data
+// directory), with its thumbprint as ID when the file names none.
+func (d *DataDir) loadKeyFile(file string) (*jwt.Key, error) {
+	path := filepath.Join(d.Path, file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	set, err := jwk.Load(data)
+	if err != nil {
+		return nil, fmt.Errorf("server: %s: %w", path, err)
+	}
+	key, err := set.SigningKey("")
+	if err != nil {
+		return nil, fmt.Errorf("server: %s: %w", path, err)
+	}
+	return jwk.EnsureKeyID(key)
+}
+
+// signerIndex returns the index of the signer of m: the newest key
+// without a retire time.
+func (m Manifest) signerIndex() int {
+	for i := len(m.Keys) - 1; i >= 0; i-- {
+		if m.Keys[i].RetireAt == nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// KeyRing returns the key ring of the data directory at the time clock
+// (nil: time.Now) gives: the signer (generated for alg on first use, see SigningKey) and every older
+// key whose retire time has not come, dropped from the ring at that time
+// (by clock).
+// It also returns the algorithm the ring signs with: the one recorded when
+// the signer was made, or alg for the key of a directory never rotated.
+func (d *DataDir) KeyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.Logger) (*jwk.Ring, jwt.Algorithm, error) {
+	if clock == nil {
+		clock = time.Now
+	}
+	opts := jwk.RingOptions{Clock: clock}
+	m, ok, err := d.readManifest()
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		// First start: make the key (SigningKey writes signing-key.pem,
+		// the layout of a directory never rotated).
+		key, err := d.SigningKey(alg, log)
+		if err != nil {
+			return nil, "", err
+		}
+		ring, err := jwk.NewRingWithOptions(opts, key)
+		return ring, alg, err
+	}
+	si := m.signerIndex()
+	if si < 0 {
+		return nil, "", fmt.Errorf("server: %s: no current signing key", ManifestFile)
+	}
+	sig := m.Keys[si]
+	signer, err := d.loadEntry(sig)
+	if err != nil {
+		return nil, "", err
+	}
+	signAlg := alg
+	if sig.Alg != "" {
+		signAlg = sig.Alg
+	}
+	if strings.HasPrefix(string(signAlg), "HS") || !signAlg.Known() || !signer.Allows(signAlg) {
+		return nil, "", fmt.Errorf("server: key %s cannot sign with %q", sig.KID, signAlg)
+	}
+	ring, err := jwk.NewRingWithOptions(opts, signer)
+	if err != nil {
+		return nil, "", err
+	}
+	now := clock()
+	for i, k := range m.Keys {
+		if i == si || (k.RetireAt != nil && !k.RetireAt.After(now)) {
+			continue // the signer, or retired
+		}
+		key, err := d.loadEntry(k)
+		if err != nil {
+			return nil, "", err
+		}
+		var dropAt time.Time
+		if k.RetireAt != nil {
+			dropAt = *k.RetireAt
+		}
+		if err := ring.Add(key, dropAt); err != nil {
+			return nil, "", fmt.Errorf("server: key %s: %w", k.KID, err)
+		}
+	}
+	return ring, signAlg, nil
+}
+
+// loadEntry loads the key of a manifest entry and checks its kid.
+func (d *DataDir) loadEntry(k ManifestKey) (*jwt.Key, error) {
+	key, err := d.loadKeyFile(k.File)
+	if err != nil {
+		return nil, err
+	}
+	if key.ID() != k.KID {
+		return nil, fmt.Errorf("server: %s holds key %s, the manifest says %s", k.File, key.ID(), k.KID)
+	}
+	return key, nil
+}
+
+// RotateKey adds a new signing key for alg ("" for the algorithm of the
+// current signer) and marks the current signer to retire at now plus
+// retireAfter: it verifies until then, so that the tokens it signed stay
+// valid until they expire. The new key file is written and synced before
+// the manifest that names it is renamed into place, so a crash leaves
+// either the old or the new key set, never a manifest naming a missing
+// key. The old key file is kept. A running server sees the change when it
+// starts again. It returns the old and the new kid.
+func (d *DataDir) RotateKey(alg jwt.Algorithm, retireAfter time.Duration, now time.Time) (oldKID, newKID string, err error) {
+	if retireAfter < 0 {
+		return "", "", errors.New("server: negative retire delay")
+	}
+	m, ok, err := d.readManifest()
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", "", fmt.Errorf("server: %s has no signing key yet (start jwtgate serve once)", d.Path)
+	}
+	si := m.signerIndex()
+	if si < 0 {
+		return "", "", fmt.Errorf("server: %s: no current signing key", ManifestFile)
+	}
+	old := m.Keys[si]
+	oldKey, err := d.loadEntry(old)
+	if err != nil {
+		return "", "", err
+	}
+	oldAlg := old.Alg
+	if oldAlg == "" {
+		if algs := oldKey.Algorithms(); len(algs) > 0 {
+			oldAlg = algs[0]
+		}
+	}
+	if alg == "" {
+		alg = oldAlg
+	}
+	if strings.HasPrefix(string(alg), "HS") || !alg.Known() {
+		return "", "", fmt.Errorf("server: algorithm %q is not supported (use an asymmetric one, e.g. ES256)", alg)
+	}
+	// The service verifies with the algorithm it signs with: a new key
+	// must keep it, or the tokens of the old key would be refused.
+	if !oldKey.Allows(alg) {
+		return "", "", fmt.Errorf("server: the current key signs %s; a rotation keeps the algorithm (got %s)", oldAlg, alg)
+	}
+	key, err := jwk.Generate(alg, 0)
+	if err != nil {
+		return "", "", err
+	}
+	if key, err = jwk.EnsureKeyID(key); err != nil {
+		return "", "", err
+	}
+	pemData, err := jwk.MarshalPrivatePEM(key)
+	if err != nil {
+		return "", "", err
+	}
+	file := filepath.Join(KeysDir, key.ID()+".pem")
+	if !filepath.IsLocal(file) {
+		return "", "", fmt.Errorf("server: bad key ID %q", key.ID())
+	}
+	if err := os.MkdirAll(filepath.Join(d.Path, KeysDir), 0o700); err != nil {
+		return "", "", err
+	}
+	if err := writeAtomic(filepath.Join(d.Path, KeysDir), key.ID()+".pem", pemData); err != nil {
+		return "", "", err
+	}
+	retire := now.Add(retireAfter).UTC()
+	m.Keys[si].RetireAt = &retire
+	if m.Keys[si].Alg == "" {
+		m.Keys[si].Alg = oldAlg
+	}
+	m.Keys = append(m.Keys, ManifestKey{KID: key.ID(), File: filepath.ToSlash(file), Alg: alg, Created: now.UTC()})
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return "", "", err
+	}
+	if err := writeAtomic(d.Path, ManifestFile, append(data, '\n')); err != nil {
+		return "", "", err
+	}
+	return old.KID, key.ID(), nil
+}
+
+// writeAtomic writes data to dir/name (mode 0600) through a synced
+// temporary file renamed into place, then syncs dir.
+func writeAtomic(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, "."+name+"-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
+}
