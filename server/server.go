@@ -22,6 +22,8 @@
 //	GET  /.well-known/openid-configuration issuer, jwks_uri, algorithms
 //	GET  /healthz       200 while the process runs
 //	GET  /readyz        200 when the stores answer, else 503
+//	GET  /              a small sign-in page (plain HTML and /app.js) that
+//	                    uses cookie mode with CSRF
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
 //	                    issued by type, verifications by outcome, and the
 //	                    latency of revocation checks
@@ -199,6 +201,8 @@ func New(cfg Config) (*Server, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /readyz", s.readyz)
+	m.HandleFunc("GET /{$}", s.page)
+	m.HandleFunc("GET /app.js", s.script)
 	s.mux = m
 	return s, nil
 }

@@ -6,7 +6,9 @@
 // The test serves a small page whose JavaScript logs in, calls a protected
 // endpoint with and without the CSRF header, refreshes and logs out; the
 // Node script node/flow.mjs clicks through it and reports what the browser
-// saw. Without Chromium or node/node_modules the test is skipped, or fails
+// saw. A second test drives the sign-in page of jwtgate serve (package
+// server) with node/serve_page.mjs: sign in, a refused POST without the
+// CSRF header, refresh, sign out. Without Chromium or node/node_modules the test is skipped, or fails
 // when JWTGATE_REQUIRE_SERVICES=1 or CI=true; .ci/browser-deps.sh installs
 // both.
 package browsertest
