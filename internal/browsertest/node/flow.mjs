@@ -19,11 +19,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { TIMEOUT_MS, launch, setCookieLines } from "./browser.mjs";
 
 // Generous: the test has no wall-clock limits of its own, but a wedged
 // browser must not hang it forever.
-const TIMEOUT_MS = 180_000;
 
 function usage(msg) {
   process.stderr.write(`flow.mjs: ${msg}\nusage: node flow.mjs URL [--out DIR]\n`);
@@ -88,16 +87,12 @@ function checkCookies(step, cookies, documentCookie) {
   return problems;
 }
 
-function setCookieLines(headers) {
-  return headers.filter((h) => h.name.toLowerCase() === "set-cookie").map((h) => h.value);
-}
 
 async function main() {
   const { url, out: outArg } = parseArgs(process.argv.slice(2));
   const out = outArg ?? fs.mkdtempSync(path.join(os.tmpdir(), "jwtgate-browsertest-"));
   fs.mkdirSync(out, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "jwtgate-chromium-profile-"));
-  const executablePath = process.env.JWTGATE_CHROMIUM || "/usr/bin/chromium";
 
   const result = {
     browserVersion: null,
@@ -112,29 +107,8 @@ async function main() {
 
   let context = null;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      timeout: TIMEOUT_MS,
-      viewport: { width: 1280, height: 720 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    context.setDefaultTimeout(TIMEOUT_MS);
-    context.setDefaultNavigationTimeout(TIMEOUT_MS);
-    result.browserVersion = context.browser()?.version() ?? null;
-
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("pageerror", (e) => result.pageErrors.push(String(e && e.stack ? e.stack : e)));
-    page.on("console", (m) => result.console.push(`${m.type()}: ${m.text()}`));
+    let page;
+    ({ context, page } = await launch(profile, { width: 1280, height: 720 }, result));
 
     const nav = await page.goto(url.href);
     if (!nav || nav.status() !== 200) throw new Error(`GET ${url.href}: status ${nav && nav.status()}`);

@@ -21,9 +21,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { TIMEOUT_MS, launch, setCookieLines } from "./browser.mjs";
 
-const TIMEOUT_MS = Number(process.env.JWTGATE_BROWSERTEST_TIMEOUT_MS) || 180_000;
 
 function usage(msg) {
   process.stderr.write(`serve_page.mjs: ${msg}\nusage: node serve_page.mjs URL --username NAME --password PASSWORD [--out DIR]\n`);
@@ -48,16 +47,12 @@ function parseArgs(argv) {
   return opts;
 }
 
-function setCookieLines(headers) {
-  return headers.filter((h) => h.name.toLowerCase() === "set-cookie").map((h) => h.value);
-}
 
 async function main() {
   const { url, out: outArg, username, password } = parseArgs(process.argv.slice(2));
   const out = outArg ?? fs.mkdtempSync(path.join(os.tmpdir(), "jwtgate-servepage-"));
   fs.mkdirSync(out, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "jwtgate-chromium-profile-"));
-  const executablePath = process.env.JWTGATE_CHROMIUM || "/usr/bin/chromium";
 
   const result = {
     browserVersion: null,
@@ -72,29 +67,8 @@ async function main() {
 
   let context = null;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      timeout: TIMEOUT_MS,
-      viewport: { width: 1000, height: 720 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    context.setDefaultTimeout(TIMEOUT_MS);
-    context.setDefaultNavigationTimeout(TIMEOUT_MS);
-    result.browserVersion = context.browser()?.version() ?? null;
-
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("pageerror", (e) => result.pageErrors.push(String(e && e.stack ? e.stack : e)));
-    page.on("console", (m) => result.console.push(`${m.type()}: ${m.text()}`));
+    let page;
+    ({ context, page } = await launch(profile, { width: 1000, height: 720 }, result));
 
     const scriptP = page.waitForResponse((r) => new URL(r.url()).pathname === "/app.js");
     const nav = await page.goto(url.href);

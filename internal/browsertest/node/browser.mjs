@@ -1,0 +1,41 @@
+// Shared by flow.mjs and serve_page.mjs: how the browser tests start
+// Debian's Chromium and read Set-Cookie lines.
+import { chromium } from "playwright-core";
+
+// Every Playwright action waits this long at most; nothing asserts a duration.
+export const TIMEOUT_MS = Number(process.env.JWTGATE_BROWSERTEST_TIMEOUT_MS) || 180_000;
+
+// launch starts headless Chromium (JWTGATE_CHROMIUM or /usr/bin/chromium)
+// on a fresh profile, with the flags this closed network needs, and
+// records page errors and console lines into result. It returns the
+// context and its page.
+export async function launch(profile, viewport, result) {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.JWTGATE_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    timeout: TIMEOUT_MS,
+    viewport,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  context.setDefaultTimeout(TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(TIMEOUT_MS);
+  result.browserVersion = context.browser()?.version() ?? null;
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => result.pageErrors.push(String(e && e.stack ? e.stack : e)));
+  page.on("console", (m) => result.console.push(`${m.type()}: ${m.text()}`));
+  return { context, page };
+}
+
+// setCookieLines returns the Set-Cookie values of a response's headers.
+export function setCookieLines(headers) {
+  return headers.filter((h) => h.name.toLowerCase() === "set-cookie").map((h) => h.value);
+}
