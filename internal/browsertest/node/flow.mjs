@@ -19,7 +19,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { TIMEOUT_MS, launch, setCookieLines } from "./browser.mjs";
+import { launch, setCookieLines } from "./browser.mjs";
 
 // Generous: the test has no wall-clock limits of its own, but a wedged
 // browser must not hang it forever.

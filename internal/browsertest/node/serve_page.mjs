@@ -21,7 +21,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { TIMEOUT_MS, launch, setCookieLines } from "./browser.mjs";
+import { launch, setCookieLines } from "./browser.mjs";
 
 
 function usage(msg) {
