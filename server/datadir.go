@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/jwk"
@@ -27,7 +26,10 @@ const (
 // DataDir is an opened data directory: its SQLite database with the users
 // and the revocations.
 type DataDir struct {
-	Path        string
+	Path string
+	// Logger reports a key generated on first start: slog.Default()
+	// when nil.
+	Logger      *slog.Logger
 	DB          *sql.DB
 	Users       *SQLUsers
 	Revocations *sqlstore.Store
@@ -53,7 +55,7 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 		db.Close()
 		return nil, err
 	}
-	users, err := NewSQLUsers(ctx, db)
+	users, err := NewSQLUsers(ctx, db, sqlstore.SQLite)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -66,6 +68,13 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 	return &DataDir{Path: dir, DB: db, Users: users, Revocations: rs}, nil
 }
 
+func (d *DataDir) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.Default()
+	}
+	return d.Logger
+}
+
 // Close closes the stores and the database.
 func (d *DataDir) Close() error {
 	return errors.Join(d.Revocations.Close(), d.DB.Close())
@@ -76,8 +85,8 @@ func (d *DataDir) Close() error {
 // must allow alg. HMAC algorithms are refused: the service publishes its
 // keys as a JWKS.
 func (d *DataDir) SigningKey(alg jwt.Algorithm, log *slog.Logger) (*jwt.Key, error) {
-	if strings.HasPrefix(string(alg), "HS") || !alg.Known() {
-		return nil, fmt.Errorf("server: algorithm %q is not supported (use an asymmetric one, e.g. ES256)", alg)
+	if err := checkSigningAlg(alg); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(d.Path, KeyFile)
 	data, err := os.ReadFile(path)
@@ -134,12 +143,16 @@ func (d *DataDir) SigningKey(alg jwt.Algorithm, log *slog.Logger) (*jwt.Key, err
 // Bootstrap creates the user "admin" with a random password when the user
 // store is empty, and logs that password once: it is never shown again.
 func (d *DataDir) Bootstrap(ctx context.Context, log *slog.Logger) error {
-	n, err := d.Users.Count(ctx)
+	return bootstrap(ctx, d.Users, log)
+}
+
+func bootstrap(ctx context.Context, users *SQLUsers, log *slog.Logger) error {
+	n, err := users.Count(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
 	pw := RandomPassword()
-	if err := d.Users.Add(ctx, "admin", pw); errors.Is(err, ErrUserExists) {
+	if err := users.Add(ctx, "admin", pw); errors.Is(err, ErrUserExists) {
 		return nil // another process started at the same time and made it
 	} else if err != nil {
 		return err

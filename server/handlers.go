@@ -71,7 +71,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		s.stats.login("bad_request")
 		return "", false
 	}
-	if s.limited(w, r) {
+	if s.limited(w, r, c.Username) {
 		s.stats.login("rate_limited")
 		return "", false
 	}
@@ -98,9 +98,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		s.log.Error("unreadable password hash in the user store", "username", c.Username)
 	}
 	if !found || !match {
-		if s.limit != nil {
-			s.limit.fail(clientKey(r))
-		}
+		s.failed(ctx, r, c.Username)
 		s.stats.login("bad_credentials")
 		s.log.Info("login refused", "username", c.Username)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,68 +116,76 @@ func (m Manifest) signerIndex() int {
 }
 
 // KeyRing returns the key ring of the data directory at the time clock
-// (nil: time.Now) gives: the signer (generated for alg on first use, see SigningKey) and every older
-// key whose retire time has not come, dropped from the ring at that time
-// (by clock).
-// It also returns the algorithm the ring signs with: the one recorded when
-// the signer was made, or alg for the key of a directory never rotated.
+// (nil: time.Now) gives (see LoadKeys), with its keys dropped at their
+// retire times by clock, and the algorithm it signs with.
 func (d *DataDir) KeyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.Logger) (*jwk.Ring, jwt.Algorithm, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	opts := jwk.RingOptions{Clock: clock}
-	m, ok, err := d.readManifest()
+	if log != nil && d.Logger == nil {
+		d.Logger = log
+	}
+	keys, err := d.LoadKeys(context.Background(), alg, clock())
 	if err != nil {
 		return nil, "", err
+	}
+	ring, err := keys.Ring(clock)
+	if err != nil {
+		return nil, "", err
+	}
+	return ring, keys.Algorithm, nil
+}
+
+// LoadKeys implements KeyStore: the signer of the data directory
+// (generated for alg on first use, see SigningKey) and every older key
+// whose retire time has not come at now. The algorithm is the one
+// recorded when the signer was made, or alg for the key of a directory
+// never rotated.
+func (d *DataDir) LoadKeys(_ context.Context, alg jwt.Algorithm, now time.Time) (Keys, error) {
+	m, ok, err := d.readManifest()
+	if err != nil {
+		return Keys{}, err
 	}
 	if !ok {
 		// First start: make the key (SigningKey writes signing-key.pem,
 		// the layout of a directory never rotated).
-		key, err := d.SigningKey(alg, log)
+		key, err := d.SigningKey(alg, d.logger())
 		if err != nil {
-			return nil, "", err
+			return Keys{}, err
 		}
-		ring, err := jwk.NewRingWithOptions(opts, key)
-		return ring, alg, err
+		return Keys{Signer: key, Algorithm: alg}, nil
 	}
 	si := m.signerIndex()
 	if si < 0 {
-		return nil, "", fmt.Errorf("server: %s: no current signing key", ManifestFile)
+		return Keys{}, fmt.Errorf("server: %s: no current signing key", ManifestFile)
 	}
 	sig := m.Keys[si]
 	signer, err := d.loadEntry(sig)
 	if err != nil {
-		return nil, "", err
+		return Keys{}, err
 	}
-	signAlg := alg
+	keys := Keys{Signer: signer, Algorithm: alg}
 	if sig.Alg != "" {
-		signAlg = sig.Alg
+		keys.Algorithm = sig.Alg
 	}
-	if strings.HasPrefix(string(signAlg), "HS") || !signAlg.Known() || !signer.Allows(signAlg) {
-		return nil, "", fmt.Errorf("server: key %s cannot sign with %q", sig.KID, signAlg)
+	if err := checkSigningAlg(keys.Algorithm); err != nil || !signer.Allows(keys.Algorithm) {
+		return Keys{}, fmt.Errorf("server: key %s cannot sign with %q", sig.KID, keys.Algorithm)
 	}
-	ring, err := jwk.NewRingWithOptions(opts, signer)
-	if err != nil {
-		return nil, "", err
-	}
-	now := clock()
 	for i, k := range m.Keys {
 		if i == si || (k.RetireAt != nil && !k.RetireAt.After(now)) {
 			continue // the signer, or retired
 		}
 		key, err := d.loadEntry(k)
 		if err != nil {
-			return nil, "", err
+			return Keys{}, err
 		}
 		var dropAt time.Time
 		if k.RetireAt != nil {
 			dropAt = *k.RetireAt
 		}
-		if err := ring.Add(key, dropAt); err != nil {
-			return nil, "", fmt.Errorf("server: key %s: %w", k.KID, err)
-		}
+		keys.Retiring = append(keys.Retiring, RetiringKey{Key: key, RetireAt: dropAt})
 	}
-	return ring, signAlg, nil
+	return keys, nil
 }
 
 // loadEntry loads the key of a manifest entry and checks its kid.
@@ -197,9 +206,9 @@ func (d *DataDir) loadEntry(k ManifestKey) (*jwt.Key, error) {
 // valid until they expire. The new key file is written and synced before
 // the manifest that names it is renamed into place, so a crash leaves
 // either the old or the new key set, never a manifest naming a missing
-// key. The old key file is kept. A running server sees the change when it
-// starts again. It returns the old and the new kid.
-func (d *DataDir) RotateKey(alg jwt.Algorithm, retireAfter time.Duration, now time.Time) (oldKID, newKID string, err error) {
+// key. The old key file is kept. A running server signs with the new key
+// at its next reload of the keys (see LiveKeys). It implements KeyStore.
+func (d *DataDir) RotateKey(_ context.Context, alg jwt.Algorithm, retireAfter time.Duration, now time.Time) (oldKID, newKID string, err error) {
 	if retireAfter < 0 {
 		return "", "", errors.New("server: negative retire delay")
 	}
@@ -228,8 +237,8 @@ func (d *DataDir) RotateKey(alg jwt.Algorithm, retireAfter time.Duration, now ti
 	if alg == "" {
 		alg = oldAlg
 	}
-	if strings.HasPrefix(string(alg), "HS") || !alg.Known() {
-		return "", "", fmt.Errorf("server: algorithm %q is not supported (use an asymmetric one, e.g. ES256)", alg)
+	if err := checkSigningAlg(alg); err != nil {
+		return "", "", err
 	}
 	// The service verifies with the algorithm it signs with: a new key
 	// must keep it, or the tokens of the old key would be refused.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -17,7 +18,7 @@ func TestKeyRotation(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-	if _, _, err := d.RotateKey("", time.Hour, now); err == nil {
+	if _, _, err := d.RotateKey(context.Background(), "", time.Hour, now); err == nil {
 		t.Fatal("rotated a directory without a key")
 	}
 	ring, alg, err := d.KeyRing(jwt.ES256, func() time.Time { return now }, log)
@@ -28,10 +29,10 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(d.Path, ManifestFile)); !os.IsNotExist(err) {
 		t.Fatalf("a manifest before any rotation: %v", err)
 	}
-	if _, _, err := d.RotateKey(jwt.EdDSA, time.Hour, now); err == nil {
+	if _, _, err := d.RotateKey(context.Background(), jwt.EdDSA, time.Hour, now); err == nil {
 		t.Fatal("rotated to another algorithm")
 	}
-	oldKID, newKID, err := d.RotateKey("", 720*time.Hour, now)
+	oldKID, newKID, err := d.RotateKey(context.Background(), "", 720*time.Hour, now)
 	if err != nil || oldKID != first || newKID == first {
 		t.Fatalf("rotate: %q %q %v", oldKID, newKID, err)
 	}
@@ -61,7 +62,7 @@ func TestKeyRotation(t *testing.T) {
 
 	// A second rotation, retiring at once: the first key still verifies
 	// until its own time.
-	_, third, err := d.RotateKey("", 0, now.Add(time.Hour))
+	_, third, err := d.RotateKey(context.Background(), "", 0, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

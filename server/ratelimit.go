@@ -1,12 +1,49 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 )
+
+// Limiter limits failed login attempts per key (a client address or a
+// username): Check before a credential check, Fail after a refused one.
+// The server uses one in memory by default; with Redis (NewRedisLimiter)
+// every instance shares the same budget.
+type Limiter interface {
+	// Check reports whether key may make an attempt, or how long it must
+	// wait before its next one. It takes nothing: Fail does.
+	Check(ctx context.Context, key string) (ok bool, wait time.Duration, err error)
+	// Fail records a failed attempt of key.
+	Fail(ctx context.Context, key string) error
+}
+
+// NewMemoryLimiter returns a Limiter in this process's memory: a token
+// bucket per key, burst failures at once then one per every, for at most
+// maxKeys keys (see the fail-closed rule of limiter). clock may be nil
+// (time.Now).
+func NewMemoryLimiter(burst int, every time.Duration, maxKeys int, clock func() time.Time) Limiter {
+	if clock == nil {
+		clock = time.Now
+	}
+	return newLimiter(burst, every, maxKeys, clock)
+}
+
+// Check implements Limiter.
+func (l *limiter) Check(_ context.Context, key string) (bool, time.Duration, error) {
+	ok, wait := l.check(key)
+	return ok, wait, nil
+}
+
+// Fail implements Limiter.
+func (l *limiter) Fail(_ context.Context, key string) error {
+	l.fail(key)
+	return nil
+}
 
 // limiter is a token bucket per client address for failed credential
 // checks: Burst failures at once, then one per Every; successful logins
@@ -101,19 +138,46 @@ func clientKey(r *http.Request) string {
 	return host
 }
 
-// limited answers 429 and reports true when the client has used up its
-// failed credential attempts.
-func (s *Server) limited(w http.ResponseWriter, r *http.Request) bool {
-	if s.limit == nil {
+// limited answers 429 and reports true when the client address or the
+// username has used up its failed credential attempts (503 if the
+// limiter cannot answer).
+func (s *Server) limited(w http.ResponseWriter, r *http.Request, username string) bool {
+	if s.limitIP == nil {
 		return false
 	}
-	ok, wait := s.limit.check(clientKey(r))
-	if ok {
+	ctx := r.Context()
+	okIP, waitIP, err := s.limitIP.Check(ctx, "ip:"+clientKey(r))
+	if err != nil {
+		s.limiterDown(w, err)
+		return true
+	}
+	okUser, waitUser, err := s.limitUser.Check(ctx, "user:"+username)
+	if err != nil {
+		s.limiterDown(w, err)
+		return true
+	}
+	if okIP && okUser {
 		return false
 	}
-	secs := int(wait/time.Second) + 1
+	secs := int(max(waitIP, waitUser)/time.Second) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.log.Warn("too many login attempts", "client", clientKey(r))
+	s.log.Warn("too many login attempts", "client", clientKey(r), "username", username, "by_client", !okIP, "by_username", !okUser)
 	writeError(w, http.StatusTooManyRequests, "slow_down", "too many login attempts; retry in "+strconv.Itoa(secs)+" s")
 	return true
+}
+
+// failed records a refused credential check against the client address
+// and the username.
+func (s *Server) failed(ctx context.Context, r *http.Request, username string) {
+	if s.limitIP == nil {
+		return
+	}
+	if err := errors.Join(s.limitIP.Fail(ctx, "ip:"+clientKey(r)), s.limitUser.Fail(ctx, "user:"+username)); err != nil {
+		s.log.Error("login rate limiter", "err", err)
+	}
+}
+
+func (s *Server) limiterDown(w http.ResponseWriter, err error) {
+	s.log.Error("login rate limiter", "err", err)
+	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the login rate limiter cannot answer")
 }

@@ -66,8 +66,9 @@ type Config struct {
 	Users UserStore
 	// Revocations keeps logouts and refresh rotations (required).
 	Revocations revoke.Store
-	// Keys signs and verifies the tokens (required).
-	Keys *jwk.Ring
+	// Keys signs and verifies the tokens (required): a *jwk.Ring, or a
+	// *LiveKeys that follows a KeyStore shared by instances.
+	Keys KeySource
 	// Algorithm signs the tokens (required).
 	Algorithm jwt.Algorithm
 	// Issuer is the iss of the tokens and of the discovery document, a URL
@@ -84,26 +85,33 @@ type Config struct {
 	// 2 × GOMAXPROCS by default.
 	MaxHashing int
 	// LoginBurst and LoginEvery limit failed credential checks (/auth,
-	// /login) per client IP address: LoginBurst failures at once, then one
-	// per LoginEvery; a client over the limit gets 429 before its password
-	// is checked. Defaults: 10 and 6 s (10 per minute). A negative
-	// LoginBurst turns the limit off. Behind a proxy every client has the
-	// proxy's address: limit there instead.
+	// /login) per client IP address and per username: LoginBurst failures
+	// at once, then one per LoginEvery; a request over either limit gets
+	// 429 before its password is checked, whether the user exists or not.
+	// Defaults: 10 and 6 s (10 per minute). A negative LoginBurst turns
+	// the limits off. Behind a proxy every client has the proxy's address:
+	// limit there instead.
 	LoginBurst int
 	LoginEvery time.Duration
+	// Limiter keeps those budgets, under the keys "ip:ADDRESS" and
+	// "user:NAME". Nil: in this process's memory, with LoginBurst and
+	// LoginEvery. A Redis one (NewRedisLimiter, made with the same burst
+	// and period) shares them among instances. A Limiter that fails
+	// refuses the login with 503.
+	Limiter Limiter
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 }
 
 // Server is the token service. Make one with New.
 type Server struct {
-	cfg   Config
-	gate  *jwtgate.Gate
-	mux   *http.ServeMux
-	log   *slog.Logger
-	hash  chan struct{}
-	limit *limiter
-	stats *metrics
+	cfg                Config
+	gate               *jwtgate.Gate
+	mux                *http.ServeMux
+	log                *slog.Logger
+	hash               chan struct{}
+	limitIP, limitUser Limiter
+	stats              *metrics
 }
 
 // New checks cfg and returns a Server.
@@ -133,14 +141,22 @@ func New(cfg Config) (*Server, error) {
 		cfg.Clock = time.Now
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics()}
-	if cfg.LoginBurst > 0 {
-		s.limit = newLimiter(cfg.LoginBurst, cfg.LoginEvery, 100_000, cfg.Clock)
+	switch {
+	case cfg.LoginBurst < 0:
+	case cfg.Limiter != nil:
+		s.limitIP, s.limitUser = cfg.Limiter, cfg.Limiter
+	default:
+		// Two tables, so that many usernames cannot crowd out addresses.
+		s.limitIP = newLimiter(cfg.LoginBurst, cfg.LoginEvery, 100_000, cfg.Clock)
+		s.limitUser = newLimiter(cfg.LoginBurst, cfg.LoginEvery, 100_000, cfg.Clock)
 	}
 	cookies := jwtgate.DefaultCookies()
 	cookies.Secure = cfg.SecureCookies
 	g, err := jwtgate.New(jwtgate.Config{
-		Keys:            cfg.Keys,
-		EncodeKey:       cfg.Keys.EncodeKey,
+		Keys: cfg.Keys,
+		EncodeKey: func(context.Context, any) (*jwt.Key, error) {
+			return cfg.Keys.SigningKey(), nil
+		},
 		Algorithm:       cfg.Algorithm,
 		AccessTTL:       cfg.AccessTTL,
 		RefreshTTL:      cfg.RefreshTTL,

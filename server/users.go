@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 )
 
 // UserStore keeps users and their password hashes.
@@ -59,30 +62,54 @@ func ValidPassword(pw string) error {
 	return nil
 }
 
-// SQLUsers is a UserStore in a SQLite database (the table jwtgate_users).
+// SQLUsers is a UserStore in a SQLite or PostgreSQL database (the table
+// jwtgate_users).
 type SQLUsers struct {
-	db *sql.DB
+	db      *sql.DB
+	dialect sqlstore.Dialect
 }
 
 const usersSchema = `CREATE TABLE IF NOT EXISTS jwtgate_users (
 	username      TEXT PRIMARY KEY,
 	password_hash TEXT NOT NULL,
-	created_ms    INTEGER NOT NULL
+	created_ms    BIGINT NOT NULL
 )`
 
-// NewSQLUsers returns a user store over a SQLite database, creating its
-// table if it is missing. The *sql.DB stays the caller's.
-func NewSQLUsers(ctx context.Context, db *sql.DB) (*SQLUsers, error) {
+// NewSQLUsers returns a user store over a SQLite or PostgreSQL database,
+// creating its table if it is missing. The *sql.DB stays the caller's.
+func NewSQLUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQLUsers, error) {
+	if dialect != sqlstore.SQLite && dialect != sqlstore.Postgres {
+		return nil, fmt.Errorf("server: unknown SQL dialect %v", dialect)
+	}
 	if _, err := db.ExecContext(ctx, usersSchema); err != nil {
 		return nil, fmt.Errorf("server: create users table: %w", err)
 	}
-	return &SQLUsers{db: db}, nil
+	return &SQLUsers{db: db, dialect: dialect}, nil
+}
+
+// q returns query with PostgreSQL's $n placeholders instead of ? when
+// the store is on PostgreSQL.
+func (s *SQLUsers) q(query string) string {
+	if s.dialect != sqlstore.Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // PasswordHash implements UserStore.
 func (s *SQLUsers) PasswordHash(ctx context.Context, username string) (string, bool, error) {
 	var h string
-	err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM jwtgate_users WHERE username = ?`, username).Scan(&h)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT password_hash FROM jwtgate_users WHERE username = ?`), username).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -101,7 +128,7 @@ func (s *SQLUsers) Exists(ctx context.Context, username string) (bool, error) {
 // Ping implements UserStore.
 func (s *SQLUsers) Ping(ctx context.Context) error {
 	var n int
-	return s.db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_users WHERE 0`).Scan(&n)
+	return s.db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_users WHERE 1 = 0`).Scan(&n)
 }
 
 // Count returns the number of users.
@@ -124,7 +151,7 @@ func (s *SQLUsers) Add(ctx context.Context, username, password string) error {
 		return err
 	}
 	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO jwtgate_users (username, password_hash, created_ms) VALUES (?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+		s.q(`INSERT INTO jwtgate_users (username, password_hash, created_ms) VALUES (?, ?, ?) ON CONFLICT (username) DO NOTHING`),
 		username, h, time.Now().UnixMilli())
 	if err != nil {
 		return err
@@ -155,7 +182,7 @@ func (s *SQLUsers) Delete(ctx context.Context, username string) error {
 }
 
 func (s *SQLUsers) affectOne(ctx context.Context, username, query string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, query, args...)
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return err
 	}

@@ -186,12 +186,15 @@ func loadKeyFile(e *env, cmd string, pos []string) (*jwk.Set, int) {
 }
 
 func keysRotate(e *env, args []string) int {
-	fs := e.newFlags("keys rotate", "keys rotate [--data-dir DIR] [--alg ALG] [--retire-after DURATION]\n\n"+
-		"Adds a new signing key to the data directory of jwtgate serve. The current\n"+
-		"key is kept, verify-only, until --retire-after from now, so that the tokens\n"+
-		"it signed stay valid until they expire; it is not loaded after that. The\n"+
-		"server signs with the new key when it starts again.")
-	dir := fs.String("data-dir", "./jwtgate-data", "data directory of jwtgate serve [JWTGATE_DATA_DIR]")
+	fs := e.newFlags("keys rotate", "keys rotate [--data-dir DIR | --database-url URL] [--alg ALG] [--retire-after DURATION]\n\n"+
+		"Adds a new signing key to the key store of jwtgate serve: its data directory,\n"+
+		"or its PostgreSQL database. The current key is kept, verify-only, until\n"+
+		"--retire-after from now, so that the tokens it signed stay valid until they\n"+
+		"expire; it is not loaded after that. Running servers sign with the new key\n"+
+		"at their next reload of the keys (serve --keys-reload), and verify its\n"+
+		"tokens as soon as one reaches them.")
+	vars := map[string]string{}
+	stores := addStoreFlags(fs, vars)
 	algFlag := fs.String("alg", "", "algorithm of the new key (default: the current key's; the service verifies with one algorithm)")
 	retire := fs.Duration("retire-after", 720*time.Hour, "how long the old key keeps verifying: the server's refresh token lifetime, or longer; 0 retires it now")
 	pos, code, ok := parse(e, fs, args)
@@ -202,7 +205,7 @@ func keysRotate(e *env, args []string) int {
 		e.errorf("keys rotate: unexpected argument %q", pos[0])
 		return exitUsage
 	}
-	if !envFlags(e, fs, map[string]string{"data-dir": "JWTGATE_DATA_DIR"}) {
+	if !envFlags(e, fs, vars) {
 		return exitUsage
 	}
 	if *retire < 0 {
@@ -218,17 +221,32 @@ func keysRotate(e *env, args []string) int {
 		}
 		alg = a
 	}
-	if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
-		e.errorf("keys rotate: %s is not a data directory", *dir)
-		return exitUsage
+	var ks server.KeyStore
+	if *stores.databaseURL != "" {
+		db, err := server.OpenPostgres(e.ctx, *stores.databaseURL)
+		if err != nil {
+			e.errorf("keys rotate: %s", oneLine(err))
+			return exitUsage
+		}
+		defer db.Close()
+		if ks, err = server.NewSQLKeys(e.ctx, db); err != nil {
+			e.errorf("keys rotate: %s", oneLine(err))
+			return exitRejected
+		}
+	} else {
+		if fi, err := os.Stat(*stores.dataDir); err != nil || !fi.IsDir() {
+			e.errorf("keys rotate: %s is not a data directory", *stores.dataDir)
+			return exitUsage
+		}
+		ks = &server.DataDir{Path: *stores.dataDir}
 	}
 	now := time.Now()
-	oldKID, newKID, err := (&server.DataDir{Path: *dir}).RotateKey(alg, *retire, now)
+	oldKID, newKID, err := ks.RotateKey(e.ctx, alg, *retire, now)
 	if err != nil {
 		e.errorf("keys rotate: %s", oneLine(err))
 		return exitRejected
 	}
-	fmt.Fprintf(e.stdout, "new signing key %s\nold key %s verifies until %s\nrestart jwtgate serve to sign with the new key\n",
+	fmt.Fprintf(e.stdout, "new signing key %s\nold key %s verifies until %s\nrunning servers sign with the new key at their next key reload\n",
 		newKID, oldKID, now.Add(*retire).UTC().Format(time.RFC3339))
 	return exitOK
 }

@@ -18,17 +18,30 @@ import (
 // JWTGATE_* environment variables (call it after parsing): a flag given
 // wins over the environment, and --help shows the built-in defaults.
 func envFlags(e *env, fs *flag.FlagSet, vars map[string]string) bool {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for name, v := range vars {
-		if val := os.Getenv(v); val != "" && !given[name] {
-			if err := fs.Set(name, val); err != nil {
-				e.errorf("%s=%q: %v", v, val, err)
-				return false
-			}
-		}
+	return flagSources(e, fs, vars, "")
+}
+
+// storeFlags are the flags that say where the service keeps its state,
+// shared by serve, users and keys rotate.
+type storeFlags struct {
+	dataDir, databaseURL, redis, redisPrefix *string
+}
+
+func addStoreFlags(fs *flag.FlagSet, vars map[string]string) *storeFlags {
+	vars["data-dir"] = "JWTGATE_DATA_DIR"
+	vars["database-url"] = "JWTGATE_DATABASE_URL"
+	vars["redis"] = "JWTGATE_REDIS"
+	vars["redis-prefix"] = "JWTGATE_REDIS_PREFIX"
+	return &storeFlags{
+		dataDir:     fs.String("data-dir", "./jwtgate-data", "directory of the SQLite database and the signing keys, when there is no --database-url [JWTGATE_DATA_DIR]"),
+		databaseURL: fs.String("database-url", "", "PostgreSQL connection string (postgres://USER@HOST/DB or key=value): users, signing keys and, without --redis, revocations, shared by every instance; prefer the environment or the config file for a password [JWTGATE_DATABASE_URL]"),
+		redis:       fs.String("redis", "", "Redis address HOST:PORT or URL redis[s]://...: revocations and login rate limits, shared by every instance [JWTGATE_REDIS]"),
+		redisPrefix: fs.String("redis-prefix", "jwtgate:", "prefix of the Redis keys, to share a Redis with other services [JWTGATE_REDIS_PREFIX]"),
 	}
-	return true
+}
+
+func (sf *storeFlags) config(log *slog.Logger) server.StoreConfig {
+	return server.StoreConfig{DataDir: *sf.dataDir, DatabaseURL: *sf.databaseURL, Redis: *sf.redis, RedisPrefix: *sf.redisPrefix, Logger: log}
 }
 
 // HTTP server limits of "jwtgate serve".
@@ -39,18 +52,27 @@ const (
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
 	shutdownTimeout   = 30 * time.Second
+	loginEvery        = 6 * time.Second // a failed login back per period
 )
 
 func serve(e *env, args []string) int {
-	fs := e.newFlags("serve", "serve [flags]\n\nRuns the token service. Each flag can also be set by the environment\nvariable in brackets; a flag on the command line wins.")
+	fs := e.newFlags("serve", "serve [flags]\n\nRuns the token service. Each flag can also be set by the environment\n"+
+		"variable in brackets, or by the JSON config file of --config (keys are the\n"+
+		"flag names: {\"addr\": \":8080\", \"access-ttl\": \"10m\"}); the command line wins\n"+
+		"over the environment, which wins over the file.\n\n"+
+		"State is kept in --data-dir by default. With --database-url and --redis,\n"+
+		"any number of instances serve the same users behind a load balancer.")
+	vars := map[string]string{}
+	config := fs.String("config", "", "JSON config file of flag values [JWTGATE_CONFIG]")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address [JWTGATE_ADDR]")
-	dataDir := fs.String("data-dir", "./jwtgate-data", "directory of the database and the signing key [JWTGATE_DATA_DIR]")
-	issuer := fs.String("issuer", "", "issuer URL of the tokens (default http://ADDR, with the address bound) [JWTGATE_ISSUER]")
+	stores := addStoreFlags(fs, vars)
+	issuer := fs.String("issuer", "", "issuer URL of the tokens (default http://ADDR, with the address bound); give every instance behind a load balancer the same one [JWTGATE_ISSUER]")
 	algFlag := fs.String("alg", "ES256", "signing algorithm of a new key: ES256/384/512, EdDSA, RS256..PS512; a rotated key keeps its own [JWTGATE_ALG]")
 	accessTTL := fs.Duration("access-ttl", 15*time.Minute, "access token lifetime [JWTGATE_ACCESS_TTL]")
 	refreshTTL := fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
-	loginBurst := fs.Int("login-burst", 10, "failed logins allowed per client IP at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
+	loginBurst := fs.Int("login-burst", 10, "failed logins allowed per client IP and per username at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
+	keysReload := fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
 	pos, code, ok := parse(e, fs, args)
@@ -61,11 +83,18 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: unexpected argument %q", pos[0])
 		return exitUsage
 	}
-	if !envFlags(e, fs, map[string]string{
-		"addr": "JWTGATE_ADDR", "data-dir": "JWTGATE_DATA_DIR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
+	for name, v := range map[string]string{
+		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
 		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
-		"login-burst": "JWTGATE_LOGIN_BURST", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
-	}) {
+		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
+	} {
+		vars[name] = v
+	}
+	file := *config
+	if file == "" {
+		file = os.Getenv("JWTGATE_CONFIG")
+	}
+	if !flagSources(e, fs, vars, file) {
 		return exitUsage
 	}
 	alg, err := parseAlg(*algFlag)
@@ -77,8 +106,8 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
 		return exitUsage
 	}
-	if *accessTTL <= 0 || *refreshTTL <= 0 {
-		e.errorf("serve: --access-ttl and --refresh-ttl must be positive")
+	if *accessTTL <= 0 || *refreshTTL <= 0 || *keysReload <= 0 {
+		e.errorf("serve: --access-ttl, --refresh-ttl and --keys-reload must be positive")
 		return exitUsage
 	}
 	var tlsConfig *tls.Config
@@ -97,22 +126,30 @@ func serve(e *env, args []string) int {
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	data, err := server.OpenDataDir(e.ctx, *dataDir)
+	st, err := server.Open(e.ctx, stores.config(log))
 	if err != nil {
-		log.Error("cannot open the data directory", "dir", *dataDir, "err", err)
+		log.Error("cannot open the stores", "err", err)
 		return exitUsage
 	}
-	defer data.Close()
-	if err := data.Bootstrap(e.ctx, log); err != nil {
+	defer st.Close()
+	if err := st.Bootstrap(e.ctx, log); err != nil {
 		log.Error("cannot create the first user", "err", err)
 		return exitUsage
 	}
 	// The signer and the keys rotated out that still verify (see "jwtgate
-	// keys rotate"); the ring drops each of those at its retire time.
-	ring, alg, err := data.KeyRing(alg, time.Now, log)
+	// keys rotate"), reloaded every --keys-reload and when a token names
+	// a key this instance does not know yet.
+	keys, err := server.NewLiveKeys(e.ctx, st.Keys, alg, server.LiveKeysOptions{Logger: log})
 	if err != nil {
 		log.Error("signing key", "err", err)
 		return exitUsage
+	}
+	var limiter server.Limiter
+	if st.Redis != nil && *loginBurst > 0 {
+		if limiter, err = server.NewRedisLimiter(st.Redis, st.RedisPrefix, *loginBurst, loginEvery); err != nil {
+			log.Error("login rate limiter", "err", err)
+			return exitUsage
+		}
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -129,14 +166,17 @@ func serve(e *env, args []string) int {
 		*issuer = scheme + ln.Addr().String()
 	}
 	srv, err := server.New(server.Config{
-		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: alg,
+		Users: st.Users, Revocations: st.Revocations, Keys: keys, Algorithm: keys.Algorithm(),
 		Issuer: *issuer, AccessTTL: *accessTTL, RefreshTTL: *refreshTTL,
-		SecureCookies: *secure, LoginBurst: *loginBurst, Logger: log,
+		SecureCookies: *secure, LoginBurst: *loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
 		return exitUsage
 	}
+	reloadCtx, stopReload := context.WithCancel(e.ctx)
+	defer stopReload()
+	go keys.Run(reloadCtx, *keysReload)
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -155,7 +195,7 @@ func serve(e *env, args []string) int {
 		}
 		errc <- hs.Serve(ln)
 	}()
-	log.Info("listening", "addr", ln.Addr().String(), "issuer", *issuer, "kid", ring.SigningKey().ID(), "keys", len(ring.KeyIDs()), "data_dir", *dataDir)
+	log.Info("listening", "addr", ln.Addr().String(), "issuer", *issuer, "kid", keys.SigningKey().ID(), "keys", len(keys.Ring().KeyIDs()), "stores", st.Where)
 
 	select {
 	case err := <-errc:

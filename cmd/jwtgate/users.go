@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -14,10 +15,11 @@ import (
 	"github.com/jwtgate/jwtgate/server"
 )
 
-// usersCmd opens the data directory named by --data-dir (or
-// JWTGATE_DATA_DIR) and runs do on it with the positional arguments.
-func usersCmd(e *env, name string, nargs int, args []string, do func(*server.DataDir, []string, time.Duration) int) int {
-	synopsis := "users " + name + " [--data-dir DIR]"
+// usersCmd opens the stores named by --data-dir or --database-url and
+// --redis (or their JWTGATE_* variables) and runs do on them with the
+// positional arguments.
+func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Stores, []string, time.Duration) int) int {
+	synopsis := "users " + name + " [--data-dir DIR | --database-url URL [--redis ADDR]]"
 	if nargs == 1 {
 		synopsis += " USER"
 	}
@@ -25,8 +27,8 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Dat
 		synopsis += "\n\nThe password is read from the terminal (asked twice), or as one line of standard input."
 	}
 	fs := e.newFlags("users "+name, synopsis)
-	dir := fs.String("data-dir", "./jwtgate-data", "data directory of jwtgate serve [JWTGATE_DATA_DIR]")
-	vars := map[string]string{"data-dir": "JWTGATE_DATA_DIR"}
+	vars := map[string]string{}
+	stores := addStoreFlags(fs, vars)
 	var ttl *time.Duration
 	if name == "passwd" || name == "delete" {
 		ttl = fs.Duration("refresh-ttl", 720*time.Hour, "the server's refresh token lifetime: the user's tokens are revoked for this long [JWTGATE_REFRESH_TTL]")
@@ -50,7 +52,7 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Dat
 			return exitUsage
 		}
 	}
-	data, err := server.OpenDataDir(e.ctx, *dir)
+	data, err := server.Open(e.ctx, stores.config(slog.New(slog.NewTextHandler(e.stderr, nil))))
 	if err != nil {
 		e.errorf("users %s: %v", name, err)
 		return exitUsage
@@ -80,7 +82,7 @@ func (e *env) result(cmd string, err error) int {
 }
 
 func usersAdd(e *env, args []string) int {
-	return usersCmd(e, "add", 1, args, func(d *server.DataDir, pos []string, _ time.Duration) int {
+	return usersCmd(e, "add", 1, args, func(d *server.Stores, pos []string, _ time.Duration) int {
 		pw, err := e.readPassword()
 		if err != nil {
 			return e.result("add", err)
@@ -94,7 +96,7 @@ func usersAdd(e *env, args []string) int {
 }
 
 func usersPasswd(e *env, args []string) int {
-	return usersCmd(e, "passwd", 1, args, func(d *server.DataDir, pos []string, ttl time.Duration) int {
+	return usersCmd(e, "passwd", 1, args, func(d *server.Stores, pos []string, ttl time.Duration) int {
 		if ok, err := d.Users.Exists(e.ctx, pos[0]); err != nil || !ok {
 			if err == nil {
 				err = fmt.Errorf("%w: %q", server.ErrUserNotFound, pos[0])
@@ -117,7 +119,7 @@ func usersPasswd(e *env, args []string) int {
 }
 
 func usersDelete(e *env, args []string) int {
-	return usersCmd(e, "delete", 1, args, func(d *server.DataDir, pos []string, ttl time.Duration) int {
+	return usersCmd(e, "delete", 1, args, func(d *server.Stores, pos []string, ttl time.Duration) int {
 		if err := e.result("delete", d.Users.Delete(e.ctx, pos[0])); err != exitOK {
 			return err
 		}
@@ -130,7 +132,7 @@ func usersDelete(e *env, args []string) int {
 }
 
 func usersList(e *env, args []string) int {
-	return usersCmd(e, "list", 0, args, func(d *server.DataDir, _ []string, _ time.Duration) int {
+	return usersCmd(e, "list", 0, args, func(d *server.Stores, _ []string, _ time.Duration) int {
 		names, err := d.Users.List(e.ctx)
 		if err != nil {
 			return e.result("list", err)

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/jwk"
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// newLimitServer returns a Server over a fresh data directory holding the
+// user alice, with lim as its login limiter (nil: in memory, burst 3).
+func newLimitServer(t *testing.T, lim Limiter) *Server {
+	t.Helper()
+	ctx := context.Background()
+	data, err := OpenDataDir(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { data.Close() })
+	keys, err := data.LoadKeys(ctx, jwt.ES256, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := jwk.NewRing(keys.Signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := data.Users.Add(ctx, "alice", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{
+		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
+		Issuer: "https://auth.example", Logger: slog.New(slog.DiscardHandler),
+		LoginBurst: 3, Limiter: lim,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// authFrom posts credentials to /auth from the client address ip.
+func authFrom(s *Server, ip, user, pw string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", "/auth", strings.NewReader(`{"username":"`+user+`","password":"`+pw+`"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.RemoteAddr = ip + ":40000"
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w
+}
+
+// TestLoginLimitPerUser: failures against one username from many
+// addresses exhaust the username's budget, for a user that exists and for
+// one that does not alike, while other users and addresses are unaffected.
+func TestLoginLimitPerUser(t *testing.T) {
+	s := newLimitServer(t, nil)
+	for _, user := range []string{"alice", "nobody"} {
+		for i := range 3 {
+			if w := authFrom(s, fmt.Sprintf("10.0.%d.%d", len(user), i), user, "wrong"); w.Code != 401 {
+				t.Fatalf("%s failure %d: %d %s", user, i, w.Code, w.Body)
+			}
+		}
+		w := authFrom(s, "10.9.9.9", user, testPassword)
+		if w.Code != 429 || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("%s after 3 failures from other addresses: %d %v", user, w.Code, w.Header())
+		}
+	}
+	// 10.9.9.9 has failed nothing, and alice's limit does not touch bob.
+	if w := authFrom(s, "10.9.9.9", "bob", "wrong"); w.Code != 401 {
+		t.Fatalf("another user: %d", w.Code)
+	}
+	// One address spending its budget on many names is limited too.
+	for i := range 2 {
+		authFrom(s, "10.8.8.8", fmt.Sprint("user", i), "wrong")
+	}
+	if w := authFrom(s, "10.8.8.8", "user-new", "wrong"); w.Code != 401 {
+		t.Fatalf("third failure of an address: %d", w.Code)
+	}
+	if w := authFrom(s, "10.8.8.8", "user-newer", "wrong"); w.Code != 429 {
+		t.Fatalf("fourth failure of an address: %d", w.Code)
+	}
+}
+
+type brokenLimiter struct{ failCheck bool }
+
+var errLimiterDown = errors.New("limiter down")
+
+func (b brokenLimiter) Check(context.Context, string) (bool, time.Duration, error) {
+	if b.failCheck {
+		return false, 0, errLimiterDown
+	}
+	return true, 0, nil
+}
+
+func (b brokenLimiter) Fail(context.Context, string) error { return errLimiterDown }
+
+// TestLoginLimiterDown: a limiter that cannot answer refuses logins with
+// 503 (it fails closed), and one that cannot record a failure still
+// answers the failed login with 401.
+func TestLoginLimiterDown(t *testing.T) {
+	s := newLimitServer(t, brokenLimiter{failCheck: true})
+	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("limiter down: %d %s", w.Code, w.Body)
+	}
+	s = newLimitServer(t, brokenLimiter{})
+	if w := authFrom(s, "10.0.0.1", "alice", "wrong"); w.Code != 401 {
+		t.Fatalf("limiter cannot record: %d %s", w.Code, w.Body)
+	}
+	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != 200 {
+		t.Fatalf("good login with a limiter that cannot record: %d %s", w.Code, w.Body)
+	}
+}

@@ -1,0 +1,194 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/jwtgate/jwtgate/revoke"
+	"github.com/jwtgate/jwtgate/revoke/redisstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+)
+
+// StoreConfig says where the service keeps its state.
+//
+// With neither DatabaseURL nor Redis, everything is in DataDir: users,
+// revocations and rate limits in one instance. DatabaseURL moves the
+// users, the signing keys and (without Redis) the revocations to
+// PostgreSQL; Redis moves the revocations and the login rate limits to
+// Redis. With both, any number of instances serve the same users behind
+// a load balancer, and the data directory is not used.
+type StoreConfig struct {
+	// DataDir is the directory of the SQLite database and the key files.
+	DataDir string
+	// DatabaseURL is a PostgreSQL connection string (postgres://... or
+	// key=value form, as pgx reads it).
+	DatabaseURL string
+	// Redis is a Redis address (host:port) or URL (redis://..., rediss://
+	// for TLS).
+	Redis string
+	// RedisPrefix is put before the Redis keys: "jwtgate:" by default.
+	RedisPrefix string
+	// Logger: slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Stores are the opened stores of the service. Close them when done.
+type Stores struct {
+	Users       *SQLUsers
+	Revocations revoke.Store
+	Keys        KeyStore
+	// Redis is the Redis client when StoreConfig.Redis is set: give it to
+	// NewRedisLimiter to share login limits.
+	Redis rueidis.Client
+	// RedisPrefix is the prefix of the service's Redis keys.
+	RedisPrefix string
+	// Where describes the stores for the logs (no secrets).
+	Where string
+
+	closers []func() error
+}
+
+// Open opens the stores cfg names, creating tables as needed.
+func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
+	st := &Stores{}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	var where []string
+	if cfg.DatabaseURL == "" {
+		if cfg.DataDir == "" {
+			return nil, errors.New("server: no data directory and no database URL")
+		}
+		d, err := OpenDataDir(ctx, cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		d.Logger = cfg.Logger
+		st.closers = append(st.closers, d.Close)
+		st.Users, st.Revocations, st.Keys = d.Users, d.Revocations, d
+		where = append(where, "data directory "+cfg.DataDir)
+	} else {
+		db, err := OpenPostgres(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		st.closers = append(st.closers, db.Close)
+		if st.Users, err = NewSQLUsers(ctx, db, sqlstore.Postgres); err != nil {
+			return nil, err
+		}
+		if st.Keys, err = NewSQLKeys(ctx, db); err != nil {
+			return nil, err
+		}
+		if cfg.Redis == "" {
+			rs, err := sqlstore.New(ctx, db, sqlstore.Postgres, sqlstore.Options{})
+			if err != nil {
+				return nil, err
+			}
+			st.closers = append(st.closers, rs.Close)
+			st.Revocations = rs
+		}
+		where = append(where, "PostgreSQL")
+	}
+	if cfg.Redis != "" {
+		opt, err := redisOptions(cfg.Redis)
+		if err != nil {
+			return nil, err
+		}
+		prefix := cfg.RedisPrefix
+		if prefix == "" {
+			prefix = "jwtgate:"
+		}
+		rs, err := redisstore.New(opt, redisstore.Options{Prefix: prefix})
+		if err != nil {
+			return nil, fmt.Errorf("server: Redis: %w", err)
+		}
+		st.closers = append(st.closers, func() error { rs.Close(); return nil })
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := rs.Client().Do(pctx, rs.Client().B().Ping().Build()).Error(); err != nil {
+			return nil, fmt.Errorf("server: Redis: %w", err)
+		}
+		st.Revocations = rs
+		st.Redis, st.RedisPrefix = rs.Client(), prefix
+		where = append(where, "Redis")
+	}
+	st.Where = strings.Join(where, " + ")
+	return st, nil
+}
+
+// OpenPostgres opens and pings a PostgreSQL database with pgx's
+// database/sql driver.
+func OpenPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("server: PostgreSQL: %w", redactErr(err, dsn))
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("server: PostgreSQL: %w", redactErr(err, dsn))
+	}
+	return db, nil
+}
+
+// redactErr keeps a connection string, which may hold a password, out of
+// an error message.
+func redactErr(err error, dsn string) error {
+	if dsn != "" && strings.Contains(err.Error(), dsn) {
+		return errors.New(strings.ReplaceAll(err.Error(), dsn, "<database URL>"))
+	}
+	return err
+}
+
+// redisOptions reads a Redis address or URL.
+func redisOptions(s string) (rueidis.ClientOption, error) {
+	if strings.Contains(s, "://") {
+		opt, err := rueidis.ParseURL(s)
+		if err != nil {
+			return opt, fmt.Errorf("server: Redis URL: %w", redactErr(err, s))
+		}
+		opt.Dialer.Timeout = 5 * time.Second
+		return opt, nil
+	}
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return rueidis.ClientOption{}, fmt.Errorf("server: Redis address %q: want host:port or a redis:// URL", s)
+	}
+	return rueidis.ClientOption{InitAddress: []string{s}, Dialer: net.Dialer{Timeout: 5 * time.Second}}, nil
+}
+
+// Close closes every store opened.
+func (st *Stores) Close() error {
+	var errs []error
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		errs = append(errs, st.closers[i]())
+	}
+	st.closers = nil
+	return errors.Join(errs...)
+}
+
+// Bootstrap creates the user "admin" with a random password when the user
+// store is empty, and logs that password once: it is never shown again.
+func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
+	return bootstrap(ctx, st.Users, log)
+}
+
+// EndSessions revokes every token of username issued until now, for
+// maxLifetime (the longest token lifetime the server issues, its refresh
+// TTL): after a password change or a deletion, so that old sessions end
+// and a user later made with the same name inherits none. Tokens carry
+// iat in whole seconds, so tokens issued later in the same second are
+// revoked too (revoke.CutoffRevokes).
+func (st *Stores) EndSessions(ctx context.Context, username string, maxLifetime time.Duration) error {
+	return revoke.LogoutEverywhere(ctx, st.Revocations, username, time.Now(), maxLifetime)
+}
