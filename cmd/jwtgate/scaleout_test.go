@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// sharedStores returns the settings of a PostgreSQL schema and a Redis
+// key prefix of their own (removed when the test ends), as JWTGATE_*
+// variables, or fails (JWTGATE_REQUIRE_SERVICES=1) or skips when either
+// service cannot be reached.
+func sharedStores(t *testing.T) []string {
+	t.Helper()
+	unreachable := func(what string, err error) {
+		t.Helper()
+		if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
+			t.Fatalf("%s unreachable (JWTGATE_REQUIRE_SERVICES=1): %v", what, err)
+		}
+		t.Skipf("%s unreachable, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
+	}
+	dsn := os.Getenv("JWTGATE_POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	redis := os.Getenv("JWTGATE_REDIS_ADDR")
+	if redis == "" {
+		redis = "127.0.0.1:6379"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := sql.Open("pgx", dsn)
+	if err == nil {
+		err = db.PingContext(ctx)
+	}
+	if err != nil {
+		unreachable("PostgreSQL", err)
+	}
+	if c, err := net.DialTimeout("tcp", redis, 3*time.Second); err != nil {
+		unreachable("Redis", err)
+	} else {
+		c.Close()
+	}
+	schema := "jwtgate_e2e_" + strings.ToLower(rand.Text()[:12])
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		db.Close()
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	// Redis keys expire on their own (revocations at the end of the
+	// tokens' lifetime, rate limits when full again); the prefix keeps
+	// this test's keys apart from every other run's.
+	return []string{
+		"JWTGATE_DATABASE_URL=" + u.String(),
+		"JWTGATE_REDIS=" + redis,
+		"JWTGATE_REDIS_PREFIX=jwtgate-e2e-" + rand.Text() + ":",
+	}
+}
+
+// TestServeTwoInstances runs two instances on two ports sharing
+// PostgreSQL and Redis: a session started on one is refreshed on the
+// other, logged out on the first and refused on the second; logins are
+// limited across both; a user added and a key rotated with the commands
+// reach both.
+func TestServeTwoInstances(t *testing.T) {
+	env := sharedStores(t)
+	unused := filepath.Join(t.TempDir(), "unused")
+	args := []string{"-data-dir", unused, "-issuer", "https://auth.example", "-login-burst", "3", "-keys-reload", "1h"}
+	a := startServe(t, env, args...)
+	pw := logField(a.Logs(), "password", "username=admin")
+	if pw == "" {
+		t.Fatalf("no admin password in the log:\n%s", a.Logs())
+	}
+	b := startServe(t, env, args...)
+	if strings.Contains(b.Logs(), "password=") {
+		t.Fatalf("the second instance made another admin:\n%s", b.Logs())
+	}
+	for _, p := range []*proc{a, b} {
+		if !strings.Contains(p.Logs(), `stores="PostgreSQL + Redis"`) {
+			t.Fatalf("not on PostgreSQL + Redis:\n%s", p.Logs())
+		}
+		expect(t, "readyz", call(t, "GET", p.url+"/readyz", "", ""), 200)
+	}
+	if _, err := os.Stat(unused); err == nil {
+		t.Fatal("the data directory was created although the stores are shared")
+	}
+	kid := jwksKid(t, a.url)
+	if got := jwksKid(t, b.url); got != kid {
+		t.Fatalf("the instances sign with different keys: %s and %s", kid, got)
+	}
+
+	// Log in on A, refresh on B, log out on A, refused on B.
+	creds := `{"username":"admin","password":"` + pw + `"}`
+	login := expect(t, "login on A", call(t, "POST", a.url+"/login", "", creds), 200)
+	access, refresh := str(login, "access_token"), str(login, "refresh_token")
+	expect(t, "userinfo on B", call(t, "GET", b.url+"/userinfo", access, ""), 200)
+	ref := expect(t, "refresh on B", call(t, "POST", b.url+"/refresh", refresh, ""), 200)
+	access2, refresh2 := str(ref, "access_token"), str(ref, "refresh_token")
+	expect(t, "userinfo on A with B's token", call(t, "GET", a.url+"/userinfo", access2, ""), 200)
+	expect(t, "logout on A", call(t, "POST", a.url+"/logout", access2, ""), 200)
+	expect(t, "userinfo on B after logout", call(t, "GET", b.url+"/userinfo", access2, ""), 401)
+	expect(t, "refresh on B after logout", call(t, "POST", b.url+"/refresh", refresh2, ""), 401)
+
+	// Reuse of a spent refresh token on one instance ends the family on
+	// both.
+	login = expect(t, "second login on A", call(t, "POST", a.url+"/login", "", creds), 200)
+	refresh = str(login, "refresh_token")
+	ref = expect(t, "refresh on B", call(t, "POST", b.url+"/refresh", refresh, ""), 200)
+	expect(t, "reuse on A", call(t, "POST", a.url+"/refresh", refresh, ""), 401)
+	expect(t, "the family's newest token on B", call(t, "POST", b.url+"/refresh", str(ref, "refresh_token"), ""), 401)
+
+	// Logout everywhere on B ends the sessions made on A.
+	login = expect(t, "third login on A", call(t, "POST", a.url+"/login", "", creds), 200)
+	expect(t, "userinfo on B", call(t, "GET", b.url+"/userinfo", str(login, "access_token"), ""), 200)
+	expect(t, "logout/all on B", call(t, "POST", b.url+"/logout/all", str(login, "access_token"), ""), 200)
+	expect(t, "userinfo on A after logout/all", call(t, "GET", a.url+"/userinfo", str(login, "access_token"), ""), 401)
+	// iat has a resolution of one second, so logout/all also ends the
+	// sessions of its own second: log in again from the next second on.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+
+	dir := t.TempDir()
+	// A rotation through the database: A, restarted, signs with the new
+	// key; B (which reloads only hourly) verifies A's token at once.
+	out := runWithEnv(t, dir, env, "", "keys", "rotate", "--retire-after", "1h")
+	if !strings.Contains(out, "new signing key") {
+		t.Fatalf("keys rotate: %q", out)
+	}
+	a.stop(t)
+	a = startServe(t, env, args...)
+	login = expect(t, "login on the restarted A", call(t, "POST", a.url+"/login", "", creds), 200)
+	expect(t, "userinfo on B with the new key", call(t, "GET", b.url+"/userinfo", str(login, "access_token"), ""), 200)
+	jwks := expect(t, "B's JWKS", call(t, "GET", b.url+"/.well-known/jwks.json", "", ""), 200)
+	if keys, _ := jwks.body["keys"].([]any); len(keys) != 2 {
+		t.Fatalf("B publishes %d keys after the rotation, want 2: %s", len(keys), jwks.raw)
+	}
+	// A user added with the command logs in on both, and failed logins
+	// are counted across the instances: 3 allowed, then 429 on either
+	// (last: the client address's budget is spent too).
+	runWithEnv(t, dir, env, "carol-password\n", "users", "add", "carol")
+	expect(t, "carol on B", call(t, "POST", b.url+"/auth", "", `{"username":"carol","password":"carol-password"}`), 200)
+	bad := `{"username":"carol","password":"wrong"}`
+	for i := range 3 {
+		p := []*proc{a, b}[i%2]
+		expect(t, "wrong password", call(t, "POST", p.url+"/auth", "", bad), 401)
+	}
+	limited := call(t, "POST", a.url+"/auth", "", bad)
+	expect(t, "fourth wrong password, on A", limited, 429)
+	expect(t, "right password while limited, on B", call(t, "POST", b.url+"/auth", "", `{"username":"carol","password":"carol-password"}`), 429)
+
+	a.stop(t)
+	b.stop(t)
+}
+
+// TestServeKeysReload: a running instance signs with a rotated key after
+// its next periodic reload.
+func TestServeKeysReload(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, nil, "-data-dir", dataDir, "-keys-reload", "50ms")
+	kid := jwksKid(t, p.url)
+	mustRun(t, t.TempDir(), "", "keys", "rotate", "--data-dir", dataDir)
+	for i := 0; ; i++ {
+		a := expect(t, "jwks", call(t, "GET", p.url+"/.well-known/jwks.json", "", ""), 200)
+		if keys, _ := a.body["keys"].([]any); len(keys) == 2 {
+			break
+		}
+		if i == 400 {
+			t.Fatalf("the rotated key never appeared in the JWKS (kid %s):\n%s", kid, p.Logs())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if !strings.Contains(p.Logs(), "signing key changed") {
+		t.Fatalf("no signing key change logged:\n%s", p.Logs())
+	}
+	p.stop(t)
+}
+
+// runWithEnv runs the command with env added to the environment and
+// returns its standard output; it fails the test on a non-zero exit.
+func runWithEnv(t *testing.T, dir string, env []string, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("jwtgate %v: %v\nstdout: %s\nstderr: %s", args, err, out.String(), errb.String())
+	}
+	return out.String()
+}
