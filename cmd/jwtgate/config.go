@@ -63,6 +63,35 @@ func flagSources(e *env, fs *flag.FlagSet, vars map[string]string, file string) 
 			return false
 		}
 	}
+	return applySources(e, fs, vars, conf, file)
+}
+
+// storeSources is flagSources for the commands that only open the stores
+// of serve (users, keys rotate): they read serve's config file, named by
+// config or else JWTGATE_CONFIG. The whole file is checked against the
+// flags of serve; only the keys that are flags of fs are used.
+func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config string) bool {
+	file := config
+	if file == "" {
+		file = os.Getenv("JWTGATE_CONFIG")
+	}
+	if file == "" {
+		return flagSources(e, fs, vars, "")
+	}
+	all := flag.NewFlagSet("serve", flag.ContinueOnError)
+	defineServeFlags(all)
+	conf, err := readConfig(all, file)
+	if err != nil {
+		e.errorf("config file %s: %v", file, err)
+		return false
+	}
+	return applySources(e, fs, vars, conf, file)
+}
+
+// applySources sets the flags of fs not given on the command line from
+// their environment variables, else from conf (the values of the config
+// file named file).
+func applySources(e *env, fs *flag.FlagSet, vars map[string]string, conf map[string]string, file string) bool {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	ok := true

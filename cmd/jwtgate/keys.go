@@ -194,6 +194,7 @@ func keysRotate(e *env, args []string) int {
 		"at their next reload of the keys (serve --keys-reload), and verify its\n"+
 		"tokens as soon as one reaches them.")
 	vars := map[string]string{}
+	config := fs.String("config", "", "the JSON config file of jwtgate serve, for its stores [JWTGATE_CONFIG]")
 	stores := addStoreFlags(fs, vars)
 	algFlag := fs.String("alg", "", "algorithm of the new key (default: the current key's; the service verifies with one algorithm)")
 	retire := fs.Duration("retire-after", 720*time.Hour, "how long the old key keeps verifying: the server's refresh token lifetime, or longer; 0 retires it now")
@@ -205,7 +206,7 @@ func keysRotate(e *env, args []string) int {
 		e.errorf("keys rotate: unexpected argument %q", pos[0])
 		return exitUsage
 	}
-	if !envFlags(e, fs, vars) {
+	if !storeSources(e, fs, vars, *config) {
 		return exitUsage
 	}
 	if *retire < 0 {

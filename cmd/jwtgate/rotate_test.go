@@ -118,3 +118,21 @@ func TestKeysRotate(t *testing.T) {
 		t.Errorf("negative --retire-after: exit %d", r.code)
 	}
 }
+
+// decodeClaims returns the claims of a JWS compact token, unverified.
+func decodeClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact token: %d parts", len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatalf("token payload: %v", err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("token payload %s: %v", raw, err)
+	}
+	return c
+}

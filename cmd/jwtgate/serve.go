@@ -14,13 +14,6 @@ import (
 	"github.com/jwtgate/jwtgate/server"
 )
 
-// envFlags sets the flags not given on the command line from their
-// JWTGATE_* environment variables (call it after parsing): a flag given
-// wins over the environment, and --help shows the built-in defaults.
-func envFlags(e *env, fs *flag.FlagSet, vars map[string]string) bool {
-	return flagSources(e, fs, vars, "")
-}
-
 // storeFlags are the flags that say where the service keeps its state,
 // shared by serve, users and keys rotate.
 type storeFlags struct {
@@ -55,6 +48,42 @@ const (
 	loginEvery        = 6 * time.Second // a failed login back per period
 )
 
+// serveOptions are the flags of serve.
+type serveOptions struct {
+	config, addr, issuer, algFlag, tlsCert, tlsKey *string
+	accessTTL, refreshTTL, keysReload              *time.Duration
+	secure                                         *bool
+	loginBurst                                     *int
+	stores                                         *storeFlags
+}
+
+// defineServeFlags defines the flags of serve on fs and returns them with
+// their environment variables.
+func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
+	vars := map[string]string{}
+	o := &serveOptions{}
+	o.config = fs.String("config", "", "JSON config file of flag values [JWTGATE_CONFIG]")
+	o.addr = fs.String("addr", "127.0.0.1:8080", "listen address [JWTGATE_ADDR]")
+	o.stores = addStoreFlags(fs, vars)
+	o.issuer = fs.String("issuer", "", "issuer URL of the tokens (default http://ADDR, with the address bound); give every instance behind a load balancer the same one [JWTGATE_ISSUER]")
+	o.algFlag = fs.String("alg", "ES256", "signing algorithm of a new key: ES256/384/512, EdDSA, RS256..PS512; a rotated key keeps its own [JWTGATE_ALG]")
+	o.accessTTL = fs.Duration("access-ttl", 15*time.Minute, "access token lifetime [JWTGATE_ACCESS_TTL]")
+	o.refreshTTL = fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
+	o.secure = fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
+	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
+	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
+	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
+	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
+	for name, v := range map[string]string{
+		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
+		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
+		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
+	} {
+		vars[name] = v
+	}
+	return o, vars
+}
+
 func serve(e *env, args []string) int {
 	fs := e.newFlags("serve", "serve [flags]\n\nRuns the token service. Each flag can also be set by the environment\n"+
 		"variable in brackets, or by the JSON config file of --config (keys are the\n"+
@@ -62,19 +91,7 @@ func serve(e *env, args []string) int {
 		"over the environment, which wins over the file.\n\n"+
 		"State is kept in --data-dir by default. With --database-url and --redis,\n"+
 		"any number of instances serve the same users behind a load balancer.")
-	vars := map[string]string{}
-	config := fs.String("config", "", "JSON config file of flag values [JWTGATE_CONFIG]")
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address [JWTGATE_ADDR]")
-	stores := addStoreFlags(fs, vars)
-	issuer := fs.String("issuer", "", "issuer URL of the tokens (default http://ADDR, with the address bound); give every instance behind a load balancer the same one [JWTGATE_ISSUER]")
-	algFlag := fs.String("alg", "ES256", "signing algorithm of a new key: ES256/384/512, EdDSA, RS256..PS512; a rotated key keeps its own [JWTGATE_ALG]")
-	accessTTL := fs.Duration("access-ttl", 15*time.Minute, "access token lifetime [JWTGATE_ACCESS_TTL]")
-	refreshTTL := fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
-	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
-	loginBurst := fs.Int("login-burst", 10, "failed logins allowed per client IP and per username at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
-	keysReload := fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
-	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
-	tlsKey := fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
+	o, vars := defineServeFlags(fs)
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
 		return code
@@ -83,50 +100,43 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: unexpected argument %q", pos[0])
 		return exitUsage
 	}
-	for name, v := range map[string]string{
-		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
-		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
-		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
-	} {
-		vars[name] = v
-	}
-	file := *config
+	file := *o.config
 	if file == "" {
 		file = os.Getenv("JWTGATE_CONFIG")
 	}
 	if !flagSources(e, fs, vars, file) {
 		return exitUsage
 	}
-	alg, err := parseAlg(*algFlag)
+	alg, err := parseAlg(*o.algFlag)
 	if err != nil {
 		e.errorf("serve: %v", err)
 		return exitUsage
 	}
-	if *loginBurst == 0 || *loginBurst < -1 {
+	if *o.loginBurst == 0 || *o.loginBurst < -1 {
 		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
 		return exitUsage
 	}
-	if *accessTTL <= 0 || *refreshTTL <= 0 || *keysReload <= 0 {
+	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 {
 		e.errorf("serve: --access-ttl, --refresh-ttl and --keys-reload must be positive")
 		return exitUsage
 	}
 	var tlsConfig *tls.Config
-	if *tlsCert != "" || *tlsKey != "" {
-		if *tlsCert == "" || *tlsKey == "" {
+	if *o.tlsCert != "" || *o.tlsKey != "" {
+		if *o.tlsCert == "" || *o.tlsKey == "" {
 			e.errorf("serve: --tls-cert and --tls-key go together")
 			return exitUsage
 		}
-		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		pair, err := tls.LoadX509KeyPair(*o.tlsCert, *o.tlsKey)
 		if err != nil {
 			e.errorf("serve: TLS certificate: %s", oneLine(err))
 			return exitUsage
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
-		*secure = true // cookies set over HTTPS are Secure
+		*o.secure = true // cookies set over HTTPS are Secure
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	st, err := server.Open(e.ctx, stores.config(log))
+	st, err := server.Open(e.ctx, o.stores.config(log))
 	if err != nil {
 		log.Error("cannot open the stores", "err", err)
 		return exitUsage
@@ -145,30 +155,30 @@ func serve(e *env, args []string) int {
 		return exitUsage
 	}
 	var limiter server.Limiter
-	if st.Redis != nil && *loginBurst > 0 {
-		if limiter, err = server.NewRedisLimiter(st.Redis, st.RedisPrefix, *loginBurst, loginEvery); err != nil {
+	if st.Redis != nil && *o.loginBurst > 0 {
+		if limiter, err = server.NewRedisLimiter(st.Redis, st.RedisPrefix, *o.loginBurst, loginEvery); err != nil {
 			log.Error("login rate limiter", "err", err)
 			return exitUsage
 		}
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", *o.addr)
 	if err != nil {
-		log.Error("cannot listen", "addr", *addr, "err", err)
+		log.Error("cannot listen", "addr", *o.addr, "err", err)
 		return exitUsage
 	}
 	defer ln.Close()
-	if *issuer == "" {
+	if *o.issuer == "" {
 		scheme := "http://"
 		if tlsConfig != nil {
 			scheme = "https://"
 		}
-		*issuer = scheme + ln.Addr().String()
+		*o.issuer = scheme + ln.Addr().String()
 	}
 	srv, err := server.New(server.Config{
 		Users: st.Users, Revocations: st.Revocations, Keys: keys, Algorithm: keys.Algorithm(),
-		Issuer: *issuer, AccessTTL: *accessTTL, RefreshTTL: *refreshTTL,
-		SecureCookies: *secure, LoginBurst: *loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
+		Issuer: *o.issuer, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
+		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
@@ -176,7 +186,7 @@ func serve(e *env, args []string) int {
 	}
 	reloadCtx, stopReload := context.WithCancel(e.ctx)
 	defer stopReload()
-	go keys.Run(reloadCtx, *keysReload)
+	go keys.Run(reloadCtx, *o.keysReload)
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -195,7 +205,7 @@ func serve(e *env, args []string) int {
 		}
 		errc <- hs.Serve(ln)
 	}()
-	log.Info("listening", "addr", ln.Addr().String(), "issuer", *issuer, "kid", keys.SigningKey().ID(), "keys", len(keys.Ring().KeyIDs()), "stores", st.Where)
+	log.Info("listening", "addr", ln.Addr().String(), "issuer", *o.issuer, "kid", keys.SigningKey().ID(), "keys", len(keys.Ring().KeyIDs()), "stores", st.Where)
 
 	select {
 	case err := <-errc:

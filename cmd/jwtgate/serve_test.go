@@ -252,7 +252,8 @@ func TestServeEnvAndFlags(t *testing.T) {
 
 	dir := t.TempDir()
 	r := jwtgate(t, dir, "", "serve", "--help")
-	for _, want := range []string{"127.0.0.1:8080", "./jwtgate-data", "ES256", "15m0s", "720h0m0s", "JWTGATE_ADDR", "JWTGATE_REFRESH_TTL", "-login-burst"} {
+	for _, want := range []string{"127.0.0.1:8080", "./jwtgate-data", "ES256", "15m0s", "720h0m0s", "JWTGATE_ADDR", "JWTGATE_REFRESH_TTL", "-login-burst",
+		"-config", "JWTGATE_CONFIG", "-database-url", "JWTGATE_DATABASE_URL", "-redis", "JWTGATE_REDIS", "jwtgate:", "-keys-reload", "30s"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("serve --help (exit %d) does not list %q:\n%s", r.code, want, r.stdout)
 		}
@@ -270,6 +271,76 @@ func TestServeEnvAndFlags(t *testing.T) {
 	}
 	if r := jwtgate(t, dir, "", "serve", "-access-ttl", "-1s"); r.code != exitUsage {
 		t.Errorf("serve -access-ttl -1s: exit %d", r.code)
+	}
+}
+
+// TestServeConfigFile: a config file sets what neither the command line
+// nor the environment does; a bad file stops the start with a clear error.
+func TestServeConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	conf := writeTemp(t, dir, "jwtgate.json", `{
+		"data-dir": "`+dataDir+`",
+		"issuer": "https://from-file.example",
+		"access-ttl": "90s",
+		"login-burst": 5,
+		"secure-cookies": false
+	}`)
+	// The flag wins over the environment, which wins over the file.
+	p := startServe(t, []string{"JWTGATE_ACCESS_TTL=2m"}, "-config", conf, "-issuer", "https://from-flag.example")
+	d := expect(t, "discovery", call(t, "GET", p.url+"/.well-known/openid-configuration", "", ""), 200)
+	if str(d, "issuer") != "https://from-flag.example" {
+		t.Fatalf("issuer: %s", d.raw)
+	}
+	pw := logField(p.Logs(), "password", "username=admin")
+	login := expect(t, "login", call(t, "POST", p.url+"/auth", "", `{"username":"admin","password":"`+pw+`"}`), 200)
+	claims := decodeClaims(t, str(login, "access_token"))
+	if ttl := claims["exp"].(float64) - claims["iat"].(float64); ttl != 120 {
+		t.Fatalf("access TTL %v s, want 120 from JWTGATE_ACCESS_TTL over the file's 90s", ttl)
+	}
+	p.stop(t)
+	if _, err := os.Stat(filepath.Join(dataDir, "jwtgate.db")); err != nil {
+		t.Fatalf("the file's data-dir was not used: %v", err)
+	}
+
+	// JWTGATE_CONFIG names the file too.
+	p = startServe(t, []string{"JWTGATE_CONFIG=" + conf})
+	d = expect(t, "discovery", call(t, "GET", p.url+"/.well-known/openid-configuration", "", ""), 200)
+	if str(d, "issuer") != "https://from-file.example" {
+		t.Fatalf("issuer from the file of JWTGATE_CONFIG: %s", d.raw)
+	}
+	p.stop(t)
+
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown key", `{"adress": "x"}`, `unknown key "adress"`},
+		{"broken JSON", `{"addr": `, "invalid JSON"},
+		{"bad value", `{"access-ttl": "soon"}`, `key "access-ttl"`},
+		{"nested config", `{"config": "other.json"}`, `"config" is not allowed`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := writeTemp(t, t.TempDir(), "bad.json", tc.body)
+			r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-config", f)
+			if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, exitUsage, tc.want)
+			}
+		})
+	}
+	if r := jwtgate(t, dir, "", "serve", "-config", filepath.Join(dir, "missing.json")); r.code != exitUsage || !strings.Contains(r.stderr, "missing.json") {
+		t.Fatalf("missing config file: exit %d %q", r.code, r.stderr)
+	}
+
+	// users and keys rotate read serve's file for its stores, ignoring
+	// (but checking) the rest of it.
+	mustRun(t, dir, "dave-password\n", "users", "add", "--config", conf, "dave")
+	if out := mustRun(t, dir, "", "users", "list", "--config", conf); out != "admin\ndave\n" {
+		t.Fatalf("users list --config: %q", out)
+	}
+	if out := mustRun(t, dir, "", "keys", "rotate", "--config", conf); !strings.Contains(out, "new signing key") {
+		t.Fatalf("keys rotate --config: %q", out)
+	}
+	bad := writeTemp(t, dir, "bad.json", `{"data-dir": "x", "adress": "y"}`)
+	if r := jwtgate(t, dir, "", "users", "list", "--config", bad); r.code != exitUsage || !strings.Contains(r.stderr, `unknown key "adress"`) {
+		t.Fatalf("users list with a bad config file: exit %d %q", r.code, r.stderr)
 	}
 }
 

@@ -28,6 +28,7 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 	}
 	fs := e.newFlags("users "+name, synopsis)
 	vars := map[string]string{}
+	config := fs.String("config", "", "the JSON config file of jwtgate serve, for its stores [JWTGATE_CONFIG]")
 	stores := addStoreFlags(fs, vars)
 	var ttl *time.Duration
 	if name == "passwd" || name == "delete" {
@@ -38,7 +39,7 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 	if !ok {
 		return code
 	}
-	if !envFlags(e, fs, vars) {
+	if !storeSources(e, fs, vars, *config) {
 		return exitUsage
 	}
 	if len(pos) != nargs {
