@@ -194,6 +194,13 @@ type Config struct {
 
 	// MaxTokenSize bounds tokens (jwt.DefaultMaxSize).
 	MaxTokenSize int
+
+	// SignatureCache, if positive, keeps the outcome of up to that many
+	// public-key signature checks, so that a client presenting the same
+	// token again skips the public-key operation (see
+	// jwt.VerifierOptions.SignatureCache: claims, revocation and every
+	// other check still run on each request). 0: off.
+	SignatureCache int
 }
 
 // Gate issues and checks tokens for net/http handlers. It is safe for
@@ -388,12 +395,14 @@ func New(cfg Config) (*Gate, error) {
 		RequiredClaims: append([]string{c.IdentityClaim}, c.RequiredClaims...),
 		CaptureClaims:  []string{c.IdentityClaim, c.TypeClaim, c.FreshClaim, c.CSRFClaim},
 		MaxSize:        c.MaxTokenSize,
+		SignatureCache: c.SignatureCache,
 	}
 	var err error
 	if g.verifier, err = jwt.NewVerifier(keys, opts); err != nil {
 		return bad("%v", err)
 	}
 	opts.IgnoreExpiry = true
+	opts.SignatureCache = 0 // rarely used: no cache of its own
 	if g.expVerify, err = jwt.NewVerifier(keys, opts); err != nil {
 		return bad("%v", err)
 	}

@@ -62,6 +62,19 @@ type VerifierOptions struct {
 	// (to log out a session whose access token expired); never protect a
 	// resource with it.
 	IgnoreExpiry bool
+
+	// SignatureCache, if positive, remembers the outcome of up to that
+	// many public-key signature verifications (RS*, PS*, ES*, EdDSA; never
+	// HMAC, which is cheaper than the lookup): the SHA-256 digest of each
+	// token whose signature verified, with the key that verified it. The
+	// same token seen again skips the public-key operation (tens of
+	// microseconds) if that same key is still among the keys the key set
+	// gives for it, so a key removed from the set stops its tokens at
+	// once. Everything else is checked on every call: size, syntax,
+	// header, algorithm, and the claims (exp, nbf, iss, aud...). Only
+	// tokens that verified enter the cache, so forged tokens cannot fill
+	// it; it costs about 100 bytes per entry.
+	SignatureCache int
 }
 
 // Verifier verifies tokens. It is safe for concurrent use.
@@ -71,6 +84,8 @@ type Verifier struct {
 	clock    func() time.Time
 	maxSize  int
 	required []string
+
+	sigs *sigCache // nil without SignatureCache
 
 	mu     sync.Mutex                         // serializes cache writers
 	hcache atomic.Pointer[map[string]*Header] // headers that verified, by raw segment
@@ -104,6 +119,9 @@ func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
 	if len(opts.CaptureClaims) > MaxCapture {
 		return nil, fmt.Errorf("%w: more than %d captured claims", ErrInvalidOption, MaxCapture)
 	}
+	if opts.SignatureCache < 0 {
+		return nil, fmt.Errorf("%w: negative SignatureCache", ErrInvalidOption)
+	}
 	if len(opts.RequiredClaims) > 64 {
 		return nil, fmt.Errorf("%w: more than 64 required claims", ErrInvalidOption)
 	}
@@ -119,6 +137,9 @@ func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
 	}
 	if v.maxSize == 0 {
 		v.maxSize = DefaultMaxSize
+	}
+	if opts.SignatureCache > 0 {
+		v.sigs = newSigCache(opts.SignatureCache)
 	}
 	return v, nil
 }
@@ -192,8 +213,19 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool, t *Tok
 	info := hdr.Alg.info()
 	input, sig := token[:d2], token[d2+1:]
 	var key *Key
-	tried := false
+	var digest [32]byte
+	cache := v.sigs != nil && info.fam != famHMAC
+	if cache {
+		digest = v.sigs.digest(token)
+		if k := v.sigs.get(digest); k != nil && k.Allows(hdr.Alg) && slices.Contains(keys, k) {
+			key = k
+		}
+	}
+	tried := key != nil
 	for _, k := range keys {
+		if key != nil {
+			break // from the signature cache
+		}
 		if !k.Allows(hdr.Alg) {
 			continue
 		}
@@ -205,6 +237,9 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool, t *Tok
 		}
 		if err == nil {
 			key = k
+			if cache {
+				v.sigs.put(digest, k)
+			}
 			break
 		}
 		if errors.Is(err, ErrMalformed) {
