@@ -87,6 +87,18 @@ func (k Keys) Ring(clock func() time.Time) (*jwk.Ring, error) {
 	return ring, nil
 }
 
+// fingerprint identifies the keys of k and their retire times. Key IDs
+// are checked against the key material when a store loads them (they are
+// RFC 7638 thumbprints unless a PEM file names its own).
+func (k Keys) fingerprint() string {
+	var b strings.Builder
+	b.WriteString(string(k.Algorithm) + " " + k.Signer.ID())
+	for _, r := range k.Retiring {
+		fmt.Fprintf(&b, " %s@%d", r.Key.ID(), r.RetireAt.UnixMilli())
+	}
+	return b.String()
+}
+
 // LiveKeysOptions configure NewLiveKeys.
 type LiveKeysOptions struct {
 	// Clock: time.Now when nil.
@@ -113,6 +125,7 @@ type LiveKeys struct {
 	ring atomic.Pointer[jwk.Ring]
 
 	mu       sync.Mutex // serialises reloads
+	loaded   string     // fingerprint of the Keys of ring
 	lastMiss time.Time  // time of the last reload caused by an unknown kid
 }
 
@@ -139,6 +152,7 @@ func NewLiveKeys(ctx context.Context, store KeyStore, alg jwt.Algorithm, opts Li
 	}
 	l.alg = keys.Algorithm
 	l.ring.Store(ring)
+	l.loaded = keys.fingerprint()
 	return l, nil
 }
 
@@ -187,11 +201,18 @@ func (l *LiveKeys) reload(ctx context.Context, onMiss bool) error {
 	if keys.Algorithm != l.alg {
 		return fmt.Errorf("server: the key store's signer uses %s, this server %s: restart it", keys.Algorithm, l.alg)
 	}
+	fp := keys.fingerprint()
+	if fp == l.loaded {
+		// Unchanged: keep the ring, whose *jwt.Key values the signature
+		// cache of the verifier knows.
+		return nil
+	}
 	ring, err := keys.Ring(l.opts.Clock)
 	if err != nil {
 		return err
 	}
 	old := l.ring.Swap(ring)
+	l.loaded = fp
 	if old.SigningKey().ID() != ring.SigningKey().ID() {
 		l.opts.Logger.Info("signing key changed", "kid", ring.SigningKey().ID(), "previous", old.SigningKey().ID())
 	}

@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,5 +118,63 @@ func TestLoginLimiterDown(t *testing.T) {
 	}
 	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != 200 {
 		t.Fatalf("good login with a limiter that cannot record: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestDeletedUserCache: a user deleted from the store without revoking
+// its sessions is refused once userCacheTTL has passed since its last
+// lookup.
+func TestDeletedUserCache(t *testing.T) {
+	ctx := context.Background()
+	data, err := OpenDataDir(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { data.Close() })
+	ring, _, err := data.KeyRing(jwt.ES256, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := data.Users.Add(ctx, "bob", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s, err := New(Config{
+		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
+		Issuer: "https://auth.example", Logger: slog.New(slog.DiscardHandler), Clock: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := authFrom(s, "10.0.0.1", "bob", testPassword)
+	if w.Code != 200 {
+		t.Fatalf("login: %d %s", w.Code, w.Body)
+	}
+	var tok struct {
+		Access string `json:"access_token"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &tok); err != nil {
+		t.Fatal(err)
+	}
+	userinfo := func() int {
+		r := httptest.NewRequest("GET", "/userinfo", nil)
+		r.Header.Set("Authorization", "Bearer "+tok.Access)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code
+	}
+	if c := userinfo(); c != 200 {
+		t.Fatalf("userinfo: %d", c)
+	}
+	if err := data.Users.Delete(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(userCacheTTL + time.Second)
+	mu.Unlock()
+	if c := userinfo(); c != 401 {
+		t.Fatalf("userinfo %v after the deletion: %d, want 401", userCacheTTL, c)
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
@@ -112,6 +113,7 @@ type Server struct {
 	hash               chan struct{}
 	limitIP, limitUser Limiter
 	stats              *metrics
+	present            *presence
 }
 
 // New checks cfg and returns a Server.
@@ -140,7 +142,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(),
+		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}}
 	switch {
 	case cfg.LoginBurst < 0:
 	case cfg.Limiter != nil:
@@ -170,7 +173,13 @@ func New(cfg Config) (*Server, error) {
 			s.stats.verification(verificationOutcome(err))
 			s.gate.WriteError(w, r, err)
 		},
+		// Clients present the same access token many times: its signature
+		// is checked once (claims and revocation on every request).
+		SignatureCache: 1 << 16,
 		LoadUser: func(ctx context.Context, t *jwtgate.Token) (any, error) {
+			if s.present.has(t.Identity, cfg.Clock()) {
+				return t.Identity, nil
+			}
 			ok, err := cfg.Users.Exists(ctx, t.Identity)
 			if err != nil {
 				return nil, jwtgate.NewError(jwtgate.ErrUnavailable, "the user store cannot answer", err)
@@ -178,6 +187,7 @@ func New(cfg Config) (*Server, error) {
 			if !ok {
 				return nil, nil
 			}
+			s.present.add(t.Identity, cfg.Clock())
 			return t.Identity, nil
 		},
 		Realm:  "jwtgate",
@@ -221,6 +231,36 @@ func New(cfg Config) (*Server, error) {
 	m.HandleFunc("GET /app.js", s.script)
 	s.mux = m
 	return s, nil
+}
+
+// userCacheTTL is how long a protected request trusts that a user seen
+// in the user store still exists. Deleting a user with "jwtgate users
+// delete" also revokes its tokens, which every request checks; this only
+// delays the refusal of a user deleted some other way.
+const userCacheTTL = 5 * time.Second
+
+// presence remembers, for ttl, the users found in the user store.
+type presence struct {
+	mu    sync.Mutex
+	ttl   time.Duration
+	max   int
+	until map[string]time.Time
+}
+
+func (p *presence) has(user string, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u, ok := p.until[user]
+	return ok && now.Before(u)
+}
+
+func (p *presence) add(user string, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.until) >= p.max {
+		clear(p.until)
+	}
+	p.until[user] = now.Add(p.ttl)
 }
 
 // verified counts a successful verification, then runs h.

@@ -219,9 +219,14 @@ func TestEndpoints(t *testing.T) {
 	wantStatus(t, "userinfo after logout", f.do(t, "GET", "/userinfo", "", "", bearer(access)...), 401)
 	wantStatus(t, "refresh after logout", f.do(t, "POST", "/refresh", "", "", bearer(refresh)...), 401)
 
-	// A deleted user's tokens stop working.
+	// A user deleted as "jwtgate users delete" does (the user, then its
+	// sessions): its tokens stop working at once (TestDeletedUserCache
+	// covers a user deleted from the store alone).
 	access2, _ := f.login(t, "alice", testPassword)
 	if err := f.data.Users.Delete(context.Background(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.data.EndSessions(context.Background(), "alice", time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, "userinfo of a deleted user", f.do(t, "GET", "/userinfo", "", "", bearer(access2)...), 401)
