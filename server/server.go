@@ -30,8 +30,14 @@
 //
 // Credentials are JSON bodies of at most 64 KiB with Content-Type
 // application/json; usernames are at most 256 bytes and passwords at most
-// 1024 bytes. Each client IP address may fail 10 credential checks at
-// once, then one every 6 seconds (429 with Retry-After beyond). Errors are JSON: {"error": code, "error_description": text}.
+// 1024 bytes. Each client IP address and each username (whether the user
+// exists or not) may fail 10 credential checks at once, then one every 6
+// seconds (429 with Retry-After beyond); with Redis, every instance shares
+// those budgets. A missing user costs the same password hash as a wrong
+// password. Errors are JSON: {"error": code, "error_description": text}.
+//
+// Open opens the stores: a data directory (SQLite and key files) by
+// default, or PostgreSQL and Redis shared by many instances.
 package server
 
 import (
