@@ -51,6 +51,7 @@ const (
 // serveOptions are the flags of serve.
 type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
+	logLevel                                       *string
 	accessTTL, refreshTTL, keysReload              *time.Duration
 	secure                                         *bool
 	loginBurst                                     *int
@@ -74,10 +75,12 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
+	o.logLevel = fs.String("log-level", "info", "least level logged: debug, info (one line per request, written in batches at most 100 ms late), warn or error (written at once) [JWTGATE_LOG_LEVEL]")
 	for name, v := range map[string]string{
 		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
 		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
 		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
+		"log-level": "JWTGATE_LOG_LEVEL",
 	} {
 		vars[name] = v
 	}
@@ -120,6 +123,11 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: --access-ttl, --refresh-ttl and --keys-reload must be positive")
 		return exitUsage
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*o.logLevel)); err != nil {
+		e.errorf("serve: --log-level %q: want debug, info, warn or error", *o.logLevel)
+		return exitUsage
+	}
 	var tlsConfig *tls.Config
 	if *o.tlsCert != "" || *o.tlsKey != "" {
 		if *o.tlsCert == "" || *o.tlsKey == "" {
@@ -135,7 +143,9 @@ func serve(e *env, args []string) int {
 		*o.secure = true // cookies set over HTTPS are Secure
 	}
 
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	out := newBatchedLog(e.stderr)
+	defer out.Close()
+	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}), out})
 	st, err := server.Open(e.ctx, o.stores.config(log))
 	if err != nil {
 		log.Error("cannot open the stores", "err", err)
@@ -206,6 +216,7 @@ func serve(e *env, args []string) int {
 		errc <- hs.Serve(ln)
 	}()
 	log.Info("listening", "addr", ln.Addr().String(), "issuer", *o.issuer, "kid", keys.SigningKey().ID(), "keys", len(keys.Ring().KeyIDs()), "stores", st.Where)
+	out.Flush()
 
 	select {
 	case err := <-errc:

@@ -266,6 +266,9 @@ func TestServeEnvAndFlags(t *testing.T) {
 	if err := bad.Run(); err == nil || bad.ProcessState.ExitCode() != exitUsage {
 		t.Errorf("serve with JWTGATE_REFRESH_TTL=bogus: %v", err)
 	}
+	if r := jwtgate(t, dir, "", "serve", "-log-level", "loud"); r.code != exitUsage || !strings.Contains(r.stderr, "--log-level") {
+		t.Errorf("serve -log-level loud: exit %d %q", r.code, r.stderr)
+	}
 	if r := jwtgate(t, dir, "", "serve", "-login-burst", "0"); r.code != exitUsage {
 		t.Errorf("serve -login-burst 0: exit %d", r.code)
 	}
