@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/revoke"
@@ -28,10 +30,17 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, bool)
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", "the body must be application/json")
 		return c, false
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBody)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err = dec.Decode(&c)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err == nil && !utf8.Valid(raw) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "the body is not UTF-8")
+		return c, false
+	}
+	var dec *json.Decoder
+	if err == nil {
+		dec = json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&c)
+	}
 	if err == nil {
 		// Exactly one JSON value.
 		if err = dec.Decode(&struct{}{}); err == io.EOF {

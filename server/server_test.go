@@ -341,6 +341,9 @@ func TestBadInput(t *testing.T) {
 		{"long password", "application/json", `{"username":"alice","password":"` + longPW + `"}`, 400},
 		{"control character", "application/json", `{"username":"al\u0000ice","password":"x"}`, 400},
 		{"huge body", "application/json", huge, 413},
+		{"invalid UTF-8", "application/json", "{\"username\":\"alice\",\"password\":\"\xff\"}", 400},
+		{"lone surrogate password", "application/json", `{"username":"alice","password":"\udc00"}`, 400},
+		{"lone surrogate username", "application/json", `{"username":"\ud800","password":"x"}`, 400},
 		{"json with charset", "application/json; charset=utf-8", `{"username":"alice","password":"wrong"}`, 401},
 	}
 	for _, path := range []string{"/login", "/auth"} {

@@ -47,17 +47,26 @@ func ValidUsername(name string) error {
 		return fmt.Errorf("%w: leading or trailing white space", ErrBadUsername)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		return fmt.Errorf("%w: control character", ErrBadUsername)
+	case strings.ContainsRune(name, utf8.RuneError):
+		return fmt.Errorf("%w: U+FFFD, the mark of undecodable bytes", ErrBadUsername)
 	}
 	return nil
 }
 
-// ValidPassword checks a password: 1 to MaxPasswordLen bytes.
+// ValidPassword checks a password: 1 to MaxPasswordLen bytes of UTF-8
+// (as JSON carries it) without U+FFFD: JSON decoders put that character
+// in place of invalid bytes and lone surrogate escapes, so two different
+// passwords would become the same one.
 func ValidPassword(pw string) error {
 	switch {
 	case pw == "":
 		return fmt.Errorf("%w: empty", ErrBadPassword)
 	case len(pw) > MaxPasswordLen:
 		return fmt.Errorf("%w: longer than %d bytes", ErrBadPassword, MaxPasswordLen)
+	case !utf8.ValidString(pw):
+		return fmt.Errorf("%w: not UTF-8", ErrBadPassword)
+	case strings.ContainsRune(pw, utf8.RuneError):
+		return fmt.Errorf("%w: U+FFFD, the mark of undecodable bytes", ErrBadPassword)
 	}
 	return nil
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestServeBadInputFlood sends a real process bad bodies and a flood of
+// failed logins from many goroutines at once: every answer is a clear
+// 4xx JSON error, never a 5xx, and the service stays up.
+func TestServeBadInputFlood(t *testing.T) {
+	p := startServe(t, nil, "-data-dir", filepath.Join(t.TempDir(), "data"))
+	pw := logField(p.Logs(), "password", "username=admin")
+
+	for _, tc := range []struct {
+		name, ct, body string
+		status         int
+	}{
+		{"broken JSON", "application/json", `{"username":"admin","password":`, 400},
+		{"huge JSON", "application/json", `{"username":"admin","password":"` + strings.Repeat("x", 10<<20) + `"}`, 413},
+		{"wrong content type", "text/xml", `<login/>`, 415},
+		{"unknown field", "application/json", `{"username":"admin","password":"x","role":"root"}`, 400},
+		{"long username", "application/json", `{"username":"` + strings.Repeat("u", 60_000) + `","password":"x"}`, 400},
+		{"long password", "application/json", `{"username":"admin","password":"` + strings.Repeat("p", 50_000) + `"}`, 400},
+		{"deep nesting", "application/json", strings.Repeat("[", 60_000), 400},
+		{"invalid UTF-8", "application/json", "{\"username\":\"\xff\xfe\",\"password\":\"x\"}", 400},
+		{"lone surrogate", "application/json", `{"username":"admin","password":"\ud800"}`, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest("POST", p.url+"/login", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tc.ct)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("status %d (%s), want %d and a JSON error", resp.StatusCode, resp.Header.Get("Content-Type"), tc.status)
+			}
+		})
+	}
+
+	// The flood: failed logins for existing and missing users at once.
+	const workers, each = 16, 25
+	counts := make(chan int, workers*each)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				user := "admin"
+				if i%2 == 1 {
+					user = fmt.Sprintf("ghost-%d-%d", w, i)
+				}
+				a := call(t, "POST", p.url+"/auth", "", `{"username":"`+user+`","password":"wrong-`+fmt.Sprint(i)+`"}`)
+				counts <- a.status
+			}
+		})
+	}
+	wg.Wait()
+	close(counts)
+	seen := map[int]int{}
+	for s := range counts {
+		seen[s]++
+	}
+	if seen[401]+seen[429] != workers*each || seen[429] == 0 {
+		t.Fatalf("flood answers %v: want only 401 and 429, and some 429", seen)
+	}
+	// The address is limited now, even with the right password; the
+	// service answers everything else.
+	limited := call(t, "POST", p.url+"/auth", "", `{"username":"admin","password":"`+pw+`"}`)
+	expect(t, "right password from a limited address", limited, 429)
+	expect(t, "healthz", call(t, "GET", p.url+"/healthz", "", ""), 200)
+	expect(t, "readyz", call(t, "GET", p.url+"/readyz", "", ""), 200)
+	expect(t, "metrics", call(t, "GET", p.url+"/metrics", "", ""), 200)
+	p.stop(t)
+	if strings.Contains(p.Logs(), "level=ERROR") {
+		t.Fatalf("errors logged:\n%s", p.Logs())
+	}
+}
