@@ -9,6 +9,11 @@
 // BEGIN IMMEDIATE on SQLite, so two instances rotating the same token
 // cannot both succeed.
 //
+// On SQLite, answers are cached in process and kept for as long as
+// PRAGMA data_version shows that nothing was committed to the database
+// since they were read, by this process or any other (Options.CacheEntries;
+// README.md has the measurements).
+//
 // Times are stored as Unix milliseconds.
 package sqlstore
 
@@ -63,7 +68,21 @@ type Options struct {
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
+
+	// CacheEntries bounds the SQLite answer cache (jti and subject rows
+	// together; the cache is emptied when full): 100_000 by default (up
+	// to about 10 MB), at least 2; negative turns the cache off. Answers
+	// are kept only while PRAGMA data_version, read on a connection the
+	// store keeps for it, shows no commit to the database by anyone (this
+	// store, other stores, other processes) since they were read, so a
+	// revocation committed before a check began is always seen. The cache holds one
+	// connection of the pool; with db.SetMaxOpenConns(1) it stays off.
+	// PostgreSQL is never cached (use revoke/redisstore for that).
+	CacheEntries int
 }
+
+// DefaultCacheEntries is the default Options.CacheEntries.
+const DefaultCacheEntries = 100_000
 
 // Store is a revoke.Store in a SQL database. Close it to stop the
 // background cleanup; the *sql.DB stays the caller's.
@@ -73,6 +92,7 @@ type Store struct {
 	clock   func() time.Time
 	t       tables
 	q       queries
+	cache   *cache // SQLite only; nil when off
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -83,6 +103,7 @@ type tables struct{ jti, subject, family string }
 
 type queries struct {
 	revoke, revoked, revokeSubject, cutoff, check string
+	rows                                          string // for the cache: raw rows, no time filter
 	famInsert, famSelect, famUpdate, famRevoke    string
 	cleanJTI, cleanSubject, cleanFamily           string
 }
@@ -138,6 +159,12 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store
 		s.clock = time.Now
 	}
 	s.q = s.buildQueries()
+	if n := opts.CacheEntries; dialect == SQLite && n >= 0 {
+		if n == 0 {
+			n = DefaultCacheEntries
+		}
+		s.cache = newCache(db, max(n, 2))
+	}
 	for _, stmt := range Schema(dialect, p) {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("sqlstore: creating schema: %w", err)
@@ -182,6 +209,7 @@ func (s *Store) buildQueries() queries {
 			`expires_at = CASE WHEN excluded.expires_at > ` + sb + `.expires_at THEN excluded.expires_at ELSE ` + sb + `.expires_at END`,
 		cutoff: `SELECT cutoff FROM ` + sb + ` WHERE subject = ? AND expires_at > ?`,
 		check:  `SELECT (SELECT COUNT(*) FROM ` + j + ` WHERE jti = ? AND expires_at > ?), (SELECT cutoff FROM ` + sb + ` WHERE subject = ? AND expires_at > ?)`,
+		rows:   `SELECT (SELECT expires_at FROM ` + j + ` WHERE jti = ?), (SELECT cutoff FROM ` + sb + ` WHERE subject = ?), (SELECT expires_at FROM ` + sb + ` WHERE subject = ?)`,
 
 		famInsert: `INSERT INTO ` + f + ` (family, current_jti, revoked, expires_at) VALUES (?, ?, 0, ?) ON CONFLICT (family) DO NOTHING`,
 		famSelect: `SELECT current_jti, revoked, expires_at FROM ` + f + ` WHERE family = ?`,
@@ -218,11 +246,56 @@ func rebind(q string) string {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-// Close stops the background cleanup. It does not close the *sql.DB.
+// Close stops the background cleanup and gives the cache's connection
+// back to the pool. It does not close the *sql.DB; close the store first.
+// The store still answers after Close, without cache.
 func (s *Store) Close() error {
 	s.stopOnce.Do(func() { close(s.stop) })
 	<-s.done
+	if s.cache != nil {
+		s.cache.close()
+	}
 	return nil
+}
+
+// invalidate empties the cache after a write of the store (done or not:
+// a failed commit may still have been made).
+func (s *Store) invalidate() {
+	if s.cache != nil {
+		s.cache.invalidate()
+	}
+}
+
+// cachedRows returns the stored rows of jti (if needJTI; expires_at, 0
+// when there is none) and subject (if needSubject), from the cache or by a
+// query whose answer it then keeps. ok false: no cache, or it cannot be
+// used now; the caller queries as without it.
+func (s *Store) cachedRows(ctx context.Context, jti, subject string, needJTI, needSubject bool) (exp int64, sub subjectRow, ok bool, err error) {
+	c := s.cache
+	if c == nil {
+		return 0, subjectRow{}, false, nil
+	}
+	gen, ok := c.sync(ctx)
+	if !ok {
+		return 0, subjectRow{}, false, nil
+	}
+	if exp, sub, ok := c.get(gen, jti, subject, needJTI, needSubject); ok {
+		return exp, sub, true, nil
+	}
+	c.queries.Add(1)
+	var e, cut, sexp sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.q.rows, jti, subject, subject).Scan(&e, &cut, &sexp); err != nil {
+		return 0, subjectRow{}, true, err
+	}
+	exp = e.Int64
+	if sexp.Valid {
+		if !cut.Valid {
+			return 0, subjectRow{}, true, errors.New("NULL cutoff")
+		}
+		sub = subjectRow{cutoff: cut.Int64, expires: sexp.Int64}
+	}
+	c.put(gen, jti, subject, needJTI, needSubject, exp, sub)
+	return exp, sub, true, nil
 }
 
 func (s *Store) cleanupLoop(every time.Duration) {
@@ -243,6 +316,7 @@ func (s *Store) cleanupLoop(every time.Duration) {
 
 // Cleanup deletes expired rows.
 func (s *Store) Cleanup(ctx context.Context) error {
+	defer s.invalidate()
 	now := ms(s.clock())
 	for _, q := range []string{s.q.cleanJTI, s.q.cleanSubject, s.q.cleanFamily} {
 		if _, err := s.db.ExecContext(ctx, q, now); err != nil {
@@ -260,6 +334,7 @@ func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
 	if !until.After(s.clock()) {
 		return nil
 	}
+	defer s.invalidate()
 	if _, err := s.db.ExecContext(ctx, s.q.revoke, jti, ms(until)); err != nil {
 		return fmt.Errorf("sqlstore: revoke: %w", err)
 	}
@@ -268,6 +343,12 @@ func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
 
 // Revoked implements revoke.Store.
 func (s *Store) Revoked(ctx context.Context, jti string) (bool, error) {
+	if exp, _, ok, err := s.cachedRows(ctx, jti, "", true, false); ok {
+		if err != nil {
+			return false, fmt.Errorf("sqlstore: revoked: %w", err)
+		}
+		return exp > ms(s.clock()), nil
+	}
 	var n int64
 	if err := s.db.QueryRowContext(ctx, s.q.revoked, jti, ms(s.clock())).Scan(&n); err != nil {
 		return false, fmt.Errorf("sqlstore: revoked: %w", err)
@@ -284,6 +365,7 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until
 	if !until.After(now) {
 		return nil
 	}
+	defer s.invalidate()
 	if _, err := s.db.ExecContext(ctx, s.q.revokeSubject, subject, ms(before), ms(until), ms(now)); err != nil {
 		return fmt.Errorf("sqlstore: revoke subject: %w", err)
 	}
@@ -292,6 +374,15 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until
 
 // SubjectCutoff implements revoke.Store.
 func (s *Store) SubjectCutoff(ctx context.Context, subject string) (time.Time, error) {
+	if _, sub, ok, err := s.cachedRows(ctx, "", subject, false, true); ok {
+		if err != nil {
+			return time.Time{}, fmt.Errorf("sqlstore: subject cutoff: %w", err)
+		}
+		if sub.expires > ms(s.clock()) {
+			return time.UnixMilli(sub.cutoff), nil
+		}
+		return time.Time{}, nil
+	}
 	var c int64
 	err := s.db.QueryRowContext(ctx, s.q.cutoff, subject, ms(s.clock())).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -303,8 +394,22 @@ func (s *Store) SubjectCutoff(ctx context.Context, subject string) (time.Time, e
 	return time.UnixMilli(c), nil
 }
 
-// CheckToken implements revoke.TokenChecker in one query.
+// CheckToken implements revoke.TokenChecker in one query, or from the
+// cache on SQLite.
 func (s *Store) CheckToken(ctx context.Context, jti, subject string, issuedAt time.Time) (bool, error) {
+	if exp, sub, ok, err := s.cachedRows(ctx, jti, subject, true, subject != ""); ok {
+		if err != nil {
+			return false, fmt.Errorf("sqlstore: check: %w", err)
+		}
+		now := ms(s.clock())
+		if exp > now {
+			return true, nil
+		}
+		if subject == "" || sub.expires <= now {
+			return false, nil
+		}
+		return revoke.CutoffRevokes(time.UnixMilli(sub.cutoff), issuedAt), nil
+	}
 	now := ms(s.clock())
 	var n int64
 	var cutoff sql.NullInt64
@@ -338,6 +443,7 @@ func (s *Store) Rotate(ctx context.Context, family, oldJTI, newJTI string, until
 		return fmt.Errorf("%w: until is in the past", revoke.ErrInvalidArgument)
 	}
 	var reused error
+	defer s.invalidate()
 	err := s.inTx(ctx, func(tx execer) error {
 		var err error
 		reused, err = s.rotate(ctx, tx, family, oldJTI, newJTI, ms(until), ms(now))

@@ -1,0 +1,430 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/revoke"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+)
+
+func newSQLiteStore(t testing.TB, db *sql.DB, opts sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.New(context.Background(), db, sqlstore.SQLite, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func openDB(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	db, err := sqlstore.OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func wantCheck(t *testing.T, s *sqlstore.Store, jti, sub string, iat time.Time, want bool) {
+	t.Helper()
+	got, err := s.CheckToken(context.Background(), jti, sub, iat)
+	if err != nil || got != want {
+		t.Fatalf("CheckToken(%q, %q) = %v, %v; want %v", jti, sub, got, err, want)
+	}
+}
+
+func wantRevoked(t *testing.T, s *sqlstore.Store, jti string, want bool) {
+	t.Helper()
+	got, err := s.Revoked(context.Background(), jti)
+	if err != nil || got != want {
+		t.Fatalf("Revoked(%q) = %v, %v; want %v", jti, got, err, want)
+	}
+}
+
+// wantCached checks twice and fails unless the second answer came from the
+// cache (no query), so that a test of invalidation is not vacuous.
+func wantCached(t *testing.T, s *sqlstore.Store, jti, sub string, iat time.Time, want bool) {
+	t.Helper()
+	wantCheck(t, s, jti, sub, iat, want)
+	q := sqlstore.CacheQueries(s)
+	wantCheck(t, s, jti, sub, iat, want)
+	if got := sqlstore.CacheQueries(s); got != q {
+		t.Fatalf("CheckToken(%q, %q) again: %d queries, want none (answer not cached)", jti, sub, got-q)
+	}
+}
+
+// TestSQLiteCacheOtherWriter: revocations committed through a second
+// *sql.DB on the same file (another process, as far as SQLite knows) are
+// seen by the next check of a store that had cached "not revoked".
+func TestSQLiteCacheOtherWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	_, a := openSQLite(t, path, nil)
+	dbB := openDB(t, path)
+	b := newSQLiteStore(t, dbB, sqlstore.Options{CacheEntries: -1})
+	ctx := context.Background()
+	now := time.Now()
+	iat := now.Add(-time.Minute)
+
+	t.Run("Revoke", func(t *testing.T) {
+		wantCached(t, a, "j1", "alice", iat, false)
+		if err := b.Revoke(ctx, "j1", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		wantCheck(t, a, "j1", "alice", iat, true)
+		wantRevoked(t, a, "j1", true)
+	})
+
+	t.Run("RevokeSubject", func(t *testing.T) {
+		wantCached(t, a, "j2", "bob", iat, false)
+		if c, err := a.SubjectCutoff(ctx, "bob"); err != nil || !c.IsZero() {
+			t.Fatalf("SubjectCutoff = %v, %v", c, err)
+		}
+		if err := b.RevokeSubject(ctx, "bob", now, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		wantCheck(t, a, "j2", "bob", iat, true)
+		wantCheck(t, a, "j3", "bob", now.Add(time.Second), false) // issued after the cutoff
+		if c, err := a.SubjectCutoff(ctx, "bob"); err != nil || c.UnixMilli() != now.UnixMilli() {
+			t.Fatalf("SubjectCutoff = %v, %v; want %v", c, err, now)
+		}
+		// A later cutoff replaces the cached one.
+		later := now.Add(2 * time.Second)
+		wantCached(t, a, "j3", "bob", now.Add(time.Second), false)
+		if err := b.RevokeSubject(ctx, "bob", later, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		wantCheck(t, a, "j3", "bob", now.Add(time.Second), true)
+	})
+
+	t.Run("Rotate", func(t *testing.T) {
+		if err := b.Rotate(ctx, "fam", "r0", "r1", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		wantCached(t, a, "r1", "carol", iat, false)
+		// r0 comes back: reuse; b revokes the current token, r1.
+		if err := b.Rotate(ctx, "fam", "r0", "r2", now.Add(time.Hour)); !errors.Is(err, revoke.ErrReused) {
+			t.Fatalf("reuse: %v", err)
+		}
+		wantCheck(t, a, "r1", "carol", iat, true)
+	})
+
+	t.Run("PlainSQL", func(t *testing.T) {
+		// Another program writing the table directly, in a transaction.
+		wantCached(t, a, "j4", "dave", iat, false)
+		tx, err := dbB.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`INSERT INTO jwtgate_revoked_jti (jti, expires_at) VALUES ('j4', ?)`, now.Add(time.Hour).UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+		// Not committed yet: still not revoked, and that answer must not
+		// outlive the commit.
+		wantCheck(t, a, "j4", "dave", iat, false)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		wantCheck(t, a, "j4", "dave", iat, true)
+	})
+
+	t.Run("Cleanup", func(t *testing.T) {
+		// Rows deleted elsewhere are not answered from the cache either.
+		if err := b.Revoke(ctx, "j5", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		wantCached(t, a, "j5", "erin", iat, true)
+		if _, err := dbB.Exec(`DELETE FROM jwtgate_revoked_jti WHERE jti = 'j5'`); err != nil {
+			t.Fatal(err)
+		}
+		wantCheck(t, a, "j5", "erin", iat, false)
+	})
+}
+
+// TestSQLiteCacheOwnWrites: the store's own writes are seen at once.
+func TestSQLiteCacheOwnWrites(t *testing.T) {
+	_, s := openSQLite(t, filepath.Join(t.TempDir(), "own.db"), nil)
+	ctx := context.Background()
+	now := time.Now()
+	iat := now.Add(-time.Minute)
+	wantCached(t, s, "j1", "alice", iat, false)
+	if err := s.Revoke(ctx, "j1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCheck(t, s, "j1", "alice", iat, true)
+
+	wantCached(t, s, "j2", "bob", iat, false)
+	if err := s.RevokeSubject(ctx, "bob", now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCheck(t, s, "j2", "bob", iat, true)
+
+	if err := s.Rotate(ctx, "fam", "r0", "r1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCached(t, s, "r1", "carol", iat, false)
+	if err := s.Rotate(ctx, "fam", "r0", "r2", now.Add(time.Hour)); !errors.Is(err, revoke.ErrReused) {
+		t.Fatalf("reuse: %v", err)
+	}
+	wantCheck(t, s, "r1", "carol", iat, true)
+	wantRevoked(t, s, "r1", true)
+}
+
+// TestSQLiteCacheClock: cached rows are compared with the clock at each
+// check, as the query does: a revocation ends when its token expires.
+func TestSQLiteCacheClock(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now().Truncate(time.Millisecond)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	_, s := openSQLite(t, filepath.Join(t.TempDir(), "clock.db"), clock)
+	ctx := context.Background()
+	if err := s.Revoke(ctx, "j", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeSubject(ctx, "bob", now, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	wantCached(t, s, "j", "alice", now, true)
+	wantCached(t, s, "k", "bob", now.Add(-time.Second), true)
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	q := sqlstore.CacheQueries(s)
+	wantCheck(t, s, "j", "alice", now, false)
+	wantCheck(t, s, "k", "bob", now.Add(-time.Second), false)
+	if c, err := s.SubjectCutoff(ctx, "bob"); err != nil || !c.IsZero() {
+		t.Fatalf("SubjectCutoff after expiry = %v, %v", c, err)
+	}
+	if got := sqlstore.CacheQueries(s); got != q {
+		t.Fatalf("%d queries; want the cached rows used", got-q)
+	}
+}
+
+// TestSQLiteCacheProcess: a revocation made by another OS process is seen
+// by the next check after that process exits.
+func TestSQLiteCacheProcess(t *testing.T) {
+	if path := os.Getenv("SQLSTORE_CACHE_CHILD"); path != "" {
+		db, err := sqlstore.OpenSQLite(path)
+		if err == nil {
+			var s *sqlstore.Store
+			if s, err = sqlstore.New(context.Background(), db, sqlstore.SQLite, sqlstore.Options{}); err == nil {
+				ctx, now := context.Background(), time.Now()
+				err = errors.Join(
+					s.Revoke(ctx, "victim", now.Add(time.Hour)),
+					s.RevokeSubject(ctx, "mallory", now, now.Add(time.Hour)),
+					s.Close(),
+				)
+			}
+			err = errors.Join(err, db.Close())
+		}
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println("revoked")
+		os.Exit(0)
+	}
+	path := filepath.Join(t.TempDir(), "process.db")
+	_, s := openSQLite(t, path, nil)
+	iat := time.Now().Add(-time.Minute)
+	wantCached(t, s, "victim", "alice", iat, false)
+	wantCached(t, s, "other", "mallory", iat, false)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSQLiteCacheProcess$")
+	cmd.Env = append(os.Environ(), "SQLSTORE_CACHE_CHILD="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "revoked") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	wantCheck(t, s, "victim", "alice", iat, true)
+	wantCheck(t, s, "other", "mallory", iat, true)
+}
+
+// TestSQLiteCacheConcurrent: checks racing with writes from this store and
+// from another pool. Once a write has returned, no check begun after it may
+// answer "not revoked". Run with -race.
+func TestSQLiteCacheConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "concurrent.db")
+	_, a := openSQLite(t, path, nil)
+	b := newSQLiteStore(t, openDB(t, path), sqlstore.Options{})
+	const tokens, checkers, rounds = 40, 4, 300
+	var revoked [tokens]atomic.Bool
+	until := time.Now().Add(time.Hour)
+	iat := time.Now().Add(-time.Minute)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, checkers+2)
+	for w, s := range []*sqlstore.Store{a, b} {
+		wg.Go(func() {
+			for i := w; i < tokens; i += 2 {
+				var err error
+				if i%4 < 2 {
+					err = s.Revoke(ctx, fmt.Sprintf("t%d", i), until)
+				} else {
+					// Subject cutoffs: subject s<i>, token t<i>.
+					err = s.RevokeSubject(ctx, fmt.Sprintf("s%d", i), time.Now(), until)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				revoked[i].Store(true)
+			}
+		})
+	}
+	for c := range checkers {
+		wg.Go(func() {
+			for r := range rounds {
+				i := (r*7 + c*13) % tokens
+				was := revoked[i].Load()
+				got, err := a.CheckToken(ctx, fmt.Sprintf("t%d", i), fmt.Sprintf("s%d", i), iat)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if was && !got {
+					errs <- fmt.Errorf("t%d: revoked before the check began, answered not revoked", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := range tokens {
+		wantCheck(t, a, fmt.Sprintf("t%d", i), fmt.Sprintf("s%d", i), iat, true)
+		wantCheck(t, b, fmt.Sprintf("t%d", i), fmt.Sprintf("s%d", i), iat, true)
+	}
+}
+
+// TestSQLiteCacheBounded: the cache never holds more than CacheEntries.
+func TestSQLiteCacheBounded(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "bounded.db"))
+	s := newSQLiteStore(t, db, sqlstore.Options{CacheEntries: 10})
+	ctx := context.Background()
+	if err := s.Revoke(ctx, "t7", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	iat := time.Now().Add(-time.Minute)
+	for r := range 3 {
+		for i := range 50 {
+			wantCheck(t, s, fmt.Sprintf("t%d", i), fmt.Sprintf("s%d", i%3), iat, i == 7)
+			if n := sqlstore.CacheLen(s); n > 10 || n < 1 {
+				t.Fatalf("round %d, token %d: %d entries; want 1 to 10", r, i, n)
+			}
+		}
+	}
+	// A cache of one is a cache of two: a check keeps a jti and a subject.
+	s1 := newSQLiteStore(t, db, sqlstore.Options{CacheEntries: 1})
+	wantCached(t, s1, "t7", "s1", iat, true)
+	wantCached(t, s1, "t8", "s1", iat, false)
+	if n := sqlstore.CacheLen(s1); n != 2 {
+		t.Fatalf("CacheEntries 1: %d entries", n)
+	}
+	// Off.
+	off := newSQLiteStore(t, db, sqlstore.Options{CacheEntries: -1})
+	wantCheck(t, off, "t7", "s1", iat, true)
+	if n := sqlstore.CacheLen(off); n != -1 {
+		t.Fatalf("CacheEntries -1: cache of %d", n)
+	}
+}
+
+// TestSQLiteCacheClose: Close empties the cache and gives its connection
+// back; the store then still answers, by querying.
+func TestSQLiteCacheClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "close.db")
+	db := openDB(t, path)
+	s, err := sqlstore.New(context.Background(), db, sqlstore.SQLite, sqlstore.Options{CleanupInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iat := time.Now().Add(-time.Minute)
+	wantCached(t, s, "j", "alice", iat, false)
+	if n := db.Stats().InUse; n != 1 {
+		t.Fatalf("before Close: %d connections in use; want the cache's one", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil { // twice is fine
+		t.Fatal(err)
+	}
+	if n := db.Stats().InUse; n != 0 {
+		t.Fatalf("after Close: %d connections in use", n)
+	}
+	if n := sqlstore.CacheLen(s); n != 0 {
+		t.Fatalf("after Close: %d entries", n)
+	}
+	other := newSQLiteStore(t, openDB(t, path), sqlstore.Options{})
+	if err := other.Revoke(context.Background(), "j", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	q := sqlstore.CacheQueries(s)
+	wantCheck(t, s, "j", "alice", iat, true)
+	wantCheck(t, s, "k", "alice", iat, false)
+	if n := sqlstore.CacheQueries(s); n != q || db.Stats().InUse != 0 {
+		t.Fatal("closed store uses its cache")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSQLiteCacheOneConnection: with a pool of one connection the cache
+// stays off instead of starving the queries.
+func TestSQLiteCacheOneConnection(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "one.db"))
+	db.SetMaxOpenConns(1)
+	s := newSQLiteStore(t, db, sqlstore.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a deadlock fails, not hangs
+	defer cancel()
+	iat := time.Now().Add(-time.Minute)
+	for range 2 {
+		if r, err := s.CheckToken(ctx, "j", "alice", iat); err != nil || r {
+			t.Fatalf("CheckToken = %v, %v", r, err)
+		}
+	}
+	if err := s.Revoke(ctx, "j", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.CheckToken(ctx, "j", "alice", iat); err != nil || !r {
+		t.Fatalf("CheckToken after Revoke = %v, %v", r, err)
+	}
+	if n := sqlstore.CacheLen(s); n != 0 {
+		t.Fatalf("%d entries with one connection", n)
+	}
+}
+
+// TestSQLiteCacheContext: a check with an ended context fails, even when
+// its answer is cached.
+func TestSQLiteCacheContext(t *testing.T) {
+	_, s := openSQLite(t, filepath.Join(t.TempDir(), "ctx.db"), nil)
+	iat := time.Now().Add(-time.Minute)
+	wantCached(t, s, "j", "alice", iat, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r, err := s.CheckToken(ctx, "j", "alice", iat); err == nil {
+		t.Fatalf("cancelled context: CheckToken = %v, nil; want an error", r)
+	}
+	if _, err := s.Revoked(ctx, "j"); err == nil {
+		t.Fatal("cancelled context: Revoked gave no error")
+	}
+	if _, err := s.SubjectCutoff(ctx, "alice"); err == nil {
+		t.Fatal("cancelled context: SubjectCutoff gave no error")
+	}
+	wantCached(t, s, "j", "alice", iat, false)
+}
