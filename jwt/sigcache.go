@@ -3,7 +3,6 @@ package jwt
 import (
 	"crypto/sha256"
 	"hash"
-	"io"
 	"sync"
 )
 
@@ -17,7 +16,13 @@ type sigCache struct {
 	mu       sync.Mutex
 	half     int
 	cur, old map[[sha256.Size]byte]*Key
-	hashes   sync.Pool
+	hashes   sync.Pool // of *digester
+}
+
+// digester hashes tokens without allocating.
+type digester struct {
+	h   hash.Hash
+	buf []byte
 }
 
 func newSigCache(entries int) *sigCache {
@@ -25,17 +30,19 @@ func newSigCache(entries int) *sigCache {
 	return &sigCache{
 		half:   half,
 		cur:    make(map[[sha256.Size]byte]*Key, half),
-		hashes: sync.Pool{New: func() any { return sha256.New() }},
+		hashes: sync.Pool{New: func() any { return &digester{h: sha256.New()} }},
 	}
 }
 
 // digest returns the SHA-256 digest of token.
 func (c *sigCache) digest(token string) (d [sha256.Size]byte) {
-	h := c.hashes.Get().(hash.Hash)
-	h.Reset()
-	io.WriteString(h, token)
-	h.Sum(d[:0])
-	c.hashes.Put(h)
+	g := c.hashes.Get().(*digester)
+	g.buf = append(g.buf[:0], token...)
+	g.h.Reset()
+	g.h.Write(g.buf)
+	g.buf = g.h.Sum(g.buf[:0])
+	copy(d[:], g.buf)
+	c.hashes.Put(g)
 	return d
 }
 
