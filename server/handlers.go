@@ -100,9 +100,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		return "", false
 	}
 	if !found {
-		hash = dummy()
+		if hash, err = s.dummy.get(); err != nil {
+			s.fail(w, "dummy password hash", err)
+			return "", false
+		}
 	}
-	match, err := VerifyPassword(hash, c.Password)
+	match, err := s.verifyPassword(hash, c.Password)
 	if err != nil {
 		s.log.Error("unreadable password hash in the user store", "username", c.Username)
 	}

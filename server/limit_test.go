@@ -178,3 +178,32 @@ func TestDeletedUserCache(t *testing.T) {
 		t.Fatalf("userinfo %v after the deletion: %d, want 401", userCacheTTL, c)
 	}
 }
+
+// TestMissingUserCostsAHash: a login for a user that does not exist
+// verifies a password hash with the same parameters as a wrong password
+// for one that does, so both take as long.
+func TestMissingUserCostsAHash(t *testing.T) {
+	s := newLimitServer(t, nil)
+	var hashes []string
+	s.verifyPassword = func(hash, pw string) (bool, error) {
+		hashes = append(hashes, hash)
+		return VerifyPassword(hash, pw)
+	}
+	if w := authFrom(s, "10.0.0.1", "alice", "wrong"); w.Code != 401 {
+		t.Fatalf("wrong password: %d", w.Code)
+	}
+	if w := authFrom(s, "10.0.0.2", "nobody", "wrong"); w.Code != 401 {
+		t.Fatalf("missing user: %d", w.Code)
+	}
+	if len(hashes) != 2 {
+		t.Fatalf("%d password checks, want one per login", len(hashes))
+	}
+	params := func(h string) string { return h[:strings.LastIndex(h[:strings.LastIndex(h, "$")], "$")] }
+	if params(hashes[0]) != params(hashes[1]) || hashes[0] == hashes[1] {
+		t.Fatalf("hash parameters differ: %q and %q", params(hashes[0]), params(hashes[1]))
+	}
+	w1, w2 := authFrom(s, "10.0.0.3", "alice", "wrong"), authFrom(s, "10.0.0.4", "nobody", "wrong")
+	if w1.Body.String() != w2.Body.String() {
+		t.Fatalf("different answers: %s and %s", w1.Body, w2.Body)
+	}
+}

@@ -88,22 +88,17 @@ func VerifyPassword(encoded, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-var (
-	dummyOnce sync.Once
-	dummyHash string
-)
-
-// dummy returns a hash of a random password, verified when a user does
+// dummyHash is a hash of a random password, verified when a user does
 // not exist so that the answer takes as long as for a wrong password.
-func dummy() string {
-	dummyOnce.Do(func() {
-		h, err := HashPassword(rand.Text())
-		if err != nil {
-			panic("server: cannot read random bytes: " + err.Error())
-		}
-		dummyHash = h
-	})
-	return dummyHash
+type dummyHash struct {
+	once sync.Once
+	hash string
+	err  error
+}
+
+func (d *dummyHash) get() (string, error) {
+	d.once.Do(func() { d.hash, d.err = HashPassword(rand.Text()) })
+	return d.hash, d.err
 }
 
 // RandomPassword returns a random password of 26 base32 characters

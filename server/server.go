@@ -120,6 +120,9 @@ type Server struct {
 	limitIP, limitUser Limiter
 	stats              *metrics
 	present            *presence
+	dummy              dummyHash
+	// verifyPassword is VerifyPassword; tests count its calls.
+	verifyPassword func(hash, password string) (bool, error)
 }
 
 // New checks cfg and returns a Server.
@@ -149,7 +152,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Clock = time.Now
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(),
-		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}}
+		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
 	switch {
 	case cfg.LoginBurst < 0:
 	case cfg.Limiter != nil:
