@@ -23,6 +23,21 @@ const (
 	KeyFile = "signing-key.pem" // PKCS #8 private key, mode 0600
 )
 
+// CrossProcessDelay bounds how long a revocation committed to a data
+// directory by another process (the "jwtgate users" commands, or another
+// server on the same directory) may take to be refused by a server: its
+// revocation checks read SQLite's change counter at most once per
+// CrossProcessDelay (reading it costs about as much as the rest of a
+// request). The server's own logouts are refused at once, and the users
+// commands wait EndSessionsWait before they return.
+const CrossProcessDelay = 50 * time.Millisecond
+
+// EndSessionsWait is how long Stores.EndSessions waits after revoking,
+// so that when it returns every server refuses the sessions it ended:
+// twice CrossProcessDelay (Redis's invalidation messages and PostgreSQL
+// take less).
+const EndSessionsWait = 2 * CrossProcessDelay
+
 // DataDir is an opened data directory: its SQLite database with the users
 // and the revocations.
 type DataDir struct {
@@ -60,7 +75,7 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 		db.Close()
 		return nil, err
 	}
-	rs, err := sqlstore.New(ctx, db, sqlstore.SQLite, sqlstore.Options{})
+	rs, err := sqlstore.New(ctx, db, sqlstore.SQLite, sqlstore.Options{MaxStaleness: CrossProcessDelay})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -189,6 +189,17 @@ func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
 // and a user later made with the same name inherits none. Tokens carry
 // iat in whole seconds, so tokens issued later in the same second are
 // revoked too (revoke.CutoffRevokes).
+//
+// It returns EndSessionsWait after the revocation is stored, when every
+// server sharing the stores refuses those sessions.
 func (st *Stores) EndSessions(ctx context.Context, username string, maxLifetime time.Duration) error {
-	return revoke.LogoutEverywhere(ctx, st.Revocations, username, time.Now(), maxLifetime)
+	if err := revoke.LogoutEverywhere(ctx, st.Revocations, username, time.Now(), maxLifetime); err != nil {
+		return err
+	}
+	select {
+	case <-time.After(EndSessionsWait):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

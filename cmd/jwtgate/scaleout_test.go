@@ -188,10 +188,10 @@ func TestServeKeysReload(t *testing.T) {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+	p.stop(t) // writes the log lines still batched
 	if !strings.Contains(p.Logs(), "signing key changed") {
 		t.Fatalf("no signing key change logged:\n%s", p.Logs())
 	}
-	p.stop(t)
 }
 
 // runWithEnv runs the command with env added to the environment and

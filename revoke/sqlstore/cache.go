@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The SQLite answer cache.
@@ -71,6 +72,9 @@ import (
 type cache struct {
 	db  *sql.DB
 	max int // entries (jti and subject together) before the maps are emptied
+	// stale is Options.MaxStaleness: how long a read of data_version
+	// stands for the ones after it.
+	stale time.Duration
 
 	// sem (capacity 1) serialises the use of the dedicated connection and
 	// the synchronisation of the cache with a value read on it.
@@ -88,6 +92,7 @@ type cache struct {
 	gen     uint64 // changes whenever entries may have become stale
 	synced  bool   // version holds a value read on the current conn
 	version int64
+	readAt  time.Time             // when the read of version began
 	jti     map[string]int64      // jti -> expires_at (ms), 0: no row
 	subject map[string]subjectRow // subject -> its row, zero: no row
 
@@ -96,10 +101,11 @@ type cache struct {
 
 type subjectRow struct{ cutoff, expires int64 }
 
-func newCache(db *sql.DB, max int) *cache {
+func newCache(db *sql.DB, max int, stale time.Duration) *cache {
 	c := &cache{
 		db:      db,
 		max:     max,
+		stale:   stale,
 		sem:     make(chan struct{}, 1),
 		dest:    make([]driver.Value, 1),
 		jti:     map[string]int64{},
@@ -115,6 +121,18 @@ func newCache(db *sql.DB, max int) *cache {
 func (c *cache) sync(ctx context.Context) (gen uint64, ok bool) {
 	if ctx.Err() != nil {
 		return 0, false
+	}
+	if c.stale > 0 {
+		// A read that began less than stale ago reflects every commit
+		// made before it began: only commits of the last stale can be
+		// missed.
+		c.mu.Lock()
+		if c.synced && time.Since(c.readAt) < c.stale {
+			gen := c.gen
+			c.mu.Unlock()
+			return gen, true
+		}
+		c.mu.Unlock()
 	}
 	select {
 	case c.sem <- struct{}{}:
@@ -137,6 +155,7 @@ func (c *cache) sync(ctx context.Context) (gen uint64, ok bool) {
 		}
 	}
 	c.readCtx = ctx
+	began := time.Now()
 	err := c.conn.Raw(c.readFn)
 	c.readCtx = nil
 	if err != nil {
@@ -149,6 +168,7 @@ func (c *cache) sync(ctx context.Context) (gen uint64, ok bool) {
 		c.clearLocked()
 		c.synced, c.version = true, c.readVal
 	}
+	c.readAt = began
 	return c.gen, true
 }
 

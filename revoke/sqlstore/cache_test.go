@@ -428,3 +428,52 @@ func TestSQLiteCacheContext(t *testing.T) {
 	}
 	wantCached(t, s, "j", "alice", iat, false)
 }
+
+// TestSQLiteCacheMaxStaleness: with MaxStaleness, another writer's commit
+// may be missed for at most that long; the store's own writes are seen at
+// once.
+func TestSQLiteCacheMaxStaleness(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	dbA := openDB(t, path)
+	if _, err := sqlstore.New(context.Background(), dbA, sqlstore.SQLite, sqlstore.Options{MaxStaleness: -time.Second}); err == nil {
+		t.Fatal("negative MaxStaleness accepted")
+	}
+	a := newSQLiteStore(t, dbA, sqlstore.Options{MaxStaleness: time.Hour})
+	b := newSQLiteStore(t, openDB(t, path), sqlstore.Options{CacheEntries: -1})
+	ctx := context.Background()
+	now := time.Now()
+	iat := now.Add(-time.Minute)
+
+	// Within the hour, a's cached answer stands against b's commit...
+	wantCached(t, a, "j1", "alice", iat, false)
+	if err := b.Revoke(ctx, "j1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCheck(t, a, "j1", "alice", iat, false)
+	// ...but a's own write is seen at once, and with it b's.
+	if err := a.Revoke(ctx, "j2", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCheck(t, a, "j2", "alice", iat, true)
+	wantCheck(t, a, "j1", "alice", iat, true)
+
+	// With a short staleness, b's commit reaches a's checks soon after.
+	c := newSQLiteStore(t, dbA, sqlstore.Options{MaxStaleness: 20 * time.Millisecond})
+	wantCached(t, c, "j3", "bob", iat, false)
+	if err := b.Revoke(ctx, "j3", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		got, err := c.CheckToken(ctx, "j3", "bob", iat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("another writer's revocation was never seen")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
