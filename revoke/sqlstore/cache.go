@@ -122,17 +122,8 @@ func (c *cache) sync(ctx context.Context) (gen uint64, ok bool) {
 	if ctx.Err() != nil {
 		return 0, false
 	}
-	if c.stale > 0 {
-		// A read that began less than stale ago reflects every commit
-		// made before it began: only commits of the last stale can be
-		// missed.
-		c.mu.Lock()
-		if c.synced && time.Since(c.readAt) < c.stale {
-			gen := c.gen
-			c.mu.Unlock()
-			return gen, true
-		}
-		c.mu.Unlock()
+	if gen, ok := c.fresh(); ok {
+		return gen, true
 	}
 	select {
 	case c.sem <- struct{}{}:
@@ -170,6 +161,22 @@ func (c *cache) sync(ctx context.Context) (gen uint64, ok bool) {
 	}
 	c.readAt = began
 	return c.gen, true
+}
+
+// fresh returns the current generation when the last read of
+// data_version stands for now (MaxStaleness): a read that began less than
+// stale ago reflects every commit made before it began, so only commits
+// of the last stale can be missed.
+func (c *cache) fresh() (gen uint64, ok bool) {
+	if c.stale <= 0 {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.synced && time.Since(c.readAt) < c.stale {
+		return c.gen, true
+	}
+	return 0, false
 }
 
 // open takes the dedicated connection from the pool and prepares the

@@ -477,3 +477,55 @@ func TestSQLiteCacheMaxStaleness(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestSQLiteCheckCached: with MaxStaleness, CheckCached answers seen
+// tokens without I/O, as CheckToken would, until the store writes.
+func TestSQLiteCheckCached(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cc.db")
+	ctx := context.Background()
+	now := time.Now()
+	iat := now.Add(-time.Minute)
+	strict := newSQLiteStore(t, openDB(t, path), sqlstore.Options{})
+	wantCheck(t, strict, "j1", "alice", iat, false)
+	if _, ok := strict.CheckCached("j1", "alice", iat); ok {
+		t.Fatal("CheckCached answered without MaxStaleness")
+	}
+	s := newSQLiteStore(t, openDB(t, path), sqlstore.Options{MaxStaleness: time.Hour})
+	if _, ok := s.CheckCached("j1", "alice", iat); ok {
+		t.Fatal("CheckCached answered a token never checked")
+	}
+	if err := s.Revoke(ctx, "j2", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeSubject(ctx, "bob", now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		jti, sub string
+		iat      time.Time
+		want     bool
+	}{
+		{"j1", "alice", iat, false},
+		{"j2", "alice", iat, true},
+		{"j3", "bob", iat, true},
+		{"j4", "bob", now.Add(time.Second), false},
+		{"j5", "", iat, false},
+	} {
+		wantCheck(t, s, tc.jti, tc.sub, tc.iat, tc.want)
+		got, ok := s.CheckCached(tc.jti, tc.sub, tc.iat)
+		if !ok || got != tc.want {
+			t.Fatalf("CheckCached(%q, %q) = %v, %v; want %v, true", tc.jti, tc.sub, got, ok, tc.want)
+		}
+	}
+	// An own write empties the cache: the next answers read again.
+	if err := s.Revoke(ctx, "j1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.CheckCached("j1", "alice", iat); ok {
+		t.Fatal("CheckCached answered from a cache its own write emptied")
+	}
+	wantCheck(t, s, "j1", "alice", iat, true)
+	if got, ok := s.CheckCached("j1", "alice", iat); !ok || !got {
+		t.Fatalf("CheckCached after the revocation = %v, %v", got, ok)
+	}
+}
