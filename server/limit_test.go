@@ -207,3 +207,64 @@ func TestMissingUserCostsAHash(t *testing.T) {
 		t.Fatalf("different answers: %s and %s", w1.Body, w2.Body)
 	}
 }
+
+// TestPresenceOneAsk: concurrent requests for a user the memory has
+// forgotten make one query; a failed or cancelled ask is not remembered.
+func TestPresenceOneAsk(t *testing.T) {
+	p := &presence{ttl: time.Minute, max: 10, until: map[string]time.Time{}}
+	var mu sync.Mutex
+	asks := 0
+	release := make(chan struct{})
+	ask := func(ctx context.Context, user string) (bool, error) {
+		mu.Lock()
+		asks++
+		mu.Unlock()
+		<-release
+		return user == "alice", nil
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	results := make(chan bool, 20)
+	for range 20 {
+		wg.Go(func() {
+			ok, err := p.exists(ctx, "alice", time.Now, ask)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- ok
+		})
+	}
+	// Let the goroutines pile up behind the first ask, then answer.
+	for {
+		p.mu.Lock()
+		n := len(p.asking)
+		p.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	close(results)
+	for ok := range results {
+		if !ok {
+			t.Fatal("alice not found")
+		}
+	}
+	if asks != 1 {
+		t.Fatalf("%d asks for 20 concurrent requests, want 1", asks)
+	}
+	first := asks
+	if ok, _ := p.exists(ctx, "alice", time.Now, ask); !ok || asks != first {
+		t.Fatalf("remembered answer: %v, %d asks", ok, asks)
+	}
+	// Failures are not remembered.
+	bad := func(context.Context, string) (bool, error) { return false, errLimiterDown }
+	if _, err := p.exists(ctx, "bob", time.Now, bad); !errors.Is(err, errLimiterDown) {
+		t.Fatalf("failed ask: %v", err)
+	}
+	if _, ok := p.until["bob"]; ok {
+		t.Fatal("a failed ask was remembered")
+	}
+}

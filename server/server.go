@@ -186,17 +186,13 @@ func New(cfg Config) (*Server, error) {
 		// is checked once (claims and revocation on every request).
 		SignatureCache: 1 << 16,
 		LoadUser: func(ctx context.Context, t *jwtgate.Token) (any, error) {
-			if s.present.has(t.Identity, cfg.Clock()) {
-				return t.Identity, nil
-			}
-			ok, err := cfg.Users.Exists(ctx, t.Identity)
+			ok, err := s.present.exists(ctx, t.Identity, cfg.Clock, cfg.Users.Exists)
 			if err != nil {
 				return nil, jwtgate.NewError(jwtgate.ErrUnavailable, "the user store cannot answer", err)
 			}
 			if !ok {
 				return nil, nil
 			}
-			s.present.add(t.Identity, cfg.Clock())
 			return t.Identity, nil
 		},
 		Realm:  "jwtgate",
@@ -248,28 +244,62 @@ func New(cfg Config) (*Server, error) {
 // delays the refusal of a user deleted some other way.
 const userCacheTTL = 5 * time.Second
 
-// presence remembers, for ttl, the users found in the user store.
+// presence remembers, for ttl, the users found in the user store. When
+// the memory of a user runs out, the requests for it that arrive while one
+// of them asks the store wait for that answer instead of asking too (a
+// busy user's many clients would otherwise all ask at once).
 type presence struct {
-	mu    sync.Mutex
-	ttl   time.Duration
-	max   int
-	until map[string]time.Time
+	mu     sync.Mutex
+	ttl    time.Duration
+	max    int
+	until  map[string]time.Time
+	asking map[string]*presenceCall
 }
 
-func (p *presence) has(user string, now time.Time) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, ok := p.until[user]
-	return ok && now.Before(u)
+type presenceCall struct {
+	done chan struct{}
+	ok   bool
+	err  error
 }
 
-func (p *presence) add(user string, now time.Time) {
+// exists reports whether user exists, from memory or from ask.
+func (p *presence) exists(ctx context.Context, user string, now func() time.Time, ask func(context.Context, string) (bool, error)) (bool, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.until) >= p.max {
-		clear(p.until)
+	if u, ok := p.until[user]; ok && now().Before(u) {
+		p.mu.Unlock()
+		return true, nil
 	}
-	p.until[user] = now.Add(p.ttl)
+	if c, ok := p.asking[user]; ok {
+		p.mu.Unlock()
+		select {
+		case <-c.done:
+			if c.err != nil && ctx.Err() == nil && (errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)) {
+				return ask(ctx, user) // the asker's request ended, not this one
+			}
+			return c.ok, c.err
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	c := &presenceCall{done: make(chan struct{})}
+	if p.asking == nil {
+		p.asking = map[string]*presenceCall{}
+	}
+	p.asking[user] = c
+	p.mu.Unlock()
+
+	c.ok, c.err = ask(ctx, user)
+	p.mu.Lock()
+	delete(p.asking, user)
+	if c.err == nil && c.ok {
+		if len(p.until) >= p.max {
+			clear(p.until)
+		}
+		p.until[user] = now().Add(p.ttl)
+	}
+	p.mu.Unlock()
+	close(c.done)
+	return c.ok, c.err
 }
 
 // verified counts a successful verification, then runs h.

@@ -126,6 +126,9 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 	return st, nil
 }
 
+// PostgresConns bounds the connections of one instance to PostgreSQL.
+const PostgresConns = 8
+
 // OpenPostgres opens and pings a PostgreSQL database with pgx's
 // database/sql driver.
 func OpenPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
@@ -133,6 +136,12 @@ func OpenPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: PostgreSQL: %w", redactErr(err, dsn))
 	}
+	// A bounded pool that keeps its connections: many instances share the
+	// server's max_connections (100 by default), and opening a connection
+	// costs a PostgreSQL process.
+	db.SetMaxOpenConns(PostgresConns)
+	db.SetMaxIdleConns(PostgresConns)
+	db.SetConnMaxIdleTime(10 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
