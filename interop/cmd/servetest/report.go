@@ -26,8 +26,12 @@ func writeReport(w io.Writer, c config, r *report) {
 	if len(c.serveArgs) > 0 {
 		extra = " plus `" + strings.Join(c.serveArgs, " ") + "`"
 	}
-	fmt.Fprintf(w, "- service: `jwtgate serve --addr 127.0.0.1:0 --data-dir TMP`%s: defaults (ES256, SQLite data directory, every request logged at Info, here to a file: %.1f MB in all)\n",
-		extra, float64(r.logBytes)/1e6)
+	stores := "SQLite data directory"
+	if strings.Contains(extra, "--database-url") || strings.Contains(extra, "--redis") {
+		stores = "the stores given"
+	}
+	fmt.Fprintf(w, "- service: `jwtgate serve --addr 127.0.0.1:0 --data-dir TMP`%s: defaults otherwise (ES256, %s, every request logged at Info, in batches, here to a file: %.1f MB in all)\n",
+		extra, stores, float64(r.logBytes)/1e6)
 	fmt.Fprintf(w, "- baseline: a bare net/http handler (http.ServeMux, same http.Server limits) writing the service's response: 200, %s, body %q (%d bytes)\n",
 		headerList(r), r.body, len(r.body))
 	fmt.Fprintf(w, "- load: closed loop, %d keep-alive connections, %d interleaved round(s) of %v (baseline, then jwtgate), warm-up %v per target (and before /login); load generator and servers share the CPUs\n\n",
