@@ -25,7 +25,7 @@ func FuzzReadCredentials(f *testing.F) {
 		r := httptest.NewRequest("POST", "/login", strings.NewReader(body))
 		r.Header.Set("Content-Type", ct)
 		w := httptest.NewRecorder()
-		c, ok := readCredentials(w, r)
+		c, ok := readCredentials(w, r, defaultKeys)
 		if !ok {
 			if w.Code < 400 || w.Code > 499 {
 				t.Fatalf("refused with status %d", w.Code)

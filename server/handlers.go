@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -17,13 +18,19 @@ import (
 )
 
 type credentials struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Username string
+	Password string
 }
 
-// readCredentials decodes a credentials body, or answers the request with
-// a 4xx error and reports false.
-func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, bool) {
+// credentialKeys names the members of a credentials body.
+type credentialKeys struct{ user, pass string }
+
+var defaultKeys = credentialKeys{"username", "password"}
+
+// readCredentials decodes a credentials body, a JSON object with exactly
+// the members keys names, both strings, or answers the request with a 4xx
+// error and reports false.
+func readCredentials(w http.ResponseWriter, r *http.Request, keys credentialKeys) (credentials, bool) {
 	var c credentials
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -31,34 +38,21 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, bool)
 		return c, false
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err == nil && !utf8.Valid(raw) {
-		writeError(w, http.StatusBadRequest, "invalid_request", "the body is not UTF-8")
-		return c, false
-	}
-	var dec *json.Decoder
-	if err == nil {
-		dec = json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&c)
-	}
-	if err == nil {
-		// Exactly one JSON value.
-		if err = dec.Decode(&struct{}{}); err == io.EOF {
-			err = nil
-		} else if err == nil {
-			err = errors.New("more than one JSON value")
-		}
-	}
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the body is larger than 64 KiB")
 			return c, false
 		}
-		writeError(w, http.StatusBadRequest, "invalid_request", "the body is not a JSON object with username and password: "+err.Error())
+		writeError(w, http.StatusBadRequest, "invalid_request", "cannot read the body")
 		return c, false
 	}
-	if c.Username == "" || c.Password == "" {
-		writeError(w, http.StatusBadRequest, "invalid_request", "username and password are required")
+	if !utf8.Valid(raw) {
+		writeError(w, http.StatusBadRequest, "invalid_request", "the body is not UTF-8")
+		return c, false
+	}
+	if err := decodeCredentials(raw, keys, &c); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("the body is not a JSON object with %s and %s: %v", keys.user, keys.pass, err))
 		return c, false
 	}
 	if err := ValidUsername(c.Username); err != nil {
@@ -72,10 +66,64 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, bool)
 	return c, true
 }
 
+// decodeCredentials reads one JSON object with the two string members of
+// keys and nothing else: no other member, no member twice, nothing after.
+func decodeCredentials(raw []byte, keys credentialKeys, c *credentials) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil {
+		return err
+	} else if d, ok := t.(json.Delim); !ok || d != '{' {
+		return errors.New("not an object")
+	}
+	var haveUser, havePass bool
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := t.(string)
+		var dst *string
+		switch {
+		case name == keys.user && !haveUser:
+			dst, haveUser = &c.Username, true
+		case name == keys.pass && !havePass:
+			dst, havePass = &c.Password, true
+		case name == keys.user || name == keys.pass:
+			return fmt.Errorf("member %q twice", name)
+		default:
+			return fmt.Errorf("unknown member %q", truncate(name, 64))
+		}
+		if err := dec.Decode(dst); err != nil {
+			return fmt.Errorf("member %q: want a string", name)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more than one JSON value")
+	}
+	if !haveUser || !havePass || c.Username == "" || c.Password == "" {
+		return fmt.Errorf("%s and %s are required", keys.user, keys.pass)
+	}
+	return nil
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
 // authenticate checks credentials, answering the request itself when they
 // are refused. A missing user costs the same hash as a wrong password.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
-	c, ok := readCredentials(w, r)
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys credentialKeys) (string, bool) {
+	c, ok := readCredentials(w, r, keys)
 	if !ok {
 		s.stats.login("bad_request")
 		return "", false
@@ -121,7 +169,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 }
 
 func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
-	user, ok := s.authenticate(w, r)
+	user, ok := s.authenticate(w, r, s.authKeys)
 	if !ok {
 		return
 	}
@@ -135,7 +183,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	user, ok := s.authenticate(w, r)
+	user, ok := s.authenticate(w, r, defaultKeys)
 	if !ok {
 		return
 	}

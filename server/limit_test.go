@@ -268,3 +268,65 @@ func TestPresenceOneAsk(t *testing.T) {
 		t.Fatal("a failed ask was remembered")
 	}
 }
+
+// TestAuthPathAndKeys: Flask-JWT's endpoint takes its path and member
+// names from the Config; /login keeps its own.
+func TestAuthPathAndKeys(t *testing.T) {
+	ctx := context.Background()
+	data, err := OpenDataDir(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { data.Close() })
+	ring, _, err := data.KeyRing(jwt.ES256, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := data.Users.Add(ctx, "alice", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	base := Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
+		Issuer: "https://auth.example", Logger: slog.New(slog.DiscardHandler)}
+	cfg := base
+	cfg.AuthPath, cfg.AuthUsernameKey, cfg.AuthPasswordKey = "/api/token", "email", "secret"
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(path, body string) int {
+		r := httptest.NewRequest("POST", path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.RemoteAddr = "10.1.1.1:1"
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code
+	}
+	for _, tc := range []struct {
+		path, body string
+		want       int
+	}{
+		{"/api/token", `{"email":"alice","secret":"` + testPassword + `"}`, 200},
+		{"/api/token", `{"secret":"` + testPassword + `","email":"alice"}`, 200},
+		{"/api/token", `{"username":"alice","password":"` + testPassword + `"}`, 400},
+		{"/api/token", `{"email":"alice","email":"bob","secret":"x"}`, 400},
+		{"/api/token", `{"email":"alice","secret":null}`, 400},
+		{"/api/token", `{"email":"alice","secret":1}`, 400},
+		{"/auth", `{"email":"alice","secret":"` + testPassword + `"}`, 404},
+		{"/login", `{"username":"alice","password":"` + testPassword + `"}`, 200},
+		{"/login", `{"email":"alice","secret":"` + testPassword + `"}`, 400},
+	} {
+		if got := post(tc.path, tc.body); got != tc.want {
+			t.Errorf("POST %s %s: %d, want %d", tc.path, tc.body, got, tc.want)
+		}
+	}
+	for _, bad := range []Config{
+		{AuthPath: "auth"}, {AuthPath: "/login"}, {AuthPath: "/a b"}, {AuthPath: "/{x}"}, {AuthPath: "//x"},
+		{AuthUsernameKey: "k", AuthPasswordKey: "k"}, {AuthUsernameKey: strings.Repeat("k", 65)},
+	} {
+		cfg := base
+		cfg.AuthPath, cfg.AuthUsernameKey, cfg.AuthPasswordKey = bad.AuthPath, bad.AuthUsernameKey, bad.AuthPasswordKey
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New accepted %+v", bad)
+		}
+	}
+}

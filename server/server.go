@@ -48,8 +48,10 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwk"
@@ -106,6 +108,15 @@ type Config struct {
 	// and period) shares them among instances. A Limiter that fails
 	// refuses the login with 503.
 	Limiter Limiter
+	// AuthPath is the path of Flask-JWT's endpoint (JWT_AUTH_URL_RULE):
+	// "/auth" by default. AuthUsernameKey and AuthPasswordKey are the
+	// members of its body (JWT_AUTH_USERNAME_KEY, JWT_AUTH_PASSWORD_KEY):
+	// "username" and "password" by default. /login always takes
+	// "username" and "password".
+	AuthPath        string
+	AuthUsernameKey string
+	AuthPasswordKey string
+
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -120,6 +131,7 @@ type Server struct {
 	limitIP, limitUser Limiter
 	stats              *metrics
 	present            *presence
+	authKeys           credentialKeys
 	dummy              dummyHash
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
@@ -150,6 +162,18 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.AuthPath == "" {
+		cfg.AuthPath = "/auth"
+	}
+	if cfg.AuthUsernameKey == "" {
+		cfg.AuthUsernameKey = "username"
+	}
+	if cfg.AuthPasswordKey == "" {
+		cfg.AuthPasswordKey = "password"
+	}
+	if err := checkAuthConfig(cfg); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(),
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
@@ -219,7 +243,8 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	m := http.NewServeMux()
-	m.HandleFunc("POST /auth", s.auth)
+	s.authKeys = credentialKeys{cfg.AuthUsernameKey, cfg.AuthPasswordKey}
+	m.HandleFunc("POST "+cfg.AuthPath, s.auth)
 	m.HandleFunc("POST /login", s.login)
 	m.Handle("POST /refresh", g.Refresh(s.verified(s.refresh)))
 	m.Handle("POST /logout", g.Required(s.verified(s.logout)))
@@ -236,6 +261,26 @@ func New(cfg Config) (*Server, error) {
 	m.HandleFunc("GET /app.js", s.script)
 	s.mux = m
 	return s, nil
+}
+
+// checkAuthConfig checks the path and member names of the Flask-JWT
+// endpoint.
+func checkAuthConfig(cfg Config) error {
+	p := cfg.AuthPath
+	if !strings.HasPrefix(p, "/") || len(p) > 128 || strings.ContainsAny(p, "{}?#% \t") || strings.Contains(p, "//") ||
+		strings.IndexFunc(p, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return fmt.Errorf("server: AuthPath %q: want a plain absolute path such as /auth", p)
+	}
+	switch p {
+	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz", "/app.js",
+		"/.well-known/jwks.json", "/.well-known/openid-configuration":
+		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
+	}
+	u, pw := cfg.AuthUsernameKey, cfg.AuthPasswordKey
+	if u == pw || len(u) > 64 || len(pw) > 64 || !utf8.ValidString(u) || !utf8.ValidString(pw) {
+		return fmt.Errorf("server: AuthUsernameKey %q and AuthPasswordKey %q: want two different names of at most 64 bytes", u, pw)
+	}
+	return nil
 }
 
 // userCacheTTL is how long a protected request trusts that a user seen

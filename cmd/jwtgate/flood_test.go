@@ -84,3 +84,22 @@ func TestServeBadInputFlood(t *testing.T) {
 		t.Fatalf("errors logged:\n%s", p.Logs())
 	}
 }
+
+// TestServeAuthPath: Flask-JWT's path and member names from the flags.
+func TestServeAuthPath(t *testing.T) {
+	dir := t.TempDir()
+	p := startServe(t, []string{"JWTGATE_AUTH_USERNAME_KEY=email"}, "-data-dir", filepath.Join(dir, "data"),
+		"-auth-path", "/api/auth", "-auth-password-key", "secret")
+	pw := logField(p.Logs(), "password", "username=admin")
+	a := expect(t, "custom endpoint", call(t, "POST", p.url+"/api/auth", "", `{"email":"admin","secret":"`+pw+`"}`), 200)
+	if str(a, "access_token") == "" {
+		t.Fatalf("no access token: %s", a.raw)
+	}
+	expect(t, "old path", call(t, "POST", p.url+"/auth", "", `{"email":"admin","secret":"`+pw+`"}`), 404)
+	expect(t, "default members", call(t, "POST", p.url+"/api/auth", "", `{"username":"admin","password":"`+pw+`"}`), 400)
+	p.stop(t)
+	r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "data"), "-auth-path", "/login")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "another endpoint") {
+		t.Fatalf("-auth-path /login: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -51,7 +51,7 @@ const (
 // serveOptions are the flags of serve.
 type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
-	logLevel                                       *string
+	logLevel, authPath, authUserKey, authPassKey   *string
 	accessTTL, refreshTTL, keysReload              *time.Duration
 	secure                                         *bool
 	loginBurst                                     *int
@@ -75,12 +75,16 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
+	o.authPath = fs.String("auth-path", "/auth", "path of the Flask-JWT endpoint (JWT_AUTH_URL_RULE) [JWTGATE_AUTH_PATH]")
+	o.authUserKey = fs.String("auth-username-key", "username", "username member of its body (JWT_AUTH_USERNAME_KEY) [JWTGATE_AUTH_USERNAME_KEY]")
+	o.authPassKey = fs.String("auth-password-key", "password", "password member of its body (JWT_AUTH_PASSWORD_KEY) [JWTGATE_AUTH_PASSWORD_KEY]")
 	o.logLevel = fs.String("log-level", "info", "least level logged: debug, info (one line per request, written in batches at most 100 ms late), warn or error (written at once) [JWTGATE_LOG_LEVEL]")
 	for name, v := range map[string]string{
 		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
 		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
 		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
-		"log-level": "JWTGATE_LOG_LEVEL",
+		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH",
+		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
 	} {
 		vars[name] = v
 	}
@@ -189,6 +193,7 @@ func serve(e *env, args []string) int {
 		Users: st.Users, Revocations: st.Revocations, Keys: keys, Algorithm: keys.Algorithm(),
 		Issuer: *o.issuer, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
+		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
