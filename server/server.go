@@ -3,7 +3,9 @@
 //
 // Endpoints:
 //
-//	POST /auth          {"username","password"} -> {"access_token"} (Flask-JWT)
+//	POST /auth          {"username","password"} -> {"access_token"} (Flask-JWT;
+//	                    path and member names: Config.AuthPath,
+//	                    AuthUsernameKey, AuthPasswordKey)
 //	POST /login         {"username","password"} -> {"access_token","refresh_token"}
 //	POST /login?cookies=1  same credentials; the tokens are set as HttpOnly
 //	                    cookies (access_token_cookie, refresh_token_cookie)
