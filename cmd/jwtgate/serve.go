@@ -188,6 +188,9 @@ func serve(e *env, args []string) int {
 			scheme = "https://"
 		}
 		*o.issuer = scheme + ln.Addr().String()
+		if *o.stores.databaseURL != "" {
+			log.Warn("no --issuer: this instance's tokens name its own address, and other instances refuse them; give every instance the same --issuer", "issuer", *o.issuer)
+		}
 	}
 	srv, err := server.New(server.Config{
 		Users: st.Users, Revocations: st.Revocations, Keys: keys, Algorithm: keys.Algorithm(),
