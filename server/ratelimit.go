@@ -138,6 +138,10 @@ func clientKey(r *http.Request) string {
 	return host
 }
 
+// limiterTimeout bounds each use of the Limiter: one that does not
+// answer in time refuses the login (503).
+const limiterTimeout = time.Second
+
 // limited answers 429 and reports true when the client address or the
 // username has used up its failed credential attempts (503 if the
 // limiter cannot answer).
@@ -145,7 +149,8 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, username string
 	if s.limitIP == nil {
 		return false
 	}
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), limiterTimeout)
+	defer cancel()
 	okIP, waitIP, err := s.limitIP.Check(ctx, "ip:"+clientKey(r))
 	if err != nil {
 		s.limiterDown(w, err)
@@ -172,6 +177,8 @@ func (s *Server) failed(ctx context.Context, r *http.Request, username string) {
 	if s.limitIP == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
+	defer cancel()
 	if err := errors.Join(s.limitIP.Fail(ctx, "ip:"+clientKey(r)), s.limitUser.Fail(ctx, "user:"+username)); err != nil {
 		s.log.Error("login rate limiter", "err", err)
 	}

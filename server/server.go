@@ -212,7 +212,11 @@ func New(cfg Config) (*Server, error) {
 		// is checked once (claims and revocation on every request).
 		SignatureCache: 1 << 16,
 		LoadUser: func(ctx context.Context, t *jwtgate.Token) (any, error) {
-			ok, err := s.present.exists(ctx, t.Identity, cfg.Clock, cfg.Users.Exists)
+			ok, err := s.present.exists(ctx, t.Identity, cfg.Clock, func(ctx context.Context, user string) (bool, error) {
+				ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+				defer cancel()
+				return cfg.Users.Exists(ctx, user)
+			})
 			if err != nil {
 				return nil, jwtgate.NewError(jwtgate.ErrUnavailable, "the user store cannot answer", err)
 			}
@@ -246,11 +250,11 @@ func New(cfg Config) (*Server, error) {
 
 	m := http.NewServeMux()
 	s.authKeys = credentialKeys{cfg.AuthUsernameKey, cfg.AuthPasswordKey}
-	m.HandleFunc("POST "+cfg.AuthPath, s.auth)
-	m.HandleFunc("POST /login", s.login)
-	m.Handle("POST /refresh", g.Refresh(s.verified(s.refresh)))
-	m.Handle("POST /logout", g.Required(s.verified(s.logout)))
-	m.Handle("POST /logout/all", g.Required(s.verified(s.logoutAll)))
+	m.Handle("POST "+cfg.AuthPath, bounded(http.HandlerFunc(s.auth)))
+	m.Handle("POST /login", bounded(http.HandlerFunc(s.login)))
+	m.Handle("POST /refresh", bounded(g.Refresh(s.verified(s.refresh))))
+	m.Handle("POST /logout", bounded(g.Required(s.verified(s.logout))))
+	m.Handle("POST /logout/all", bounded(g.Required(s.verified(s.logoutAll))))
 	m.Handle("GET /userinfo", g.Required(s.verified(s.userinfo)))
 	m.Handle("GET /metrics", s.stats)
 	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{}))
@@ -263,6 +267,26 @@ func New(cfg Config) (*Server, error) {
 	m.HandleFunc("GET /app.js", s.script)
 	s.mux = m
 	return s, nil
+}
+
+// Time limits of the requests that wait on the stores: a store that
+// stops answering (a network partition, a server that accepts and says
+// nothing) costs a request 503 after this long, never a hang.
+const (
+	// requestTimeout bounds /auth, /login, /refresh and /logout, which
+	// may wait for a hashing slot and several store calls.
+	requestTimeout = 10 * time.Second
+	// storeTimeout bounds one lookup of a user on a protected request.
+	storeTimeout = 3 * time.Second
+)
+
+// bounded gives h's requests a deadline of requestTimeout.
+func bounded(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // checkAuthConfig checks the path and member names of the Flask-JWT

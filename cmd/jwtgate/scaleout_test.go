@@ -15,6 +15,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
 // sharedStores returns the settings of a PostgreSQL schema and a Redis
@@ -208,4 +210,74 @@ func runWithEnv(t *testing.T, dir string, env []string, stdin string, args ...st
 		t.Fatalf("jwtgate %v: %v\nstdout: %s\nstderr: %s", args, err, out.String(), errb.String())
 	}
 	return out.String()
+}
+
+// TestServeStoresGoAway runs the service with PostgreSQL and Redis behind
+// proxies, takes each away and brings it back: while a store is away the
+// requests that need it get 503 (never a 500, never a hang, never a
+// token accepted unchecked) and /readyz says so; once it is back the
+// service recovers by itself.
+func TestServeStoresGoAway(t *testing.T) {
+	env := sharedStores(t)
+	var dsn, redis string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "JWTGATE_DATABASE_URL="); ok {
+			dsn = v
+		}
+		if v, ok := strings.CutPrefix(kv, "JWTGATE_REDIS="); ok {
+			redis = v
+		}
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgProxy := storetest.NewProxy(t, u.Host)
+	u.Host = pgProxy.Addr()
+	redisProxy := storetest.NewProxy(t, redis)
+	env = append(env, "JWTGATE_DATABASE_URL="+u.String(), "JWTGATE_REDIS="+redisProxy.Addr())
+	p := startServe(t, env, "-data-dir", filepath.Join(t.TempDir(), "unused"), "-issuer", "https://auth.example")
+	pw := logField(p.Logs(), "password", "username=admin")
+	creds := `{"username":"admin","password":"` + pw + `"}`
+	login := expect(t, "login", call(t, "POST", p.url+"/login", "", creds), 200)
+	access := str(login, "access_token")
+	expect(t, "userinfo", call(t, "GET", p.url+"/userinfo", access, ""), 200)
+
+	redisProxy.Down()
+	expect(t, "readyz without Redis", call(t, "GET", p.url+"/readyz", "", ""), 503)
+	expect(t, "login without Redis", call(t, "POST", p.url+"/login", "", creds), 503)
+	for i := 0; ; i++ { // the client notices the lost connection within a few tries
+		a := call(t, "GET", p.url+"/userinfo", access, "")
+		if a.status == 503 {
+			break
+		}
+		if a.status != 200 || i == 200 {
+			t.Fatalf("userinfo without Redis: %d %s", a.status, a.raw)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	redisProxy.Up(t)
+	for i := 0; call(t, "GET", p.url+"/readyz", "", "").status != 200; i++ {
+		if i == 500 {
+			t.Fatalf("not ready after Redis came back:\n%s", p.Logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	expect(t, "userinfo with Redis back", call(t, "GET", p.url+"/userinfo", access, ""), 200)
+
+	pgProxy.Down()
+	expect(t, "readyz without PostgreSQL", call(t, "GET", p.url+"/readyz", "", ""), 503)
+	expect(t, "login without PostgreSQL", call(t, "POST", p.url+"/login", "", creds), 503)
+	pgProxy.Up(t)
+	for i := 0; call(t, "GET", p.url+"/readyz", "", "").status != 200; i++ {
+		if i == 500 {
+			t.Fatalf("not ready after PostgreSQL came back:\n%s", p.Logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	expect(t, "login with PostgreSQL back", call(t, "POST", p.url+"/login", "", creds), 200)
+	p.stop(t)
+	if strings.Contains(p.Logs(), "panic") {
+		t.Fatalf("a panic was logged:\n%s", p.Logs())
+	}
 }
