@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -328,5 +329,46 @@ func TestAuthPathAndKeys(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New accepted %+v", bad)
 		}
+	}
+}
+
+func TestClientKey(t *testing.T) {
+	s := &Server{cfg: Config{TrustedProxies: []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128"),
+	}}}
+	for _, tc := range []struct {
+		remote string
+		xff    []string
+		want   string
+	}{
+		{"203.0.113.7:5000", nil, "203.0.113.7"},
+		{"203.0.113.7:5000", []string{"198.51.100.1"}, "203.0.113.7"}, // not from a proxy: ignored
+		{"10.1.2.3:5000", nil, "10.1.2.3"},
+		{"10.1.2.3:5000", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"10.1.2.3:5000", []string{"6.6.6.6, 198.51.100.1"}, "198.51.100.1"}, // the left part may be forged
+		{"10.1.2.3:5000", []string{"198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
+		{"10.1.2.3:5000", []string{"198.51.100.1", "10.9.9.9"}, "198.51.100.1"},
+		{"10.1.2.3:5000", []string{"10.5.5.5, 10.9.9.9"}, "10.5.5.5"}, // all proxies: the leftmost
+		{"10.1.2.3:5000", []string{"not-an-ip"}, "10.1.2.3"},
+		{"[::1]:5000", []string{"2001:db8::1"}, "2001:db8::1"},
+		{"[::ffff:203.0.113.7]:5000", nil, "203.0.113.7"},
+		{"10.1.2.3:5000", []string{"::ffff:198.51.100.1"}, "198.51.100.1"},
+	} {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.RemoteAddr = tc.remote
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := s.clientKey(r); got != tc.want {
+			t.Errorf("%s %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+	// Without trusted proxies the header never counts.
+	plain := &Server{}
+	r := httptest.NewRequest("POST", "/login", nil)
+	r.RemoteAddr = "10.1.2.3:1"
+	r.Header.Set("X-Forwarded-For", "198.51.100.1")
+	if got := plain.clientKey(r); got != "10.1.2.3" {
+		t.Fatalf("no trusted proxies: %s", got)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -128,14 +130,52 @@ func (l *limiter) sweep(now time.Time) {
 	}
 }
 
-// clientKey is the client's IP address as the connection shows it
-// (X-Forwarded-For is not trusted: put a proxy's own limits in front).
-func clientKey(r *http.Request) string {
+// clientKey is the client's IP address: the connection's, or, when the
+// connection comes from a trusted proxy (Config.TrustedProxies), the
+// rightmost address of X-Forwarded-For that is not a trusted proxy's.
+// Addresses are normalised (IPv4 in IPv6 unmapped), so one client has one
+// key.
+func (s *Server) clientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if !s.trusted(addr) {
+		return addr.String()
+	}
+	// Walk X-Forwarded-For from the right: each proxy appends the address
+	// it received the request from. The first one not trusted is the
+	// client; anything left of it may be forged.
+	values := r.Header.Values("X-Forwarded-For")
+	for i := len(values) - 1; i >= 0; i-- {
+		parts := strings.Split(values[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return addr.String() // unreadable: limit the proxy itself
+			}
+			a = a.Unmap()
+			if !s.trusted(a) {
+				return a.String()
+			}
+			addr = a
+		}
+	}
+	return addr.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // limiterTimeout bounds each use of the Limiter: one that does not
@@ -151,7 +191,7 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, username string
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), limiterTimeout)
 	defer cancel()
-	okIP, waitIP, err := s.limitIP.Check(ctx, "ip:"+clientKey(r))
+	okIP, waitIP, err := s.limitIP.Check(ctx, "ip:"+s.clientKey(r))
 	if err != nil {
 		s.limiterDown(w, err)
 		return true
@@ -166,7 +206,7 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, username string
 	}
 	secs := int(max(waitIP, waitUser)/time.Second) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.log.Warn("too many login attempts", "client", clientKey(r), "username", username, "by_client", !okIP, "by_username", !okUser)
+	s.log.Warn("too many login attempts", "client", s.clientKey(r), "username", username, "by_client", !okIP, "by_username", !okUser)
 	writeError(w, http.StatusTooManyRequests, "slow_down", "too many login attempts; retry in "+strconv.Itoa(secs)+" s")
 	return true
 }
@@ -179,7 +219,7 @@ func (s *Server) failed(ctx context.Context, r *http.Request, username string) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
 	defer cancel()
-	if err := errors.Join(s.limitIP.Fail(ctx, "ip:"+clientKey(r)), s.limitUser.Fail(ctx, "user:"+username)); err != nil {
+	if err := errors.Join(s.limitIP.Fail(ctx, "ip:"+s.clientKey(r)), s.limitUser.Fail(ctx, "user:"+username)); err != nil {
 		s.log.Error("login rate limiter", "err", err)
 	}
 }

@@ -49,6 +49,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -100,10 +101,16 @@ type Config struct {
 	// at once, then one per LoginEvery; a request over either limit gets
 	// 429 before its password is checked, whether the user exists or not.
 	// Defaults: 10 and 6 s (10 per minute). A negative LoginBurst turns
-	// the limits off. Behind a proxy every client has the proxy's address:
-	// limit there instead.
+	// the limits off. Behind a proxy, set TrustedProxies, or every client
+	// has the proxy's address.
 	LoginBurst int
 	LoginEvery time.Duration
+	// TrustedProxies are the addresses of the reverse proxies and load
+	// balancers in front of the service: for a connection from one of
+	// them, the client address is taken from X-Forwarded-For (the
+	// rightmost address that is not a trusted proxy's). Empty: the
+	// connection's address, and X-Forwarded-For is ignored.
+	TrustedProxies []netip.Prefix
 	// Limiter keeps those budgets, under the keys "ip:ADDRESS" and
 	// "user:NAME". Nil: in this process's memory, with LoginBurst and
 	// LoginEvery. A Redis one (NewRedisLimiter, made with the same burst

@@ -103,3 +103,35 @@ func TestServeAuthPath(t *testing.T) {
 		t.Fatalf("-auth-path /login: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// TestServeTrustedProxies: behind a trusted proxy, each client address
+// from X-Forwarded-For has its own budget of failed logins.
+func TestServeTrustedProxies(t *testing.T) {
+	p := startServe(t, nil, "-data-dir", filepath.Join(t.TempDir(), "data"), "-login-burst", "2", "-trusted-proxies", "127.0.0.1,::1")
+	try := func(client, user string) int {
+		req, err := http.NewRequest("POST", p.url+"/auth", strings.NewReader(`{"username":"`+user+`","password":"wrong"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i, want := range []int{401, 401, 429} {
+		if got := try("198.51.100.1", fmt.Sprint("u", i)); got != want {
+			t.Fatalf("client 1, attempt %d: %d, want %d", i, got, want)
+		}
+	}
+	if got := try("198.51.100.2", "u9"); got != 401 {
+		t.Fatalf("another client behind the same proxy: %d, want 401", got)
+	}
+	if got := try("6.6.6.6, 198.51.100.1", "u10"); got != 429 {
+		t.Fatalf("a forged left part of X-Forwarded-For escaped the limit: %d", got)
+	}
+	p.stop(t)
+}

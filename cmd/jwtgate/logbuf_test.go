@@ -54,3 +54,22 @@ func TestBatchedLog(t *testing.T) {
 		t.Fatalf("after Close: %q", s)
 	}
 }
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := parsePrefixes(" 10.0.0.0/8, 192.0.2.1 ,::1,::ffff:198.51.100.7,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, p := range got {
+		s = append(s, p.String())
+	}
+	if strings.Join(s, " ") != "10.0.0.0/8 192.0.2.1/32 ::1/128 198.51.100.7/32" {
+		t.Fatalf("parsePrefixes = %v", s)
+	}
+	for _, bad := range []string{"10.0.0.1/8", "nope", "10.0.0.0/33", "1.2.3"} {
+		if _, err := parsePrefixes(bad); err == nil {
+			t.Errorf("parsePrefixes(%q) accepted", bad)
+		}
+	}
+}

@@ -5,14 +5,47 @@ import (
 	"crypto/tls"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/server"
 )
+
+// parsePrefixes reads a comma-separated list of IP addresses and CIDR
+// ranges.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, err
+			}
+			if p != p.Masked() {
+				return nil, fmt.Errorf("%s: host bits set (did you mean %s?)", f, p.Masked())
+			}
+			out = append(out, p)
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, err
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
 
 // storeFlags are the flags that say where the service keeps its state,
 // shared by serve, users and keys rotate.
@@ -52,6 +85,7 @@ const (
 type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
 	logLevel, authPath, authUserKey, authPassKey   *string
+	trustedProxies                                 *string
 	accessTTL, refreshTTL, keysReload              *time.Duration
 	secure                                         *bool
 	loginBurst                                     *int
@@ -75,6 +109,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
+	o.trustedProxies = fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of the proxies and load balancers in front: for their connections the client address comes from X-Forwarded-For [JWTGATE_TRUSTED_PROXIES]")
 	o.authPath = fs.String("auth-path", "/auth", "path of the Flask-JWT endpoint (JWT_AUTH_URL_RULE) [JWTGATE_AUTH_PATH]")
 	o.authUserKey = fs.String("auth-username-key", "username", "username member of its body (JWT_AUTH_USERNAME_KEY) [JWTGATE_AUTH_USERNAME_KEY]")
 	o.authPassKey = fs.String("auth-password-key", "password", "password member of its body (JWT_AUTH_PASSWORD_KEY) [JWTGATE_AUTH_PASSWORD_KEY]")
@@ -83,7 +118,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
 		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
 		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
-		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH",
+		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
 		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
 	} {
 		vars[name] = v
@@ -125,6 +160,11 @@ func serve(e *env, args []string) int {
 	}
 	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 {
 		e.errorf("serve: --access-ttl, --refresh-ttl and --keys-reload must be positive")
+		return exitUsage
+	}
+	proxies, err := parsePrefixes(*o.trustedProxies)
+	if err != nil {
+		e.errorf("serve: --trusted-proxies: %v", err)
 		return exitUsage
 	}
 	var level slog.Level
@@ -197,6 +237,7 @@ func serve(e *env, args []string) int {
 		Issuer: *o.issuer, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
+		TrustedProxies: proxies,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
