@@ -55,12 +55,13 @@
 //     EC points off the curve and private scalars that do not match them,
 //     Ed25519 public keys that are of small order or not canonical, Ed25519
 //     seeds that do not match x, HMAC secrets under 32 bytes.
-//   - A missing required member, an unknown kty (ErrUnsupported; inside a
-//     JWK Set such keys are skipped instead, as RFC 7517 section 5
-//     recommends, but malformed keys of a known type reject the whole set),
-//     an unsupported curve (X25519, X448, Ed448, secp256k1, P-224:
-//     ErrUnsupported), multi-prime RSA ("oth") and RSA private keys given
-//     by d alone.
+//   - A missing required member, an unknown kty, an unsupported curve
+//     (X25519, X448, Ed448, secp256k1, P-224), multi-prime RSA ("oth") and
+//     RSA private keys given by d alone (all but the first:
+//     ErrUnsupported). Inside a JWK Set, keys of an unknown kty and
+//     unsupported keys are skipped instead, as RFC 7517 section 5
+//     recommends, but malformed or weak keys of a known type reject the
+//     whole set.
 //   - An alg that does not fit the key (ES384 on a P-256 key, HS256 on an
 //     RSA key), "none", or an alg nobody registered. Registered encryption
 //     algorithms (RSA-OAEP, ECDH-ES, A256KW, ...) are accepted, but such a

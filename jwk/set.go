@@ -3,6 +3,7 @@ package jwk
 import (
 	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -37,9 +38,12 @@ type idEntry struct {
 
 // ParseSet parses a JWK Set: a JSON object of at most MaxSetSize bytes with
 // a "keys" array of at most MaxSetKeys keys, parsed strictly (see the
-// package documentation). Keys of an unknown kty are ignored, as RFC 7517
-// section 5 recommends, and counted by Ignored; every other key must be
-// valid, or the whole set is refused. Other members of the set object are
+// package documentation). Keys of an unknown kty, and well-formed keys
+// this package does not support (ErrUnsupported: an X25519 or Ed448 key,
+// an EC curve other than P-256/384/521, multi-prime RSA), are ignored, as
+// RFC 7517 section 5 recommends, and counted by Ignored; every other key
+// must be valid, or the whole set is refused (a malformed or weak key,
+// such as RSA under 2048 bits, is a sign of a broken or hostile set). Other members of the set object are
 // ignored. Errors wrap ErrInvalidSet (and the key's error) or ErrTooLarge.
 func ParseSet(data []byte) (*Set, error) {
 	return parseSet(data, false)
@@ -97,6 +101,14 @@ func setFromObject(o object, publicOnly bool) (*Set, error) {
 			return nil, fmt.Errorf("%w: keys[%d] is a private or secret key, and this set must hold public keys only", ErrInvalidSet, i)
 		}
 		k, err := keyFromObject(e.obj)
+		if errors.Is(err, ErrUnsupported) {
+			// Well formed, but of a kind this package does not verify
+			// with (an X25519 key beside the signing keys, say): RFC 7517
+			// section 5 says to ignore it, and a token naming it finds
+			// no key.
+			ignored++
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: keys[%d]: %w", ErrInvalidSet, i, err)
 		}

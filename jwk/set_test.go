@@ -46,8 +46,6 @@ func TestParseSetErrors(t *testing.T) {
 		{"kty number", jwks(with(t, ecPub, "kty", 2)), []error{ErrInvalidSet, ErrInvalidKey}},
 		{"malformed key of a known type", jwks(with(t, ecPub), with(t, rsaPub, "e", "AAEAAQ")), []error{ErrInvalidSet, ErrInvalidKey}},
 		{"weak key of a known type", jwks(with(t, rsaPub, "n", b64(unb64(t, rsaPub["n"])[:128]))), []error{ErrInvalidSet, ErrInvalidKey}},
-		{"unsupported curve", jwks(with(t, ecPub), with(t, ecPub, "crv", "secp256k1")), []error{ErrInvalidSet, ErrUnsupported}},
-		{"X25519 key", jwks(with(t, ecPub), []byte(`{"kty":"OKP","crv":"X25519","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}`)), []error{ErrInvalidSet, ErrUnsupported}},
 		{"duplicate kid", jwks(with(t, ecPub, "kid", "a"), with(t, rsaPub, "kid", "a")), []error{ErrInvalidSet}},
 		{"duplicate kid, same key", jwks(with(t, ecPub, "kid", "a"), with(t, ecPub, "kid", "a")), []error{ErrInvalidSet}},
 		{"oct and RSA", jwks(with(t, rsaPub), with(t, oct)), []error{ErrInvalidSet}},
@@ -83,6 +81,25 @@ func TestSetUnknownKeyType(t *testing.T) {
 	}
 	if s.Len() != 1 || s.Ignored() != 2 {
 		t.Errorf("Len %d, Ignored %d; want 1, 2", s.Len(), s.Ignored())
+	}
+	// Well-formed keys of a kind this package does not support are
+	// ignored too (RFC 7517 section 5), in public sets as well.
+	unsupported := jwks(
+		with(t, ecPub, "kid", "e"),
+		with(t, ecPub, "crv", "secp256k1", "kid", "k"),
+		[]byte(`{"kty":"OKP","crv":"X25519","kid":"x","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}`),
+	)
+	for _, parse := range []func([]byte) (*Set, error){ParseSet, ParsePublicSet} {
+		s, err := parse(unsupported)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Len() != 1 || s.Ignored() != 2 {
+			t.Errorf("unsupported keys: Len %d, Ignored %d; want 1, 2", s.Len(), s.Ignored())
+		}
+		if _, err := s.LookupKeys(t.Context(), &jwt.Header{Alg: jwt.ES256, KeyID: "x"}); !errors.Is(err, jwt.ErrKeyNotFound) {
+			t.Errorf("lookup of an ignored key: %v", err)
+		}
 	}
 	// A set of unknown keys only is an empty set, which finds nothing.
 	s, err = ParseSet(jwks([]byte(`{"kty":"XYZ"}`)))
