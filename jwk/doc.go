@@ -59,7 +59,7 @@
 //     (X25519, X448, Ed448, secp256k1, P-224), multi-prime RSA ("oth") and
 //     RSA private keys given by d alone (all but the first:
 //     ErrUnsupported). Inside a JWK Set, keys of an unknown kty and
-//     unsupported keys are skipped instead, as RFC 7517 section 5
+//     unsupported public keys are skipped instead, as RFC 7517 section 5
 //     recommends, but malformed or weak keys of a known type reject the
 //     whole set.
 //   - An alg that does not fit the key (ES384 on a P-256 key, HS256 on an

@@ -101,11 +101,11 @@ func setFromObject(o object, publicOnly bool) (*Set, error) {
 			return nil, fmt.Errorf("%w: keys[%d] is a private or secret key, and this set must hold public keys only", ErrInvalidSet, i)
 		}
 		k, err := keyFromObject(e.obj)
-		if errors.Is(err, ErrUnsupported) {
+		if errors.Is(err, ErrUnsupported) && e.obj.get("d") == nil {
 			// Well formed, but of a kind this package does not verify
 			// with (an X25519 key beside the signing keys, say): RFC 7517
 			// section 5 says to ignore it, and a token naming it finds
-			// no key.
+			// no key. A private key the caller meant to use is an error.
 			ignored++
 			continue
 		}
