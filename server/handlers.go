@@ -128,10 +128,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		s.stats.login("bad_request")
 		return "", false
 	}
-	if s.limited(w, r, c.Username) {
+	spent, release, ok := s.reserve(w, r, c.Username)
+	if !ok {
 		s.stats.login("rate_limited")
 		return "", false
 	}
+	defer release()
 	ctx := r.Context()
 	select {
 	case s.hash <- struct{}{}:
@@ -158,7 +160,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		s.log.Error("unreadable password hash in the user store", "username", c.Username)
 	}
 	if !found || !match {
-		s.failed(ctx, r, c.Username)
+		spent()
 		s.stats.login("bad_credentials")
 		s.log.Info("login refused", "username", c.Username)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")

@@ -11,9 +11,11 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -92,33 +94,32 @@ func TestLoginLimitPerUser(t *testing.T) {
 	}
 }
 
-type brokenLimiter struct{ failCheck bool }
+type brokenLimiter struct{ failTake bool }
 
 var errLimiterDown = errors.New("limiter down")
 
-func (b brokenLimiter) Check(context.Context, string) (bool, time.Duration, error) {
-	if b.failCheck {
+func (b brokenLimiter) Take(context.Context, string) (bool, time.Duration, error) {
+	if b.failTake {
 		return false, 0, errLimiterDown
 	}
 	return true, 0, nil
 }
 
-func (b brokenLimiter) Fail(context.Context, string) error { return errLimiterDown }
+func (b brokenLimiter) Refund(context.Context, string) error { return errLimiterDown }
 
 // TestLoginLimiterDown: a limiter that cannot answer refuses logins with
-// 503 (it fails closed), and one that cannot record a failure still
-// answers the failed login with 401.
+// 503 (it fails closed); one that cannot take back a token still answers.
 func TestLoginLimiterDown(t *testing.T) {
-	s := newLimitServer(t, brokenLimiter{failCheck: true})
+	s := newLimitServer(t, brokenLimiter{failTake: true})
 	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != http.StatusServiceUnavailable {
 		t.Fatalf("limiter down: %d %s", w.Code, w.Body)
 	}
 	s = newLimitServer(t, brokenLimiter{})
 	if w := authFrom(s, "10.0.0.1", "alice", "wrong"); w.Code != 401 {
-		t.Fatalf("limiter cannot record: %d %s", w.Code, w.Body)
+		t.Fatalf("limiter cannot refund: %d %s", w.Code, w.Body)
 	}
 	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != 200 {
-		t.Fatalf("good login with a limiter that cannot record: %d %s", w.Code, w.Body)
+		t.Fatalf("good login with a limiter that cannot refund: %d %s", w.Code, w.Body)
 	}
 }
 
@@ -370,5 +371,113 @@ func TestClientKey(t *testing.T) {
 	r.Header.Set("X-Forwarded-For", "198.51.100.1")
 	if got := plain.clientKey(r); got != "10.1.2.3" {
 		t.Fatalf("no trusted proxies: %s", got)
+	}
+}
+
+// TestLoginLimitConcurrent: guesses sent at once are all counted when
+// they arrive, not when their hash is done: with a budget of 3, 40
+// concurrent wrong passwords get three 401s and 429 for the rest; right
+// passwords spend nothing.
+func TestLoginLimitConcurrent(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lim  func(t *testing.T) Limiter
+	}{
+		{"memory", func(*testing.T) Limiter { return nil }},
+		{"redis", func(t *testing.T) Limiter {
+			c := needRedisLimiterClient(t)
+			l, err := NewRedisLimiter(c, redisLimiterPrefix(t, c), 3, 6*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newLimitServer(t, tc.lim(t))
+			for i := range 6 {
+				if w := authFrom(s, "10.0.0.9", "alice", testPassword); w.Code != 200 {
+					t.Fatalf("right password %d: %d", i, w.Code)
+				}
+			}
+			codes := make(chan int, 40)
+			var wg sync.WaitGroup
+			for range 40 {
+				wg.Go(func() { codes <- authFrom(s, "10.0.0.1", "alice", "wrong").Code })
+			}
+			wg.Wait()
+			close(codes)
+			n := map[int]int{}
+			for c := range codes {
+				n[c]++
+			}
+			if n[401] != 3 || n[429] != 37 {
+				t.Fatalf("40 concurrent guesses: %v, want 3 × 401 and 37 × 429", n)
+			}
+		})
+	}
+}
+
+// stallingStore is a KeyStore that answers its first load, then fails or
+// hangs until the context ends.
+type stallingStore struct {
+	KeyStore
+	loads atomic.Int32
+	hang  bool
+}
+
+func (s *stallingStore) LoadKeys(ctx context.Context, alg jwt.Algorithm, now time.Time) (Keys, error) {
+	if s.loads.Add(1) == 1 {
+		return s.KeyStore.LoadKeys(ctx, alg, now)
+	}
+	if s.hang {
+		<-ctx.Done()
+		return Keys{}, ctx.Err()
+	}
+	return Keys{}, errLimiterDown
+}
+
+// TestLiveKeysStoreDown: a reload the store cannot answer makes the
+// lookup of an unknown kid 503-class, not "no such key", and a hung store
+// holds no lookup past its context.
+func TestLiveKeysStoreDown(t *testing.T) {
+	ctx := context.Background()
+	data, err := OpenDataDir(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { data.Close() })
+	failing := &stallingStore{KeyStore: data}
+	live, err := NewLiveKeys(ctx, failing, jwt.ES256, LiveKeysOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = live.LookupKeys(ctx, &jwt.Header{Alg: jwt.ES256, KeyID: "rotated-elsewhere"})
+	if !errors.Is(err, jwtgate.ErrUnavailable) || errors.Is(err, jwt.ErrKeyNotFound) {
+		t.Fatalf("lookup while the store fails: %v", err)
+	}
+
+	hung := &stallingStore{KeyStore: data, hang: true}
+	live, err = NewLiveKeys(ctx, hung, jwt.ES256, LiveKeysOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A periodic reload hangs on the store (holding the reload slot)...
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	go live.Reload(bg)
+	for hung.loads.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	// ...and a lookup of an unknown kid gives up with its own context.
+	lctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err = live.LookupKeys(lctx, &jwt.Header{Alg: jwt.ES256, KeyID: "x"})
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, jwtgate.ErrUnavailable) {
+		t.Fatalf("lookup during a hung reload: %v", err)
+	}
+	// Known kids never wait.
+	if _, err := live.LookupKeys(lctx, &jwt.Header{Alg: jwt.ES256, KeyID: live.SigningKey().ID()}); err != nil {
+		t.Fatalf("known kid during a hung reload: %v", err)
 	}
 }

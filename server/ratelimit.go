@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -12,20 +11,23 @@ import (
 	"time"
 )
 
-// Limiter limits failed login attempts per key (a client address or a
-// username): Check before a credential check, Fail after a refused one.
-// The server uses one in memory by default; with Redis (NewRedisLimiter)
-// every instance shares the same budget.
+// Limiter limits login attempts per key (a client address or a
+// username) with a token bucket: Take a token before a credential check,
+// atomically, so that attempts in flight at once are all counted, and
+// Refund it when the credentials were right (or were never checked), so
+// that only failures spend the budget. The server uses one in memory by
+// default; with Redis (NewRedisLimiter) every instance shares the same
+// budget.
 type Limiter interface {
-	// Check reports whether key may make an attempt, or how long it must
-	// wait before its next one. It takes nothing: Fail does.
-	Check(ctx context.Context, key string) (ok bool, wait time.Duration, err error)
-	// Fail records a failed attempt of key.
-	Fail(ctx context.Context, key string) error
+	// Take takes a token of key's bucket for an attempt: ok, or how long
+	// until the bucket has one (nothing is taken then).
+	Take(ctx context.Context, key string) (ok bool, wait time.Duration, err error)
+	// Refund gives back the token of an attempt that did not fail.
+	Refund(ctx context.Context, key string) error
 }
 
 // NewMemoryLimiter returns a Limiter in this process's memory: a token
-// bucket per key, burst failures at once then one per every, for at most
+// bucket per key, burst attempts at once then one per every, for at most
 // maxKeys keys (see the fail-closed rule of limiter). clock may be nil
 // (time.Now).
 func NewMemoryLimiter(burst int, every time.Duration, maxKeys int, clock func() time.Time) Limiter {
@@ -35,15 +37,15 @@ func NewMemoryLimiter(burst int, every time.Duration, maxKeys int, clock func() 
 	return newLimiter(burst, every, maxKeys, clock)
 }
 
-// Check implements Limiter.
-func (l *limiter) Check(_ context.Context, key string) (bool, time.Duration, error) {
-	ok, wait := l.check(key)
+// Take implements Limiter.
+func (l *limiter) Take(_ context.Context, key string) (bool, time.Duration, error) {
+	ok, wait := l.take(key)
 	return ok, wait, nil
 }
 
-// Fail implements Limiter.
-func (l *limiter) Fail(_ context.Context, key string) error {
-	l.fail(key)
+// Refund implements Limiter.
+func (l *limiter) Refund(_ context.Context, key string) error {
+	l.refund(key)
 	return nil
 }
 
@@ -91,6 +93,41 @@ func (l *limiter) check(key string) (bool, time.Duration) {
 		return false, time.Duration((1 - b.tokens) * float64(l.every))
 	}
 	return true, 0
+}
+
+// take takes a token from key's bucket if it has one (ok), or reports how
+// long until it has one.
+func (l *limiter) take(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= l.maxKeys {
+			l.sweep(now)
+			if len(l.buckets) >= l.maxKeys {
+				return false, l.every // fail closed while the table is full
+			}
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	l.refill(b, now)
+	if b.tokens < 1 {
+		return false, time.Duration((1 - b.tokens) * float64(l.every))
+	}
+	b.tokens--
+	return true, 0
+}
+
+// refund gives a token back to key's bucket.
+func (l *limiter) refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[key]; ok {
+		l.refill(b, l.now())
+		b.tokens = min(l.burst, b.tokens+1)
+	}
 }
 
 // fail takes a token from key's bucket: a failed attempt.
@@ -182,44 +219,58 @@ func (s *Server) trusted(a netip.Addr) bool {
 // answer in time refuses the login (503).
 const limiterTimeout = time.Second
 
-// limited answers 429 and reports true when the client address or the
-// username has used up its failed credential attempts (503 if the
-// limiter cannot answer).
-func (s *Server) limited(w http.ResponseWriter, r *http.Request, username string) bool {
+// reserve takes a token for a login attempt from the client address's
+// bucket and the username's, or answers 429 (or 503 if the limiter cannot
+// answer) and reports false. The caller calls spent if the credentials
+// were wrong (the tokens stay taken) and release in every case (it gives
+// back tokens not spent).
+func (s *Server) reserve(w http.ResponseWriter, r *http.Request, username string) (spent, release func(), ok bool) {
 	if s.limitIP == nil {
-		return false
+		return func() {}, func() {}, true
 	}
+	ip := "ip:" + s.clientKey(r)
+	user := "user:" + username
 	ctx, cancel := context.WithTimeout(r.Context(), limiterTimeout)
 	defer cancel()
-	okIP, waitIP, err := s.limitIP.Check(ctx, "ip:"+s.clientKey(r))
+	okIP, waitIP, err := s.limitIP.Take(ctx, ip)
 	if err != nil {
 		s.limiterDown(w, err)
-		return true
+		return nil, nil, false
 	}
-	okUser, waitUser, err := s.limitUser.Check(ctx, "user:"+username)
-	if err != nil {
-		s.limiterDown(w, err)
-		return true
+	okUser, waitUser := false, time.Duration(0)
+	if okIP {
+		if okUser, waitUser, err = s.limitUser.Take(ctx, user); err != nil {
+			s.refund(r.Context(), s.limitIP, ip)
+			s.limiterDown(w, err)
+			return nil, nil, false
+		}
+		if !okUser {
+			s.refund(r.Context(), s.limitIP, ip)
+		}
 	}
-	if okIP && okUser {
-		return false
+	if !okIP || !okUser {
+		secs := int(max(waitIP, waitUser)/time.Second) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.log.Warn("too many login attempts", "client", s.clientKey(r), "username", username, "by_client", !okIP, "by_username", okIP && !okUser)
+		writeError(w, http.StatusTooManyRequests, "slow_down", "too many login attempts; retry in "+strconv.Itoa(secs)+" s")
+		return nil, nil, false
 	}
-	secs := int(max(waitIP, waitUser)/time.Second) + 1
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.log.Warn("too many login attempts", "client", s.clientKey(r), "username", username, "by_client", !okIP, "by_username", !okUser)
-	writeError(w, http.StatusTooManyRequests, "slow_down", "too many login attempts; retry in "+strconv.Itoa(secs)+" s")
-	return true
+	kept := false
+	spent = func() { kept = true }
+	release = func() {
+		if !kept {
+			s.refund(r.Context(), s.limitIP, ip)
+			s.refund(r.Context(), s.limitUser, user)
+		}
+	}
+	return spent, release, true
 }
 
-// failed records a refused credential check against the client address
-// and the username.
-func (s *Server) failed(ctx context.Context, r *http.Request, username string) {
-	if s.limitIP == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, limiterTimeout)
+// refund gives a token back, even when the request has ended.
+func (s *Server) refund(ctx context.Context, l Limiter, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limiterTimeout)
 	defer cancel()
-	if err := errors.Join(s.limitIP.Fail(ctx, "ip:"+s.clientKey(r)), s.limitUser.Fail(ctx, "user:"+username)); err != nil {
+	if err := l.Refund(ctx, key); err != nil {
 		s.log.Error("login rate limiter", "err", err)
 	}
 }

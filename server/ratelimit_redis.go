@@ -13,9 +13,9 @@ import (
 
 // NewRedisLimiter returns a Limiter whose buckets live in Redis, so that
 // every instance using the same Redis and prefix shares one budget per
-// key: failures counted by one instance are refused by all. It is the same
-// token bucket as NewMemoryLimiter (burst failures at once, then one more
-// per every; Check takes nothing, Fail takes one token, floored at zero),
+// key: attempts counted by one instance are refused by all. It is the same
+// token bucket as NewMemoryLimiter (burst attempts at once, then one more
+// per every; Take takes a token atomically, Refund gives one back),
 // without its bound on the number of keys: Redis holds them, and each one
 // expires once its bucket would be full again.
 //
@@ -108,6 +108,25 @@ end
 var limiterCheckScript = rueidis.NewLuaScriptRetryable(limiterBucketLua + `
 return string.format('%.17g', tokens)`)
 
+// limiterTakeScript takes a token from KEYS[1] if it has one, setting the
+// key's TTL to ARGV[3] ms, and answers the tokens there were before, as
+// a decimal string; a bucket without a token is left as it was.
+var limiterTakeScript = rueidis.NewLuaScript(limiterBucketLua + `
+if tokens >= 1 then
+  redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens - 1), 'last_us', string.format('%.17g', last))
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return string.format('%.17g', tokens)`)
+
+// limiterRefundScript gives a token back to KEYS[1] (up to burst), if
+// the key is there.
+var limiterRefundScript = rueidis.NewLuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+` + limiterBucketLua + `
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', math.min(burst, tokens + 1)), 'last_us', string.format('%.17g', last))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`)
+
 // limiterFailScript takes a token from KEYS[1] (floored at zero) and sets
 // the key's TTL to ARGV[3] ms.
 var limiterFailScript = rueidis.NewLuaScript(limiterBucketLua + `
@@ -118,15 +137,39 @@ return 1`)
 
 func (l *redisLimiter) key(key string) []string { return []string{l.prefix + key} }
 
-// Check implements Limiter.
+// Take implements Limiter.
+func (l *redisLimiter) Take(ctx context.Context, key string) (bool, time.Duration, error) {
+	s, err := limiterTakeScript.Exec(ctx, l.c, l.key(key), l.args).ToString()
+	if err != nil {
+		return false, 0, fmt.Errorf("redis limiter: take: %w", err)
+	}
+	return l.answer("take", s)
+}
+
+// Refund implements Limiter.
+func (l *redisLimiter) Refund(ctx context.Context, key string) error {
+	if err := limiterRefundScript.Exec(ctx, l.c, l.key(key), l.args).Error(); err != nil {
+		return fmt.Errorf("redis limiter: refund: %w", err)
+	}
+	return nil
+}
+
+// Check reports whether key has a token, or how long until it has one,
+// taking nothing.
 func (l *redisLimiter) Check(ctx context.Context, key string) (bool, time.Duration, error) {
 	s, err := limiterCheckScript.Exec(ctx, l.c, l.key(key), l.args).ToString()
 	if err != nil {
 		return false, 0, fmt.Errorf("redis limiter: check: %w", err)
 	}
+	return l.answer("check", s)
+}
+
+// answer reads the tokens a script found: at least one means ok, else
+// the wait for the next one.
+func (l *redisLimiter) answer(op, s string) (bool, time.Duration, error) {
 	tokens, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(tokens) || tokens < 0 || tokens > float64(l.burst) {
-		return false, 0, fmt.Errorf("redis limiter: check: unexpected answer %.40q", s)
+		return false, 0, fmt.Errorf("redis limiter: %s: unexpected answer %.40q", op, s)
 	}
 	if tokens >= 1 {
 		return true, 0, nil
@@ -138,7 +181,7 @@ func (l *redisLimiter) Check(ctx context.Context, key string) (bool, time.Durati
 	return false, wait, nil
 }
 
-// Fail implements Limiter.
+// Fail takes a token from key's bucket, floored at zero.
 func (l *redisLimiter) Fail(ctx context.Context, key string) error {
 	if err := limiterFailScript.Exec(ctx, l.c, l.key(key), l.args).Error(); err != nil {
 		return fmt.Errorf("redis limiter: fail: %w", err)
