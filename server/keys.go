@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -115,8 +115,12 @@ type LiveKeysOptions struct {
 // LiveKeys is a KeySource that follows a KeyStore: Reload (run by Run
 // every few seconds, and by a lookup that meets an unknown kid) picks up
 // the keys "jwtgate keys rotate" added, from any instance. Right after
-// one instance rotates and signs with the new key, the others load it as
-// soon as its first token reaches them.
+// one instance rotates and signs with the new key, the others load it
+// when its first token reaches them, unless another unknown kid caused a
+// reload less than MinReload before: that token is then refused (401),
+// and the next one after MinReload is not. A store that cannot answer
+// makes such a lookup fail with jwtgate.ErrUnavailable (503). Each load
+// has 3 s.
 type LiveKeys struct {
 	store KeyStore
 	alg   jwt.Algorithm
@@ -124,10 +128,13 @@ type LiveKeys struct {
 
 	ring atomic.Pointer[jwk.Ring]
 
-	mu       sync.Mutex // serialises reloads
-	loaded   string     // fingerprint of the Keys of ring
-	lastMiss time.Time  // time of the last reload caused by an unknown kid
+	sem      chan struct{} // capacity 1: one reload at a time
+	loaded   string        // fingerprint of the Keys of ring; under sem
+	lastMiss time.Time     // of the last reload caused by an unknown kid; under sem
 }
+
+// keysLoadTimeout bounds one load of the keys from the store.
+const keysLoadTimeout = 3 * time.Second
 
 // NewLiveKeys loads the keys of store (generating the first signer for
 // alg if it has none) and returns them as a LiveKeys.
@@ -141,7 +148,7 @@ func NewLiveKeys(ctx context.Context, store KeyStore, alg jwt.Algorithm, opts Li
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	l := &LiveKeys{store: store, alg: alg, opts: opts}
+	l := &LiveKeys{store: store, alg: alg, opts: opts, sem: make(chan struct{}, 1)}
 	keys, err := store.LoadKeys(ctx, alg, opts.Clock())
 	if err != nil {
 		return nil, err
@@ -176,7 +183,9 @@ func (l *LiveKeys) LookupKeys(ctx context.Context, h *jwt.Header) ([]*jwt.Key, e
 		return keys, err
 	}
 	if rerr := l.reload(ctx, true); rerr != nil {
-		return nil, fmt.Errorf("%w (reloading the keys: %w)", err, rerr)
+		// The token may be good: the store could not say (503, not 401).
+		return nil, jwtgate.NewError(jwtgate.ErrUnavailable, "the key store cannot answer",
+			fmt.Errorf("no key has kid %q here, and reloading the keys failed: %w", h.KeyID, rerr))
 	}
 	return l.ring.Load().LookupKeys(ctx, h)
 }
@@ -185,8 +194,12 @@ func (l *LiveKeys) LookupKeys(ctx context.Context, h *jwt.Header) ([]*jwt.Key, e
 func (l *LiveKeys) Reload(ctx context.Context) error { return l.reload(ctx, false) }
 
 func (l *LiveKeys) reload(ctx context.Context, onMiss bool) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-l.sem }()
 	now := l.opts.Clock()
 	if onMiss {
 		if !l.lastMiss.IsZero() && now.Sub(l.lastMiss) < l.opts.MinReload {
@@ -194,7 +207,9 @@ func (l *LiveKeys) reload(ctx context.Context, onMiss bool) error {
 		}
 		l.lastMiss = now
 	}
-	keys, err := l.store.LoadKeys(ctx, l.alg, now)
+	lctx, cancel := context.WithTimeout(ctx, keysLoadTimeout)
+	defer cancel()
+	keys, err := l.store.LoadKeys(lctx, l.alg, now)
 	if err != nil {
 		return err
 	}

@@ -370,6 +370,7 @@ func TestOpenStores(t *testing.T) {
 		{"bad redis address", StoreConfig{DataDir: t.TempDir(), Redis: "no-port"}, "host:port"},
 		{"redis down", StoreConfig{DataDir: t.TempDir(), Redis: "127.0.0.1:1"}, "Redis"},
 		{"bad redis URL", StoreConfig{DataDir: t.TempDir(), Redis: "http://x:y@z"}, "Redis"},
+		{"redis URL with a # in the password", StoreConfig{DataDir: t.TempDir(), Redis: "redis://default:hunter2#x@127.0.0.1:6379"}, "Redis URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, err := Open(ctx, tc.cfg)

@@ -340,7 +340,8 @@ type presenceCall struct {
 	err  error
 }
 
-// exists reports whether user exists, from memory or from ask.
+// exists reports whether user exists, from memory or from ask, which
+// must bound its own time.
 func (p *presence) exists(ctx context.Context, user string, now func() time.Time, ask func(context.Context, string) (bool, error)) (bool, error) {
 	p.mu.Lock()
 	if u, ok := p.until[user]; ok && now().Before(u) {
@@ -351,9 +352,6 @@ func (p *presence) exists(ctx context.Context, user string, now func() time.Time
 		p.mu.Unlock()
 		select {
 		case <-c.done:
-			if c.err != nil && ctx.Err() == nil && (errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)) {
-				return ask(ctx, user) // the asker's request ended, not this one
-			}
 			return c.ok, c.err
 		case <-ctx.Done():
 			return false, ctx.Err()
@@ -366,7 +364,9 @@ func (p *presence) exists(ctx context.Context, user string, now func() time.Time
 	p.asking[user] = c
 	p.mu.Unlock()
 
-	c.ok, c.err = ask(ctx, user)
+	// The lookup is everyone's: it does not end with the request that
+	// started it (ask bounds it in time).
+	c.ok, c.err = ask(context.WithoutCancel(ctx), user)
 	p.mu.Lock()
 	delete(p.asking, user)
 	if c.err == nil && c.ok {

@@ -165,7 +165,9 @@ func redisOptions(s string) (rueidis.ClientOption, error) {
 	if strings.Contains(s, "://") {
 		opt, err := rueidis.ParseURL(s)
 		if err != nil {
-			return opt, fmt.Errorf("server: Redis URL: %w", redactErr(err, s))
+			// Not the parser's message: it may quote part of the URL,
+			// password included.
+			return opt, errors.New("server: the Redis URL cannot be read (want redis://[USER:PASSWORD@]HOST:PORT[/DB] or rediss://...; percent-encode special characters in the password)")
 		}
 		opt.Dialer.Timeout = 5 * time.Second
 		return opt, nil
