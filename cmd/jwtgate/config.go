@@ -69,7 +69,7 @@ func flagSources(e *env, fs *flag.FlagSet, vars map[string]string, file string) 
 // storeSources is flagSources for the commands that only open the stores
 // of serve (users, keys rotate): they read serve's config file, named by
 // config or else JWTGATE_CONFIG. The whole file is checked against the
-// flags of serve; only the keys that are flags of fs are used.
+// flags of serve; only its store settings and refresh-ttl are used.
 func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config string) bool {
 	file := config
 	if file == "" {
@@ -84,6 +84,16 @@ func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config strin
 	if err != nil {
 		e.errorf("config file %s: %v", file, err)
 		return false
+	}
+	// Only what says where the state is, and the token lifetime the
+	// users commands revoke for: serve's "alg", say, is the algorithm of
+	// a first key, not of a rotation.
+	for k := range conf {
+		switch k {
+		case "data-dir", "database-url", "redis", "redis-prefix", "refresh-ttl":
+		default:
+			delete(conf, k)
+		}
 	}
 	return applySources(e, fs, vars, conf, file)
 }

@@ -135,3 +135,18 @@ func TestServeTrustedProxies(t *testing.T) {
 	}
 	p.stop(t)
 }
+
+// TestServeQuietLogs: with --log-level error, requests are not logged, but
+// the first admin password still is.
+func TestServeQuietLogs(t *testing.T) {
+	p := startServe(t, nil, "-data-dir", filepath.Join(t.TempDir(), "data"), "-log-level", "error")
+	pw := logField(p.Logs(), "password", "username=admin")
+	if pw == "" {
+		t.Fatalf("no admin password at --log-level error:\n%s", p.Logs())
+	}
+	expect(t, "login", call(t, "POST", p.url+"/auth", "", `{"username":"admin","password":"`+pw+`"}`), 200)
+	p.stop(t)
+	if strings.Contains(p.Logs(), "msg=request") {
+		t.Fatalf("a request was logged at --log-level error:\n%s", p.Logs())
+	}
+}

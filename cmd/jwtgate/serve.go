@@ -196,7 +196,11 @@ func serve(e *env, args []string) int {
 		return exitUsage
 	}
 	defer st.Close()
-	if err := st.Bootstrap(e.ctx, log); err != nil {
+	// The first admin password (never shown again) and the lifecycle
+	// lines (listening, shutting down, stopped) are logged whatever
+	// --log-level says.
+	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, nil), out})
+	if err := st.Bootstrap(e.ctx, lifeLog); err != nil {
 		log.Error("cannot create the first user", "err", err)
 		return exitUsage
 	}
@@ -264,7 +268,7 @@ func serve(e *env, args []string) int {
 		}
 		errc <- hs.Serve(ln)
 	}()
-	log.Info("listening", "addr", ln.Addr().String(), "issuer", *o.issuer, "kid", keys.SigningKey().ID(), "keys", len(keys.Ring().KeyIDs()), "stores", st.Where)
+	lifeLog.Info("listening", "addr", ln.Addr().String(), "issuer", *o.issuer, "kid", keys.SigningKey().ID(), "keys", len(keys.Ring().KeyIDs()), "stores", st.Where)
 	out.Flush()
 
 	select {
@@ -273,7 +277,7 @@ func serve(e *env, args []string) int {
 		return exitRejected
 	case <-e.ctx.Done():
 	}
-	log.Info("shutting down")
+	lifeLog.Info("shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(ctx); err != nil {
@@ -284,6 +288,6 @@ func serve(e *env, args []string) int {
 		log.Error("server failed", "err", err)
 		return exitRejected
 	}
-	log.Info("stopped")
+	lifeLog.Info("stopped")
 	return exitOK
 }

@@ -341,6 +341,12 @@ func TestServeConfigFile(t *testing.T) {
 	if out := mustRun(t, dir, "", "keys", "rotate", "--config", conf); !strings.Contains(out, "new signing key") {
 		t.Fatalf("keys rotate --config: %q", out)
 	}
+	// serve's alg is the algorithm of a first key: a rotation keeps the
+	// current one.
+	withAlg := writeTemp(t, dir, "alg.json", `{"data-dir": "`+dataDir+`", "alg": "EdDSA"}`)
+	if out := mustRun(t, dir, "", "keys", "rotate", "--config", withAlg); !strings.Contains(out, "new signing key") {
+		t.Fatalf("keys rotate with serve's alg in the file: %q", out)
+	}
 	bad := writeTemp(t, dir, "bad.json", `{"data-dir": "x", "adress": "y"}`)
 	if r := jwtgate(t, dir, "", "users", "list", "--config", bad); r.code != exitUsage || !strings.Contains(r.stderr, `unknown key "adress"`) {
 		t.Fatalf("users list with a bad config file: exit %d %q", r.code, r.stderr)
