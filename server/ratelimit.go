@@ -171,7 +171,7 @@ func (l *limiter) sweep(now time.Time) {
 // connection comes from a trusted proxy (Config.TrustedProxies), the
 // rightmost address of X-Forwarded-For that is not a trusted proxy's.
 // Addresses are normalised (IPv4 in IPv6 unmapped), so one client has one
-// key.
+// key, and an IPv6 client is keyed by its /64 (clientAddrKey).
 func (s *Server) clientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -183,7 +183,7 @@ func (s *Server) clientKey(r *http.Request) string {
 	}
 	addr = addr.Unmap()
 	if !s.trusted(addr) {
-		return addr.String()
+		return clientAddrKey(addr)
 	}
 	// Walk X-Forwarded-For from the right: each proxy appends the address
 	// it received the request from. The first one not trusted is the
@@ -194,16 +194,26 @@ func (s *Server) clientKey(r *http.Request) string {
 		for j := len(parts) - 1; j >= 0; j-- {
 			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
 			if err != nil {
-				return addr.String() // unreadable: limit the proxy itself
+				return clientAddrKey(addr) // unreadable: limit the proxy itself
 			}
 			a = a.Unmap()
 			if !s.trusted(a) {
-				return a.String()
+				return clientAddrKey(a)
 			}
 			addr = a
 		}
 	}
-	return addr.String()
+	return clientAddrKey(addr)
+}
+
+// clientAddrKey is the rate-limit key of a client address: the address
+// itself for IPv4, its /64 for IPv6, since one client commonly holds a
+// whole /64 and could otherwise take a new budget per address.
+func clientAddrKey(a netip.Addr) string {
+	if a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
 }
 
 func (s *Server) trusted(a netip.Addr) bool {
