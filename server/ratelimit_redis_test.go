@@ -502,7 +502,6 @@ func TestRedisLimiterMatchesMemory(t *testing.T) {
 	}
 }
 
-
 // checkFailer is what the tests read limiters with: Check looks at a
 // bucket without taking from it, Fail takes a token, floored at zero
 // (Take without the answer).
