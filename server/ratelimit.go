@@ -72,29 +72,6 @@ func newLimiter(burst int, every time.Duration, maxKeys int, now func() time.Tim
 	return &limiter{burst: float64(burst), every: every, maxKeys: maxKeys, now: now, buckets: map[string]*bucket{}}
 }
 
-// check reports whether key may make an attempt (it has a token left),
-// or how long it must wait for one. It takes no token: fail does.
-func (l *limiter) check(key string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.maxKeys {
-			l.sweep(now)
-			if len(l.buckets) >= l.maxKeys {
-				return false, l.every
-			}
-		}
-		return true, 0
-	}
-	l.refill(b, now)
-	if b.tokens < 1 {
-		return false, time.Duration((1 - b.tokens) * float64(l.every))
-	}
-	return true, 0
-}
-
 // take takes a token from key's bucket if it has one (ok), or reports how
 // long until it has one.
 func (l *limiter) take(key string) (bool, time.Duration) {
@@ -128,26 +105,6 @@ func (l *limiter) refund(key string) {
 		l.refill(b, l.now())
 		b.tokens = min(l.burst, b.tokens+1)
 	}
-}
-
-// fail takes a token from key's bucket: a failed attempt.
-func (l *limiter) fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.maxKeys {
-			l.sweep(now)
-			if len(l.buckets) >= l.maxKeys {
-				return // check refuses unknown clients while the table is full
-			}
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
-	}
-	l.refill(b, now)
-	b.tokens = max(0, b.tokens-1)
 }
 
 func (l *limiter) refill(b *bucket, now time.Time) {
