@@ -49,11 +49,11 @@ func (l *limiter) Refund(_ context.Context, key string) error {
 	return nil
 }
 
-// limiter is a token bucket per client address for failed credential
-// checks: Burst failures at once, then one per Every; successful logins
-// take nothing. It keeps at most maxKeys
-// clients; when full, it forgets the clients whose buckets are full again,
-// and if none is, it refuses new clients (fails closed) until one is.
+// limiter is a token bucket per key (a client address or a username):
+// burst attempts at once, then one per every; take and refund are the
+// Limiter's. It keeps at most maxKeys keys; when full, it forgets the keys
+// whose buckets are full again, and if none is, it refuses new keys
+// (fails closed) until one is.
 type limiter struct {
 	mu      sync.Mutex
 	burst   float64
