@@ -58,10 +58,10 @@ import (
 	"log"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/interop/internal/loadgen"
 	"github.com/jwtgate/jwtgate/interop/middleware"
 )
 
@@ -122,8 +122,8 @@ func main() {
 // summary is one server's report.
 type summary struct {
 	name, baseline string
-	runs           []result // one per round
-	rps            float64  // medians over rounds
+	runs           []loadgen.Result // one per round
+	rps            float64          // medians over rounds
 	p50, p99       time.Duration
 	ratio          float64 // median rps / baseline's median rps
 	pairedRatio    float64 // median over rounds of rps / baseline's rps
@@ -161,24 +161,28 @@ func run(c config, out io.Writer) ([]summary, error) {
 			fmt.Fprintf(c.progress, format, args...)
 		}
 	}
-	newLoad := func(s *server, d time.Duration, n int) load {
-		return load{addr: s.addr, req: s.req, conns: c.conns, duration: d, requests: n}
+	newLoad := func(s *server, d time.Duration, n int) loadgen.Load {
+		ioTimeout := 10 * time.Second // after the end of d
+		if n > 0 {
+			ioTimeout = 2 * time.Minute // after the start
+		}
+		return loadgen.Load{Addr: s.addr, Req: s.req, Conns: c.conns, Duration: d, Requests: n, IOTimeout: ioTimeout}
 	}
 	if c.warmup > 0 {
 		for _, s := range servers {
 			progress("warm-up %s\n", s.im.Name)
-			if r := newLoad(s, c.warmup, 0).run(); r.errors > 0 {
-				return nil, fmt.Errorf("warm-up of %s: %d errors, first: %v", s.im.Name, r.errors, r.firstErr)
+			if r := newLoad(s, c.warmup, 0).Run(); r.Errors > 0 {
+				return nil, fmt.Errorf("warm-up of %s: %d errors, first: %v", s.im.Name, r.Errors, r.FirstErr)
 			}
 		}
 	}
-	runs := make([][]result, len(servers))
+	runs := make([][]loadgen.Result, len(servers))
 	for round := range c.rounds {
 		for i, s := range servers {
 			if err := f.gc(); err != nil {
 				return nil, err
 			}
-			r := newLoad(s, c.duration, c.requests).run()
+			r := newLoad(s, c.duration, c.requests).Run()
 			runs[i] = append(runs[i], r)
 			progress("%s\n", runLine(round+1, c.rounds, s.im.Name, r))
 		}
@@ -191,8 +195,8 @@ func run(c config, out io.Writer) ([]summary, error) {
 		if s.errors > 0 {
 			var first error
 			for _, r := range s.runs {
-				if r.firstErr != nil {
-					first = r.firstErr
+				if r.FirstErr != nil {
+					first = r.FirstErr
 					break
 				}
 			}
@@ -202,25 +206,15 @@ func run(c config, out io.Writer) ([]summary, error) {
 	return sums, errors.Join(errs...)
 }
 
-func summarize(servers []*server, runs [][]result) []summary {
+func summarize(servers []*server, runs [][]loadgen.Result) []summary {
 	index := map[string]int{}
 	for i, s := range servers {
 		index[s.im.Name] = i
 	}
 	sums := make([]summary, len(servers))
 	for i, s := range servers {
-		sum := summary{name: s.im.Name, baseline: s.im.Baseline, runs: runs[i]}
-		var rps, p50, p99 []float64
-		for _, r := range runs[i] {
-			rps = append(rps, r.rps())
-			p50 = append(p50, float64(r.p50))
-			p99 = append(p99, float64(r.p99))
-			sum.errors += r.errors
-		}
-		sum.rps = median(rps)
-		sum.p50 = time.Duration(median(p50))
-		sum.p99 = time.Duration(median(p99))
-		sums[i] = sum
+		m := loadgen.Summarize(runs[i])
+		sums[i] = summary{name: s.im.Name, baseline: s.im.Baseline, runs: runs[i], rps: m.RPS, p50: m.P50, p99: m.P99, errors: m.Errors}
 	}
 	for i := range sums {
 		b, ok := index[sums[i].baseline]
@@ -230,30 +224,9 @@ func summarize(servers []*server, runs [][]result) []summary {
 		if sums[b].rps > 0 {
 			sums[i].ratio = sums[i].rps / sums[b].rps
 		}
-		var paired []float64
-		for r, run := range sums[i].runs {
-			if base := sums[b].runs[r].rps(); base > 0 {
-				paired = append(paired, run.rps()/base)
-			}
-		}
-		sums[i].pairedRatio = median(paired)
+		sums[i].pairedRatio = loadgen.PairedRatio(sums[i].runs, sums[b].runs)
 	}
 	return sums
-}
-
-// median returns the median of xs (the mean of the middle two for an even
-// count), 0 for none.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func fmtDur(d time.Duration) string {
@@ -278,10 +251,7 @@ func report(w io.Writer, c config, sums []summary) {
 	fmt.Fprintln(w, "| server | baseline | req/s | req/s min–max | p50 | p99 | ratio of medians | median per-round ratio | errors |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|")
 	for _, s := range sums {
-		lo, hi := s.runs[0].rps(), s.runs[0].rps()
-		for _, r := range s.runs {
-			lo, hi = min(lo, r.rps()), max(hi, r.rps())
-		}
+		lo, hi := loadgen.RPSRange(s.runs)
 		base, ratio, paired := "—", "—", "—"
 		if s.baseline != "" {
 			base = s.baseline
@@ -305,7 +275,7 @@ func report(w io.Writer, c config, sums []summary) {
 	for _, s := range sums {
 		fmt.Fprintf(w, "| %s |", s.name)
 		for _, r := range s.runs {
-			fmt.Fprintf(w, " %.0f |", r.rps())
+			fmt.Fprintf(w, " %.0f |", r.RPS())
 		}
 		fmt.Fprintln(w)
 	}
@@ -319,7 +289,7 @@ func report(w io.Writer, c config, sums []summary) {
 	fmt.Fprintln(w, "```")
 }
 
-func runLine(round, rounds int, name string, r result) string {
+func runLine(round, rounds int, name string, r loadgen.Result) string {
 	return fmt.Sprintf("round %d/%d %-21s %6d requests in %-12v %9.0f req/s  p50 %-10s p99 %-10s errors %d",
-		round, rounds, name, r.completed, r.elapsed.Round(time.Microsecond), r.rps(), fmtDur(r.p50), fmtDur(r.p99), r.errors)
+		round, rounds, name, r.Completed, r.Elapsed.Round(time.Microsecond), r.RPS(), fmtDur(r.P50), fmtDur(r.P99), r.Errors)
 }

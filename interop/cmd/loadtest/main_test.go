@@ -86,11 +86,11 @@ func testRun(t *testing.T, inProcess bool) {
 			t.Errorf("%s: %d runs, want %d", s.name, len(s.runs), rounds)
 		}
 		for i, r := range s.runs {
-			if r.completed != requests || r.errors != 0 {
-				t.Errorf("%s round %d: %d completed, %d errors (%v), want %d and 0", s.name, i+1, r.completed, r.errors, r.firstErr, requests)
+			if r.Completed != requests || r.Errors != 0 {
+				t.Errorf("%s round %d: %d completed, %d errors (%v), want %d and 0", s.name, i+1, r.Completed, r.Errors, r.FirstErr, requests)
 			}
-			if r.p50 <= 0 || r.p99 < r.p50 {
-				t.Errorf("%s round %d: p50 %v p99 %v", s.name, i+1, r.p50, r.p99)
+			if r.P50 <= 0 || r.P99 < r.P50 {
+				t.Errorf("%s round %d: p50 %v p99 %v", s.name, i+1, r.P50, r.P99)
 			}
 		}
 		if (s.baseline != "") != (s.ratio > 0 && s.pairedRatio > 0) {

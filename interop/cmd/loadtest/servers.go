@@ -9,13 +9,12 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/interop/internal/loadgen"
 	"github.com/jwtgate/jwtgate/interop/middleware"
 )
 
@@ -24,6 +23,24 @@ type server struct {
 	im   middleware.Impl
 	addr string
 	req  []byte // the request the load generator sends it
+}
+
+// rawRequest is the request the load generator sends: GET / with
+// "Authorization: Bearer <token>" (no Authorization header for an empty
+// token), keep-alive.
+func rawRequest(addr, token string) []byte {
+	headers := []string{"User-Agent: jwtgate-loadtest", "Accept: application/json"}
+	if token != "" {
+		headers = append(headers, "Authorization: Bearer "+token)
+	}
+	return loadgen.RawRequest("GET", addr, "/", headers, nil)
+}
+
+// probe sends rawRequest(addr, token) on a new connection and returns the
+// status and body; it is how the setup of every server is checked.
+func probe(addr, token string) (int, string, error) {
+	status, body, err := loadgen.Probe(addr, rawRequest(addr, token), 10*time.Second)
+	return status, string(body), err
 }
 
 // checkServer proves the server's setup over the network.
@@ -128,43 +145,18 @@ func serveChild(keyPath string, in io.Reader, out io.Writer) error {
 
 // startChild starts the child process and waits for its addresses.
 func startChild(impls []middleware.Impl, keyPath string) (*fleet, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	abs, err := filepath.Abs(keyPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), childEnv+"="+abs)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	child, err := loadgen.StartChild(childEnv, abs)
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	// stop closes the child's stdin, which ends it, and waits for it; it
-	// kills it (our own child, by its pid) if it has not exited after 10s.
-	// cmd.Wait closes stdout, so it runs only here, after the last read.
-	stop := func() {
-		stdin.Close()
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-	br := bufio.NewReader(stdout)
+	// stop ends the child and waits for it (it closes the child's stdout,
+	// so it runs only after the last read).
+	stop := child.Stop
+	br := bufio.NewReader(child.Stdout)
 	line, err := br.ReadBytes('\n')
 	if err != nil {
 		stop()
@@ -190,7 +182,7 @@ func startChild(impls []middleware.Impl, keyPath string) (*fleet, error) {
 	}
 	gc := func() error {
 		runtime.GC() // the load generator's own garbage
-		if _, err := io.WriteString(stdin, "gc\n"); err != nil {
+		if _, err := io.WriteString(child.Stdin, "gc\n"); err != nil {
 			return fmt.Errorf("server process: %w", err)
 		}
 		reply, err := br.ReadString('\n')

@@ -48,7 +48,8 @@
 //     -warmup long, then -login-duration long, and reports the rate and
 //     latencies of the second run next to the hash ceiling.
 //
-// The load generator (copied from ../loadtest) speaks HTTP/1.1 on raw
+// The load generator (package interop/internal/loadgen, shared with
+// ../loadtest) speaks HTTP/1.1 on raw
 // connections with a minimal parser and shares the CPUs with the servers.
 // All traffic goes to 127.0.0.1. It exits non-zero if a setup check
 // fails, if any request of a measured run got an error or a status other
@@ -74,6 +75,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jwtgate/jwtgate/interop/internal/loadgen"
 	"github.com/jwtgate/jwtgate/server"
 )
 
@@ -152,34 +154,27 @@ func main() {
 	}
 }
 
+// userAgent is the User-Agent header of the load generator's requests.
+const userAgent = "User-Agent: jwtgate-servetest"
+
 // stats summarizes one target's runs.
 type stats struct {
 	name     string
-	runs     []result // one per round
-	rps      float64  // medians over rounds
+	runs     []loadgen.Result // one per round
+	rps      float64          // medians over rounds
 	p50, p99 time.Duration
 	errors   int
 }
 
-func summarize(name string, runs []result) stats {
-	s := stats{name: name, runs: runs}
-	var rps, p50, p99 []float64
-	for _, r := range runs {
-		rps = append(rps, r.rps())
-		p50 = append(p50, float64(r.p50))
-		p99 = append(p99, float64(r.p99))
-		s.errors += r.errors
-	}
-	s.rps = median(rps)
-	s.p50 = time.Duration(median(p50))
-	s.p99 = time.Duration(median(p99))
-	return s
+func summarize(name string, runs []loadgen.Result) stats {
+	m := loadgen.Summarize(runs)
+	return stats{name: name, runs: runs, rps: m.RPS, p50: m.P50, p99: m.P99, errors: m.Errors}
 }
 
 func (s stats) firstErr() error {
 	for _, r := range s.runs {
-		if r.firstErr != nil {
-			return r.firstErr
+		if r.FirstErr != nil {
+			return r.FirstErr
 		}
 	}
 	return nil
@@ -205,7 +200,7 @@ type report struct {
 	baseline, jwtgate stats
 	ratio             float64 // median rps / baseline median rps
 	pairedRatio       float64 // median over rounds of rps / baseline rps
-	login             result
+	login             loadgen.Result
 	hash              hashStats
 	body              []byte // the /userinfo body
 	header            http.Header
@@ -278,8 +273,8 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 
 	// The same request bytes for both (but Host).
 	userinfo := func(addr string) []byte {
-		return rawRequest("GET", addr, "/userinfo",
-			[]string{"Accept: application/json", "Authorization: Bearer " + rep.token}, nil)
+		return loadgen.RawRequest("GET", addr, "/userinfo",
+			[]string{userAgent, "Accept: application/json", "Authorization: Bearer " + rep.token}, nil)
 	}
 	targets := []struct {
 		name string
@@ -289,28 +284,28 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 		return nil, fmt.Errorf("setup check: %w", err)
 	}
 	for _, t := range targets {
-		status, body, err := probe(t.addr, userinfo(t.addr))
+		status, body, err := loadgen.Probe(t.addr, userinfo(t.addr), 30*time.Second)
 		if err != nil || status != http.StatusOK || string(body) != string(rep.body) {
 			return nil, fmt.Errorf("setup check: %s: GET /userinfo answered %d %q (%v), want 200 %q", t.name, status, body, err, rep.body)
 		}
 	}
 
-	newLoad := func(addr string, d time.Duration) load {
-		return load{addr: addr, req: userinfo(addr), conns: c.conns, duration: d}
+	newLoad := func(addr string, d time.Duration) loadgen.Load {
+		return loadgen.Load{Addr: addr, Req: userinfo(addr), Conns: c.conns, Duration: d, IOTimeout: 30 * time.Second}
 	}
 	if c.warmup > 0 {
 		for _, t := range targets {
 			progress("warm-up %s", t.name)
-			if r := newLoad(t.addr, c.warmup).run(); r.errors > 0 {
-				return nil, fmt.Errorf("warm-up of %s: %d errors, first: %v", t.name, r.errors, r.firstErr)
+			if r := newLoad(t.addr, c.warmup).Run(); r.Errors > 0 {
+				return nil, fmt.Errorf("warm-up of %s: %d errors, first: %v", t.name, r.Errors, r.FirstErr)
 			}
 		}
 	}
-	runs := make([][]result, len(targets))
+	runs := make([][]loadgen.Result, len(targets))
 	for round := range c.rounds {
 		for i, t := range targets {
 			runtime.GC()
-			r := newLoad(t.addr, c.duration).run()
+			r := newLoad(t.addr, c.duration).Run()
 			runs[i] = append(runs[i], r)
 			progress("%s", runLine(fmt.Sprintf("round %d/%d", round+1, c.rounds), t.name, r))
 		}
@@ -320,26 +315,20 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 	if rep.baseline.rps > 0 {
 		rep.ratio = rep.jwtgate.rps / rep.baseline.rps
 	}
-	var paired []float64
-	for i, r := range runs[1] {
-		if b := runs[0][i].rps(); b > 0 {
-			paired = append(paired, r.rps()/b)
-		}
-	}
-	rep.pairedRatio = median(paired)
+	rep.pairedRatio = loadgen.PairedRatio(runs[1], runs[0])
 
 	creds, err := json.Marshal(map[string]string{"username": "admin", "password": svc.password})
 	if err != nil {
 		return nil, err
 	}
-	loginReq := rawRequest("POST", svc.addr, "/login", []string{"Accept: application/json", "Content-Type: application/json"}, creds)
-	loginLoad := func(d time.Duration) result {
-		return load{addr: svc.addr, req: loginReq, conns: c.loginConns, duration: d}.run()
+	loginReq := loadgen.RawRequest("POST", svc.addr, "/login", []string{userAgent, "Accept: application/json", "Content-Type: application/json"}, creds)
+	loginLoad := func(d time.Duration) loadgen.Result {
+		return loadgen.Load{Addr: svc.addr, Req: loginReq, Conns: c.loginConns, Duration: d, IOTimeout: 30 * time.Second}.Run()
 	}
 	if c.warmup > 0 {
 		progress("warm-up POST /login")
-		if r := loginLoad(c.warmup); r.errors > 0 {
-			return nil, fmt.Errorf("warm-up of POST /login: %d errors, first: %v", r.errors, r.firstErr)
+		if r := loginLoad(c.warmup); r.Errors > 0 {
+			return nil, fmt.Errorf("warm-up of POST /login: %d errors, first: %v", r.Errors, r.FirstErr)
 		}
 	}
 	progress("POST /login, %d connections, %v", c.loginConns, c.loginDuration)
@@ -363,8 +352,8 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 			errs = append(errs, fmt.Errorf("GET /userinfo, %s: %d failed requests, first: %v", s.name, s.errors, s.firstErr()))
 		}
 	}
-	if rep.login.errors > 0 {
-		errs = append(errs, fmt.Errorf("POST /login: %d failed requests, first: %v", rep.login.errors, rep.login.firstErr))
+	if rep.login.Errors > 0 {
+		errs = append(errs, fmt.Errorf("POST /login: %d failed requests, first: %v", rep.login.Errors, rep.login.FirstErr))
 	}
 	errs = append(errs, stopErr)
 	if err := errors.Join(errs...); err != nil {
@@ -468,8 +457,8 @@ func timeHash(n int) (hashStats, error) {
 		h.times = append(h.times, d)
 	}
 	slices.Sort(h.times)
-	h.median = time.Duration(median(durations(h.times)))
-	h.p99 = percentile(h.times, 0.99)
+	h.median = time.Duration(loadgen.Median(durations(h.times)))
+	h.p99 = loadgen.Percentile(h.times, 0.99)
 	return h, nil
 }
 
@@ -479,19 +468,4 @@ func durations(ds []time.Duration) []float64 {
 		fs[i] = float64(d)
 	}
 	return fs
-}
-
-// median returns the median of xs (the mean of the middle two for an even
-// count), 0 for none.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }

@@ -41,7 +41,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	for _, s := range []stats{rep.baseline, rep.jwtgate} {
-		if len(s.runs) != 1 || s.errors != 0 || s.runs[0].completed == 0 {
+		if len(s.runs) != 1 || s.errors != 0 || s.runs[0].Completed == 0 {
 			t.Errorf("%s: %d runs, %d errors (%v), want 1 run with completed requests and no error", s.name, len(s.runs), s.errors, s.firstErr())
 		}
 		if s.p50 <= 0 || s.p99 < s.p50 {
@@ -51,8 +51,8 @@ func TestRun(t *testing.T) {
 	if rep.ratio <= 0 || rep.pairedRatio <= 0 {
 		t.Errorf("ratios %v %v", rep.ratio, rep.pairedRatio)
 	}
-	if rep.login.completed == 0 || rep.login.errors != 0 {
-		t.Errorf("login: %d completed, %d errors (%v)", rep.login.completed, rep.login.errors, rep.login.firstErr)
+	if rep.login.Completed == 0 || rep.login.Errors != 0 {
+		t.Errorf("login: %d completed, %d errors (%v)", rep.login.Completed, rep.login.Errors, rep.login.FirstErr)
 	}
 	if len(rep.hash.times) != 2 || rep.hash.median <= 0 || rep.hash.params != "v=19 m=19456,t=2,p=1" {
 		t.Errorf("hash timing: %+v", rep.hash)

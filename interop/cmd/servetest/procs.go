@@ -19,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jwtgate/jwtgate/interop/internal/loadgen"
 )
 
 // buildJwtgate builds cmd/jwtgate into dir. It runs in the current
@@ -232,47 +234,18 @@ func startBaseline(dir string, resp response) (*baseline, error) {
 	if err := os.WriteFile(specPath, spec, 0o600); err != nil {
 		return nil, err
 	}
-	exe, err := os.Executable()
+	child, err := loadgen.StartChild(baselineEnv, specPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), baselineEnv+"="+specPath)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	var once sync.Once
-	stop := func() { once.Do(func() { waitChild(cmd, stdin) }) }
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	stop := child.Stop
+	line, err := bufio.NewReader(child.Stdout).ReadString('\n')
 	addr := strings.TrimSpace(line)
 	if err != nil || !strings.HasPrefix(addr, "127.0.0.1:") {
 		stop()
 		return nil, fmt.Errorf("baseline process said %q: %v", line, err)
 	}
 	return &baseline{addr: addr, stop: stop}, nil
-}
-
-// waitChild closes the child's stdin, which ends it, and waits; it kills
-// the child (by its pid) if it has not exited after 10 s.
-func waitChild(cmd *exec.Cmd, stdin io.Closer) {
-	stdin.Close()
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
 }
 
 // fetch sends one request with net/http's client and returns the
@@ -289,6 +262,6 @@ func fetch(method, url string, header http.Header, body []byte) (*http.Response,
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, loadgen.MaxBody))
 	return resp, b, err
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jwtgate/jwtgate/interop/internal/loadgen"
 )
 
 // target is the issue's: /userinfo at least this share of the baseline.
@@ -41,10 +43,7 @@ func writeReport(w io.Writer, c config, r *report) {
 	fmt.Fprintln(w, "| server | req/s | req/s min–max | p50 | p99 | share of the baseline | errors |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|")
 	for i, s := range []stats{r.baseline, r.jwtgate} {
-		lo, hi := s.runs[0].rps(), s.runs[0].rps()
-		for _, run := range s.runs {
-			lo, hi = min(lo, run.rps()), max(hi, run.rps())
-		}
+		lo, hi := loadgen.RPSRange(s.runs)
 		share := "—"
 		if i == 1 {
 			share = fmt.Sprintf("%.1f%% (median of per-round ratios %.1f%%)", 100*r.ratio, 100*r.pairedRatio)
@@ -70,9 +69,9 @@ func writeReport(w io.Writer, c config, r *report) {
 	fmt.Fprintf(w, "| HashPassword, once | %s |\n", fmtDur(r.hash.hashTime))
 	fmt.Fprintf(w, "| hash ceiling: GOMAXPROCS %d / median | %.1f logins/s |\n", runtime.GOMAXPROCS(0), r.hash.ceiling())
 	fmt.Fprintf(w, "| endpoint, %d connections for %v | %.1f req/s (%.0f%% of the ceiling) |\n",
-		c.loginConns, c.loginDuration, r.login.rps(), 100*r.login.rps()/r.hash.ceiling())
-	fmt.Fprintf(w, "| endpoint p50 / p99 | %s / %s |\n", fmtDur(r.login.p50), fmtDur(r.login.p99))
-	fmt.Fprintf(w, "| endpoint requests / errors | %d / %d |\n", r.login.completed, r.login.errors)
+		c.loginConns, c.loginDuration, r.login.RPS(), 100*r.login.RPS()/r.hash.ceiling())
+	fmt.Fprintf(w, "| endpoint p50 / p99 | %s / %s |\n", fmtDur(r.login.P50), fmtDur(r.login.P99))
+	fmt.Fprintf(w, "| endpoint requests / errors | %d / %d |\n", r.login.Completed, r.login.Errors)
 
 	fmt.Fprintf(w, "\nEvery run, in the order they ran:\n\n```\n")
 	for i := range r.baseline.runs {
@@ -84,9 +83,9 @@ func writeReport(w io.Writer, c config, r *report) {
 	fmt.Fprintln(w, "```")
 }
 
-func runLine(label, name string, r result) string {
+func runLine(label, name string, r loadgen.Result) string {
 	return fmt.Sprintf("%-11s %-17s %7d requests in %-12v %9.1f req/s  p50 %-9s p99 %-9s errors %d",
-		label, name, r.completed, r.elapsed.Round(time.Microsecond), r.rps(), fmtDur(r.p50), fmtDur(r.p99), r.errors)
+		label, name, r.Completed, r.Elapsed.Round(time.Microsecond), r.RPS(), fmtDur(r.P50), fmtDur(r.P99), r.Errors)
 }
 
 // headerList is the baseline's headers, sorted, as "Name: value" text.
