@@ -16,13 +16,12 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
-// newLimitServer returns a Server over a fresh data directory holding the
-// user alice, with lim as its login limiter (nil: in memory, burst 3).
-func newLimitServer(t *testing.T, lim Limiter) *Server {
+// testConfig returns the Config of a Server over a fresh data directory
+// holding the user alice, and the directory.
+func testConfig(t *testing.T) (Config, *DataDir) {
 	t.Helper()
 	ctx := context.Background()
 	data, err := OpenDataDir(ctx, t.TempDir())
@@ -30,22 +29,26 @@ func newLimitServer(t *testing.T, lim Limiter) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { data.Close() })
-	keys, err := data.LoadKeys(ctx, jwt.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := jwk.NewRing(keys.Signer)
+	ring, _, err := data.KeyRing(jwt.ES256, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := data.Users.Add(ctx, "alice", testPassword); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{
+	return Config{
 		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
 		Issuer: "https://auth.example", Logger: slog.New(slog.DiscardHandler),
-		LoginBurst: 3, Limiter: lim,
-	})
+	}, data
+}
+
+// newLimitServer returns a Server of testConfig with lim as its login
+// limiter (nil: in memory, burst 3).
+func newLimitServer(t *testing.T, lim Limiter) *Server {
+	t.Helper()
+	cfg, _ := testConfig(t)
+	cfg.LoginBurst, cfg.Limiter = 3, lim
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,29 +131,15 @@ func TestLoginLimiterDown(t *testing.T) {
 // lookup.
 func TestDeletedUserCache(t *testing.T) {
 	ctx := context.Background()
-	data, err := OpenDataDir(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { data.Close() })
-	ring, _, err := data.KeyRing(jwt.ES256, nil, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := data.Users.Add(ctx, "bob", testPassword); err != nil {
-		t.Fatal(err)
-	}
+	cfg, data := testConfig(t)
 	now := time.Now()
 	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s, err := New(Config{
-		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
-		Issuer: "https://auth.example", Logger: slog.New(slog.DiscardHandler), Clock: clock,
-	})
+	cfg.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := authFrom(s, "10.0.0.1", "bob", testPassword)
+	w := authFrom(s, "10.0.0.1", "alice", testPassword)
 	if w.Code != 200 {
 		t.Fatalf("login: %d %s", w.Code, w.Body)
 	}
@@ -170,7 +159,7 @@ func TestDeletedUserCache(t *testing.T) {
 	if c := userinfo(); c != 200 {
 		t.Fatalf("userinfo: %d", c)
 	}
-	if err := data.Users.Delete(ctx, "bob"); err != nil {
+	if err := data.Users.Delete(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -274,21 +263,7 @@ func TestPresenceOneAsk(t *testing.T) {
 // TestAuthPathAndKeys: Flask-JWT's endpoint takes its path and member
 // names from the Config; /login keeps its own.
 func TestAuthPathAndKeys(t *testing.T) {
-	ctx := context.Background()
-	data, err := OpenDataDir(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { data.Close() })
-	ring, _, err := data.KeyRing(jwt.ES256, nil, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := data.Users.Add(ctx, "alice", testPassword); err != nil {
-		t.Fatal(err)
-	}
-	base := Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
-		Issuer: "https://auth.example", Logger: slog.New(slog.DiscardHandler)}
+	base, _ := testConfig(t)
 	cfg := base
 	cfg.AuthPath, cfg.AuthUsernameKey, cfg.AuthPasswordKey = "/api/token", "email", "secret"
 	s, err := New(cfg)
