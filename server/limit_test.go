@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
 // testConfig returns the Config of a Server over a fresh data directory
@@ -361,7 +364,7 @@ func TestLoginLimitConcurrent(t *testing.T) {
 	}{
 		{"memory", func(*testing.T) Limiter { return nil }},
 		{"redis", func(t *testing.T) Limiter {
-			c := needRedisLimiterClient(t)
+			c := storetest.Redis(t, rueidis.ClientOption{})
 			l, err := NewRedisLimiter(c, redisLimiterPrefix(t, c), 3, 6*time.Second)
 			if err != nil {
 				t.Fatal(err)

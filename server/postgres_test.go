@@ -14,16 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
-
-func postgresDSN() string {
-	if d := os.Getenv("JWTGATE_POSTGRES_DSN"); d != "" {
-		return d
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
 
 // needPostgres returns the connection string of a schema of its own in the
 // test database (dropped when the test ends), or fails (with
@@ -31,12 +27,9 @@ func postgresDSN() string {
 func needPostgres(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := OpenPostgres(ctx, postgresDSN())
+	db, err := OpenPostgres(ctx, storetest.PostgresDSN())
 	if err != nil {
-		if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("PostgreSQL unreachable (JWTGATE_REQUIRE_SERVICES=1): %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", err)
+		storetest.Unreachable(t, "PostgreSQL", err)
 	}
 	schema := "jwtgate_test_" + strings.ToLower(rand.Text()[:12])
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
@@ -47,7 +40,7 @@ func needPostgres(t testing.TB) string {
 		db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		db.Close()
 	})
-	u, err := url.Parse(postgresDSN())
+	u, err := url.Parse(storetest.PostgresDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,8 +315,8 @@ func (c *countingStore) LoadKeys(ctx context.Context, alg jwt.Algorithm, now tim
 func TestOpenStores(t *testing.T) {
 	ctx := context.Background()
 	dsn := needPostgres(t)
-	needRedisLimiterClient(t)
-	redis := redisLimiterAddr()
+	storetest.Redis(t, rueidis.ClientOption{})
+	redis := storetest.RedisAddr()
 	for _, tc := range []struct {
 		name  string
 		cfg   StoreConfig

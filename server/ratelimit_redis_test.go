@@ -7,7 +7,6 @@ import (
 	"errors"
 	mrand "math/rand/v2"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,53 +15,14 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
 // These tests run against a real Redis, at 127.0.0.1:6379 or
 // $JWTGATE_REDIS_ADDR. Without one they are skipped, or fail when
 // JWTGATE_REQUIRE_SERVICES=1. None of them measures the wall clock: the
 // refill test polls a bounded number of times.
-
-func redisLimiterAddr() string {
-	if a := os.Getenv("JWTGATE_REDIS_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
-
-// needRedisLimiterClient returns a new client (closed when the test ends)
-// on the test Redis, or fails (with JWTGATE_REQUIRE_SERVICES=1) or skips
-// the test when Redis cannot be reached.
-func needRedisLimiterClient(t testing.TB) rueidis.Client {
-	t.Helper()
-	return redisLimiterClientOpt(t, rueidis.ClientOption{})
-}
-
-// redisLimiterClientOpt is needRedisLimiterClient with options (the
-// address and a dial timeout are set here).
-func redisLimiterClientOpt(t testing.TB, opt rueidis.ClientOption) rueidis.Client {
-	t.Helper()
-	addr := redisLimiterAddr()
-	opt.InitAddress = []string{addr}
-	opt.Dialer = net.Dialer{Timeout: 3 * time.Second}
-	c, err := rueidis.NewClient(opt)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = c.Do(ctx, c.B().Ping().Build()).Error()
-		cancel()
-		if err != nil {
-			c.Close()
-		}
-	}
-	if err != nil {
-		if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("Redis unreachable at %s (JWTGATE_REQUIRE_SERVICES=1): %v", addr, err)
-		}
-		t.Skipf("Redis unreachable at %s, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", addr, err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
 
 // redisLimiterPrefix returns a key prefix of the test's own, whose keys
 // are deleted (SCAN and DEL through c) when the test ends.
@@ -127,7 +87,7 @@ func redisLimiterMustFail(t testing.TB, l Limiter, key string) {
 }
 
 func TestRedisLimiterBurst(t *testing.T) {
-	c := needRedisLimiterClient(t)
+	c := storetest.Redis(t, rueidis.ClientOption{})
 	long := "user:" + strings.Repeat("\xff\x00{}*?[\r\n ", 25) + "!" // 256 bytes, not UTF-8
 	tests := []struct {
 		name       string
@@ -176,7 +136,7 @@ func TestRedisLimiterBurst(t *testing.T) {
 // TestRedisLimiterShared: two instances (two clients) on one prefix share
 // each key's budget, and concurrent failures are each counted once.
 func TestRedisLimiterShared(t *testing.T) {
-	a, b := needRedisLimiterClient(t), needRedisLimiterClient(t)
+	a, b := storetest.Redis(t, rueidis.ClientOption{}), storetest.Redis(t, rueidis.ClientOption{})
 	p := redisLimiterPrefix(t, a)
 	const burst = 3
 	la := newTestRedisLimiter(t, a, p, burst, time.Hour)
@@ -233,7 +193,7 @@ func TestRedisLimiterShared(t *testing.T) {
 // TestRedisLimiterRefill: a drained bucket gets a token back after about
 // every. Bounded polling, no wall-clock assertion.
 func TestRedisLimiterRefill(t *testing.T) {
-	c := needRedisLimiterClient(t)
+	c := storetest.Redis(t, rueidis.ClientOption{})
 	tests := []struct {
 		name  string
 		burst int
@@ -273,7 +233,7 @@ func TestRedisLimiterRefill(t *testing.T) {
 // TestRedisLimiterExpiry: a failure leaves a key that expires once its
 // bucket would be full again; a check writes nothing.
 func TestRedisLimiterExpiry(t *testing.T) {
-	c := needRedisLimiterClient(t)
+	c := storetest.Redis(t, rueidis.ClientOption{})
 	tests := []struct {
 		burst int
 		every time.Duration
@@ -326,10 +286,10 @@ func TestRedisLimiterExpiry(t *testing.T) {
 // bucket Redis cannot read make Check and Fail return errors, not panic
 // and not say ok.
 func TestRedisLimiterErrors(t *testing.T) {
-	c := needRedisLimiterClient(t)
+	c := storetest.Redis(t, rueidis.ClientOption{})
 	p := redisLimiterPrefix(t, c)
 
-	closed := redisLimiterClientOpt(t, rueidis.ClientOption{})
+	closed := storetest.Redis(t, rueidis.ClientOption{})
 	closed.Close()
 
 	// A client that reached Redis once, then loses it: its connections are
@@ -337,7 +297,7 @@ func TestRedisLimiterErrors(t *testing.T) {
 	var mu sync.Mutex
 	var conns []net.Conn
 	var down atomic.Bool
-	unreachable := redisLimiterClientOpt(t, rueidis.ClientOption{
+	unreachable := storetest.Redis(t, rueidis.ClientOption{
 		DisableRetry: true,
 		DialCtxFn: func(ctx context.Context, addr string, d *net.Dialer, _ *tls.Config) (net.Conn, error) {
 			if down.Load() {
@@ -420,7 +380,7 @@ func TestRedisLimiterErrors(t *testing.T) {
 }
 
 func TestRedisLimiterArgs(t *testing.T) {
-	c := needRedisLimiterClient(t)
+	c := storetest.Redis(t, rueidis.ClientOption{})
 	tests := []struct {
 		name   string
 		client rueidis.Client
@@ -457,7 +417,7 @@ func TestRedisLimiterArgs(t *testing.T) {
 // Fail, the Redis limiter and NewMemoryLimiter agree on every answer.
 // every is an hour, so no refill the test could see happens.
 func TestRedisLimiterMatchesMemory(t *testing.T) {
-	c := needRedisLimiterClient(t)
+	c := storetest.Redis(t, rueidis.ClientOption{})
 	const every = time.Hour
 	keys := []string{"ip:203.0.113.9", "user:heidi", "user:ivan", "user:\x00"}
 	var seed [32]byte

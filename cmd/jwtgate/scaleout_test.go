@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"net"
 	"net/url"
 	"os"
@@ -25,32 +24,12 @@ import (
 // service cannot be reached.
 func sharedStores(t *testing.T) []string {
 	t.Helper()
-	unreachable := func(what string, err error) {
-		t.Helper()
-		if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("%s unreachable (JWTGATE_REQUIRE_SERVICES=1): %v", what, err)
-		}
-		t.Skipf("%s unreachable, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
-	}
-	dsn := os.Getenv("JWTGATE_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	redis := os.Getenv("JWTGATE_REDIS_ADDR")
-	if redis == "" {
-		redis = "127.0.0.1:6379"
-	}
+	dsn, redis := storetest.PostgresDSN(), storetest.RedisAddr()
+	db := storetest.Postgres(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	db, err := sql.Open("pgx", dsn)
-	if err == nil {
-		err = db.PingContext(ctx)
-	}
-	if err != nil {
-		unreachable("PostgreSQL", err)
-	}
 	if c, err := net.DialTimeout("tcp", redis, 3*time.Second); err != nil {
-		unreachable("Redis", err)
+		storetest.Unreachable(t, "Redis", err)
 	} else {
 		c.Close()
 	}
@@ -58,10 +37,7 @@ func sharedStores(t *testing.T) []string {
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		db.Close()
-	})
+	t.Cleanup(func() { db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func BenchmarkProtected(b *testing.B) {
 	})
 	b.Run("redis-nocache", func(b *testing.B) {
 		c := needRedis(b)
-		storetest.BenchProtected(b, newStoreOpt(b, rueidis.ClientOption{InitAddress: []string{redisAddr()}}, redisstore.Options{Prefix: uniquePrefix(b, c), CacheTTL: -1}))
+		storetest.BenchProtected(b, newStoreOpt(b, rueidis.ClientOption{InitAddress: []string{storetest.RedisAddr()}}, redisstore.Options{Prefix: uniquePrefix(b, c), CacheTTL: -1}))
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,39 +16,11 @@ import (
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
-func redisAddr() string {
-	if a := os.Getenv("JWTGATE_REDIS_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
-
 // needRedis returns a client (closed when the test ends), or fails (with
 // JWTGATE_REQUIRE_SERVICES=1) or skips when Redis cannot be reached.
 func needRedis(t testing.TB) rueidis.Client {
 	t.Helper()
-	return clientFor(t, redisAddr())
-}
-
-func clientFor(t testing.TB, addr string) rueidis.Client {
-	t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, Dialer: net.Dialer{Timeout: 3 * time.Second}})
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = c.Do(ctx, c.B().Ping().Build()).Error()
-		cancel()
-		if err != nil {
-			c.Close()
-		}
-	}
-	if err != nil {
-		if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("Redis unreachable at %s (JWTGATE_REQUIRE_SERVICES=1): %v", addr, err)
-		}
-		t.Skipf("Redis unreachable at %s, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", addr, err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return storetest.Redis(t, rueidis.ClientOption{})
 }
 
 // uniquePrefix returns a key prefix of its own, whose keys are deleted when
@@ -74,7 +45,7 @@ func uniquePrefix(t testing.TB, c rueidis.Client) string {
 // client c only proves the server is there).
 func newStore(t testing.TB, _ rueidis.Client, prefix string) *redisstore.Store {
 	t.Helper()
-	return newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{redisAddr()}}, redisstore.Options{Prefix: prefix})
+	return newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{storetest.RedisAddr()}}, redisstore.Options{Prefix: prefix})
 }
 
 func newStoreOpt(t testing.TB, o rueidis.ClientOption, opts redisstore.Options) *redisstore.Store {
@@ -179,7 +150,7 @@ func TestClientSideCache(t *testing.T) {
 	var sent, writes atomic.Int64
 	other := needRedis(t)
 	p := uniquePrefix(t, other)
-	o := rueidis.ClientOption{InitAddress: []string{redisAddr()}}
+	o := rueidis.ClientOption{InitAddress: []string{storetest.RedisAddr()}}
 	o.DialCtxFn = func(ctx context.Context, addr string, d *net.Dialer, _ *tls.Config) (net.Conn, error) {
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
@@ -256,7 +227,7 @@ func TestClientSideCache(t *testing.T) {
 func TestServerComesBack(t *testing.T) {
 	c := needRedis(t)
 	p := uniquePrefix(t, c)
-	proxy := storetest.NewProxy(t, redisAddr())
+	proxy := storetest.NewProxy(t, storetest.RedisAddr())
 	via := newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{proxy.Addr()}, Dialer: net.Dialer{Timeout: time.Second}}, redisstore.Options{Prefix: p})
 	storetest.RunComeback(t, via, newStore(t, c, p), proxy)
 }

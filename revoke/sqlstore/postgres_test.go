@@ -3,7 +3,6 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,36 +12,12 @@ import (
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
-// postgresDSN is JWTGATE_POSTGRES_DSN, or the development server.
-func postgresDSN() string {
-	if dsn := os.Getenv("JWTGATE_POSTGRES_DSN"); dsn != "" {
-		return dsn
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
 // needPostgres returns a connection pool, or fails (with
 // JWTGATE_REQUIRE_SERVICES=1) or skips the test when the server cannot be
 // reached.
 func needPostgres(t testing.TB) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("pgx", postgresDSN())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if db != nil {
-			db.Close()
-		}
-		if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("PostgreSQL unreachable at %s (JWTGATE_REQUIRE_SERVICES=1): %v", postgresDSN(), err)
-		}
-		t.Skipf("PostgreSQL unreachable at %s, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", postgresDSN(), err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return storetest.Postgres(t, storetest.PostgresDSN())
 }
 
 // pgStore returns a store on its own tables (a unique prefix), dropped when
@@ -125,8 +100,8 @@ func TestPostgresServerComesBack(t *testing.T) {
 	db := needPostgres(t)
 	prefix := uniquePrefix(t, db)
 	proxy := storetest.NewProxy(t, "127.0.0.1:5432")
-	dsn := strings.Replace(postgresDSN(), "127.0.0.1:5432", proxy.Addr(), 1)
-	if dsn == postgresDSN() {
+	dsn := strings.Replace(storetest.PostgresDSN(), "127.0.0.1:5432", proxy.Addr(), 1)
+	if dsn == storetest.PostgresDSN() {
 		t.Skip("JWTGATE_POSTGRES_DSN does not name 127.0.0.1:5432; the proxy cannot stand in front of it")
 	}
 	viaDB, err := sql.Open("pgx", dsn+"&connect_timeout=2")
