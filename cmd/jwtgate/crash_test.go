@@ -163,10 +163,7 @@ func TestServeCrash(t *testing.T) {
 	case <-loadDone:
 		t.Fatalf("the load ended after %d acknowledged requests, before the kill\n%s", done.Load(), p.Logs())
 	}
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-p.waited
+	p.Kill(t)
 	<-loadDone
 	if strings.Contains(p.Logs(), "msg=stopped") {
 		t.Fatal("the process stopped cleanly: it was not killed")

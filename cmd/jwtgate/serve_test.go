@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,26 +11,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/proctest"
 )
 
 // proc is a running "jwtgate serve".
 type proc struct {
-	url    string
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	logs   bytes.Buffer
-	waited chan struct{}
-	err    error
-}
-
-func (p *proc) Logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logs.String()
+	*proctest.Proc
+	url string
 }
 
 // logField returns the value of key in the first log line that contains
@@ -54,75 +44,17 @@ func logField(logs, key string, match ...string) string {
 	return ""
 }
 
-// startServe runs jwtgate serve on a free port and waits for its
-// "listening" line. The caller stops it with stop.
+// startServe runs jwtgate serve on a free port and waits until it
+// answers (proctest.Start). The caller stops it with stop; a server still
+// running when the test ends is stopped and must shut down cleanly.
 func startServe(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, waited: make(chan struct{})}
-	addrc := make(chan string, 1)
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.logs.WriteString(line + "\n")
-			p.mu.Unlock()
-			if a := logField(line, "addr", "msg=listening"); !sent && a != "" {
-				addrc <- a
-				sent = true
-			}
-		}
-		if !sent {
-			close(addrc)
-		}
-	}()
-	go func() {
-		<-scanned
-		p.err = cmd.Wait()
-		close(p.waited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.waited:
-		default:
-			cmd.Process.Kill()
-			<-p.waited
-		}
-	})
-	// No wall-clock limit: go test's own -timeout stops a server that never
-	// starts.
-	addr, ok := <-addrc
-	if !ok {
-		<-p.waited
-		t.Fatalf("jwtgate serve exited before listening: %v\n%s", p.err, p.Logs())
-	}
-	p.url = "http://" + addr
-	return p
+	p := proctest.Start(t, bin, env, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
+	return &proc{Proc: p, url: p.URL}
 }
 
 // stop sends SIGTERM and expects a clean exit after a graceful shutdown.
-func (p *proc) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-p.waited // go test's -timeout catches a server that never stops
-	if p.err != nil || !strings.Contains(p.Logs(), "msg=stopped") {
-		t.Fatalf("jwtgate serve did not stop cleanly: %v\n%s", p.err, p.Logs())
-	}
-}
+func (p *proc) stop(t *testing.T) { t.Helper(); p.Stop(t) }
 
 type answer struct {
 	status int
@@ -437,7 +369,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 
 	// Stop the server while the body is incomplete, wait until the
 	// shutdown has begun, then finish the request: it must be served.
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; !strings.Contains(p.Logs(), "msg=\"shutting down\""); i++ {
@@ -447,8 +379,8 @@ func TestServeGracefulShutdown(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	select {
-	case <-p.waited:
-		t.Fatalf("exited with a request in flight: %v\n%s", p.err, p.Logs())
+	case <-p.Done():
+		t.Fatalf("exited with a request in flight: %v\n%s", p.Err(), p.Logs())
 	case <-time.After(200 * time.Millisecond):
 	}
 	io.WriteString(conn, body[half:])
@@ -460,8 +392,8 @@ func TestServeGracefulShutdown(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("in-flight login: status %d", resp.StatusCode)
 	}
-	<-p.waited // go test's -timeout catches a server that never exits
-	if p.err != nil || !strings.Contains(p.Logs(), "msg=stopped") {
-		t.Fatalf("unclean exit: %v\n%s", p.err, p.Logs())
+	<-p.Done() // go test's -timeout catches a server that never exits
+	if p.Err() != nil || !strings.Contains(p.Logs(), "msg=stopped") {
+		t.Fatalf("unclean exit: %v\n%s", p.Err(), p.Logs())
 	}
 }

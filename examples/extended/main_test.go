@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/examples/internal/demotest"
+	"github.com/jwtgate/jwtgate/internal/proctest"
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
@@ -23,7 +23,7 @@ const secret = "extended-example-secret-0123456789abcdef"
 // TestExtended builds the program once, checks that it refuses to start
 // without a proper secret, then drives every route in both profiles.
 func TestExtended(t *testing.T) {
-	bin := demotest.Build(t)
+	bin := proctest.Build(t)
 	t.Run("refuses to start", func(t *testing.T) { testRefusesToStart(t, bin) })
 	t.Run("flask", func(t *testing.T) { testProfile(t, bin, "flask") })
 	t.Run("rfc6750", func(t *testing.T) { testProfile(t, bin, "rfc6750") })
@@ -43,7 +43,7 @@ func testRefusesToStart(t *testing.T, bin string) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"-addr", "127.0.0.1:0"}, tt.args...)
-			code, _, stderr := demotest.RunToExit(t, bin, tt.env, args...)
+			code, _, stderr := proctest.RunToExit(t, bin, tt.env, args...)
 			if code == 0 || !strings.Contains(stderr, tt.want) {
 				t.Fatalf("exit %d, stderr %q; want a failure saying %q", code, stderr, tt.want)
 			}
@@ -60,7 +60,7 @@ type failure struct {
 	rfcMsg      string // "" means flaskMsg
 }
 
-func (f failure) check(t *testing.T, profile string, res demotest.Response) {
+func (f failure) check(t *testing.T, profile string, res proctest.Response) {
 	t.Helper()
 	if profile == "flask" {
 		wantBody(t, res, f.flaskStatus, map[string]any{"msg": f.flaskMsg})
@@ -90,7 +90,7 @@ func (f failure) check(t *testing.T, profile string, res demotest.Response) {
 	}
 }
 
-func wantBody(t *testing.T, res demotest.Response, status int, want any) {
+func wantBody(t *testing.T, res proctest.Response, status int, want any) {
 	t.Helper()
 	var got any
 	if err := json.Unmarshal(res.Body, &got); err != nil {
@@ -164,9 +164,9 @@ func num(t *testing.T, v any) float64 {
 
 type session struct{ access, refresh string }
 
-func login(t *testing.T, p *demotest.Proc, name, password string) session {
+func login(t *testing.T, p *proctest.Proc, name, password string) session {
 	t.Helper()
-	res := p.Do(t, demotest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": name, "password": password}})
+	res := p.Do(t, proctest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": name, "password": password}})
 	body := res.Object(t)
 	if res.Status != 200 || len(body) != 2 {
 		t.Fatalf("login %s: %d %s", name, res.Status, res.Body)
@@ -180,11 +180,11 @@ func login(t *testing.T, p *demotest.Proc, name, password string) session {
 }
 
 func testProfile(t *testing.T, bin, profile string) {
-	p := demotest.Start(t, bin, []string{"JWT_SECRET_KEY=" + secret}, "-addr", "127.0.0.1:0", "-profile", profile)
+	p := proctest.Start(t, bin, []string{"JWT_SECRET_KEY=" + secret}, "-addr", "127.0.0.1:0", "-profile", profile)
 	flask := profile == "flask"
 
 	t.Run("bad logins", func(t *testing.T) {
-		for _, req := range []demotest.Request{
+		for _, req := range []proctest.Request{
 			{JSON: map[string]string{"username": "alice", "password": "wrong"}},
 			{JSON: map[string]string{"username": "mallory", "password": "alice-pw"}},
 			{JSON: map[string]string{"username": "alice"}},
@@ -238,7 +238,7 @@ func testProfile(t *testing.T, bin, profile string) {
 	})
 
 	t.Run("token locations", func(t *testing.T) {
-		for _, req := range []demotest.Request{
+		for _, req := range []proctest.Request{
 			{Path: "/protected", Header: bearer(alice.access)},
 			{Path: "/protected?jwt=" + url.QueryEscape(alice.access)},
 			{Path: "/protected", JSON: map[string]string{"access_token": alice.access}},
@@ -250,14 +250,14 @@ func testProfile(t *testing.T, bin, profile string) {
 		} {
 			wantBody(t, p.Do(t, req), 200, map[string]string{"identity": "alice"})
 		}
-		wantBody(t, p.Do(t, demotest.Request{Path: "/optional"}), 200, map[string]any{"identity": nil})
-		wantBody(t, p.Do(t, demotest.Request{Path: "/whoami", Header: bearer(alice.access)}), 200, map[string]any{"username": "alice", "roles": []string{"admin"}})
-		wantBody(t, p.Do(t, demotest.Request{Path: "/whoami", Header: bearer(bob.access)}), 200, map[string]any{"username": "bob", "roles": []string{}})
-		wantBody(t, p.Do(t, demotest.Request{Path: "/admin", Header: bearer(alice.access)}), 200, map[string]any{"identity": "alice", "admin": true})
+		wantBody(t, p.Do(t, proctest.Request{Path: "/optional"}), 200, map[string]any{"identity": nil})
+		wantBody(t, p.Do(t, proctest.Request{Path: "/whoami", Header: bearer(alice.access)}), 200, map[string]any{"username": "alice", "roles": []string{"admin"}})
+		wantBody(t, p.Do(t, proctest.Request{Path: "/whoami", Header: bearer(bob.access)}), 200, map[string]any{"username": "bob", "roles": []string{}})
+		wantBody(t, p.Do(t, proctest.Request{Path: "/admin", Header: bearer(alice.access)}), 200, map[string]any{"identity": "alice", "admin": true})
 	})
 
 	t.Run("admins only", func(t *testing.T) {
-		res := p.Do(t, demotest.Request{Path: "/admin", Header: bearer(bob.access)})
+		res := p.Do(t, proctest.Request{Path: "/admin", Header: bearer(bob.access)})
 		wantBody(t, res, 403, map[string]string{"msg": "Admins only!"})
 		want := ""
 		if !flask {
@@ -269,7 +269,7 @@ func testProfile(t *testing.T, bin, profile string) {
 	})
 
 	// A refreshed access token is not fresh.
-	res := p.Do(t, demotest.Request{Method: "POST", Path: "/refresh", Header: bearer(alice.refresh)})
+	res := p.Do(t, proctest.Request{Method: "POST", Path: "/refresh", Header: bearer(alice.refresh)})
 	refreshed, _ := res.Object(t)["access_token"].(string)
 	if res.Status != 200 || refreshed == "" || len(res.Object(t)) != 1 {
 		t.Fatalf("refresh: %d %s", res.Status, res.Body)
@@ -277,7 +277,7 @@ func testProfile(t *testing.T, bin, profile string) {
 	if c := claimsOf(t, refreshed); c["fresh"] != false || c["type"] != "access" || c["sub"] != "alice" {
 		t.Fatalf("refreshed claims %v", c)
 	}
-	wantBody(t, p.Do(t, demotest.Request{Path: "/protected", Header: bearer(refreshed)}), 200, map[string]string{"identity": "alice"})
+	wantBody(t, p.Do(t, proctest.Request{Path: "/protected", Header: bearer(refreshed)}), 200, map[string]string{"identity": "alice"})
 
 	now := time.Now().Unix()
 	expired := sign(t, map[string]any{"sub": "alice", "type": "access", "fresh": true, "jti": "x1", "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600})
@@ -288,7 +288,7 @@ func testProfile(t *testing.T, bin, profile string) {
 	algNone := "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9."
 
 	// Cookies and CSRF values from /login/cookies.
-	res = p.Do(t, demotest.Request{Method: "POST", Path: "/login/cookies", JSON: map[string]string{"username": "alice", "password": "alice-pw"}})
+	res = p.Do(t, proctest.Request{Method: "POST", Path: "/login/cookies", JSON: map[string]string{"username": "alice", "password": "alice-pw"}})
 	wantBody(t, res, 200, map[string]bool{"login": true})
 	cookies := map[string]*http.Cookie{}
 	for _, c := range res.Cookies() {
@@ -333,43 +333,43 @@ func testProfile(t *testing.T, bin, profile string) {
 	t.Run("refusals", func(t *testing.T) {
 		for _, tt := range []struct {
 			name string
-			req  demotest.Request
+			req  proctest.Request
 			want failure
 		}{
-			{"no token", demotest.Request{Path: "/protected"}, noToken},
-			{"no token fresh", demotest.Request{Path: "/fresh"}, noToken},
-			{"no token admin", demotest.Request{Path: "/admin"}, noToken},
-			{"no token refresh", demotest.Request{Method: "POST", Path: "/refresh"}, failure{401, missingRefresh, 401, "", missingRefreshRFC}},
-			{"no token revoke", demotest.Request{Method: "DELETE", Path: "/revoke"}, noToken},
-			{"query parameter must be jwt", demotest.Request{Path: "/protected?token=" + alice.access}, noToken},
-			{"refresh cookie only", demotest.Request{Path: "/protected", Cookies: []*http.Cookie{refreshCookie}}, noToken},
-			{"lowercase json key only", demotest.Request{Path: "/protected", JSON: map[string]string{"token": alice.access}},
+			{"no token", proctest.Request{Path: "/protected"}, noToken},
+			{"no token fresh", proctest.Request{Path: "/fresh"}, noToken},
+			{"no token admin", proctest.Request{Path: "/admin"}, noToken},
+			{"no token refresh", proctest.Request{Method: "POST", Path: "/refresh"}, failure{401, missingRefresh, 401, "", missingRefreshRFC}},
+			{"no token revoke", proctest.Request{Method: "DELETE", Path: "/revoke"}, noToken},
+			{"query parameter must be jwt", proctest.Request{Path: "/protected?token=" + alice.access}, noToken},
+			{"refresh cookie only", proctest.Request{Path: "/protected", Cookies: []*http.Cookie{refreshCookie}}, noToken},
+			{"lowercase json key only", proctest.Request{Path: "/protected", JSON: map[string]string{"token": alice.access}},
 				failure{401, strings.Replace(missingAll, "Invalid content-type. Must be application/json.", `Missing "access_token" key in json data.`, 1), 401, "",
 					strings.Replace(missingAllRFC, "Invalid content-type. Must be application/json.", `Missing "access_token" key in json data.`, 1)}},
-			{"expired", demotest.Request{Path: "/protected", Header: bearer(expired)}, unauthorized("Token has expired")},
-			{"expired on optional", demotest.Request{Path: "/optional", Header: bearer(expired)}, unauthorized("Token has expired")},
-			{"refresh token as access", demotest.Request{Path: "/protected", Header: bearer(alice.refresh)}, invalid("Only non-refresh tokens are allowed")},
-			{"refresh token on optional", demotest.Request{Path: "/optional", Header: bearer(alice.refresh)}, invalid("Only non-refresh tokens are allowed")},
-			{"refresh token in query", demotest.Request{Path: "/protected?jwt=" + alice.refresh}, invalid("Only non-refresh tokens are allowed")},
-			{"refresh token in access cookie", demotest.Request{Path: "/protected", Cookies: []*http.Cookie{ck("access_token_cookie", alice.refresh)}}, invalid("Only non-refresh tokens are allowed")},
-			{"access token on refresh", demotest.Request{Method: "POST", Path: "/refresh", Header: bearer(alice.access)}, invalid("Only refresh tokens are allowed")},
-			{"access token in refresh json", demotest.Request{Method: "POST", Path: "/refresh", JSON: map[string]string{"refresh_token": alice.access}}, invalid("Only refresh tokens are allowed")},
-			{"refreshed token on fresh", demotest.Request{Path: "/fresh", Header: bearer(refreshed)}, unauthorized("Fresh token required")},
-			{"refresh token on fresh", demotest.Request{Path: "/fresh", Header: bearer(alice.refresh)}, invalid("Only non-refresh tokens are allowed")},
-			{"other key", demotest.Request{Path: "/protected", Header: bearer(forged)}, invalid("Signature verification failed")},
-			{"tampered", demotest.Request{Path: "/protected", Header: bearer(alice.access[:len(alice.access)-4] + "AAAA")}, invalid("Signature verification failed")},
-			{"alg none", demotest.Request{Path: "/protected", Header: bearer(algNone)}, invalid("The specified alg value is not allowed")},
-			{"garbage", demotest.Request{Path: "/protected", Header: bearer("abc")}, failure{422, "Not enough segments", 401, "invalid_token", "Malformed token"}},
-			{"garbage in optional", demotest.Request{Path: "/optional", Header: bearer("abc")}, failure{422, "Not enough segments", 401, "invalid_token", "Malformed token"}},
-			{"bearer alone", demotest.Request{Path: "/protected", Header: map[string]string{"Authorization": "Bearer"}}, failure{422, badHeader, 400, "invalid_request", ""}},
-			{"bearer two words", demotest.Request{Path: "/protected", Header: map[string]string{"Authorization": "Bearer a b"}}, failure{422, badHeader, 400, "invalid_request", ""}},
-			{"malformed header beats cookie", demotest.Request{Path: "/protected", Header: map[string]string{"Authorization": "Bearer a b"}, Cookies: []*http.Cookie{accessCookie}}, failure{422, badHeader, 400, "invalid_request", ""}},
-			{"roles not a list", demotest.Request{Path: "/protected", Header: bearer(badRoles)}, failure{400, "User claims verification failed", 403, "insufficient_scope", ""}},
-			{"roles not a list on optional", demotest.Request{Path: "/optional", Header: bearer(badRoles)}, failure{400, "User claims verification failed", 403, "insufficient_scope", ""}},
-			{"cookie POST without CSRF", demotest.Request{Method: "POST", Path: "/refresh", Cookies: []*http.Cookie{refreshCookie}}, csrf("Missing CSRF token")},
-			{"cookie POST with wrong CSRF", demotest.Request{Method: "POST", Path: "/refresh", Cookies: []*http.Cookie{refreshCookie}, Header: map[string]string{"X-CSRF-TOKEN": csrfRefresh + "x"}}, csrf("CSRF double submit tokens do not match")},
-			{"cookie POST with the access CSRF", demotest.Request{Method: "POST", Path: "/refresh", Cookies: []*http.Cookie{refreshCookie}, Header: map[string]string{"X-CSRF-TOKEN": csrfAccess}}, csrf("CSRF double submit tokens do not match")},
-			{"cookie DELETE without CSRF", demotest.Request{Method: "DELETE", Path: "/revoke", Cookies: []*http.Cookie{accessCookie}}, csrf("Missing CSRF token")},
+			{"expired", proctest.Request{Path: "/protected", Header: bearer(expired)}, unauthorized("Token has expired")},
+			{"expired on optional", proctest.Request{Path: "/optional", Header: bearer(expired)}, unauthorized("Token has expired")},
+			{"refresh token as access", proctest.Request{Path: "/protected", Header: bearer(alice.refresh)}, invalid("Only non-refresh tokens are allowed")},
+			{"refresh token on optional", proctest.Request{Path: "/optional", Header: bearer(alice.refresh)}, invalid("Only non-refresh tokens are allowed")},
+			{"refresh token in query", proctest.Request{Path: "/protected?jwt=" + alice.refresh}, invalid("Only non-refresh tokens are allowed")},
+			{"refresh token in access cookie", proctest.Request{Path: "/protected", Cookies: []*http.Cookie{ck("access_token_cookie", alice.refresh)}}, invalid("Only non-refresh tokens are allowed")},
+			{"access token on refresh", proctest.Request{Method: "POST", Path: "/refresh", Header: bearer(alice.access)}, invalid("Only refresh tokens are allowed")},
+			{"access token in refresh json", proctest.Request{Method: "POST", Path: "/refresh", JSON: map[string]string{"refresh_token": alice.access}}, invalid("Only refresh tokens are allowed")},
+			{"refreshed token on fresh", proctest.Request{Path: "/fresh", Header: bearer(refreshed)}, unauthorized("Fresh token required")},
+			{"refresh token on fresh", proctest.Request{Path: "/fresh", Header: bearer(alice.refresh)}, invalid("Only non-refresh tokens are allowed")},
+			{"other key", proctest.Request{Path: "/protected", Header: bearer(forged)}, invalid("Signature verification failed")},
+			{"tampered", proctest.Request{Path: "/protected", Header: bearer(alice.access[:len(alice.access)-4] + "AAAA")}, invalid("Signature verification failed")},
+			{"alg none", proctest.Request{Path: "/protected", Header: bearer(algNone)}, invalid("The specified alg value is not allowed")},
+			{"garbage", proctest.Request{Path: "/protected", Header: bearer("abc")}, failure{422, "Not enough segments", 401, "invalid_token", "Malformed token"}},
+			{"garbage in optional", proctest.Request{Path: "/optional", Header: bearer("abc")}, failure{422, "Not enough segments", 401, "invalid_token", "Malformed token"}},
+			{"bearer alone", proctest.Request{Path: "/protected", Header: map[string]string{"Authorization": "Bearer"}}, failure{422, badHeader, 400, "invalid_request", ""}},
+			{"bearer two words", proctest.Request{Path: "/protected", Header: map[string]string{"Authorization": "Bearer a b"}}, failure{422, badHeader, 400, "invalid_request", ""}},
+			{"malformed header beats cookie", proctest.Request{Path: "/protected", Header: map[string]string{"Authorization": "Bearer a b"}, Cookies: []*http.Cookie{accessCookie}}, failure{422, badHeader, 400, "invalid_request", ""}},
+			{"roles not a list", proctest.Request{Path: "/protected", Header: bearer(badRoles)}, failure{400, "User claims verification failed", 403, "insufficient_scope", ""}},
+			{"roles not a list on optional", proctest.Request{Path: "/optional", Header: bearer(badRoles)}, failure{400, "User claims verification failed", 403, "insufficient_scope", ""}},
+			{"cookie POST without CSRF", proctest.Request{Method: "POST", Path: "/refresh", Cookies: []*http.Cookie{refreshCookie}}, csrf("Missing CSRF token")},
+			{"cookie POST with wrong CSRF", proctest.Request{Method: "POST", Path: "/refresh", Cookies: []*http.Cookie{refreshCookie}, Header: map[string]string{"X-CSRF-TOKEN": csrfRefresh + "x"}}, csrf("CSRF double submit tokens do not match")},
+			{"cookie POST with the access CSRF", proctest.Request{Method: "POST", Path: "/refresh", Cookies: []*http.Cookie{refreshCookie}, Header: map[string]string{"X-CSRF-TOKEN": csrfAccess}}, csrf("CSRF double submit tokens do not match")},
+			{"cookie DELETE without CSRF", proctest.Request{Method: "DELETE", Path: "/revoke", Cookies: []*http.Cookie{accessCookie}}, csrf("Missing CSRF token")},
 		} {
 			t.Run(tt.name, func(t *testing.T) { tt.want.check(t, profile, p.Do(t, tt.req)) })
 		}
@@ -377,12 +377,12 @@ func testProfile(t *testing.T, bin, profile string) {
 
 	t.Run("cookies", func(t *testing.T) {
 		// GET needs no CSRF value, even a wrong one is ignored.
-		wantBody(t, p.Do(t, demotest.Request{Path: "/protected", Cookies: []*http.Cookie{accessCookie}, Header: map[string]string{"X-CSRF-TOKEN": "nope"}}), 200, map[string]string{"identity": "alice"})
-		res := p.Do(t, demotest.Request{Method: "POST", Path: "/refresh", Cookies: []*http.Cookie{refreshCookie}, Header: map[string]string{"X-CSRF-TOKEN": csrfRefresh}})
+		wantBody(t, p.Do(t, proctest.Request{Path: "/protected", Cookies: []*http.Cookie{accessCookie}, Header: map[string]string{"X-CSRF-TOKEN": "nope"}}), 200, map[string]string{"identity": "alice"})
+		res := p.Do(t, proctest.Request{Method: "POST", Path: "/refresh", Cookies: []*http.Cookie{refreshCookie}, Header: map[string]string{"X-CSRF-TOKEN": csrfRefresh}})
 		if res.Status != 200 || res.Object(t)["access_token"] == nil {
 			t.Fatalf("refresh with cookie: %d %s", res.Status, res.Body)
 		}
-		res = p.Do(t, demotest.Request{Method: "POST", Path: "/logout/cookies"})
+		res = p.Do(t, proctest.Request{Method: "POST", Path: "/logout/cookies"})
 		wantBody(t, res, 200, map[string]bool{"logout": true})
 		gone := map[string]bool{}
 		for _, c := range res.Cookies() {
@@ -396,33 +396,33 @@ func testProfile(t *testing.T, bin, profile string) {
 		}
 		// Logging out only deletes cookies: the token itself still works
 		// until it expires or is revoked.
-		wantBody(t, p.Do(t, demotest.Request{Path: "/protected", Cookies: []*http.Cookie{accessCookie}}), 200, map[string]string{"identity": "alice"})
+		wantBody(t, p.Do(t, proctest.Request{Path: "/protected", Cookies: []*http.Cookie{accessCookie}}), 200, map[string]string{"identity": "alice"})
 	})
 
 	t.Run("revocation", func(t *testing.T) {
 		s := login(t, p, "alice", "alice-pw")
-		wantBody(t, p.Do(t, demotest.Request{Method: "DELETE", Path: "/revoke", Header: bearer(s.access)}), 200, map[string]string{"msg": "revoked"})
+		wantBody(t, p.Do(t, proctest.Request{Method: "DELETE", Path: "/revoke", Header: bearer(s.access)}), 200, map[string]string{"msg": "revoked"})
 		revoked := unauthorized("Token has been revoked")
-		revoked.check(t, profile, p.Do(t, demotest.Request{Path: "/protected", Header: bearer(s.access)}))
-		revoked.check(t, profile, p.Do(t, demotest.Request{Path: "/optional", Header: bearer(s.access)}))
-		revoked.check(t, profile, p.Do(t, demotest.Request{Method: "DELETE", Path: "/revoke", Header: bearer(s.access)}))
+		revoked.check(t, profile, p.Do(t, proctest.Request{Path: "/protected", Header: bearer(s.access)}))
+		revoked.check(t, profile, p.Do(t, proctest.Request{Path: "/optional", Header: bearer(s.access)}))
+		revoked.check(t, profile, p.Do(t, proctest.Request{Method: "DELETE", Path: "/revoke", Header: bearer(s.access)}))
 
 		// A refresh token is revoked the same way.
-		wantBody(t, p.Do(t, demotest.Request{Method: "DELETE", Path: "/revoke", Header: bearer(s.refresh)}), 200, map[string]string{"msg": "revoked"})
-		revoked.check(t, profile, p.Do(t, demotest.Request{Method: "POST", Path: "/refresh", Header: bearer(s.refresh)}))
+		wantBody(t, p.Do(t, proctest.Request{Method: "DELETE", Path: "/revoke", Header: bearer(s.refresh)}), 200, map[string]string{"msg": "revoked"})
+		revoked.check(t, profile, p.Do(t, proctest.Request{Method: "POST", Path: "/refresh", Header: bearer(s.refresh)}))
 		// The type check comes before the revocation check.
-		invalid("Only non-refresh tokens are allowed").check(t, profile, p.Do(t, demotest.Request{Path: "/protected", Header: bearer(s.refresh)}))
+		invalid("Only non-refresh tokens are allowed").check(t, profile, p.Do(t, proctest.Request{Path: "/protected", Header: bearer(s.refresh)}))
 
 		// Through the query string, DELETE needs no CSRF value; through a
 		// cookie it needs one.
 		s2 := login(t, p, "alice", "alice-pw")
-		wantBody(t, p.Do(t, demotest.Request{Method: "DELETE", Path: "/revoke?jwt=" + s2.access}), 200, map[string]string{"msg": "revoked"})
-		revoked.check(t, profile, p.Do(t, demotest.Request{Path: "/protected", Header: bearer(s2.access)}))
-		wantBody(t, p.Do(t, demotest.Request{Method: "DELETE", Path: "/revoke", Cookies: []*http.Cookie{accessCookie}, Header: map[string]string{"X-CSRF-TOKEN": csrfAccess}}), 200, map[string]string{"msg": "revoked"})
-		revoked.check(t, profile, p.Do(t, demotest.Request{Path: "/protected", Cookies: []*http.Cookie{accessCookie}}))
+		wantBody(t, p.Do(t, proctest.Request{Method: "DELETE", Path: "/revoke?jwt=" + s2.access}), 200, map[string]string{"msg": "revoked"})
+		revoked.check(t, profile, p.Do(t, proctest.Request{Path: "/protected", Header: bearer(s2.access)}))
+		wantBody(t, p.Do(t, proctest.Request{Method: "DELETE", Path: "/revoke", Cookies: []*http.Cookie{accessCookie}, Header: map[string]string{"X-CSRF-TOKEN": csrfAccess}}), 200, map[string]string{"msg": "revoked"})
+		revoked.check(t, profile, p.Do(t, proctest.Request{Path: "/protected", Cookies: []*http.Cookie{accessCookie}}))
 
 		// Other tokens of the same user still work.
-		wantBody(t, p.Do(t, demotest.Request{Path: "/protected", Header: bearer(alice.access)}), 200, map[string]string{"identity": "alice"})
+		wantBody(t, p.Do(t, proctest.Request{Path: "/protected", Header: bearer(alice.access)}), 200, map[string]string{"identity": "alice"})
 	})
 
 	// Logins, revocations and checks at once: the stores are shared by all
@@ -474,10 +474,10 @@ func testProfile(t *testing.T, bin, profile string) {
 	})
 
 	t.Run("deleted user", func(t *testing.T) {
-		wantBody(t, p.Do(t, demotest.Request{Method: "POST", Path: "/users/bob/delete"}), 200, map[string]string{"deleted": "bob"})
-		wantBody(t, p.Do(t, demotest.Request{Method: "POST", Path: "/users/bob/delete"}), 404, map[string]string{"msg": "No such user"})
+		wantBody(t, p.Do(t, proctest.Request{Method: "POST", Path: "/users/bob/delete"}), 200, map[string]string{"deleted": "bob"})
+		wantBody(t, p.Do(t, proctest.Request{Method: "POST", Path: "/users/bob/delete"}), 404, map[string]string{"msg": "No such user"})
 		gone := unauthorized("Error loading the user bob")
-		for _, req := range []demotest.Request{
+		for _, req := range []proctest.Request{
 			{Path: "/protected", Header: bearer(bob.access)},
 			{Path: "/optional", Header: bearer(bob.access)},
 			{Path: "/whoami", Header: bearer(bob.access)},
@@ -487,27 +487,27 @@ func testProfile(t *testing.T, bin, profile string) {
 		} {
 			gone.check(t, profile, p.Do(t, req))
 		}
-		wantBody(t, p.Do(t, demotest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": "bob", "password": "bob-pw"}}), 401, map[string]string{"msg": "Bad username or password"})
-		wantBody(t, p.Do(t, demotest.Request{Path: "/protected", Header: bearer(alice.access)}), 200, map[string]string{"identity": "alice"})
+		wantBody(t, p.Do(t, proctest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": "bob", "password": "bob-pw"}}), 401, map[string]string{"msg": "Bad username or password"})
+		wantBody(t, p.Do(t, proctest.Request{Path: "/protected", Header: bearer(alice.access)}), 200, map[string]string{"identity": "alice"})
 	})
 
 	t.Run("unknown routes and bad input", func(t *testing.T) {
 		for _, tt := range []struct {
-			req    demotest.Request
+			req    proctest.Request
 			status int
 		}{
-			{demotest.Request{Path: "/nope"}, 404},
-			{demotest.Request{Path: "/"}, 404},
-			{demotest.Request{Path: "/login"}, 405},
-			{demotest.Request{Method: "POST", Path: "/protected", Header: bearer(alice.access)}, 405},
-			{demotest.Request{Method: "POST", Path: "/users/alice"}, 404},
+			{proctest.Request{Path: "/nope"}, 404},
+			{proctest.Request{Path: "/"}, 404},
+			{proctest.Request{Path: "/login"}, 405},
+			{proctest.Request{Method: "POST", Path: "/protected", Header: bearer(alice.access)}, 405},
+			{proctest.Request{Method: "POST", Path: "/users/alice"}, 404},
 		} {
 			if res := p.Do(t, tt.req); res.Status != tt.status {
 				t.Fatalf("%s %s: %d, want %d", tt.req.Method, tt.req.Path, res.Status, tt.status)
 			}
 		}
 		// Whatever arrives, the answer is a 4xx, never a 5xx.
-		for _, req := range []demotest.Request{
+		for _, req := range []proctest.Request{
 			{Path: "/protected", Header: bearer(strings.Repeat("a", 20000))},
 			{Path: "/protected", Header: bearer(strings.Repeat("a.", 3) + "b")},
 			{Path: "/protected", Header: bearer("eyJhbGciOiJIUzI1NiJ9.bnVsbA.AAAA")},

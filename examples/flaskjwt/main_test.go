@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/examples/internal/demotest"
+	"github.com/jwtgate/jwtgate/internal/proctest"
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
 const secret = "flaskjwt-example-secret-0123456789abcdef"
 
-func jwtError(t *testing.T, res demotest.Response, title, desc string) {
+func jwtError(t *testing.T, res proctest.Response, title, desc string) {
 	t.Helper()
 	var got map[string]any
 	if err := json.Unmarshal(res.Body, &got); err != nil {
@@ -34,15 +34,15 @@ func jwtError(t *testing.T, res demotest.Response, title, desc string) {
 }
 
 func TestFlaskJWT(t *testing.T) {
-	bin := demotest.Build(t)
-	p := demotest.Start(t, bin, []string{"JWT_SECRET_KEY=" + secret}, "-addr", "127.0.0.1:0")
+	bin := proctest.Build(t)
+	p := proctest.Start(t, bin, []string{"JWT_SECRET_KEY=" + secret}, "-addr", "127.0.0.1:0")
 
-	auth := func(t *testing.T, req demotest.Request) demotest.Response {
+	auth := func(t *testing.T, req proctest.Request) proctest.Response {
 		t.Helper()
 		req.Method, req.Path = "POST", "/auth"
 		return p.Do(t, req)
 	}
-	res := auth(t, demotest.Request{JSON: map[string]string{"username": "user1", "password": "abcxyz"}})
+	res := auth(t, proctest.Request{JSON: map[string]string{"username": "user1", "password": "abcxyz"}})
 	var body map[string]string
 	if err := json.Unmarshal(res.Body, &body); err != nil || res.Status != 200 || len(body) != 1 || body["access_token"] == "" {
 		t.Fatalf("auth: %d %s", res.Status, res.Body)
@@ -67,22 +67,22 @@ func TestFlaskJWT(t *testing.T) {
 
 	t.Run("protected", func(t *testing.T) {
 		for _, h := range []string{"JWT " + token, "jwt " + token, "  JWT   " + token + " "} {
-			res := p.Do(t, demotest.Request{Path: "/protected", Header: map[string]string{"Authorization": h}})
+			res := p.Do(t, proctest.Request{Path: "/protected", Header: map[string]string{"Authorization": h}})
 			if res.Status != 200 || string(res.Body) != "User(id='1')" {
 				t.Fatalf("%q: %d %q", h, res.Status, res.Body)
 			}
 		}
-		res := auth(t, demotest.Request{JSON: map[string]string{"password": "abcxyz", "username": "user2"}})
+		res := auth(t, proctest.Request{JSON: map[string]string{"password": "abcxyz", "username": "user2"}})
 		var b map[string]string
 		_ = json.Unmarshal(res.Body, &b)
-		res = p.Do(t, demotest.Request{Path: "/protected", Header: map[string]string{"Authorization": "JWT " + b["access_token"]}})
+		res = p.Do(t, proctest.Request{Path: "/protected", Header: map[string]string{"Authorization": "JWT " + b["access_token"]}})
 		if res.Status != 200 || string(res.Body) != "User(id='2')" {
 			t.Fatalf("user2: %d %q", res.Status, res.Body)
 		}
 	})
 
 	t.Run("bad credentials", func(t *testing.T) {
-		for _, req := range []demotest.Request{
+		for _, req := range []proctest.Request{
 			{JSON: map[string]string{"username": "user1", "password": "wrong"}},
 			{JSON: map[string]string{"username": "nobody", "password": "abcxyz"}},
 			{JSON: map[string]string{"username": "user1", "password": "abcxyz", "remember": "yes"}},
@@ -134,7 +134,7 @@ func TestFlaskJWT(t *testing.T) {
 			{"identity as a string", "JWT " + sign(map[string]any{"identity": "1", "iat": now, "nbf": now, "exp": now + 300}), "Invalid JWT", "User does not exist"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
-				req := demotest.Request{Path: "/protected"}
+				req := proctest.Request{Path: "/protected"}
 				if tt.header != "" {
 					req.Header = map[string]string{"Authorization": tt.header}
 				}
@@ -143,10 +143,10 @@ func TestFlaskJWT(t *testing.T) {
 		}
 	})
 
-	if res := p.Do(t, demotest.Request{Path: "/auth"}); res.Status != 405 {
+	if res := p.Do(t, proctest.Request{Path: "/auth"}); res.Status != 405 {
 		t.Fatalf("GET /auth: %d", res.Status)
 	}
-	if res := p.Do(t, demotest.Request{Path: "/protected?jwt=" + token}); res.Status != 401 || !strings.Contains(string(res.Body), "Authorization Required") {
+	if res := p.Do(t, proctest.Request{Path: "/protected?jwt=" + token}); res.Status != 401 || !strings.Contains(string(res.Body), "Authorization Required") {
 		t.Fatalf("query string: %d %s", res.Status, res.Body)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtgate/jwtgate/examples/internal/demotest"
+	"github.com/jwtgate/jwtgate/internal/proctest"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -22,7 +22,7 @@ type gValues struct {
 	Message       string         `json:"message"`
 }
 
-func decodeG(t *testing.T, res demotest.Response) gValues {
+func decodeG(t *testing.T, res proctest.Response) gValues {
 	t.Helper()
 	var g gValues
 	if res.Status != 200 {
@@ -50,7 +50,7 @@ func signer(t *testing.T, key *jwt.Key, alg jwt.Algorithm) func(claims map[strin
 }
 
 func TestJWTLib(t *testing.T) {
-	bin := demotest.Build(t)
+	bin := proctest.Build(t)
 	t.Run("routes", func(t *testing.T) { testRoutes(t, bin) })
 	t.Run("gen-key", func(t *testing.T) { testGenKey(t, bin) })
 }
@@ -69,7 +69,7 @@ func testRoutes(t *testing.T, bin string) {
 	if err := os.WriteFile(pubFile, pub, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := demotest.Start(t, bin, nil, "-addr", "127.0.0.1:0", "-pubkey", pubFile)
+	p := proctest.Start(t, bin, nil, "-addr", "127.0.0.1:0", "-pubkey", pubFile)
 
 	sign := signer(t, key, jwt.RS256)
 	now := time.Now().Unix()
@@ -89,11 +89,11 @@ func testRoutes(t *testing.T, bin string) {
 	confused := signer(t, hmacKey, jwt.HS256)(map[string]any{"sub": "alice"})
 
 	t.Run("optional", func(t *testing.T) {
-		g := decodeG(t, p.Do(t, demotest.Request{Path: "/"}))
+		g := decodeG(t, p.Do(t, proctest.Request{Path: "/"}))
 		if g.Authenticated || g.RawToken != nil || g.JSONToken != nil || g.Message != "You don't have a (valid) token!" {
 			t.Fatalf("%+v", g)
 		}
-		for _, req := range []demotest.Request{
+		for _, req := range []proctest.Request{
 			{Path: "/", Header: map[string]string{"Authorization": "Bearer " + valid}},
 			{Path: "/?access_token=" + url.QueryEscape(valid)},
 		} {
@@ -105,43 +105,43 @@ func testRoutes(t *testing.T, bin string) {
 		}
 		// flask_jwtlib: an invalid token on an optional route is no token.
 		for _, tok := range []string{expired, wrongKey, ps256, confused, "abc", "a.b.c"} {
-			g := decodeG(t, p.Do(t, demotest.Request{Path: "/", Header: map[string]string{"Authorization": "Bearer " + tok}}))
+			g := decodeG(t, p.Do(t, proctest.Request{Path: "/", Header: map[string]string{"Authorization": "Bearer " + tok}}))
 			if g.Authenticated || g.RawToken != nil {
 				t.Fatalf("%.30s...: %+v", tok, g)
 			}
 		}
-		g = decodeG(t, p.Do(t, demotest.Request{Path: "/?access_token=" + valid, Header: map[string]string{"Authorization": "Bearer " + expired}}))
+		g = decodeG(t, p.Do(t, proctest.Request{Path: "/?access_token=" + valid, Header: map[string]string{"Authorization": "Bearer " + expired}}))
 		if g.Authenticated {
 			t.Fatalf("two tokens: %+v", g)
 		}
 	})
 
 	t.Run("secure", func(t *testing.T) {
-		g := decodeG(t, p.Do(t, demotest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + valid}}))
+		g := decodeG(t, p.Do(t, proctest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + valid}}))
 		if !g.Authenticated || *g.RawToken != valid || g.JSONToken["sub"] != "alice" || g.Message != "This JWT is valid" {
 			t.Fatalf("%+v", g)
 		}
 		// The same token twice is one token.
-		g = decodeG(t, p.Do(t, demotest.Request{Path: "/secure?access_token=" + valid, Header: map[string]string{"Authorization": "Bearer " + valid}}))
+		g = decodeG(t, p.Do(t, proctest.Request{Path: "/secure?access_token=" + valid, Header: map[string]string{"Authorization": "Bearer " + valid}}))
 		if !g.Authenticated {
 			t.Fatalf("%+v", g)
 		}
 		for _, tt := range []struct {
 			name      string
-			req       demotest.Request
+			req       proctest.Request
 			status    int
 			challenge string
 		}{
-			{"no token", demotest.Request{Path: "/secure"}, 401, `Bearer realm="jwtlib"`},
-			{"expired", demotest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + expired}}, 401,
+			{"no token", proctest.Request{Path: "/secure"}, 401, `Bearer realm="jwtlib"`},
+			{"expired", proctest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + expired}}, 401,
 				`Bearer realm="jwtlib", error="invalid_token", error_description="Token has expired"`},
-			{"wrong key", demotest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + wrongKey}}, 401,
+			{"wrong key", proctest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + wrongKey}}, 401,
 				`Bearer realm="jwtlib", error="invalid_token", error_description="Signature verification failed"`},
-			{"PS256 is not JWT_ALGO", demotest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + ps256}}, 401,
+			{"PS256 is not JWT_ALGO", proctest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + ps256}}, 401,
 				`Bearer realm="jwtlib", error="invalid_token", error_description="The specified alg value is not allowed"`},
-			{"HS256 with the public key", demotest.Request{Path: "/secure?access_token=" + confused}, 401,
+			{"HS256 with the public key", proctest.Request{Path: "/secure?access_token=" + confused}, 401,
 				`Bearer realm="jwtlib", error="invalid_token", error_description="The specified alg value is not allowed"`},
-			{"two tokens", demotest.Request{Path: "/secure?access_token=" + valid, Header: map[string]string{"Authorization": "Bearer " + expired}}, 400,
+			{"two tokens", proctest.Request{Path: "/secure?access_token=" + valid, Header: map[string]string{"Authorization": "Bearer " + expired}}, 400,
 				`Bearer realm="jwtlib", error="invalid_request", error_description="Too many tokens"`},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
@@ -151,7 +151,7 @@ func testRoutes(t *testing.T, bin string) {
 				}
 			})
 		}
-		if res := p.Do(t, demotest.Request{Path: "/nope"}); res.Status != 404 {
+		if res := p.Do(t, proctest.Request{Path: "/nope"}); res.Status != 404 {
 			t.Fatalf("unknown route: %d", res.Status)
 		}
 	})
@@ -161,7 +161,7 @@ func testRoutes(t *testing.T, bin string) {
 // with the public key accepts.
 func testGenKey(t *testing.T, bin string) {
 	dir := filepath.Join(t.TempDir(), "keys")
-	code, stdout, stderr := demotest.RunToExit(t, bin, nil, "-gen-key", dir)
+	code, stdout, stderr := proctest.RunToExit(t, bin, nil, "-gen-key", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -171,8 +171,8 @@ func testGenKey(t *testing.T, bin string) {
 	}
 	// Given the private key, the server uses only its public half.
 	for _, file := range []string{"public.pem", "private.pem"} {
-		p := demotest.Start(t, bin, nil, "-addr", "127.0.0.1:0", "-pubkey", filepath.Join(dir, file))
-		g := decodeG(t, p.Do(t, demotest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + tok}}))
+		p := proctest.Start(t, bin, nil, "-addr", "127.0.0.1:0", "-pubkey", filepath.Join(dir, file))
+		g := decodeG(t, p.Do(t, proctest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + tok}}))
 		if !g.Authenticated || g.JSONToken["sub"] != "alice" {
 			t.Fatalf("%s: %+v", file, g)
 		}
@@ -186,7 +186,7 @@ func testGenKey(t *testing.T, bin string) {
 		{[]string{"-pubkey", filepath.Join(dir, "missing.pem")}, "no such file"},
 		{[]string{"-pubkey", filepath.Join(dir, "private.pem"), "extra"}, "unexpected arguments"},
 	} {
-		code, _, stderr := demotest.RunToExit(t, bin, nil, tt.args...)
+		code, _, stderr := proctest.RunToExit(t, bin, nil, tt.args...)
 		if code == 0 || !strings.Contains(stderr, tt.want) {
 			t.Fatalf("%v: exit %d, %q", tt.args, code, stderr)
 		}

@@ -10,18 +10,18 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/examples/internal/demotest"
+	"github.com/jwtgate/jwtgate/internal/proctest"
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
 const secret = "pyjwt-example-secret-0123456789abcdefgh"
 
-func form(v url.Values) demotest.Request {
-	return demotest.Request{Method: "POST", Path: "/login", Body: v.Encode(),
+func form(v url.Values) proctest.Request {
+	return proctest.Request{Method: "POST", Path: "/login", Body: v.Encode(),
 		Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}
 }
 
-func want(t *testing.T, res demotest.Response, status int, body map[string]string) {
+func want(t *testing.T, res proctest.Response, status int, body map[string]string) {
 	t.Helper()
 	var got map[string]string
 	if err := json.Unmarshal(res.Body, &got); err != nil || res.Status != status || !reflect.DeepEqual(got, body) {
@@ -30,8 +30,8 @@ func want(t *testing.T, res demotest.Response, status int, body map[string]strin
 }
 
 func TestPyJWT(t *testing.T) {
-	bin := demotest.Build(t)
-	p := demotest.Start(t, bin, []string{"JWT_SECRET_KEY=" + secret}, "-addr", "127.0.0.1:0")
+	bin := proctest.Build(t)
+	p := proctest.Start(t, bin, []string{"JWT_SECRET_KEY=" + secret}, "-addr", "127.0.0.1:0")
 
 	res := p.Do(t, form(url.Values{"username": {"johnDoe"}, "password": {"johnDoe-pw"}}))
 	var body map[string]string
@@ -67,13 +67,13 @@ func TestPyJWT(t *testing.T) {
 		_ = mw.WriteField("username", "johnDoe")
 		_ = mw.WriteField("password", "johnDoe-pw")
 		_ = mw.Close()
-		res := p.Do(t, demotest.Request{Method: "POST", Path: "/login", Body: mp.String(), Header: map[string]string{"Content-Type": mw.FormDataContentType()}})
+		res := p.Do(t, proctest.Request{Method: "POST", Path: "/login", Body: mp.String(), Header: map[string]string{"Content-Type": mw.FormDataContentType()}})
 		if res.Status != 200 {
 			t.Fatalf("multipart login: %d %s", res.Status, res.Body)
 		}
 		want(t, p.Do(t, form(url.Values{"username": {"johnDoe"}})), 400, map[string]string{"error": "Bad Request"})
-		want(t, p.Do(t, demotest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": "johnDoe", "password": "johnDoe-pw"}}), 400, map[string]string{"error": "Bad Request"})
-		want(t, p.Do(t, demotest.Request{Method: "POST", Path: "/login", Body: "%zz", Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}), 400, map[string]string{"error": "Bad Request"})
+		want(t, p.Do(t, proctest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": "johnDoe", "password": "johnDoe-pw"}}), 400, map[string]string{"error": "Bad Request"})
+		want(t, p.Do(t, proctest.Request{Method: "POST", Path: "/login", Body: "%zz", Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}), 400, map[string]string{"error": "Bad Request"})
 	})
 
 	key, _ := jwt.NewHMACKey([]byte(secret), jwt.HS256)
@@ -86,15 +86,15 @@ func TestPyJWT(t *testing.T) {
 		return tok
 	}
 	now := time.Now().Unix()
-	auth := func(tok string) demotest.Request {
-		return demotest.Request{Path: "/protected", Header: map[string]string{"Authorization": "Bearer " + tok}}
+	auth := func(tok string) proctest.Request {
+		return proctest.Request{Path: "/protected", Header: map[string]string{"Authorization": "Bearer " + tok}}
 	}
 
 	t.Run("protected", func(t *testing.T) {
 		want(t, p.Do(t, auth(token)), 200, map[string]string{"message": "Hello, authenticated user!", "username": "johnDoe"})
 		want(t, p.Do(t, auth(sign(map[string]any{"username": "johnDoe", "iat": now, "exp": now + 60}))), 200, map[string]string{"message": "Hello, authenticated user!", "username": "johnDoe"})
 
-		res := p.Do(t, demotest.Request{Path: "/protected"})
+		res := p.Do(t, proctest.Request{Path: "/protected"})
 		want(t, res, 401, map[string]string{"error": "Unauthorized"})
 		if c := res.Header.Get("WWW-Authenticate"); c != `Bearer realm="pyjwt"` {
 			t.Fatalf("challenge %q", c)
@@ -115,6 +115,6 @@ func TestPyJWT(t *testing.T) {
 		} {
 			want(t, p.Do(t, auth(tok)), 401, map[string]string{"error": "Invalid token"})
 		}
-		want(t, p.Do(t, demotest.Request{Path: "/protected", Header: map[string]string{"Authorization": token}}), 401, map[string]string{"error": "Unauthorized"})
+		want(t, p.Do(t, proctest.Request{Path: "/protected", Header: map[string]string{"Authorization": token}}), 401, map[string]string{"error": "Unauthorized"})
 	})
 }

@@ -13,29 +13,29 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/jwtgate/jwtgate/examples/internal/demotest"
+	"github.com/jwtgate/jwtgate/internal/proctest"
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
 const secret = "websocket-example-secret-0123456789abcdef"
 
 func TestWebSocket(t *testing.T) {
-	bin := demotest.Build(t)
-	p := demotest.Start(t, bin, []string{"JWT_SECRET_KEY=" + secret}, "-addr", "127.0.0.1:0")
+	bin := proctest.Build(t)
+	p := proctest.Start(t, bin, []string{"JWT_SECRET_KEY=" + secret}, "-addr", "127.0.0.1:0")
 	wsURL := "ws://" + p.Addr + "/ws"
 	ctx := context.Background()
 
-	res := p.Do(t, demotest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": "alice", "password": "alice-pw"}})
+	res := p.Do(t, proctest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": "alice", "password": "alice-pw"}})
 	var body map[string]string
 	if err := json.Unmarshal(res.Body, &body); err != nil || res.Status != 200 || body["access_token"] == "" {
 		t.Fatalf("login: %d %s", res.Status, res.Body)
 	}
 	token := body["access_token"]
-	if res := p.Do(t, demotest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": "alice", "password": "nope"}}); res.Status != 401 {
+	if res := p.Do(t, proctest.Request{Method: "POST", Path: "/login", JSON: map[string]string{"username": "alice", "password": "nope"}}); res.Status != 401 {
 		t.Fatalf("bad login: %d %s", res.Status, res.Body)
 	}
 
-	res = p.Do(t, demotest.Request{Method: "POST", Path: "/login/cookies", JSON: map[string]string{"username": "bob", "password": "bob-pw"}})
+	res = p.Do(t, proctest.Request{Method: "POST", Path: "/login/cookies", JSON: map[string]string{"username": "bob", "password": "bob-pw"}})
 	access, csrf := res.Cookie("access_token_cookie"), res.Cookie("csrf_access_token")
 	if res.Status != 200 || access == nil || csrf == nil {
 		t.Fatalf("cookie login: %d %v", res.Status, res.Header["Set-Cookie"])
@@ -171,7 +171,7 @@ func TestWebSocket(t *testing.T) {
 	})
 
 	// A plain GET with a token is not a WebSocket handshake.
-	if res := p.Do(t, demotest.Request{Path: "/ws?token=" + token}); res.Status < 400 || res.Status >= 500 {
+	if res := p.Do(t, proctest.Request{Path: "/ws?token=" + token}); res.Status < 400 || res.Status >= 500 {
 		t.Fatalf("plain GET: %d %s", res.Status, res.Body)
 	}
 }

@@ -1,11 +1,12 @@
-// Package demotest runs an example program as a real process for its
-// tests: Build compiles it, Start runs it on a free port and waits until it
-// answers, and Client talks to it over HTTP.
+// Package proctest runs a program of the project (an example, jwtgate
+// serve) as a real process for its tests: Build compiles it, Start runs it
+// on a free port and waits until it answers, Do talks to it over HTTP, and
+// Stop, Signal and Kill end it.
 //
 // Nothing here measures time: the program reports the address it bound
 // (a "listening" log line), and readiness is polled a bounded number of
 // times.
-package demotest
+package proctest
 
 import (
 	"bufio"
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -50,6 +52,48 @@ type Proc struct {
 	logs   *syncBuffer
 	waited chan struct{}
 	err    error
+	ended  atomic.Bool // the test ended it (Stop, Signal, Kill)
+}
+
+// Done is closed when the program has exited.
+func (p *Proc) Done() <-chan struct{} { return p.waited }
+
+// Err is the program's exit error once Done is closed.
+func (p *Proc) Err() error { return p.err }
+
+// Signal sends sig to the program; the test then owns its end (the
+// cleanup no longer stops it).
+func (p *Proc) Signal(sig os.Signal) error {
+	p.ended.Store(true)
+	return p.cmd.Process.Signal(sig)
+}
+
+// Kill kills the program (SIGKILL: no shutdown at all) and waits for it.
+func (p *Proc) Kill(t testing.TB) {
+	t.Helper()
+	p.ended.Store(true)
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.waited
+}
+
+// Stop sends SIGTERM and fails the test unless the program then exits
+// cleanly after logging its graceful shutdown ("msg=stopped").
+func (p *Proc) Stop(t testing.TB) {
+	t.Helper()
+	select {
+	case <-p.waited:
+		t.Fatalf("the program had exited: %v\n%s", p.err, p.Logs())
+	default:
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("signal: %v", err)
+	}
+	<-p.waited // go test's -timeout catches a program that never stops
+	if p.err != nil || !strings.Contains(p.Logs(), "msg=stopped") {
+		t.Fatalf("the program did not shut down cleanly: %v\n%s", p.err, p.Logs())
+	}
 }
 
 // Logs returns what the program has written to standard error so far.
@@ -104,7 +148,7 @@ func Start(t testing.TB, bin string, env []string, args ...string) *Proc {
 	}
 	p.Addr = addr
 	p.URL = "http://" + addr
-	t.Cleanup(func() { p.stop(t) })
+	t.Cleanup(func() { p.cleanup(t) })
 
 	// The listener is bound before the line is logged, so the first
 	// attempt normally answers; the loop is a bounded safety net.
@@ -123,7 +167,17 @@ func Start(t testing.TB, bin string, env []string, args ...string) *Proc {
 	return p
 }
 
-func (p *Proc) stop(t testing.TB) {
+// cleanup stops the program when the test ends, unless the test ended it.
+func (p *Proc) cleanup(t testing.TB) {
+	if p.ended.Load() {
+		select {
+		case <-p.waited:
+		default:
+			p.cmd.Process.Kill()
+			<-p.waited
+		}
+		return
+	}
 	select {
 	case <-p.waited:
 		t.Errorf("the program exited during the test: %v\n%s", p.err, p.Logs())

@@ -1,5 +1,5 @@
 //go:build !race
 
-package demotest
+package proctest
 
 const raceEnabled = false

@@ -1,6 +1,6 @@
 //go:build race
 
-package demotest
+package proctest
 
 // raceEnabled: the tests run with -race, so the programs they start are
 // built with it too.
