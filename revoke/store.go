@@ -112,6 +112,25 @@ type NonBlocking interface {
 	NonBlocking()
 }
 
+// Query names a token for a revocation check: its jti, its subject (for
+// the subject's cutoff: "" when none applies), its session (the refresh
+// family it belongs to: "" when it has none) and its iat (zero when it has
+// none: any cutoff then revokes it).
+type Query struct {
+	JTI      string
+	Subject  string
+	Family   string
+	IssuedAt time.Time
+}
+
+// Prober is an optional interface for stores that can prove they work:
+// Probe makes one round trip to the store that no cache answers, and a
+// write where the store takes writes, and returns nil only if both
+// succeeded within ctx. Readiness checks (/readyz) call it.
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
 // CheckToken answers with s's TokenChecker if it has one, else with Revoked
 // and SubjectCutoff.
 func CheckToken(ctx context.Context, s Store, jti, subject string, issuedAt time.Time) (bool, error) {
