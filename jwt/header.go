@@ -28,6 +28,12 @@ func (h *Header) Raw() string { return h.raw }
 // Decode unmarshals the header's JSON into v.
 func (h *Header) Decode(v any) error { return json.Unmarshal([]byte(h.raw), v) }
 
+// IsType reports whether the header's typ is want, compared as
+// VerifierOptions.Type is: without regard to case and to an
+// "application/" prefix (RFC 8725 section 3.11, RFC 9068 section 4), so
+// "application/AT+JWT" is "at+jwt".
+func (h *Header) IsType(want string) bool { return sameType(h.Type, want) }
+
 // registeredHeaders are the header parameters of RFC 7515 section 4.1, which
 // crit must not list.
 var registeredHeaders = []string{"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit"}

@@ -256,6 +256,31 @@ func TestVerifyTypeHeader(t *testing.T) {
 	}
 }
 
+func TestHeaderIsType(t *testing.T) {
+	tests := []struct {
+		typ, want string
+		ok        bool
+	}{
+		{"at+jwt", "at+jwt", true},
+		{"AT+JWT", "at+jwt", true},
+		{"application/at+jwt", "at+jwt", true},
+		{"Application/At+Jwt", "at+jwt", true},
+		{"at+jwt", "application/at+jwt", true},
+		{"JWT", "at+jwt", false},
+		{"", "at+jwt", false},
+		{"application/", "at+jwt", false},
+		{"application/refresh+jwt", "at+jwt", false},
+		{"at+jwt ", "at+jwt", false},
+		{"xat+jwt", "at+jwt", false},
+	}
+	for _, tt := range tests {
+		h := Header{Type: tt.typ}
+		if got := h.IsType(tt.want); got != tt.ok {
+			t.Errorf("Header{typ %q}.IsType(%q) = %v, want %v", tt.typ, tt.want, got, tt.ok)
+		}
+	}
+}
+
 func TestVerifierOptionsInvalid(t *testing.T) {
 	k := testKey(t)
 	for name, opts := range map[string]VerifierOptions{
