@@ -26,6 +26,7 @@ type tokenOptions struct {
 	audience []string
 	issuer   *string
 	alg      jwt.Algorithm
+	clientID string
 }
 
 // Fresh marks an access token fresh (flask-jwt-extended's fresh=True):
@@ -77,6 +78,10 @@ func WithAlgorithm(alg jwt.Algorithm) TokenOption { return func(o *tokenOptions)
 // WithIssuer sets the token's iss, replacing Config.Issuer.
 func WithIssuer(iss string) TokenOption { return func(o *tokenOptions) { o.issuer = &iss } }
 
+// WithClientID sets the token's client_id claim (RFC 9068 section 2.2):
+// the OAuth client the token was issued to, where there is one.
+func WithClientID(id string) TokenOption { return func(o *tokenOptions) { o.clientID = id } }
+
 // CreateAccessToken returns a signed access token for user: its identity
 // (Config.IdentityOf(user), or user itself), a random jti, iat, nbf, exp,
 // the type claim, the fresh claim and, when cookies with CSRF protection
@@ -114,8 +119,15 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	if _, isString := identity.(string); c.IdentityClaim == "sub" && !isString {
 		return "", fmt.Errorf("jwtgate: identity %v is a %T; the sub claim must be a string (set Config.IdentityOf)", identity, identity)
 	}
-	// Whole seconds: PyJWT and others refuse fractional dates.
-	now := g.clock().Truncate(time.Second)
+	// Whole seconds: PyJWT and others refuse fractional dates. Only
+	// TokensRFC9068 gives iat milliseconds (see TokensRFC9068).
+	issued := g.clock()
+	now := issued.Truncate(time.Second)
+	profile := c.Tokens == TokensRFC9068
+	iat := now
+	if profile {
+		iat = issued.Truncate(time.Millisecond)
+	}
 	claims := map[string]any{}
 	if c.ExtraClaims != nil {
 		extra, err := c.ExtraClaims(ctx, identity)
@@ -130,8 +142,10 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	}
 	claims["jti"] = jti
 	claims[c.IdentityClaim] = identity
-	claims[c.TypeClaim] = typ
-	claims["iat"] = jwt.NewNumericDate(now)
+	if !profile {
+		claims[c.TypeClaim] = typ
+	}
+	claims["iat"] = jwt.NewNumericDate(iat)
 	if !c.OmitNotBefore {
 		claims["nbf"] = jwt.NewNumericDate(now.Add(c.NotBeforeDelta))
 	}
@@ -150,11 +164,16 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	}
 	switch {
 	case typ == TypeRefresh:
-		claims[c.FreshClaim] = false
+		if !profile {
+			claims[c.FreshClaim] = false
+		}
 	case o.freshFor > 0:
 		claims[c.FreshClaim] = jwt.NewNumericDate(now.Add(o.freshFor))
-	default:
+	case o.fresh || !profile:
 		claims[c.FreshClaim] = o.fresh
+	}
+	if o.clientID != "" {
+		claims["client_id"] = o.clientID
 	}
 	if c.Cookies != nil && c.Cookies.CSRFProtect {
 		csrf, err := randomID()
@@ -174,12 +193,20 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	if o.audience != nil {
 		aud = o.audience
 	}
+	if profile {
+		if err := g.checkProfileAudience(typ, o.audience, aud); err != nil {
+			return "", err
+		}
+		if typ == TypeRefresh {
+			aud = []string{c.RefreshAudience}
+		}
+	}
 	if len(aud) > 0 {
 		claims["aud"] = jwt.Audience(aud)
 	}
 	maps.Copy(claims, o.claims)
 
-	signer, err := g.signerFor(ctx, identity, o.headers, o.alg)
+	signer, err := g.signerFor(ctx, identity, typ, o.headers, o.alg)
 	if err != nil {
 		return "", err
 	}
@@ -190,9 +217,21 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	return signer.Sign(payload)
 }
 
-// signerFor returns the signer for an identity and extra headers.
-func (g *Gate) signerFor(ctx context.Context, identity any, headers map[string]any, alg jwt.Algorithm) (*jwt.Signer, error) {
+// signerFor returns the signer for an identity, a token type and extra
+// headers.
+func (g *Gate) signerFor(ctx context.Context, identity any, typ string, headers map[string]any, alg jwt.Algorithm) (*jwt.Signer, error) {
 	c := &g.cfg
+	var opts jwt.SignerOptions
+	def := g.signer
+	if c.Tokens == TokensRFC9068 {
+		if _, ok := headers["typ"]; ok {
+			return nil, errors.New("jwtgate: typ is the token type in TokensRFC9068; it cannot be set by WithHeaders")
+		}
+		opts.Type = TypAccess
+		if typ == TypeRefresh {
+			opts.Type, def = TypRefresh, g.refSigner
+		}
+	}
 	var extra map[string]any
 	if c.ExtraHeaders != nil {
 		h, err := c.ExtraHeaders(ctx, identity)
@@ -200,6 +239,9 @@ func (g *Gate) signerFor(ctx context.Context, identity any, headers map[string]a
 			return nil, fmt.Errorf("jwtgate: extra headers: %w", err)
 		}
 		extra = maps.Clone(h)
+		if _, ok := extra["typ"]; ok && c.Tokens == TokensRFC9068 {
+			return nil, errors.New("jwtgate: typ is the token type in TokensRFC9068; Config.ExtraHeaders cannot set it")
+		}
 	}
 	if headers != nil {
 		if extra == nil {
@@ -218,8 +260,8 @@ func (g *Gate) signerFor(ctx context.Context, identity any, headers map[string]a
 	if key == nil {
 		return nil, ErrNoSigningKey
 	}
-	if key == c.SigningKey && extra == nil && g.signer != nil && (alg == "" || alg == g.alg) {
-		return g.signer, nil
+	if key == c.SigningKey && extra == nil && def != nil && (alg == "" || alg == g.alg) {
+		return def, nil
 	}
 	if alg != "" {
 		if !key.Allows(alg) {
@@ -232,7 +274,8 @@ func (g *Gate) signerFor(ctx context.Context, identity any, headers map[string]a
 		}
 		alg = algs[0]
 	}
-	return jwt.NewSignerWithOptions(key, alg, jwt.SignerOptions{Header: extra})
+	opts.Header = extra
+	return jwt.NewSignerWithOptions(key, alg, opts)
 }
 
 // randomID returns a random UUID (version 4) string.

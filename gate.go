@@ -60,12 +60,26 @@ type Config struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 
-	// Issuer and Audience are put in created tokens when set.
+	// Issuer and Audience are put in created tokens when set. In
+	// TokensRFC9068, Audience is required and is the aud of access tokens.
 	Issuer   string
 	Audience []string
 
+	// Tokens is the token profile: TokensFlask (the default,
+	// flask-jwt-extended's tokens) or TokensRFC9068 (typ at+jwt access
+	// tokens, refresh tokens no resource server accepts).
+	Tokens TokenProfile
+
+	// RefreshAudience is the aud of refresh tokens in TokensRFC9068: the
+	// URL of the endpoint that takes them, such as
+	// https://id.example.com/refresh. Required there when the Gate creates
+	// tokens, and never one of Audience or ExpectedAudiences.
+	RefreshAudience string
+
 	// ExpectedIssuers and ExpectedAudiences are checked when verifying. A
-	// token with aud is refused when ExpectedAudiences is empty.
+	// token with aud is refused when ExpectedAudiences is empty. In
+	// TokensRFC9068 ExpectedAudiences defaults to Audience, and access
+	// routes want one of them.
 	ExpectedIssuers   []string
 	ExpectedAudiences []string
 
@@ -209,6 +223,7 @@ type Gate struct {
 	cfg        Config
 	alg        jwt.Algorithm
 	signer     *jwt.Signer // default signer; nil for a verify-only Gate
+	refSigner  *jwt.Signer // default signer of refresh tokens in TokensRFC9068
 	verifier   *jwt.Verifier
 	expVerify  *jwt.Verifier // verifier that ignores exp (DecodeOptions.AllowExpired)
 	clock      func() time.Time
@@ -253,7 +268,15 @@ func New(cfg Config) (*Gate, error) {
 		if err != nil {
 			return bad("%v", err)
 		}
-		g.signer = s
+		g.signer, g.refSigner = s, s
+		if c.Tokens == TokensRFC9068 {
+			if g.signer, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypAccess}); err != nil {
+				return bad("%v", err)
+			}
+			if g.refSigner, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypRefresh}); err != nil {
+				return bad("%v", err)
+			}
+		}
 		if c.Keys == nil {
 			if c.SigningKey.IsSymmetric() {
 				c.Keys = c.SigningKey
@@ -286,6 +309,9 @@ func New(cfg Config) (*Gate, error) {
 	}
 	if c.NotBeforeDelta < 0 {
 		return bad("negative NotBeforeDelta")
+	}
+	if err := c.fillProfile(); err != nil {
+		return bad("%v", err)
 	}
 	for _, n := range c.RequiredClaims {
 		if n == "" {
@@ -386,13 +412,17 @@ func New(cfg Config) (*Gate, error) {
 	if c.DecodeKey != nil {
 		keys = decodeKeySet{c.DecodeKey}
 	}
+	required := append([]string{c.IdentityClaim}, c.RequiredClaims...)
+	if c.Tokens == TokensRFC9068 {
+		required = append(required, "exp", "iat", "jti")
+	}
 	opts := jwt.VerifierOptions{
 		Algorithms:     c.Algorithms,
 		Leeway:         c.Leeway,
 		Clock:          g.clock,
 		Issuers:        c.ExpectedIssuers,
-		Audiences:      c.ExpectedAudiences,
-		RequiredClaims: append([]string{c.IdentityClaim}, c.RequiredClaims...),
+		Audiences:      c.profileAudiences(),
+		RequiredClaims: required,
 		CaptureClaims:  []string{c.IdentityClaim, c.TypeClaim, c.FreshClaim, c.CSRFClaim},
 		MaxSize:        c.MaxTokenSize,
 		SignatureCache: c.SignatureCache,

@@ -179,7 +179,11 @@ func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions) (*Token, 
 			return nil, newError(ErrCSRF, "CSRF double submit tokens do not match", nil)
 		}
 	}
-	if !opts.SkipTypeCheck {
+	if g.cfg.Tokens == TokensRFC9068 {
+		if err := g.checkProfileType(t, opts); err != nil {
+			return nil, err
+		}
+	} else if !opts.SkipTypeCheck {
 		if opts.Refresh && t.Type != TypeRefresh {
 			return nil, newError(ErrWrongType, "Only refresh tokens are allowed", nil)
 		}

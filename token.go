@@ -18,8 +18,10 @@ type Token struct {
 	// JSON text of another value (a number, say).
 	Identity string
 
-	// Type is the type claim ("access" when absent, as flask-jwt-extended
-	// reads it).
+	// Type is TypeAccess or TypeRefresh. In TokensFlask it is the type
+	// claim ("access" when absent, as flask-jwt-extended reads it); in
+	// TokensRFC9068 it comes from the typ header (at+jwt, refresh+jwt),
+	// and is "" for any other typ.
 	Type string
 
 	// Fresh reports whether the token was fresh when it was verified: a
@@ -42,6 +44,9 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 	t.Type = TypeAccess
 	jt := &t.Token
 	c := &g.cfg
+	if c.Tokens == TokensRFC9068 {
+		t.Type = typeOfHeader(&jt.Header)
+	}
 	if raw, ok := jt.RawClaim(c.IdentityClaim); ok {
 		if raw[0] == '"' {
 			s, err := jsonString(raw)
@@ -53,7 +58,7 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 			t.Identity = raw
 		}
 	}
-	if raw, ok := jt.RawClaim(c.TypeClaim); ok {
+	if raw, ok := jt.RawClaim(c.TypeClaim); ok && c.Tokens != TokensRFC9068 {
 		s, err := jsonString(raw)
 		if err != nil {
 			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.TypeClaim), err)
