@@ -98,16 +98,31 @@ func Logout(ctx context.Context, s Store, t *jwtgate.Token) error {
 	return s.Revoke(ctx, t.Claims.ID, exp.Add(RetentionMargin))
 }
 
-// LogoutEverywhere revokes every token of subject issued before now (the
+// LogoutEverywhere revokes every token of subject issued up to now (the
 // current time of the caller), for as long as any of them can live:
 // maxLifetime is the longest token lifetime the service issues (its refresh
 // TTL). Tokens are compared by their own iat, so issuing instances need
 // clocks only as close as the tokens' iat already assumes.
+//
+// The rule is CutoffRevokes': a token issued in now's millisecond is
+// revoked, whether it came just before or just after. So that a token
+// issued after LogoutEverywhere returns is never revoked by it,
+// LogoutEverywhere returns only once the system clock has left that
+// millisecond (it waits at most a millisecond, and not at all when now is
+// not the current time). Tokens whose iat has whole seconds
+// (jwtgate.TokensFlask) are revoked for the whole second of now.
 func LogoutEverywhere(ctx context.Context, s Store, subject string, now time.Time, maxLifetime time.Duration) error {
 	if maxLifetime <= 0 {
 		return fmt.Errorf("%w: maxLifetime must be positive", ErrInvalidArgument)
 	}
-	return s.RevokeSubject(ctx, subject, now, now.Add(maxLifetime+RetentionMargin))
+	if err := s.RevokeSubject(ctx, subject, now, now.Add(maxLifetime+RetentionMargin)); err != nil {
+		return err
+	}
+	next := now.Truncate(time.Millisecond).Add(time.Millisecond)
+	if d := time.Until(next); d > 0 && d <= time.Millisecond {
+		time.Sleep(d)
+	}
+	return nil
 }
 
 // FamilyOf returns the refresh-token family of t: its fam claim, or its jti

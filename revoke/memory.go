@@ -209,7 +209,7 @@ func (m *Memory) CheckToken(_ context.Context, jti, subject string, issuedAt tim
 	}
 	e, ok := m.subjects[subject]
 	m.mu.RUnlock()
-	return ok && (issuedAt.IsZero() || issuedAt.UnixNano() < e.before), nil
+	return ok && CutoffRevokes(time.Unix(0, e.before), issuedAt), nil
 }
 
 // Rotate implements Store.

@@ -67,10 +67,12 @@ type Store interface {
 	// Revoked reports whether jti is revoked.
 	Revoked(ctx context.Context, jti string) (bool, error)
 
-	// RevokeSubject revokes every token of subject issued before the
-	// cutoff (iat < before), and keeps that rule until the given time (the
-	// moment the last such token expires: before plus the longest token
-	// lifetime). A later cutoff replaces an earlier one, never the reverse.
+	// RevokeSubject revokes every token of subject issued up to the
+	// cutoff, to the millisecond (CutoffRevokes: an iat in the cutoff's
+	// millisecond or earlier), and keeps that rule until the given time
+	// (the moment the last such token expires: before plus the longest
+	// token lifetime). A store keeps cutoffs to the millisecond at least.
+	// A later cutoff replaces an earlier one, never the reverse.
 	RevokeSubject(ctx context.Context, subject string, before, until time.Time) error
 
 	// SubjectCutoff returns the subject's cutoff, or the zero time when
@@ -152,12 +154,18 @@ func CheckToken(ctx context.Context, s Store, jti, subject string, issuedAt time
 }
 
 // CutoffRevokes reports whether a subject cutoff revokes a token issued at
-// issuedAt (zero: no iat claim, revoked by any cutoff).
+// issuedAt (zero: no iat claim, revoked by any cutoff). Both are compared
+// to the millisecond, and a token of the cutoff's own millisecond is
+// revoked: the order of two events in one millisecond is unknown, so the
+// rule fails closed. Tokens with iat in whole seconds (jwtgate.TokensFlask)
+// are revoked for the whole second of the cutoff; jwtgate.TokensRFC9068
+// gives iat milliseconds, so a token issued in any later millisecond
+// works.
 func CutoffRevokes(cutoff, issuedAt time.Time) bool {
 	if cutoff.IsZero() {
 		return false
 	}
-	return issuedAt.IsZero() || issuedAt.Before(cutoff)
+	return issuedAt.IsZero() || issuedAt.UnixMilli() <= cutoff.UnixMilli()
 }
 
 // Validate returns an error wrapping ErrInvalidArgument when key is empty

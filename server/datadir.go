@@ -180,9 +180,8 @@ func bootstrap(ctx context.Context, users *SQLUsers, log *slog.Logger) error {
 // EndSessions revokes every token of username issued until now, for
 // maxLifetime (the longest token lifetime the server issues, its refresh
 // TTL): after a password change or a deletion, so that old sessions end
-// and a user later made with the same name inherits none. Tokens carry
-// iat in whole seconds, so tokens issued later in the same second are
-// revoked too (revoke.CutoffRevokes).
+// and a user later made with the same name inherits none. Tokens issued
+// in the same millisecond are revoked too (revoke.CutoffRevokes).
 func (d *DataDir) EndSessions(ctx context.Context, username string, maxLifetime time.Duration) error {
 	return revoke.LogoutEverywhere(ctx, d.Revocations, username, time.Now(), maxLifetime)
 }

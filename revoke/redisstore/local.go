@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/redis/rueidis"
 )
 
@@ -47,7 +48,7 @@ func (l *localCache) check(jti, subject string, issuedAt time.Time) (revoked, ok
 	if c == 0 {
 		return false, true
 	}
-	return issuedAt.IsZero() || issuedAt.Before(time.UnixMilli(c)), true
+	return revoke.CutoffRevokes(time.UnixMilli(c), issuedAt), true
 }
 
 func (l *localCache) store(epoch uint64, jti string, revoked bool, subject string, cutoff time.Time) {

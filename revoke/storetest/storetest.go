@@ -300,10 +300,20 @@ func testCheckToken(t *testing.T, cfg Config) {
 	if err := s.RevokeSubject(ctx(t), sub, now, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	check(other, sub, now.Add(-time.Second), true) // issued before
-	check(other, sub, now, false)                  // issued at the cutoff
-	check(other, sub, now.Add(time.Second), false) // issued after
-	check(other, sub, time.Time{}, true)           // no iat: any cutoff revokes
+	check(other, sub, now.Add(-time.Second), true)         // issued before
+	check(other, sub, now, true)                           // the cutoff's millisecond: fails closed
+	check(other, sub, now.Add(999*time.Microsecond), true) // still that millisecond
+	check(other, sub, now.Add(time.Millisecond), false)    // the next millisecond
+	check(other, sub, now.Add(time.Second), false)         // issued after
+	// A cutoff inside a millisecond covers all of that millisecond.
+	sub2 := ID("sub")
+	if err := s.RevokeSubject(ctx(t), sub2, now.Add(1500*time.Microsecond), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	check(other, sub2, now.Add(time.Millisecond), true)
+	check(other, sub2, now.Add(1999*time.Microsecond), true)
+	check(other, sub2, now.Add(2*time.Millisecond), false)
+	check(other, sub, time.Time{}, true) // no iat: any cutoff revokes
 	check(other, ID("sub"), now.Add(-time.Hour), false)
 	check(other, "", now, false)
 }
