@@ -30,6 +30,12 @@
 //	                    issued by type, verifications by outcome, and the
 //	                    latency of revocation checks
 //
+// Access tokens follow RFC 9068: typ at+jwt, iss, sub, aud (Config.Audience),
+// exp, iat (with milliseconds), jti. Refresh tokens have typ refresh+jwt and
+// the audience ISSUER/refresh, the endpoint that takes them, so that no
+// resource server checking typ or aud accepts one. Tokens from versions
+// that made typ JWT tokens are refused: their users log in again.
+//
 // Credentials are JSON bodies of at most 64 KiB with Content-Type
 // application/json; usernames are at most 256 bytes and passwords at most
 // 1024 bytes. Each client IP address and each username (whether the user
@@ -86,6 +92,11 @@ type Config struct {
 	// Issuer is the iss of the tokens and of the discovery document, a URL
 	// (required).
 	Issuer string
+	// Audience is the aud of access tokens: the resource servers that
+	// accept them, usually a URL. Default: Issuer, which every resource
+	// server already knows (it fetches the keys from there) and which is
+	// never the refresh tokens' audience (Issuer + "/refresh").
+	Audience string
 	// AccessTTL and RefreshTTL: 15 minutes and 30 days by default.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
@@ -154,6 +165,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AccessTTL <= 0 {
 		cfg.AccessTTL = 15 * time.Minute
 	}
+	if cfg.Audience == "" {
+		cfg.Audience = cfg.Issuer
+	}
+	if cfg.Audience == RefreshAudience(cfg.Issuer) {
+		return nil, fmt.Errorf("the access tokens' audience %q is the refresh endpoint, the refresh tokens' audience: set --audience (Config.Audience) to the URL of the services that accept access tokens, or leave it out to use the issuer", cfg.Audience)
+	}
 	if cfg.RefreshTTL <= 0 {
 		cfg.RefreshTTL = 30 * 24 * time.Hour
 	}
@@ -207,6 +224,9 @@ func New(cfg Config) (*Server, error) {
 		RefreshTTL:      cfg.RefreshTTL,
 		Issuer:          cfg.Issuer,
 		ExpectedIssuers: []string{cfg.Issuer},
+		Tokens:          jwtgate.TokensRFC9068,
+		Audience:        []string{cfg.Audience},
+		RefreshAudience: RefreshAudience(cfg.Issuer),
 		RequiredClaims:  []string{"exp", "iat", "jti"},
 		Locations:       []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
 		Cookies:         cookies,
@@ -275,6 +295,10 @@ func New(cfg Config) (*Server, error) {
 	s.mux = m
 	return s, nil
 }
+
+// RefreshAudience returns the aud of the refresh tokens of the service
+// whose issuer is issuer: the URL of its refresh endpoint.
+func RefreshAudience(issuer string) string { return strings.TrimSuffix(issuer, "/") + "/refresh" }
 
 // Time limits of the requests that wait on the stores: a store that
 // stops answering (a network partition, a server that accepts and says
