@@ -8,7 +8,7 @@
 //	jwtgate keys thumbprint FILE
 //	jwtgate keys public FILE
 //	jwtgate keys rotate [--data-dir DIR] [--alg ALG] [--retire-after DURATION]
-//	jwtgate serve [--addr ADDR] [--data-dir DIR] [--issuer URL] [--alg ALG] [--access-ttl DUR] [--refresh-ttl DUR]
+//	jwtgate serve [--addr ADDR] [--data-dir DIR] [--issuer URL] [--audience URL] [--alg ALG] [--access-ttl DUR] [--refresh-ttl DUR]
 //	jwtgate users add|passwd|delete [--data-dir DIR] USER
 //	jwtgate users list [--data-dir DIR]
 //

@@ -84,6 +84,7 @@ const (
 // serveOptions are the flags of serve.
 type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
+	audience                                       *string
 	logLevel, authPath, authUserKey, authPassKey   *string
 	trustedProxies                                 *string
 	accessTTL, refreshTTL, keysReload              *time.Duration
@@ -101,6 +102,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.addr = fs.String("addr", "127.0.0.1:8080", "listen address [JWTGATE_ADDR]")
 	o.stores = addStoreFlags(fs, vars)
 	o.issuer = fs.String("issuer", "", "issuer URL of the tokens (default http://ADDR, with the address bound); give every instance behind a load balancer the same one [JWTGATE_ISSUER]")
+	o.audience = fs.String("audience", "", "aud of the access tokens: the URL of the services that accept them (default: the issuer); refresh tokens always have ISSUER/refresh [JWTGATE_AUDIENCE]")
 	o.algFlag = fs.String("alg", "ES256", "signing algorithm of a new key: ES256/384/512, EdDSA, RS256..PS512; a rotated key keeps its own [JWTGATE_ALG]")
 	o.accessTTL = fs.Duration("access-ttl", 15*time.Minute, "access token lifetime [JWTGATE_ACCESS_TTL]")
 	o.refreshTTL = fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
@@ -115,7 +117,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.authPassKey = fs.String("auth-password-key", "password", "password member of its body (JWT_AUTH_PASSWORD_KEY) [JWTGATE_AUTH_PASSWORD_KEY]")
 	o.logLevel = fs.String("log-level", "info", "least level logged: debug, info (one line per request, written in batches at most 100 ms late), warn or error (written at once) [JWTGATE_LOG_LEVEL]")
 	for name, v := range map[string]string{
-		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
+		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "audience": "JWTGATE_AUDIENCE", "alg": "JWTGATE_ALG",
 		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
 		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
 		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
@@ -238,7 +240,7 @@ func serve(e *env, args []string) int {
 	}
 	srv, err := server.New(server.Config{
 		Users: st.Users, Revocations: st.Revocations, Keys: keys, Algorithm: keys.Algorithm(),
-		Issuer: *o.issuer, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
+		Issuer: *o.issuer, Audience: *o.audience, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
 		TrustedProxies: proxies,

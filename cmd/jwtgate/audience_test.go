@@ -1,0 +1,52 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// claimsOf decodes a token's header and claims, unverified.
+func claimsOf(t *testing.T, tok string) (header, claims map[string]any) {
+	t.Helper()
+	seg := strings.Split(tok, ".")
+	if len(seg) != 3 {
+		t.Fatalf("not a JWS: %q", tok)
+	}
+	for i, dst := range []*map[string]any{&header, &claims} {
+		b, err := base64.RawURLEncoding.DecodeString(seg[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return header, claims
+}
+
+func TestServeAudience(t *testing.T) {
+	dir := t.TempDir()
+	p := startServe(t, []string{"JWTGATE_AUDIENCE=https://api.example"}, "-data-dir", filepath.Join(dir, "data"), "-issuer", "https://id.example")
+	pw := logField(p.Logs(), "password", "username=admin")
+	login := expect(t, "login", call(t, "POST", p.url+"/login", "", `{"username":"admin","password":"`+pw+`"}`), 200)
+	ah, ac := claimsOf(t, str(login, "access_token"))
+	rh, rc := claimsOf(t, str(login, "refresh_token"))
+	if ah["typ"] != "at+jwt" || ac["aud"] != "https://api.example" || ac["iss"] != "https://id.example" {
+		t.Errorf("access token %v %v", ah, ac)
+	}
+	if rh["typ"] != "refresh+jwt" || rc["aud"] != "https://id.example/refresh" {
+		t.Errorf("refresh token %v %v", rh, rc)
+	}
+	expect(t, "userinfo", call(t, "GET", p.url+"/userinfo", str(login, "access_token"), ""), 200)
+	expect(t, "userinfo with the refresh token", call(t, "GET", p.url+"/userinfo", str(login, "refresh_token"), ""), 401)
+	p.stop(t)
+
+	r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "data"),
+		"-issuer", "https://id.example", "-audience", "https://id.example/refresh")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--audience") {
+		t.Errorf("serve with the refresh endpoint as audience: exit %d, %q", r.code, r.stderr)
+	}
+}
