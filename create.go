@@ -160,7 +160,7 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 		if ttl <= 0 {
 			return "", errors.New("jwtgate: token lifetime must be positive (or NoExpiry)")
 		}
-		claims["exp"] = jwt.NewNumericDate(now.Add(ttl))
+		claims["exp"] = jwt.NewNumericDate(iat.Add(ttl))
 	}
 	switch {
 	case typ == TypeRefresh:

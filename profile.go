@@ -30,7 +30,11 @@ const (
 	// iat carries milliseconds (a fractional NumericDate such as
 	// 1767225600.123) so that a subject cutoff (revoke.LogoutEverywhere)
 	// tells a token issued just before it from one issued just after,
-	// within the same second; exp and nbf stay whole seconds.
+	// within the same second; exp is iat plus the lifetime, and nbf the
+	// whole second of iat (verifiers that compare nbf with the current
+	// whole second, as jose does, accept the token at once). PyJWT 2.6.0
+	// compares iat with the current whole second (fixed in 2.7.0): give
+	// it a leeway of a second or more.
 	TokensRFC9068
 )
 

@@ -74,8 +74,8 @@ func TestRFC9068TokenShape(t *testing.T) {
 	if raw, _ := dt.RawClaim("iat"); raw != "1767225600.3" {
 		t.Errorf("iat %s: want milliseconds (1767225600.3)", raw)
 	}
-	if raw, _ := dt.RawClaim("exp"); raw != "1767226500" {
-		t.Errorf("exp %s: want whole seconds", raw)
+	if raw, _ := dt.RawClaim("exp"); raw != "1767226500.3" {
+		t.Errorf("exp %s: want iat plus 15 minutes", raw)
 	}
 	if raw, _ := dt.RawClaim("nbf"); raw != "1767225600" {
 		t.Errorf("nbf %s: want whole seconds", raw)
