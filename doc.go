@@ -13,6 +13,13 @@
 // context for TokenFrom, Identity, Claims and User. VerifyRequest runs the
 // same checks for custom middleware.
 //
+// Two token profiles: TokensFlask (the default) makes flask-jwt-extended's
+// tokens, told apart by a private type claim; TokensRFC9068 makes access
+// tokens as RFC 9068 describes them (typ at+jwt, aud) and refresh tokens
+// with their own typ and audience, which no resource server accepts, and
+// gives iat milliseconds so that a logout everywhere has no same-second
+// hole.
+//
 // Every refusal is an error wrapping one sentinel (ErrNoToken,
 // ErrExpired, ErrInvalid, ErrWrongType, ErrNotFresh, ErrRevoked, ErrCSRF,
 // ErrClaims, ErrUserLoad, ErrUnavailable), answered by Config.OnError or,
