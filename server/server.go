@@ -227,6 +227,7 @@ func New(cfg Config) (*Server, error) {
 		Tokens:          jwtgate.TokensRFC9068,
 		Audience:        []string{cfg.Audience},
 		RefreshAudience: RefreshAudience(cfg.Issuer),
+		Leeway:          ClockSkew,
 		RequiredClaims:  []string{"exp", "iat", "jti"},
 		Locations:       []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
 		Cookies:         cookies,
@@ -295,6 +296,14 @@ func New(cfg Config) (*Server, error) {
 	s.mux = m
 	return s, nil
 }
+
+// ClockSkew is the difference between the clocks of instances that the
+// service tolerates: iat has milliseconds, so without it a token issued
+// by an instance whose clock is a few milliseconds ahead would be refused
+// as issued in the future by the others for those milliseconds. Tokens
+// also stay valid that much past exp (revocations are kept longer:
+// revoke.RetentionMargin).
+const ClockSkew = time.Second
 
 // RefreshAudience returns the aud of the refresh tokens of the service
 // whose issuer is issuer: the URL of its refresh endpoint.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -218,5 +219,27 @@ func TestLogoutAllThenLogin(t *testing.T) {
 	}
 	if ok != tries || refused != tries {
 		t.Fatalf("of %d tries: %d logins after /logout/all worked, %d tokens from before were refused", tries, ok, refused)
+	}
+}
+
+// TestClockSkew: a token from an instance whose clock is ahead (iat a
+// little in the future) works at once, up to ClockSkew.
+func TestClockSkew(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	set := func(at time.Time) { mu.Lock(); now = at; mu.Unlock() }
+	f, _ := newTokenFixture(t, func(c *Config) {
+		c.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
+	start := now
+	tests := []struct {
+		ahead  time.Duration
+		status int
+	}{{3 * time.Millisecond, 200}, {ClockSkew - time.Millisecond, 200}, {ClockSkew + 100*time.Millisecond, 401}}
+	for _, tt := range tests {
+		set(start.Add(tt.ahead))
+		tok, _ := f.login(t, "alice", testPassword)
+		set(start)
+		wantStatus(t, fmt.Sprintf("token from a clock %s ahead", tt.ahead), f.do(t, "GET", "/userinfo", "", "", bearer(tok)...), tt.status)
 	}
 }
