@@ -50,3 +50,28 @@ func TestServeAudience(t *testing.T) {
 		t.Errorf("serve with the refresh endpoint as audience: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestServeLogoutAllThenLogin: on the real service, a login right after
+// POST /logout/all works and a token from before it is refused, every
+// time.
+func TestServeLogoutAllThenLogin(t *testing.T) {
+	p := startServe(t, nil, "-data-dir", filepath.Join(t.TempDir(), "data"), "-login-burst", "-1")
+	creds := `{"username":"admin","password":"` + logField(p.Logs(), "password", "username=admin") + `"}`
+	const tries = 15
+	var worked, refused int
+	for range tries {
+		old := str(expect(t, "login", call(t, "POST", p.url+"/login", "", creds), 200), "access_token")
+		expect(t, "logout/all", call(t, "POST", p.url+"/logout/all", old, ""), 200)
+		fresh := str(expect(t, "login after logout/all", call(t, "POST", p.url+"/login", "", creds), 200), "access_token")
+		if call(t, "GET", p.url+"/userinfo", fresh, "").status == 200 {
+			worked++
+		}
+		if call(t, "GET", p.url+"/userinfo", old, "").status == 401 {
+			refused++
+		}
+	}
+	p.stop(t)
+	if worked != tries || refused != tries {
+		t.Fatalf("of %d tries: %d logins right after /logout/all worked, %d tokens from before were refused", tries, worked, refused)
+	}
+}
