@@ -72,3 +72,33 @@ func ExampleGate_VerifyRequest() {
 	// 200 welcome
 	// 403 {"msg":"Admins only!"}
 }
+
+// Access tokens as RFC 9068 describes them, and refresh tokens that no
+// resource server accepts.
+func ExampleTokensRFC9068() {
+	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
+	gate, err := jwtgate.New(jwtgate.Config{
+		SigningKey:      key,
+		Tokens:          jwtgate.TokensRFC9068,
+		Issuer:          "https://id.example.com",
+		Audience:        []string{"https://api.example.com"},
+		RefreshAudience: "https://id.example.com/refresh",
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	access, _ := gate.CreateAccessToken(ctx, "alice", jwtgate.WithClientID("web-app"))
+	refresh, _ := gate.CreateRefreshToken(ctx, "alice")
+	for _, tok := range []string{access, refresh} {
+		t, _ := gate.DecodeToken(ctx, tok)
+		fmt.Println(t.Header.Type, t.Type, []string(t.Claims.Audience))
+	}
+	// An access route refuses the refresh token.
+	_, err = gate.VerifyToken(ctx, refresh, jwtgate.RouteOptions{})
+	fmt.Println(err)
+	// Output:
+	// at+jwt access [https://api.example.com]
+	// refresh+jwt refresh [https://id.example.com/refresh]
+	// jwtgate: wrong token type: Only access tokens (typ at+jwt) are allowed
+}
