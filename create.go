@@ -85,7 +85,8 @@ func WithClientID(id string) TokenOption { return func(o *tokenOptions) { o.clie
 // CreateAccessToken returns a signed access token for user: its identity
 // (Config.IdentityOf(user), or user itself), a random jti, iat, nbf, exp,
 // the type claim, the fresh claim and, when cookies with CSRF protection
-// are configured, a csrf value.
+// are configured, a csrf value. In TokensRFC9068 the type is the typ
+// header (at+jwt), aud is required, and fresh is there only when true.
 func (g *Gate) CreateAccessToken(ctx context.Context, user any, opts ...TokenOption) (string, error) {
 	return g.create(ctx, user, TypeAccess, opts)
 }
@@ -119,8 +120,8 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	if _, isString := identity.(string); c.IdentityClaim == "sub" && !isString {
 		return "", fmt.Errorf("jwtgate: identity %v is a %T; the sub claim must be a string (set Config.IdentityOf)", identity, identity)
 	}
-	// Whole seconds: PyJWT and others refuse fractional dates. Only
-	// TokensRFC9068 gives iat milliseconds (see TokensRFC9068).
+	// Whole seconds, as flask-jwt-extended makes them; TokensRFC9068 gives
+	// iat and exp milliseconds (see TokensRFC9068).
 	issued := g.clock()
 	now := issued.Truncate(time.Second)
 	profile := c.Tokens == TokensRFC9068
