@@ -29,7 +29,9 @@ type RouteOptions struct {
 	// Locations overrides Config.Locations for this route.
 	Locations []Location
 
-	// SkipTypeCheck accepts both access and refresh tokens.
+	// SkipTypeCheck accepts both access and refresh tokens (in
+	// TokensRFC9068, a token whose typ is either, with that type's
+	// audience).
 	SkipTypeCheck bool
 
 	// SkipRevocation does not ask Config.IsRevoked.
