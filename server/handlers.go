@@ -120,6 +120,14 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// userLookupTimeout bounds the lookup of a login's user: a user store
+// that does not answer in time refuses the login (503) before it takes a
+// hashing slot, so a frozen store holds none.
+const userLookupTimeout = 1500 * time.Millisecond
+
+// errDummyHash: the hash verified for missing users could not be made.
+var errDummyHash = errors.New("dummy password hash")
+
 // authenticate checks credentials, answering the request itself when they
 // are refused. A missing user costs the same hash as a wrong password.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys credentialKeys) (string, bool) {
@@ -128,39 +136,56 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		s.stats.login("bad_request")
 		return "", false
 	}
-	spent, release, ok := s.reserve(w, r, c.Username)
+	settle, ok := s.reserve(w, r, c.Username)
 	if !ok {
 		s.stats.login("rate_limited")
 		return "", false
 	}
-	defer release()
+	settled := false
+	defer func() {
+		if !settled {
+			settle(false) // not checked, or right: the token goes back
+		}
+	}()
 	ctx := r.Context()
-	select {
-	case s.hash <- struct{}{}:
-		defer func() { <-s.hash }()
-	case <-ctx.Done():
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "request cancelled")
-		return "", false
-	}
-	hash, found, err := s.cfg.Users.PasswordHash(ctx, c.Username)
+	// The user first, under its own deadline and without a hashing slot:
+	// a store that does not answer must not hold one.
+	lctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+	hash, found, err := s.cfg.Users.PasswordHash(lctx, c.Username)
+	cancel()
 	if err != nil {
 		s.stats.login("unavailable")
 		s.log.Error("user store", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the user store cannot answer")
 		return "", false
 	}
-	if !found {
-		if hash, err = s.dummy.get(); err != nil {
-			s.fail(w, "dummy password hash", err)
-			return "", false
-		}
+	select {
+	case s.hash <- struct{}{}:
+	case <-ctx.Done():
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "request cancelled")
+		return "", false
 	}
-	match, err := s.verifyPassword(hash, c.Password)
+	match, err := func() (bool, error) {
+		defer func() { <-s.hash }()
+		if !found {
+			h, err := s.dummy.get() // made once, in a slot: it costs a hash
+			if err != nil {
+				return false, fmt.Errorf("%w: %w", errDummyHash, err)
+			}
+			hash = h
+		}
+		return s.verifyPassword(hash, c.Password)
+	}()
+	if errors.Is(err, errDummyHash) {
+		s.fail(w, "dummy password hash", err)
+		return "", false
+	}
 	if err != nil {
 		s.log.Error("unreadable password hash in the user store", "username", c.Username)
 	}
 	if !found || !match {
-		spent()
+		settled = true
+		settle(true)
 		s.stats.login("bad_credentials")
 		s.log.Info("login refused", "username", c.Username)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")

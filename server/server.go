@@ -138,6 +138,7 @@ type Server struct {
 	log                *slog.Logger
 	hash               chan struct{}
 	limitIP, limitUser Limiter
+	settled            *settleSignal
 	stats              *metrics
 	present            *presence
 	authKeys           credentialKeys
@@ -184,7 +185,7 @@ func New(cfg Config) (*Server, error) {
 	if err := checkAuthConfig(cfg); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(),
+	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(), settled: newSettleSignal(),
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
 	switch {
 	case cfg.LoginBurst < 0:
