@@ -299,9 +299,13 @@ func (s *Server) reserve(w http.ResponseWriter, r *http.Request, username string
 	id := rand.Text()
 	wctx, cancel := context.WithTimeout(r.Context(), loginWaitMax)
 	defer cancel()
-	for {
+	for waited := false; ; waited = true {
 		woken := s.settled.next() // before Take, so no settle is missed
 		g, err := s.takeBoth(r.Context(), ip, user, id)
+		if err != nil && waited && wctx.Err() != nil {
+			s.inFlightTooLong(w, r, username) // the wait ran out during Take
+			return nil, false
+		}
 		if err != nil {
 			s.limiterDown(w, err)
 			return nil, false
@@ -321,13 +325,12 @@ func (s *Server) reserve(w http.ResponseWriter, r *http.Request, username string
 		case <-woken:
 		case <-poll.C:
 		case <-wctx.Done():
-			poll.Stop()
-			s.log.Warn("login attempts in flight did not settle in time", "client", s.clientKey(r), "username", username)
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "too many login attempts in flight; retry")
-			return nil, false
 		}
 		poll.Stop()
+		if wctx.Err() != nil {
+			s.inFlightTooLong(w, r, username)
+			return nil, false
+		}
 	}
 	return func(failed bool) {
 		s.settle(r.Context(), s.limitIP, ip, id, failed)
@@ -361,6 +364,14 @@ func (s *Server) settle(ctx context.Context, l Limiter, key, id string, failed b
 	if err := l.Settle(ctx, key, id, failed); err != nil {
 		s.log.Error("login rate limiter", "err", err)
 	}
+}
+
+// inFlightTooLong answers a login that waited for attempts in flight
+// until its deadline.
+func (s *Server) inFlightTooLong(w http.ResponseWriter, r *http.Request, username string) {
+	s.log.Warn("login attempts in flight did not settle in time", "client", s.clientKey(r), "username", username)
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "too many login attempts in flight; retry")
 }
 
 func (s *Server) limiterDown(w http.ResponseWriter, err error) {
