@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
@@ -132,6 +134,40 @@ func TestLoginFrozenUserStore(t *testing.T) {
 	proxy.Thaw()
 	for i := range 100 {
 		if code, took = login("10.0.3.1", "alice"); code == 200 {
+			t.Logf("login after the thaw: 200 at try %d (%v)", i+1, took)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code != 200 {
+		t.Fatalf("login after the thaw: %d, want 200", code)
+	}
+}
+
+// TestLoginFrozenLimiter: with the Redis of the login limiter behind a
+// frozen proxy, /login answers 503 after limiterTimeout, and logins work
+// again after Thaw. Durations are logged, not asserted.
+func TestLoginFrozenLimiter(t *testing.T) {
+	proxy := storetest.NewProxy(t, storetest.RedisAddr())
+	c := storetest.Redis(t, rueidis.ClientOption{InitAddress: []string{proxy.Addr()}})
+	s := newBudgetServer(t, 10, newTestRedisLimiter(t, c, redisLimiterPrefix(t, storetest.Redis(t, rueidis.ClientOption{})), 10, 6*time.Second))
+	login := func() (int, time.Duration) {
+		t0 := time.Now()
+		w := authFrom(s, "10.0.0.1", "alice", testPassword)
+		return w.Code, time.Since(t0)
+	}
+	if code, _ := login(); code != 200 {
+		t.Fatalf("login before the freeze: %d", code)
+	}
+	proxy.Freeze()
+	code, took := login()
+	t.Logf("login with a frozen limiter: %d after %v (limiterTimeout %v)", code, took, limiterTimeout)
+	if code != 503 {
+		t.Fatalf("login with a frozen limiter: %d, want 503", code)
+	}
+	proxy.Thaw()
+	for i := range 100 {
+		if code, took = login(); code == 200 {
 			t.Logf("login after the thaw: 200 at try %d (%v)", i+1, took)
 			break
 		}

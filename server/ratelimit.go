@@ -333,8 +333,12 @@ func (s *Server) reserve(w http.ResponseWriter, r *http.Request, username string
 		}
 	}
 	return func(failed bool) {
-		s.settle(r.Context(), s.limitIP, ip, id, failed)
+		// Both at once: a limiter that stopped answering mid-attempt delays
+		// the answer by one limiterTimeout, not two.
+		var wg sync.WaitGroup
+		wg.Go(func() { s.settle(r.Context(), s.limitIP, ip, id, failed) })
 		s.settle(r.Context(), s.limitUser, user, id, failed)
+		wg.Wait()
 		s.settled.wake()
 	}, true
 }
