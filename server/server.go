@@ -33,10 +33,12 @@
 // Credentials are JSON bodies of at most 64 KiB with Content-Type
 // application/json; usernames are at most 256 bytes and passwords at most
 // 1024 bytes. Each client IP address and each username (whether the user
-// exists or not) may fail 10 credential checks at once, then one every 6
-// seconds (429 with Retry-After beyond); with Redis, every instance shares
-// those budgets. A missing user costs the same password hash as a wrong
-// password. Errors are JSON: {"error": code, "error_description": text}.
+// exists or not) may fail 10 credential checks at once, then one more
+// every 6 seconds (429 with Retry-After beyond); right passwords spend
+// nothing, and a login whose budget is held only by attempts still in
+// flight waits for them rather than being refused. With Redis, every
+// instance shares those budgets. A missing user costs the same password
+// hash as a wrong password. Errors are JSON: {"error": code, "error_description": text}.
 //
 // Open opens the stores: a data directory (SQLite and key files) by
 // default, or PostgreSQL and Redis shared by many instances.
@@ -98,9 +100,13 @@ type Config struct {
 	MaxHashing int
 	// LoginBurst and LoginEvery limit failed credential checks (/auth,
 	// /login) per client IP address and per username: LoginBurst failures
-	// at once, then one per LoginEvery; a request over either limit gets
-	// 429 before its password is checked, whether the user exists or not.
-	// Defaults: 10 and 6 s (10 per minute). A negative LoginBurst turns
+	// at once, then one more per LoginEvery; once failures have spent
+	// either budget, a request gets 429 before its password is checked,
+	// whether the user exists or not. Right passwords spend nothing. Each
+	// attempt holds a token while it is checked, so that guesses sent at
+	// once are counted at once; a login that finds the tokens left all
+	// held waits for those attempts to settle (503 if they do not within
+	// half of its 10 s deadline). Defaults: 10 and 6 s (10 per minute). A negative LoginBurst turns
 	// the limits off. Behind a proxy, set TrustedProxies, or every client
 	// has the proxy's address.
 	LoginBurst int

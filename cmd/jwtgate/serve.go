@@ -105,7 +105,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.accessTTL = fs.Duration("access-ttl", 15*time.Minute, "access token lifetime [JWTGATE_ACCESS_TTL]")
 	o.refreshTTL = fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	o.secure = fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
-	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
+	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username, then one more per 6 s; right passwords never count; -1: no limit [JWTGATE_LOGIN_BURST]")
 	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
