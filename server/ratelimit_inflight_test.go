@@ -175,10 +175,9 @@ func TestLoginInFlight(t *testing.T) {
 // limiterStep is one call of a Limiter in TestLimiterInFlight: Take (want
 // the Grant's kind) or Settle.
 type limiterStep struct {
-	op     string // "take", "ok" (settle, right), "fail" (settle, wrong)
-	id     string
-	want   string // for take: "taken", "busy" or "spent"
-	failed bool
+	op   string // "take", "ok" (settle, right), "fail" (settle, wrong)
+	id   string
+	want string // for take: "taken", "busy" or "spent"
 }
 
 func grantKind(g Grant) string {
