@@ -301,7 +301,7 @@ func (s *Server) reserve(w http.ResponseWriter, r *http.Request, username string
 	defer cancel()
 	for waited := false; ; waited = true {
 		woken := s.settled.next() // before Take, so no settle is missed
-		g, err := s.takeBoth(r.Context(), ip, user, id)
+		g, byUser, err := s.takeBoth(r.Context(), ip, user, id)
 		if err != nil && waited && wctx.Err() != nil {
 			s.inFlightTooLong(w, r, username) // the wait ran out during Take
 			return nil, false
@@ -316,7 +316,7 @@ func (s *Server) reserve(w http.ResponseWriter, r *http.Request, username string
 		if !g.Busy {
 			secs := int(g.Wait/time.Second) + 1
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			s.log.Warn("too many failed logins", "client", s.clientKey(r), "username", username)
+			s.log.Warn("too many failed logins", "client", s.clientKey(r), "username", username, "by_client", !byUser, "by_username", byUser)
 			writeError(w, http.StatusTooManyRequests, "slow_down", "too many failed logins; retry in "+strconv.Itoa(secs)+" s")
 			return nil, false
 		}
@@ -345,20 +345,19 @@ func (s *Server) reserve(w http.ResponseWriter, r *http.Request, username string
 
 // takeBoth takes a token for the attempt id from the address's bucket,
 // then the username's, within limiterTimeout; the Grant is the first
-// that is not Taken, and no token stays taken then.
-func (s *Server) takeBoth(ctx context.Context, ip, user, id string) (Grant, error) {
+// that is not Taken (byUser: the username's), and no token stays taken
+// then.
+func (s *Server) takeBoth(ctx context.Context, ip, user, id string) (g Grant, byUser bool, err error) {
 	tctx, cancel := context.WithTimeout(ctx, limiterTimeout)
 	defer cancel()
-	g, err := s.limitIP.Take(tctx, ip, id)
-	if err != nil || !g.Taken {
-		return g, err
+	if g, err = s.limitIP.Take(tctx, ip, id); err != nil || !g.Taken {
+		return g, false, err
 	}
-	g, err = s.limitUser.Take(tctx, user, id)
-	if err != nil || !g.Taken {
+	if g, err = s.limitUser.Take(tctx, user, id); err != nil || !g.Taken {
 		s.settle(ctx, s.limitIP, ip, id, false)
 		s.settled.wake()
 	}
-	return g, err
+	return g, true, err
 }
 
 // settle settles an attempt, even when the request has ended.
