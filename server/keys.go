@@ -12,6 +12,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 // KeySource gives the server its keys: the signer, the keys that verify,
@@ -188,6 +189,15 @@ func (l *LiveKeys) LookupKeys(ctx context.Context, h *jwt.Header) ([]*jwt.Key, e
 			fmt.Errorf("no key has kid %q here, and reloading the keys failed: %w", h.KeyID, rerr))
 	}
 	return l.ring.Load().LookupKeys(ctx, h)
+}
+
+// Probe implements revoke.Prober: the Probe of the KeyStore, when it has
+// one (DataDir and SQLKeys do: a read), else nothing.
+func (l *LiveKeys) Probe(ctx context.Context) error {
+	if p, ok := l.store.(revoke.Prober); ok {
+		return p.Probe(ctx)
+	}
+	return nil
 }
 
 // Reload loads the keys from the store now.
