@@ -125,6 +125,12 @@ type Config struct {
 	AuthPath        string
 	AuthUsernameKey string
 	AuthPasswordKey string
+	// StoreBound is how long each store has to prove it works when
+	// /readyz asks (DefaultStoreBound when zero): every store that can
+	// (revoke.Prober: the SQL stores write a row, the key stores read)
+	// is probed at once, and one that fails or has not answered within
+	// StoreBound makes the answer 503.
+	StoreBound time.Duration
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -142,6 +148,7 @@ type Server struct {
 	present            *presence
 	authKeys           credentialKeys
 	dummy              dummyHash
+	checks             []storeCheck // of /readyz
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
 }
@@ -172,6 +179,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.StoreBound < 0 {
+		return nil, errors.New("server: negative StoreBound")
+	}
+	if cfg.StoreBound == 0 {
+		cfg.StoreBound = DefaultStoreBound
+	}
 	if cfg.AuthPath == "" {
 		cfg.AuthPath = "/auth"
 	}
@@ -186,6 +199,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(),
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
+	s.checks = storeChecks(cfg)
 	switch {
 	case cfg.LoginBurst < 0:
 	case cfg.Limiter != nil:
@@ -213,6 +227,11 @@ func New(cfg Config) (*Server, error) {
 		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.stats.verification(verificationOutcome(err))
+			if errors.Is(err, jwtgate.ErrUnavailable) && r.Method == http.MethodPost && (r.URL.Path == "/logout" || r.URL.Path == "/logout/all") {
+				// The checks before a logout failed: nothing was written.
+				unavailable(w, logoutNotDone)
+				return
+			}
 			s.gate.WriteError(w, r, err)
 		},
 		// Clients present the same access token many times: its signature
@@ -276,15 +295,26 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// DefaultStoreBound is the default Config.StoreBound.
+const DefaultStoreBound = time.Second
+
 // Time limits of the requests that wait on the stores: a store that
 // stops answering (a network partition, a server that accepts and says
-// nothing) costs a request 503 after this long, never a hang.
+// nothing) costs a request 503 after this long, never a hang. The
+// revocation check of a protected request has revoke.DefaultTimeout
+// (250 ms), so with a frozen store a protected request, /logout included,
+// gets 503 within storeTimeout (1 s) at most, and a logout whose store
+// freezes after those checks passed within storeWriteTimeout (1.5 s)
+// more.
 const (
 	// requestTimeout bounds /auth, /login, /refresh and /logout, which
 	// may wait for a hashing slot and several store calls.
 	requestTimeout = 10 * time.Second
 	// storeTimeout bounds one lookup of a user on a protected request.
-	storeTimeout = 3 * time.Second
+	storeTimeout = time.Second
+	// storeWriteTimeout bounds the store calls of /logout, /logout/all
+	// and the rotation of /refresh, all together.
+	storeWriteTimeout = 1500 * time.Millisecond
 )
 
 // bounded gives h's requests a deadline of requestTimeout.
