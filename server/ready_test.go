@@ -133,7 +133,7 @@ func TestReadyzDataDirFaults(t *testing.T) {
 	// for writing, so the store lets go of its files first: its answer
 	// cache keeps a connection (Close ends the cache, the store still
 	// answers), and the pool keeps idle ones.
-	access, _ = f.login(t, "alice", testPassword)
+	access, refresh2 := f.login(t, "alice", testPassword)
 	data.Revocations.Close()
 	data.DB.SetMaxIdleConns(0)
 	fs.ReadOnly(t)
@@ -143,11 +143,14 @@ func TestReadyzDataDirFaults(t *testing.T) {
 	// to create its -shm file): the checks before the logout fail.
 	r = timed(t, "logout, read-only", func() reply { return f.do(t, "POST", "/logout", "", "", bearer(access)...) })
 	wantDescription(t, "logout, read-only", r, 503, logoutNotDone)
+	wantStatus(t, "userinfo, read-only", f.do(t, "GET", "/userinfo", "", "", bearer(access)...), 503)
+	wantStatus(t, "refresh, read-only", f.do(t, "POST", "/refresh", "", "", bearer(refresh2)...), 503)
 	fs.ReadWrite(t)
 	data.DB.SetMaxIdleConns(2)
 	wantReady(t, "readyz, read-write again", f.do(t, "GET", "/readyz", "", ""), 200, allOK)
 	wantStatus(t, "logout retried", f.do(t, "POST", "/logout", "", "", bearer(access)...), 200)
 	wantStatus(t, "userinfo after logout", f.do(t, "GET", "/userinfo", "", "", bearer(access)...), 401)
+	wantStatus(t, "refresh after logout", f.do(t, "POST", "/refresh", "", "", bearer(refresh2)...), 401)
 }
 
 // TestReadyzKeysGone: a data directory whose key file went away is not

@@ -23,7 +23,8 @@
 //	GET  /.well-known/jwks.json            the public signing keys
 //	GET  /.well-known/openid-configuration issuer, jwks_uri, algorithms
 //	GET  /healthz       200 while the process runs
-//	GET  /readyz        200 when the stores answer, else 503
+//	GET  /readyz        200 when every store proves it works, else 503
+//	                    naming the stores that did not (see below)
 //	GET  /              a small sign-in page (plain HTML and /app.js) that
 //	                    uses cookie mode with CSRF
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
@@ -37,6 +38,34 @@
 // seconds (429 with Retry-After beyond); with Redis, every instance shares
 // those budgets. A missing user costs the same password hash as a wrong
 // password. Errors are JSON: {"error": code, "error_description": text}.
+//
+// # A store that is down or slow
+//
+// The store calls of a request have deadlines, so a store that stops
+// answering (a partition, a frozen server) or cannot write (a full disk)
+// costs 503, never a hang: the revocation check of a protected request
+// has 250 ms (revoke.DefaultTimeout), its user lookup 1 s, and the writes
+// of /logout, /logout/all and the rotation of /refresh 1.5 s together;
+// /auth and /login have 10 s in all. A 503 of /logout or /logout/all
+// (with Retry-After: 1) says which of two cases it is:
+//
+//   - "the logout has not happened": a check before it failed, nothing
+//     was written;
+//   - "...may or may not have taken effect. It is safe to retry": a write
+//     failed or ran out of time, and the store may still have kept it
+//     (the request may have reached the store when the answer did not
+//     come back). Every write of a logout is idempotent, and the access
+//     token is revoked last: a retry that gets 401 (token revoked) means
+//     the logout was done in full.
+//
+// /readyz probes every store at once, on every request (no answer is
+// remembered): the SQL user and revocation stores commit a small write
+// (revoke.Prober), so a database that reads but cannot write (disk full,
+// read-only file system, a PostgreSQL standby) is not ready; the key
+// store is read. A store that fails, or has not answered within
+// Config.StoreBound (1 s by default), makes the answer 503, with
+// {"stores": {"users": "ok", "revocations": "timeout", "keys": "failed"}}
+// (no error text; the log has it).
 //
 // Open opens the stores: a data directory (SQLite and key files) by
 // default, or PostgreSQL and Redis shared by many instances.

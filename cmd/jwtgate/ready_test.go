@@ -40,9 +40,11 @@ func notReady(t *testing.T, what string, a answer, stores ...string) {
 // waitReady polls /readyz a bounded number of times until it says 200.
 func waitReady(t *testing.T, p *proc, what string) {
 	t.Helper()
+	start := time.Now()
 	for i := 0; ; i++ {
 		a := call(t, "GET", p.url+"/readyz", "", "")
 		if a.status == 200 {
+			t.Logf("%s: ready after %v", what, time.Since(start).Round(time.Millisecond))
 			return
 		}
 		if i == 100 {
