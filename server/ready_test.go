@@ -311,3 +311,45 @@ func TestLogoutWritesFrozen(t *testing.T) {
 	wantStatus(t, "userinfo after logout", f.do(t, "GET", "/userinfo", "", "", bearer(access)...), 401)
 	wantStatus(t, "refresh after logout", f.do(t, "POST", "/refresh", "", "", bearer(refresh)...), 401)
 }
+
+// TestStoreChecks: which stores /readyz probes. A memory store never
+// waits, so it has nothing to prove; a fixed key ring has no store.
+func TestStoreChecks(t *testing.T) {
+	ctx := context.Background()
+	data, err := OpenDataDir(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { data.Close() })
+	data.Logger = slog.New(slog.DiscardHandler)
+	live, err := NewLiveKeys(ctx, data, jwt.ES256, LiveKeysOptions{Logger: data.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := revoke.NewMemory(revoke.MemoryOptions{})
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"data directory", Config{Users: data.Users, Revocations: data.Revocations, Keys: live}, "users revocations keys"},
+		{"memory revocations, fixed keys", Config{Users: data.Users, Revocations: mem, Keys: live.Ring()}, "users"},
+		{"a store without Probe", Config{Users: data.Users, Revocations: plainStore{data.Revocations}, Keys: live}, "users revocations keys"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var names []string
+			for _, c := range storeChecks(tc.cfg) {
+				names = append(names, c.name)
+				if err := c.probe(ctx); err != nil {
+					t.Errorf("%s: %v", c.name, err)
+				}
+			}
+			if got := strings.Join(names, " "); got != tc.want {
+				t.Fatalf("checks %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// plainStore hides every method of a store but those of revoke.Store.
+type plainStore struct{ revoke.Store }
