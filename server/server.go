@@ -332,7 +332,7 @@ const DefaultStoreBound = time.Second
 // nothing) costs a request 503 after this long, never a hang. The
 // revocation check of a protected request has revoke.DefaultTimeout
 // (250 ms), so with a frozen store a protected request, /logout included,
-// gets 503 within storeTimeout (1 s) at most, and a logout whose store
+// gets 503 within about storeTimeout (1 s), and a logout whose store
 // freezes after those checks passed within storeWriteTimeout (1.5 s)
 // more.
 const (
