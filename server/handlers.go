@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jwtgate/jwtgate"
@@ -260,7 +259,9 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the refresh token has no family")
 		return
 	}
-	refresh, err := revoke.RotateRefresh(ctx, s.cfg.Revocations, s.gate, t, t.Identity)
+	wctx, cancel := context.WithTimeout(ctx, storeWriteTimeout)
+	refresh, err := revoke.RotateRefresh(wctx, s.cfg.Revocations, s.gate, t, t.Identity)
+	cancel()
 	if errors.Is(err, revoke.ErrReused) {
 		s.log.Warn("refresh token reused: its family is revoked", "username", t.Identity, "family", fam)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "refresh token reused; log in again")
@@ -268,7 +269,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Error("refresh rotation", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		unavailable(w, refreshUnknown)
 		return
 	}
 	rjti, err := s.gate.JTIOf(ctx, refresh)
@@ -292,11 +293,12 @@ func stringClaim(t *jwtgate.Token, name string) string {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
+	defer cancel()
 	t, _ := s.gate.TokenFrom(ctx)
 	store := s.cfg.Revocations
-	err := revoke.Logout(ctx, store, t)
-	if fam, rjti := stringClaim(t, claimRefreshFamily), stringClaim(t, claimRefreshJTI); err == nil && fam != "" && rjti != "" {
+	var err error
+	if fam, rjti := stringClaim(t, claimRefreshFamily), stringClaim(t, claimRefreshJTI); fam != "" && rjti != "" {
 		// End the refresh family: rotating its token to an id no token
 		// carries spends it (or, if it was spent already, revokes the
 		// family as a reuse), and revoking its jti refuses it at once.
@@ -309,9 +311,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			err = store.Revoke(ctx, rjti, until)
 		}
 	}
+	// The access token last: a retry of a logout that failed half way is
+	// refused (401) only once everything before has been kept.
+	if err == nil {
+		err = revoke.Logout(ctx, store, t)
+	}
 	if err != nil {
 		s.log.Error("logout", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		unavailable(w, logoutUnknown)
 		return
 	}
 	if t.Location == jwtgate.InCookie {
@@ -322,11 +329,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
+	defer cancel()
 	t, _ := s.gate.TokenFrom(ctx)
 	if err := revoke.LogoutEverywhere(ctx, s.cfg.Revocations, t.Identity, s.cfg.Clock(), s.cfg.RefreshTTL); err != nil {
 		s.log.Error("logout everywhere", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		unavailable(w, logoutUnknown)
 		return
 	}
 	if t.Location == jwtgate.InCookie {
@@ -353,19 +361,22 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	err := s.cfg.Users.Ping(ctx)
-	if err == nil {
-		_, err = s.cfg.Revocations.Revoked(ctx, "readyz-probe")
-	}
-	if err != nil {
-		s.log.Warn("not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+// What a 503 of the endpoints that write to the revocation store says.
+// A store that failed or timed out may still have kept the write (the
+// request reached it, the answer did not come back), so the outcome is
+// unknown; every such write is idempotent, so a retry is safe.
+const (
+	logoutUnknown = "the revocation store did not confirm the logout: it may or may not have taken effect. " +
+		"It is safe to retry; a retry refused with 401 (token revoked) means the logout was done"
+	logoutNotDone  = "the logout has not happened: the stores cannot answer. It is safe to retry"
+	refreshUnknown = "the revocation store did not confirm the refresh: it may or may not have spent the refresh token. " +
+		"Retry; if the retry is refused, log in again"
+)
+
+// unavailable answers 503 with a description, and Retry-After: 1.
+func unavailable(w http.ResponseWriter, desc string) {
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", desc)
 }
 
 // fail answers 500 for a failure of the service itself (never of input).

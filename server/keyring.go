@@ -188,6 +188,29 @@ func (d *DataDir) LoadKeys(_ context.Context, alg jwt.Algorithm, now time.Time) 
 	return keys, nil
 }
 
+// Probe implements revoke.Prober, for readiness checks: it reads the key
+// files of the signer (the manifest and the signer's file, or the
+// single signing-key.pem), as a reload would. Key files are written only
+// by a rotation, so a full or read-only disk does not fail it.
+func (d *DataDir) Probe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m, ok, err := d.readManifest()
+	if err != nil {
+		return fmt.Errorf("server: key store probe: %w", err)
+	}
+	if !ok {
+		return errors.New("server: key store probe: no signing key in the data directory")
+	}
+	if si := m.signerIndex(); si < 0 {
+		return fmt.Errorf("server: key store probe: %s: no current signing key", ManifestFile)
+	} else if _, err := d.loadEntry(m.Keys[si]); err != nil {
+		return fmt.Errorf("server: key store probe: %w", err)
+	}
+	return nil
+}
+
 // loadEntry loads the key of a manifest entry and checks its kid.
 func (d *DataDir) loadEntry(k ManifestKey) (*jwt.Key, error) {
 	key, err := d.loadKeyFile(k.File)

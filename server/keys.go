@@ -12,6 +12,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 // KeySource gives the server its keys: the signer, the keys that verify,
@@ -120,7 +121,9 @@ type LiveKeysOptions struct {
 // reload less than MinReload before: that token is then refused (401),
 // and the next one after MinReload is not. A store that cannot answer
 // makes such a lookup fail with jwtgate.ErrUnavailable (503). Each load
-// has 3 s.
+// has 1 s, so a request that meets an unknown kid while the store is
+// frozen waits at most about 2 s (a reload already under way, then its
+// own).
 type LiveKeys struct {
 	store KeyStore
 	alg   jwt.Algorithm
@@ -133,8 +136,9 @@ type LiveKeys struct {
 	lastMiss time.Time     // of the last reload caused by an unknown kid; under sem
 }
 
-// keysLoadTimeout bounds one load of the keys from the store.
-const keysLoadTimeout = 3 * time.Second
+// keysLoadTimeout bounds one load of the keys from the store (a few rows
+// or files).
+const keysLoadTimeout = time.Second
 
 // NewLiveKeys loads the keys of store (generating the first signer for
 // alg if it has none) and returns them as a LiveKeys.
@@ -188,6 +192,15 @@ func (l *LiveKeys) LookupKeys(ctx context.Context, h *jwt.Header) ([]*jwt.Key, e
 			fmt.Errorf("no key has kid %q here, and reloading the keys failed: %w", h.KeyID, rerr))
 	}
 	return l.ring.Load().LookupKeys(ctx, h)
+}
+
+// Probe implements revoke.Prober: the Probe of the KeyStore, when it has
+// one (DataDir and SQLKeys do: a read), else nothing.
+func (l *LiveKeys) Probe(ctx context.Context) error {
+	if p, ok := l.store.(revoke.Prober); ok {
+		return p.Probe(ctx)
+	}
+	return nil
 }
 
 // Reload loads the keys from the store now.

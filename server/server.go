@@ -23,7 +23,8 @@
 //	GET  /.well-known/jwks.json            the public signing keys
 //	GET  /.well-known/openid-configuration issuer, jwks_uri, algorithms
 //	GET  /healthz       200 while the process runs
-//	GET  /readyz        200 when the stores answer, else 503
+//	GET  /readyz        200 when every store proves it works, else 503
+//	                    naming the stores that did not (see below)
 //	GET  /              a small sign-in page (plain HTML and /app.js) that
 //	                    uses cookie mode with CSRF
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
@@ -39,6 +40,34 @@
 // flight waits for them rather than being refused. With Redis, every
 // instance shares those budgets. A missing user costs the same password
 // hash as a wrong password. Errors are JSON: {"error": code, "error_description": text}.
+//
+// # A store that is down or slow
+//
+// The store calls of a request have deadlines, so a store that stops
+// answering (a partition, a frozen server) or cannot write (a full disk)
+// costs 503, never a hang: the revocation check of a protected request
+// has 250 ms (revoke.DefaultTimeout), its user lookup 1 s, and the writes
+// of /logout, /logout/all and the rotation of /refresh 1.5 s together;
+// /auth and /login have 10 s in all. A 503 of /logout or /logout/all
+// (with Retry-After: 1) says which of two cases it is:
+//
+//   - "the logout has not happened": a check before it failed, nothing
+//     was written;
+//   - "...may or may not have taken effect. It is safe to retry": a write
+//     failed or ran out of time, and the store may still have kept it
+//     (the request may have reached the store when the answer did not
+//     come back). Every write of a logout is idempotent, and the access
+//     token is revoked last: a retry that gets 401 (token revoked) means
+//     the logout was done in full.
+//
+// /readyz probes every store at once, on every request (no answer is
+// remembered): the SQL user and revocation stores commit a small write
+// (revoke.Prober), so a database that reads but cannot write (disk full,
+// read-only file system, a PostgreSQL standby) is not ready; the key
+// store is read. A store that fails, or has not answered within
+// Config.StoreBound (1 s by default), makes the answer 503, with
+// {"stores": {"users": "ok", "revocations": "timeout", "keys": "failed"}}
+// (no error text; the log has it).
 //
 // Open opens the stores: a data directory (SQLite and key files) by
 // default, or PostgreSQL and Redis shared by many instances.
@@ -131,6 +160,12 @@ type Config struct {
 	AuthPath        string
 	AuthUsernameKey string
 	AuthPasswordKey string
+	// StoreBound is how long each store has to prove it works when
+	// /readyz asks (DefaultStoreBound when zero): every store that can
+	// (revoke.Prober: the SQL stores write a row, the key stores read)
+	// is probed at once, and one that fails or has not answered within
+	// StoreBound makes the answer 503.
+	StoreBound time.Duration
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -149,6 +184,7 @@ type Server struct {
 	present            *presence
 	authKeys           credentialKeys
 	dummy              dummyHash
+	checks             []storeCheck // of /readyz
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
 }
@@ -179,6 +215,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.StoreBound < 0 {
+		return nil, errors.New("server: negative StoreBound")
+	}
+	if cfg.StoreBound == 0 {
+		cfg.StoreBound = DefaultStoreBound
+	}
 	if cfg.AuthPath == "" {
 		cfg.AuthPath = "/auth"
 	}
@@ -193,6 +235,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(), settled: newSettleSignal(),
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
+	s.checks = storeChecks(cfg)
 	switch {
 	case cfg.LoginBurst < 0:
 	case cfg.Limiter != nil:
@@ -220,6 +263,11 @@ func New(cfg Config) (*Server, error) {
 		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.stats.verification(verificationOutcome(err))
+			if errors.Is(err, jwtgate.ErrUnavailable) && r.Method == http.MethodPost && (r.URL.Path == "/logout" || r.URL.Path == "/logout/all") {
+				// The checks before a logout failed: nothing was written.
+				unavailable(w, logoutNotDone)
+				return
+			}
 			s.gate.WriteError(w, r, err)
 		},
 		// Clients present the same access token many times: its signature
@@ -283,15 +331,26 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// DefaultStoreBound is the default Config.StoreBound.
+const DefaultStoreBound = time.Second
+
 // Time limits of the requests that wait on the stores: a store that
 // stops answering (a network partition, a server that accepts and says
-// nothing) costs a request 503 after this long, never a hang.
+// nothing) costs a request 503 after this long, never a hang. The
+// revocation check of a protected request has revoke.DefaultTimeout
+// (250 ms), so with a frozen store a protected request, /logout included,
+// gets 503 within about storeTimeout (1 s), and a logout whose store
+// freezes after those checks passed within storeWriteTimeout (1.5 s)
+// more.
 const (
 	// requestTimeout bounds /auth, /login, /refresh and /logout, which
 	// may wait for a hashing slot and several store calls.
 	requestTimeout = 10 * time.Second
 	// storeTimeout bounds one lookup of a user on a protected request.
-	storeTimeout = 3 * time.Second
+	storeTimeout = time.Second
+	// storeWriteTimeout bounds the store calls of /logout, /logout/all
+	// and the rotation of /refresh, all together.
+	storeWriteTimeout = 1500 * time.Millisecond
 )
 
 // bounded gives h's requests a deadline of requestTimeout.

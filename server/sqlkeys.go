@@ -48,6 +48,19 @@ func NewSQLKeys(ctx context.Context, db *sql.DB) (*SQLKeys, error) {
 	return &SQLKeys{db: db}, nil
 }
 
+// Probe implements revoke.Prober, for readiness checks: one read of the
+// table, a round trip to the database.
+func (s *SQLKeys) Probe(ctx context.Context) error {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_signing_keys`).Scan(&n); err != nil {
+		return fmt.Errorf("server: key store probe: %w", err)
+	}
+	if n == 0 {
+		return errors.New("server: key store probe: no signing key in the table")
+	}
+	return nil
+}
+
 type keyRow struct {
 	kid, alg, pem string
 	created       int64

@@ -84,14 +84,22 @@ const usersSchema = `CREATE TABLE IF NOT EXISTS jwtgate_users (
 	created_ms    BIGINT NOT NULL
 )`
 
+// usersProbeSchema is the table of Probe: one row, rewritten by each.
+const usersProbeSchema = `CREATE TABLE IF NOT EXISTS jwtgate_users_probe (
+	id        INTEGER PRIMARY KEY,
+	probed_ms BIGINT NOT NULL
+)`
+
 // NewSQLUsers returns a user store over a SQLite or PostgreSQL database,
 // creating its table if it is missing. The *sql.DB stays the caller's.
 func NewSQLUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQLUsers, error) {
 	if dialect != sqlstore.SQLite && dialect != sqlstore.Postgres {
 		return nil, fmt.Errorf("server: unknown SQL dialect %v", dialect)
 	}
-	if _, err := db.ExecContext(ctx, usersSchema); err != nil {
-		return nil, fmt.Errorf("server: create users table: %w", err)
+	for _, stmt := range []string{usersSchema, usersProbeSchema} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("server: create users table: %w", err)
+		}
 	}
 	return &SQLUsers{db: db, dialect: dialect}, nil
 }
@@ -138,6 +146,21 @@ func (s *SQLUsers) Exists(ctx context.Context, username string) (bool, error) {
 func (s *SQLUsers) Ping(ctx context.Context) error {
 	var n int
 	return s.db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_users WHERE 1 = 0`).Scan(&n)
+}
+
+// Probe implements revoke.Prober, for readiness checks: it commits one
+// write, an UPSERT of the single row of jwtgate_users_probe, and so fails
+// when the database cannot be reached or cannot write (disk full,
+// read-only file system, a PostgreSQL standby), where Ping, a read, would
+// pass.
+func (s *SQLUsers) Probe(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx,
+		s.q(`INSERT INTO jwtgate_users_probe (id, probed_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_ms = excluded.probed_ms`),
+		time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("server: user store probe: %w", err)
+	}
+	return nil
 }
 
 // Count returns the number of users.

@@ -86,7 +86,7 @@ type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
 	logLevel, authPath, authUserKey, authPassKey   *string
 	trustedProxies                                 *string
-	accessTTL, refreshTTL, keysReload              *time.Duration
+	accessTTL, refreshTTL, keysReload, storeBound  *time.Duration
 	secure                                         *bool
 	loginBurst                                     *int
 	stores                                         *storeFlags
@@ -107,6 +107,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.secure = fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
 	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username, then one more per 6 s; right passwords never count; -1: no limit [JWTGATE_LOGIN_BURST]")
 	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
+	o.storeBound = fs.Duration("store-bound", server.DefaultStoreBound, "how long each store has to prove it works when /readyz asks (a write to the SQL databases, a read of the keys): slower or failing, and /readyz answers 503 [JWTGATE_STORE_BOUND]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
 	o.trustedProxies = fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of the proxies and load balancers in front: for their connections the client address comes from X-Forwarded-For [JWTGATE_TRUSTED_PROXIES]")
@@ -117,7 +118,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	for name, v := range map[string]string{
 		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
 		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
-		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
+		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "store-bound": "JWTGATE_STORE_BOUND", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
 		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
 		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
 	} {
@@ -158,8 +159,8 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
 		return exitUsage
 	}
-	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 {
-		e.errorf("serve: --access-ttl, --refresh-ttl and --keys-reload must be positive")
+	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 {
+		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload and --store-bound must be positive")
 		return exitUsage
 	}
 	proxies, err := parsePrefixes(*o.trustedProxies)
@@ -241,7 +242,7 @@ func serve(e *env, args []string) int {
 		Issuer: *o.issuer, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
-		TrustedProxies: proxies,
+		TrustedProxies: proxies, StoreBound: *o.storeBound,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
