@@ -81,12 +81,31 @@ const (
 	loginEvery        = 6 * time.Second // a failed login back per period
 )
 
+// Defaults of the two settings a new key's activation delay derives from
+// (server.KeyActivationDelay): serve and keys rotate read the same ones.
+const (
+	defaultKeysReload = 30 * time.Second
+	defaultJWKSMaxAge = 300 * time.Second
+)
+
+// checkKeyTiming checks --jwks-max-age and --keys-reload.
+func checkKeyTiming(maxAge, reload time.Duration) error {
+	if maxAge < time.Second || maxAge%time.Second != 0 {
+		return fmt.Errorf("--jwks-max-age %v: want whole seconds, at least 1s (it is sent as max-age in seconds)", maxAge)
+	}
+	if reload <= 0 {
+		return fmt.Errorf("--keys-reload %v: want a positive duration", reload)
+	}
+	return nil
+}
+
 // serveOptions are the flags of serve.
 type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
 	logLevel, authPath, authUserKey, authPassKey   *string
 	trustedProxies                                 *string
 	accessTTL, refreshTTL, keysReload              *time.Duration
+	jwksMaxAge                                     *time.Duration
 	secure                                         *bool
 	loginBurst                                     *int
 	stores                                         *storeFlags
@@ -106,7 +125,8 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.refreshTTL = fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	o.secure = fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
 	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
-	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
+	o.keysReload = fs.Duration("keys-reload", defaultKeysReload, "how often the signing keys are reloaded (to publish a key added by 'jwtgate keys rotate'); part of the delay before a new key signs [JWTGATE_KEYS_RELOAD]")
+	o.jwksMaxAge = fs.Duration("jwks-max-age", defaultJWKSMaxAge, "Cache-Control max-age of the JWKS, in whole seconds; a rotated key signs only this plus --keys-reload after 'jwtgate keys rotate' published it [JWTGATE_JWKS_MAX_AGE]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
 	o.trustedProxies = fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of the proxies and load balancers in front: for their connections the client address comes from X-Forwarded-For [JWTGATE_TRUSTED_PROXIES]")
@@ -120,6 +140,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
 		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
 		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
+		"jwks-max-age": "JWTGATE_JWKS_MAX_AGE",
 	} {
 		vars[name] = v
 	}
@@ -160,6 +181,10 @@ func serve(e *env, args []string) int {
 	}
 	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 {
 		e.errorf("serve: --access-ttl, --refresh-ttl and --keys-reload must be positive")
+		return exitUsage
+	}
+	if err := checkKeyTiming(*o.jwksMaxAge, *o.keysReload); err != nil {
+		e.errorf("serve: %v", err)
 		return exitUsage
 	}
 	proxies, err := parsePrefixes(*o.trustedProxies)
@@ -242,6 +267,7 @@ func serve(e *env, args []string) int {
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
 		TrustedProxies: proxies,
+		JWKSMaxAge:     *o.jwksMaxAge,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
