@@ -428,10 +428,12 @@ func (l *LiveKeys) reload(ctx context.Context, onMiss bool) error {
 }
 
 // Run reloads the keys every interval until ctx is done, logging failures
-// (the keys loaded last stay in use).
+// (the keys loaded last stay in use) and, at the first reload after it,
+// a change of the signing key (by a reload or by an activation time).
 func (l *LiveKeys) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	signer := l.SigningKey().ID()
 	for {
 		select {
 		case <-ctx.Done():
@@ -439,6 +441,10 @@ func (l *LiveKeys) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			if err := l.Reload(ctx); err != nil && ctx.Err() == nil {
 				l.opts.Logger.Error("cannot reload the signing keys; keeping the current ones", "err", err)
+			}
+			if now := l.SigningKey().ID(); now != signer {
+				l.opts.Logger.Info("signing key changed", "kid", now, "alg", string(l.Algorithm()), "previous", signer)
+				signer = now
 			}
 		}
 	}

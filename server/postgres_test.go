@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -376,6 +377,28 @@ func TestLiveKeys(t *testing.T) {
 	advance(2 * time.Hour)
 	if _, err := liveB.LookupKeys(ctx, &jwt.Header{Alg: jwt.ES256, KeyID: first}); !errors.Is(err, jwt.ErrKeyNotFound) {
 		t.Fatalf("the retired key still verifies: %v", err)
+	}
+
+	// A rotation with an activation delay: B publishes the key at its
+	// reload and keeps signing with the current one; at the activation
+	// time it switches by itself, and so does A, which learns of the key
+	// when a token of it arrives.
+	_, third, err := a.RotateKey(ctx, Rotation{Alg: jwt.ES384, ActivateAfter: time.Minute, RetireAfter: time.Hour}, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := liveB.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := liveB.Ring().KeyIDs(); !slices.Contains(ids, third) || liveB.SigningKey().ID() != second || liveB.Algorithm() != jwt.ES256 {
+		t.Fatalf("B after the reload: keys %v, signer %s %s; want %s published, %s signing", ids, liveB.SigningKey().ID(), liveB.Algorithm(), third, second)
+	}
+	advance(time.Minute)
+	if liveB.SigningKey().ID() != third || liveB.Algorithm() != jwt.ES384 {
+		t.Fatalf("B at the activation time signs with %s %s, want %s ES384", liveB.SigningKey().ID(), liveB.Algorithm(), third)
+	}
+	if _, err := liveA.LookupKeys(ctx, &jwt.Header{Alg: jwt.ES384, KeyID: third}); err != nil || liveA.SigningKey().ID() != third {
+		t.Fatalf("A meeting a token of the new key: %v, signer %s", err, liveA.SigningKey().ID())
 	}
 }
 
