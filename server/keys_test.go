@@ -346,3 +346,22 @@ func TestKeysBoundToAlgorithm(t *testing.T) {
 		t.Fatalf("a server for HS256: %v", err)
 	}
 }
+
+// TestIssuerSetFindsServiceKeys: a verifier that knows only the issuer
+// finds the service's keys through its RFC 8414 metadata (there is no
+// OpenID Connect document) and verifies its tokens.
+func TestIssuerSetFindsServiceKeys(t *testing.T) {
+	f := newKeysFixture(t)
+	set, err := jwk.NewIssuerSet(f.srv.URL, jwk.RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	v, err := jwt.NewVerifier(set, jwt.VerifierOptions{Issuers: []string{f.srv.URL}, Clock: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), f.login(t)); err != nil {
+		t.Fatal(err)
+	}
+}
