@@ -132,6 +132,12 @@ func checkSigningAlg(alg jwt.Algorithm) error {
 	return nil
 }
 
+// CheckSigningAlgorithm returns an error wrapping ErrUnsupportedAlgorithm,
+// which says why, when the service cannot sign with alg: an HMAC
+// algorithm (its secret cannot be published in the JWKS) or an unknown
+// one.
+func CheckSigningAlgorithm(alg jwt.Algorithm) error { return checkSigningAlg(alg) }
+
 // serviceAlgorithms are the algorithms the service may sign and verify
 // with: every asymmetric one.
 func serviceAlgorithms() []jwt.Algorithm {

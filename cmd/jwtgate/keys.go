@@ -231,8 +231,11 @@ func keysRotate(e *env, args []string) int {
 	}
 	if *algFlag != "" {
 		a, err := parseAlg(*algFlag)
+		if err == nil {
+			err = server.CheckSigningAlgorithm(a)
+		}
 		if err != nil {
-			e.errorf("keys rotate: %v", err)
+			e.errorf("keys rotate: --alg: %v", err)
 			return exitUsage
 		}
 		rot.Alg = a

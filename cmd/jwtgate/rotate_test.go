@@ -334,3 +334,24 @@ func TestKeysRotateWhileServing(t *testing.T) {
 	expect(t, "token of the first key", call(t, "GET", p.url+"/userinfo", acc0, ""), 200)
 	p.stop(t)
 }
+
+// TestServeRefusesHMAC: serve and keys rotate refuse an HMAC algorithm
+// with a reason, before anything is created.
+func TestServeRefusesHMAC(t *testing.T) {
+	dir := t.TempDir()
+	dd := filepath.Join(dir, "data")
+	r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", dd, "-alg", "HS256")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "cannot be published in the JWKS") || strings.Contains(r.stderr+r.stdout, "password") {
+		t.Fatalf("serve -alg HS256: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(dd); !os.IsNotExist(err) {
+		t.Fatalf("serve -alg HS256 made the data directory: %v", err)
+	}
+	if err := os.Mkdir(dd, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r = jwtgate(t, dir, "", "keys", "rotate", "--data-dir", dd, "--alg", "HS384")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "cannot be published in the JWKS") {
+		t.Fatalf("keys rotate --alg HS384: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}

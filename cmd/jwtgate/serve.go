@@ -175,6 +175,10 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: %v", err)
 		return exitUsage
 	}
+	if err := server.CheckSigningAlgorithm(alg); err != nil {
+		e.errorf("serve: --alg: %v", err)
+		return exitUsage
+	}
 	if *o.loginBurst == 0 || *o.loginBurst < -1 {
 		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
 		return exitUsage
