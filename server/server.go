@@ -120,8 +120,8 @@ type Config struct {
 	// it signs, so that verifiers which cache the JWKS for that long know
 	// it: see KeyActivationDelay, which "jwtgate keys rotate" applies.
 	JWKSMaxAge time.Duration
-	// Issuer is the iss of the tokens and of the discovery document, a URL
-	// (required).
+	// Issuer is the iss of the tokens and the issuer of the metadata
+	// document, a URL (required).
 	Issuer string
 	// AccessTTL and RefreshTTL: 15 minutes and 30 days by default.
 	AccessTTL  time.Duration
