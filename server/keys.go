@@ -54,11 +54,12 @@ type Rotation struct {
 	RetireAfter time.Duration
 }
 
-// KeyActivationDelay is how long a new key is published before it signs:
-// a verifier that honours the JWKS's Cache-Control max-age (jwksMaxAge)
-// fetched the set at worst just before an instance that reloads its keys
-// every keysReload saw the new key, so it has the key in its cache when
-// the first token signed with it arrives.
+// KeyActivationDelay is how long a new key is published before it signs.
+// An instance that reloads its keys every keysReload publishes the key at
+// most keysReload after the rotation; a verifier that fetched the JWKS
+// from it just before keeps that copy for jwksMaxAge (its Cache-Control
+// max-age), then fetches the set again, with the key. After both, no
+// verifier that honours max-age meets a token of a key it does not have.
 func KeyActivationDelay(jwksMaxAge, keysReload time.Duration) time.Duration {
 	return jwksMaxAge + keysReload
 }
