@@ -355,3 +355,21 @@ func TestServeRefusesHMAC(t *testing.T) {
 		t.Fatalf("keys rotate --alg HS384: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestServeJWKSMaxAgeFlag: serve lists --jwks-max-age and refuses a
+// value that max-age cannot carry.
+func TestServeJWKSMaxAgeFlag(t *testing.T) {
+	dir := t.TempDir()
+	r := jwtgate(t, dir, "", "serve", "--help")
+	for _, want := range []string{"-jwks-max-age", "JWTGATE_JWKS_MAX_AGE", "5m0s", "-keys-reload"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("serve --help (exit %d) does not list %q", r.code, want)
+		}
+	}
+	for _, bad := range []string{"0s", "-5s", "1500ms"} {
+		r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "d"), "-jwks-max-age", bad)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--jwks-max-age") {
+			t.Errorf("serve -jwks-max-age %s: exit %d %q", bad, r.code, r.stderr)
+		}
+	}
+}
