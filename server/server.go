@@ -20,8 +20,10 @@
 //	POST /logout        revokes the access token and its refresh token family
 //	POST /logout/all    revokes every token of the user issued until now
 //	GET  /userinfo      {"username": ...}
-//	GET  /.well-known/jwks.json            the public signing keys
-//	GET  /.well-known/openid-configuration issuer, jwks_uri, algorithms
+//	GET  /.well-known/jwks.json   the public keys: every key that signs,
+//	                    will sign or signed tokens still valid
+//	GET  /.well-known/oauth-authorization-server
+//	                    RFC 8414 metadata: issuer and jwks_uri
 //	GET  /healthz       200 while the process runs
 //	GET  /readyz        200 when every store proves it works, else 503
 //	                    naming the stores that did not (see below)
@@ -69,6 +71,29 @@
 // {"stores": {"users": "ok", "revocations": "timeout", "keys": "failed"}}
 // (no error text; the log has it).
 //
+// Metadata: the service publishes only what it does. It is not an OAuth
+// 2.0 authorization server in full: /login and /refresh take JSON
+// credentials and tokens, not the form-encoded grants of an OAuth token
+// endpoint, and there is no authorization endpoint. Its RFC 8414 document
+// therefore names the issuer and the JWKS and nothing else: no
+// token_endpoint or authorization_endpoint, and no
+// response_types_supported or grant_types_supported, which would have no
+// elements (RFC 8414 section 3.2 says to leave such members out). Clients
+// must not read the absence of grant_types_supported as its default
+// ("authorization_code", "implicit"): without an authorization endpoint
+// neither is possible. There is no OpenID Connect discovery document
+// (/.well-known/openid-configuration answers 404): the service issues no
+// id tokens.
+//
+// Keys: each key is bound to its own algorithm (ES256/384/512, EdDSA,
+// RS256..PS512; never HMAC, whose secret cannot be published), signs
+// with it and verifies only it. A rotated key is published in the JWKS at
+// once and signs only from its activation time on, which
+// KeyActivationDelay sets to the JWKS's max-age (Config.JWKSMaxAge) plus
+// the key reload interval: a verifier that honours the max-age has the
+// key before it meets a token signed with it. The key it replaces stays
+// published until its last token expires.
+//
 // Open opens the stores: a data directory (SQLite and key files) by
 // default, or PostgreSQL and Redis shared by many instances.
 package server
@@ -109,13 +134,25 @@ type Config struct {
 	Users UserStore
 	// Revocations keeps logouts and refresh rotations (required).
 	Revocations revoke.Store
-	// Keys signs and verifies the tokens (required): a *jwk.Ring, or a
-	// *LiveKeys that follows a KeyStore shared by instances.
+	// Keys signs and verifies the tokens (required): a *LiveKeys that
+	// follows a KeyStore shared by instances, a *KeyRing, or a *jwk.Ring.
+	// The keys of the first two are each bound to one algorithm: the
+	// signer signs with its own, and each published key verifies only
+	// its own.
 	Keys KeySource
-	// Algorithm signs the tokens (required).
+	// Algorithm signs the tokens when the signing key allows several (an
+	// RSA key of a *jwk.Ring); a key bound to one algorithm signs with
+	// that one. For a *jwk.Ring it is required, and the only algorithm
+	// that verifies.
 	Algorithm jwt.Algorithm
-	// Issuer is the iss of the tokens and of the discovery document, a URL
-	// (required).
+	// JWKSMaxAge is the Cache-Control max-age of the JWKS:
+	// jwk.DefaultMaxAge (300 s) by default. A rotated key must be
+	// published at least this long (plus the key reload interval) before
+	// it signs, so that verifiers which cache the JWKS for that long know
+	// it: see KeyActivationDelay, which "jwtgate keys rotate" applies.
+	JWKSMaxAge time.Duration
+	// Issuer is the iss of the tokens and the issuer of the metadata
+	// document, a URL (required).
 	Issuer string
 	// AccessTTL and RefreshTTL: 15 minutes and 30 days by default.
 	AccessTTL  time.Duration
@@ -191,8 +228,18 @@ type Server struct {
 
 // New checks cfg and returns a Server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Users == nil || cfg.Revocations == nil || cfg.Keys == nil || cfg.Algorithm == "" || cfg.Issuer == "" {
-		return nil, errors.New("server: Config needs Users, Revocations, Keys, Algorithm and Issuer")
+	if cfg.Users == nil || cfg.Revocations == nil || cfg.Keys == nil || cfg.Issuer == "" {
+		return nil, errors.New("server: Config needs Users, Revocations, Keys and Issuer")
+	}
+	algs, err := verifyAlgorithms(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.JWKSMaxAge < 0 {
+		return nil, errors.New("server: negative JWKSMaxAge")
+	}
+	if cfg.JWKSMaxAge == 0 {
+		cfg.JWKSMaxAge = jwk.DefaultMaxAge
 	}
 	if cfg.AccessTTL <= 0 {
 		cfg.AccessTTL = 15 * time.Minute
@@ -253,6 +300,7 @@ func New(cfg Config) (*Server, error) {
 			return cfg.Keys.SigningKey(), nil
 		},
 		Algorithm:       cfg.Algorithm,
+		Algorithms:      algs,
 		AccessTTL:       cfg.AccessTTL,
 		RefreshTTL:      cfg.RefreshTTL,
 		Issuer:          cfg.Issuer,
@@ -296,16 +344,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.gate = g
 
-	jwksURI := cfg.Issuer + "/.well-known/jwks.json"
-	disc, err := jwk.DiscoveryHandler(jwk.Discovery{
-		Issuer:     cfg.Issuer,
-		JWKSURI:    jwksURI,
-		Algorithms: []jwt.Algorithm{cfg.Algorithm},
-		Extra: map[string]any{
-			"token_endpoint":    cfg.Issuer + "/login",
-			"userinfo_endpoint": cfg.Issuer + "/userinfo",
-		},
-	}, jwk.HandlerOptions{})
+	meta, err := metadataHandler(cfg.Issuer, cfg.JWKSMaxAge)
 	if err != nil {
 		return nil, err
 	}
@@ -319,8 +358,8 @@ func New(cfg Config) (*Server, error) {
 	m.Handle("POST /logout/all", bounded(g.Required(s.verified(s.logoutAll))))
 	m.Handle("GET /userinfo", g.Required(s.verified(s.userinfo)))
 	m.Handle("GET /metrics", s.stats)
-	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{}))
-	m.Handle("GET /.well-known/openid-configuration", disc)
+	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{MaxAge: cfg.JWKSMaxAge}))
+	m.Handle("GET "+MetadataPath, meta)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -372,7 +411,7 @@ func checkAuthConfig(cfg Config) error {
 	}
 	switch p {
 	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz", "/app.js",
-		"/.well-known/jwks.json", "/.well-known/openid-configuration":
+		"/.well-known/jwks.json", MetadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}
 	u, pw := cfg.AuthUsernameKey, cfg.AuthPasswordKey

@@ -81,12 +81,31 @@ const (
 	loginEvery        = 6 * time.Second // a failed login back per period
 )
 
+// Defaults of the two settings a new key's activation delay derives from
+// (server.KeyActivationDelay): serve and keys rotate read the same ones.
+const (
+	defaultKeysReload = 30 * time.Second
+	defaultJWKSMaxAge = 300 * time.Second
+)
+
+// checkKeyTiming checks --jwks-max-age and --keys-reload.
+func checkKeyTiming(maxAge, reload time.Duration) error {
+	if maxAge < time.Second || maxAge%time.Second != 0 {
+		return fmt.Errorf("--jwks-max-age %v: want whole seconds, at least 1s (it is sent as max-age in seconds)", maxAge)
+	}
+	if reload <= 0 {
+		return fmt.Errorf("--keys-reload %v: want a positive duration", reload)
+	}
+	return nil
+}
+
 // serveOptions are the flags of serve.
 type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
 	logLevel, authPath, authUserKey, authPassKey   *string
 	trustedProxies                                 *string
 	accessTTL, refreshTTL, keysReload, storeBound  *time.Duration
+	jwksMaxAge                                     *time.Duration
 	secure                                         *bool
 	loginBurst                                     *int
 	stores                                         *storeFlags
@@ -106,7 +125,8 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.refreshTTL = fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	o.secure = fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
 	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username, then one more per 6 s; right passwords never count; -1: no limit [JWTGATE_LOGIN_BURST]")
-	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
+	o.keysReload = fs.Duration("keys-reload", defaultKeysReload, "how often the signing keys are reloaded (to publish a key added by 'jwtgate keys rotate'); part of the delay before a new key signs [JWTGATE_KEYS_RELOAD]")
+	o.jwksMaxAge = fs.Duration("jwks-max-age", defaultJWKSMaxAge, "Cache-Control max-age of the JWKS, in whole seconds; a rotated key signs only this plus --keys-reload after 'jwtgate keys rotate' published it [JWTGATE_JWKS_MAX_AGE]")
 	o.storeBound = fs.Duration("store-bound", server.DefaultStoreBound, "how long each store has to prove it works when /readyz asks (a write to the SQL databases, a read of the keys): slower or failing, and /readyz answers 503 [JWTGATE_STORE_BOUND]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
@@ -121,6 +141,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "store-bound": "JWTGATE_STORE_BOUND", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
 		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
 		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
+		"jwks-max-age": "JWTGATE_JWKS_MAX_AGE",
 	} {
 		vars[name] = v
 	}
@@ -155,12 +176,20 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: %v", err)
 		return exitUsage
 	}
+	if err := server.CheckSigningAlgorithm(alg); err != nil {
+		e.errorf("serve: --alg: %v", err)
+		return exitUsage
+	}
 	if *o.loginBurst == 0 || *o.loginBurst < -1 {
 		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
 		return exitUsage
 	}
 	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 {
 		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload and --store-bound must be positive")
+		return exitUsage
+	}
+	if err := checkKeyTiming(*o.jwksMaxAge, *o.keysReload); err != nil {
+		e.errorf("serve: %v", err)
 		return exitUsage
 	}
 	proxies, err := parsePrefixes(*o.trustedProxies)
@@ -243,6 +272,7 @@ func serve(e *env, args []string) int {
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
 		TrustedProxies: proxies, StoreBound: *o.storeBound,
+		JWKSMaxAge: *o.jwksMaxAge,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)

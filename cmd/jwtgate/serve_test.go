@@ -173,7 +173,7 @@ func TestServeEnvAndFlags(t *testing.T) {
 	// over JWTGATE_ACCESS_TTL's bad value.
 	p := startServe(t, []string{"JWTGATE_DATA_DIR=" + dataDir, "JWTGATE_ISSUER=https://auth.example", "JWTGATE_ACCESS_TTL=bogus"},
 		"-access-ttl", "1m")
-	d := expect(t, "discovery", call(t, "GET", p.url+"/.well-known/openid-configuration", "", ""), 200)
+	d := expect(t, "metadata", call(t, "GET", p.url+"/.well-known/oauth-authorization-server", "", ""), 200)
 	if str(d, "issuer") != "https://auth.example" {
 		t.Fatalf("issuer from JWTGATE_ISSUER not used: %s", d.raw)
 	}
@@ -223,7 +223,7 @@ func TestServeConfigFile(t *testing.T) {
 	}`)
 	// The flag wins over the environment, which wins over the file.
 	p := startServe(t, []string{"JWTGATE_ACCESS_TTL=2m"}, "-config", conf, "-issuer", "https://from-flag.example")
-	d := expect(t, "discovery", call(t, "GET", p.url+"/.well-known/openid-configuration", "", ""), 200)
+	d := expect(t, "metadata", call(t, "GET", p.url+"/.well-known/oauth-authorization-server", "", ""), 200)
 	if str(d, "issuer") != "https://from-flag.example" {
 		t.Fatalf("issuer: %s", d.raw)
 	}
@@ -240,7 +240,7 @@ func TestServeConfigFile(t *testing.T) {
 
 	// JWTGATE_CONFIG names the file too.
 	p = startServe(t, []string{"JWTGATE_CONFIG=" + conf})
-	d = expect(t, "discovery", call(t, "GET", p.url+"/.well-known/openid-configuration", "", ""), 200)
+	d = expect(t, "metadata", call(t, "GET", p.url+"/.well-known/oauth-authorization-server", "", ""), 200)
 	if str(d, "issuer") != "https://from-file.example" {
 		t.Fatalf("issuer from the file of JWTGATE_CONFIG: %s", d.raw)
 	}
