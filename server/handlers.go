@@ -167,6 +167,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		return "", false
 	}
 	s.stats.login("ok")
+	if pc, ok := s.cfg.Users.(PasswordClaimer); ok {
+		// The password is known to someone now; a failure to record it
+		// only repeats a hint at the next start.
+		if err := pc.ClaimPassword(ctx, c.Username); err != nil {
+			s.log.Warn("cannot record the first use of a password", "username", c.Username, "err", err)
+		}
+	}
 	return c.Username, true
 }
 
