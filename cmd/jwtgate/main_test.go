@@ -42,8 +42,17 @@ type result struct {
 
 func jwtgate(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
+	return runEnv(t, dir, nil, stdin, args...)
+}
+
+// runEnv is jwtgate with env added to the environment.
+func runEnv(t *testing.T, dir string, env []string, stdin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

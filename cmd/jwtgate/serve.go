@@ -88,7 +88,7 @@ type serveOptions struct {
 	trustedProxies                                 *string
 	accessTTL, refreshTTL, keysReload              *time.Duration
 	secure                                         *bool
-	loginBurst                                     *int
+	loginBurst, minPasswordLen                     *int
 	stores                                         *storeFlags
 }
 
@@ -106,6 +106,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.refreshTTL = fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	o.secure = fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
 	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
+	o.minPasswordLen = addPasswordFlag(fs, vars)
 	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
@@ -162,6 +163,10 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: --access-ttl, --refresh-ttl and --keys-reload must be positive")
 		return exitUsage
 	}
+	policy, ok := passwordPolicy(e, "serve", *o.minPasswordLen)
+	if !ok {
+		return exitUsage
+	}
 	proxies, err := parsePrefixes(*o.trustedProxies)
 	if err != nil {
 		e.errorf("serve: --trusted-proxies: %v", err)
@@ -190,20 +195,17 @@ func serve(e *env, args []string) int {
 	out := newBatchedLog(e.stderr)
 	defer out.Close()
 	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}), out})
-	st, err := server.Open(e.ctx, o.stores.config(log))
+	// The first admin password (never shown again), a new data directory
+	// and the lifecycle lines (listening, shutting down, stopped) are
+	// logged whatever --log-level says.
+	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, nil), out})
+	st, err := server.Open(e.ctx, o.stores.config(lifeLog))
 	if err != nil {
 		log.Error("cannot open the stores", "err", err)
 		return exitUsage
 	}
 	defer st.Close()
-	// The first admin password (never shown again) and the lifecycle
-	// lines (listening, shutting down, stopped) are logged whatever
-	// --log-level says.
-	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, nil), out})
-	if err := st.Bootstrap(e.ctx, lifeLog); err != nil {
-		log.Error("cannot create the first user", "err", err)
-		return exitUsage
-	}
+	st.Users.Policy = policy
 	// The signer and the keys rotated out that still verify (see "jwtgate
 	// keys rotate"), reloaded every --keys-reload and when a token names
 	// a key this instance does not know yet.
@@ -245,6 +247,12 @@ func serve(e *env, args []string) int {
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
+		return exitUsage
+	}
+	// Only now that the whole configuration has been checked: a start
+	// that fails must not make a password that no one will see again.
+	if err := st.Bootstrap(e.ctx, lifeLog); err != nil {
+		log.Error("cannot create the first user", "err", err)
 		return exitUsage
 	}
 	reloadCtx, stopReload := context.WithCancel(e.ctx)
