@@ -32,6 +32,13 @@ var defaultKeys = credentialKeys{"username", "password"}
 // error and reports false.
 func readCredentials(w http.ResponseWriter, r *http.Request, keys credentialKeys) (credentials, bool) {
 	var c credentials
+	// A body announced too large is refused before any of it is read:
+	// a client that sent Expect: 100-continue gets the answer instead of
+	// a connection reset while it sends.
+	if r.ContentLength > MaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the body is larger than 64 KiB")
+		return c, false
+	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", "the body must be application/json")
