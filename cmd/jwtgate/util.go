@@ -157,6 +157,15 @@ func parseDuration(flagName, s string) (time.Duration, error) {
 	return d, nil
 }
 
+// parseLifetime is parseDuration without plain numbers: a lifetime of
+// "15" is as likely minutes as seconds, so it asks for a unit.
+func parseLifetime(flagName, s string) (time.Duration, error) {
+	if _, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return 0, fmt.Errorf("%s %q has no unit: write %ss for seconds, %sm for minutes or %sh for hours", flagName, s, s, s, s)
+	}
+	return parseDuration(flagName, s)
+}
+
 // listFlag collects a repeatable, comma-separated flag.
 type listFlag []string
 
