@@ -194,11 +194,11 @@ func serve(e *env, args []string) int {
 
 	out := newBatchedLog(e.stderr)
 	defer out.Close()
-	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}), out})
+	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: userErrors}), out})
 	// The first admin password (never shown again), a new data directory
 	// and the lifecycle lines (listening, shutting down, stopped) are
 	// logged whatever --log-level says.
-	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, nil), out})
+	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: userErrors}), out})
 	st, err := server.Open(e.ctx, o.stores.config(lifeLog))
 	if err != nil {
 		log.Error("cannot open the stores", "err", err)

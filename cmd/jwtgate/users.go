@@ -66,7 +66,7 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 			return exitUsage
 		}
 	}
-	data, err := server.Open(e.ctx, stores.config(slog.New(slog.NewTextHandler(e.stderr, nil))))
+	data, err := server.Open(e.ctx, stores.config(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{ReplaceAttr: userErrors}))))
 	if err != nil {
 		e.errorf("users %s: %v", name, err)
 		return exitUsage

@@ -15,8 +15,10 @@ import (
 // maxInput bounds what the command reads from a file or standard input.
 const maxInput = 1 << 20
 
+// errorf writes an error line, "jwtgate: " and the message without the
+// package names of the errors in it (userMessage).
 func (e *env) errorf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := userMessage(fmt.Sprintf(format, args...))
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
 	}
