@@ -195,10 +195,13 @@ func serve(e *env, args []string) int {
 	out := newBatchedLog(e.stderr)
 	defer out.Close()
 	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: userErrors}), out})
-	// The first admin password (never shown again), a new data directory
-	// and the lifecycle lines (listening, shutting down, stopped) are
+	// The lifecycle lines (listening, shutting down, stopped), the first
+	// admin password (never shown again) and a new data directory are
 	// logged whatever --log-level says.
 	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: userErrors}), out})
+	runCtx, stop := followGoRun(e.ctx, lifeLog)
+	defer stop()
+	e = &env{ctx: runCtx, stdin: e.stdin, stdout: e.stdout, stderr: e.stderr}
 	st, err := server.Open(e.ctx, o.stores.config(lifeLog))
 	if err != nil {
 		log.Error("cannot open the stores", "err", err)
