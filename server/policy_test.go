@@ -157,6 +157,19 @@ func testUnclaimedPassword(t *testing.T, u *SQLUsers) {
 	if logs.String() != "" {
 		t.Fatalf("a start after the first sign-in logged:\n%s", logs.String())
 	}
+	// A password change ends the mark too.
+	if err := u.add(ctx, "root", RandomPassword(), true); err != nil {
+		t.Fatal(err)
+	}
+	if names, _ := u.Unclaimed(ctx); !slices.Equal(names, []string{"root"}) {
+		t.Fatalf("Unclaimed = %q, want root", names)
+	}
+	if err := u.SetPassword(ctx, "root", "root's own password"); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := u.Unclaimed(ctx); err != nil || len(names) != 0 {
+		t.Fatalf("Unclaimed after SetPassword = %q, %v", names, err)
+	}
 }
 
 // logField returns the value of key in a slog text line of logs.

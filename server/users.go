@@ -124,17 +124,12 @@ func NewSQLUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQ
 	return s, nil
 }
 
-// migrateUsers adds password_unclaimed to a table made without it.
+// migrateUsers adds password_unclaimed to a table made without it. It
+// looks first, so that the usual start takes no lock on the table; of
+// two processes adding the column at once, the loser finds it there.
 func migrateUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) error {
-	const add = `ALTER TABLE jwtgate_users ADD COLUMN %s password_unclaimed INTEGER NOT NULL DEFAULT 0`
-	if dialect == sqlstore.Postgres {
-		_, err := db.ExecContext(ctx, fmt.Sprintf(add, "IF NOT EXISTS"))
-		return err
-	}
-	// SQLite has no IF NOT EXISTS here: look first, and of two processes
-	// adding it at once, the loser finds it there.
 	has := func() bool {
-		rows, err := db.QueryContext(ctx, `SELECT password_unclaimed FROM jwtgate_users LIMIT 0`)
+		rows, err := db.QueryContext(ctx, `SELECT password_unclaimed FROM jwtgate_users WHERE 1 = 0`)
 		if err != nil {
 			return false
 		}
@@ -144,7 +139,11 @@ func migrateUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) err
 	if has() {
 		return nil
 	}
-	if _, err := db.ExecContext(ctx, fmt.Sprintf(add, "")); err != nil && !has() {
+	add := `ALTER TABLE jwtgate_users ADD COLUMN password_unclaimed INTEGER NOT NULL DEFAULT 0`
+	if dialect == sqlstore.Postgres {
+		add = `ALTER TABLE jwtgate_users ADD COLUMN IF NOT EXISTS password_unclaimed INTEGER NOT NULL DEFAULT 0`
+	}
+	if _, err := db.ExecContext(ctx, add); err != nil && !has() {
 		return err
 	}
 	return nil
