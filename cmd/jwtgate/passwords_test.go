@@ -47,6 +47,12 @@ func TestUsersPasswordPolicy(t *testing.T) {
 	p := startServe(t, nil, "-data-dir", dd)
 	expect(t, "bob's 4-character password", call(t, "POST", p.url+"/auth", "", `{"username":"bob","password":"1234"}`), 200)
 	p.stop(t)
+	for _, cmd := range [][]string{{"serve"}, {"users", "add"}, {"users", "passwd"}} {
+		help := mustRun(t, dir, "", append(cmd, "--help")...)
+		if !strings.Contains(help, "-min-password-length") || !strings.Contains(help, "JWTGATE_MIN_PASSWORD_LENGTH") {
+			t.Errorf("%s --help does not list --min-password-length:\n%s", strings.Join(cmd, " "), help)
+		}
+	}
 	if r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", dd, "-min-password-length", "2000"); r.code != exitUsage || !strings.Contains(r.stderr, "--min-password-length") {
 		t.Fatalf("serve -min-password-length 2000: exit %d %q", r.code, r.stderr)
 	}
