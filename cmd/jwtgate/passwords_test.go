@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,23 +62,41 @@ func TestUsersPasswordPolicy(t *testing.T) {
 // TestFirstAdminPassword: a start that fails its checks creates no user
 // (so the password it would log is never lost); while the generated
 // password has never been used, every start says how to set one; the
-// first sign-in, or "users passwd", ends that.
+// first sign-in, or "users passwd", ends that. On a data directory, and
+// on PostgreSQL (with Redis).
 func TestFirstAdminPassword(t *testing.T) {
-	dir := t.TempDir()
-	dd := filepath.Join(dir, "data")
-	const hint = "has never been used: if it is lost, set one with 'jwtgate users passwd admin'"
+	t.Run("data directory", func(t *testing.T) {
+		dir := t.TempDir()
+		n := 0
+		testFirstAdminPassword(t, func() ([]string, []string) {
+			n++
+			return nil, []string{"-data-dir", filepath.Join(dir, fmt.Sprint("data", n))}
+		})
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		testFirstAdminPassword(t, func() ([]string, []string) { return sharedStores(t), nil })
+	})
+}
 
-	// serve refuses HS256 after opening the data directory: no admin.
-	r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", dd, "-alg", "HS256")
+// testFirstAdminPassword runs TestFirstAdminPassword on new, empty
+// stores, which newStores names by environment variables and flags.
+func testFirstAdminPassword(t *testing.T, newStores func() (env, args []string)) {
+	dir := t.TempDir()
+	const hint = "has never been used: if it is lost, set one with 'jwtgate users passwd admin'"
+	env, args := newStores()
+	usersArgs := func(cmd ...string) []string { return append(append(cmd, args...), "admin") }
+
+	// serve refuses HS256 after opening the stores: no admin.
+	r := runEnv(t, dir, env, "", append([]string{"serve", "-addr", "127.0.0.1:0", "-alg", "HS256"}, args...)...)
 	if r.code != exitUsage || strings.Contains(r.stderr, "password=") {
 		t.Fatalf("serve -alg HS256: exit %d\n%s", r.code, r.stderr)
 	}
-	if out := mustRun(t, dir, "", "users", "list", "--data-dir", dd); out != "" {
-		t.Fatalf("users after a failed start: %q", out)
+	if r := runEnv(t, dir, env, "", append([]string{"users", "list"}, args...)...); r.code != 0 || r.stdout != "" {
+		t.Fatalf("users after a failed start: exit %d %q %s", r.code, r.stdout, r.stderr)
 	}
 
 	// The first good start creates admin and logs its password, once.
-	p := startServe(t, nil, "-data-dir", dd)
+	p := startServe(t, env, args...)
 	pw := logField(p.Logs(), "password", "username=admin")
 	if pw == "" || strings.Contains(p.Logs(), hint) {
 		t.Fatalf("first start:\n%s", p.Logs())
@@ -86,7 +105,7 @@ func TestFirstAdminPassword(t *testing.T) {
 
 	// Restarts without a sign-in say how to set the password.
 	for i := range 2 {
-		p = startServe(t, nil, "-data-dir", dd)
+		p = startServe(t, env, args...)
 		if !strings.Contains(p.Logs(), hint) || strings.Contains(p.Logs(), "password=") {
 			t.Fatalf("restart %d: want the hint and no password:\n%s", i+1, p.Logs())
 		}
@@ -96,21 +115,23 @@ func TestFirstAdminPassword(t *testing.T) {
 	}
 
 	// The first sign-in ends the hint.
-	p = startServe(t, nil, "-data-dir", dd)
+	p = startServe(t, env, args...)
 	expect(t, "login", call(t, "POST", p.url+"/login", "", `{"username":"admin","password":"`+pw+`"}`), 200)
 	p.stop(t)
-	p = startServe(t, nil, "-data-dir", dd)
+	p = startServe(t, env, args...)
 	if strings.Contains(p.Logs(), hint) {
 		t.Fatalf("hint after the first sign-in:\n%s", p.Logs())
 	}
 	p.stop(t)
 
 	// So does a password change, with no sign-in at all.
-	dd2 := filepath.Join(dir, "data2")
-	p = startServe(t, nil, "-data-dir", dd2)
+	env, args = newStores()
+	p = startServe(t, env, args...)
 	p.stop(t)
-	mustRun(t, dir, "a password of my own\n", "users", "passwd", "--data-dir", dd2, "admin")
-	p = startServe(t, nil, "-data-dir", dd2)
+	if r := runEnv(t, dir, env, "a password of my own\n", usersArgs("users", "passwd")...); r.code != 0 {
+		t.Fatalf("users passwd admin: exit %d %s", r.code, r.stderr)
+	}
+	p = startServe(t, env, args...)
 	if strings.Contains(p.Logs(), hint) || strings.Contains(p.Logs(), "password=") {
 		t.Fatalf("start after users passwd:\n%s", p.Logs())
 	}
