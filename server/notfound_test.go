@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -39,4 +40,22 @@ func TestNoEndpoint(t *testing.T) {
 	// The endpoints still answer.
 	wantStatus(t, "GET /", f.do(t, "GET", "/", "", ""), http.StatusOK)
 	wantStatus(t, "GET /healthz", f.do(t, "GET", "/healthz", "", ""), http.StatusOK)
+}
+
+// TestErrorTextsWithoutPackage: the descriptions of JSON errors name no
+// Go package.
+func TestErrorTextsWithoutPackage(t *testing.T) {
+	f := newFixture(t)
+	for _, body := range []string{
+		`{"username":" padded","password":"a password"}`,
+		`{"username":"alice","password":"` + strings.Repeat("x", MaxPasswordLen+1) + `"}`,
+		`{"username":"alice","password":"\ufffd"}`,
+	} {
+		r := f.do(t, "POST", "/login", "application/json", body)
+		wantStatus(t, "login", r, http.StatusBadRequest)
+		desc, _ := r.body["error_description"].(string)
+		if desc == "" || strings.Contains(desc, "server:") || strings.Contains(desc, "jwtgate:") {
+			t.Fatalf("error_description %q", desc)
+		}
+	}
 }
