@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,9 @@ func TestGoRunStopped(t *testing.T) {
 	}
 	cmd := exec.Command(goCmd, "run", ".", "serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(t.TempDir(), "data"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// The go command killed leaves its work directory (go-build*, where
+	// the program is) behind: in the test's own.
+	cmd.Env = append(os.Environ(), "GOTMPDIR="+t.TempDir())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
