@@ -32,6 +32,13 @@ var defaultKeys = credentialKeys{"username", "password"}
 // error and reports false.
 func readCredentials(w http.ResponseWriter, r *http.Request, keys credentialKeys) (credentials, bool) {
 	var c credentials
+	// A body announced too large is refused before any of it is read:
+	// a client that sent Expect: 100-continue gets the answer instead of
+	// a connection reset while it sends.
+	if r.ContentLength > MaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the body is larger than 64 KiB")
+		return c, false
+	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", "the body must be application/json")
@@ -192,6 +199,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		return "", false
 	}
 	s.stats.login("ok")
+	if pc, ok := s.cfg.Users.(PasswordClaimer); ok {
+		// The password is known to someone now; a failure to record it
+		// only repeats a hint at the next start.
+		if err := pc.ClaimPassword(ctx, c.Username); err != nil {
+			s.log.Warn("cannot record the first use of a password", "username", c.Username, "err", err)
+		}
+	}
 	return c.Username, true
 }
 

@@ -79,14 +79,14 @@ func TestSQLUsersPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"bob", "alice", "zoë"} {
-		if err := u.Add(ctx, name, "pw-"+name); err != nil {
+		if err := u.Add(ctx, name, "password-"+name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := u.Add(ctx, "alice", "x"); !errors.Is(err, ErrUserExists) {
+	if err := u.Add(ctx, "alice", "another password"); !errors.Is(err, ErrUserExists) {
 		t.Fatalf("Add twice: %v", err)
 	}
-	if err := u.Add(ctx, " padded", "x"); !errors.Is(err, ErrBadUsername) {
+	if err := u.Add(ctx, " padded", "a password"); !errors.Is(err, ErrBadUsername) {
 		t.Fatalf("Add bad name: %v", err)
 	}
 	names, err := u.List(ctx)
@@ -97,17 +97,17 @@ func TestSQLUsersPostgres(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("PasswordHash: %v %v", ok, err)
 	}
-	if m, err := VerifyPassword(h, "pw-alice"); err != nil || !m {
+	if m, err := VerifyPassword(h, "password-alice"); err != nil || !m {
 		t.Fatalf("stored hash does not verify: %v %v", m, err)
 	}
-	if err := u.SetPassword(ctx, "alice", "new"); err != nil {
+	if err := u.SetPassword(ctx, "alice", "new password"); err != nil {
 		t.Fatal(err)
 	}
 	h, _, _ = u.PasswordHash(ctx, "alice")
-	if m, _ := VerifyPassword(h, "new"); !m {
+	if m, _ := VerifyPassword(h, "new password"); !m {
 		t.Fatal("SetPassword did not change the hash")
 	}
-	if err := u.SetPassword(ctx, "nobody", "x"); !errors.Is(err, ErrUserNotFound) {
+	if err := u.SetPassword(ctx, "nobody", "a password"); !errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("SetPassword of a missing user: %v", err)
 	}
 	if err := u.Delete(ctx, "bob"); err != nil {

@@ -366,6 +366,7 @@ func New(cfg Config) (*Server, error) {
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.HandleFunc("GET /{$}", s.page)
 	m.HandleFunc("GET /app.js", s.script)
+	m.HandleFunc("/", s.noEndpoint)
 	s.mux = m
 	return s, nil
 }

@@ -92,7 +92,7 @@ func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config strin
 	// not of a rotation.
 	for k := range conf {
 		switch k {
-		case "data-dir", "database-url", "redis", "redis-prefix", "refresh-ttl":
+		case "data-dir", "database-url", "redis", "redis-prefix", "refresh-ttl", "min-password-length":
 		case "jwks-max-age", "keys-reload":
 		default:
 			delete(conf, k)

@@ -19,7 +19,7 @@ func keysGenerate(e *env, args []string) int {
 	algFlag := fs.String("alg", "", "algorithm the key is for (required): RS256..PS512, ES256/384/512, EdDSA, HS256/384/512")
 	bits := fs.Int("bits", 0, "RSA modulus size (default 2048, at least 2048); for HS*, the secret size in bytes")
 	kid := fs.String("kid", "", "key ID (default: the RFC 7638 thumbprint)")
-	out := fs.String("out", "", "write PREFIX.pem (private, PKCS#8), PREFIX.jwk (private JWK) and PREFIX.pub.jwk;\nfor HS*: PREFIX.key (raw secret) and PREFIX.jwk. Without it, print them")
+	out := fs.String("out", "", "write PREFIX.pem (private, PKCS#8), PREFIX.jwk (private JWK) and PREFIX.pub.jwk;\nfor HS*: PREFIX.key (raw secret) and PREFIX.jwk. Without it, print them; for HS*,\nonly the JWK (its secret base64url in \"k\"), never the raw bytes")
 	force := fs.Bool("force", false, "overwrite existing files")
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
@@ -57,6 +57,9 @@ func keysGenerate(e *env, args []string) int {
 	}
 	if *out == "" {
 		for _, f := range files {
+			if f.suffix == ".key" {
+				continue // raw bytes: not for a terminal; the JWK holds the same secret
+			}
 			e.stdout.Write(f.data)
 			if f.data[len(f.data)-1] != '\n' {
 				fmt.Fprintln(e.stdout)

@@ -107,7 +107,7 @@ type serveOptions struct {
 	accessTTL, refreshTTL, keysReload, storeBound  *time.Duration
 	jwksMaxAge                                     *time.Duration
 	secure                                         *bool
-	loginBurst                                     *int
+	loginBurst, minPasswordLen                     *int
 	stores                                         *storeFlags
 }
 
@@ -125,6 +125,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.refreshTTL = fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	o.secure = fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
 	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username, then one more per 6 s; right passwords never count; -1: no limit [JWTGATE_LOGIN_BURST]")
+	o.minPasswordLen = addPasswordFlag(fs, vars)
 	o.keysReload = fs.Duration("keys-reload", defaultKeysReload, "how often the signing keys are reloaded (to publish a key added by 'jwtgate keys rotate'); part of the delay before a new key signs [JWTGATE_KEYS_RELOAD]")
 	o.jwksMaxAge = fs.Duration("jwks-max-age", defaultJWKSMaxAge, "Cache-Control max-age of the JWKS, in whole seconds; a rotated key signs only this plus --keys-reload after 'jwtgate keys rotate' published it [JWTGATE_JWKS_MAX_AGE]")
 	o.storeBound = fs.Duration("store-bound", server.DefaultStoreBound, "how long each store has to prove it works when /readyz asks (a write to the SQL databases, a read of the keys): slower or failing, and /readyz answers 503 [JWTGATE_STORE_BOUND]")
@@ -192,6 +193,10 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: %v", err)
 		return exitUsage
 	}
+	policy, ok := passwordPolicy(e, "serve", *o.minPasswordLen)
+	if !ok {
+		return exitUsage
+	}
 	proxies, err := parsePrefixes(*o.trustedProxies)
 	if err != nil {
 		e.errorf("serve: --trusted-proxies: %v", err)
@@ -219,21 +224,21 @@ func serve(e *env, args []string) int {
 
 	out := newBatchedLog(e.stderr)
 	defer out.Close()
-	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}), out})
-	st, err := server.Open(e.ctx, o.stores.config(log))
+	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: userErrors}), out})
+	// The lifecycle lines (listening, shutting down, stopped), the first
+	// admin password (never shown again) and a new data directory are
+	// logged whatever --log-level says.
+	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: userErrors}), out})
+	runCtx, stop := followGoRun(e.ctx, lifeLog)
+	defer stop()
+	e = &env{ctx: runCtx, stdin: e.stdin, stdout: e.stdout, stderr: e.stderr}
+	st, err := server.Open(e.ctx, o.stores.config(lifeLog))
 	if err != nil {
 		log.Error("cannot open the stores", "err", err)
 		return exitUsage
 	}
 	defer st.Close()
-	// The first admin password (never shown again) and the lifecycle
-	// lines (listening, shutting down, stopped) are logged whatever
-	// --log-level says.
-	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, nil), out})
-	if err := st.Bootstrap(e.ctx, lifeLog); err != nil {
-		log.Error("cannot create the first user", "err", err)
-		return exitUsage
-	}
+	st.Users.Policy = policy
 	// The signer and the keys rotated out that still verify (see "jwtgate
 	// keys rotate"), reloaded every --keys-reload and when a token names
 	// a key this instance does not know yet.
@@ -276,6 +281,12 @@ func serve(e *env, args []string) int {
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
+		return exitUsage
+	}
+	// Only now that the whole configuration has been checked: a start
+	// that fails must not make a password that no one will see again.
+	if err := st.Bootstrap(e.ctx, lifeLog); err != nil {
+		log.Error("cannot create the first user", "err", err)
 		return exitUsage
 	}
 	reloadCtx, stopReload := context.WithCancel(e.ctx)

@@ -291,7 +291,7 @@ func TestUsersCommands(t *testing.T) {
 	if out := mustRun(t, dir, "s3cret-password\n", "users", "add", "--data-dir", dd, "alice"); !strings.Contains(out, "added user alice") {
 		t.Fatalf("users add: %q", out)
 	}
-	if r := jwtgate(t, dir, "other\n", "users", "add", "--data-dir", dd, "alice"); r.code != exitRejected {
+	if r := jwtgate(t, dir, "other password\n", "users", "add", "--data-dir", dd, "alice"); r.code != exitRejected {
 		t.Fatalf("adding alice twice: exit %d %s", r.code, r.stderr)
 	}
 	if r := jwtgate(t, dir, "\n", "users", "add", "--data-dir", dd, "bob"); r.code != exitUsage {
@@ -300,7 +300,7 @@ func TestUsersCommands(t *testing.T) {
 	if r := jwtgate(t, dir, strings.Repeat("x", 2000)+"\n", "users", "add", "--data-dir", dd, "bob"); r.code != exitUsage {
 		t.Fatalf("long password: exit %d %s", r.code, r.stderr)
 	}
-	if r := jwtgate(t, dir, "pw\n", "users", "add", "--data-dir", dd, "a", "b"); r.code != exitUsage {
+	if r := jwtgate(t, dir, "a password\n", "users", "add", "--data-dir", dd, "a", "b"); r.code != exitUsage {
 		t.Fatalf("two names: exit %d", r.code)
 	}
 	mustRun(t, dir, "bob-password", "users", "add", "--data-dir", dd, "bob")
