@@ -154,7 +154,8 @@ func (v *cachingVerifier) verify(t *testing.T, tok string) error {
 	if v.set == nil || v.f.clock.Now().Sub(v.fetched) >= v.maxAge {
 		v.fetch(t)
 	}
-	ver, err := jwt.NewVerifier(v.set, jwt.VerifierOptions{Clock: v.f.clock.Now})
+	// The service's access tokens carry aud: its issuer by default.
+	ver, err := jwt.NewVerifier(v.set, jwt.VerifierOptions{Audiences: []string{v.f.srv.URL}, Clock: v.f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +358,7 @@ func TestIssuerSetFindsServiceKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer set.Close()
-	v, err := jwt.NewVerifier(set, jwt.VerifierOptions{Issuers: []string{f.srv.URL}, Clock: f.clock.Now})
+	v, err := jwt.NewVerifier(set, jwt.VerifierOptions{Issuers: []string{f.srv.URL}, Audiences: []string{f.srv.URL}, Clock: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -248,7 +248,8 @@ func TestKeysRotateWhileServing(t *testing.T) {
 	verifier := &jwksClient{url: p.url}
 	verify := func(tok string) {
 		t.Helper()
-		v, err := jwt.NewVerifier(verifier.keys(t), jwt.VerifierOptions{})
+		// Access tokens carry aud: the issuer by default.
+		v, err := jwt.NewVerifier(verifier.keys(t), jwt.VerifierOptions{Audiences: []string{"http://jwtgate.test"}})
 		if err != nil {
 			t.Fatal(err)
 		}
