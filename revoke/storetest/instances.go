@@ -235,6 +235,14 @@ func (s SlowStore) Revoked(ctx context.Context, jti string) (bool, error) {
 	return s.Store.Revoked(ctx, jti)
 }
 
+// FamilyRevoked implements revoke.Store, slowly.
+func (s SlowStore) FamilyRevoked(ctx context.Context, family string) (bool, error) {
+	if err := s.wait(ctx); err != nil {
+		return false, err
+	}
+	return s.Store.FamilyRevoked(ctx, family)
+}
+
 // SubjectCutoff implements revoke.Store, slowly.
 func (s SlowStore) SubjectCutoff(ctx context.Context, sub string) (time.Time, error) {
 	if err := s.wait(ctx); err != nil {
