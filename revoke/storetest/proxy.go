@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -16,10 +15,11 @@ type Proxy struct {
 	target string
 	addr   string
 
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+	frozen chan struct{} // closed when thawed; nil while not frozen
 }
 
 // NewProxy starts a proxy on a loopback port that forwards to target. It
@@ -64,7 +64,7 @@ func (p *Proxy) serve(ln net.Listener) {
 			p.wg.Add(2)
 			pipe := func(dst, src net.Conn) {
 				defer p.wg.Done()
-				_, _ = io.Copy(dst, src)
+				p.copy(dst, src)
 				dst.Close()
 				src.Close()
 			}
@@ -72,6 +72,52 @@ func (p *Proxy) serve(ln net.Listener) {
 			go pipe(c, s)
 		}
 	}()
+}
+
+// copy forwards src to dst like io.Copy, holding each chunk while the
+// proxy is frozen.
+func (p *Proxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			thawed := p.frozen
+			p.mu.Unlock()
+			if thawed != nil {
+				<-thawed
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Freeze makes the proxy a black hole without closing anything, as a
+// network partition or a frozen server does: connections stay open (no
+// FIN, no RST), new ones are accepted, and no byte goes through in either
+// direction until Thaw. Bytes sent meanwhile are held and delivered by
+// Thaw. Down ends a freeze too.
+func (p *Proxy) Freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.frozen == nil {
+		p.frozen = make(chan struct{})
+	}
+}
+
+// Thaw ends a freeze: held bytes are delivered, in order.
+func (p *Proxy) Thaw() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.frozen != nil {
+		close(p.frozen)
+		p.frozen = nil
+	}
 }
 
 // Down takes the server away: the proxy stops listening and cuts every
@@ -85,6 +131,10 @@ func (p *Proxy) Down() {
 	for c := range p.conns {
 		c.Close()
 		delete(p.conns, c)
+	}
+	if p.frozen != nil {
+		close(p.frozen)
+		p.frozen = nil
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
