@@ -255,6 +255,10 @@ func (s writesVia) Rotate(ctx context.Context, family, oldJTI, newJTI string, un
 	return s.w.Rotate(ctx, family, oldJTI, newJTI, until)
 }
 
+func (s writesVia) RevokeFamily(ctx context.Context, family string, until time.Time) error {
+	return s.w.RevokeFamily(ctx, family, until)
+}
+
 // TestLogoutWritesFrozen freezes PostgreSQL for the writes of /logout,
 // /logout/all and /refresh only, after their checks passed: each answers
 // 503 within storeWriteTimeout (logged), saying that its outcome is

@@ -137,7 +137,7 @@ func TestPostgresProbe(t *testing.T) {
 	} else {
 		t.Logf("read-only: %v", err)
 	}
-	if _, err := ro.CheckToken(ctx, "jti", "alice", time.Now()); err != nil {
+	if _, err := ro.CheckToken(ctx, revoke.Query{JTI: "jti", Subject: "alice", Family: "session", IssuedAt: time.Now()}); err != nil {
 		t.Fatalf("a read on the read-only session: %v", err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/tmpfs"
+	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 )
 
@@ -83,7 +84,7 @@ func TestSQLiteProbe(t *testing.T) {
 			if err := s.Revoke(ctx, "during", until); err == nil {
 				t.Fatal("a revocation was kept although the probe failed")
 			}
-			revoked, err := s.CheckToken(ctx, "jti-7", "alice", time.Now())
+			revoked, err := s.CheckToken(ctx, revoke.Query{JTI: "jti-7", Subject: "alice", Family: "session-7", IssuedAt: time.Now()})
 			if tc.readsWork && (err != nil || !revoked) {
 				t.Fatalf("a read while writes fail: %v %v; want revoked", revoked, err)
 			}
