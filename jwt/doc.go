@@ -21,8 +21,9 @@
 //     [MaxJSONDepth] levels of nesting.
 //   - crit must be a non-empty list of extensions the caller declared in
 //     [VerifierOptions.Critical], none of them a registered header; b64:false
-//     (RFC 7797) is refused. jku, x5u, x5c and jwk never choose a key; kid
-//     only looks one up in the verifier's own [KeySet].
+//     (RFC 7797) is refused, and so is a header with enc or zip, which
+//     describes a JWE ([ErrNotJWS]). jku, x5u, x5c and jwk never choose a
+//     key; kid only looks one up in the verifier's own [KeySet].
 //   - ECDSA signatures are the fixed-length R||S of RFC 7518, with r and s
 //     in [1, N-1]; DER is refused. RSA-PSS uses a salt as long as the hash.
 //   - exp, nbf and iat are JSON numbers: strings, null, booleans, negative

@@ -18,6 +18,12 @@ var (
 	// allowed by the key or by the verifier.
 	ErrAlgorithm = errors.New("jwt: algorithm not allowed")
 
+	// ErrNotJWS: the header has a JWE parameter, enc or zip, so it
+	// describes an encrypted token (RFC 7516 section 9), which is not
+	// verified as a signed one; RFC 7515 has no zip for JWS. Errors that
+	// wrap it also wrap ErrMalformed.
+	ErrNotJWS = errors.New("jwt: header describes a JWE, not a JWS")
+
 	// ErrCritical: the header's crit parameter names an extension this
 	// verifier does not understand, or is itself malformed.
 	ErrCritical = errors.New("jwt: unsupported critical header")

@@ -30,6 +30,8 @@ func FuzzVerify(f *testing.F) {
 	}
 	f.Add(hsToken(`{"alg":"none"}`, `{}`))
 	f.Add(hsToken(`{"alg":"HS256","crit":["x"],"x":1}`, `{"a":{"b":[1,2,3]}}`))
+	f.Add(hsToken(`{"alg":"HS256","enc":"A128GCM"}`, `{}`))
+	f.Add(hsToken(`{"alg":"HS256","zip":"DEF"}`, `{}`))
 	f.Add("a.b.c")
 	f.Add("..")
 	hv := testVerifier(f, VerifierOptions{Critical: []string{"x"}})
@@ -70,6 +72,16 @@ func FuzzVerify(f *testing.F) {
 				}
 			default:
 				t.Fatalf("accepted alg %q", sigTok.Header.Alg)
+			}
+			var hdr map[string]json.RawMessage
+			if json.Unmarshal([]byte(sigTok.Header.Raw()), &hdr) != nil {
+				t.Fatalf("accepted a header encoding/json refuses: %s", sigTok.Header.Raw())
+			}
+			if _, ok := hdr["enc"]; ok {
+				t.Fatal("accepted a header with enc (a JWE header)")
+			}
+			if _, ok := hdr["zip"]; ok {
+				t.Fatal("accepted a header with zip")
 			}
 			if err == nil && !json.Valid(tok.Payload()) {
 				t.Fatal("accepted claims that are not JSON")

@@ -12,7 +12,8 @@ import (
 //
 // The jku, x5u, x5c and jwk members are never used to choose a key: a token
 // does not get to say which key verifies it. kid only looks a key up in the
-// verifier's own key set.
+// verifier's own key set. A header with enc or zip describes a JWE and is
+// refused (ErrNotJWS).
 type Header struct {
 	Alg         Algorithm // alg
 	KeyID       string    // kid
@@ -73,6 +74,12 @@ func parseHeader(raw string, understood []string) (*Header, error) {
 				return fmt.Errorf("%w: crit: %w", ErrCritical, err)
 			}
 			h.Critical = crit
+		case "enc", "zip":
+			// RFC 7516 section 9: a header with enc is a JWE's; zip only
+			// exists for JWE (RFC 7516 section 4.1.3). Whatever its value,
+			// the token is not a JWS, and a JWS that carried zip would have
+			// a payload that no JWS verifier decompresses.
+			return fmt.Errorf("%w: %w: the header has %q, a JWE parameter (RFC 7516 section 9)", ErrMalformed, ErrNotJWS, name)
 		case "b64":
 			switch kind {
 			case kindFalse:

@@ -366,6 +366,12 @@ func TestSignerRules(t *testing.T) {
 		{"header kid with key ID", func() (*Signer, error) {
 			return NewSignerWithOptions(hk.WithID("a"), HS256, SignerOptions{Header: map[string]any{"kid": "b"}})
 		}, ErrInvalidOption},
+		{"header enc", func() (*Signer, error) {
+			return NewSignerWithOptions(hk, HS256, SignerOptions{Header: map[string]any{"enc": "A128GCM"}})
+		}, ErrNotJWS},
+		{"header zip", func() (*Signer, error) {
+			return NewSignerWithOptions(hk, HS256, SignerOptions{Header: map[string]any{"zip": "DEF"}})
+		}, ErrInvalidOption},
 		{"header unmarshalable", func() (*Signer, error) {
 			return NewSignerWithOptions(hk, HS256, SignerOptions{Header: map[string]any{"x": func() {}}})
 		}, ErrInvalidOption},

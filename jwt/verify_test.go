@@ -64,6 +64,14 @@ func TestVerifyRejects(t *testing.T) {
 		{"b64 false", hsToken(`{"alg":"HS256","b64":false,"crit":["b64"]}`, `{}`), VerifierOptions{Critical: []string{"b64"}}, ErrMalformed, "b64"},
 		{"b64 false without crit", hsToken(`{"alg":"HS256","b64":false}`, `{}`), VerifierOptions{}, ErrMalformed, "b64"},
 		{"b64 not boolean", hsToken(`{"alg":"HS256","b64":"false"}`, `{}`), VerifierOptions{}, ErrMalformed, "b64"},
+		{"enc", hsToken(`{"alg":"HS256","enc":"A128GCM"}`, `{}`), VerifierOptions{}, ErrNotJWS, `"enc"`},
+		{"enc null", hsToken(`{"alg":"HS256","enc":null}`, `{}`), VerifierOptions{}, ErrNotJWS, `"enc"`},
+		{"enc escaped", hsToken(`{"alg":"HS256","\u0065nc":"A256GCM"}`, `{}`), VerifierOptions{}, ErrNotJWS, `"enc"`},
+		{"enc with crit", hsToken(`{"alg":"HS256","crit":["enc"],"enc":"A128GCM"}`, `{}`), VerifierOptions{Critical: []string{"enc"}}, ErrNotJWS, "JWE"},
+		{"zip", hsToken(`{"alg":"HS256","zip":"DEF"}`, `{}`), VerifierOptions{}, ErrNotJWS, `"zip"`},
+		{"zip empty", hsToken(`{"alg":"HS256","zip":""}`, `{}`), VerifierOptions{}, ErrNotJWS, `"zip"`},
+		{"zip before alg", hsToken(`{"zip":"DEF","alg":"HS256"}`, `{}`), VerifierOptions{}, ErrMalformed, "RFC 7516"},
+		{"enc nested", hsToken(`{"alg":"HS256","x":{"enc":"A128GCM","zip":"DEF"}}`, `{}`), VerifierOptions{}, nil, ""}, // only top-level members are header parameters
 		{"crit empty", hsToken(`{"alg":"HS256","crit":[]}`, `{}`), VerifierOptions{}, ErrCritical, "empty"},
 		{"crit unknown", hsToken(`{"alg":"HS256","crit":["exp"],"exp":1}`, `{}`), VerifierOptions{}, ErrCritical, "not understood"},
 		{"crit registered", hsToken(`{"alg":"HS256","crit":["alg"]}`, `{}`), VerifierOptions{Critical: []string{"alg"}}, ErrCritical, "registered"},
@@ -192,6 +200,7 @@ func TestVerifyAccepts(t *testing.T) {
 		check   func(t *testing.T, c *Claims)
 	}{
 		{"empty claims", `{}`, VerifierOptions{}, nil},
+		{"enc and zip claims", `{"enc":"A128GCM","zip":"DEF"}`, VerifierOptions{}, nil}, // JWE names only matter in the header
 		{"whitespace and CRLF", "\r\n {\"sub\" : \"u\" ,\r\n \"exp\":1767229200 }\t", VerifierOptions{}, func(t *testing.T, c *Claims) {
 			if c.Subject != "u" {
 				t.Errorf("sub %q", c.Subject)
