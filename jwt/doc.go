@@ -11,7 +11,8 @@
 //   - A key is bound to its algorithms when it is made (see [Key]); the
 //     header's alg must be allowed by the key and by the verifier's
 //     allowlist. "none", in any letter case, is never accepted. HMAC secrets
-//     shorter than the hash output and RSA keys under 2048 bits are refused.
+//     shorter than the hash output, RSA keys under 2048 bits and RSA keys
+//     with the ROCA fingerprint (CVE-2017-15361) are refused.
 //   - Tokens longer than [VerifierOptions.MaxSize] (8 KiB by default) are
 //     refused before anything is decoded; a token has exactly three
 //     segments of canonical, unpadded base64url (no '=', '+', '/',

@@ -64,7 +64,10 @@ func NewHMACKey(secret []byte, algs ...Algorithm) (*Key, error) {
 
 // NewPublicKey returns a verification-only key for an *rsa.PublicKey,
 // *ecdsa.PublicKey or ed25519.PublicKey. Without algs it allows every
-// algorithm the key type allows.
+// algorithm the key type allows. RSA keys under MinRSABits, and RSA keys
+// whose modulus has the ROCA fingerprint (CVE-2017-15361: keys of
+// Infineon's flawed generator, which can be factored), are refused with
+// ErrInvalidKey; so are they by NewPrivateKey.
 func NewPublicKey(pub crypto.PublicKey, algs ...Algorithm) (*Key, error) {
 	k := &Key{}
 	if err := k.setPublic(pub); err != nil {
@@ -142,6 +145,9 @@ func (k *Key) setPublic(pub crypto.PublicKey) error {
 		}
 		if p.E < 3 || p.E%2 == 0 {
 			return fmt.Errorf("%w: RSA public exponent %d is not an odd number above 1", ErrInvalidKey, p.E)
+		}
+		if hasROCAFingerprint(p.N) {
+			return fmt.Errorf("%w: RSA modulus has the ROCA fingerprint (CVE-2017-15361): its factors can be computed; replace the key", ErrInvalidKey)
 		}
 		k.fam = famRSA
 		k.algs = []Algorithm{RS256, RS384, RS512, PS256, PS384, PS512}
