@@ -50,7 +50,8 @@
 //     octets (RFC 7518 section 6.3.1.1) and EC and Ed25519 values that are
 //     not exactly the curve's length (RFC 7518 section 6.2.1.2, RFC 8037).
 //   - Weak or invalid material: RSA moduli under 2048 bits (or over
-//     MaxRSABits), even or oversized exponents, RSA private keys whose n, e,
+//     MaxRSABits) or with the ROCA fingerprint (CVE-2017-15361, keys that
+//     can be factored), even or oversized exponents, RSA private keys whose n, e,
 //     d, p, q, dp, dq and qi are inconsistent (crypto/rsa validates them),
 //     EC points off the curve and private scalars that do not match them,
 //     Ed25519 public keys that are of small order or not canonical, Ed25519
