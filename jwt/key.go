@@ -289,8 +289,12 @@ func (k *Key) PrivateKey() crypto.Signer { return k.priv }
 // Secret returns a copy of an HMAC key's secret, or nil.
 func (k *Key) Secret() []byte { return slices.Clone(k.secret) }
 
-// LookupKeys implements KeySet: a single key is a key set of one. If both the
-// key and the header carry a key ID and they differ, no key is found.
+// LookupKeys implements KeySet: a key given to a verifier directly is a
+// single key, the one key for every token. A key without ID (a PEM key, a
+// raw secret, a JWK without kid) is used whatever kid the token names, or
+// none: an issuer may give its key any kid, and nothing says which here. A
+// key with an ID is used for tokens that name that kid or no kid; a token
+// naming another kid finds no key (ErrKeyNotFound).
 func (k *Key) LookupKeys(_ context.Context, h *Header) ([]*Key, error) {
 	if k.id != "" && h.KeyID != "" && h.KeyID != k.id {
 		return nil, fmt.Errorf("%w: token kid %q, key kid %q", ErrKeyNotFound, h.KeyID, k.id)
@@ -304,6 +308,11 @@ func (k *Key) LookupKeys(_ context.Context, h *Header) ([]*Key, error) {
 // ErrKeyNotFound when it has none, and another error when it cannot answer
 // (a remote key set that is down). The returned slice must not be modified
 // by the caller and should not be allocated per call.
+//
+// A *Key is a single key: without an ID it verifies tokens whatever kid
+// they name (see Key.LookupKeys). A key set of several keys, or a JWK Set
+// (package jwk), looks a token's kid up exactly and refuses a kid it does
+// not have: there, the kid is what chooses among the keys.
 type KeySet interface {
 	LookupKeys(ctx context.Context, h *Header) ([]*Key, error)
 }

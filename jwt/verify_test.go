@@ -325,6 +325,76 @@ func TestKeyIDMismatch(t *testing.T) {
 	}
 }
 
+// A *Key given to a verifier is a single key: without an ID it verifies
+// whatever kid a token names; with an ID, only that kid or none.
+func TestSingleKeyKeyID(t *testing.T) {
+	ctx := context.Background()
+	hk := testKey(t)
+	ek := keyFor(t, ES256)
+	tests := []struct {
+		name   string
+		key    *Key   // the verifier's key
+		signer *Key   // signs the token, with kid as its ID
+		kid    string // the kid the token names
+		want   error
+	}{
+		{"HMAC without ID, token without kid", hk, hk, "", nil},
+		{"HMAC without ID, token kid", hk, hk, "idp-key-1", nil},
+		{"HMAC without ID, thumbprint-like kid", hk, hk, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", nil},
+		{"HMAC with ID, same kid", hk.WithID("k1"), hk, "k1", nil},
+		{"HMAC with ID, token without kid", hk.WithID("k1"), hk, "", nil},
+		{"HMAC with ID, other kid", hk.WithID("k1"), hk, "idp-key-1", ErrKeyNotFound},
+		{"HMAC with ID, kid differs in case", hk.WithID("k1"), hk, "K1", ErrKeyNotFound},
+		{"ECDSA public without ID, token kid", ek.Public(), ek, "idp-key-1", nil},
+		{"ECDSA public with ID, other kid", ek.Public().WithID("a"), ek, "b", ErrKeyNotFound},
+		{"any kid still needs the right key", hk, mustHMAC(t, "another secret of thirty-two bytes!"), "idp-key-1", ErrSignature},
+		{"any kid still needs an allowed alg", ek.Public(), hk, "idp-key-1", ErrAlgorithm},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			signer := tt.signer
+			if tt.kid != "" {
+				signer = signer.WithID(tt.kid)
+			}
+			alg := signer.Algorithms()[0]
+			s, err := NewSigner(signer, alg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := s.Sign(Claims{Subject: "u"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := NewVerifier(tt.key, VerifierOptions{Clock: fixedClock(t0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := v.Verify(ctx, tok)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if got.Header.KeyID != tt.kid {
+					t.Errorf("kid %q, want %q", got.Header.KeyID, tt.kid)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Verify: %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func mustHMAC(t *testing.T, secret string) *Key {
+	t.Helper()
+	k, err := NewHMACKey([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 func TestDecodeCustomClaims(t *testing.T) {
 	v := testVerifier(t, VerifierOptions{})
 	tok, err := v.Verify(context.Background(), hsToken(hs256, `{"sub":"u","uid":9007199254740993,"big":18446744073709551615,"roles":["a","b"],"exp":1767229200}`))
