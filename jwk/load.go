@@ -12,6 +12,13 @@ import (
 // any other JSON object a JWK. Raw secrets are not a key file format: wrap
 // them in an oct JWK. Errors wrap ErrInvalidKey, ErrInvalidSet,
 // ErrUnsupported or ErrTooLarge.
+//
+// A file that holds one key without kid (PEM, which has no kid, or a JWK
+// without "kid") is a single key: the returned set finds it for any kid a
+// token names (Set.AnyKeyID), so tokens of an identity provider whose key
+// was handed over as a PEM file verify whatever kid the provider gives it.
+// The key's ID, for signing and in the set, is still its RFC 7638 SHA-256
+// thumbprint (KeyID). A JWK Set keeps exact kid lookup, even with one key.
 func Load(data []byte) (*Set, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	switch {
@@ -33,13 +40,26 @@ func Load(data []byte) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newSet([]*Key{k})
+		return loneKeySet(k)
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN ")):
 		k, err := ParsePEM(data)
 		if err != nil {
 			return nil, err
 		}
-		return newSet([]*Key{k})
+		return loneKeySet(k)
 	}
 	return nil, fmt.Errorf("%w: neither a JWK, a JWK Set nor PEM", ErrInvalidKey)
+}
+
+// loneKeySet returns the set of one key read on its own: without kid, it is
+// found for any kid (see Load).
+func loneKeySet(k *Key) (*Set, error) {
+	s, err := newSet([]*Key{k})
+	if err != nil {
+		return nil, err
+	}
+	if k.kid == "" {
+		s.anyID = s.ids[0]
+	}
+	return s, nil
 }

@@ -2,10 +2,13 @@ package jwk
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jwtgate/jwtgate/jwt"
@@ -155,5 +158,125 @@ func TestGenerate(t *testing.T) {
 	}
 	if k, _ := GenerateHMAC(jwt.HS384, 0); len(k.Secret()) != 48 {
 		t.Error("HS384 secret size")
+	}
+}
+
+// A file of one key without kid is a single key, found for any kid; a JWK
+// Set, even of one key, and a key with a kid keep exact kid lookup.
+func TestLoadLoneKeyAnyKeyID(t *testing.T) {
+	fx := pemFixtures(t)
+	ec := jwkOf(t, fixP256)
+	ecPub := publicOf(ec)
+	ecKey, err := ParseKey(with(t, ecPub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := ecKey.ThumbprintBase64(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type lookup struct {
+		kid  string
+		want error
+	}
+	anyKid := []lookup{{"", nil}, {"idp-key-1", nil}, {tp, nil}, {strings.Repeat("k", 300), nil}}
+	exact := []lookup{{"", nil}, {tp, nil}, {"idp-key-1", jwt.ErrKeyNotFound}}
+	tests := []struct {
+		name    string
+		load    func() (*Set, error)
+		anyID   bool
+		lookups []lookup
+	}{
+		{"PEM SPKI", func() (*Set, error) { return Load(fx["SPKI P-256"]) }, true, anyKid},
+		{"PEM SEC 1 private", func() (*Set, error) { return Load(fx["SEC 1 with params"]) }, true, anyKid[1:2]},
+		{"PEM certificate", func() (*Set, error) { return Load(fx["certificate RSA"]) }, true, anyKid[1:2]},
+		{"JWK without kid", func() (*Set, error) { return Load(with(t, ecPub)) }, true, anyKid},
+		{"private JWK without kid", func() (*Set, error) { return Load(with(t, ec)) }, true, anyKid},
+		{"secret JWK without kid", func() (*Set, error) { return Load(with(t, jwkOf(t, fixOct32), "kid", del{})) }, true, []lookup{{"idp-key-1", nil}}},
+		{"JWK with kid", func() (*Set, error) { return Load(with(t, ecPub, "kid", "a")) }, false,
+			[]lookup{{"a", nil}, {"", nil}, {"idp-key-1", jwt.ErrKeyNotFound}, {tp, jwt.ErrKeyNotFound}}},
+		{"JWK without kid for encryption", func() (*Set, error) { return Load(with(t, ecPub, "use", "enc")) }, true,
+			[]lookup{{"idp-key-1", jwt.ErrKeyNotFound}, {tp, jwt.ErrKeyNotFound}}},
+		{"JWK Set of one key without kid", func() (*Set, error) { return Load(jwks(with(t, ecPub))) }, false, exact},
+		{"ParseSet of one key", func() (*Set, error) { return ParseSet(jwks(with(t, ecPub))) }, false, exact},
+		{"NewSetFromKeys of one key", func() (*Set, error) { return NewSetFromKeys(ecKey) }, false, exact},
+		{"NewSet of one key", func() (*Set, error) {
+			vk, err := ecKey.VerificationKey()
+			if err != nil {
+				return nil, err
+			}
+			return NewSet(vk)
+		}, false, exact},
+		{"JWK Set of two keys", func() (*Set, error) {
+			return Load(jwks(with(t, ecPub), with(t, publicOf(jwkOf(t, fixRSA)), "kid", "rsa")))
+		}, false, exact},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := tt.load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.AnyKeyID() != tt.anyID {
+				t.Errorf("AnyKeyID %v, want %v", s.AnyKeyID(), tt.anyID)
+			}
+			alg := jwt.ES256
+			if k := s.Keys()[0]; k.KeyType() != KeyTypeEC {
+				alg = jwt.Algorithm(map[string]string{KeyTypeRSA: "RS256", KeyTypeOct: "HS256"}[k.KeyType()])
+			}
+			for _, l := range tt.lookups {
+				ks, err := s.LookupKeys(t.Context(), &jwt.Header{Alg: alg, KeyID: l.kid})
+				if !errors.Is(err, l.want) || (l.want == nil) != (len(ks) > 0) {
+					t.Errorf("kid %.20q: %d keys, error %v; want %v", l.kid, len(ks), err, l.want)
+				}
+			}
+		})
+	}
+	var nilSet *Set
+	if nilSet.AnyKeyID() {
+		t.Error("a nil set finds keys for any kid")
+	}
+}
+
+// A token of an identity provider that names its key "idp-key-1" verifies
+// with the provider's key as a PEM file, and the kid is kept; a JWK Set of
+// that key without the kid refuses it.
+func TestLoadPEMVerifiesAnyKid(t *testing.T) {
+	fx := pemFixtures(t)
+	set, err := Load(fx["SEC 1 with params"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := set.SigningKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := jwt.NewSigner(sk.WithID("idp-key-1"), jwt.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Sign(jwt.Claims{Subject: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := jwt.NewVerifier(set, jwt.VerifierOptions{})
+	got, err := v.Verify(t.Context(), tok)
+	if err != nil {
+		t.Fatalf("PEM key, token kid idp-key-1: %v", err)
+	}
+	if got.Header.KeyID != "idp-key-1" {
+		t.Errorf("kid %q", got.Header.KeyID)
+	}
+	pub, err := json.Marshal(set) // the public JWK Set, without kid
+	if err != nil {
+		t.Fatal(err)
+	}
+	jset, err := ParseSet(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ = jwt.NewVerifier(jset, jwt.VerifierOptions{})
+	if _, err := v.Verify(t.Context(), tok); !errors.Is(err, jwt.ErrKeyNotFound) {
+		t.Errorf("JWK Set without the kid: %v, want ErrKeyNotFound", err)
 	}
 }

@@ -20,6 +20,14 @@ import (
 // forbid verifying signatures are part of the set (Keys, MarshalJSON) but
 // never returned by LookupKeys. Lookups allocate nothing when they succeed.
 //
+// A token whose kid no key has finds no key (jwt.ErrKeyNotFound), with one
+// exception: the set that Load returns for a lone key without kid (a PEM
+// file, or a JWK that is not in a JWK Set), which is a single key, not a
+// key set. Like a *jwt.Key without ID given to a verifier directly, it is
+// the key for whatever kid a token names, since nothing says which kid its
+// issuer gave it (see AnyKeyID). A JWK Set, even of one key, and the sets
+// of NewSet, NewSetFromKeys and the remote sets look kids up exactly.
+//
 // A set holds either secret (oct) keys only or asymmetric keys only, and
 // its explicit key IDs are unique.
 type Set struct {
@@ -27,6 +35,7 @@ type Set struct {
 	ids       []string // effective key IDs: kid, or the SHA-256 thumbprint
 	ignored   int
 	symmetric bool
+	anyID     string // the ID of a lone key without kid, which any kid finds (Load)
 	byID      map[string]idEntry
 	byAlg     map[jwt.Algorithm][]*jwt.Key
 }
@@ -244,6 +253,9 @@ func (s *Set) LookupKeys(_ context.Context, h *jwt.Header) ([]*jwt.Key, error) {
 	}
 	if h.KeyID != "" {
 		e, ok := s.byID[h.KeyID]
+		if !ok && s.anyID != "" {
+			e, ok = s.byID[s.anyID], true
+		}
 		if !ok {
 			return nil, fmt.Errorf("%w: no key has kid %s", jwt.ErrKeyNotFound, quoteID(h.KeyID))
 		}
@@ -259,6 +271,10 @@ func (s *Set) LookupKeys(_ context.Context, h *jwt.Header) ([]*jwt.Key, error) {
 	}
 	return ks, nil
 }
+
+// AnyKeyID reports whether the set is a single key that any kid finds:
+// what Load returns for a PEM file or a lone JWK without kid (see Set).
+func (s *Set) AnyKeyID() bool { return s != nil && s.anyID != "" }
 
 // Len returns the number of keys in the set (ignored keys not counted).
 func (s *Set) Len() int { return len(s.keys) }
