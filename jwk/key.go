@@ -395,6 +395,18 @@ func (k *Key) Curve() string { return k.crv }
 // KeyID returns the kid member, or "".
 func (k *Key) KeyID() string { return k.kid }
 
+// WithID returns a copy of k whose kid is kid ("" removes it), for example
+// a key without kid named by its thumbprint (see KeyID). kid must be valid
+// UTF-8 (ErrInvalidKey).
+func (k *Key) WithID(kid string) (*Key, error) {
+	if !utf8.ValidString(kid) {
+		return nil, fmt.Errorf("%w: key ID is not valid UTF-8", ErrInvalidKey)
+	}
+	c := *k
+	c.kid = kid
+	return &c, nil
+}
+
 // Algorithm returns the alg member, or "". It is a JWS algorithm, or a JWE
 // algorithm for a key that cannot be used with JWS.
 func (k *Key) Algorithm() string { return k.alg }

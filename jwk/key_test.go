@@ -2,9 +2,11 @@ package jwk
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -617,5 +619,44 @@ func TestKeyTypesFromCrypto(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: private key %T", file, k.PrivateKey())
 		}
+	}
+}
+
+func TestKeyWithID(t *testing.T) {
+	k, err := ParseKey(with(t, jwkOf(t, fixRSA), "use", "sig", "alg", "RS256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := k.ThumbprintBase64(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := k.Public().WithID(tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if named.KeyID() != tp || k.KeyID() != "" {
+		t.Errorf("kid %q, original %q", named.KeyID(), k.KeyID())
+	}
+	if named.Use() != "sig" || named.Algorithm() != "RS256" || named.IsPrivate() {
+		t.Errorf("members changed: use %q alg %q private %v", named.Use(), named.Algorithm(), named.IsPrivate())
+	}
+	if got, _ := named.ThumbprintBase64(crypto.SHA256); got != tp {
+		t.Errorf("thumbprint changed: %s", got)
+	}
+	b, err := json.Marshal(named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseKey(b)
+	if err != nil || back.KeyID() != tp {
+		t.Fatalf("round trip %s: %v", b, err)
+	}
+	unnamed, err := named.WithID("")
+	if err != nil || unnamed.KeyID() != "" {
+		t.Errorf("WithID(\"\"): %v", err)
+	}
+	if _, err := k.WithID("\xff"); !errors.Is(err, ErrInvalidKey) {
+		t.Errorf("kid not UTF-8: %v", err)
 	}
 }
