@@ -138,7 +138,12 @@ func keysThumbprint(e *env, args []string) int {
 }
 
 func keysPublic(e *env, args []string) int {
-	fs := e.newFlags("keys public", "keys public FILE")
+	fs := e.newFlags("keys public", "keys public FILE\n\n"+
+		"Prints the public JWK of the key in FILE, or the public JWK Set of its keys.\n"+
+		"A key without kid (a PEM key has none) is given its RFC 7638 SHA-256\n"+
+		"thumbprint as kid: the kid that token sign puts in the header of the\n"+
+		"tokens it signs with FILE, so that a JWK Set built from this output\n"+
+		"verifies them.")
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
 		return code
@@ -147,16 +152,31 @@ func keysPublic(e *env, args []string) int {
 	if set == nil {
 		return code
 	}
-	var out []byte
-	var err error
-	if keys := set.Keys(); len(keys) == 1 {
-		if keys[0].IsSymmetric() {
-			e.errorf("keys public: an HMAC secret has no public half")
+	keys := set.Keys()
+	if len(keys) == 1 && keys[0].IsSymmetric() {
+		e.errorf("keys public: an HMAC secret has no public half")
+		return exitUsage
+	}
+	pubs := make([]*jwk.Key, 0, len(keys))
+	for _, k := range keys {
+		if k.IsSymmetric() {
+			continue // no public half; a set of secrets prints {"keys":[]}
+		}
+		pub, err := namedPublic(k)
+		if err != nil {
+			e.errorf("keys public: %s", oneLine(err))
 			return exitUsage
 		}
-		out, err = json.Marshal(keys[0].Public())
+		pubs = append(pubs, pub)
+	}
+	var out []byte
+	var err error
+	if len(keys) == 1 {
+		out, err = json.Marshal(pubs[0])
 	} else {
-		out, err = json.Marshal(set)
+		out, err = json.Marshal(struct {
+			Keys []*jwk.Key `json:"keys"`
+		}{pubs})
 	}
 	if err != nil {
 		e.errorf("keys public: %s", oneLine(err))
@@ -164,6 +184,21 @@ func keysPublic(e *env, args []string) int {
 	}
 	e.stdout.Write(append(out, '\n'))
 	return exitOK
+}
+
+// namedPublic returns the public half of k with a kid: its own, or else its
+// RFC 7638 SHA-256 thumbprint, the ID that jwk.Set gives such a key and so
+// the kid of the tokens token sign makes with it.
+func namedPublic(k *jwk.Key) (*jwk.Key, error) {
+	pub := k.Public()
+	if pub.KeyID() != "" {
+		return pub, nil
+	}
+	tp, err := pub.ThumbprintBase64(crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	return pub.WithID(tp)
 }
 
 // loadKeyFile loads the one FILE argument of a keys command.
