@@ -3,7 +3,11 @@ package jwk
 import (
 	"bytes"
 	"context"
+	"math/big"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jwtgate/jwtgate/jwt"
@@ -32,7 +36,29 @@ func keySeeds(t testing.TB) [][]byte {
 		[]byte(`{"kty":"EC","crv":"P-256","x":"\ud800","y":""}`),
 		[]byte(`{"kty":"RSA","n":"AQAB","e":"AQAB","oth":[]}`),
 	)
+	// An RSA key with the ROCA fingerprint (refused), from ../testdata/roca.
+	if k, err := ParsePEM(rocaPEM(t, "pubkey03.pem")); err == nil {
+		t.Fatalf("the ROCA key was accepted: %v", k)
+	}
+	n, _ := new(big.Int).SetString(rocaModulusHex(t), 16)
+	out = append(out, with(t, map[string]any{"kty": "RSA", "e": "AQAB", "n": encodeB64URL(n.Bytes())}))
 	return out
+}
+
+// rocaPEM returns a file of ../testdata/roca.
+func rocaPEM(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "roca", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rocaModulusHex returns the fingerprinted modulus of ../testdata/roca in
+// hexadecimal.
+func rocaModulusHex(t testing.TB) string {
+	return strings.TrimPrefix(strings.TrimSpace(string(rocaPEM(t, "mod03.txt"))), "0x")
 }
 
 func FuzzParseKey(f *testing.F) {
@@ -147,6 +173,8 @@ func FuzzParsePEM(f *testing.F) {
 	}
 	f.Add([]byte("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"))
 	f.Add([]byte("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"))
+	f.Add(rocaPEM(f, "pubkey03.pem"))
+	f.Add(rocaPEM(f, "privkey05.pem"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k, err := ParsePEM(data)
 		if err != nil {

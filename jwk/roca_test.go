@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"os"
 	"strings"
 	"testing"
 
@@ -18,21 +17,13 @@ import (
 // they are loaded. The keys are the detector's test vectors in
 // ../testdata/roca (see its README.md).
 func TestROCAKeysRefused(t *testing.T) {
-	read := func(name string) []byte {
-		b, err := os.ReadFile("../testdata/roca/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	privPEM, pubPEM := read("privkey05.pem"), read("pubkey03.pem")
+	privPEM, pubPEM := rocaPEM(t, "privkey05.pem"), rocaPEM(t, "pubkey03.pem")
 	block, _ := pem.Decode(privPEM)
 	priv, err := x509.ParsePKCS1PrivateKey(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hexN := strings.TrimPrefix(strings.TrimSpace(string(read("mod03.txt"))), "0x")
-	n, ok := new(big.Int).SetString(hexN, 16)
+	n, ok := new(big.Int).SetString(rocaModulusHex(t), 16)
 	if !ok {
 		t.Fatal("mod03.txt: not hexadecimal")
 	}
