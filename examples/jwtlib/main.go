@@ -65,8 +65,11 @@ func main() {
 }
 
 // loadVerificationKeys reads the key file and keeps only public keys: a
-// verifier never needs a private key, and should not hold one.
-func loadVerificationKeys(path string, log *slog.Logger) (*jwk.Set, error) {
+// verifier never needs a private key, and should not hold one. A file of
+// one key without kid (a PEM file) is a single key, which verifies tokens
+// whatever kid they name, as flask_jwtlib's does; a JWK Set finds keys by
+// kid.
+func loadVerificationKeys(path string, log *slog.Logger) (jwt.KeySet, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -84,6 +87,9 @@ func loadVerificationKeys(path string, log *slog.Logger) (*jwk.Set, error) {
 			log.Warn("the key file holds a private key; only its public half is used. Give this service the public key alone.", "file", path)
 		}
 		public = append(public, k.Public())
+	}
+	if set.AnyKeyID() {
+		return public[0].VerificationKey()
 	}
 	return jwk.NewSetFromKeys(public...)
 }

@@ -121,6 +121,12 @@ func testRoutes(t *testing.T, bin string) {
 		if !g.Authenticated || *g.RawToken != valid || g.JSONToken["sub"] != "alice" || g.Message != "This JWT is valid" {
 			t.Fatalf("%+v", g)
 		}
+		// The PEM key has no kid: it verifies tokens whatever kid their
+		// issuer put in them.
+		withKid := signer(t, key.WithID("idp-key-1"), jwt.RS256)(map[string]any{"sub": "alice", "exp": now + 3600})
+		if g := decodeG(t, p.Do(t, proctest.Request{Path: "/secure", Header: map[string]string{"Authorization": "Bearer " + withKid}})); !g.Authenticated {
+			t.Fatalf("a token with kid idp-key-1: %+v", g)
+		}
 		// The same token twice is one token.
 		g = decodeG(t, p.Do(t, proctest.Request{Path: "/secure?access_token=" + valid, Header: map[string]string{"Authorization": "Bearer " + valid}}))
 		if !g.Authenticated {
