@@ -29,6 +29,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -51,14 +52,29 @@ type Options struct {
 	// seen is answered with two map lookups; it is emptied when full, and
 	// on every reconnection. Default 100,000.
 	LocalEntries int
+
+	// Bound is how long a cached answer stays trusted after the
+	// connections that deliver invalidations last proved alive
+	// (DefaultBound, 1 s). A heartbeat (a PING every Bound/3 on each
+	// such connection: one per Cluster master) proves them; past the
+	// bound, checks skip both caches and go to Redis, under the caller's
+	// timeout, so a partitioned or frozen Redis makes them fail (the Gate
+	// answers 503) instead of answering from a cache that can no longer
+	// hear about revocations. It also sets the client's
+	// ConnWriteTimeout (to Bound) and Dialer.KeepAlive (to Bound/3) when
+	// they are zero, so that a frozen connection is dropped within about
+	// 1.3 × Bound.
+	Bound time.Duration
 }
 
 // Store is a revoke.Store in Redis. Close it to close its client.
 type Store struct {
-	c        rueidis.Client
-	prefix   string
-	cacheTTL time.Duration
-	local    *localCache
+	c         rueidis.Client
+	prefix    string
+	cacheTTL  time.Duration
+	local     *localCache
+	live      *liveness
+	closeOnce sync.Once
 }
 
 var (
@@ -76,6 +92,20 @@ var (
 // invalidation hook before any opt.OnInvalidations of yours.
 func New(opt rueidis.ClientOption, opts Options) (*Store, error) {
 	s := &Store{prefix: opts.Prefix, cacheTTL: opts.CacheTTL}
+	if opts.Bound < 0 {
+		return nil, fmt.Errorf("redisstore: negative Bound %v", opts.Bound)
+	}
+	bound := opts.Bound
+	if bound == 0 {
+		bound = DefaultBound
+	}
+	s.live = newLiveness(bound)
+	if opt.ConnWriteTimeout == 0 {
+		opt.ConnWriteTimeout = bound
+	}
+	if opt.Dialer.KeepAlive == 0 {
+		opt.Dialer.KeepAlive = max(bound/3, time.Millisecond)
+	}
 	if s.prefix == "" {
 		s.prefix = "jwtgate:"
 	}
@@ -102,14 +132,27 @@ func New(opt rueidis.ClientOption, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: %w", err)
 	}
 	s.c = c
+	if s.local != nil {
+		// The first round before the first check, so that a store that
+		// reached Redis answers from its cache at once.
+		s.proveOnce()
+		s.live.done.Add(1)
+		go s.heartbeat()
+	}
 	return s, nil
 }
 
 // Client returns the store's client.
 func (s *Store) Client() rueidis.Client { return s.c }
 
-// Close closes the client.
-func (s *Store) Close() { s.c.Close() }
+// Close stops the heartbeat and closes the client.
+func (s *Store) Close() {
+	s.closeOnce.Do(func() {
+		close(s.live.stop)
+		s.live.done.Wait()
+		s.c.Close()
+	})
+}
 
 func (s *Store) jtiKey(jti string) string { return s.prefix + "j:" + jti }
 func (s *Store) subKey(sub string) string { return s.prefix + "s:" + sub }
@@ -197,7 +240,7 @@ func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
 
 func (s *Store) get(ctx context.Context, key string) rueidis.RedisResult {
 	cmd := s.c.B().Get().Key(key).Cache()
-	if s.cacheTTL < 0 {
+	if s.cacheTTL < 0 || !s.live.trusted() {
 		return s.c.Do(ctx, rueidis.Completed(cmd))
 	}
 	return s.c.DoCache(ctx, cmd, s.cacheTTL)
@@ -280,7 +323,8 @@ func (s *Store) CheckToken(ctx context.Context, jti, subject string, issuedAt ti
 		epoch = s.local.epoch.Load()
 	}
 	var rs []rueidis.RedisResult
-	if s.cacheTTL < 0 {
+	cached := s.cacheTTL >= 0 && s.live.trusted()
+	if !cached {
 		rs = s.c.DoMulti(ctx, s.c.B().Get().Key(s.jtiKey(jti)).Build(), s.c.B().Get().Key(s.subKey(subject)).Build())
 	} else {
 		rs = s.c.DoMultiCache(ctx,
@@ -301,16 +345,17 @@ func (s *Store) CheckToken(ctx context.Context, jti, subject string, issuedAt ti
 	if err != nil {
 		return false, fmt.Errorf("redisstore: check: %w", err)
 	}
-	if s.local != nil {
+	if cached && s.local != nil {
 		s.local.store(epoch, jti, revoked, subject, cutoff)
 	}
 	return revoke.CutoffRevokes(cutoff, issuedAt), nil
 }
 
 // CheckCached implements revoke.CachedChecker: the answer from the local
-// map, if it holds both the jti and the subject, without I/O.
+// map, if it holds both the jti and the subject, without I/O, and only
+// while the connections proved alive within Options.Bound.
 func (s *Store) CheckCached(jti, subject string, issuedAt time.Time) (revoked, ok bool) {
-	if s.local == nil || subject == "" {
+	if s.local == nil || subject == "" || !s.live.trusted() {
 		return false, false
 	}
 	return s.local.check(jti, subject, issuedAt)
