@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -108,12 +109,15 @@ func newPartition(t testing.TB) *partition {
 	return pt
 }
 
-// trial logs in on B, has A cache the token, freezes the proxy, logs out
+// trial waits a random part of the bound (a partition comes at any moment
+// of the heartbeat's period, not just after the recovery from the last
+// one), logs in on B, has A cache the token, freezes the proxy, logs out
 // on B and returns the time from the logout's answer to the start of the
 // first request A refused; then thaws and waits until A refuses the token
 // for what it is (401).
 func (pt *partition) trial(t testing.TB) (window time.Duration, code int) {
 	t.Helper()
+	time.Sleep(rand.N(testBound))
 	tok, _ := pt.B.Login(t, "/login", storetest.ID("user"))
 	for range 2 {
 		if code, body := pt.A.Do(t, "GET", "/protected", tok); code != 200 {
