@@ -393,7 +393,9 @@ func New(cfg Config) (*Gate, error) {
 		Issuers:        c.ExpectedIssuers,
 		Audiences:      c.ExpectedAudiences,
 		RequiredClaims: append([]string{c.IdentityClaim}, c.RequiredClaims...),
-		CaptureClaims:  []string{c.IdentityClaim, c.TypeClaim, c.FreshClaim, c.CSRFClaim},
+		// sid, fam and rfam: the session claims that revoke.Check reads
+		// on every request (fam and rfam in tokens made before sid).
+		CaptureClaims:  []string{c.IdentityClaim, c.TypeClaim, c.FreshClaim, c.CSRFClaim, "sid", "fam", "rfam"},
 		MaxSize:        c.MaxTokenSize,
 		SignatureCache: c.SignatureCache,
 	}

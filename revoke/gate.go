@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
@@ -21,10 +22,19 @@ const DefaultTimeout = 250 * time.Millisecond
 // ones.
 const RetentionMargin = 5 * time.Minute
 
-// FamilyClaim is the claim that carries a refresh token's family in tokens
-// made by RotateRefresh. The first refresh token of a family has none: its
-// jti names the family.
+// SessionClaim is the claim that carries a token's session, the id of its
+// refresh-token family, in both the access and the refresh tokens of the
+// session (OpenID Connect's sid). InSession adds it; RotateRefresh keeps
+// it.
+const SessionClaim = "sid"
+
+// FamilyClaim carried the family in refresh tokens made by RotateRefresh
+// before tokens carried SessionClaim; SessionOf still reads it.
 const FamilyClaim = "fam"
+
+// legacyAccessFamily is the claim in which jwtgate serve put the family of
+// an access token's refresh token before SessionClaim; SessionOf reads it.
+const legacyAccessFamily = "rfam"
 
 // CheckOptions adjust Check.
 type CheckOptions struct {
@@ -36,9 +46,12 @@ type CheckOptions struct {
 }
 
 // Check returns a Config.IsRevoked hook asking s whether a token is
-// revoked: by its jti, or by a cutoff of its subject (the token's identity)
-// later than its iat. A token without jti is refused as invalid: it could
-// not be revoked.
+// revoked: by its jti, by its session (SessionOf: ended by EndSession or by
+// a reused refresh token), or by a cutoff of its subject (the token's
+// identity) later than its iat; one store call (CheckToken), or none when
+// the store's cache answers. A token without jti is refused as invalid: it
+// could not be revoked; so is one whose session claim is not a non-empty
+// string.
 func Check(s Store, opts ...CheckOptions) func(ctx context.Context, t *jwtgate.Token) (bool, error) {
 	timeout := DefaultTimeout
 	for _, o := range opts {
@@ -53,21 +66,25 @@ func Check(s Store, opts ...CheckOptions) func(ctx context.Context, t *jwtgate.T
 			// A new value each time: the Gate may adjust its message.
 			return false, jwtgate.NewError(jwtgate.ErrInvalid, "Missing claim: jti", nil)
 		}
-		var iat time.Time
+		fam, err := SessionOf(t)
+		if err != nil {
+			return false, jwtgate.NewError(jwtgate.ErrInvalid, "Invalid claim: "+SessionClaim, err)
+		}
+		q := Query{JTI: t.Claims.ID, Subject: t.Identity, Family: fam}
 		if t.Claims.IssuedAt != nil {
-			iat = t.Claims.IssuedAt.Time
+			q.IssuedAt = t.Claims.IssuedAt.Time
 		}
 		if nonBlocking {
-			return CheckToken(ctx, s, t.Claims.ID, t.Identity, iat)
+			return CheckToken(ctx, s, q)
 		}
 		if cached != nil {
-			if revoked, ok := cached.CheckCached(t.Claims.ID, t.Identity, iat); ok {
+			if revoked, ok := cached.CheckCached(q); ok {
 				return revoked, nil
 			}
 		}
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		revoked, err := CheckToken(ctx, s, t.Claims.ID, t.Identity, iat)
+		revoked, err := CheckToken(ctx, s, q)
 		if err != nil {
 			return false, fmt.Errorf("revoke: checking token: %w", err)
 		}
@@ -110,28 +127,102 @@ func LogoutEverywhere(ctx context.Context, s Store, subject string, now time.Tim
 	return s.RevokeSubject(ctx, subject, now, now.Add(maxLifetime+RetentionMargin))
 }
 
-// FamilyOf returns the refresh-token family of t: its fam claim, or its jti
-// for the first token of a family.
-func FamilyOf(t *jwtgate.Token) (string, error) {
-	if raw, ok := t.RawClaim(FamilyClaim); ok {
-		var fam string
-		if err := json.Unmarshal([]byte(raw), &fam); err != nil || fam == "" {
-			return "", fmt.Errorf("%w: claim %s is not a non-empty string", ErrInvalidArgument, FamilyClaim)
+// SessionOf returns the session of t, the id of its refresh-token family:
+// its sid claim (SessionClaim); in tokens made before that claim, a
+// refresh token's fam claim (FamilyClaim) or an access token's rfam claim
+// (jwtgate serve's); else, for a refresh token, its own jti (the first
+// token of a family names it). An access token outside any session has
+// none: "" and a nil error. A session claim that is not a non-empty string
+// is an error wrapping ErrInvalidArgument.
+func SessionOf(t *jwtgate.Token) (string, error) {
+	if t == nil {
+		return "", fmt.Errorf("%w: nil token", ErrInvalidArgument)
+	}
+	for _, name := range [...]string{SessionClaim, FamilyClaim, legacyAccessFamily} {
+		if raw, ok := t.RawClaim(name); ok {
+			return sessionValue(name, raw)
 		}
-		return fam, nil
 	}
-	if t.Claims.ID == "" {
-		return "", fmt.Errorf("%w: refresh token has no jti", ErrInvalidArgument)
+	if t.Type == jwtgate.TypeRefresh {
+		if t.Claims.ID == "" {
+			return "", fmt.Errorf("%w: refresh token has no jti", ErrInvalidArgument)
+		}
+		return t.Claims.ID, nil
 	}
-	return t.Claims.ID, nil
+	return "", nil
+}
+
+// sessionValue decodes a session claim's raw JSON: a non-empty string.
+func sessionValue(name, raw string) (string, error) {
+	if len(raw) > 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && !strings.ContainsRune(raw, '\\') {
+		return raw[1 : len(raw)-1], nil
+	}
+	var v string
+	if err := json.Unmarshal([]byte(raw), &v); err != nil || v == "" {
+		return "", fmt.Errorf("%w: claim %s is not a non-empty string", ErrInvalidArgument, name)
+	}
+	return v, nil
+}
+
+// FamilyOf returns the refresh-token family of t, which is its session.
+//
+// Deprecated: use SessionOf, which also reads access tokens.
+func FamilyOf(t *jwtgate.Token) (string, error) {
+	fam, err := SessionOf(t)
+	if err == nil && fam == "" {
+		err = fmt.Errorf("%w: token carries no family", ErrInvalidArgument)
+	}
+	return fam, err
+}
+
+// NewSession returns the id of a new session: 128 random bits. Give it to
+// the first access and refresh tokens of a login with InSession.
+func NewSession() (string, error) { return newJTI() }
+
+// InSession makes a created token part of session sid (the SessionClaim).
+// Use it for the tokens of a login (with a NewSession id) and for the
+// access tokens made after a refresh (with SessionOf of the refresh
+// token), so that EndSession and reuse detection refuse them all.
+func InSession(sid string) jwtgate.TokenOption {
+	return jwtgate.WithClaims(map[string]any{SessionClaim: sid})
+}
+
+// EndSession ends the session of t, an access or a refresh token: it
+// revokes t's jti, and the session itself (Store.RevokeFamily), so that
+// every access and refresh token of the session is refused by Check and
+// no refresh token of it can be rotated. The session is kept revoked until
+// every token of it can have expired: now plus maxLifetime (the longest
+// token lifetime the service issues, its refresh TTL), plus
+// RetentionMargin. A token outside any session (SessionOf is "") is only
+// revoked itself, as by Logout.
+func EndSession(ctx context.Context, s Store, t *jwtgate.Token, now time.Time, maxLifetime time.Duration) error {
+	if maxLifetime <= 0 {
+		return fmt.Errorf("%w: maxLifetime must be positive", ErrInvalidArgument)
+	}
+	sid, err := SessionOf(t)
+	if err != nil {
+		return err
+	}
+	if sid != "" {
+		until := now.Add(maxLifetime + RetentionMargin)
+		if exp, err := expiry(t); err == nil && exp.Add(RetentionMargin).After(until) {
+			until = exp.Add(RetentionMargin)
+		}
+		if err := s.RevokeFamily(ctx, sid, until); err != nil {
+			return err
+		}
+	}
+	return Logout(ctx, s, t)
 }
 
 // RotateRefresh is the refresh endpoint's rotation: it makes a new refresh
-// token for user in old's family (a fresh jti and the fam claim), records
-// the rotation in s, and returns the new token only if the store accepted
-// it. When old was already rotated, the error wraps ErrReused and the whole
-// family is revoked: answer 401 and make the user log in again. Pass the
-// Gate's options for the new token in opts.
+// token for user in old's session (a fresh jti and the sid claim of
+// SessionOf(old)), records the rotation in s, and returns the new token
+// only if the store accepted it. When old was already rotated, or its
+// session was ended, the error wraps ErrReused and the whole session is
+// revoked: answer 401 and make the user log in again. Pass the Gate's
+// options for the new token in opts; make the access tokens that go with
+// it with InSession(sid), sid being SessionOf(old).
 func RotateRefresh(ctx context.Context, s Store, g *jwtgate.Gate, old *jwtgate.Token, user any, opts ...jwtgate.TokenOption) (string, error) {
 	if old == nil {
 		return "", fmt.Errorf("%w: nil token", ErrInvalidArgument)
@@ -139,7 +230,7 @@ func RotateRefresh(ctx context.Context, s Store, g *jwtgate.Gate, old *jwtgate.T
 	if old.Type != jwtgate.TypeRefresh {
 		return "", fmt.Errorf("%w: token is not a refresh token", ErrInvalidArgument)
 	}
-	fam, err := FamilyOf(old)
+	fam, err := SessionOf(old)
 	if err != nil {
 		return "", err
 	}
@@ -147,7 +238,7 @@ func RotateRefresh(ctx context.Context, s Store, g *jwtgate.Gate, old *jwtgate.T
 	if err != nil {
 		return "", err
 	}
-	opts = append(opts, jwtgate.WithClaims(map[string]any{"jti": jti, FamilyClaim: fam}))
+	opts = append(opts, jwtgate.WithClaims(map[string]any{"jti": jti, SessionClaim: fam}))
 	tok, err := g.CreateRefreshToken(ctx, user, opts...)
 	if err != nil {
 		return "", err

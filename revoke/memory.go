@@ -200,16 +200,59 @@ func (m *Memory) SubjectCutoff(_ context.Context, subject string) (time.Time, er
 // forgotten only to save room, and the Gate refuses expired tokens anyway;
 // with Config.Leeway this keeps refusing a revoked token during the
 // leeway too).
-func (m *Memory) CheckToken(_ context.Context, jti, subject string, issuedAt time.Time) (bool, error) {
+func (m *Memory) CheckToken(_ context.Context, q Query) (bool, error) {
 	m.mu.RLock()
-	_, revoked := m.jtis[jti]
-	if revoked || subject == "" {
-		m.mu.RUnlock()
-		return revoked, nil
+	defer m.mu.RUnlock()
+	if _, revoked := m.jtis[q.JTI]; revoked {
+		return true, nil
 	}
-	e, ok := m.subjects[subject]
-	m.mu.RUnlock()
-	return ok && (issuedAt.IsZero() || issuedAt.UnixNano() < e.before), nil
+	if q.Family != "" {
+		if f, ok := m.families[q.Family]; ok && f.revoked {
+			return true, nil
+		}
+	}
+	if q.Subject == "" {
+		return false, nil
+	}
+	e, ok := m.subjects[q.Subject]
+	return ok && (q.IssuedAt.IsZero() || q.IssuedAt.UnixNano() < e.before), nil
+}
+
+// RevokeFamily implements Store.
+func (m *Memory) RevokeFamily(_ context.Context, family string, until time.Time) error {
+	if err := Validate("family", family, until); err != nil {
+		return err
+	}
+	now := m.clock().UnixNano()
+	u := until.UnixNano()
+	if u <= now {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.families[family]
+	if !ok {
+		if err := m.roomLocked(1, now); err != nil {
+			return err
+		}
+		m.families[family] = &familyEntry{revoked: true, until: u}
+		return nil
+	}
+	if f.until <= now {
+		*f = familyEntry{}
+	}
+	f.revoked = true
+	f.until = max(f.until, u)
+	return nil
+}
+
+// FamilyRevoked implements Store.
+func (m *Memory) FamilyRevoked(_ context.Context, family string) (bool, error) {
+	now := m.clock().UnixNano()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	f, ok := m.families[family]
+	return ok && f.revoked && f.until > now, nil
 }
 
 // Rotate implements Store.
@@ -241,9 +284,6 @@ func (m *Memory) Rotate(_ context.Context, family, oldJTI, newJTI string, until 
 	}
 	if f.revoked || f.current != oldJTI {
 		f.revoked = true
-		if err := m.revokeLocked(f.current, f.until, now); err != nil {
-			return fmt.Errorf("%w (and revoking the current token failed: %w)", ErrReused, err)
-		}
 		return fmt.Errorf("%w: family %q, token %q", ErrReused, family, oldJTI)
 	}
 	f.current = newJTI

@@ -1,12 +1,22 @@
 // Package revoke keeps token revocations for a jwtgate.Gate: single tokens
-// (logout), every token of a subject issued before a time (logout
-// everywhere), and refresh-token families with rotation and reuse detection
-// (OAuth 2.0 Security Best Current Practice, section 4.14).
+// (logout), sessions (every access and refresh token of one login), every
+// token of a subject issued before a time (logout everywhere), and
+// refresh-token families with rotation and reuse detection (OAuth 2.0
+// Security Best Current Practice, section 4.14).
+//
+// A session is one refresh-token family. Its tokens, access and refresh,
+// carry its id in the sid claim (SessionClaim, as in OpenID Connect):
+// NewSession and InSession start one, RotateRefresh keeps it, and SessionOf
+// reads it. Ending a session (EndSession, or a reused refresh token, which
+// makes the store revoke the family) refuses every token that carries it,
+// on every instance sharing the store: Check asks about the token's jti,
+// its session and its subject in one store call, answered from the
+// store's cache where it has one.
 //
 // A Store holds the revocations. This package has the interface, its
 // contract, an in-memory store (NewMemory) and the glue to a Gate: Check
-// makes a Config.IsRevoked hook, and Logout, LogoutEverywhere and
-// RotateRefresh are what a token service calls. Stores that outlive a
+// makes a Config.IsRevoked hook, and Logout, EndSession, LogoutEverywhere
+// and RotateRefresh are what a token service calls. Stores that outlive a
 // process or serve several instances live in their own packages
 // (revoke/sqlstore for SQLite and PostgreSQL, revoke/redisstore for Redis);
 // revoke/storetest is the conformance suite every store passes.
@@ -31,7 +41,8 @@ import (
 // Errors of the package. Stores wrap them so errors.Is works.
 var (
 	// ErrReused: a refresh token that was already rotated (or belongs to a
-	// revoked family) came back. Its whole family is now revoked.
+	// revoked family: an ended session) came back. Its whole family is now
+	// revoked.
 	ErrReused = errors.New("revoke: refresh token reused; family revoked")
 
 	// ErrFull: a bounded store cannot keep one more revocation. Nothing
@@ -57,8 +68,9 @@ var (
 // Every entry carries an until time after which it may be forgotten: the
 // expiry of the token(s) it concerns. A zero until is an error wrapping
 // ErrInvalidArgument (a token without exp needs a retention chosen by the
-// caller); an until already past makes Revoke and RevokeSubject a no-op
-// returning nil, since such tokens are refused as expired anyway.
+// caller); an until already past makes Revoke, RevokeSubject and
+// RevokeFamily a no-op returning nil, since such tokens are refused as
+// expired anyway.
 type Store interface {
 	// Revoke revokes the token whose jti is given until the time the
 	// token expires. Revoking twice keeps the later until.
@@ -84,26 +96,39 @@ type Store interface {
 	// registration.
 	//
 	// If oldJTI is not the family's current token (it was rotated
-	// already: reuse), or the family is revoked, Rotate revokes the
-	// family, revokes its current token with Revoke's rule, and returns an
+	// already: reuse), or the family is revoked, Rotate revokes the family
+	// (as RevokeFamily, until the family's own expiry) and returns an
 	// error wrapping ErrReused. Then any token of the family fails to
-	// rotate and the current one fails Revoked.
+	// rotate, FamilyRevoked reports true, and CheckToken refuses every
+	// token whose Query names the family.
 	Rotate(ctx context.Context, family, oldJTI, newJTI string, until time.Time) error
+
+	// RevokeFamily ends a session: every token carrying the family is
+	// refused (CheckToken with Query.Family set to it) and Rotate of any
+	// of its refresh tokens fails with ErrReused, until the given time
+	// (the moment the session's last token expires). It works on a family
+	// the store has never seen (a session whose first refresh token was
+	// never rotated). Revoking twice keeps the later until.
+	RevokeFamily(ctx context.Context, family string, until time.Time) error
+
+	// FamilyRevoked reports whether family is revoked, by RevokeFamily or
+	// by a reuse detected by Rotate.
+	FamilyRevoked(ctx context.Context, family string) (bool, error)
 }
 
 // TokenChecker is an optional interface for stores that answer the Gate's
-// whole question in one call (one round trip): is jti revoked, or was a
-// token of subject issued at issuedAt revoked by a cutoff. A zero issuedAt
-// means the token has no iat: any cutoff then revokes it.
+// whole question in one call (one round trip): is the token revoked by its
+// jti, by its session (q.Family, when not empty), or by its subject's
+// cutoff (q.Subject, when not empty) later than q.IssuedAt.
 type TokenChecker interface {
-	CheckToken(ctx context.Context, jti, subject string, issuedAt time.Time) (bool, error)
+	CheckToken(ctx context.Context, q Query) (bool, error)
 }
 
 // CachedChecker is an optional interface for stores that keep answers in
-// process (the Redis store's client-side cache): CheckCached answers
+// process (the Redis store's client-side cache): CheckCached answers q
 // without I/O when it can (ok true), and Check then needs no timeout.
 type CachedChecker interface {
-	CheckCached(jti, subject string, issuedAt time.Time) (revoked, ok bool)
+	CheckCached(q Query) (revoked, ok bool)
 }
 
 // NonBlocking is an optional interface for stores whose calls never wait
@@ -131,24 +156,31 @@ type Prober interface {
 	Probe(ctx context.Context) error
 }
 
-// CheckToken answers with s's TokenChecker if it has one, else with Revoked
-// and SubjectCutoff.
-func CheckToken(ctx context.Context, s Store, jti, subject string, issuedAt time.Time) (bool, error) {
+// CheckToken answers q with s's TokenChecker if it has one, else with
+// Revoked, FamilyRevoked (when q.Family is set) and SubjectCutoff (when
+// q.Subject is set): the token is revoked if its jti is, if its session is,
+// or if its subject's cutoff is later than its iat.
+func CheckToken(ctx context.Context, s Store, q Query) (bool, error) {
 	if c, ok := s.(TokenChecker); ok {
-		return c.CheckToken(ctx, jti, subject, issuedAt)
+		return c.CheckToken(ctx, q)
 	}
-	revoked, err := s.Revoked(ctx, jti)
+	revoked, err := s.Revoked(ctx, q.JTI)
 	if err != nil || revoked {
 		return revoked, err
 	}
-	if subject == "" {
+	if q.Family != "" {
+		if revoked, err = s.FamilyRevoked(ctx, q.Family); err != nil || revoked {
+			return revoked, err
+		}
+	}
+	if q.Subject == "" {
 		return false, nil
 	}
-	cutoff, err := s.SubjectCutoff(ctx, subject)
+	cutoff, err := s.SubjectCutoff(ctx, q.Subject)
 	if err != nil {
 		return false, err
 	}
-	return CutoffRevokes(cutoff, issuedAt), nil
+	return CutoffRevokes(cutoff, q.IssuedAt), nil
 }
 
 // CutoffRevokes reports whether a subject cutoff revokes a token issued at

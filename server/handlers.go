@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -189,26 +188,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	refresh, err := s.gate.CreateRefreshToken(ctx, user)
+	// A new session: its id is in both tokens, and names the refresh
+	// family.
+	sid, err := revoke.NewSession()
+	if err != nil {
+		s.fail(w, "new session", err)
+		return
+	}
+	refresh, err := s.gate.CreateRefreshToken(r.Context(), user, revoke.InSession(sid))
 	if err != nil {
 		s.fail(w, "create refresh token", err)
 		return
 	}
-	// A new family: its first token's jti names it.
-	jti, err := s.gate.JTIOf(ctx, refresh)
-	if err != nil {
-		s.fail(w, "read refresh token", err)
-		return
-	}
 	q := r.URL.Query().Get("cookies")
-	s.issue(w, r, user, jti, jti, refresh, q == "1" || q == "true", jwtgate.Fresh())
+	s.issue(w, r, user, sid, refresh, q == "1" || q == "true", jwtgate.Fresh())
 }
 
-// issue makes an access token tied to the refresh token (family fam, id
-// rjti) and answers with both, as JSON or as cookies.
-func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, fam, rjti, refresh string, cookies bool, opts ...jwtgate.TokenOption) {
-	opts = append(opts, jwtgate.WithClaims(map[string]any{claimRefreshFamily: fam, claimRefreshJTI: rjti}))
+// issue makes an access token of session sid, which the refresh token
+// carries too, and answers with both, as JSON or as cookies.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, sid, refresh string, cookies bool, opts ...jwtgate.TokenOption) {
+	opts = append(opts, revoke.InSession(sid))
 	access, err := s.gate.CreateAccessToken(r.Context(), user, opts...)
 	if err != nil {
 		s.fail(w, "create access token", err)
@@ -230,14 +229,16 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, fam, rjti, 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	t, _ := s.gate.TokenFrom(ctx)
-	fam, err := revoke.FamilyOf(t)
+	sid, err := revoke.SessionOf(t)
 	if err != nil {
-		writeError(w, http.StatusUnauthorized, "invalid_token", "the refresh token has no family")
+		writeError(w, http.StatusUnauthorized, "invalid_token", "the refresh token has no session")
 		return
 	}
 	refresh, err := revoke.RotateRefresh(ctx, s.cfg.Revocations, s.gate, t, t.Identity)
 	if errors.Is(err, revoke.ErrReused) {
-		s.log.Warn("refresh token reused: its family is revoked", "username", t.Identity, "family", fam)
+		// The store has revoked the family: every access and refresh
+		// token of the session is refused from now on.
+		s.log.Warn("refresh token reused: its session is ended", "username", t.Identity, "session", sid)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "refresh token reused; log in again")
 		return
 	}
@@ -246,45 +247,14 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
 		return
 	}
-	rjti, err := s.gate.JTIOf(ctx, refresh)
-	if err != nil {
-		s.fail(w, "read refresh token", err)
-		return
-	}
-	s.issue(w, r, t.Identity, fam, rjti, refresh, t.Location == jwtgate.InCookie)
-}
-
-func stringClaim(t *jwtgate.Token, name string) string {
-	raw, ok := t.Claim(name)
-	if !ok {
-		return ""
-	}
-	var v string
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
-	return v
+	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	t, _ := s.gate.TokenFrom(ctx)
-	store := s.cfg.Revocations
-	err := revoke.Logout(ctx, store, t)
-	if fam, rjti := stringClaim(t, claimRefreshFamily), stringClaim(t, claimRefreshJTI); err == nil && fam != "" && rjti != "" {
-		// End the refresh family: rotating its token to an id no token
-		// carries spends it (or, if it was spent already, revokes the
-		// family as a reuse), and revoking its jti refuses it at once.
-		until := s.cfg.Clock().Add(s.cfg.RefreshTTL + revoke.RetentionMargin)
-		err = store.Rotate(ctx, fam, rjti, "logout-"+rand.Text(), until)
-		if errors.Is(err, revoke.ErrReused) {
-			err = nil
-		}
-		if err == nil {
-			err = store.Revoke(ctx, rjti, until)
-		}
-	}
-	if err != nil {
+	// The whole session: every access and refresh token of this login.
+	if err := revoke.EndSession(ctx, s.cfg.Revocations, t, s.cfg.Clock(), s.cfg.RefreshTTL); err != nil {
 		s.log.Error("logout", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
 		return

@@ -16,9 +16,12 @@
 //	POST /refresh       refresh token (header or cookie) -> new access and
 //	                    refresh tokens, as JSON or as cookies, like /login.
 //	                    The refresh token is rotated: the old one is spent,
-//	                    and presenting it again revokes its whole family (401)
-//	POST /logout        revokes the access token and its refresh token family
-//	POST /logout/all    revokes every token of the user issued until now
+//	                    and presenting it again ends its whole session (401),
+//	                    its access tokens included
+//	POST /logout        ends the access token's session: every access and
+//	                    refresh token of that login, on every instance
+//	POST /logout/all    ends every session of the user: every token of the
+//	                    user issued until now
 //	GET  /userinfo      {"username": ...}
 //	GET  /.well-known/jwks.json            the public signing keys
 //	GET  /.well-known/openid-configuration issuer, jwks_uri, algorithms
@@ -64,13 +67,6 @@ import (
 
 // MaxBody bounds request bodies.
 const MaxBody = 64 << 10
-
-// Claims the service adds to access tokens made with a refresh token, to
-// end that refresh token's family at logout.
-const (
-	claimRefreshFamily = "rfam"
-	claimRefreshJTI    = "rjti"
-)
 
 // Config configures a Server.
 type Config struct {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 // syncBuffer collects log output from concurrent handlers.
@@ -43,11 +44,20 @@ type fixture struct {
 	data *DataDir
 	logs *syncBuffer
 	kid  string
+	s    *Server
+	rev  revoke.Store // the server's revocation store
 }
 
 const testPassword = "correct horse battery staple"
 
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureStore(t, nil)
+}
+
+// newFixtureStore is newFixture with its revocations in rev (nil: the data
+// directory's).
+func newFixtureStore(t *testing.T, rev revoke.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -69,18 +79,22 @@ func newFixture(t *testing.T) *fixture {
 	if err := data.Users.Add(ctx, "alice", testPassword); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{data: data, logs: logs, kid: ring.KeyIDs()[0]}
+	if rev == nil {
+		rev = data.Revocations
+	}
+	f := &fixture{data: data, logs: logs, kid: ring.KeyIDs()[0], rev: rev}
 	mux := http.NewServeMux()
 	f.srv = httptest.NewUnstartedServer(mux)
 	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	s, err := New(Config{
-		Users: data.Users, Revocations: data.Revocations, Keys: ring,
+		Users: data.Users, Revocations: rev, Keys: ring,
 		Algorithm: jwt.ES256, Issuer: f.srv.URL, Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.s = s
 	mux.Handle("/", s)
 	return f
 }

@@ -66,10 +66,10 @@ func checkRedisStores(t *testing.T, st *Stores) {
 		if err := st.Revocations.Revoke(ctx, jti, until); err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
-		if r, err := revoke.CheckToken(ctx, st.Revocations, jti, sub, time.Now()); err != nil || !r {
+		if r, err := revoke.CheckToken(ctx, st.Revocations, revoke.Query{JTI: jti, Subject: sub, IssuedAt: time.Now()}); err != nil || !r {
 			t.Fatalf("CheckToken of a revoked token = %v, %v", r, err)
 		}
-		if r, err := revoke.CheckToken(ctx, st.Revocations, "other-"+jti, sub, time.Now()); err != nil || r {
+		if r, err := revoke.CheckToken(ctx, st.Revocations, revoke.Query{JTI: "other-" + jti, Subject: sub, IssuedAt: time.Now()}); err != nil || r {
 			t.Fatalf("CheckToken of a valid token = %v, %v", r, err)
 		}
 	}

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -87,25 +90,53 @@ func TestServeTwoInstances(t *testing.T) {
 		t.Fatalf("the instances sign with different keys: %s and %s", kid, got)
 	}
 
-	// Log in on A, refresh on B, log out on A, refused on B.
+	// A session is one refresh family across the instances: login on A
+	// (A1, R1), refresh on B (A2, R2), R1 replayed on A: the store ends the
+	// session, and both access tokens are refused on both instances (B
+	// has A1's "not revoked" answer cached).
 	creds := `{"username":"admin","password":"` + pw + `"}`
 	login := expect(t, "login on A", call(t, "POST", a.url+"/login", "", creds), 200)
-	access, refresh := str(login, "access_token"), str(login, "refresh_token")
-	expect(t, "userinfo on B", call(t, "GET", b.url+"/userinfo", access, ""), 200)
-	ref := expect(t, "refresh on B", call(t, "POST", b.url+"/refresh", refresh, ""), 200)
-	access2, refresh2 := str(ref, "access_token"), str(ref, "refresh_token")
-	expect(t, "userinfo on A with B's token", call(t, "GET", a.url+"/userinfo", access2, ""), 200)
-	expect(t, "logout on A", call(t, "POST", a.url+"/logout", access2, ""), 200)
-	expect(t, "userinfo on B after logout", call(t, "GET", b.url+"/userinfo", access2, ""), 401)
-	expect(t, "refresh on B after logout", call(t, "POST", b.url+"/refresh", refresh2, ""), 401)
+	a1, r1 := str(login, "access_token"), str(login, "refresh_token")
+	expect(t, "A1 on B", call(t, "GET", b.url+"/userinfo", a1, ""), 200)
+	ref := expect(t, "refresh on B", call(t, "POST", b.url+"/refresh", r1, ""), 200)
+	a2, r2 := str(ref, "access_token"), str(ref, "refresh_token")
+	expect(t, "A2 on A", call(t, "GET", a.url+"/userinfo", a2, ""), 200)
+	expect(t, "A2 on B", call(t, "GET", b.url+"/userinfo", a2, ""), 200)
+	expect(t, "R1 replayed on A", call(t, "POST", a.url+"/refresh", r1, ""), 401)
+	for _, p := range []*proc{b, a} {
+		refusedSoon(t, p.url, "A1 after reuse", a1)
+		refusedSoon(t, p.url, "A2 after reuse", a2)
+	}
+	expect(t, "R2 on B after reuse", call(t, "POST", b.url+"/refresh", r2, ""), 401)
 
-	// Reuse of a spent refresh token on one instance ends the family on
-	// both.
+	// Logout with A2 on A ends the session: A1 (cached on B) and R2 are
+	// refused on B.
 	login = expect(t, "second login on A", call(t, "POST", a.url+"/login", "", creds), 200)
-	refresh = str(login, "refresh_token")
-	ref = expect(t, "refresh on B", call(t, "POST", b.url+"/refresh", refresh, ""), 200)
-	expect(t, "reuse on A", call(t, "POST", a.url+"/refresh", refresh, ""), 401)
-	expect(t, "the family's newest token on B", call(t, "POST", b.url+"/refresh", str(ref, "refresh_token"), ""), 401)
+	a1, r1 = str(login, "access_token"), str(login, "refresh_token")
+	ref = expect(t, "refresh on B", call(t, "POST", b.url+"/refresh", r1, ""), 200)
+	a2, r2 = str(ref, "access_token"), str(ref, "refresh_token")
+	expect(t, "A1 on B", call(t, "GET", b.url+"/userinfo", a1, ""), 200)
+	expect(t, "logout with A2 on A", call(t, "POST", a.url+"/logout", a2, ""), 200)
+	refusedSoon(t, b.url, "A2 on B after logout", a2)
+	refusedSoon(t, b.url, "A1 on B after logout with A2", a1)
+	expect(t, "R2 on B after logout", call(t, "POST", b.url+"/refresh", r2, ""), 401)
+
+	// Cookie mode: login on A, refresh on B, replay the first refresh
+	// cookie on B, refused on A; then a new session logged out on B with
+	// its newest access cookie, its first access cookie refused on A.
+	c1 := cookieLogin(t, a.url, creds)
+	expect(t, "access cookie on B", cookieCall(t, "GET", b.url+"/userinfo", c1, "access").answer, 200)
+	c2 := cookiesOf(t, expectCookies(t, "refresh by cookie on B", cookieCall(t, "POST", b.url+"/refresh", c1, "refresh")))
+	expect(t, "first refresh cookie replayed on B", cookieCall(t, "POST", b.url+"/refresh", c1, "refresh").answer, 401)
+	for _, c := range []cookies{c1, c2} {
+		refusedSoonCookie(t, a.url, "access cookie on A after reuse", c)
+	}
+	c1 = cookieLogin(t, a.url, creds)
+	c2 = cookiesOf(t, expectCookies(t, "refresh by cookie on B", cookieCall(t, "POST", b.url+"/refresh", c1, "refresh")))
+	expect(t, "first access cookie on A", cookieCall(t, "GET", a.url+"/userinfo", c1, "access").answer, 200)
+	expect(t, "logout by cookie on B", cookieCall(t, "POST", b.url+"/logout", c2, "access").answer, 200)
+	refusedSoonCookie(t, a.url, "first access cookie on A after logout on B", c1)
+	expect(t, "refresh cookie on A after logout", cookieCall(t, "POST", a.url+"/refresh", c2, "refresh").answer, 401)
 
 	// Logout everywhere on B ends the sessions made on A.
 	login = expect(t, "third login on A", call(t, "POST", a.url+"/login", "", creds), 200)
@@ -256,4 +287,111 @@ func TestServeStoresGoAway(t *testing.T) {
 	if strings.Contains(p.Logs(), "panic") {
 		t.Fatalf("a panic was logged:\n%s", p.Logs())
 	}
+}
+
+// refusedSoon waits until the instance at url refuses access with 401 on
+// /userinfo: a revocation made on another instance reaches it by Redis's
+// invalidation, within milliseconds. Bounded polling; the delay is
+// logged, not asserted.
+func refusedSoon(t *testing.T, url, what, access string) {
+	t.Helper()
+	start := time.Now()
+	for range 500 {
+		a := call(t, "GET", url+"/userinfo", access, "")
+		if a.status == 401 {
+			t.Logf("%s: refused after %v", what, time.Since(start))
+			return
+		}
+		if a.status != 200 {
+			t.Fatalf("%s: status %d: %s", what, a.status, a.raw)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s: still accepted after 500 polls", what)
+}
+
+func refusedSoonCookie(t *testing.T, url, what string, c cookies) {
+	t.Helper()
+	start := time.Now()
+	for range 500 {
+		a := cookieCall(t, "GET", url+"/userinfo", c, "access")
+		if a.status == 401 {
+			t.Logf("%s: refused after %v", what, time.Since(start))
+			return
+		}
+		if a.status != 200 {
+			t.Fatalf("%s: status %d: %s", what, a.status, a.raw)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s: still accepted after 500 polls", what)
+}
+
+// cookies are the cookies of a cookie-mode login, by name.
+type cookies map[string]string
+
+type cookieAnswer struct {
+	answer
+	header http.Header
+}
+
+// cookieCall sends the access or refresh cookie with its CSRF cookie and
+// header.
+func cookieCall(t *testing.T, method, url string, c cookies, kind string) cookieAnswer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrf := c["csrf_"+kind+"_token"]
+	req.Header.Set("Cookie", kind+"_token_cookie="+c[kind+"_token_cookie"]+"; csrf_"+kind+"_token="+csrf)
+	req.Header.Set("X-CSRF-TOKEN", csrf)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := cookieAnswer{answer: answer{status: resp.StatusCode, raw: string(raw)}, header: resp.Header}
+	json.Unmarshal(raw, &a.body)
+	return a
+}
+
+func expectCookies(t *testing.T, what string, a cookieAnswer) cookieAnswer {
+	t.Helper()
+	expect(t, what, a.answer, 200)
+	return a
+}
+
+func cookiesOf(t *testing.T, a cookieAnswer) cookies {
+	t.Helper()
+	c := cookies{}
+	for _, k := range (&http.Response{Header: a.header}).Cookies() {
+		c[k.Name] = k.Value
+	}
+	for _, n := range []string{"access_token_cookie", "refresh_token_cookie", "csrf_access_token", "csrf_refresh_token"} {
+		if c[n] == "" {
+			t.Fatalf("cookie %s missing: %v", n, a.header["Set-Cookie"])
+		}
+	}
+	return c
+}
+
+func cookieLogin(t *testing.T, url, creds string) cookies {
+	t.Helper()
+	req, err := http.NewRequest("POST", url+"/login?cookies=1", strings.NewReader(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("cookie login: %d %s", resp.StatusCode, raw)
+	}
+	return cookiesOf(t, cookieAnswer{answer: answer{status: resp.StatusCode}, header: resp.Header})
 }

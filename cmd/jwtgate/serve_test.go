@@ -341,8 +341,13 @@ func TestUsersCommands(t *testing.T) {
 	// A password change while the server runs ends the user's sessions.
 	tok := str(expect(t, "login", call(t, "POST", p.url+"/auth", "", `{"username":"alice","password":"new-password"}`), 200), "access_token")
 	expect(t, "userinfo", call(t, "GET", p.url+"/userinfo", tok, ""), 200)
+	session := expect(t, "login", call(t, "POST", p.url+"/login", "", `{"username":"alice","password":"new-password"}`), 200)
+	refreshed := expect(t, "refresh", call(t, "POST", p.url+"/refresh", str(session, "refresh_token"), ""), 200)
 	mustRun(t, dir, "newer-password\n", "users", "passwd", "--data-dir", dd, "alice")
 	expect(t, "userinfo after passwd", call(t, "GET", p.url+"/userinfo", tok, ""), 401)
+	expect(t, "session's first access token after passwd", call(t, "GET", p.url+"/userinfo", str(session, "access_token"), ""), 401)
+	expect(t, "session's newest access token after passwd", call(t, "GET", p.url+"/userinfo", str(refreshed, "access_token"), ""), 401)
+	expect(t, "session's refresh token after passwd", call(t, "POST", p.url+"/refresh", str(refreshed, "refresh_token"), ""), 401)
 	p.stop(t)
 }
 

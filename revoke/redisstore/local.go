@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 // localCache holds answers read from Redis while Redis tracks their keys
@@ -17,54 +19,91 @@ import (
 // the epoch before asking Redis, and store only if no invalidation came in
 // between.
 type localCache struct {
-	prefixJ, prefixS string
-	max              int
-	epoch            atomic.Uint64
+	prefixJ, prefixS, prefixF string
+	max                       int
+	epoch                     atomic.Uint64
 
 	mu   sync.RWMutex
 	jtis map[string]bool  // jti -> revoked
 	subs map[string]int64 // subject -> cutoff (Unix ms), 0: none
+	fams map[string]bool  // family -> revoked
+}
+
+// answer is what Redis said about a token's keys.
+type answer struct {
+	jti, family bool
+	cutoff      time.Time
+}
+
+func (a answer) revokes(issuedAt time.Time) bool {
+	return a.jti || a.family || revoke.CutoffRevokes(a.cutoff, issuedAt)
 }
 
 func newLocalCache(max int, prefix string) *localCache {
-	return &localCache{
-		prefixJ: prefix + "j:", prefixS: prefix + "s:", max: max,
-		jtis: make(map[string]bool), subs: make(map[string]int64),
-	}
+	l := &localCache{prefixJ: prefix + "j:", prefixS: prefix + "s:", prefixF: prefix + "f:", max: max}
+	l.resetLocked()
+	return l
 }
 
-func (l *localCache) check(jti, subject string, issuedAt time.Time) (revoked, ok bool) {
+func (l *localCache) resetLocked() {
+	l.jtis, l.subs, l.fams = make(map[string]bool), make(map[string]int64), make(map[string]bool)
+}
+
+// check answers q if the map holds every key q needs (ok true).
+func (l *localCache) check(q revoke.Query) (revoked, ok bool) {
 	l.mu.RLock()
-	r, okJ := l.jtis[jti]
-	c, okS := l.subs[subject]
-	l.mu.RUnlock()
-	if okJ && r {
+	defer l.mu.RUnlock()
+	r, ok := l.jtis[q.JTI]
+	if !ok {
+		return false, false
+	}
+	if r {
 		return true, true
 	}
-	if !okJ || !okS {
+	if q.Family != "" {
+		r, ok := l.fams[q.Family]
+		if !ok {
+			return false, false
+		}
+		if r {
+			return true, true
+		}
+	}
+	if q.Subject == "" {
+		return false, true
+	}
+	c, ok := l.subs[q.Subject]
+	if !ok {
 		return false, false
 	}
 	if c == 0 {
 		return false, true
 	}
-	return issuedAt.IsZero() || issuedAt.Before(time.UnixMilli(c)), true
+	return q.IssuedAt.IsZero() || q.IssuedAt.Before(time.UnixMilli(c)), true
 }
 
-func (l *localCache) store(epoch uint64, jti string, revoked bool, subject string, cutoff time.Time) {
+// store keeps the answer a read begun at epoch got for q, unless an
+// invalidation came in since.
+func (l *localCache) store(epoch uint64, q revoke.Query, a answer) {
 	var c int64
-	if !cutoff.IsZero() {
-		c = cutoff.UnixMilli()
+	if !a.cutoff.IsZero() {
+		c = a.cutoff.UnixMilli()
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.epoch.Load() != epoch {
 		return
 	}
-	if len(l.jtis) >= l.max || len(l.subs) >= l.max {
-		l.jtis, l.subs = make(map[string]bool), make(map[string]int64)
+	if len(l.jtis) >= l.max || len(l.subs) >= l.max || len(l.fams) >= l.max {
+		l.resetLocked()
 	}
-	l.jtis[jti] = revoked
-	l.subs[subject] = c
+	l.jtis[q.JTI] = a.jti
+	if q.Subject != "" {
+		l.subs[q.Subject] = c
+	}
+	if q.Family != "" {
+		l.fams[q.Family] = a.family
+	}
 }
 
 // invalidate handles Redis's invalidation messages; nil means everything.
@@ -73,14 +112,14 @@ func (l *localCache) invalidate(keys []rueidis.RedisMessage) {
 	defer l.mu.Unlock()
 	l.epoch.Add(1)
 	if keys == nil {
-		l.jtis, l.subs = make(map[string]bool), make(map[string]int64)
+		l.resetLocked()
 		return
 	}
 	for _, k := range keys {
 		key, err := k.ToString()
 		if err != nil {
 			// Unreadable: forget everything rather than keep a stale answer.
-			l.jtis, l.subs = make(map[string]bool), make(map[string]int64)
+			l.resetLocked()
 			return
 		}
 		l.dropLocked(key)
@@ -102,5 +141,7 @@ func (l *localCache) dropLocked(key string) {
 		delete(l.jtis, jti)
 	} else if sub, ok := strings.CutPrefix(key, l.prefixS); ok {
 		delete(l.subs, sub)
+	} else if fam, ok := strings.CutPrefix(key, l.prefixF); ok {
+		delete(l.fams, fam)
 	}
 }

@@ -1,15 +1,16 @@
 // Package redisstore is a revoke.Store in Redis, for many instances
 // serving the same users. It uses github.com/redis/rueidis with RESP3
 // client-side caching: once an instance has asked about a jti (or a
-// subject), later checks of it are answered from the instance's memory
-// without a round trip, and a revocation written by any instance makes
-// Redis invalidate that cached answer in every instance at once (server-
-// assisted client-side caching, CLIENT TRACKING). The first check of a
-// token costs one round trip: its jti and its subject are fetched in one
-// pipeline.
+// subject, or a session), later checks of it are answered from the
+// instance's memory without a round trip, and a revocation written by any
+// instance makes Redis invalidate that cached answer in every instance at
+// once (server-assisted client-side caching, CLIENT TRACKING). The first
+// check of a token costs one round trip: its jti, its subject and its
+// session are fetched in one pipeline.
 //
 // Entries expire with Redis TTLs set to the token's expiry (PXAT), and
-// refresh-token rotation is one Lua script, atomic on the server.
+// refresh-token rotation and the end of a session are each one Lua script
+// on the family's key, atomic on the server.
 //
 // Keys (with Options.Prefix, "jwtgate:" by default):
 //
@@ -20,9 +21,8 @@
 // Redis must keep what it acknowledged: run it with
 // maxmemory-policy noeviction (every key here has a TTL, so volatile-*
 // policies would evict revocations) and with persistence (AOF) if a Redis
-// restart must not forget revocations. The rotation script touches the
-// jti key of the family's current token, which it cannot declare in
-// advance: Redis Cluster is not supported; standalone and Sentinel are.
+// restart must not forget revocations. Every command and script touches
+// exactly one key.
 package redisstore
 
 import (
@@ -179,29 +179,34 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
 return 1`)
 
-// rotateScript: KEYS[1] the family; ARGV old jti, new jti, until (ms),
-// jti key prefix. Returns "ok" or "reused".
+// rotateScript: KEYS[1] the family; ARGV old jti, new jti, until (ms).
+// Returns "ok", or "reused" once the family is revoked (it was already,
+// or oldJTI is not its current token). Checks read the family's rev field,
+// so revoking the family refuses all its tokens: no other key is touched.
 var rotateScript = rueidis.NewLuaScript(`
-local cur = redis.call('HGET', KEYS[1], 'cur')
+local f = redis.call('HMGET', KEYS[1], 'cur', 'rev')
+local cur, rev = f[1], f[2]
+if rev == '1' then return 'reused' end
 if not cur then
-  redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'rev', '0')
   redis.call('PEXPIREAT', KEYS[1], ARGV[3])
   return 'ok'
 end
-if redis.call('HGET', KEYS[1], 'rev') == '1' or cur ~= ARGV[1] then
+if cur ~= ARGV[1] then
   redis.call('HSET', KEYS[1], 'rev', '1')
-  local exp = redis.call('PEXPIRETIME', KEYS[1])
-  if exp > 0 then
-    local jk = ARGV[4] .. cur
-    redis.call('SET', jk, '1', 'NX', 'PXAT', exp)
-    redis.call('PEXPIREAT', jk, exp, 'GT')
-  end
-  return {'reused', cur}
+  return 'reused'
 end
 redis.call('HSET', KEYS[1], 'cur', ARGV[2])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3], 'GT')
 return 'ok'`)
+
+// familyScript revokes the family KEYS[1] (rev "1") and keeps it until at
+// least ARGV[1] (Unix ms), creating it if it is missing.
+var familyScript = rueidis.NewLuaScript(`
+redis.call('HSET', KEYS[1], 'rev', '1')
+local exp = redis.call('PEXPIRETIME', KEYS[1])
+if exp < tonumber(ARGV[1]) then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
+return 1`)
 
 // sync makes sure this client's cache has seen the invalidation of its own
 // write to key before the write returns: one more command on the same
@@ -312,56 +317,134 @@ func (s *Store) SubjectCutoff(ctx context.Context, subject string) (time.Time, e
 	return c, nil
 }
 
-// CheckToken implements revoke.TokenChecker: both keys in one pipeline,
-// each answered from the client-side cache when it holds them.
-func (s *Store) CheckToken(ctx context.Context, jti, subject string, issuedAt time.Time) (bool, error) {
-	if subject == "" {
-		return s.Revoked(ctx, jti)
+// readFamily reads the rev field of a family: "1" revoked, "0" or none
+// not.
+func readFamily(r rueidis.RedisResult) (bool, error) {
+	v, err := r.ToString()
+	if rueidis.IsRedisNil(err) {
+		return false, nil
 	}
+	if err != nil {
+		return false, err
+	}
+	switch v {
+	case "1":
+		return true, nil
+	case "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("unexpected value %.40q in a family's rev field", v)
+}
+
+func (s *Store) famRev(family string) rueidis.Cacheable {
+	return s.c.B().Hget().Key(s.famKey(family)).Field("rev").Cache()
+}
+
+// RevokeFamily implements revoke.Store with one Lua script on the
+// family's key.
+func (s *Store) RevokeFamily(ctx context.Context, family string, until time.Time) error {
+	if err := revoke.Validate("family", family, until); err != nil {
+		return err
+	}
+	if !until.After(time.Now()) {
+		return nil
+	}
+	key := s.famKey(family)
+	if err := familyScript.Exec(ctx, s.c, []string{key}, []string{ms(until)}).Error(); err != nil {
+		return fmt.Errorf("redisstore: revoke family: %w", err)
+	}
+	if err := s.sync(ctx, key); err != nil {
+		return fmt.Errorf("redisstore: revoke family: %w", err)
+	}
+	s.local.drop(key)
+	return nil
+}
+
+// FamilyRevoked implements revoke.Store.
+func (s *Store) FamilyRevoked(ctx context.Context, family string) (bool, error) {
+	var r rueidis.RedisResult
+	if s.cacheTTL < 0 || !s.live.trusted() {
+		r = s.c.Do(ctx, rueidis.Completed(s.famRev(family)))
+	} else {
+		r = s.c.DoCache(ctx, s.famRev(family), s.cacheTTL)
+	}
+	rev, err := readFamily(r)
+	if err != nil {
+		return false, fmt.Errorf("redisstore: family revoked: %w", err)
+	}
+	return rev, nil
+}
+
+// CheckToken implements revoke.TokenChecker: the jti, subject and family
+// keys in one pipeline, each answered from the client-side cache when it
+// holds them.
+func (s *Store) CheckToken(ctx context.Context, q revoke.Query) (bool, error) {
 	var epoch uint64
 	if s.local != nil {
 		epoch = s.local.epoch.Load()
 	}
+	cmds := make([]rueidis.Cacheable, 1, 3)
+	cmds[0] = s.c.B().Get().Key(s.jtiKey(q.JTI)).Cache()
+	sub, fam := -1, -1
+	if q.Subject != "" {
+		sub = len(cmds)
+		cmds = append(cmds, s.c.B().Get().Key(s.subKey(q.Subject)).Cache())
+	}
+	if q.Family != "" {
+		fam = len(cmds)
+		cmds = append(cmds, s.famRev(q.Family))
+	}
 	var rs []rueidis.RedisResult
 	cached := s.cacheTTL >= 0 && s.live.trusted()
 	if !cached {
-		rs = s.c.DoMulti(ctx, s.c.B().Get().Key(s.jtiKey(jti)).Build(), s.c.B().Get().Key(s.subKey(subject)).Build())
+		plain := make(rueidis.Commands, len(cmds))
+		for i, c := range cmds {
+			plain[i] = rueidis.Completed(c)
+		}
+		rs = s.c.DoMulti(ctx, plain...)
 	} else {
-		rs = s.c.DoMultiCache(ctx,
-			rueidis.CT(s.c.B().Get().Key(s.jtiKey(jti)).Cache(), s.cacheTTL),
-			rueidis.CT(s.c.B().Get().Key(s.subKey(subject)).Cache(), s.cacheTTL))
+		cts := make([]rueidis.CacheableTTL, len(cmds))
+		for i, c := range cmds {
+			cts[i] = rueidis.CT(c, s.cacheTTL)
+		}
+		rs = s.c.DoMultiCache(ctx, cts...)
 	}
-	if len(rs) != 2 {
-		return false, fmt.Errorf("redisstore: check: %d answers to 2 commands", len(rs))
+	if len(rs) != len(cmds) {
+		return false, fmt.Errorf("redisstore: check: %d answers to %d commands", len(rs), len(cmds))
 	}
-	revoked, err := readRevoked(rs[0])
-	if err != nil {
+	var a answer
+	var err error
+	if a.jti, err = readRevoked(rs[0]); err != nil {
 		return false, fmt.Errorf("redisstore: check: %w", err)
 	}
-	if revoked {
-		return true, nil
+	if sub >= 0 {
+		if a.cutoff, err = readCutoff(rs[sub]); err != nil {
+			return false, fmt.Errorf("redisstore: check: %w", err)
+		}
 	}
-	cutoff, err := readCutoff(rs[1])
-	if err != nil {
-		return false, fmt.Errorf("redisstore: check: %w", err)
+	if fam >= 0 {
+		if a.family, err = readFamily(rs[fam]); err != nil {
+			return false, fmt.Errorf("redisstore: check: %w", err)
+		}
 	}
 	if cached && s.local != nil {
-		s.local.store(epoch, jti, revoked, subject, cutoff)
+		s.local.store(epoch, q, a)
 	}
-	return revoke.CutoffRevokes(cutoff, issuedAt), nil
+	return a.revokes(q.IssuedAt), nil
 }
 
 // CheckCached implements revoke.CachedChecker: the answer from the local
-// map, if it holds both the jti and the subject, without I/O, and only
-// while the connections proved alive within Options.Bound.
-func (s *Store) CheckCached(jti, subject string, issuedAt time.Time) (revoked, ok bool) {
-	if s.local == nil || subject == "" || !s.live.trusted() {
+// map, if it holds the jti, the subject and the family asked about,
+// without I/O, and only while the connections proved alive within
+// Options.Bound.
+func (s *Store) CheckCached(q revoke.Query) (revoked, ok bool) {
+	if s.local == nil || !s.live.trusted() {
 		return false, false
 	}
-	return s.local.check(jti, subject, issuedAt)
+	return s.local.check(q)
 }
 
-// Rotate implements revoke.Store with one Lua script.
+// Rotate implements revoke.Store with one Lua script on the family's key.
 func (s *Store) Rotate(ctx context.Context, family, oldJTI, newJTI string, until time.Time) error {
 	if err := revoke.Validate("family", family, until); err != nil {
 		return err
@@ -372,20 +455,21 @@ func (s *Store) Rotate(ctx context.Context, family, oldJTI, newJTI string, until
 	if !until.After(time.Now()) {
 		return fmt.Errorf("%w: until is in the past", revoke.ErrInvalidArgument)
 	}
-	r := rotateScript.Exec(ctx, s.c, []string{s.famKey(family)}, []string{oldJTI, newJTI, ms(until), s.prefix + "j:"})
-	if res, err := r.ToString(); err == nil && res == "ok" {
-		return nil
-	}
-	a, err := r.AsStrSlice()
+	key := s.famKey(family)
+	res, err := rotateScript.Exec(ctx, s.c, []string{key}, []string{oldJTI, newJTI, ms(until)}).ToString()
 	if err != nil {
 		return fmt.Errorf("redisstore: rotate: %w", err)
 	}
-	if len(a) != 2 || a[0] != "reused" {
-		return fmt.Errorf("redisstore: rotate: unexpected answer %.60q", a)
+	switch res {
+	case "ok":
+		return nil
+	case "reused":
+	default:
+		return fmt.Errorf("redisstore: rotate: unexpected answer %.60q", res)
 	}
-	if err := s.sync(ctx, s.jtiKey(a[1])); err != nil {
+	if err := s.sync(ctx, key); err != nil {
 		return fmt.Errorf("%w (and reading back the revocation failed: %w)", revoke.ErrReused, err)
 	}
-	s.local.drop(s.jtiKey(a[1]))
+	s.local.drop(key)
 	return fmt.Errorf("%w: family %q, token %q", revoke.ErrReused, family, oldJTI)
 }

@@ -111,8 +111,17 @@ func TestGarbage(t *testing.T) {
 	if _, err := s.Revoked(ctx, "bad"); err == nil {
 		t.Error("Revoked over garbage: no error")
 	}
-	if _, err := s.CheckToken(ctx, "j", "mallory", time.Now()); err == nil {
+	if _, err := s.CheckToken(ctx, revoke.Query{JTI: "j", Subject: "mallory", IssuedAt: time.Now()}); err == nil {
 		t.Error("CheckToken over a garbage cutoff: no error")
+	}
+	if err := c.Do(ctx, c.B().Hset().Key(p+"f:odd").FieldValue().FieldValue("rev", "maybe").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CheckToken(ctx, revoke.Query{JTI: "j", Family: "odd"}); err == nil {
+		t.Error("CheckToken over a garbage family: no error")
+	}
+	if _, err := s.FamilyRevoked(ctx, "odd"); err == nil {
+		t.Error("FamilyRevoked over a garbage family: no error")
 	}
 	if err := s.RevokeSubject(ctx, "mallory", time.Now(), time.Now().Add(time.Hour)); err == nil {
 		t.Error("RevokeSubject over a garbage cutoff: no error")
@@ -122,6 +131,9 @@ func TestGarbage(t *testing.T) {
 	}
 	if err := s.Rotate(ctx, "fam", "a", "b", time.Now().Add(time.Hour)); err == nil || errors.Is(err, revoke.ErrReused) {
 		t.Errorf("Rotate over a garbage family: %v", err)
+	}
+	if err := s.RevokeFamily(ctx, "fam", time.Now().Add(time.Hour)); err == nil {
+		t.Error("RevokeFamily over a garbage family: no error")
 	}
 	in := storetest.NewInstance(t, s)
 	access, _ := in.Login(t, "/login", "mallory")
@@ -166,63 +178,78 @@ func TestClientSideCache(t *testing.T) {
 	if err := s.Client().Do(ctx, s.Client().B().Ping().Build()).Error(); err != nil {
 		t.Fatal(err)
 	}
-	// A first-seen token: jti and subject in one write (one round trip).
+	// A first-seen token: jti, subject and session in one write (one
+	// round trip).
+	q := revoke.Query{JTI: "tok", Subject: "carol", Family: "sess", IssuedAt: iat}
 	w0 := writes.Load()
-	if r, err := s.CheckToken(ctx, "tok", "carol", iat); err != nil || r {
+	if r, err := s.CheckToken(ctx, q); err != nil || r {
 		t.Fatalf("CheckToken = %v, %v", r, err)
 	}
 	if d := writes.Load() - w0; d != 1 {
 		t.Errorf("first check of a token took %d writes to Redis; want 1 (one round trip)", d)
 	}
-	if r, err := s.CheckToken(ctx, "tok", "carol", iat); err != nil || r {
+	if r, err := s.CheckToken(ctx, q); err != nil || r {
 		t.Fatalf("CheckToken = %v, %v", r, err)
 	}
 	before := sent.Load()
 	for range 100 {
-		if r, err := s.CheckToken(ctx, "tok", "carol", iat); err != nil || r {
+		if r, err := s.CheckToken(ctx, q); err != nil || r {
 			t.Fatalf("CheckToken = %v, %v", r, err)
 		}
 	}
 	if d := sent.Load() - before; d != 0 {
 		t.Fatalf("100 checks of a cached token sent %d bytes to Redis; want 0", d)
 	}
-	if r, ok := s.CheckCached("tok", "carol", iat); !ok || r {
+	if r, ok := s.CheckCached(q); !ok || r {
 		t.Fatalf("CheckCached of a seen token = %v, %v; want false, true", r, ok)
 	}
-	if err := w.Revoke(ctx, "tok", time.Now().Add(time.Hour)); err != nil {
+	// A revocation through the other client, of the session, then of a
+	// jti: each reaches this client's cache.
+	waitSeen := func(q revoke.Query, what string) {
+		t.Helper()
+		// Bounded polling (no wall-clock limit): the invalidation is pushed
+		// by Redis and arrives within milliseconds.
+		start := time.Now()
+		dropped := false
+		for range 5000 {
+			if r, ok := s.CheckCached(q); r || !ok {
+				t.Logf("%s: local cache dropped the answer after %v", what, time.Since(start))
+				dropped = true
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if !dropped {
+			t.Fatalf("%s: local cache still answers 'not revoked' after 5000 polls following a revocation elsewhere", what)
+		}
+		for range 5000 {
+			r, err := s.CheckToken(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r {
+				t.Logf("%s: seen after %v", what, time.Since(start))
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatalf("%s: not seen after 5000 polls: the cache was not invalidated", what)
+	}
+	if err := w.RevokeFamily(ctx, "sess", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	// Bounded polling (no wall-clock limit): the invalidation is pushed by
-	// Redis and arrives within milliseconds.
-	start := time.Now()
-	dropped := false
-	for range 5000 {
-		if r, ok := s.CheckCached("tok", "carol", iat); r || !ok {
-			t.Logf("local cache dropped the answer after %v", time.Since(start))
-			dropped = true
-			break
-		}
-		time.Sleep(time.Millisecond)
+	waitSeen(q, "session ended by another client")
+	if r, ok := s.CheckCached(q); !ok || !r {
+		t.Fatalf("CheckCached after the session ended = %v, %v; want true, true", r, ok)
 	}
-	if !dropped {
-		t.Fatal("local cache still answers 'not revoked' after 5000 polls following a revocation elsewhere")
+	q2 := revoke.Query{JTI: "tok2", Subject: "carol", Family: "sess2", IssuedAt: iat}
+	if r, err := s.CheckToken(ctx, q2); err != nil || r {
+		t.Fatalf("CheckToken = %v, %v", r, err)
 	}
-	seen := false
-	for range 5000 {
-		r, err := s.CheckToken(ctx, "tok", "carol", iat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r {
-			t.Logf("revocation by another client seen after %v", time.Since(start))
-			seen = true
-			break
-		}
-		time.Sleep(time.Millisecond)
+	if err := w.Revoke(ctx, "tok2", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
 	}
-	if !seen {
-		t.Fatal("revocation by another client not seen after 5000 polls: the cache was not invalidated")
-	}
+	waitSeen(q2, "jti revoked by another client")
 }
 
 // TestServerComesBack takes Redis away behind a proxy and brings it back.

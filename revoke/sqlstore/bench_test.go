@@ -37,7 +37,7 @@ func BenchmarkCheck(b *testing.B) {
 	iat := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		if r, err := s.CheckToken(ctx, "jti", "user", iat); err != nil || r {
+		if r, err := s.CheckToken(ctx, revoke.Query{JTI: "jti", Subject: "user", Family: "session", IssuedAt: iat}); err != nil || r {
 			b.Fatal(r, err)
 		}
 	}
@@ -59,7 +59,7 @@ func BenchmarkCheckTokenCached(b *testing.B) {
 			iat := time.Now()
 			b.ReportAllocs()
 			for b.Loop() {
-				if r, err := s.CheckToken(ctx, "jti", "user", iat); err != nil || r {
+				if r, err := s.CheckToken(ctx, revoke.Query{JTI: "jti", Subject: "user", Family: "session", IssuedAt: iat}); err != nil || r {
 					b.Fatal(r, err)
 				}
 			}

@@ -17,8 +17,8 @@ import (
 // 20-50 µs (BenchmarkCheckTokenCached/query: preparing and stepping the
 // statement in the transpiled C library, and database/sql), and the same token
 // is checked on every request of its session. The cache keeps, in process,
-// the rows last read for each jti and subject: the raw expires_at (and
-// cutoff), never a "revoked" verdict, so an answer still depends on the
+// the rows last read for each jti, subject and family: the raw expires_at
+// (and cutoff), never a "revoked" verdict, so an answer still depends on the
 // clock exactly as the query's "expires_at > now" does.
 //
 // Its validity comes from PRAGMA data_version
@@ -71,7 +71,7 @@ import (
 // query (a protected request: 22-26 µs against 47-55 µs).
 type cache struct {
 	db  *sql.DB
-	max int // entries (jti and subject together) before the maps are emptied
+	max int // entries (jti, subject and family together) before the maps are emptied
 	// stale is Options.MaxStaleness: how long a read of data_version
 	// stands for the ones after it.
 	stale time.Duration
@@ -95,11 +95,34 @@ type cache struct {
 	readAt  time.Time             // when the read of version began
 	jti     map[string]int64      // jti -> expires_at (ms), 0: no row
 	subject map[string]subjectRow // subject -> its row, zero: no row
+	family  map[string]int64      // family -> expires_at (ms) if revoked, 0: none
 
 	queries atomic.Int64 // fills (queries made with the cache in use), for tests
 }
 
 type subjectRow struct{ cutoff, expires int64 }
+
+// rows are the stored rows of a token: its jti's expires_at, its subject's
+// row and its family's expires_at when revoked (0: no such row).
+type rows struct {
+	jti     int64
+	subject subjectRow
+	family  int64
+}
+
+// lookup names the rows a call reads: those of need.
+type lookup struct {
+	jti, subject, family string
+	need                 need
+}
+
+type need uint8
+
+const (
+	needJTI need = 1 << iota
+	needSubject
+	needFamily
+)
 
 func newCache(db *sql.DB, max int, stale time.Duration) *cache {
 	c := &cache{
@@ -110,6 +133,7 @@ func newCache(db *sql.DB, max int, stale time.Duration) *cache {
 		dest:    make([]driver.Value, 1),
 		jti:     map[string]int64{},
 		subject: map[string]subjectRow{},
+		family:  map[string]int64{},
 	}
 	c.readFn = c.read
 	return c
@@ -267,49 +291,58 @@ func (c *cache) clearLocked() {
 	c.gen++
 	clear(c.jti)
 	clear(c.subject)
+	clear(c.family)
 }
 
-// get returns the cached rows of jti (if needJTI) and subject (if
-// needSubject); ok only if every one asked for is there and gen is still
-// the current generation.
-func (c *cache) get(gen uint64, jti, subject string, needJTI, needSubject bool) (exp int64, sub subjectRow, ok bool) {
+// get returns the cached rows k asks for; ok only if every one is there
+// and gen is still the current generation.
+func (c *cache) get(gen uint64, k lookup) (r rows, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
-		return 0, subjectRow{}, false
+		return rows{}, false
 	}
-	if needJTI {
-		if exp, ok = c.jti[jti]; !ok {
-			return 0, subjectRow{}, false
+	if k.need&needJTI != 0 {
+		if r.jti, ok = c.jti[k.jti]; !ok {
+			return rows{}, false
 		}
 	}
-	if needSubject {
-		if sub, ok = c.subject[subject]; !ok {
-			return 0, subjectRow{}, false
+	if k.need&needSubject != 0 {
+		if r.subject, ok = c.subject[k.subject]; !ok {
+			return rows{}, false
 		}
 	}
-	return exp, sub, true
+	if k.need&needFamily != 0 {
+		if r.family, ok = c.family[k.family]; !ok {
+			return rows{}, false
+		}
+	}
+	return r, true
 }
 
 // put stores rows read by a query that began after the read of
 // data_version that returned gen; nothing if the generation changed since.
-func (c *cache) put(gen uint64, jti, subject string, needJTI, needSubject bool, exp int64, sub subjectRow) {
+func (c *cache) put(gen uint64, k lookup, r rows) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
 		return
 	}
-	if len(c.jti)+len(c.subject)+2 > c.max {
+	if len(c.jti)+len(c.subject)+len(c.family)+3 > c.max {
 		// Full: start again rather than track use. Entries only save
 		// queries; dropping them is always safe.
 		clear(c.jti)
 		clear(c.subject)
+		clear(c.family)
 	}
-	if needJTI {
-		c.jti[jti] = exp
+	if k.need&needJTI != 0 {
+		c.jti[k.jti] = r.jti
 	}
-	if needSubject {
-		c.subject[subject] = sub
+	if k.need&needSubject != 0 {
+		c.subject[k.subject] = r.subject
+	}
+	if k.need&needFamily != 0 {
+		c.family[k.family] = r.family
 	}
 }
 
@@ -325,5 +358,5 @@ func (c *cache) close() {
 func (c *cache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.jti) + len(c.subject)
+	return len(c.jti) + len(c.subject) + len(c.family)
 }

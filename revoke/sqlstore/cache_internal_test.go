@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 // TestCacheReadFails: when data_version cannot be read, the check queries
@@ -29,7 +31,7 @@ func TestCacheReadFails(t *testing.T) {
 	}
 	check := func(want bool) {
 		t.Helper()
-		if r, err := s.CheckToken(ctx, "j", "alice", time.Now()); err != nil || r != want {
+		if r, err := s.CheckToken(ctx, revoke.Query{JTI: "j", Subject: "alice", IssuedAt: time.Now()}); err != nil || r != want {
 			t.Fatalf("CheckToken = %v, %v; want %v", r, err, want)
 		}
 	}

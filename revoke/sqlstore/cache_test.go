@@ -40,9 +40,14 @@ func openDB(t testing.TB, path string) *sql.DB {
 
 func wantCheck(t *testing.T, s *sqlstore.Store, jti, sub string, iat time.Time, want bool) {
 	t.Helper()
-	got, err := s.CheckToken(context.Background(), jti, sub, iat)
+	wantCheckQ(t, s, revoke.Query{JTI: jti, Subject: sub, IssuedAt: iat}, want)
+}
+
+func wantCheckQ(t *testing.T, s *sqlstore.Store, q revoke.Query, want bool) {
+	t.Helper()
+	got, err := s.CheckToken(context.Background(), q)
 	if err != nil || got != want {
-		t.Fatalf("CheckToken(%q, %q) = %v, %v; want %v", jti, sub, got, err, want)
+		t.Fatalf("CheckToken(%+v) = %v, %v; want %v", q, got, err, want)
 	}
 }
 
@@ -58,11 +63,16 @@ func wantRevoked(t *testing.T, s *sqlstore.Store, jti string, want bool) {
 // cache (no query), so that a test of invalidation is not vacuous.
 func wantCached(t *testing.T, s *sqlstore.Store, jti, sub string, iat time.Time, want bool) {
 	t.Helper()
-	wantCheck(t, s, jti, sub, iat, want)
-	q := sqlstore.CacheQueries(s)
-	wantCheck(t, s, jti, sub, iat, want)
-	if got := sqlstore.CacheQueries(s); got != q {
-		t.Fatalf("CheckToken(%q, %q) again: %d queries, want none (answer not cached)", jti, sub, got-q)
+	wantCachedQ(t, s, revoke.Query{JTI: jti, Subject: sub, IssuedAt: iat}, want)
+}
+
+func wantCachedQ(t *testing.T, s *sqlstore.Store, q revoke.Query, want bool) {
+	t.Helper()
+	wantCheckQ(t, s, q, want)
+	n := sqlstore.CacheQueries(s)
+	wantCheckQ(t, s, q, want)
+	if got := sqlstore.CacheQueries(s); got != n {
+		t.Fatalf("CheckToken(%+v) again: %d queries, want none (answer not cached)", q, got-n)
 	}
 }
 
@@ -113,12 +123,28 @@ func TestSQLiteCacheOtherWriter(t *testing.T) {
 		if err := b.Rotate(ctx, "fam", "r0", "r1", now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		wantCached(t, a, "r1", "carol", iat, false)
-		// r0 comes back: reuse; b revokes the current token, r1.
+		r1 := revoke.Query{JTI: "r1", Subject: "carol", Family: "fam", IssuedAt: iat}
+		wantCachedQ(t, a, r1, false)
+		// r0 comes back: reuse; b revokes the family, and r1 with it.
 		if err := b.Rotate(ctx, "fam", "r0", "r2", now.Add(time.Hour)); !errors.Is(err, revoke.ErrReused) {
 			t.Fatalf("reuse: %v", err)
 		}
-		wantCheck(t, a, "r1", "carol", iat, true)
+		wantCheckQ(t, a, r1, true)
+	})
+
+	t.Run("RevokeFamily", func(t *testing.T) {
+		access := revoke.Query{JTI: "a1", Subject: "frank", Family: "session", IssuedAt: iat}
+		wantCachedQ(t, a, access, false)
+		if r, err := a.FamilyRevoked(ctx, "session"); err != nil || r {
+			t.Fatalf("FamilyRevoked = %v, %v", r, err)
+		}
+		if err := b.RevokeFamily(ctx, "session", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		wantCheckQ(t, a, access, true)
+		if r, err := a.FamilyRevoked(ctx, "session"); err != nil || !r {
+			t.Fatalf("FamilyRevoked after RevokeFamily elsewhere = %v, %v", r, err)
+		}
 	})
 
 	t.Run("PlainSQL", func(t *testing.T) {
@@ -174,12 +200,19 @@ func TestSQLiteCacheOwnWrites(t *testing.T) {
 	if err := s.Rotate(ctx, "fam", "r0", "r1", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	wantCached(t, s, "r1", "carol", iat, false)
+	r1 := revoke.Query{JTI: "r1", Subject: "carol", Family: "fam", IssuedAt: iat}
+	wantCachedQ(t, s, r1, false)
 	if err := s.Rotate(ctx, "fam", "r0", "r2", now.Add(time.Hour)); !errors.Is(err, revoke.ErrReused) {
 		t.Fatalf("reuse: %v", err)
 	}
-	wantCheck(t, s, "r1", "carol", iat, true)
-	wantRevoked(t, s, "r1", true)
+	wantCheckQ(t, s, r1, true)
+
+	other := revoke.Query{JTI: "a1", Subject: "carol", Family: "other", IssuedAt: iat}
+	wantCachedQ(t, s, other, false)
+	if err := s.RevokeFamily(ctx, "other", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wantCheckQ(t, s, other, true)
 }
 
 // TestSQLiteCacheClock: cached rows are compared with the clock at each
@@ -288,7 +321,7 @@ func TestSQLiteCacheConcurrent(t *testing.T) {
 			for r := range rounds {
 				i := (r*7 + c*13) % tokens
 				was := revoked[i].Load()
-				got, err := a.CheckToken(ctx, fmt.Sprintf("t%d", i), fmt.Sprintf("s%d", i), iat)
+				got, err := a.CheckToken(ctx, revoke.Query{JTI: fmt.Sprintf("t%d", i), Subject: fmt.Sprintf("s%d", i), IssuedAt: iat})
 				if err != nil {
 					errs <- err
 					return
@@ -394,14 +427,14 @@ func TestSQLiteCacheOneConnection(t *testing.T) {
 	defer cancel()
 	iat := time.Now().Add(-time.Minute)
 	for range 2 {
-		if r, err := s.CheckToken(ctx, "j", "alice", iat); err != nil || r {
+		if r, err := s.CheckToken(ctx, revoke.Query{JTI: "j", Subject: "alice", IssuedAt: iat}); err != nil || r {
 			t.Fatalf("CheckToken = %v, %v", r, err)
 		}
 	}
 	if err := s.Revoke(ctx, "j", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := s.CheckToken(ctx, "j", "alice", iat); err != nil || !r {
+	if r, err := s.CheckToken(ctx, revoke.Query{JTI: "j", Subject: "alice", IssuedAt: iat}); err != nil || !r {
 		t.Fatalf("CheckToken after Revoke = %v, %v", r, err)
 	}
 	if n := sqlstore.CacheLen(s); n != 0 {
@@ -417,7 +450,7 @@ func TestSQLiteCacheContext(t *testing.T) {
 	wantCached(t, s, "j", "alice", iat, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if r, err := s.CheckToken(ctx, "j", "alice", iat); err == nil {
+	if r, err := s.CheckToken(ctx, revoke.Query{JTI: "j", Subject: "alice", IssuedAt: iat}); err == nil {
 		t.Fatalf("cancelled context: CheckToken = %v, nil; want an error", r)
 	}
 	if _, err := s.Revoked(ctx, "j"); err == nil {
@@ -464,7 +497,7 @@ func TestSQLiteCacheMaxStaleness(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; ; i++ {
-		got, err := c.CheckToken(ctx, "j3", "bob", iat)
+		got, err := c.CheckToken(ctx, revoke.Query{JTI: "j3", Subject: "bob", IssuedAt: iat})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -487,11 +520,11 @@ func TestSQLiteCheckCached(t *testing.T) {
 	iat := now.Add(-time.Minute)
 	strict := newSQLiteStore(t, openDB(t, path), sqlstore.Options{})
 	wantCheck(t, strict, "j1", "alice", iat, false)
-	if _, ok := strict.CheckCached("j1", "alice", iat); ok {
+	if _, ok := strict.CheckCached(revoke.Query{JTI: "j1", Subject: "alice", IssuedAt: iat}); ok {
 		t.Fatal("CheckCached answered without MaxStaleness")
 	}
 	s := newSQLiteStore(t, openDB(t, path), sqlstore.Options{MaxStaleness: time.Hour})
-	if _, ok := s.CheckCached("j1", "alice", iat); ok {
+	if _, ok := s.CheckCached(revoke.Query{JTI: "j1", Subject: "alice", IssuedAt: iat}); ok {
 		t.Fatal("CheckCached answered a token never checked")
 	}
 	if err := s.Revoke(ctx, "j2", now.Add(time.Hour)); err != nil {
@@ -512,7 +545,7 @@ func TestSQLiteCheckCached(t *testing.T) {
 		{"j5", "", iat, false},
 	} {
 		wantCheck(t, s, tc.jti, tc.sub, tc.iat, tc.want)
-		got, ok := s.CheckCached(tc.jti, tc.sub, tc.iat)
+		got, ok := s.CheckCached(revoke.Query{JTI: tc.jti, Subject: tc.sub, IssuedAt: tc.iat})
 		if !ok || got != tc.want {
 			t.Fatalf("CheckCached(%q, %q) = %v, %v; want %v, true", tc.jti, tc.sub, got, ok, tc.want)
 		}
@@ -521,11 +554,11 @@ func TestSQLiteCheckCached(t *testing.T) {
 	if err := s.Revoke(ctx, "j1", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.CheckCached("j1", "alice", iat); ok {
+	if _, ok := s.CheckCached(revoke.Query{JTI: "j1", Subject: "alice", IssuedAt: iat}); ok {
 		t.Fatal("CheckCached answered from a cache its own write emptied")
 	}
 	wantCheck(t, s, "j1", "alice", iat, true)
-	if got, ok := s.CheckCached("j1", "alice", iat); !ok || !got {
+	if got, ok := s.CheckCached(revoke.Query{JTI: "j1", Subject: "alice", IssuedAt: iat}); !ok || !got {
 		t.Fatalf("CheckCached after the revocation = %v, %v", got, ok)
 	}
 }

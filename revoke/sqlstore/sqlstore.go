@@ -9,10 +9,11 @@
 // BEGIN IMMEDIATE on SQLite, so two instances rotating the same token
 // cannot both succeed.
 //
-// On SQLite, answers are cached in process and kept for as long as
-// PRAGMA data_version shows that nothing was committed to the database
-// since they were read, by this process or any other (Options.CacheEntries;
-// README.md has the measurements).
+// A check (CheckToken) reads the token's jti, subject and session (its
+// refresh family) in one query. On SQLite, answers are cached in process
+// and kept for as long as PRAGMA data_version shows that nothing was
+// committed to the database since they were read, by this process or any
+// other (Options.CacheEntries; README.md has the measurements).
 //
 // Times are stored as Unix milliseconds.
 package sqlstore
@@ -69,9 +70,9 @@ type Options struct {
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 
-	// CacheEntries bounds the SQLite answer cache (jti and subject rows
+	// CacheEntries bounds the SQLite answer cache (jti, subject and family rows
 	// together; the cache is emptied when full): 100_000 by default (up
-	// to about 10 MB), at least 2; negative turns the cache off. Answers
+	// to about 10 MB), at least 3; negative turns the cache off. Answers
 	// are kept only while PRAGMA data_version, read on a connection the
 	// store keeps for it, shows no commit to the database by anyone (this
 	// store, other stores, other processes) since they were read, so a
@@ -114,6 +115,7 @@ type queries struct {
 	revoke, revoked, revokeSubject, cutoff, check string
 	rows                                          string // for the cache: raw rows, no time filter
 	famInsert, famSelect, famUpdate, famRevoke    string
+	famEnd, famRevoked                            string
 	cleanJTI, cleanSubject, cleanFamily           string
 }
 
@@ -176,7 +178,7 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store
 		if n == 0 {
 			n = DefaultCacheEntries
 		}
-		s.cache = newCache(db, max(n, 2), opts.MaxStaleness)
+		s.cache = newCache(db, max(n, 3), opts.MaxStaleness)
 	}
 	for _, stmt := range Schema(dialect, p) {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
@@ -221,13 +223,20 @@ func (s *Store) buildQueries() queries {
 			`cutoff = CASE WHEN ` + sb + `.expires_at <= ? OR excluded.cutoff > ` + sb + `.cutoff THEN excluded.cutoff ELSE ` + sb + `.cutoff END, ` +
 			`expires_at = CASE WHEN excluded.expires_at > ` + sb + `.expires_at THEN excluded.expires_at ELSE ` + sb + `.expires_at END`,
 		cutoff: `SELECT cutoff FROM ` + sb + ` WHERE subject = ? AND expires_at > ?`,
-		check:  `SELECT (SELECT COUNT(*) FROM ` + j + ` WHERE jti = ? AND expires_at > ?), (SELECT cutoff FROM ` + sb + ` WHERE subject = ? AND expires_at > ?)`,
-		rows:   `SELECT (SELECT expires_at FROM ` + j + ` WHERE jti = ?), (SELECT cutoff FROM ` + sb + ` WHERE subject = ?), (SELECT expires_at FROM ` + sb + ` WHERE subject = ?)`,
+		check: `SELECT (SELECT COUNT(*) FROM ` + j + ` WHERE jti = ? AND expires_at > ?), (SELECT cutoff FROM ` + sb + ` WHERE subject = ? AND expires_at > ?), ` +
+			`(SELECT COUNT(*) FROM ` + f + ` WHERE family = ? AND revoked <> 0 AND expires_at > ?)`,
+		rows: `SELECT (SELECT expires_at FROM ` + j + ` WHERE jti = ?), (SELECT cutoff FROM ` + sb + ` WHERE subject = ?), (SELECT expires_at FROM ` + sb + ` WHERE subject = ?), ` +
+			`(SELECT expires_at FROM ` + f + ` WHERE family = ? AND revoked <> 0)`,
 
 		famInsert: `INSERT INTO ` + f + ` (family, current_jti, revoked, expires_at) VALUES (?, ?, 0, ?) ON CONFLICT (family) DO NOTHING`,
 		famSelect: `SELECT current_jti, revoked, expires_at FROM ` + f + ` WHERE family = ?`,
 		famUpdate: `UPDATE ` + f + ` SET current_jti = ?, revoked = 0, expires_at = ? WHERE family = ?`,
 		famRevoke: `UPDATE ` + f + ` SET revoked = 1 WHERE family = ?`,
+		// A row that is new or expired gets until; a live one keeps the
+		// later expiry. current_jti '' matches no token.
+		famEnd: `INSERT INTO ` + f + ` (family, current_jti, revoked, expires_at) VALUES (?, '', 1, ?) ON CONFLICT (family) DO UPDATE SET revoked = 1, ` +
+			`expires_at = CASE WHEN excluded.expires_at > ` + f + `.expires_at THEN excluded.expires_at ELSE ` + f + `.expires_at END`,
+		famRevoked: `SELECT COUNT(*) FROM ` + f + ` WHERE family = ? AND revoked <> 0 AND expires_at > ?`,
 
 		cleanJTI:     `DELETE FROM ` + j + ` WHERE expires_at <= ?`,
 		cleanSubject: `DELETE FROM ` + sb + ` WHERE expires_at <= ?`,
@@ -235,7 +244,7 @@ func (s *Store) buildQueries() queries {
 	}
 	if s.dialect == Postgres {
 		q.famSelect += ` FOR UPDATE`
-		for _, p := range []*string{&q.revoke, &q.revoked, &q.revokeSubject, &q.cutoff, &q.check, &q.famInsert, &q.famSelect, &q.famUpdate, &q.famRevoke, &q.cleanJTI, &q.cleanSubject, &q.cleanFamily} {
+		for _, p := range []*string{&q.revoke, &q.revoked, &q.revokeSubject, &q.cutoff, &q.check, &q.famInsert, &q.famSelect, &q.famUpdate, &q.famRevoke, &q.famEnd, &q.famRevoked, &q.cleanJTI, &q.cleanSubject, &q.cleanFamily} {
 			*p = rebind(*p)
 		}
 	}
@@ -279,36 +288,35 @@ func (s *Store) invalidate() {
 	}
 }
 
-// cachedRows returns the stored rows of jti (if needJTI; expires_at, 0
-// when there is none) and subject (if needSubject), from the cache or by a
-// query whose answer it then keeps. ok false: no cache, or it cannot be
-// used now; the caller queries as without it.
-func (s *Store) cachedRows(ctx context.Context, jti, subject string, needJTI, needSubject bool) (exp int64, sub subjectRow, ok bool, err error) {
+// cachedRows returns the stored rows that k asks for, from the cache or
+// by a query whose answer it then keeps. ok false: no cache, or it cannot
+// be used now; the caller queries as without it.
+func (s *Store) cachedRows(ctx context.Context, k lookup) (r rows, ok bool, err error) {
 	c := s.cache
 	if c == nil {
-		return 0, subjectRow{}, false, nil
+		return rows{}, false, nil
 	}
 	gen, ok := c.sync(ctx)
 	if !ok {
-		return 0, subjectRow{}, false, nil
+		return rows{}, false, nil
 	}
-	if exp, sub, ok := c.get(gen, jti, subject, needJTI, needSubject); ok {
-		return exp, sub, true, nil
+	if r, ok := c.get(gen, k); ok {
+		return r, true, nil
 	}
 	c.queries.Add(1)
-	var e, cut, sexp sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, s.q.rows, jti, subject, subject).Scan(&e, &cut, &sexp); err != nil {
-		return 0, subjectRow{}, true, err
+	var e, cut, sexp, fexp sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.q.rows, k.jti, k.subject, k.subject, k.family).Scan(&e, &cut, &sexp, &fexp); err != nil {
+		return rows{}, true, err
 	}
-	exp = e.Int64
+	r.jti, r.family = e.Int64, fexp.Int64
 	if sexp.Valid {
 		if !cut.Valid {
-			return 0, subjectRow{}, true, errors.New("NULL cutoff")
+			return rows{}, true, errors.New("NULL cutoff")
 		}
-		sub = subjectRow{cutoff: cut.Int64, expires: sexp.Int64}
+		r.subject = subjectRow{cutoff: cut.Int64, expires: sexp.Int64}
 	}
-	c.put(gen, jti, subject, needJTI, needSubject, exp, sub)
-	return exp, sub, true, nil
+	c.put(gen, k, r)
+	return r, true, nil
 }
 
 func (s *Store) cleanupLoop(every time.Duration) {
@@ -356,11 +364,11 @@ func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
 
 // Revoked implements revoke.Store.
 func (s *Store) Revoked(ctx context.Context, jti string) (bool, error) {
-	if exp, _, ok, err := s.cachedRows(ctx, jti, "", true, false); ok {
+	if r, ok, err := s.cachedRows(ctx, lookup{jti: jti, need: needJTI}); ok {
 		if err != nil {
 			return false, fmt.Errorf("sqlstore: revoked: %w", err)
 		}
-		return exp > ms(s.clock()), nil
+		return r.jti > ms(s.clock()), nil
 	}
 	var n int64
 	if err := s.db.QueryRowContext(ctx, s.q.revoked, jti, ms(s.clock())).Scan(&n); err != nil {
@@ -387,12 +395,12 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until
 
 // SubjectCutoff implements revoke.Store.
 func (s *Store) SubjectCutoff(ctx context.Context, subject string) (time.Time, error) {
-	if _, sub, ok, err := s.cachedRows(ctx, "", subject, false, true); ok {
+	if r, ok, err := s.cachedRows(ctx, lookup{subject: subject, need: needSubject}); ok {
 		if err != nil {
 			return time.Time{}, fmt.Errorf("sqlstore: subject cutoff: %w", err)
 		}
-		if sub.expires > ms(s.clock()) {
-			return time.UnixMilli(sub.cutoff), nil
+		if r.subject.expires > ms(s.clock()) {
+			return time.UnixMilli(r.subject.cutoff), nil
 		}
 		return time.Time{}, nil
 	}
@@ -407,35 +415,77 @@ func (s *Store) SubjectCutoff(ctx context.Context, subject string) (time.Time, e
 	return time.UnixMilli(c), nil
 }
 
+// RevokeFamily implements revoke.Store.
+func (s *Store) RevokeFamily(ctx context.Context, family string, until time.Time) error {
+	if err := revoke.Validate("family", family, until); err != nil {
+		return err
+	}
+	if !until.After(s.clock()) {
+		return nil
+	}
+	defer s.invalidate()
+	if _, err := s.db.ExecContext(ctx, s.q.famEnd, family, ms(until)); err != nil {
+		return fmt.Errorf("sqlstore: revoke family: %w", err)
+	}
+	return nil
+}
+
+// FamilyRevoked implements revoke.Store.
+func (s *Store) FamilyRevoked(ctx context.Context, family string) (bool, error) {
+	if r, ok, err := s.cachedRows(ctx, lookup{family: family, need: needFamily}); ok {
+		if err != nil {
+			return false, fmt.Errorf("sqlstore: family revoked: %w", err)
+		}
+		return r.family > ms(s.clock()), nil
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, s.q.famRevoked, family, ms(s.clock())).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlstore: family revoked: %w", err)
+	}
+	return n > 0, nil
+}
+
+// lookupOf returns what a check of q reads.
+func lookupOf(q revoke.Query) lookup {
+	k := lookup{jti: q.JTI, subject: q.Subject, family: q.Family, need: needJTI}
+	if q.Subject != "" {
+		k.need |= needSubject
+	}
+	if q.Family != "" {
+		k.need |= needFamily
+	}
+	return k
+}
+
 // CheckToken implements revoke.TokenChecker in one query, or from the
 // cache on SQLite.
-func (s *Store) CheckToken(ctx context.Context, jti, subject string, issuedAt time.Time) (bool, error) {
-	if exp, sub, ok, err := s.cachedRows(ctx, jti, subject, true, subject != ""); ok {
+func (s *Store) CheckToken(ctx context.Context, q revoke.Query) (bool, error) {
+	if r, ok, err := s.cachedRows(ctx, lookupOf(q)); ok {
 		if err != nil {
 			return false, fmt.Errorf("sqlstore: check: %w", err)
 		}
-		return s.answer(exp, sub, subject, issuedAt), nil
+		return s.answer(r, q), nil
 	}
 	now := ms(s.clock())
-	var n int64
+	var n, fam int64
 	var cutoff sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, s.q.check, jti, now, subject, now).Scan(&n, &cutoff); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.q.check, q.JTI, now, q.Subject, now, q.Family, now).Scan(&n, &cutoff, &fam); err != nil {
 		return false, fmt.Errorf("sqlstore: check: %w", err)
 	}
-	if n > 0 {
+	if n > 0 || (fam > 0 && q.Family != "") {
 		return true, nil
 	}
-	if !cutoff.Valid || subject == "" {
+	if !cutoff.Valid || q.Subject == "" {
 		return false, nil
 	}
-	return revoke.CutoffRevokes(time.UnixMilli(cutoff.Int64), issuedAt), nil
+	return revoke.CutoffRevokes(time.UnixMilli(cutoff.Int64), q.IssuedAt), nil
 }
 
 // CheckCached implements revoke.CachedChecker: with MaxStaleness, a
 // token whose rows are in the cache is answered without I/O while the
 // last read of data_version stands; ok is false otherwise (CheckToken
 // then reads).
-func (s *Store) CheckCached(jti, subject string, issuedAt time.Time) (revoked, ok bool) {
+func (s *Store) CheckCached(q revoke.Query) (revoked, ok bool) {
 	c := s.cache
 	if c == nil {
 		return false, false
@@ -444,24 +494,23 @@ func (s *Store) CheckCached(jti, subject string, issuedAt time.Time) (revoked, o
 	if !ok {
 		return false, false
 	}
-	exp, sub, ok := c.get(gen, jti, subject, true, subject != "")
+	r, ok := c.get(gen, lookupOf(q))
 	if !ok {
 		return false, false
 	}
-	return s.answer(exp, sub, subject, issuedAt), true
+	return s.answer(r, q), true
 }
 
-// answer decides from cached rows: the jti's expires_at (0: no row) and
-// the subject's row.
-func (s *Store) answer(exp int64, sub subjectRow, subject string, issuedAt time.Time) bool {
+// answer decides from cached rows.
+func (s *Store) answer(r rows, q revoke.Query) bool {
 	now := ms(s.clock())
-	if exp > now {
+	if r.jti > now || (q.Family != "" && r.family > now) {
 		return true
 	}
-	if subject == "" || sub.expires <= now {
+	if q.Subject == "" || r.subject.expires <= now {
 		return false
 	}
-	return revoke.CutoffRevokes(time.UnixMilli(sub.cutoff), issuedAt)
+	return revoke.CutoffRevokes(time.UnixMilli(r.subject.cutoff), q.IssuedAt)
 }
 
 type execer interface {
@@ -510,11 +559,10 @@ func (s *Store) rotate(ctx context.Context, tx execer, family, oldJTI, newJTI st
 	case exp <= now:
 		// Expired: every token of the old family has expired too.
 	case revoked != 0 || cur != oldJTI:
-		if _, err := tx.ExecContext(ctx, s.q.famRevoke, family); err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, s.q.revoke, cur, exp); err != nil {
-			return nil, err
+		if revoked == 0 {
+			if _, err := tx.ExecContext(ctx, s.q.famRevoke, family); err != nil {
+				return nil, err
+			}
 		}
 		return fmt.Errorf("%w: family %q, token %q", revoke.ErrReused, family, oldJTI), nil
 	default:

@@ -80,7 +80,7 @@ func TestSQLiteGarbage(t *testing.T) {
 	if _, err := db.Exec(`UPDATE jwtgate_revoked_subject SET cutoff = 'not a number' WHERE subject = 'eve'`); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := s.CheckToken(ctx, "j", "eve", time.Now()); err == nil {
+	if r, err := s.CheckToken(ctx, revoke.Query{JTI: "j", Subject: "eve", IssuedAt: time.Now()}); err == nil {
 		t.Fatalf("garbage cutoff: CheckToken = %v, nil; want an error", r)
 	}
 	if _, err := s.SubjectCutoff(ctx, "eve"); err == nil {

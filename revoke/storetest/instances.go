@@ -19,11 +19,12 @@ import (
 // Instance is one service instance in a test: a Gate whose revocations go
 // to Store, behind an httptest server with these routes:
 //
-//	POST /login?user=U   -> {"access_token","refresh_token"}
+//	POST /login?user=U   -> {"access_token","refresh_token"}, a new session
 //	GET  /protected      -> 200 with a valid access token
-//	POST /logout         -> revokes the access token
+//	POST /logout         -> ends the access token's session
 //	POST /logout-all     -> revokes every token of the user
 //	POST /refresh        -> rotates the refresh token: {"access_token","refresh_token"}
+//	                        in the same session
 type Instance struct {
 	Gate   *jwtgate.Gate
 	Store  revoke.Store
@@ -50,8 +51,8 @@ func NewInstance(t testing.TB, s revoke.Store) *Instance {
 	}
 	in := &Instance{Gate: g, Store: s}
 	mux := http.NewServeMux()
-	pair := func(w http.ResponseWriter, r *http.Request, user, refresh string) {
-		access, err := g.CreateAccessToken(r.Context(), user)
+	pair := func(w http.ResponseWriter, r *http.Request, user, sid, refresh string) {
+		access, err := g.CreateAccessToken(r.Context(), user, revoke.InSession(sid))
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
@@ -61,19 +62,24 @@ func NewInstance(t testing.TB, s revoke.Store) *Instance {
 	}
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		user := r.URL.Query().Get("user")
-		refresh, err := g.CreateRefreshToken(r.Context(), user)
+		sid, err := revoke.NewSession()
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		pair(w, r, user, refresh)
+		refresh, err := g.CreateRefreshToken(r.Context(), user, revoke.InSession(sid))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		pair(w, r, user, sid, refresh)
 	})
 	mux.Handle("GET /protected", g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, g.Identity(r.Context()))
 	})))
 	mux.Handle("POST /logout", g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := g.TokenFrom(r.Context())
-		if err := revoke.Logout(r.Context(), s, tok); err != nil {
+		if err := revoke.EndSession(r.Context(), s, tok, time.Now(), 30*24*time.Hour); err != nil {
 			g.WriteError(w, r, jwtgate.NewError(jwtgate.ErrUnavailable, "Logout failed", err))
 			return
 		}
@@ -89,6 +95,11 @@ func NewInstance(t testing.TB, s revoke.Store) *Instance {
 	mux.Handle("POST /refresh", g.Refresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := g.TokenFrom(r.Context())
 		user := g.Identity(r.Context())
+		sid, err := revoke.SessionOf(tok)
+		if err != nil {
+			g.WriteError(w, r, jwtgate.NewError(jwtgate.ErrInvalid, "Invalid session", err))
+			return
+		}
 		refresh, err := revoke.RotateRefresh(r.Context(), s, g, tok, user)
 		if err != nil {
 			var ge *jwtgate.Error
@@ -98,7 +109,7 @@ func NewInstance(t testing.TB, s revoke.Store) *Instance {
 			g.WriteError(w, r, err)
 			return
 		}
-		pair(w, r, user, refresh)
+		pair(w, r, user, sid, refresh)
 	})))
 	in.Server = httptest.NewServer(mux)
 	t.Cleanup(in.Server.Close)
@@ -146,10 +157,11 @@ func decodePair(t testing.TB, code int, body string) (string, string) {
 }
 
 // RunInstances checks two instances with separate store handles over the
-// same data (two processes sharing Redis or PostgreSQL): a revocation made
-// through one is refused by the other (the delay is logged, not asserted),
-// "logout everywhere" likewise, and a refresh token rotated on one is
-// detected as reused on the other.
+// same data (two processes sharing Redis or PostgreSQL): a logout made
+// through one ends the whole session on the other (the delay is logged,
+// not asserted), "logout everywhere" likewise, and a refresh token rotated
+// on one is detected as reused on the other, which refuses every access
+// and refresh token of its session on both.
 func RunInstances(t *testing.T, a, b revoke.Store) {
 	A, B := NewInstance(t, a), NewInstance(t, b)
 	user := ID("user")
@@ -160,17 +172,24 @@ func RunInstances(t *testing.T, a, b revoke.Store) {
 			t.Fatalf("before logout: %d %s", code, body)
 		}
 	}
-	// Revoke on A, refused on B.
-	if code, body := A.Do(t, "POST", "/logout", access); code != 204 {
+	// A second access token of the same session, made by a refresh.
+	code, body := A.Do(t, "POST", "/refresh", refresh)
+	access1b, refresh1b := decodePair(t, code, body)
+	// Logout on A with the newest access token, refused on B: the older
+	// access token and the session's refresh token too.
+	if code, body := A.Do(t, "POST", "/logout", access1b); code != 204 {
 		t.Fatalf("logout on A: %d %s", code, body)
 	}
 	start := time.Now()
-	waitRefused(t, B, access, start, "logout on A")
+	waitRefused(t, B, access1b, start, "logout on A")
+	waitRefused(t, B, access, start, "logout on A, an older access token of the session")
+	if code, body := B.Do(t, "POST", "/refresh", refresh1b); code != 401 {
+		t.Fatalf("the session's refresh token after logout: %d %s; want 401", code, body)
+	}
 
 	// Logout everywhere on B, refused on A (both the access and refresh
 	// tokens issued before).
 	access2, refresh2 := B.Login(t, "/login", ID("u2"))
-	_ = refresh2
 	if code, body := B.Do(t, "POST", "/logout-all", access2); code != 204 {
 		t.Fatalf("logout-all on B: %d %s", code, body)
 	}
@@ -179,17 +198,30 @@ func RunInstances(t *testing.T, a, b revoke.Store) {
 		t.Fatalf("refresh after logout everywhere: %d, want 401", code)
 	}
 
-	// Rotation on A, reuse detected on B.
-	code, body := A.Do(t, "POST", "/refresh", refresh)
-	_, refreshNew := decodePair(t, code, body)
-	code, body = B.Do(t, "POST", "/refresh", refresh) // the old one again
+	// Rotation on A, reuse detected on B: login (A1, R1), refresh (A2, R2),
+	// R1 again.
+	a1, r1 := A.Login(t, "/login", user)
+	code, body = A.Do(t, "POST", "/refresh", r1)
+	a2, r2 := decodePair(t, code, body)
+	code, body = B.Do(t, "POST", "/refresh", r1) // the old one again
 	if code != 401 || !strings.Contains(strings.ToLower(body), "reused") {
 		t.Fatalf("reuse on B: %d %s; want 401 reused", code, body)
 	}
-	// The family is dead: the newest refresh token is refused everywhere.
+	// The session is dead: its access tokens and its newest refresh token
+	// are refused everywhere.
+	start = time.Now()
 	for _, in := range []*Instance{A, B} {
-		if code, body := in.Do(t, "POST", "/refresh", refreshNew); code != 401 {
+		waitRefused(t, in, a1, start, "reuse on B, A1")
+		waitRefused(t, in, a2, start, "reuse on B, A2")
+		if code, body := in.Do(t, "POST", "/refresh", r2); code != 401 {
 			t.Fatalf("newest token after reuse: %d %s; want 401", code, body)
+		}
+	}
+	// Another session of the same user is untouched.
+	a3, _ := B.Login(t, "/login", user)
+	for _, in := range []*Instance{A, B} {
+		if code, body := in.Do(t, "GET", "/protected", a3); code != 200 {
+			t.Fatalf("another session after reuse: %d %s; want 200", code, body)
 		}
 	}
 }
@@ -233,6 +265,14 @@ func (s SlowStore) Revoked(ctx context.Context, jti string) (bool, error) {
 		return false, err
 	}
 	return s.Store.Revoked(ctx, jti)
+}
+
+// FamilyRevoked implements revoke.Store, slowly.
+func (s SlowStore) FamilyRevoked(ctx context.Context, family string) (bool, error) {
+	if err := s.wait(ctx); err != nil {
+		return false, err
+	}
+	return s.Store.FamilyRevoked(ctx, family)
 }
 
 // SubjectCutoff implements revoke.Store, slowly.

@@ -125,6 +125,28 @@ func mustRevoked(t *testing.T, s revoke.Store, jti string, want bool) {
 	}
 }
 
+func mustFamily(t *testing.T, s revoke.Store, family string, want bool) {
+	t.Helper()
+	got, err := s.FamilyRevoked(ctx(t), family)
+	if err != nil {
+		t.Fatalf("FamilyRevoked(%q): %v", family, err)
+	}
+	if got != want {
+		t.Fatalf("FamilyRevoked(%q) = %v, want %v", family, got, want)
+	}
+}
+
+func mustCheck(t *testing.T, s revoke.Store, q revoke.Query, want bool) {
+	t.Helper()
+	got, err := revoke.CheckToken(ctx(t), s, q)
+	if err != nil {
+		t.Fatalf("CheckToken(%+v): %v", q, err)
+	}
+	if got != want {
+		t.Fatalf("CheckToken(%+v) = %v, want %v", q, got, want)
+	}
+}
+
 // RunConfig runs the suite.
 func RunConfig(t *testing.T, cfg Config) {
 	t.Run("RevokeAndCheck", func(t *testing.T) { testRevoke(t, cfg) })
@@ -134,6 +156,9 @@ func RunConfig(t *testing.T, cfg Config) {
 	t.Run("Rotation", func(t *testing.T) { testRotation(t, cfg) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, cfg) })
 	t.Run("ConcurrentRotation", func(t *testing.T) { testConcurrentRotation(t, cfg) })
+	t.Run("Family", func(t *testing.T) { testFamily(t, cfg) })
+	t.Run("FamilyExpiry", func(t *testing.T) { testFamilyExpiry(t, cfg) })
+	t.Run("ConcurrentRevokeFamily", func(t *testing.T) { testConcurrentRevokeFamily(t, cfg) })
 	t.Run("Errors", func(t *testing.T) { testErrors(t, cfg) })
 	if cfg.Reopen != nil {
 		t.Run("Restart", func(t *testing.T) { testRestart(t, cfg) })
@@ -283,7 +308,7 @@ func testCheckToken(t *testing.T, cfg Config) {
 	now := e.now().Truncate(time.Second)
 	check := func(jti, sub string, iat time.Time, want bool) {
 		t.Helper()
-		got, err := revoke.CheckToken(ctx(t), s, jti, sub, iat)
+		got, err := revoke.CheckToken(ctx(t), s, revoke.Query{JTI: jti, Subject: sub, IssuedAt: iat})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,13 +345,16 @@ func testRotation(t *testing.T, cfg Config) {
 	if err := s.Rotate(ctx(t), fam, r1, r2, until); err != nil {
 		t.Fatalf("second rotation: %v", err)
 	}
-	mustRevoked(t, s, r2, false)
-	// r0 comes back: reuse. The family dies, and its current token with it.
+	mustFamily(t, s, fam, false)
+	mustCheck(t, s, revoke.Query{JTI: r2, Family: fam}, false)
+	// r0 comes back: reuse. The family dies, and every token of it with it.
 	err := s.Rotate(ctx(t), fam, r0, ID("r3"), until)
 	if !errors.Is(err, revoke.ErrReused) {
 		t.Fatalf("reusing r0: err = %v, want ErrReused", err)
 	}
-	mustRevoked(t, s, r2, true)
+	mustFamily(t, s, fam, true)
+	mustCheck(t, s, revoke.Query{JTI: r2, Family: fam}, true)
+	mustCheck(t, s, revoke.Query{JTI: ID("access"), Subject: ID("sub"), Family: fam, IssuedAt: e.now()}, true)
 	// Even the current token cannot rotate now.
 	if err := s.Rotate(ctx(t), fam, r2, ID("r4"), until); !errors.Is(err, revoke.ErrReused) {
 		t.Fatalf("rotating the current token of a revoked family: err = %v, want ErrReused", err)
@@ -336,6 +364,8 @@ func testRotation(t *testing.T, cfg Config) {
 	if err := s.Rotate(ctx(t), fam2, fam2, ID("x"), until); err != nil {
 		t.Fatalf("other family: %v", err)
 	}
+	mustFamily(t, s, fam2, false)
+	mustCheck(t, s, revoke.Query{JTI: ID("access"), Family: fam2}, false)
 }
 
 func testConcurrent(t *testing.T, cfg Config) {
@@ -361,7 +391,7 @@ func testConcurrent(t *testing.T, cfg Config) {
 					errs <- fmt.Errorf("Revoked(%q) right after Revoke = %v, %v", jti, r, err)
 					return
 				}
-				if _, err := revoke.CheckToken(context.Background(), s, jti+"x", sub, e.now()); err != nil {
+				if _, err := revoke.CheckToken(context.Background(), s, revoke.Query{JTI: jti + "x", Subject: sub, IssuedAt: e.now()}); err != nil {
 					errs <- err
 					return
 				}
@@ -443,6 +473,8 @@ func testErrors(t *testing.T, cfg Config) {
 		"Rotate empty old":         s.Rotate(ctx(t), ID("f"), "", "b", until),
 		"Rotate same jti":          s.Rotate(ctx(t), ID("f"), "a", "a", until),
 		"Rotate past until":        s.Rotate(ctx(t), ID("f"), "a", "b", e.now().Add(-time.Minute)),
+		"RevokeFamily empty":       s.RevokeFamily(ctx(t), "", until),
+		"RevokeFamily zero until":  s.RevokeFamily(ctx(t), ID("f"), time.Time{}),
 	} {
 		if !errors.Is(err, revoke.ErrInvalidArgument) {
 			t.Errorf("%s: err = %v, want ErrInvalidArgument", name, err)
@@ -484,10 +516,204 @@ func testRestart(t *testing.T, cfg Config) {
 	if err := s.Rotate(ctx(t), fam, fam, "r2", now.Add(time.Hour)); !errors.Is(err, revoke.ErrReused) {
 		t.Fatalf("reuse after restart: err = %v, want ErrReused", err)
 	}
-	mustRevoked(t, s, "r1", true)
+	mustFamily(t, s, fam, true)
+	mustCheck(t, s, revoke.Query{JTI: "r1", Family: fam}, true)
 	if !cfg.ServerClock {
 		e.clock.Advance(3 * time.Second)
 		mustRevoked(t, s, gone, false)
 		mustRevoked(t, s, jti, true)
+	}
+}
+
+// testFamily: RevokeFamily ends a session, known to the store or not.
+func testFamily(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	now := e.now().Truncate(time.Second)
+	until := now.Add(time.Hour)
+	sub := ID("sub")
+	access := func(fam string) revoke.Query {
+		return revoke.Query{JTI: ID("access"), Subject: sub, Family: fam, IssuedAt: now}
+	}
+
+	// A session whose refresh token was never rotated: the store has not
+	// seen its family.
+	unseen := ID("fam")
+	mustFamily(t, s, unseen, false)
+	mustCheck(t, s, access(unseen), false)
+	if err := s.RevokeFamily(ctx(t), unseen, until); err != nil {
+		t.Fatalf("RevokeFamily of an unseen family: %v", err)
+	}
+	mustFamily(t, s, unseen, true)
+	mustCheck(t, s, access(unseen), true)
+	mustCheck(t, s, revoke.Query{JTI: unseen, Family: unseen}, true) // its first refresh token
+	if err := s.Rotate(ctx(t), unseen, unseen, ID("r1"), until); !errors.Is(err, revoke.ErrReused) {
+		t.Fatalf("Rotate after RevokeFamily: err = %v, want ErrReused", err)
+	}
+	mustFamily(t, s, unseen, true)
+	// Revoking again, with an earlier until, changes nothing.
+	if err := s.RevokeFamily(ctx(t), unseen, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	mustFamily(t, s, unseen, true)
+
+	// A family in use: its current token is refused, and cannot rotate.
+	used := ID("fam")
+	r1, r2 := ID("r1"), ID("r2")
+	if err := s.Rotate(ctx(t), used, used, r1, until); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rotate(ctx(t), used, r1, r2, until); err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, s, revoke.Query{JTI: r2, Subject: sub, Family: used, IssuedAt: now}, false)
+	if err := s.RevokeFamily(ctx(t), used, until); err != nil {
+		t.Fatal(err)
+	}
+	mustFamily(t, s, used, true)
+	mustCheck(t, s, revoke.Query{JTI: r2, Subject: sub, Family: used, IssuedAt: now}, true)
+	mustCheck(t, s, access(used), true)
+	if err := s.Rotate(ctx(t), used, r2, ID("r3"), until); !errors.Is(err, revoke.ErrReused) {
+		t.Fatalf("rotating the current token of an ended session: err = %v, want ErrReused", err)
+	}
+
+	// Nothing else is touched: other sessions, tokens without one, the
+	// jtis themselves.
+	mustCheck(t, s, access(ID("fam")), false)
+	mustCheck(t, s, access(""), false)
+	mustRevoked(t, s, r2, false)
+	other := ID("fam")
+	if err := s.Rotate(ctx(t), other, other, ID("x"), until); err != nil {
+		t.Fatalf("another family: %v", err)
+	}
+	// A revocation already past: nothing to keep, no error.
+	past := ID("fam")
+	if err := s.RevokeFamily(ctx(t), past, now.Add(-time.Minute)); err != nil {
+		t.Fatalf("RevokeFamily with a past until: %v", err)
+	}
+	mustFamily(t, s, past, false)
+}
+
+// testFamilyExpiry: an ended session is forgotten after its until, and its
+// id may then start a family anew.
+func testFamilyExpiry(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	fam, long := ID("fam"), ID("fam")
+	if cfg.ServerClock {
+		now := time.Now()
+		if err := s.RevokeFamily(ctx(t), fam, now.Add(1500*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeFamily(ctx(t), long, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		mustFamily(t, s, fam, true)
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			r, err := s.FamilyRevoked(ctx(t), fam)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("family still revoked 15 s after a 1.5 s until")
+			}
+		}
+		mustFamily(t, s, long, true)
+		if err := s.Rotate(ctx(t), fam, fam, ID("r1"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("rotate in a family forgotten after its until: %v", err)
+		}
+		return
+	}
+	now := e.now()
+	if err := s.RevokeFamily(ctx(t), fam, now.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeFamily(ctx(t), long, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(9 * time.Second)
+	mustFamily(t, s, fam, true)
+	e.clock.Advance(time.Second)
+	mustFamily(t, s, fam, false)
+	mustFamily(t, s, long, true)
+	if err := s.Rotate(ctx(t), fam, fam, ID("r1"), e.now().Add(time.Hour)); err != nil {
+		t.Fatalf("rotate in a family forgotten after its until: %v", err)
+	}
+	mustFamily(t, s, fam, false)
+	if cl, ok := s.(interface{ Cleanup(context.Context) error }); ok {
+		if err := cl.Cleanup(ctx(t)); err != nil {
+			t.Fatalf("Cleanup: %v", err)
+		}
+		mustFamily(t, s, long, true)
+	}
+}
+
+// testConcurrentRevokeFamily: a session ended while its refresh token is
+// rotated. Whatever the order, once RevokeFamily has returned no rotation
+// succeeds, and a rotation that succeeded before it is refused after.
+func testConcurrentRevokeFamily(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	until := e.now().Add(time.Hour)
+	const rounds = 10
+	for round := range rounds {
+		fam := ID("fam")
+		var wg sync.WaitGroup
+		var current atomic.Value // the last jti that rotated successfully
+		current.Store(fam)
+		errs := make(chan error, 2)
+		start := make(chan struct{})
+		revoked := make(chan struct{})
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := range 50 {
+				next := fmt.Sprintf("%s-%d", fam, i)
+				ended := false // RevokeFamily returned before this rotation began
+				select {
+				case <-revoked:
+					ended = true
+				default:
+				}
+				err := s.Rotate(context.Background(), fam, current.Load().(string), next, until)
+				if errors.Is(err, revoke.ErrReused) {
+					return
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				if ended {
+					errs <- fmt.Errorf("round %d: rotation %d, begun after RevokeFamily returned, succeeded", round, i)
+					return
+				}
+				current.Store(next)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			err := s.RevokeFamily(context.Background(), fam, until)
+			close(revoked)
+			if err != nil {
+				errs <- err
+			}
+		}()
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		mustFamily(t, s, fam, true)
+		cur := current.Load().(string)
+		mustCheck(t, s, revoke.Query{JTI: cur, Family: fam}, true)
+		if err := s.Rotate(ctx(t), fam, cur, ID("after"), until); !errors.Is(err, revoke.ErrReused) {
+			t.Fatalf("round %d: rotating after the session ended: err = %v, want ErrReused", round, err)
+		}
 	}
 }
