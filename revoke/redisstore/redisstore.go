@@ -65,6 +65,14 @@ type Options struct {
 	// they are zero, so that a frozen connection is dropped within about
 	// 1.3 × Bound.
 	Bound time.Duration
+
+	// WaitReplicas, when positive, makes every write wait until that many
+	// replicas of its master have acknowledged it (WAIT, on the write's
+	// own connection, until the context's deadline or Bound), and fail
+	// with an error wrapping ErrNotReplicated otherwise: Redis replicates
+	// asynchronously, and a write acknowledged by a master that dies
+	// before any replica has it is lost in a failover. 0 by default.
+	WaitReplicas int
 }
 
 // Store is a revoke.Store in Redis. Close it to close its client.
@@ -75,6 +83,8 @@ type Store struct {
 	local     *localCache
 	live      *liveness
 	closeOnce sync.Once
+	// waitReplicas is Options.WaitReplicas.
+	waitReplicas int
 }
 
 var (
@@ -100,6 +110,10 @@ func New(opt rueidis.ClientOption, opts Options) (*Store, error) {
 		bound = DefaultBound
 	}
 	s.live = newLiveness(bound)
+	if opts.WaitReplicas < 0 {
+		return nil, fmt.Errorf("redisstore: negative WaitReplicas %d", opts.WaitReplicas)
+	}
+	s.waitReplicas = opts.WaitReplicas
 	if opt.ConnWriteTimeout == 0 {
 		opt.ConnWriteTimeout = bound
 	}
@@ -160,14 +174,14 @@ func (s *Store) famKey(fam string) string { return s.prefix + "f:" + fam }
 
 // revokeScript sets KEYS[1] until ARGV[1] (Unix ms), keeping a later
 // expiry that is already there.
-var revokeScript = rueidis.NewLuaScript(`
+var revokeScript = newScript(`
 redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[1], 'GT')
 return 1`)
 
 // subjectScript sets the cutoff KEYS[1] to max(old, ARGV[1]) and its
 // expiry to max(old, ARGV[2]).
-var subjectScript = rueidis.NewLuaScript(`
+var subjectScript = newScript(`
 local old = redis.call('GET', KEYS[1])
 if old then
   local o = tonumber(old)
@@ -183,7 +197,7 @@ return 1`)
 // Returns "ok", or "reused" once the family is revoked (it was already,
 // or oldJTI is not its current token). Checks read the family's rev field,
 // so revoking the family refuses all its tokens: no other key is touched.
-var rotateScript = rueidis.NewLuaScript(`
+var rotateScript = newScript(`
 local f = redis.call('HMGET', KEYS[1], 'cur', 'rev')
 local cur, rev = f[1], f[2]
 if rev == '1' then return 'reused' end
@@ -202,7 +216,7 @@ return 'ok'`)
 
 // familyScript revokes the family KEYS[1] (rev "1") and keeps it until at
 // least ARGV[1] (Unix ms), creating it if it is missing.
-var familyScript = rueidis.NewLuaScript(`
+var familyScript = newScript(`
 redis.call('HSET', KEYS[1], 'rev', '1')
 local exp = redis.call('PEXPIRETIME', KEYS[1])
 if exp < tonumber(ARGV[1]) then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
@@ -233,7 +247,7 @@ func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
 		return nil
 	}
 	key := s.jtiKey(jti)
-	if err := revokeScript.Exec(ctx, s.c, []string{key}, []string{ms(until)}).Error(); err != nil {
+	if err := s.exec(ctx, revokeScript, []string{key}, []string{ms(until)}).Error(); err != nil {
 		return fmt.Errorf("redisstore: revoke: %w", err)
 	}
 	if err := s.sync(ctx, key); err != nil {
@@ -298,7 +312,7 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until
 		return nil
 	}
 	key := s.subKey(subject)
-	if err := subjectScript.Exec(ctx, s.c, []string{key}, []string{ms(before), ms(until)}).Error(); err != nil {
+	if err := s.exec(ctx, subjectScript, []string{key}, []string{ms(before), ms(until)}).Error(); err != nil {
 		return fmt.Errorf("redisstore: revoke subject: %w", err)
 	}
 	if err := s.sync(ctx, key); err != nil {
@@ -350,7 +364,7 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, until time.Time
 		return nil
 	}
 	key := s.famKey(family)
-	if err := familyScript.Exec(ctx, s.c, []string{key}, []string{ms(until)}).Error(); err != nil {
+	if err := s.exec(ctx, familyScript, []string{key}, []string{ms(until)}).Error(); err != nil {
 		return fmt.Errorf("redisstore: revoke family: %w", err)
 	}
 	if err := s.sync(ctx, key); err != nil {
@@ -456,7 +470,7 @@ func (s *Store) Rotate(ctx context.Context, family, oldJTI, newJTI string, until
 		return fmt.Errorf("%w: until is in the past", revoke.ErrInvalidArgument)
 	}
 	key := s.famKey(family)
-	res, err := rotateScript.Exec(ctx, s.c, []string{key}, []string{oldJTI, newJTI, ms(until)}).ToString()
+	res, err := s.exec(ctx, rotateScript, []string{key}, []string{oldJTI, newJTI, ms(until)}).ToString()
 	if err != nil {
 		return fmt.Errorf("redisstore: rotate: %w", err)
 	}

@@ -271,6 +271,8 @@ func StartCluster(t testing.TB, masters, replicas int) *RedisCluster {
 			"cluster-enabled yes",
 			"cluster-config-file nodes.conf",
 			"cluster-node-timeout 1000",
+			// A replica may always take over: the tests kill masters.
+			"cluster-replica-validity-factor 0",
 			"cluster-port "+strconv.Itoa(FreePort(t)),
 		))
 	}
@@ -283,8 +285,9 @@ func StartCluster(t testing.TB, masters, replicas int) *RedisCluster {
 	return c
 }
 
-// WaitOK waits (a bounded number of polls) until every live node says
-// cluster_state:ok and knows the same masters.
+// WaitOK waits (a bounded number of polls) until every node but skip
+// says cluster_state:ok, and every replica among them is in sync with its
+// master (master_link_status:up).
 func (c *RedisCluster) WaitOK(t testing.TB, skip ...*RedisServer) {
 	t.Helper()
 	var last string
@@ -300,6 +303,11 @@ func (c *RedisCluster) WaitOK(t testing.TB, skip ...*RedisServer) {
 				if err != nil {
 					last = n.Addr + ": " + err.Error()
 				}
+				break
+			}
+			repl, err := n.Command("INFO", "replication")
+			if err != nil || (strings.Contains(repl, "role:slave") && !strings.Contains(repl, "master_link_status:up")) {
+				ok, last = false, n.Addr+": replica not in sync"
 				break
 			}
 		}
