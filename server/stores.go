@@ -49,6 +49,11 @@ type StoreConfig struct {
 	// redisstore.DefaultBound (1 s) when zero. Past it, every check goes
 	// to Redis, and fails (503) while Redis cannot answer.
 	RedisBound time.Duration
+	// RedisWaitReplicas, when positive, makes every revocation wait until
+	// that many replicas have it (redisstore.Options.WaitReplicas), so a
+	// failover after a master dies loses none; a revocation that does
+	// not reach them in time is an error (503).
+	RedisWaitReplicas int
 	// Logger: slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -124,7 +129,7 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		if cfg.RedisBound < 0 {
 			return nil, fmt.Errorf("server: negative Redis bound %v", cfg.RedisBound)
 		}
-		rs, err := redisstore.New(opt, redisstore.Options{Prefix: prefix, Bound: cfg.RedisBound})
+		rs, err := redisstore.New(opt, redisstore.Options{Prefix: prefix, Bound: cfg.RedisBound, WaitReplicas: cfg.RedisWaitReplicas})
 		if err != nil {
 			return nil, fmt.Errorf("server: Redis: %w", err)
 		}

@@ -99,15 +99,18 @@ func checkRedisStores(t *testing.T, st *Stores) {
 }
 
 // TestOpenRedisCluster opens the stores on a Redis Cluster the test
-// starts (3 masters, 3 replicas), by all its addresses and by one.
+// starts (3 masters, 3 replicas), by all its addresses and by one, and
+// with revocations that wait for a replica.
 func TestOpenRedisCluster(t *testing.T) {
 	cl := storetest.StartCluster(t, 3, 1)
-	for name, redis := range map[string]string{
-		"every node": strings.Join(cl.Addrs(), ","),
-		"one node":   cl.Nodes[0].Addr,
+	for name, cfg := range map[string]StoreConfig{
+		"every node":        {Redis: strings.Join(cl.Addrs(), ",")},
+		"one node":          {Redis: cl.Nodes[0].Addr},
+		"waiting a replica": {Redis: cl.Nodes[1].Addr, RedisWaitReplicas: 1},
 	} {
 		t.Run(name, func(t *testing.T) {
-			st, err := Open(context.Background(), StoreConfig{DataDir: t.TempDir(), Redis: redis, RedisPrefix: "jwtgate-test-" + rand.Text() + ":"})
+			cfg.DataDir, cfg.RedisPrefix = t.TempDir(), "jwtgate-test-"+rand.Text()+":"
+			st, err := Open(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

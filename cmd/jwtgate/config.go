@@ -90,7 +90,7 @@ func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config strin
 	// a first key, not of a rotation.
 	for k := range conf {
 		switch k {
-		case "data-dir", "database-url", "redis", "redis-prefix", "redis-sentinel-master", "redis-bound", "refresh-ttl":
+		case "data-dir", "database-url", "redis", "redis-prefix", "redis-sentinel-master", "redis-bound", "redis-wait-replicas", "refresh-ttl":
 		default:
 			delete(conf, k)
 		}
