@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -278,5 +279,78 @@ func runFailover(t *testing.T, waitReplicas int, failover func(t *testing.T, cl 
 	}
 	if err != nil {
 		t.Fatalf("Probe after the failover: %v", err)
+	}
+}
+
+// TestClusterFrozenMaster: the cache is trusted only while the connection
+// to every master proves alive. With one master frozen (SIGSTOP, and its
+// replica too, so that no failover can end the test's premise), cached
+// answers stop being trusted within the bound, whatever master their keys
+// are on, and Probe fails; after SIGCONT both work again.
+func TestClusterFrozenMaster(t *testing.T) {
+	cl := storetest.StartCluster(t, 3, 1)
+	s := clusterStore(t, cl, storetest.ID("jwtgate-test")+":")
+	ctx := context.Background()
+	var qs []revoke.Query
+	for i := range 10 {
+		q := revoke.Query{JTI: storetest.ID("jti"), Subject: fmt.Sprint("user-", i), IssuedAt: time.Now()}
+		if r, err := s.CheckToken(ctx, q); err != nil || r {
+			t.Fatalf("CheckToken = %v, %v", r, err)
+		}
+		if _, ok := s.CheckCached(q); !ok {
+			t.Fatal("a checked token is not in the cache")
+		}
+		qs = append(qs, q)
+	}
+	master := cl.Masters()[0]
+	replica := cl.ReplicaOf(master)
+	if replica == nil {
+		t.Fatalf("no replica of %s", master.Addr)
+	}
+	for _, n := range []*storetest.RedisServer{replica, master} {
+		if err := n.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frozen := time.Now()
+	time.Sleep(testBound + 100*time.Millisecond)
+	for _, q := range qs {
+		if _, ok := s.CheckCached(q); ok {
+			t.Fatalf("a cached answer is trusted %v after a master froze (bound %v)", time.Since(frozen), testBound)
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, testBound)
+	err := s.Probe(pctx)
+	cancel()
+	if err == nil {
+		t.Fatal("Probe succeeded with a master frozen")
+	}
+	t.Logf("master frozen: Probe: %v", err)
+
+	for _, n := range []*storetest.RedisServer{master, replica} {
+		if err := n.Signal(syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl.WaitOK(t)
+	for i := 0; ; i++ {
+		if err = s.Probe(ctx); err == nil {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("Probe after SIGCONT: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for i := 0; ; i++ {
+		if _, err := s.CheckToken(ctx, qs[0]); err == nil {
+			if _, ok := s.CheckCached(qs[0]); ok {
+				break
+			}
+		}
+		if i == 100 {
+			t.Fatal("the cache is not trusted again after SIGCONT")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
