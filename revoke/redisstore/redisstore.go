@@ -22,7 +22,26 @@
 // maxmemory-policy noeviction (every key here has a TTL, so volatile-*
 // policies would evict revocations) and with persistence (AOF) if a Redis
 // restart must not forget revocations. Every command and script touches
-// exactly one key.
+// exactly one key, so the store works on a standalone Redis, under
+// Sentinel (rueidis.ClientOption.Sentinel) and on a Redis Cluster (give
+// the addresses of some of its nodes: rueidis finds the others); the
+// heartbeat and Probe reach every master. Options.WaitReplicas makes
+// writes wait for replicas, so a failover after a master dies loses no
+// acknowledged revocation.
+//
+// # Security: a bound on cached answers
+//
+// A cached answer is only as fresh as the last invalidation that reached
+// the instance; over a partitioned or frozen connection none arrives, and
+// the connection may take long to fail. So the store trusts its caches
+// only within Options.Bound (1 s by default) of the last heartbeat round
+// that proved every connection alive (a PING sent, then answered: Redis
+// answers in order, so every invalidation for a write acknowledged before
+// the PING was sent has been applied), and otherwise goes to Redis, under
+// the caller's timeout, and fails closed. A revocation acknowledged
+// anywhere is therefore refused by every instance within the bound, even
+// by one cut from Redis (which answers 503), and Probe, a write no cache
+// answers, tells readiness checks the truth.
 package redisstore
 
 import (
