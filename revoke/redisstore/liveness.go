@@ -34,12 +34,15 @@ type liveness struct {
 	base  time.Time    // monotonic origin of proven
 	last  atomic.Int64 // when the last proving round was sent, ns since base; 0: never
 
-	stop chan struct{}
+	// ctx ends when the store closes, stopping the heartbeat at once.
+	ctx  context.Context
+	stop context.CancelFunc
 	done sync.WaitGroup
 }
 
 func newLiveness(bound time.Duration) *liveness {
-	return &liveness{bound: bound, base: time.Now(), stop: make(chan struct{})}
+	ctx, stop := context.WithCancel(context.Background())
+	return &liveness{bound: bound, base: time.Now(), ctx: ctx, stop: stop}
 }
 
 // now is the time since base, never 0.
@@ -63,7 +66,7 @@ func (l *liveness) proved(sent int64) {
 
 // proveOnce runs one proving round, bounded by the bound.
 func (s *Store) proveOnce() {
-	ctx, cancel := context.WithTimeout(context.Background(), s.live.bound)
+	ctx, cancel := context.WithTimeout(s.live.ctx, s.live.bound)
 	defer cancel()
 	sent := s.live.now()
 	if err := s.prove(ctx); err == nil {
@@ -80,7 +83,7 @@ func (s *Store) heartbeat() {
 	defer t.Stop()
 	for {
 		select {
-		case <-l.stop:
+		case <-l.ctx.Done():
 			return
 		case <-t.C:
 			s.proveOnce()

@@ -181,7 +181,7 @@ func (s *Store) Client() rueidis.Client { return s.c }
 // Close stops the heartbeat and closes the client.
 func (s *Store) Close() {
 	s.closeOnce.Do(func() {
-		close(s.live.stop)
+		s.live.stop()
 		s.live.done.Wait()
 		s.c.Close()
 	})
