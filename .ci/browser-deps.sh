@@ -6,7 +6,7 @@
 #     downloads no browser; the test drives Debian's Chromium.
 # Node.js 20 or later and npm must already be on PATH.
 #
-# Idempotent: apt-get (update and install) runs only when Chromium is
+# Idempotent and patient: apt-get (update and install) runs only when Chromium is
 # missing, npm ci only when the installed playwright-core differs from the
 # lock. Quiet on success; on failure it prints what went wrong and exits
 # non-zero.
@@ -27,6 +27,21 @@ fail() {
 	exit 1
 }
 
+# apt_get runs apt-get with its output in the log, waiting up to 10 minutes
+# for the package manager's locks when another install holds them:
+# DPkg::Lock::Timeout makes apt-get wait for dpkg's locks, and a failure on
+# a lock it does not wait for (apt-get update's lists lock, on some apt
+# versions) is retried until the same deadline.
+apt_get() {
+	local deadline=$((SECONDS + 600))
+	while ! $sudo apt-get -o DPkg::Lock::Timeout=600 "$@" >"$log" 2>&1; do
+		if ! grep -qE 'Could not get lock|Unable to lock|Unable to acquire the dpkg frontend lock' "$log" || [ "$SECONDS" -ge "$deadline" ]; then
+			return 1
+		fi
+		sleep 5
+	done
+}
+
 # ---- Chromium ----
 if [ "$(dpkg-query -W -f='${Status}' chromium 2>/dev/null)" != "install ok installed" ] || [ ! -x /usr/bin/chromium ]; then
 	sudo=
@@ -35,8 +50,8 @@ if [ "$(dpkg-query -W -f='${Status}' chromium 2>/dev/null)" != "install ok insta
 		sudo=sudo
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update >"$log" 2>&1 || fail "apt-get update failed"
-	$sudo apt-get install -y chromium >"$log" 2>&1 || fail "apt-get install chromium failed"
+	apt_get update || fail "apt-get update failed"
+	apt_get install -y chromium || fail "apt-get install chromium failed"
 fi
 /usr/bin/chromium --version >"$log" 2>&1 || fail "/usr/bin/chromium --version failed"
 

@@ -6,7 +6,7 @@
 #     interop/node/node_modules (npm ci).
 # Node.js 20 or later and npm must already be on PATH.
 #
-# Idempotent: apt-get runs only when a package is missing, npm ci only when
+# Idempotent and patient: apt-get runs only when a package is missing, npm ci only when
 # the installed jose differs from the lock. Quiet on success; on failure it
 # prints what went wrong and exits non-zero.
 set -euo pipefail
@@ -30,6 +30,21 @@ if [ "$(id -u)" -ne 0 ]; then
 	sudo=sudo
 fi
 
+# apt_get runs apt-get with its output in the log, waiting up to 10 minutes
+# for the package manager's locks when another install holds them:
+# DPkg::Lock::Timeout makes apt-get wait for dpkg's locks, and a failure on
+# a lock it does not wait for (apt-get update's lists lock, on some apt
+# versions) is retried until the same deadline.
+apt_get() {
+	local deadline=$((SECONDS + 600))
+	while ! $sudo apt-get -o DPkg::Lock::Timeout=600 "$@" >"$log" 2>&1; do
+		if ! grep -qE 'Could not get lock|Unable to lock|Unable to acquire the dpkg frontend lock' "$log" || [ "$SECONDS" -ge "$deadline" ]; then
+			return 1
+		fi
+		sleep 5
+	done
+}
+
 # ---- PyJWT for /usr/bin/python3 ----
 apt_packages=(python3-jwt python3-cryptography)
 missing=()
@@ -40,8 +55,8 @@ for p in "${apt_packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update >"$log" 2>&1 || fail "apt-get update failed"
-	$sudo apt-get install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1 ||
+	apt_get update || fail "apt-get update failed"
+	apt_get install -y --no-install-recommends "${missing[@]}" ||
 		fail "apt-get install ${missing[*]} failed"
 fi
 /usr/bin/python3 interop/python/pyjwt_tool.py --probe >"$log" 2>&1 ||

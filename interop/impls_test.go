@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jwtgate/jwtgate/internal/skipnote"
 )
 
 // An impl is an independent JWT implementation that jwtgate is tested
@@ -214,7 +216,7 @@ func (x *extTool) require(t *testing.T) {
 		if servicesRequired() {
 			t.Fatal(msg)
 		}
-		t.Skip(msg)
+		skipnote.Skipf(t, "%s", msg)
 	}
 }
 

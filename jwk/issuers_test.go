@@ -218,3 +218,49 @@ func TestIssuerSetMalformedDiscovery(t *testing.T) {
 		}
 	}
 }
+
+// TestIssuerSetOAuthMetadata finds the keys of an issuer that has no
+// OpenID Connect discovery document (404) through its RFC 8414 metadata,
+// at the well-known path inserted before the issuer's own path; any
+// other failure of the OpenID Connect document is not taken as its
+// absence.
+func TestIssuerSetOAuthMetadata(t *testing.T) {
+	keys := testKeys(t, 1)
+	var oidcStatus atomic.Int64
+	oidcStatus.Store(http.StatusNotFound)
+	var srv *httptest.Server
+	mux := http.NewServeMux()
+	mux.Handle("/keys", &provider{body: jwksOf(t, keys[0])})
+	mux.HandleFunc("/tenant/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(oidcStatus.Load()))
+	})
+	for _, p := range []string{"/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server/tenant"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			iss := srv.URL + strings.TrimPrefix(r.URL.Path, "/.well-known/oauth-authorization-server")
+			fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, iss, srv.URL+"/keys")
+		})
+	}
+	srv = httptest.NewServer(mux)
+	defer srv.Close()
+	ctx := context.Background()
+	h := &jwt.Header{Alg: jwt.ES256, KeyID: "k0"}
+	for _, issuer := range []string{srv.URL, srv.URL + "/tenant"} {
+		set, err := NewIssuerSet(issuer, RemoteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer set.Close()
+		if _, err := set.LookupKeys(ctx, h); err != nil {
+			t.Fatalf("issuer %s: %v", issuer, err)
+		}
+	}
+	oidcStatus.Store(http.StatusInternalServerError)
+	set, err := NewIssuerSet(srv.URL+"/tenant", RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	if err := set.Refresh(ctx); !errors.Is(err, ErrFetch) || !strings.Contains(err.Error(), "500") {
+		t.Fatalf("OpenID Connect document answering 500: %v", err)
+	}
+}

@@ -147,6 +147,9 @@ func (r *remote) get(ctx context.Context, u *url.URL, accept string) ([]byte, er
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, fmt.Errorf("GET %s: %s: %w", u.Redacted(), resp.Status, errNotFound)
+		}
 		return nil, fmt.Errorf("GET %s: %s", u.Redacted(), resp.Status)
 	}
 	if resp.ContentLength > r.maxSize {
@@ -189,24 +192,38 @@ func NewRemoteSet(jwksURL string, opts RemoteOptions) (*CachedSet, error) {
 	}), nil
 }
 
+// errNotFound marks a 404 answer.
+var errNotFound = errors.New("not found")
+
 // NewIssuerSet returns a CachedSet with the public keys of issuer, found
 // through its OpenID Connect discovery document at
-// issuer + "/.well-known/openid-configuration". The document's issuer
-// must be exactly issuer, and its jwks_uri must be on the issuer's host
-// (or one of AllowedHosts). Every refresh reads the document again. Close
-// it when done.
+// issuer + "/.well-known/openid-configuration", or, where that answers
+// 404, its OAuth 2.0 authorization server metadata (RFC 8414 section
+// 3.1: "/.well-known/oauth-authorization-server" inserted between the
+// issuer's host and its path), which jwtgate serve publishes. The
+// document's issuer must be exactly issuer, and its jwks_uri must be on
+// the issuer's host (or one of AllowedHosts). Every refresh reads the
+// document again. Close it when done.
 func NewIssuerSet(issuer string, opts RemoteOptions) (*CachedSet, error) {
 	r := newRemote(opts)
 	iu, err := r.parseURL(issuer)
 	if err != nil {
 		return nil, err
 	}
-	du, err := r.parseURL(strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration")
+	oidc, err := r.parseURL(strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration")
 	if err != nil {
 		return nil, err
 	}
+	oauth := *iu
+	oauth.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(iu.Path, "/")
+	oauth.RawPath, oauth.RawQuery, oauth.Fragment = "", "", ""
 	return r.newCachedSet(func(ctx context.Context) (jwt.KeySet, error) {
+		du := oidc
 		body, err := r.get(ctx, du, "application/json")
+		if errors.Is(err, errNotFound) {
+			du = &oauth
+			body, err = r.get(ctx, du, "application/json")
+		}
 		if err != nil {
 			return nil, err
 		}

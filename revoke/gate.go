@@ -203,10 +203,18 @@ func EndSession(ctx context.Context, s Store, t *jwtgate.Token, now time.Time, m
 	if err != nil {
 		return err
 	}
+	// Check what Logout needs before anything is written.
+	exp, err := expiry(t)
+	if err != nil {
+		return err
+	}
+	if t.Claims.ID == "" {
+		return fmt.Errorf("%w: token has no jti", ErrInvalidArgument)
+	}
 	if sid != "" {
 		until := now.Add(maxLifetime + RetentionMargin)
-		if exp, err := expiry(t); err == nil && exp.Add(RetentionMargin).After(until) {
-			until = exp.Add(RetentionMargin)
+		if e := exp.Add(RetentionMargin); e.After(until) {
+			until = e
 		}
 		if err := s.RevokeFamily(ctx, sid, until); err != nil {
 			return err

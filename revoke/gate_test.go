@@ -117,9 +117,18 @@ func TestHelpers(t *testing.T) {
 
 // sessionGate returns a Gate over a memory store, and a function making a
 // token with the given claims, signed by the Gate's key and decoded.
+func mustKey(t *testing.T) *jwt.Key {
+	t.Helper()
+	key, err := jwt.NewHMACKey([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
 func sessionGate(t *testing.T) (*jwtgate.Gate, *revoke.Memory, func(claims string) (string, *jwtgate.Token)) {
 	t.Helper()
-	key, _ := jwt.NewHMACKey([]byte("0123456789abcdef0123456789abcdef"))
+	key := mustKey(t)
 	m := revoke.NewMemory(revoke.MemoryOptions{})
 	g, err := jwtgate.New(jwtgate.Config{SigningKey: key, IsRevoked: revoke.Check(m)})
 	if err != nil {
@@ -300,6 +309,17 @@ func TestEndSessionEdges(t *testing.T) {
 		if !errors.Is(err, revoke.ErrInvalidArgument) {
 			t.Errorf("%s: %v; want ErrInvalidArgument", name, err)
 		}
+	}
+	// A token Logout would refuse (no exp): nothing is written.
+	signer, _ := jwt.NewSigner(mustKey(t), jwt.HS256)
+	noExp, _ := signer.Sign([]byte(`{"sub":"alice","jti":"a3","type":"access","sid":"s3"}`))
+	if tok, err := g.DecodeToken(ctx, noExp); err != nil {
+		t.Fatal(err)
+	} else if err := revoke.EndSession(ctx, m, tok, time.Now(), time.Hour); !errors.Is(err, revoke.ErrInvalidArgument) {
+		t.Errorf("token without exp: %v; want ErrInvalidArgument", err)
+	}
+	if r, _ := m.FamilyRevoked(ctx, "s3"); r {
+		t.Error("EndSession of a token without exp revoked its session anyway")
 	}
 	_, bad := mint(`"jti":"a1","type":"access","sid":7`)
 	if err := revoke.EndSession(ctx, m, bad, time.Now(), time.Hour); !errors.Is(err, revoke.ErrInvalidArgument) {

@@ -48,6 +48,9 @@ type DataDir struct {
 	DB          *sql.DB
 	Users       *SQLUsers
 	Revocations *sqlstore.Store
+	// Created reports that OpenDataDir made the database: the directory
+	// is new (or held no database).
+	Created bool
 }
 
 // OpenDataDir creates dir (mode 0700) if needed and opens its database.
@@ -56,6 +59,8 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, DBFile)
+	_, err := os.Stat(path)
+	created := errors.Is(err, fs.ErrNotExist)
 	db, err := sqlstore.OpenSQLite(path)
 	if err != nil {
 		return nil, err
@@ -80,7 +85,7 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DataDir{Path: dir, DB: db, Users: users, Revocations: rs}, nil
+	return &DataDir{Path: dir, DB: db, Users: users, Revocations: rs, Created: created}, nil
 }
 
 func (d *DataDir) logger() *slog.Logger {
@@ -157,17 +162,27 @@ func (d *DataDir) SigningKey(alg jwt.Algorithm, log *slog.Logger) (*jwt.Key, err
 
 // Bootstrap creates the user "admin" with a random password when the user
 // store is empty, and logs that password once: it is never shown again.
+// When a generated password has never been used nor changed since, it
+// may be known to no one: every start then says how to set one.
 func (d *DataDir) Bootstrap(ctx context.Context, log *slog.Logger) error {
 	return bootstrap(ctx, d.Users, log)
 }
 
 func bootstrap(ctx context.Context, users *SQLUsers, log *slog.Logger) error {
 	n, err := users.Count(ctx)
-	if err != nil || n > 0 {
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		names, err := users.Unclaimed(ctx)
+		for _, name := range names {
+			log.Warn("the generated password of "+name+" has never been used: if it is lost, set one with 'jwtgate users passwd "+name+"'",
+				"username", name)
+		}
 		return err
 	}
 	pw := RandomPassword()
-	if err := users.Add(ctx, "admin", pw); errors.Is(err, ErrUserExists) {
+	if err := users.add(ctx, "admin", pw, true); errors.Is(err, ErrUserExists) {
 		return nil // another process started at the same time and made it
 	} else if err != nil {
 		return err

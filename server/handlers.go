@@ -31,6 +31,13 @@ var defaultKeys = credentialKeys{"username", "password"}
 // error and reports false.
 func readCredentials(w http.ResponseWriter, r *http.Request, keys credentialKeys) (credentials, bool) {
 	var c credentials
+	// A body announced too large is refused before any of it is read:
+	// a client that sent Expect: 100-continue gets the answer instead of
+	// a connection reset while it sends.
+	if r.ContentLength > MaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the body is larger than 64 KiB")
+		return c, false
+	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", "the body must be application/json")
@@ -119,6 +126,14 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// userLookupTimeout bounds the lookup of a login's user: a user store
+// that does not answer in time refuses the login (503) before it takes a
+// hashing slot, so a frozen store holds none.
+const userLookupTimeout = 1500 * time.Millisecond
+
+// errDummyHash: the hash verified for missing users could not be made.
+var errDummyHash = errors.New("dummy password hash")
+
 // authenticate checks credentials, answering the request itself when they
 // are refused. A missing user costs the same hash as a wrong password.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys credentialKeys) (string, bool) {
@@ -127,45 +142,69 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		s.stats.login("bad_request")
 		return "", false
 	}
-	spent, release, ok := s.reserve(w, r, c.Username)
+	settle, ok := s.reserve(w, r, c.Username)
 	if !ok {
 		s.stats.login("rate_limited")
 		return "", false
 	}
-	defer release()
+	settled := false
+	defer func() {
+		if !settled {
+			settle(false) // not checked, or right: the token goes back
+		}
+	}()
 	ctx := r.Context()
-	select {
-	case s.hash <- struct{}{}:
-		defer func() { <-s.hash }()
-	case <-ctx.Done():
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "request cancelled")
-		return "", false
-	}
-	hash, found, err := s.cfg.Users.PasswordHash(ctx, c.Username)
+	// The user first, under its own deadline and without a hashing slot:
+	// a store that does not answer must not hold one.
+	lctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
+	hash, found, err := s.cfg.Users.PasswordHash(lctx, c.Username)
+	cancel()
 	if err != nil {
 		s.stats.login("unavailable")
 		s.log.Error("user store", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the user store cannot answer")
 		return "", false
 	}
-	if !found {
-		if hash, err = s.dummy.get(); err != nil {
-			s.fail(w, "dummy password hash", err)
-			return "", false
-		}
+	select {
+	case s.hash <- struct{}{}:
+	case <-ctx.Done():
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "request cancelled")
+		return "", false
 	}
-	match, err := s.verifyPassword(hash, c.Password)
+	match, err := func() (bool, error) {
+		defer func() { <-s.hash }()
+		if !found {
+			h, err := s.dummy.get() // made once, in a slot: it costs a hash
+			if err != nil {
+				return false, fmt.Errorf("%w: %w", errDummyHash, err)
+			}
+			hash = h
+		}
+		return s.verifyPassword(hash, c.Password)
+	}()
+	if errors.Is(err, errDummyHash) {
+		s.fail(w, "dummy password hash", err)
+		return "", false
+	}
 	if err != nil {
 		s.log.Error("unreadable password hash in the user store", "username", c.Username)
 	}
 	if !found || !match {
-		spent()
+		settled = true
+		settle(true)
 		s.stats.login("bad_credentials")
 		s.log.Info("login refused", "username", c.Username)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")
 		return "", false
 	}
 	s.stats.login("ok")
+	if pc, ok := s.cfg.Users.(PasswordClaimer); ok {
+		// The password is known to someone now; a failure to record it
+		// only repeats a hint at the next start.
+		if err := pc.ClaimPassword(ctx, c.Username); err != nil {
+			s.log.Warn("cannot record the first use of a password", "username", c.Username, "err", err)
+		}
+	}
 	return c.Username, true
 }
 
@@ -234,7 +273,9 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the refresh token has no session")
 		return
 	}
-	refresh, err := revoke.RotateRefresh(ctx, s.cfg.Revocations, s.gate, t, t.Identity)
+	wctx, cancel := context.WithTimeout(ctx, storeWriteTimeout)
+	refresh, err := revoke.RotateRefresh(wctx, s.cfg.Revocations, s.gate, t, t.Identity)
+	cancel()
 	if errors.Is(err, revoke.ErrReused) {
 		// The store has revoked the family: every access and refresh
 		// token of the session is refused from now on.
@@ -244,19 +285,22 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Error("refresh rotation", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		unavailable(w, refreshUnknown)
 		return
 	}
 	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
+	defer cancel()
 	t, _ := s.gate.TokenFrom(ctx)
 	// The whole session: every access and refresh token of this login.
+	// EndSession revokes the token's jti last: a retry of a logout that
+	// failed half way is refused (401) only once the session has ended.
 	if err := revoke.EndSession(ctx, s.cfg.Revocations, t, s.cfg.Clock(), s.cfg.RefreshTTL); err != nil {
 		s.log.Error("logout", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		unavailable(w, logoutUnknown)
 		return
 	}
 	if t.Location == jwtgate.InCookie {
@@ -267,11 +311,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
+	defer cancel()
 	t, _ := s.gate.TokenFrom(ctx)
 	if err := revoke.LogoutEverywhere(ctx, s.cfg.Revocations, t.Identity, s.cfg.Clock(), s.cfg.RefreshTTL); err != nil {
 		s.log.Error("logout everywhere", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the revocation store cannot answer")
+		unavailable(w, logoutUnknown)
 		return
 	}
 	if t.Location == jwtgate.InCookie {
@@ -298,19 +343,22 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	err := s.cfg.Users.Ping(ctx)
-	if err == nil {
-		_, err = s.cfg.Revocations.Revoked(ctx, "readyz-probe")
-	}
-	if err != nil {
-		s.log.Warn("not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+// What a 503 of the endpoints that write to the revocation store says.
+// A store that failed or timed out may still have kept the write (the
+// request reached it, the answer did not come back), so the outcome is
+// unknown; every such write is idempotent, so a retry is safe.
+const (
+	logoutUnknown = "the revocation store did not confirm the logout: it may or may not have taken effect. " +
+		"It is safe to retry; a retry refused with 401 (token revoked) means the logout was done"
+	logoutNotDone  = "the logout has not happened: the stores cannot answer. It is safe to retry"
+	refreshUnknown = "the revocation store did not confirm the refresh: it may or may not have spent the refresh token. " +
+		"Retry; if the retry is refused, log in again"
+)
+
+// unavailable answers 503 with a description, and Retry-After: 1.
+func unavailable(w http.ResponseWriter, desc string) {
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", desc)
 }
 
 // fail answers 500 for a failure of the service itself (never of input).

@@ -29,19 +29,21 @@ const (
 const maxManifest = 1 << 20
 
 // Manifest is the content of keys.json: the keys of the service, oldest
-// first. The signer is the newest key without RetireAt; a key with a
-// RetireAt verifies until then and is not loaded after.
+// first. The signer is the newest key whose activation time has come (a
+// key without ActivateAt is active); a key with a RetireAt verifies until
+// then and is not loaded after.
 type Manifest struct {
 	Keys []ManifestKey `json:"keys"`
 }
 
 // ManifestKey is one key of a Manifest.
 type ManifestKey struct {
-	KID      string        `json:"kid"`
-	File     string        `json:"file"`          // relative to the data directory
-	Alg      jwt.Algorithm `json:"alg,omitempty"` // empty for a migrated signing-key.pem
-	Created  time.Time     `json:"created"`
-	RetireAt *time.Time    `json:"retire_at,omitempty"`
+	KID        string        `json:"kid"`
+	File       string        `json:"file"`          // relative to the data directory
+	Alg        jwt.Algorithm `json:"alg,omitempty"` // empty for a migrated signing-key.pem
+	Created    time.Time     `json:"created"`
+	ActivateAt *time.Time    `json:"activate_at,omitempty"` // none: active since Created
+	RetireAt   *time.Time    `json:"retire_at,omitempty"`
 }
 
 // readManifest reads keys.json, or, when there is none, makes the manifest
@@ -104,21 +106,10 @@ func (d *DataDir) loadKeyFile(file string) (*jwt.Key, error) {
 	return jwk.EnsureKeyID(key)
 }
 
-// signerIndex returns the index of the signer of m: the newest key
-// without a retire time.
-func (m Manifest) signerIndex() int {
-	for i := len(m.Keys) - 1; i >= 0; i-- {
-		if m.Keys[i].RetireAt == nil {
-			return i
-		}
-	}
-	return -1
-}
-
 // KeyRing returns the key ring of the data directory at the time clock
-// (nil: time.Now) gives (see LoadKeys), with its keys dropped at their
-// retire times by clock, and the algorithm it signs with.
-func (d *DataDir) KeyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.Logger) (*jwk.Ring, jwt.Algorithm, error) {
+// (nil: time.Now) gives (see LoadKeys), whose signer and published keys
+// follow clock, and the algorithm it signs with at that time.
+func (d *DataDir) KeyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.Logger) (*KeyRing, jwt.Algorithm, error) {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -133,14 +124,14 @@ func (d *DataDir) KeyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.L
 	if err != nil {
 		return nil, "", err
 	}
-	return ring, keys.Algorithm, nil
+	return ring, ring.Algorithm(), nil
 }
 
-// LoadKeys implements KeyStore: the signer of the data directory
-// (generated for alg on first use, see SigningKey) and every older key
-// whose retire time has not come at now. The algorithm is the one
-// recorded when the signer was made, or alg for the key of a directory
-// never rotated.
+// LoadKeys implements KeyStore: every key of the data directory whose
+// retire time has not come at now (the first one generated for alg on
+// first use, see SigningKey). Each key is bound to the algorithm recorded
+// when it was made, or to alg for the key of a directory made before keys
+// recorded theirs.
 func (d *DataDir) LoadKeys(_ context.Context, alg jwt.Algorithm, now time.Time) (Keys, error) {
 	m, ok, err := d.readManifest()
 	if err != nil {
@@ -153,64 +144,110 @@ func (d *DataDir) LoadKeys(_ context.Context, alg jwt.Algorithm, now time.Time) 
 		if err != nil {
 			return Keys{}, err
 		}
-		return Keys{Signer: key, Algorithm: alg}, nil
-	}
-	si := m.signerIndex()
-	if si < 0 {
-		return Keys{}, fmt.Errorf("server: %s: no current signing key", ManifestFile)
-	}
-	sig := m.Keys[si]
-	signer, err := d.loadEntry(sig)
-	if err != nil {
-		return Keys{}, err
-	}
-	keys := Keys{Signer: signer, Algorithm: alg}
-	if sig.Alg != "" {
-		keys.Algorithm = sig.Alg
-	}
-	if err := checkSigningAlg(keys.Algorithm); err != nil || !signer.Allows(keys.Algorithm) {
-		return Keys{}, fmt.Errorf("server: key %s cannot sign with %q", sig.KID, keys.Algorithm)
-	}
-	for i, k := range m.Keys {
-		if i == si || (k.RetireAt != nil && !k.RetireAt.After(now)) {
-			continue // the signer, or retired
+		if key, err = jwk.EnsureKeyID(key); err != nil {
+			return Keys{}, err
 		}
-		key, err := d.loadEntry(k)
+		if key, err = bindKey(key, alg); err != nil {
+			return Keys{}, err
+		}
+		return Keys{Keys: []StoredKey{{Key: key, Alg: alg}}}, nil
+	}
+	var keys Keys
+	for _, e := range m.Keys {
+		if e.RetireAt != nil && !e.RetireAt.After(now) {
+			continue // retired
+		}
+		sk, err := d.loadEntry(e, alg)
 		if err != nil {
 			return Keys{}, err
 		}
-		var dropAt time.Time
-		if k.RetireAt != nil {
-			dropAt = *k.RetireAt
-		}
-		keys.Retiring = append(keys.Retiring, RetiringKey{Key: key, RetireAt: dropAt})
+		keys.Keys = append(keys.Keys, sk)
+	}
+	if keys.Signer(now) < 0 {
+		return Keys{}, fmt.Errorf("server: %s: no signing key is active at %s", ManifestFile, now.UTC().Format(time.RFC3339))
 	}
 	return keys, nil
 }
 
-// loadEntry loads the key of a manifest entry and checks its kid.
-func (d *DataDir) loadEntry(k ManifestKey) (*jwt.Key, error) {
-	key, err := d.loadKeyFile(k.File)
+// Probe implements revoke.Prober, for readiness checks: it reads the key
+// files of the signer (the manifest and the signer's file, or the
+// single signing-key.pem), as a reload would. Key files are written only
+// by a rotation, so a full or read-only disk does not fail it.
+func (d *DataDir) Probe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m, ok, err := d.readManifest()
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("server: key store probe: %w", err)
 	}
-	if key.ID() != k.KID {
-		return nil, fmt.Errorf("server: %s holds key %s, the manifest says %s", k.File, key.ID(), k.KID)
+	if !ok {
+		return errors.New("server: key store probe: no signing key in the data directory")
 	}
-	return key, nil
+	si := manifestSigner(m, time.Now())
+	if si < 0 {
+		return fmt.Errorf("server: key store probe: %s: no current signing key", ManifestFile)
+	}
+	key, err := d.loadKeyFile(m.Keys[si].File)
+	if err != nil {
+		return fmt.Errorf("server: key store probe: %w", err)
+	}
+	if key.ID() != m.Keys[si].KID {
+		return fmt.Errorf("server: key store probe: %s holds key %s, the manifest says %s", m.Keys[si].File, key.ID(), m.Keys[si].KID)
+	}
+	return nil
 }
 
-// RotateKey adds a new signing key for alg ("" for the algorithm of the
-// current signer) and marks the current signer to retire at now plus
-// retireAfter: it verifies until then, so that the tokens it signed stay
-// valid until they expire. The new key file is written and synced before
-// the manifest that names it is renamed into place, so a crash leaves
-// either the old or the new key set, never a manifest naming a missing
-// key. The old key file is kept. A running server signs with the new key
-// at its next reload of the keys (see LiveKeys). It implements KeyStore.
-func (d *DataDir) RotateKey(_ context.Context, alg jwt.Algorithm, retireAfter time.Duration, now time.Time) (oldKID, newKID string, err error) {
-	if retireAfter < 0 {
-		return "", "", errors.New("server: negative retire delay")
+// loadEntry loads the key of a manifest entry, checks its kid and binds
+// it to its algorithm (alg for an entry without one).
+func (d *DataDir) loadEntry(e ManifestKey, alg jwt.Algorithm) (StoredKey, error) {
+	key, err := d.loadKeyFile(e.File)
+	if err != nil {
+		return StoredKey{}, err
+	}
+	if key.ID() != e.KID {
+		return StoredKey{}, fmt.Errorf("server: %s holds key %s, the manifest says %s", e.File, key.ID(), e.KID)
+	}
+	if e.Alg != "" {
+		alg = e.Alg
+	}
+	if key, err = bindKey(key, alg); err != nil {
+		return StoredKey{}, err
+	}
+	sk := StoredKey{Key: key, Alg: alg}
+	if e.ActivateAt != nil {
+		sk.ActivateAt = *e.ActivateAt
+	}
+	if e.RetireAt != nil {
+		sk.RetireAt = *e.RetireAt
+	}
+	return sk, nil
+}
+
+// manifestSigner returns the index of the entry of m that signs at now:
+// the newest active one, or -1.
+func manifestSigner(m Manifest, now time.Time) int {
+	for i := len(m.Keys) - 1; i >= 0; i-- {
+		e := m.Keys[i]
+		if (e.ActivateAt == nil || !now.Before(*e.ActivateAt)) && (e.RetireAt == nil || now.Before(*e.RetireAt)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// RotateKey implements KeyStore: it adds a new key for r.Alg (the current
+// signer's algorithm if empty), published at once and signing from now
+// plus r.ActivateAfter, and gives every key without a retire time one:
+// r.RetireAfter after that activation, so that the tokens they sign until
+// then stay valid until they expire. The new key file is written and
+// synced before the manifest that names it is renamed into place, so a
+// crash leaves either the old or the new key set, never a manifest naming
+// a missing key. Old key files are kept. Running servers publish the new
+// key at their next reload of the keys (see LiveKeys).
+func (d *DataDir) RotateKey(_ context.Context, r Rotation, now time.Time) (oldKID, newKID string, err error) {
+	if r.ActivateAfter < 0 || r.RetireAfter < 0 {
+		return "", "", errors.New("server: negative activation or retire delay")
 	}
 	m, ok, err := d.readManifest()
 	if err != nil {
@@ -219,31 +256,33 @@ func (d *DataDir) RotateKey(_ context.Context, alg jwt.Algorithm, retireAfter ti
 	if !ok {
 		return "", "", fmt.Errorf("server: %s has no signing key yet (start jwtgate serve once)", d.Path)
 	}
-	si := m.signerIndex()
+	si := manifestSigner(m, now)
 	if si < 0 {
-		return "", "", fmt.Errorf("server: %s: no current signing key", ManifestFile)
+		return "", "", fmt.Errorf("server: %s: no signing key is active", ManifestFile)
 	}
 	old := m.Keys[si]
-	oldKey, err := d.loadEntry(old)
-	if err != nil {
-		return "", "", err
-	}
-	oldAlg := old.Alg
-	if oldAlg == "" {
-		if algs := oldKey.Algorithms(); len(algs) > 0 {
-			oldAlg = algs[0]
+	alg := r.Alg
+	if old.Alg == "" {
+		// A key made before keys recorded their algorithm: record it when
+		// the key allows only one (EC and Ed25519 keys); an RSA key stays
+		// bound to serve's --alg. A new key defaults to the first
+		// algorithm the old one allows.
+		oldKey, err := d.loadKeyFile(old.File)
+		if err != nil {
+			return "", "", err
 		}
-	}
-	if alg == "" {
-		alg = oldAlg
+		algs := oldKey.Algorithms()
+		if len(algs) == 1 {
+			m.Keys[si].Alg = algs[0]
+		}
+		if alg == "" && len(algs) > 0 {
+			alg = algs[0]
+		}
+	} else if alg == "" {
+		alg = old.Alg
 	}
 	if err := checkSigningAlg(alg); err != nil {
 		return "", "", err
-	}
-	// The service verifies with the algorithm it signs with: a new key
-	// must keep it, or the tokens of the old key would be refused.
-	if !oldKey.Allows(alg) {
-		return "", "", fmt.Errorf("server: the current key signs %s; a rotation keeps the algorithm (got %s)", oldAlg, alg)
 	}
 	key, err := jwk.Generate(alg, 0)
 	if err != nil {
@@ -266,12 +305,14 @@ func (d *DataDir) RotateKey(_ context.Context, alg jwt.Algorithm, retireAfter ti
 	if err := writeAtomic(filepath.Join(d.Path, KeysDir), key.ID()+".pem", pemData); err != nil {
 		return "", "", err
 	}
-	retire := now.Add(retireAfter).UTC()
-	m.Keys[si].RetireAt = &retire
-	if m.Keys[si].Alg == "" {
-		m.Keys[si].Alg = oldAlg
+	activate := now.Add(r.ActivateAfter).UTC()
+	retire := activate.Add(r.RetireAfter)
+	for i := range m.Keys {
+		if m.Keys[i].RetireAt == nil {
+			m.Keys[i].RetireAt = &retire
+		}
 	}
-	m.Keys = append(m.Keys, ManifestKey{KID: key.ID(), File: filepath.ToSlash(file), Alg: alg, Created: now.UTC()})
+	m.Keys = append(m.Keys, ManifestKey{KID: key.ID(), File: filepath.ToSlash(file), Alg: alg, Created: now.UTC(), ActivateAt: &activate})
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return "", "", err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -12,11 +13,13 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 // KeySource gives the server its keys: the signer, the keys that verify,
 // and the set published at /.well-known/jwks.json. A *jwk.Ring is one (a
-// fixed set of keys); a *LiveKeys follows a KeyStore shared by instances.
+// fixed set of keys); a *KeyRing holds keys with activation and retire
+// times; a *LiveKeys follows a KeyStore shared by instances.
 type KeySource interface {
 	jwt.KeySet
 	SigningKey() *jwt.Key
@@ -27,77 +30,267 @@ type KeySource interface {
 // the default) or a PostgreSQL database shared by every instance
 // (SQLKeys).
 type KeyStore interface {
-	// LoadKeys returns the current keys at now, generating the first
+	// LoadKeys returns the keys not retired at now, generating the first
 	// signer for alg when the store has none. Of two processes starting at
 	// once on an empty store, one key wins and both load it.
 	LoadKeys(ctx context.Context, alg jwt.Algorithm, now time.Time) (Keys, error)
-	// RotateKey adds a new signer for alg ("" for the current signer's
-	// algorithm, which is the only one allowed: the service verifies one
-	// algorithm) and keeps the current signer verifying until now plus
-	// retireAfter. It returns the old and the new key IDs.
-	RotateKey(ctx context.Context, alg jwt.Algorithm, retireAfter time.Duration, now time.Time) (oldKID, newKID string, err error)
+	// RotateKey adds a new key as r says: published at once, signing from
+	// now plus r.ActivateAfter. Every key that had no retire time retires
+	// r.RetireAfter after the new key activates, so that the tokens it
+	// signed until then stay valid until they expire. It returns the key
+	// that signs at now and the new key's ID.
+	RotateKey(ctx context.Context, r Rotation, now time.Time) (oldKID, newKID string, err error)
+}
+
+// Rotation says how RotateKey makes the next key.
+type Rotation struct {
+	// Alg is the new key's algorithm: "" for the current signer's. Each
+	// key keeps its own, so a rotation may change it.
+	Alg jwt.Algorithm
+	// ActivateAfter is how long the new key is published before it signs:
+	// KeyActivationDelay of the service's settings, or 0 in an emergency.
+	ActivateAfter time.Duration
+	// RetireAfter is how long the former signers verify after the new key
+	// activates: the longest token lifetime (the refresh TTL), or longer.
+	RetireAfter time.Duration
+}
+
+// KeyActivationDelay is how long a new key is published before it signs.
+// An instance that reloads its keys every keysReload publishes the key at
+// most keysReload after the rotation; a verifier that fetched the JWKS
+// from it just before keeps that copy for jwksMaxAge (its Cache-Control
+// max-age), then fetches the set again, with the key. After both, no
+// verifier that honours max-age meets a token of a key it does not have.
+func KeyActivationDelay(jwksMaxAge, keysReload time.Duration) time.Duration {
+	return jwksMaxAge + keysReload
 }
 
 // Keys is the content of a KeyStore at one time.
 type Keys struct {
-	// Signer signs new tokens with Algorithm.
-	Signer    *jwt.Key
-	Algorithm jwt.Algorithm
-	// Retiring are former signers that verify until their RetireAt
-	// (never dropped if zero).
-	Retiring []RetiringKey
+	// Keys are the keys not retired, oldest first: every one is published
+	// and verifies; the signer is the newest one active (see Signer).
+	Keys []StoredKey
 }
 
-// RetiringKey is a former signer that still verifies.
-type RetiringKey struct {
-	Key      *jwt.Key
+// StoredKey is one key of a KeyStore.
+type StoredKey struct {
+	// Key is the private key, bound to Alg alone (it signs and verifies
+	// with no other algorithm), with its kid.
+	Key *jwt.Key
+	Alg jwt.Algorithm
+	// ActivateAt is when the key starts to sign (zero: since it was made).
+	ActivateAt time.Time
+	// RetireAt is when it stops verifying and is no longer published
+	// (zero: never).
 	RetireAt time.Time
 }
 
+func (k StoredKey) activeAt(now time.Time) bool {
+	return !now.Before(k.ActivateAt) && !k.retiredAt(now)
+}
+
+func (k StoredKey) retiredAt(now time.Time) bool {
+	return !k.RetireAt.IsZero() && !now.Before(k.RetireAt)
+}
+
+// Signer returns the index in k.Keys of the key that signs at now: the
+// newest whose activation time has come, or -1.
+func (k Keys) Signer(now time.Time) int {
+	for i := len(k.Keys) - 1; i >= 0; i-- {
+		if k.Keys[i].activeAt(now) {
+			return i
+		}
+	}
+	return -1
+}
+
+// bindKey returns key bound to alg alone, after checking that the service
+// may sign with alg and that key allows it.
+func bindKey(key *jwt.Key, alg jwt.Algorithm) (*jwt.Key, error) {
+	if err := checkSigningAlg(alg); err != nil {
+		return nil, fmt.Errorf("server: key %s: %w", key.ID(), err)
+	}
+	if !key.Allows(alg) {
+		return nil, fmt.Errorf("server: key %s cannot sign with %s (it allows %v)", key.ID(), alg, key.Algorithms())
+	}
+	return key.WithAlgorithms(alg)
+}
+
+// ErrUnsupportedAlgorithm is returned for an algorithm the service cannot
+// sign with.
+var ErrUnsupportedAlgorithm = errors.New("algorithm not supported by the token service")
+
 // checkSigningAlg refuses algorithms the service cannot sign with: HMAC
-// (the keys are published as a JWKS) and unknown ones.
+// (the keys are published as a JWKS, and a secret cannot be) and unknown
+// ones.
 func checkSigningAlg(alg jwt.Algorithm) error {
-	if strings.HasPrefix(string(alg), "HS") || !alg.Known() {
-		return fmt.Errorf("server: algorithm %q is not supported (use an asymmetric one, e.g. ES256)", alg)
+	if strings.HasPrefix(string(alg), "HS") {
+		return fmt.Errorf("%w: %s is an HMAC algorithm, whose secret key cannot be published in the JWKS; "+
+			"use an asymmetric one: ES256, ES384, ES512, EdDSA, RS256..RS512 or PS256..PS512", ErrUnsupportedAlgorithm, alg)
+	}
+	if !alg.Known() {
+		return fmt.Errorf("%w: %q is unknown; use ES256, ES384, ES512, EdDSA, RS256..RS512 or PS256..PS512", ErrUnsupportedAlgorithm, alg)
 	}
 	return nil
 }
 
-// Ring returns a key ring of k: the signer and every retiring key,
-// dropped at its RetireAt by clock (nil: time.Now).
-func (k Keys) Ring(clock func() time.Time) (*jwk.Ring, error) {
-	if k.Signer == nil {
-		return nil, errors.New("server: no signing key")
+// CheckSigningAlgorithm returns an error wrapping ErrUnsupportedAlgorithm,
+// which says why, when the service cannot sign with alg: an HMAC
+// algorithm (its secret cannot be published in the JWKS) or an unknown
+// one.
+func CheckSigningAlgorithm(alg jwt.Algorithm) error { return checkSigningAlg(alg) }
+
+// serviceAlgorithms are the algorithms the service may sign and verify
+// with: every asymmetric one.
+func serviceAlgorithms() []jwt.Algorithm {
+	var out []jwt.Algorithm
+	for _, a := range jwt.Algorithms() {
+		if checkSigningAlg(a) == nil {
+			out = append(out, a)
+		}
 	}
-	if err := checkSigningAlg(k.Algorithm); err != nil {
-		return nil, err
+	return out
+}
+
+// Ring returns a KeyRing of k whose signer and published keys follow
+// clock (nil: time.Now).
+func (k Keys) Ring(clock func() time.Time) (*KeyRing, error) {
+	if clock == nil {
+		clock = time.Now
 	}
-	if !k.Signer.Allows(k.Algorithm) {
-		return nil, fmt.Errorf("server: key %s cannot sign with %s", k.Signer.ID(), k.Algorithm)
+	for _, sk := range k.Keys {
+		if sk.Key == nil || !sk.Key.CanSign() {
+			return nil, errors.New("server: a stored key without its private half")
+		}
+		if algs := sk.Key.Algorithms(); len(algs) != 1 || algs[0] != sk.Alg {
+			return nil, fmt.Errorf("server: key %s is not bound to %s alone", sk.Key.ID(), sk.Alg)
+		}
+		if err := checkSigningAlg(sk.Alg); err != nil {
+			return nil, fmt.Errorf("server: key %s: %w", sk.Key.ID(), err)
+		}
 	}
-	ring, err := jwk.NewRingWithOptions(jwk.RingOptions{Clock: clock}, k.Signer)
+	r := &KeyRing{keys: slices.Clone(k.Keys), clock: clock}
+	st, err := r.stateAt(clock())
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range k.Retiring {
-		if err := ring.Add(r.Key, r.RetireAt); err != nil {
-			return nil, fmt.Errorf("server: key %s: %w", r.Key.ID(), err)
-		}
-	}
-	return ring, nil
+	r.state.Store(st)
+	return r, nil
 }
 
-// fingerprint identifies the keys of k and their retire times. Key IDs
-// are checked against the key material when a store loads them (they are
-// RFC 7638 thumbprints unless a PEM file names its own).
+// fingerprint identifies the keys of k and their times. Key IDs are
+// checked against the key material when a store loads them (they are RFC
+// 7638 thumbprints unless a PEM file names its own).
 func (k Keys) fingerprint() string {
 	var b strings.Builder
-	b.WriteString(string(k.Algorithm) + " " + k.Signer.ID())
-	for _, r := range k.Retiring {
-		fmt.Fprintf(&b, " %s@%d", r.Key.ID(), r.RetireAt.UnixMilli())
+	for _, sk := range k.Keys {
+		fmt.Fprintf(&b, "%s %s %d %d;", sk.Key.ID(), sk.Alg, sk.ActivateAt.UnixMilli(), sk.RetireAt.UnixMilli())
 	}
 	return b.String()
 }
+
+// KeyRing is a KeySource of stored keys, each bound to its own algorithm,
+// with activation and retire times: it publishes and verifies with every
+// key not retired, and signs with the newest key whose activation time has
+// come. Both are decided by the clock at each call, so a key published
+// ahead signs from its activation time on without any reload, and a key
+// retired stops verifying at its time. Lookups allocate nothing, except
+// the first one after an activation or a retirement.
+type KeyRing struct {
+	keys  []StoredKey // oldest first; immutable
+	clock func() time.Time
+	state atomic.Pointer[ringState]
+}
+
+// ringState is what a KeyRing gives until its next event.
+type ringState struct {
+	signer *jwt.Key
+	alg    jwt.Algorithm
+	set    *jwk.Set  // the keys not retired
+	until  time.Time // the next activation or retirement; zero: none
+}
+
+// stateAt computes the state of the ring at now.
+func (r *KeyRing) stateAt(now time.Time) (*ringState, error) {
+	ks := Keys{Keys: r.keys}
+	si := ks.Signer(now)
+	if si < 0 {
+		return nil, fmt.Errorf("server: no signing key is active at %s", now.UTC().Format(time.RFC3339))
+	}
+	st := &ringState{signer: r.keys[si].Key, alg: r.keys[si].Alg}
+	var published []*jwt.Key
+	for _, k := range r.keys {
+		for _, t := range []time.Time{k.ActivateAt, k.RetireAt} {
+			if t.After(now) && (st.until.IsZero() || t.Before(st.until)) {
+				st.until = t
+			}
+		}
+		if !k.retiredAt(now) {
+			published = append(published, k.Key)
+		}
+	}
+	set, err := jwk.NewSet(published...)
+	if err != nil {
+		return nil, err
+	}
+	st.set = set
+	return st, nil
+}
+
+// current returns the state at the clock's time.
+func (r *KeyRing) current() *ringState {
+	st := r.state.Load()
+	if st.until.IsZero() {
+		return st
+	}
+	now := r.clock()
+	if now.Before(st.until) {
+		return st
+	}
+	next, err := r.stateAt(now)
+	if err != nil {
+		// Cannot happen: a key that retires has a successor active by
+		// then (RotateKey); keep signing with the last signer.
+		return st
+	}
+	r.state.CompareAndSwap(st, next)
+	return next
+}
+
+// SigningKey implements KeySource: the newest active key.
+func (r *KeyRing) SigningKey() *jwt.Key { return r.current().signer }
+
+// Algorithm returns the algorithm of the signing key.
+func (r *KeyRing) Algorithm() jwt.Algorithm { return r.current().alg }
+
+// CurrentSet implements KeySource and jwk.SetSource: every key not
+// retired, active or not yet.
+func (r *KeyRing) CurrentSet() *jwk.Set { return r.current().set }
+
+// LookupKeys implements jwt.KeySet with the published keys; each verifies
+// only the algorithm it is bound to.
+func (r *KeyRing) LookupKeys(ctx context.Context, h *jwt.Header) ([]*jwt.Key, error) {
+	return r.current().set.LookupKeys(ctx, h)
+}
+
+// KeyIDs returns the IDs of the published keys, oldest first.
+func (r *KeyRing) KeyIDs() []string {
+	now := r.clock()
+	var ids []string
+	for _, k := range r.keys {
+		if !k.retiredAt(now) {
+			ids = append(ids, k.Key.ID())
+		}
+	}
+	return ids
+}
+
+// Keys returns the keys of the ring with their times, oldest first,
+// retired ones included.
+func (r *KeyRing) Keys() []StoredKey { return slices.Clone(r.keys) }
+
+// bound marks the key sources whose keys are each bound to one algorithm.
+func (r *KeyRing) bound() {}
 
 // LiveKeysOptions configure NewLiveKeys.
 type LiveKeysOptions struct {
@@ -114,27 +307,34 @@ type LiveKeysOptions struct {
 
 // LiveKeys is a KeySource that follows a KeyStore: Reload (run by Run
 // every few seconds, and by a lookup that meets an unknown kid) picks up
-// the keys "jwtgate keys rotate" added, from any instance. Right after
-// one instance rotates and signs with the new key, the others load it
-// when its first token reaches them, unless another unknown kid caused a
-// reload less than MinReload before: that token is then refused (401),
+// the keys "jwtgate keys rotate" added, from any instance. A new key is
+// published by every instance within one reload interval, and signs from
+// its activation time on (see KeyRing): with an activation delay of
+// KeyActivationDelay, no verifier that honours the JWKS's max-age meets
+// its kid before it has the key. A token naming a kid this instance has
+// not loaded (a key rotated with an activation of 0, used by an instance
+// that reloaded first) makes it reload, unless another unknown kid caused
+// a reload less than MinReload before: that token is then refused (401),
 // and the next one after MinReload is not. A store that cannot answer
 // makes such a lookup fail with jwtgate.ErrUnavailable (503). Each load
-// has 3 s.
+// has 1 s, so a request that meets an unknown kid while the store is
+// frozen waits at most about 2 s (a reload already under way, then its
+// own).
 type LiveKeys struct {
 	store KeyStore
-	alg   jwt.Algorithm
+	alg   jwt.Algorithm // of a first key
 	opts  LiveKeysOptions
 
-	ring atomic.Pointer[jwk.Ring]
+	ring atomic.Pointer[KeyRing]
 
 	sem      chan struct{} // capacity 1: one reload at a time
 	loaded   string        // fingerprint of the Keys of ring; under sem
 	lastMiss time.Time     // of the last reload caused by an unknown kid; under sem
 }
 
-// keysLoadTimeout bounds one load of the keys from the store.
-const keysLoadTimeout = 3 * time.Second
+// keysLoadTimeout bounds one load of the keys from the store (a few rows
+// or files).
+const keysLoadTimeout = time.Second
 
 // NewLiveKeys loads the keys of store (generating the first signer for
 // alg if it has none) and returns them as a LiveKeys.
@@ -157,23 +357,24 @@ func NewLiveKeys(ctx context.Context, store KeyStore, alg jwt.Algorithm, opts Li
 	if err != nil {
 		return nil, err
 	}
-	l.alg = keys.Algorithm
 	l.ring.Store(ring)
 	l.loaded = keys.fingerprint()
 	return l, nil
 }
 
-// Algorithm returns the algorithm the keys sign with.
-func (l *LiveKeys) Algorithm() jwt.Algorithm { return l.alg }
+// Algorithm returns the algorithm of the current signing key.
+func (l *LiveKeys) Algorithm() jwt.Algorithm { return l.ring.Load().Algorithm() }
 
 // Ring returns the current key ring.
-func (l *LiveKeys) Ring() *jwk.Ring { return l.ring.Load() }
+func (l *LiveKeys) Ring() *KeyRing { return l.ring.Load() }
 
 // SigningKey implements KeySource.
 func (l *LiveKeys) SigningKey() *jwt.Key { return l.ring.Load().SigningKey() }
 
 // CurrentSet implements KeySource and jwk.SetSource.
 func (l *LiveKeys) CurrentSet() *jwk.Set { return l.ring.Load().CurrentSet() }
+
+func (l *LiveKeys) bound() {}
 
 // LookupKeys implements jwt.KeySet. A kid the ring does not know causes a
 // reload (at most one per MinReload) before the lookup is answered.
@@ -188,6 +389,15 @@ func (l *LiveKeys) LookupKeys(ctx context.Context, h *jwt.Header) ([]*jwt.Key, e
 			fmt.Errorf("no key has kid %q here, and reloading the keys failed: %w", h.KeyID, rerr))
 	}
 	return l.ring.Load().LookupKeys(ctx, h)
+}
+
+// Probe implements revoke.Prober: the Probe of the KeyStore, when it has
+// one (DataDir and SQLKeys do: a read), else nothing.
+func (l *LiveKeys) Probe(ctx context.Context) error {
+	if p, ok := l.store.(revoke.Prober); ok {
+		return p.Probe(ctx)
+	}
+	return nil
 }
 
 // Reload loads the keys from the store now.
@@ -213,9 +423,6 @@ func (l *LiveKeys) reload(ctx context.Context, onMiss bool) error {
 	if err != nil {
 		return err
 	}
-	if keys.Algorithm != l.alg {
-		return fmt.Errorf("server: the key store's signer uses %s, this server %s: restart it", keys.Algorithm, l.alg)
-	}
 	fp := keys.fingerprint()
 	if fp == l.loaded {
 		// Unchanged: keep the ring, whose *jwt.Key values the signature
@@ -228,17 +435,25 @@ func (l *LiveKeys) reload(ctx context.Context, onMiss bool) error {
 	}
 	old := l.ring.Swap(ring)
 	l.loaded = fp
-	if old.SigningKey().ID() != ring.SigningKey().ID() {
-		l.opts.Logger.Info("signing key changed", "kid", ring.SigningKey().ID(), "previous", old.SigningKey().ID())
+	known := map[string]bool{}
+	for _, id := range old.KeyIDs() {
+		known[id] = true
+	}
+	for _, k := range keys.Keys {
+		if !known[k.Key.ID()] {
+			l.opts.Logger.Info("signing key published", "kid", k.Key.ID(), "alg", string(k.Alg), "signs_from", k.ActivateAt.UTC())
+		}
 	}
 	return nil
 }
 
 // Run reloads the keys every interval until ctx is done, logging failures
-// (the keys loaded last stay in use).
+// (the keys loaded last stay in use) and, at the first reload after it,
+// a change of the signing key (by a reload or by an activation time).
 func (l *LiveKeys) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	signer := l.SigningKey().ID()
 	for {
 		select {
 		case <-ctx.Done():
@@ -247,6 +462,33 @@ func (l *LiveKeys) Run(ctx context.Context, interval time.Duration) {
 			if err := l.Reload(ctx); err != nil && ctx.Err() == nil {
 				l.opts.Logger.Error("cannot reload the signing keys; keeping the current ones", "err", err)
 			}
+			if now := l.SigningKey().ID(); now != signer {
+				l.opts.Logger.Info("signing key changed", "kid", now, "alg", string(l.Algorithm()), "previous", signer)
+				signer = now
+			}
 		}
 	}
+}
+
+// verifyAlgorithms returns the algorithms the Gate of cfg accepts. The
+// keys of a *KeyRing or *LiveKeys are each bound to one algorithm, so
+// every algorithm the service supports is allowed and each key decides:
+// a token verifies only with the algorithm of the key its kid names. Any
+// other KeySource verifies cfg.Algorithm alone.
+func verifyAlgorithms(cfg Config) ([]jwt.Algorithm, error) {
+	if _, ok := cfg.Keys.(interface{ bound() }); ok {
+		if cfg.Algorithm != "" {
+			if err := checkSigningAlg(cfg.Algorithm); err != nil {
+				return nil, err
+			}
+		}
+		return serviceAlgorithms(), nil
+	}
+	if cfg.Algorithm == "" {
+		return nil, errors.New("server: Config needs Algorithm for keys that are not bound to one (a *jwk.Ring)")
+	}
+	if err := checkSigningAlg(cfg.Algorithm); err != nil {
+		return nil, err
+	}
+	return []jwt.Algorithm{cfg.Algorithm}, nil
 }

@@ -104,17 +104,17 @@ type brokenLimiter struct{ failTake bool }
 
 var errLimiterDown = errors.New("limiter down")
 
-func (b brokenLimiter) Take(context.Context, string) (bool, time.Duration, error) {
+func (b brokenLimiter) Take(context.Context, string, string) (Grant, error) {
 	if b.failTake {
-		return false, 0, errLimiterDown
+		return Grant{}, errLimiterDown
 	}
-	return true, 0, nil
+	return Grant{Taken: true}, nil
 }
 
-func (b brokenLimiter) Refund(context.Context, string) error { return errLimiterDown }
+func (b brokenLimiter) Settle(context.Context, string, string, bool) error { return errLimiterDown }
 
 // TestLoginLimiterDown: a limiter that cannot answer refuses logins with
-// 503 (it fails closed); one that cannot take back a token still answers.
+// 503 (it fails closed); one that cannot settle an attempt still answers.
 func TestLoginLimiterDown(t *testing.T) {
 	s := newLimitServer(t, brokenLimiter{failTake: true})
 	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != http.StatusServiceUnavailable {
@@ -122,10 +122,10 @@ func TestLoginLimiterDown(t *testing.T) {
 	}
 	s = newLimitServer(t, brokenLimiter{})
 	if w := authFrom(s, "10.0.0.1", "alice", "wrong"); w.Code != 401 {
-		t.Fatalf("limiter cannot refund: %d %s", w.Code, w.Body)
+		t.Fatalf("limiter cannot settle: %d %s", w.Code, w.Body)
 	}
 	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != 200 {
-		t.Fatalf("good login with a limiter that cannot refund: %d %s", w.Code, w.Body)
+		t.Fatalf("good login with a limiter that cannot settle: %d %s", w.Code, w.Body)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
@@ -77,14 +79,14 @@ func TestSQLUsersPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"bob", "alice", "zoë"} {
-		if err := u.Add(ctx, name, "pw-"+name); err != nil {
+		if err := u.Add(ctx, name, "password-"+name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := u.Add(ctx, "alice", "x"); !errors.Is(err, ErrUserExists) {
+	if err := u.Add(ctx, "alice", "another password"); !errors.Is(err, ErrUserExists) {
 		t.Fatalf("Add twice: %v", err)
 	}
-	if err := u.Add(ctx, " padded", "x"); !errors.Is(err, ErrBadUsername) {
+	if err := u.Add(ctx, " padded", "a password"); !errors.Is(err, ErrBadUsername) {
 		t.Fatalf("Add bad name: %v", err)
 	}
 	names, err := u.List(ctx)
@@ -95,17 +97,17 @@ func TestSQLUsersPostgres(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("PasswordHash: %v %v", ok, err)
 	}
-	if m, err := VerifyPassword(h, "pw-alice"); err != nil || !m {
+	if m, err := VerifyPassword(h, "password-alice"); err != nil || !m {
 		t.Fatalf("stored hash does not verify: %v %v", m, err)
 	}
-	if err := u.SetPassword(ctx, "alice", "new"); err != nil {
+	if err := u.SetPassword(ctx, "alice", "new password"); err != nil {
 		t.Fatal(err)
 	}
 	h, _, _ = u.PasswordHash(ctx, "alice")
-	if m, _ := VerifyPassword(h, "new"); !m {
+	if m, _ := VerifyPassword(h, "new password"); !m {
 		t.Fatal("SetPassword did not change the hash")
 	}
-	if err := u.SetPassword(ctx, "nobody", "x"); !errors.Is(err, ErrUserNotFound) {
+	if err := u.SetPassword(ctx, "nobody", "a password"); !errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("SetPassword of a missing user: %v", err)
 	}
 	if err := u.Delete(ctx, "bob"); err != nil {
@@ -131,7 +133,7 @@ func TestSQLKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if _, _, err := ks.RotateKey(ctx, "", time.Hour, now); err == nil {
+	if _, _, err := ks.RotateKey(ctx, Rotation{RetireAfter: time.Hour}, now); err == nil {
 		t.Fatal("rotation of an empty store accepted")
 	}
 	if _, err := ks.LoadKeys(ctx, "HS256", now); err == nil {
@@ -154,7 +156,7 @@ func TestSQLKeys(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			kids[i] = k.Signer.ID()
+			kids[i] = k.Keys[k.Signer(now)].Key.ID()
 		})
 	}
 	wg.Wait()
@@ -169,11 +171,15 @@ func TestSQLKeys(t *testing.T) {
 		t.Fatalf("%d keys stored, want 1", count)
 	}
 
-	// Rotation: the old key verifies until its retire time.
-	if _, _, err := ks.RotateKey(ctx, jwt.EdDSA, time.Hour, now); err == nil {
-		t.Fatal("rotation to another algorithm accepted")
+	// Rotation: the new key is published at once and signs from its
+	// activation time; the old key verifies until an hour after that.
+	for _, bad := range []Rotation{{Alg: jwt.HS256}, {Alg: "none"}, {ActivateAfter: -time.Second}} {
+		if _, _, err := ks.RotateKey(ctx, bad, now); err == nil {
+			t.Fatalf("rotation %+v accepted", bad)
+		}
 	}
-	oldKID, newKID, err := ks.RotateKey(ctx, "", time.Hour, now)
+	const activate = 10 * time.Minute
+	oldKID, newKID, err := ks.RotateKey(ctx, Rotation{ActivateAfter: activate, RetireAfter: time.Hour}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,30 +190,53 @@ func TestSQLKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if keys.Signer.ID() != newKID || keys.Algorithm != jwt.ES256 || len(keys.Retiring) != 1 || keys.Retiring[0].Key.ID() != oldKID {
-		t.Fatalf("after rotation: signer %s %s, retiring %v", keys.Signer.ID(), keys.Algorithm, keys.Retiring)
+	signerAt := func(keys Keys, at time.Time) string { return keys.Keys[keys.Signer(at)].Key.ID() }
+	if len(keys.Keys) != 2 || keys.Keys[0].Key.ID() != oldKID || keys.Keys[1].Key.ID() != newKID || keys.Keys[1].Alg != jwt.ES256 {
+		t.Fatalf("after rotation: %+v", keys.Keys)
 	}
-	if d := keys.Retiring[0].RetireAt.Sub(now.Add(time.Hour)); d < -time.Millisecond || d > time.Millisecond {
-		t.Fatalf("retire time off by %v", d)
+	if got := signerAt(keys, now); got != oldKID {
+		t.Fatalf("signer before the activation: %s, want %s", got, oldKID)
+	}
+	if got := signerAt(keys, now.Add(activate)); got != newKID {
+		t.Fatalf("signer at the activation: %s, want %s", got, newKID)
+	}
+	for _, c := range []struct {
+		got, want time.Time
+	}{{keys.Keys[1].ActivateAt, now.Add(activate)}, {keys.Keys[0].RetireAt, now.Add(activate + time.Hour)}} {
+		if d := c.got.Sub(c.want); d < -time.Millisecond || d > time.Millisecond {
+			t.Fatalf("time off by %v", d)
+		}
 	}
 	later, err := ks.LoadKeys(ctx, jwt.ES256, now.Add(2*time.Hour))
-	if err != nil || later.Signer.ID() != newKID || len(later.Retiring) != 0 {
+	if err != nil || len(later.Keys) != 1 || signerAt(later, now.Add(2*time.Hour)) != newKID {
 		t.Fatalf("after the retire time: %v, %v", later, err)
 	}
 
-	// A token signed with the old key still verifies through a ring of
-	// the loaded keys, and a rotation after the retire time deletes the
-	// retired private key.
-	ring, err := keys.Ring(func() time.Time { return now })
-	if err != nil || len(ring.KeyIDs()) != 2 {
+	// A ring of the loaded keys publishes both and switches signer at the
+	// activation time, and a rotation after the retire time deletes the
+	// retired private key. It may change the algorithm: the keys before
+	// keep theirs.
+	clock := now
+	ring, err := keys.Ring(func() time.Time { return clock })
+	if err != nil || len(ring.KeyIDs()) != 2 || ring.SigningKey().ID() != oldKID {
 		t.Fatalf("ring: %v %v", ring, err)
 	}
-	if _, third, err := ks.RotateKey(ctx, "", 0, now.Add(2*time.Hour)); err != nil || third == newKID {
+	clock = now.Add(activate)
+	if ring.SigningKey().ID() != newKID {
+		t.Fatal("the ring did not switch signer at the activation time")
+	}
+	_, third, err := ks.RotateKey(ctx, Rotation{Alg: jwt.EdDSA, RetireAfter: time.Hour}, now.Add(2*time.Hour))
+	if err != nil || third == newKID {
 		t.Fatalf("third rotation: %v", err)
 	}
 	db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_signing_keys WHERE kid = $1`, oldKID).Scan(&count)
 	if count != 0 {
 		t.Fatal("a retired private key was kept")
+	}
+	keys, err = ks.LoadKeys(ctx, jwt.ES256, now.Add(2*time.Hour))
+	if err != nil || len(keys.Keys) != 2 || keys.Keys[0].Alg != jwt.ES256 || keys.Keys[1].Alg != jwt.EdDSA ||
+		signerAt(keys, now.Add(2*time.Hour)) != third {
+		t.Fatalf("after a rotation to EdDSA: %+v %v", keys, err)
 	}
 
 	// A damaged row is an error naming the key, not a panic.
@@ -216,6 +245,57 @@ func TestSQLKeys(t *testing.T) {
 	}
 	if _, err := ks.LoadKeys(ctx, jwt.ES256, now.Add(2*time.Hour)); err == nil {
 		t.Fatal("a damaged key loaded")
+	}
+}
+
+// TestSQLKeysMigration opens a key table made before keys had activation
+// times: the column is added, and the keys in it are active.
+func TestSQLKeysMigration(t *testing.T) {
+	ctx := context.Background()
+	db := openPG(t, needPostgres(t))
+	if _, err := db.ExecContext(ctx, `CREATE TABLE jwtgate_signing_keys (
+		kid TEXT PRIMARY KEY, alg TEXT NOT NULL, private_key TEXT NOT NULL,
+		created_ms BIGINT NOT NULL, retire_ms BIGINT)`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var kids []string
+	for i := range 2 {
+		key, err := jwk.Generate(jwt.ES256, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key, err = jwk.EnsureKeyID(key); err != nil {
+			t.Fatal(err)
+		}
+		pemData, err := jwk.MarshalPrivatePEM(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var retire sql.NullInt64
+		if i == 0 {
+			retire = sql.NullInt64{Int64: now.Add(time.Hour).UnixMilli(), Valid: true}
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO jwtgate_signing_keys VALUES ($1, 'ES256', $2, $3, $4)`,
+			key.ID(), string(pemData), now.Add(time.Duration(i-2)*time.Minute).UnixMilli(), retire); err != nil {
+			t.Fatal(err)
+		}
+		kids = append(kids, key.ID())
+	}
+	ks, err := NewSQLKeys(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := ks.LoadKeys(ctx, jwt.ES256, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.Keys) != 2 || keys.Keys[keys.Signer(now)].Key.ID() != kids[1] || !keys.Keys[1].ActivateAt.IsZero() {
+		t.Fatalf("migrated keys: %+v, want %v with %s signing", keys.Keys, kids, kids[1])
+	}
+	// Opening it again (another instance) changes nothing.
+	if _, err := NewSQLKeys(ctx, db); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -249,7 +329,7 @@ func TestLiveKeys(t *testing.T) {
 		t.Fatal("two instances on one store have different signers")
 	}
 	first := liveA.SigningKey().ID()
-	if _, _, err := a.RotateKey(ctx, "", time.Hour, clock()); err != nil {
+	if _, _, err := a.RotateKey(ctx, Rotation{RetireAfter: time.Hour}, clock()); err != nil {
 		t.Fatal(err)
 	}
 	if err := liveA.Reload(ctx); err != nil {
@@ -297,6 +377,28 @@ func TestLiveKeys(t *testing.T) {
 	advance(2 * time.Hour)
 	if _, err := liveB.LookupKeys(ctx, &jwt.Header{Alg: jwt.ES256, KeyID: first}); !errors.Is(err, jwt.ErrKeyNotFound) {
 		t.Fatalf("the retired key still verifies: %v", err)
+	}
+
+	// A rotation with an activation delay: B publishes the key at its
+	// reload and keeps signing with the current one; at the activation
+	// time it switches by itself, and so does A, which learns of the key
+	// when a token of it arrives.
+	_, third, err := a.RotateKey(ctx, Rotation{Alg: jwt.ES384, ActivateAfter: time.Minute, RetireAfter: time.Hour}, clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := liveB.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := liveB.Ring().KeyIDs(); !slices.Contains(ids, third) || liveB.SigningKey().ID() != second || liveB.Algorithm() != jwt.ES256 {
+		t.Fatalf("B after the reload: keys %v, signer %s %s; want %s published, %s signing", ids, liveB.SigningKey().ID(), liveB.Algorithm(), third, second)
+	}
+	advance(time.Minute)
+	if liveB.SigningKey().ID() != third || liveB.Algorithm() != jwt.ES384 {
+		t.Fatalf("B at the activation time signs with %s %s, want %s ES384", liveB.SigningKey().ID(), liveB.Algorithm(), third)
+	}
+	if _, err := liveA.LookupKeys(ctx, &jwt.Header{Alg: jwt.ES384, KeyID: third}); err != nil || liveA.SigningKey().ID() != third {
+		t.Fatalf("A meeting a token of the new key: %v, signer %s", err, liveA.SigningKey().ID())
 	}
 }
 

@@ -13,20 +13,25 @@ import (
 
 // NewRedisLimiter returns a Limiter whose buckets live in Redis, so that
 // every instance using the same Redis and prefix shares one budget per
-// key: attempts counted by one instance are refused by all. It is the same
-// token bucket as NewMemoryLimiter (burst attempts at once, then one more
-// per every; Take takes a token atomically, Refund gives one back),
+// key: failures counted by one instance are refused by all, and attempts
+// in flight on any instance hold tokens on all. It is the same token
+// bucket as NewMemoryLimiter (burst failures at once, then one more per
+// every; Take reserves a token atomically, Settle spends or releases it),
 // without its bound on the number of keys: Redis holds them, and each one
-// expires once its bucket would be full again.
+// expires once its bucket would be full again with no attempt in flight.
 //
-// Each key is a hash, <prefix>rl:<key>, with fields tokens (a float) and
-// last_us (when tokens was computed, Unix µs), read and written by Lua
-// scripts, atomic on the server. The time is Redis's own clock (TIME in
-// the scripts), never an instance's, so instances whose clocks disagree
-// still agree on every bucket. A write sets the key's PEXPIRE to
-// burst × every, the time a drained bucket needs to be full again, so idle
-// keys vanish. Keys are used as they are (any bytes): callers tell their
-// namespaces apart with a tag in the key, as in "ip:1.2.3.4" and
+// Each key is a hash, <prefix>rl:<key>, with fields tokens (a float),
+// last_us (when tokens was computed, Unix µs) and a:<id> for each attempt
+// in flight (its expiry, Unix µs), read and written by Lua scripts,
+// atomic on the server. Every script touches that one key only, so the
+// limiter works on a Redis Cluster. The time is Redis's own clock (TIME
+// in the scripts), never an instance's, so instances whose clocks
+// disagree still agree on every bucket, and the reservations of an
+// instance that died expire after attemptTTL whatever its clock said. A
+// write sets the key's PEXPIRE to burst × every, the time a drained
+// bucket needs to be full again, or longer while a reservation lives, so
+// idle keys vanish. Keys are used as they are (any bytes): callers tell
+// their namespaces apart with a tag in the key, as in "ip:1.2.3.4" and
 // "user:alice", and the "rl:" segment keeps these keys apart from the
 // other keys the project stores under the same prefix.
 //
@@ -51,6 +56,7 @@ func NewRedisLimiter(client rueidis.Client, prefix string, burst int, every time
 			strconv.Itoa(burst),
 			strconv.FormatInt(int64(every), 10),
 			strconv.FormatInt(limiterFullAfterMS(burst, every), 10),
+			strconv.FormatInt(attemptTTL.Microseconds(), 10),
 		},
 	}, nil
 }
@@ -61,7 +67,7 @@ type redisLimiter struct {
 	prefix string // the caller's prefix and "rl:"
 	burst  int
 	every  time.Duration
-	args   []string // the scripts' ARGV: burst, every (ns), key TTL (ms)
+	args   []string // the scripts' ARGV: burst, every (ns), key TTL (ms), attempt TTL (µs)
 }
 
 var _ Limiter = (*redisLimiter)(nil)
@@ -103,59 +109,116 @@ if now > last then
 end
 `
 
+// limiterHeldLua follows limiterBucketLua in the scripts that write: it
+// deletes KEYS[1]'s expired reservations (fields a:<id>, whose values are
+// their expiry, Unix µs) and leaves in locals the number of those left,
+// held, and the latest expiry among them, latest (0 if none). A
+// reservation the script cannot read is an error.
+const limiterHeldLua = `
+local held, latest = 0, 0
+local f = redis.call('HGETALL', KEYS[1])
+for i = 1, #f, 2 do
+  if string.sub(f[i], 1, 2) == 'a:' then
+    local e = tonumber(f[i + 1])
+    if e == nil or e ~= e or e == math.huge or e == -math.huge then
+      return redis.error_reply('ERR rate limiter: unreadable reservation')
+    end
+    if e <= now then
+      redis.call('HDEL', KEYS[1], f[i])
+    else
+      held = held + 1
+      latest = math.max(latest, e)
+    end
+  end
+end
+`
+
+// limiterWriteLua writes tokens and last back to KEYS[1] and sets its
+// TTL: ARGV[3] ms, or longer while a reservation lives.
+const limiterWriteLua = `
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'last_us', string.format('%.17g', last))
+redis.call('PEXPIRE', KEYS[1], string.format('%.17g', math.max(tonumber(ARGV[3]), math.ceil((latest - now) / 1000))))
+`
+
 // limiterCheckScript answers KEYS[1]'s tokens after refill, as a decimal
 // string, and writes nothing (so it may be retried).
 var limiterCheckScript = rueidis.NewLuaScriptRetryable(limiterBucketLua + `
 return string.format('%.17g', tokens)`)
 
-// limiterTakeScript takes a token from KEYS[1] if it has one, setting the
-// key's TTL to ARGV[3] ms, and answers the tokens there were before, as
-// a decimal string; a bucket without a token is left as it was.
-var limiterTakeScript = rueidis.NewLuaScript(limiterBucketLua + `
-if tokens >= 1 then
-  redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens - 1), 'last_us', string.format('%.17g', last))
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+// limiterTakeScript reserves a token of KEYS[1] for the attempt whose
+// field is ARGV[5], until ARGV[4] µs from now, if failures have left one
+// that no attempt in flight holds. It answers {1 if it did else 0, the
+// tokens after refill as a decimal string}.
+var limiterTakeScript = rueidis.NewLuaScript(limiterBucketLua + limiterHeldLua + `
+local taken = 0
+if tokens >= 1 and tokens - held >= 1 then
+  local e = now + tonumber(ARGV[4])
+  redis.call('HSET', KEYS[1], ARGV[5], string.format('%.17g', e))
+  latest = math.max(latest, e)
+  taken = 1
+` + limiterWriteLua + `
 end
-return string.format('%.17g', tokens)`)
+return {taken, string.format('%.17g', tokens)}`)
 
-// limiterRefundScript gives a token back to KEYS[1] (up to burst), if
-// the key is there.
-var limiterRefundScript = rueidis.NewLuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-` + limiterBucketLua + `
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', math.min(burst, tokens + 1)), 'last_us', string.format('%.17g', last))
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1`)
-
-// limiterFailScript takes a token from KEYS[1] (floored at zero) and sets
-// the key's TTL to ARGV[3] ms.
-var limiterFailScript = rueidis.NewLuaScript(limiterBucketLua + `
+// limiterSettleScript ends the reservation ARGV[5] of KEYS[1]; when
+// ARGV[6] is 1 (a failure) it also takes a token (floored at zero),
+// whether the reservation was still there or not.
+var limiterSettleScript = rueidis.NewLuaScript(`
+redis.call('HDEL', KEYS[1], ARGV[5])
+if ARGV[6] ~= '1' then return 0 end
+` + limiterBucketLua + limiterHeldLua + `
 tokens = math.max(0, tokens - 1)
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'last_us', string.format('%.17g', last))
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+` + limiterWriteLua + `
 return 1`)
 
 func (l *redisLimiter) key(key string) []string { return []string{l.prefix + key} }
 
-// Take implements Limiter.
-func (l *redisLimiter) Take(ctx context.Context, key string) (bool, time.Duration, error) {
-	s, err := limiterTakeScript.Exec(ctx, l.c, l.key(key), l.args).ToString()
-	if err != nil {
-		return false, 0, fmt.Errorf("redis limiter: take: %w", err)
+// settleArgs returns the ARGV of limiterSettleScript.
+func (l *redisLimiter) settleArgs(id string, failed bool) []string {
+	flag := "0"
+	if failed {
+		flag = "1"
 	}
-	return l.answer("take", s)
+	return append(l.args[:len(l.args):len(l.args)], "a:"+id, flag)
 }
 
-// Refund implements Limiter.
-func (l *redisLimiter) Refund(ctx context.Context, key string) error {
-	if err := limiterRefundScript.Exec(ctx, l.c, l.key(key), l.args).Error(); err != nil {
-		return fmt.Errorf("redis limiter: refund: %w", err)
+// Take implements Limiter.
+func (l *redisLimiter) Take(ctx context.Context, key, id string) (Grant, error) {
+	args := append(l.args[:len(l.args):len(l.args)], "a:"+id)
+	v, err := limiterTakeScript.Exec(ctx, l.c, l.key(key), args).ToArray()
+	if err != nil {
+		return Grant{}, fmt.Errorf("redis limiter: take: %w", err)
+	}
+	if len(v) != 2 {
+		return Grant{}, fmt.Errorf("redis limiter: take: unexpected answer of %d values", len(v))
+	}
+	taken, err1 := v[0].AsInt64()
+	s, err2 := v[1].ToString()
+	if err := errors.Join(err1, err2); err != nil {
+		return Grant{}, fmt.Errorf("redis limiter: take: unexpected answer: %w", err)
+	}
+	ok, wait, err := l.answer("take", s)
+	switch {
+	case err != nil:
+		return Grant{}, err
+	case taken == 1:
+		return Grant{Taken: true}, nil
+	case ok: // failures left a token, attempts in flight hold it
+		return Grant{Busy: true}, nil
+	}
+	return Grant{Wait: wait}, nil
+}
+
+// Settle implements Limiter.
+func (l *redisLimiter) Settle(ctx context.Context, key, id string, failed bool) error {
+	if err := limiterSettleScript.Exec(ctx, l.c, l.key(key), l.settleArgs(id, failed)).Error(); err != nil {
+		return fmt.Errorf("redis limiter: settle: %w", err)
 	}
 	return nil
 }
 
-// Check reports whether key has a token, or how long until it has one,
-// taking nothing.
+// Check reports whether key's failures have left a token, or how long
+// until they have, taking nothing and ignoring attempts in flight.
 func (l *redisLimiter) Check(ctx context.Context, key string) (bool, time.Duration, error) {
 	s, err := limiterCheckScript.Exec(ctx, l.c, l.key(key), l.args).ToString()
 	if err != nil {
@@ -181,9 +244,10 @@ func (l *redisLimiter) answer(op, s string) (bool, time.Duration, error) {
 	return false, wait, nil
 }
 
-// Fail takes a token from key's bucket, floored at zero.
+// Fail takes a token from key's bucket, floored at zero: a failure
+// without a reservation.
 func (l *redisLimiter) Fail(ctx context.Context, key string) error {
-	if err := limiterFailScript.Exec(ctx, l.c, l.key(key), l.args).Error(); err != nil {
+	if err := limiterSettleScript.Exec(ctx, l.c, l.key(key), l.settleArgs("", true)).Error(); err != nil {
 		return fmt.Errorf("redis limiter: fail: %w", err)
 	}
 	return nil

@@ -484,10 +484,10 @@ func (l *limiter) Fail(_ context.Context, key string) error {
 }
 
 // check and fail observe and drain the memory limiter's buckets in tests;
-// the server itself only takes and refunds.
+// the server itself takes and settles.
 
-// check reports whether key may make an attempt (it has a token left),
-// or how long it must wait for one. It takes no token: fail does.
+// check reports whether key's failures have left a token, or how long
+// until they have. It takes nothing and ignores attempts in flight.
 func (l *limiter) check(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -502,29 +502,12 @@ func (l *limiter) check(key string) (bool, time.Duration) {
 		}
 		return true, 0
 	}
-	l.refill(b, now)
+	l.fresh(b, now)
 	if b.tokens < 1 {
 		return false, time.Duration((1 - b.tokens) * float64(l.every))
 	}
 	return true, 0
 }
 
-// fail takes a token from key's bucket: a failed attempt.
-func (l *limiter) fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.maxKeys {
-			l.sweep(now)
-			if len(l.buckets) >= l.maxKeys {
-				return // check refuses unknown clients while the table is full
-			}
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
-	}
-	l.refill(b, now)
-	b.tokens = max(0, b.tokens-1)
-}
+// fail spends a token of key's bucket: a failed attempt.
+func (l *limiter) fail(key string) { l.settle(key, "", true) }

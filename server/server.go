@@ -23,10 +23,13 @@
 //	POST /logout/all    ends every session of the user: every token of the
 //	                    user issued until now
 //	GET  /userinfo      {"username": ...}
-//	GET  /.well-known/jwks.json            the public signing keys
-//	GET  /.well-known/openid-configuration issuer, jwks_uri, algorithms
+//	GET  /.well-known/jwks.json   the public keys: every key that signs,
+//	                    will sign or signed tokens still valid
+//	GET  /.well-known/oauth-authorization-server
+//	                    RFC 8414 metadata: issuer and jwks_uri
 //	GET  /healthz       200 while the process runs
-//	GET  /readyz        200 when the stores answer, else 503
+//	GET  /readyz        200 when every store proves it works, else 503
+//	                    naming the stores that did not (see below)
 //	GET  /              a small sign-in page (plain HTML and /app.js) that
 //	                    uses cookie mode with CSRF
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
@@ -36,10 +39,63 @@
 // Credentials are JSON bodies of at most 64 KiB with Content-Type
 // application/json; usernames are at most 256 bytes and passwords at most
 // 1024 bytes. Each client IP address and each username (whether the user
-// exists or not) may fail 10 credential checks at once, then one every 6
-// seconds (429 with Retry-After beyond); with Redis, every instance shares
-// those budgets. A missing user costs the same password hash as a wrong
-// password. Errors are JSON: {"error": code, "error_description": text}.
+// exists or not) may fail 10 credential checks at once, then one more
+// every 6 seconds (429 with Retry-After beyond); right passwords spend
+// nothing, and a login whose budget is held only by attempts still in
+// flight waits for them rather than being refused. With Redis, every
+// instance shares those budgets. A missing user costs the same password
+// hash as a wrong password. Errors are JSON: {"error": code, "error_description": text}.
+//
+// # A store that is down or slow
+//
+// The store calls of a request have deadlines, so a store that stops
+// answering (a partition, a frozen server) or cannot write (a full disk)
+// costs 503, never a hang: the revocation check of a protected request
+// has 250 ms (revoke.DefaultTimeout), its user lookup 1 s, and the writes
+// of /logout, /logout/all and the rotation of /refresh 1.5 s together;
+// /auth and /login have 10 s in all. A 503 of /logout or /logout/all
+// (with Retry-After: 1) says which of two cases it is:
+//
+//   - "the logout has not happened": a check before it failed, nothing
+//     was written;
+//   - "...may or may not have taken effect. It is safe to retry": a write
+//     failed or ran out of time, and the store may still have kept it
+//     (the request may have reached the store when the answer did not
+//     come back). Every write of a logout is idempotent, and the access
+//     token is revoked last: a retry that gets 401 (token revoked) means
+//     the logout was done in full.
+//
+// /readyz probes every store at once, on every request (no answer is
+// remembered): the SQL user and revocation stores commit a small write
+// (revoke.Prober), so a database that reads but cannot write (disk full,
+// read-only file system, a PostgreSQL standby) is not ready; the key
+// store is read. A store that fails, or has not answered within
+// Config.StoreBound (1 s by default), makes the answer 503, with
+// {"stores": {"users": "ok", "revocations": "timeout", "keys": "failed"}}
+// (no error text; the log has it).
+//
+// Metadata: the service publishes only what it does. It is not an OAuth
+// 2.0 authorization server in full: /login and /refresh take JSON
+// credentials and tokens, not the form-encoded grants of an OAuth token
+// endpoint, and there is no authorization endpoint. Its RFC 8414 document
+// therefore names the issuer and the JWKS and nothing else: no
+// token_endpoint or authorization_endpoint, and no
+// response_types_supported or grant_types_supported, which would have no
+// elements (RFC 8414 section 3.2 says to leave such members out). Clients
+// must not read the absence of grant_types_supported as its default
+// ("authorization_code", "implicit"): without an authorization endpoint
+// neither is possible. There is no OpenID Connect discovery document
+// (/.well-known/openid-configuration answers 404): the service issues no
+// id tokens.
+//
+// Keys: each key is bound to its own algorithm (ES256/384/512, EdDSA,
+// RS256..PS512; never HMAC, whose secret cannot be published), signs
+// with it and verifies only it. A rotated key is published in the JWKS at
+// once and signs only from its activation time on, which
+// KeyActivationDelay sets to the JWKS's max-age (Config.JWKSMaxAge) plus
+// the key reload interval: a verifier that honours the max-age has the
+// key before it meets a token signed with it. The key it replaces stays
+// published until its last token expires.
 //
 // Open opens the stores: a data directory (SQLite and key files) by
 // default, or PostgreSQL and Redis shared by many instances.
@@ -74,13 +130,25 @@ type Config struct {
 	Users UserStore
 	// Revocations keeps logouts and refresh rotations (required).
 	Revocations revoke.Store
-	// Keys signs and verifies the tokens (required): a *jwk.Ring, or a
-	// *LiveKeys that follows a KeyStore shared by instances.
+	// Keys signs and verifies the tokens (required): a *LiveKeys that
+	// follows a KeyStore shared by instances, a *KeyRing, or a *jwk.Ring.
+	// The keys of the first two are each bound to one algorithm: the
+	// signer signs with its own, and each published key verifies only
+	// its own.
 	Keys KeySource
-	// Algorithm signs the tokens (required).
+	// Algorithm signs the tokens when the signing key allows several (an
+	// RSA key of a *jwk.Ring); a key bound to one algorithm signs with
+	// that one. For a *jwk.Ring it is required, and the only algorithm
+	// that verifies.
 	Algorithm jwt.Algorithm
-	// Issuer is the iss of the tokens and of the discovery document, a URL
-	// (required).
+	// JWKSMaxAge is the Cache-Control max-age of the JWKS:
+	// jwk.DefaultMaxAge (300 s) by default. A rotated key must be
+	// published at least this long (plus the key reload interval) before
+	// it signs, so that verifiers which cache the JWKS for that long know
+	// it: see KeyActivationDelay, which "jwtgate keys rotate" applies.
+	JWKSMaxAge time.Duration
+	// Issuer is the iss of the tokens and the issuer of the metadata
+	// document, a URL (required).
 	Issuer string
 	// AccessTTL and RefreshTTL: 15 minutes and 30 days by default.
 	AccessTTL  time.Duration
@@ -94,9 +162,13 @@ type Config struct {
 	MaxHashing int
 	// LoginBurst and LoginEvery limit failed credential checks (/auth,
 	// /login) per client IP address and per username: LoginBurst failures
-	// at once, then one per LoginEvery; a request over either limit gets
-	// 429 before its password is checked, whether the user exists or not.
-	// Defaults: 10 and 6 s (10 per minute). A negative LoginBurst turns
+	// at once, then one more per LoginEvery; once failures have spent
+	// either budget, a request gets 429 before its password is checked,
+	// whether the user exists or not. Right passwords spend nothing. Each
+	// attempt holds a token while it is checked, so that guesses sent at
+	// once are counted at once; a login that finds the tokens left all
+	// held waits for those attempts to settle (503 if they do not within
+	// half of its 10 s deadline). Defaults: 10 and 6 s (10 per minute). A negative LoginBurst turns
 	// the limits off. Behind a proxy, set TrustedProxies, or every client
 	// has the proxy's address.
 	LoginBurst int
@@ -121,6 +193,12 @@ type Config struct {
 	AuthPath        string
 	AuthUsernameKey string
 	AuthPasswordKey string
+	// StoreBound is how long each store has to prove it works when
+	// /readyz asks (DefaultStoreBound when zero): every store that can
+	// (revoke.Prober: the SQL stores write a row, the key stores read)
+	// is probed at once, and one that fails or has not answered within
+	// StoreBound makes the answer 503.
+	StoreBound time.Duration
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -134,18 +212,30 @@ type Server struct {
 	log                *slog.Logger
 	hash               chan struct{}
 	limitIP, limitUser Limiter
+	settled            *settleSignal
 	stats              *metrics
 	present            *presence
 	authKeys           credentialKeys
 	dummy              dummyHash
+	checks             []storeCheck // of /readyz
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
 }
 
 // New checks cfg and returns a Server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Users == nil || cfg.Revocations == nil || cfg.Keys == nil || cfg.Algorithm == "" || cfg.Issuer == "" {
-		return nil, errors.New("server: Config needs Users, Revocations, Keys, Algorithm and Issuer")
+	if cfg.Users == nil || cfg.Revocations == nil || cfg.Keys == nil || cfg.Issuer == "" {
+		return nil, errors.New("server: Config needs Users, Revocations, Keys and Issuer")
+	}
+	algs, err := verifyAlgorithms(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.JWKSMaxAge < 0 {
+		return nil, errors.New("server: negative JWKSMaxAge")
+	}
+	if cfg.JWKSMaxAge == 0 {
+		cfg.JWKSMaxAge = jwk.DefaultMaxAge
 	}
 	if cfg.AccessTTL <= 0 {
 		cfg.AccessTTL = 15 * time.Minute
@@ -168,6 +258,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.StoreBound < 0 {
+		return nil, errors.New("server: negative StoreBound")
+	}
+	if cfg.StoreBound == 0 {
+		cfg.StoreBound = DefaultStoreBound
+	}
 	if cfg.AuthPath == "" {
 		cfg.AuthPath = "/auth"
 	}
@@ -180,8 +276,9 @@ func New(cfg Config) (*Server, error) {
 	if err := checkAuthConfig(cfg); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(),
+	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(), settled: newSettleSignal(),
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
+	s.checks = storeChecks(cfg)
 	switch {
 	case cfg.LoginBurst < 0:
 	case cfg.Limiter != nil:
@@ -199,6 +296,7 @@ func New(cfg Config) (*Server, error) {
 			return cfg.Keys.SigningKey(), nil
 		},
 		Algorithm:       cfg.Algorithm,
+		Algorithms:      algs,
 		AccessTTL:       cfg.AccessTTL,
 		RefreshTTL:      cfg.RefreshTTL,
 		Issuer:          cfg.Issuer,
@@ -209,6 +307,11 @@ func New(cfg Config) (*Server, error) {
 		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.stats.verification(verificationOutcome(err))
+			if errors.Is(err, jwtgate.ErrUnavailable) && r.Method == http.MethodPost && (r.URL.Path == "/logout" || r.URL.Path == "/logout/all") {
+				// The checks before a logout failed: nothing was written.
+				unavailable(w, logoutNotDone)
+				return
+			}
 			s.gate.WriteError(w, r, err)
 		},
 		// Clients present the same access token many times: its signature
@@ -237,16 +340,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.gate = g
 
-	jwksURI := cfg.Issuer + "/.well-known/jwks.json"
-	disc, err := jwk.DiscoveryHandler(jwk.Discovery{
-		Issuer:     cfg.Issuer,
-		JWKSURI:    jwksURI,
-		Algorithms: []jwt.Algorithm{cfg.Algorithm},
-		Extra: map[string]any{
-			"token_endpoint":    cfg.Issuer + "/login",
-			"userinfo_endpoint": cfg.Issuer + "/userinfo",
-		},
-	}, jwk.HandlerOptions{})
+	meta, err := metadataHandler(cfg.Issuer, cfg.JWKSMaxAge)
 	if err != nil {
 		return nil, err
 	}
@@ -260,27 +354,39 @@ func New(cfg Config) (*Server, error) {
 	m.Handle("POST /logout/all", bounded(g.Required(s.verified(s.logoutAll))))
 	m.Handle("GET /userinfo", g.Required(s.verified(s.userinfo)))
 	m.Handle("GET /metrics", s.stats)
-	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{}))
-	m.Handle("GET /.well-known/openid-configuration", disc)
+	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{MaxAge: cfg.JWKSMaxAge}))
+	m.Handle("GET "+MetadataPath, meta)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.HandleFunc("GET /{$}", s.page)
 	m.HandleFunc("GET /app.js", s.script)
+	m.HandleFunc("/", s.noEndpoint)
 	s.mux = m
 	return s, nil
 }
 
+// DefaultStoreBound is the default Config.StoreBound.
+const DefaultStoreBound = time.Second
+
 // Time limits of the requests that wait on the stores: a store that
 // stops answering (a network partition, a server that accepts and says
-// nothing) costs a request 503 after this long, never a hang.
+// nothing) costs a request 503 after this long, never a hang. The
+// revocation check of a protected request has revoke.DefaultTimeout
+// (250 ms), so with a frozen store a protected request, /logout included,
+// gets 503 within about storeTimeout (1 s), and a logout whose store
+// freezes after those checks passed within storeWriteTimeout (1.5 s)
+// more.
 const (
 	// requestTimeout bounds /auth, /login, /refresh and /logout, which
 	// may wait for a hashing slot and several store calls.
 	requestTimeout = 10 * time.Second
 	// storeTimeout bounds one lookup of a user on a protected request.
-	storeTimeout = 3 * time.Second
+	storeTimeout = time.Second
+	// storeWriteTimeout bounds the store calls of /logout, /logout/all
+	// and the rotation of /refresh, all together.
+	storeWriteTimeout = 1500 * time.Millisecond
 )
 
 // bounded gives h's requests a deadline of requestTimeout.
@@ -302,7 +408,7 @@ func checkAuthConfig(cfg Config) error {
 	}
 	switch p {
 	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz", "/app.js",
-		"/.well-known/jwks.json", "/.well-known/openid-configuration":
+		"/.well-known/jwks.json", MetadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}
 	u, pw := cfg.AuthUsernameKey, cfg.AuthPasswordKey

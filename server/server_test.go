@@ -194,11 +194,12 @@ func TestEndpoints(t *testing.T) {
 	if len(keys) != 1 || keys[0].(map[string]any)["kid"] != f.kid || keys[0].(map[string]any)["d"] != nil {
 		t.Fatalf("jwks: %s", r.raw)
 	}
-	r = f.do(t, "GET", "/.well-known/openid-configuration", "", "")
-	wantStatus(t, "discovery", r, 200)
-	if r.body["issuer"] != f.srv.URL || r.body["jwks_uri"] != f.srv.URL+"/.well-known/jwks.json" {
-		t.Fatalf("discovery: %s", r.raw)
+	if cc := r.header.Get("Cache-Control"); cc != "public, max-age=300" {
+		t.Fatalf("jwks Cache-Control %q", cc)
 	}
+	checkMetadata(t, f.do(t, "GET", MetadataPath, "", ""), f.srv.URL)
+	// No OpenID Connect discovery: the service issues no id tokens.
+	wantStatus(t, "OpenID Connect discovery", f.do(t, "GET", "/.well-known/openid-configuration", "", ""), 404)
 
 	// Flask-JWT's /auth: an access token only.
 	r = f.do(t, "POST", "/auth", "application/json", `{"username":"alice","password":"`+testPassword+`"}`)
@@ -247,6 +248,25 @@ func TestEndpoints(t *testing.T) {
 
 	if logs := f.logs.String(); strings.Contains(logs, testPassword) || strings.Contains(logs, access) || strings.Contains(logs, refresh) {
 		t.Fatalf("the logs hold a password or a token:\n%s", logs)
+	}
+}
+
+// checkMetadata checks the RFC 8414 metadata of the service at issuer:
+// its issuer and JWKS, and no member for anything it does not do.
+func checkMetadata(t *testing.T, r reply, issuer string) {
+	t.Helper()
+	wantStatus(t, "metadata", r, 200)
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("metadata Content-Type %q", ct)
+	}
+	want := map[string]any{"issuer": issuer, "jwks_uri": issuer + "/.well-known/jwks.json"}
+	if len(r.body) != len(want) {
+		t.Fatalf("metadata has members beyond issuer and jwks_uri: %s", r.raw)
+	}
+	for k, v := range want {
+		if r.body[k] != v {
+			t.Fatalf("metadata %s = %v, want %v: %s", k, r.body[k], v, r.raw)
+		}
 	}
 }
 

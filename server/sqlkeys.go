@@ -24,39 +24,73 @@ import (
 // Writes take a transaction-level advisory lock, so two instances
 // starting on an empty table, or two rotations at once, cannot both
 // create a signer.
+//
+// Each key is bound to its algorithm (column alg) and has an activation
+// time (activate_ms): a rotated key is published at once and signs from
+// then on.
 type SQLKeys struct {
 	db *sql.DB
 }
 
+// The table has had activate_ms since keys are published before they
+// sign; a key without one (NULL, as every key of an older table) is
+// active since it was made.
 const signingKeysSchema = `CREATE TABLE IF NOT EXISTS jwtgate_signing_keys (
 	kid         TEXT PRIMARY KEY,
 	alg         TEXT NOT NULL,
 	private_key TEXT NOT NULL,
 	created_ms  BIGINT NOT NULL,
-	retire_ms   BIGINT
+	retire_ms   BIGINT,
+	activate_ms BIGINT
 )`
+
+const signingKeysMigration = `ALTER TABLE jwtgate_signing_keys ADD COLUMN IF NOT EXISTS activate_ms BIGINT`
 
 // signingKeysLock is the advisory lock key of writes to the table.
 const signingKeysLock = 0x6a7767_6b657973 // "jwg" "keys"
 
 // NewSQLKeys returns the key store of a PostgreSQL database, creating its
-// table if it is missing. The *sql.DB stays the caller's.
+// table if it is missing and adding the columns a table made by an older
+// version lacks. The *sql.DB stays the caller's.
 func NewSQLKeys(ctx context.Context, db *sql.DB) (*SQLKeys, error) {
-	if _, err := db.ExecContext(ctx, signingKeysSchema); err != nil {
-		return nil, fmt.Errorf("server: create signing keys table: %w", err)
+	s := &SQLKeys{db: db}
+	err := s.locked(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, signingKeysSchema); err != nil {
+			return fmt.Errorf("server: create signing keys table: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, signingKeysMigration); err != nil {
+			return fmt.Errorf("server: migrate signing keys table: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &SQLKeys{db: db}, nil
+	return s, nil
+}
+
+// Probe implements revoke.Prober, for readiness checks: one read of the
+// table, a round trip to the database.
+func (s *SQLKeys) Probe(ctx context.Context) error {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_signing_keys`).Scan(&n); err != nil {
+		return fmt.Errorf("server: key store probe: %w", err)
+	}
+	if n == 0 {
+		return errors.New("server: key store probe: no signing key in the table")
+	}
+	return nil
 }
 
 type keyRow struct {
-	kid, alg, pem string
-	created       int64
-	retire        sql.NullInt64
+	kid, alg, pem    string
+	created          int64
+	retire, activate sql.NullInt64
 }
 
 // rows returns the keys not retired at now, oldest first.
 func (s *SQLKeys) rows(ctx context.Context, q querier, now time.Time) ([]keyRow, error) {
-	rs, err := q.QueryContext(ctx, `SELECT kid, alg, private_key, created_ms, retire_ms FROM jwtgate_signing_keys
+	rs, err := q.QueryContext(ctx, `SELECT kid, alg, private_key, created_ms, retire_ms, activate_ms FROM jwtgate_signing_keys
 		WHERE retire_ms IS NULL OR retire_ms > $1 ORDER BY created_ms, kid`, now.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("server: read signing keys: %w", err)
@@ -65,7 +99,7 @@ func (s *SQLKeys) rows(ctx context.Context, q querier, now time.Time) ([]keyRow,
 	var out []keyRow
 	for rs.Next() {
 		var r keyRow
-		if err := rs.Scan(&r.kid, &r.alg, &r.pem, &r.created, &r.retire); err != nil {
+		if err := rs.Scan(&r.kid, &r.alg, &r.pem, &r.created, &r.retire, &r.activate); err != nil {
 			return nil, fmt.Errorf("server: read signing keys: %w", err)
 		}
 		out = append(out, r)
@@ -80,38 +114,59 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// signer returns the index of the newest key without a retire time.
-func signerRow(rows []keyRow) int {
-	for i := len(rows) - 1; i >= 0; i-- {
-		if !rows[i].retire.Valid {
-			return i
+// hasCurrent reports whether rows has a key without a retire time: a
+// signer, or one that will sign.
+func hasCurrent(rows []keyRow) bool {
+	for _, r := range rows {
+		if !r.retire.Valid {
+			return true
 		}
 	}
-	return -1
+	return false
 }
 
-// parse loads the private key of r and checks that it carries r's kid
-// and allows r's algorithm.
-func (r keyRow) parse() (*jwt.Key, jwt.Algorithm, error) {
+// parse loads the private key of r, checks that it carries r's kid and
+// binds it to r's algorithm.
+func (r keyRow) parse() (StoredKey, error) {
 	set, err := jwk.Load([]byte(r.pem))
 	if err != nil {
-		return nil, "", fmt.Errorf("server: signing key %s: %w", r.kid, err)
+		return StoredKey{}, fmt.Errorf("server: signing key %s: %w", r.kid, err)
 	}
 	key, err := set.SigningKey("")
 	if err != nil {
-		return nil, "", fmt.Errorf("server: signing key %s: %w", r.kid, err)
+		return StoredKey{}, fmt.Errorf("server: signing key %s: %w", r.kid, err)
 	}
 	if key, err = jwk.EnsureKeyID(key); err != nil {
-		return nil, "", fmt.Errorf("server: signing key %s: %w", r.kid, err)
+		return StoredKey{}, fmt.Errorf("server: signing key %s: %w", r.kid, err)
 	}
 	if key.ID() != r.kid {
-		return nil, "", fmt.Errorf("server: the signing key stored as %s is key %s", r.kid, key.ID())
+		return StoredKey{}, fmt.Errorf("server: the signing key stored as %s is key %s", r.kid, key.ID())
 	}
 	alg := jwt.Algorithm(r.alg)
-	if err := checkSigningAlg(alg); err != nil || !key.Allows(alg) {
-		return nil, "", fmt.Errorf("server: key %s cannot sign with %q", r.kid, alg)
+	if key, err = bindKey(key, alg); err != nil {
+		return StoredKey{}, err
 	}
-	return key, alg, nil
+	sk := StoredKey{Key: key, Alg: alg}
+	if r.activate.Valid {
+		sk.ActivateAt = time.UnixMilli(r.activate.Int64)
+	}
+	if r.retire.Valid {
+		sk.RetireAt = time.UnixMilli(r.retire.Int64)
+	}
+	return sk, nil
+}
+
+// parseAll parses rows.
+func parseAll(rows []keyRow) (Keys, error) {
+	var keys Keys
+	for _, r := range rows {
+		sk, err := r.parse()
+		if err != nil {
+			return Keys{}, err
+		}
+		keys.Keys = append(keys.Keys, sk)
+	}
+	return keys, nil
 }
 
 // LoadKeys implements KeyStore.
@@ -120,7 +175,7 @@ func (s *SQLKeys) LoadKeys(ctx context.Context, alg jwt.Algorithm, now time.Time
 	if err != nil {
 		return Keys{}, err
 	}
-	if signerRow(rows) < 0 {
+	if !hasCurrent(rows) {
 		if err := s.create(ctx, alg, now); err != nil {
 			return Keys{}, err
 		}
@@ -128,28 +183,12 @@ func (s *SQLKeys) LoadKeys(ctx context.Context, alg jwt.Algorithm, now time.Time
 			return Keys{}, err
 		}
 	}
-	si := signerRow(rows)
-	if si < 0 {
-		return Keys{}, errors.New("server: the key store has no signing key")
-	}
-	signer, salg, err := rows[si].parse()
+	keys, err := parseAll(rows)
 	if err != nil {
 		return Keys{}, err
 	}
-	keys := Keys{Signer: signer, Algorithm: salg}
-	for i, r := range rows {
-		if i == si {
-			continue
-		}
-		key, _, err := r.parse()
-		if err != nil {
-			return Keys{}, err
-		}
-		var at time.Time
-		if r.retire.Valid {
-			at = time.UnixMilli(r.retire.Int64)
-		}
-		keys.Retiring = append(keys.Retiring, RetiringKey{Key: key, RetireAt: at})
+	if keys.Signer(now) < 0 {
+		return Keys{}, fmt.Errorf("server: the key store has no signing key active at %s", now.UTC().Format(time.RFC3339))
 	}
 	return keys, nil
 }
@@ -162,16 +201,17 @@ func (s *SQLKeys) create(ctx context.Context, alg jwt.Algorithm, now time.Time) 
 	}
 	return s.locked(ctx, func(tx *sql.Tx) error {
 		rows, err := s.rows(ctx, tx, now)
-		if err != nil || signerRow(rows) >= 0 {
+		if err != nil || hasCurrent(rows) {
 			return err
 		}
-		_, err = s.insert(ctx, tx, alg, now)
+		_, err = s.insert(ctx, tx, alg, now, sql.NullInt64{})
 		return err
 	})
 }
 
-// insert generates a key for alg and inserts it as the newest signer.
-func (s *SQLKeys) insert(ctx context.Context, tx *sql.Tx, alg jwt.Algorithm, now time.Time) (string, error) {
+// insert generates a key for alg and inserts it as the newest key,
+// signing from activate (NULL: at once).
+func (s *SQLKeys) insert(ctx context.Context, tx *sql.Tx, alg jwt.Algorithm, now time.Time, activate sql.NullInt64) (string, error) {
 	key, err := jwk.Generate(alg, 0)
 	if err != nil {
 		return "", err
@@ -185,9 +225,9 @@ func (s *SQLKeys) insert(ctx context.Context, tx *sql.Tx, alg jwt.Algorithm, now
 	}
 	// created_ms is strictly after every existing key's, so that the order
 	// of the keys is the order of their creation even within a millisecond.
-	_, err = tx.ExecContext(ctx, `INSERT INTO jwtgate_signing_keys (kid, alg, private_key, created_ms)
-		SELECT $1, $2, $3, GREATEST($4::BIGINT, COALESCE(MAX(created_ms) + 1, 0)) FROM jwtgate_signing_keys`,
-		key.ID(), string(alg), string(pemData), now.UnixMilli())
+	_, err = tx.ExecContext(ctx, `INSERT INTO jwtgate_signing_keys (kid, alg, private_key, created_ms, activate_ms)
+		SELECT $1, $2, $3, GREATEST($4::BIGINT, COALESCE(MAX(created_ms) + 1, 0)), $5 FROM jwtgate_signing_keys`,
+		key.ID(), string(alg), string(pemData), now.UnixMilli(), activate)
 	if err != nil {
 		return "", fmt.Errorf("server: store the signing key: %w", err)
 	}
@@ -215,41 +255,40 @@ func (s *SQLKeys) locked(ctx context.Context, f func(*sql.Tx) error) error {
 
 // RotateKey implements KeyStore. It also deletes the keys whose retire
 // time has passed: they verify nothing any more.
-func (s *SQLKeys) RotateKey(ctx context.Context, alg jwt.Algorithm, retireAfter time.Duration, now time.Time) (oldKID, newKID string, err error) {
-	if retireAfter < 0 {
-		return "", "", errors.New("server: negative retire delay")
+func (s *SQLKeys) RotateKey(ctx context.Context, r Rotation, now time.Time) (oldKID, newKID string, err error) {
+	if r.ActivateAfter < 0 || r.RetireAfter < 0 {
+		return "", "", errors.New("server: negative activation or retire delay")
 	}
 	err = s.locked(ctx, func(tx *sql.Tx) error {
 		rows, err := s.rows(ctx, tx, now)
 		if err != nil {
 			return err
 		}
-		si := signerRow(rows)
-		if si < 0 {
-			return errors.New("server: the key store has no signing key yet (start jwtgate serve once)")
-		}
-		old, oldAlg, err := rows[si].parse()
+		keys, err := parseAll(rows)
 		if err != nil {
 			return err
 		}
+		si := keys.Signer(now)
+		if si < 0 {
+			return errors.New("server: the key store has no signing key yet (start jwtgate serve once)")
+		}
+		alg := r.Alg
 		if alg == "" {
-			alg = oldAlg
+			alg = keys.Keys[si].Alg
 		}
 		if err := checkSigningAlg(alg); err != nil {
 			return err
 		}
-		if !old.Allows(alg) {
-			return fmt.Errorf("server: the current key signs %s; a rotation keeps the algorithm (got %s)", oldAlg, alg)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE jwtgate_signing_keys SET retire_ms = $1 WHERE kid = $2`,
-			now.Add(retireAfter).UnixMilli(), rows[si].kid); err != nil {
-			return fmt.Errorf("server: retire key %s: %w", rows[si].kid, err)
+		activate := now.Add(r.ActivateAfter)
+		if _, err := tx.ExecContext(ctx, `UPDATE jwtgate_signing_keys SET retire_ms = $1 WHERE retire_ms IS NULL`,
+			activate.Add(r.RetireAfter).UnixMilli()); err != nil {
+			return fmt.Errorf("server: retire the current keys: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM jwtgate_signing_keys WHERE retire_ms <= $1`, now.UnixMilli()); err != nil {
 			return fmt.Errorf("server: delete retired keys: %w", err)
 		}
 		oldKID = rows[si].kid
-		newKID, err = s.insert(ctx, tx, alg, now)
+		newKID, err = s.insert(ctx, tx, alg, now, sql.NullInt64{Int64: activate.UnixMilli(), Valid: true})
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -54,7 +55,8 @@ type StoreConfig struct {
 	// failover after a master dies loses none; a revocation that does
 	// not reach them in time is an error (503).
 	RedisWaitReplicas int
-	// Logger: slog.Default() when nil.
+	// Logger reports a new data directory and a key generated on first
+	// start: slog.Default() when nil.
 	Logger *slog.Logger
 }
 
@@ -92,6 +94,14 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 			return nil, err
 		}
 		d.Logger = cfg.Logger
+		if d.Created {
+			// Said at once, so that a mistyped directory is noticed.
+			abs, err := filepath.Abs(cfg.DataDir)
+			if err != nil {
+				abs = cfg.DataDir
+			}
+			d.logger().Info("new data directory: created its database", "dir", abs)
+		}
 		st.closers = append(st.closers, d.Close)
 		st.Users, st.Revocations, st.Keys = d.Users, d.Revocations, d
 		where = append(where, "data directory "+cfg.DataDir)
@@ -241,6 +251,10 @@ func (st *Stores) Close() error {
 
 // Bootstrap creates the user "admin" with a random password when the user
 // store is empty, and logs that password once: it is never shown again.
+// When a generated password has never been used nor changed since, it
+// may be known to no one: every start then says how to set one. Call it
+// once everything else has been checked, so that a start that fails
+// never makes a password that no one will see again.
 func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
 	return bootstrap(ctx, st.Users, log)
 }

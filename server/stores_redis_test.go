@@ -55,7 +55,7 @@ func TestRedisOptions(t *testing.T) {
 
 // checkRedisStores uses the revocations and the login limiter of st on
 // many keys (so, on a Cluster, on every master): a revocation holds, the
-// probe passes, and a limiter's budget is shared by key.
+// probe passes, and a limiter spends a key's budget on its failures.
 func checkRedisStores(t *testing.T, st *Stores) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -87,12 +87,18 @@ func checkRedisStores(t *testing.T, st *Stores) {
 	for i := range 10 {
 		key := "ip:" + strconv.Itoa(i)
 		for n := range 3 {
-			ok, _, err := l.Take(ctx, key)
+			id := key + "-" + strconv.Itoa(n)
+			g, err := l.Take(ctx, key, id)
 			if err != nil {
 				t.Fatalf("Take: %v", err)
 			}
-			if ok != (n < 2) {
-				t.Fatalf("Take %d of %s: %v", n+1, key, ok)
+			if g.Taken != (n < 2) {
+				t.Fatalf("attempt %d of %s after %d failures: %+v", n+1, key, n, g)
+			}
+			if g.Taken {
+				if err := l.Settle(ctx, key, id, true); err != nil {
+					t.Fatalf("Settle: %v", err)
+				}
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -25,12 +26,20 @@ type UserStore interface {
 	Ping(ctx context.Context) error
 }
 
-// Errors of the user store.
+// PasswordClaimer is implemented by a UserStore that remembers which
+// generated passwords have never been used (SQLUsers): the server tells
+// it of every successful sign-in.
+type PasswordClaimer interface {
+	ClaimPassword(ctx context.Context, username string) error
+}
+
+// Errors of the user store. Their texts carry no package name: they
+// reach users as they are, in JSON error answers and the users commands.
 var (
-	ErrUserExists   = errors.New("server: user already exists")
-	ErrUserNotFound = errors.New("server: no such user")
-	ErrBadUsername  = errors.New("server: invalid username")
-	ErrBadPassword  = errors.New("server: invalid password")
+	ErrUserExists   = errors.New("user already exists")
+	ErrUserNotFound = errors.New("no such user")
+	ErrBadUsername  = errors.New("invalid username")
+	ErrBadPassword  = errors.New("invalid password")
 )
 
 // ValidUsername checks a username: 1 to MaxUsernameLen bytes of UTF-8
@@ -62,7 +71,7 @@ func ValidPassword(pw string) error {
 	case pw == "":
 		return fmt.Errorf("%w: empty", ErrBadPassword)
 	case len(pw) > MaxPasswordLen:
-		return fmt.Errorf("%w: longer than %d bytes", ErrBadPassword, MaxPasswordLen)
+		return fmt.Errorf("%w: it must be at most %d bytes long", ErrBadPassword, MaxPasswordLen)
 	case !utf8.ValidString(pw):
 		return fmt.Errorf("%w: not UTF-8", ErrBadPassword)
 	case strings.ContainsRune(pw, utf8.RuneError):
@@ -74,26 +83,78 @@ func ValidPassword(pw string) error {
 // SQLUsers is a UserStore in a SQLite or PostgreSQL database (the table
 // jwtgate_users).
 type SQLUsers struct {
+	// Policy is the rule Add and SetPassword apply to new passwords.
+	Policy PasswordPolicy
+
 	db      *sql.DB
 	dialect sqlstore.Dialect
+	// unclaimed is set while a user may have a generated password that
+	// has never been used (see ClaimPassword).
+	unclaimed atomic.Bool
 }
 
+// The users table. password_unclaimed is 1 while the password is one the
+// service generated (the first admin's) and it has neither been used to
+// sign in nor been changed: it may be known to no one. Tables made before
+// that column existed get it, as 0, when opened.
 const usersSchema = `CREATE TABLE IF NOT EXISTS jwtgate_users (
-	username      TEXT PRIMARY KEY,
-	password_hash TEXT NOT NULL,
-	created_ms    BIGINT NOT NULL
+	username           TEXT PRIMARY KEY,
+	password_hash      TEXT NOT NULL,
+	created_ms         BIGINT NOT NULL,
+	password_unclaimed INTEGER NOT NULL DEFAULT 0
+)`
+
+// usersProbeSchema is the table of Probe: one row, rewritten by each.
+const usersProbeSchema = `CREATE TABLE IF NOT EXISTS jwtgate_users_probe (
+	id        INTEGER PRIMARY KEY,
+	probed_ms BIGINT NOT NULL
 )`
 
 // NewSQLUsers returns a user store over a SQLite or PostgreSQL database,
-// creating its table if it is missing. The *sql.DB stays the caller's.
+// creating its table if it is missing (or adding the columns an older
+// version did not have). The *sql.DB stays the caller's.
 func NewSQLUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQLUsers, error) {
 	if dialect != sqlstore.SQLite && dialect != sqlstore.Postgres {
 		return nil, fmt.Errorf("server: unknown SQL dialect %v", dialect)
 	}
-	if _, err := db.ExecContext(ctx, usersSchema); err != nil {
-		return nil, fmt.Errorf("server: create users table: %w", err)
+	for _, stmt := range []string{usersSchema, usersProbeSchema} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("server: create users table: %w", err)
+		}
 	}
-	return &SQLUsers{db: db, dialect: dialect}, nil
+	if err := migrateUsers(ctx, db, dialect); err != nil {
+		return nil, fmt.Errorf("server: upgrade users table: %w", err)
+	}
+	s := &SQLUsers{db: db, dialect: dialect}
+	if _, err := s.Unclaimed(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrateUsers adds password_unclaimed to a table made without it. It
+// looks first, so that the usual start takes no lock on the table; of
+// two processes adding the column at once, the loser finds it there.
+func migrateUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) error {
+	has := func() bool {
+		rows, err := db.QueryContext(ctx, `SELECT password_unclaimed FROM jwtgate_users WHERE 1 = 0`)
+		if err != nil {
+			return false
+		}
+		rows.Close()
+		return true
+	}
+	if has() {
+		return nil
+	}
+	add := `ALTER TABLE jwtgate_users ADD COLUMN password_unclaimed INTEGER NOT NULL DEFAULT 0`
+	if dialect == sqlstore.Postgres {
+		add = `ALTER TABLE jwtgate_users ADD COLUMN IF NOT EXISTS password_unclaimed INTEGER NOT NULL DEFAULT 0`
+	}
+	if _, err := db.ExecContext(ctx, add); err != nil && !has() {
+		return err
+	}
+	return nil
 }
 
 // q returns query with PostgreSQL's $n placeholders instead of ? when
@@ -140,6 +201,21 @@ func (s *SQLUsers) Ping(ctx context.Context) error {
 	return s.db.QueryRowContext(ctx, `SELECT count(*) FROM jwtgate_users WHERE 1 = 0`).Scan(&n)
 }
 
+// Probe implements revoke.Prober, for readiness checks: it commits one
+// write, an UPSERT of the single row of jwtgate_users_probe, and so fails
+// when the database cannot be reached or cannot write (disk full,
+// read-only file system, a PostgreSQL standby), where Ping, a read, would
+// pass.
+func (s *SQLUsers) Probe(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx,
+		s.q(`INSERT INTO jwtgate_users_probe (id, probed_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_ms = excluded.probed_ms`),
+		time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("server: user store probe: %w", err)
+	}
+	return nil
+}
+
 // Count returns the number of users.
 func (s *SQLUsers) Count(ctx context.Context) (int, error) {
 	var n int
@@ -147,21 +223,32 @@ func (s *SQLUsers) Count(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// Add creates a user; it fails with ErrUserExists if the name is taken.
+// Add creates a user; it fails with ErrUserExists if the name is taken,
+// and with ErrBadPassword if the password breaks s.Policy.
 func (s *SQLUsers) Add(ctx context.Context, username, password string) error {
+	return s.add(ctx, username, password, false)
+}
+
+// add creates a user; generated marks its password as unclaimed.
+func (s *SQLUsers) add(ctx context.Context, username, password string, generated bool) error {
 	if err := ValidUsername(username); err != nil {
 		return err
 	}
-	if err := ValidPassword(password); err != nil {
+	if err := s.Policy.Check(username, password); err != nil {
 		return err
 	}
 	h, err := HashPassword(password)
 	if err != nil {
 		return err
 	}
+	mark := 0
+	if generated {
+		mark = 1
+		s.unclaimed.Store(true)
+	}
 	res, err := s.db.ExecContext(ctx,
-		s.q(`INSERT INTO jwtgate_users (username, password_hash, created_ms) VALUES (?, ?, ?) ON CONFLICT (username) DO NOTHING`),
-		username, h, time.Now().UnixMilli())
+		s.q(`INSERT INTO jwtgate_users (username, password_hash, created_ms, password_unclaimed) VALUES (?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`),
+		username, h, time.Now().UnixMilli(), mark)
 	if err != nil {
 		return err
 	}
@@ -173,16 +260,44 @@ func (s *SQLUsers) Add(ctx context.Context, username, password string) error {
 	return nil
 }
 
-// SetPassword changes a user's password.
+// SetPassword changes a user's password; it fails with ErrBadPassword if
+// the password breaks s.Policy.
 func (s *SQLUsers) SetPassword(ctx context.Context, username, password string) error {
-	if err := ValidPassword(password); err != nil {
+	if err := s.Policy.Check(username, password); err != nil {
 		return err
 	}
 	h, err := HashPassword(password)
 	if err != nil {
 		return err
 	}
-	return s.affectOne(ctx, username, `UPDATE jwtgate_users SET password_hash = ? WHERE username = ?`, h, username)
+	return s.affectOne(ctx, username, `UPDATE jwtgate_users SET password_hash = ?, password_unclaimed = 0 WHERE username = ?`, h, username)
+}
+
+// Unclaimed returns, in order, the users whose password was generated by
+// the service and has since been neither used to sign in nor changed: a
+// password that may be known to no one.
+func (s *SQLUsers) Unclaimed(ctx context.Context) ([]string, error) {
+	names, err := s.list(ctx, `SELECT username FROM jwtgate_users WHERE password_unclaimed <> 0 ORDER BY username`)
+	if err != nil {
+		return nil, err
+	}
+	s.unclaimed.Store(len(names) > 0)
+	return names, nil
+}
+
+// ClaimPassword records that username has signed in with its password,
+// so that it is no longer Unclaimed. It costs nothing while no user of the
+// store has an unclaimed password, as far as this process knows (the
+// first admin is made by the process that serves it).
+func (s *SQLUsers) ClaimPassword(ctx context.Context, username string) error {
+	if !s.unclaimed.Load() {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE jwtgate_users SET password_unclaimed = 0 WHERE username = ? AND password_unclaimed <> 0`), username); err != nil {
+		return err
+	}
+	_, err := s.Unclaimed(ctx)
+	return err
 }
 
 // Delete removes a user.
@@ -205,7 +320,11 @@ func (s *SQLUsers) affectOne(ctx context.Context, username, query string, args .
 
 // List returns the usernames in order.
 func (s *SQLUsers) List(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT username FROM jwtgate_users ORDER BY username`)
+	return s.list(ctx, `SELECT username FROM jwtgate_users ORDER BY username`)
+}
+
+func (s *SQLUsers) list(ctx context.Context, query string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

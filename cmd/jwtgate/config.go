@@ -69,7 +69,8 @@ func flagSources(e *env, fs *flag.FlagSet, vars map[string]string, file string) 
 // storeSources is flagSources for the commands that only open the stores
 // of serve (users, keys rotate): they read serve's config file, named by
 // config or else JWTGATE_CONFIG. The whole file is checked against the
-// flags of serve; only its store settings and refresh-ttl are used.
+// flags of serve; only its store settings, refresh-ttl, jwks-max-age and
+// keys-reload are used.
 func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config string) bool {
 	file := config
 	if file == "" {
@@ -85,12 +86,15 @@ func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config strin
 		e.errorf("config file %s: %v", file, err)
 		return false
 	}
-	// Only what says where the state is, and the token lifetime the
-	// users commands revoke for: serve's "alg", say, is the algorithm of
-	// a first key, not of a rotation.
+	// Only what says where the state is, the token lifetime the users
+	// commands revoke for, and the settings a new key's activation delay
+	// derives from: serve's "alg", say, is the algorithm of a first key,
+	// not of a rotation.
 	for k := range conf {
 		switch k {
-		case "data-dir", "database-url", "redis", "redis-prefix", "redis-sentinel-master", "redis-bound", "redis-wait-replicas", "refresh-ttl":
+		case "data-dir", "database-url", "redis", "redis-prefix", "refresh-ttl", "min-password-length":
+		case "redis-sentinel-master", "redis-bound", "redis-wait-replicas":
+		case "jwks-max-age", "keys-reload":
 		default:
 			delete(conf, k)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,7 +19,7 @@ func keysGenerate(e *env, args []string) int {
 	algFlag := fs.String("alg", "", "algorithm the key is for (required): RS256..PS512, ES256/384/512, EdDSA, HS256/384/512")
 	bits := fs.Int("bits", 0, "RSA modulus size (default 2048, at least 2048); for HS*, the secret size in bytes")
 	kid := fs.String("kid", "", "key ID (default: the RFC 7638 thumbprint)")
-	out := fs.String("out", "", "write PREFIX.pem (private, PKCS#8), PREFIX.jwk (private JWK) and PREFIX.pub.jwk;\nfor HS*: PREFIX.key (raw secret) and PREFIX.jwk. Without it, print them")
+	out := fs.String("out", "", "write PREFIX.pem (private, PKCS#8), PREFIX.jwk (private JWK) and PREFIX.pub.jwk;\nfor HS*: PREFIX.key (raw secret) and PREFIX.jwk. Without it, print them; for HS*,\nonly the JWK (its secret base64url in \"k\"), never the raw bytes")
 	force := fs.Bool("force", false, "overwrite existing files")
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
@@ -56,6 +57,9 @@ func keysGenerate(e *env, args []string) int {
 	}
 	if *out == "" {
 		for _, f := range files {
+			if f.suffix == ".key" {
+				continue // raw bytes: not for a terminal; the JWK holds the same secret
+			}
 			e.stdout.Write(f.data)
 			if f.data[len(f.data)-1] != '\n' {
 				fmt.Fprintln(e.stdout)
@@ -186,18 +190,25 @@ func loadKeyFile(e *env, cmd string, pos []string) (*jwk.Set, int) {
 }
 
 func keysRotate(e *env, args []string) int {
-	fs := e.newFlags("keys rotate", "keys rotate [--data-dir DIR | --database-url URL] [--alg ALG] [--retire-after DURATION]\n\n"+
+	fs := e.newFlags("keys rotate", "keys rotate [--data-dir DIR | --database-url URL] [--alg ALG] [--retire-after DURATION] [--now]\n\n"+
 		"Adds a new signing key to the key store of jwtgate serve: its data directory,\n"+
-		"or its PostgreSQL database. The current key is kept, verify-only, until\n"+
-		"--retire-after from now, so that the tokens it signed stay valid until they\n"+
-		"expire; it is not loaded after that. Running servers sign with the new key\n"+
-		"at their next reload of the keys (serve --keys-reload), and verify its\n"+
-		"tokens as soon as one reaches them.")
-	vars := map[string]string{}
-	config := fs.String("config", "", "the JSON config file of jwtgate serve, for its stores [JWTGATE_CONFIG]")
+		"or its PostgreSQL database. Running servers publish the new key in their\n"+
+		"JWKS at their next reload of the keys, and sign with it only once every\n"+
+		"verifier that caches the JWKS has it: --jwks-max-age plus --keys-reload after\n"+
+		"now, read from the same flags, environment or config file as serve's, so\n"+
+		"that the delay matches the servers' settings. --now skips that delay, for an\n"+
+		"emergency: verifiers that cached the JWKS refuse the new tokens until their\n"+
+		"copy expires. The keys signing until then keep verifying until --retire-after\n"+
+		"after the new key signs, so that their tokens stay valid until they expire.\n"+
+		"Each key keeps its own algorithm: --alg may change it.")
+	vars := map[string]string{"jwks-max-age": "JWTGATE_JWKS_MAX_AGE", "keys-reload": "JWTGATE_KEYS_RELOAD"}
+	config := fs.String("config", "", "the JSON config file of jwtgate serve, for its stores and key timing [JWTGATE_CONFIG]")
 	stores := addStoreFlags(fs, vars)
-	algFlag := fs.String("alg", "", "algorithm of the new key (default: the current key's; the service verifies with one algorithm)")
-	retire := fs.Duration("retire-after", 720*time.Hour, "how long the old key keeps verifying: the server's refresh token lifetime, or longer; 0 retires it now")
+	algFlag := fs.String("alg", "", "algorithm of the new key: ES256/384/512, EdDSA, RS256..PS512 (default: the current key's)")
+	retire := fs.Duration("retire-after", 720*time.Hour, "how long the keys it replaces keep verifying after it signs: the server's refresh token lifetime, or longer; 0 retires them when it starts to sign")
+	maxAge := fs.Duration("jwks-max-age", defaultJWKSMaxAge, "serve's --jwks-max-age [JWTGATE_JWKS_MAX_AGE]")
+	reload := fs.Duration("keys-reload", defaultKeysReload, "serve's --keys-reload [JWTGATE_KEYS_RELOAD]")
+	now := fs.Bool("now", false, "sign with the new key as soon as each server reloads its keys (an emergency, such as a leaked key)")
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
 		return code
@@ -213,14 +224,24 @@ func keysRotate(e *env, args []string) int {
 		e.errorf("keys rotate: --retire-after must not be negative")
 		return exitUsage
 	}
-	var alg jwt.Algorithm
+	if err := checkKeyTiming(*maxAge, *reload); err != nil {
+		e.errorf("keys rotate: %v", err)
+		return exitUsage
+	}
+	rot := server.Rotation{ActivateAfter: server.KeyActivationDelay(*maxAge, *reload), RetireAfter: *retire}
+	if *now {
+		rot.ActivateAfter = 0
+	}
 	if *algFlag != "" {
 		a, err := parseAlg(*algFlag)
+		if err == nil {
+			err = server.CheckSigningAlgorithm(a)
+		}
 		if err != nil {
-			e.errorf("keys rotate: %v", err)
+			e.errorf("keys rotate: --alg: %v", err)
 			return exitUsage
 		}
-		alg = a
+		rot.Alg = a
 	}
 	var ks server.KeyStore
 	if *stores.databaseURL != "" {
@@ -241,13 +262,23 @@ func keysRotate(e *env, args []string) int {
 		}
 		ks = &server.DataDir{Path: *stores.dataDir}
 	}
-	now := time.Now()
-	oldKID, newKID, err := ks.RotateKey(e.ctx, alg, *retire, now)
+	t := time.Now()
+	oldKID, newKID, err := ks.RotateKey(e.ctx, rot, t)
 	if err != nil {
 		e.errorf("keys rotate: %s", oneLine(err))
+		if errors.Is(err, server.ErrUnsupportedAlgorithm) {
+			return exitUsage
+		}
 		return exitRejected
 	}
-	fmt.Fprintf(e.stdout, "new signing key %s\nold key %s verifies until %s\nrunning servers sign with the new key at their next key reload\n",
-		newKID, oldKID, now.Add(*retire).UTC().Format(time.RFC3339))
+	activate := t.Add(rot.ActivateAfter)
+	fmt.Fprintf(e.stdout, "new signing key %s\n", newKID)
+	if *now {
+		fmt.Fprintf(e.stdout, "running servers publish it and sign with it at their next key reload (within %v)\n", *reload)
+	} else {
+		fmt.Fprintf(e.stdout, "running servers publish it at their next key reload (within %v) and sign with it from %s (in %v)\n",
+			*reload, activate.UTC().Format(time.RFC3339), rot.ActivateAfter)
+	}
+	fmt.Fprintf(e.stdout, "old key %s verifies until %s\n", oldKID, activate.Add(*retire).UTC().Format(time.RFC3339))
 	return exitOK
 }

@@ -14,10 +14,14 @@
 //
 // "jwtgate serve" runs the token service of package server on the data
 // directory (SQLite database and signing key, created on first start,
-// with a user "admin" whose random password is logged once). Its flags
-// can also be set with JWTGATE_* environment variables. "jwtgate users"
-// manages the users of a data directory; passwords are read from the
-// terminal or standard input, never from arguments.
+// with a user "admin" whose random password is logged once, after every
+// setting has been checked; until that password is used or changed, each
+// start says how to set one). Its flags can also be set with JWTGATE_*
+// environment variables. "jwtgate users" manages the users of a data
+// directory; passwords are read from the terminal or standard input,
+// never from arguments, and new ones need at least 8 characters
+// (--min-password-length), at most 1024 bytes, and not the username.
+// Started by "go run", serve stops when the go command does.
 //
 // Exit status: 0 on success, 1 when a token is rejected (or a users
 // command or the server fails), 2 for usage and key errors. Run any command with --help for its flags.

@@ -42,8 +42,17 @@ type result struct {
 
 func jwtgate(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
+	return runEnv(t, dir, nil, stdin, args...)
+}
+
+// runEnv is jwtgate with env added to the environment.
+func runEnv(t *testing.T, dir string, env []string, stdin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -309,6 +318,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{"sign claims missing file", "", []string{"token", "sign", "--secret", "s", "--alg", "HS256", "--claims", "@nope.json"}, 2, "nope.json"},
 		{"sign wrong alg for key", "", []string{"token", "sign", "--secret", "s", "--alg", "RS256"}, 2, "RS256"},
 		{"sign bad exp", "", []string{"token", "sign", "--secret", "s", "--alg", "HS256", "--exp", "-5m"}, 2, "--exp"},
+		{"sign exp without unit", "", []string{"token", "sign", "--secret", "s", "--alg", "HS256", "--exp", "15"}, 2, `--exp "15" has no unit: write 15s for seconds, 15m for minutes`},
 		{"generate no alg", "", []string{"keys", "generate"}, 2, "--alg is required"},
 		{"generate small RSA", "", []string{"keys", "generate", "--alg", "RS256", "--bits", "1024"}, 2, "2048"},
 		{"generate bits for EC", "", []string{"keys", "generate", "--alg", "ES256", "--bits", "384"}, 2, "fixed size"},
@@ -357,6 +367,20 @@ func TestDecode(t *testing.T) {
 
 func TestGenerateToStdout(t *testing.T) {
 	dir := t.TempDir()
+	// An HMAC key printed is a JWK only, never raw bytes; it signs and
+	// verifies as a --key file.
+	hs := mustRun(t, dir, "", "keys", "generate", "--alg", "HS256")
+	var jk map[string]any
+	if err := json.Unmarshal([]byte(hs), &jk); err != nil || jk["kty"] != "oct" || jk["k"] == nil {
+		t.Fatalf("keys generate --alg HS256 printed %q (%v), want one JWK", hs, err)
+	}
+	writeTemp(t, dir, "hs.jwk", hs)
+	tok := mustRun(t, dir, "", "token", "sign", "--key", "hs.jwk", "--alg", "HS256", "--exp", "1m")
+	mustRun(t, dir, tok, "token", "verify", "--key", "hs.jwk", "-")
+	if help := mustRun(t, dir, "", "keys", "generate", "--help"); !strings.Contains(help, "never the raw bytes") {
+		t.Fatalf("keys generate --help does not say what HS* prints:\n%s", help)
+	}
+
 	out := mustRun(t, dir, "", "keys", "generate", "--alg", "EdDSA", "--kid", "ed-1")
 	if !strings.Contains(out, "BEGIN PRIVATE KEY") || strings.Count(out, `"kid":"ed-1"`) != 2 {
 		t.Fatalf("output %s", out)

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/jwk"
+	"github.com/jwtgate/jwtgate/jwt"
 )
 
 // jwksKids returns the sorted kids of the server's JWKS.
@@ -64,10 +72,12 @@ func TestKeysRotate(t *testing.T) {
 	}
 	p.stop(t)
 
-	if r := jwtgate(t, dir, "", "keys", "rotate", "--data-dir", dd, "--alg", "EdDSA"); r.code == 0 {
-		t.Fatalf("rotated to another algorithm: %s", r.stdout)
+	if r := jwtgate(t, dir, "", "keys", "rotate", "--data-dir", dd, "--alg", "HS256"); r.code != exitUsage || !strings.Contains(r.stderr, "JWKS") {
+		t.Fatalf("rotated to HS256: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
-	out := mustRun(t, dir, "", "keys", "rotate", "--data-dir", dd)
+	// The server is stopped: --now, so that it signs with the new key as
+	// soon as it starts.
+	out := mustRun(t, dir, "", "keys", "rotate", "--data-dir", dd, "--now")
 	kid1, _, _ := strings.Cut(strings.TrimPrefix(out, "new signing key "), "\n")
 	if kid1 == "" || kid1 == kid0 || !strings.Contains(out, "old key "+kid0+" verifies until") {
 		t.Fatalf("keys rotate: %q", out)
@@ -95,7 +105,7 @@ func TestKeysRotate(t *testing.T) {
 
 	// Rotate again, retiring kid1 at once: kid0 still verifies until its
 	// own retire time, kid1 is not loaded any more.
-	out = mustRun(t, dir, "", "keys", "rotate", "--data-dir", dd, "--retire-after", "0s")
+	out = mustRun(t, dir, "", "keys", "rotate", "--data-dir", dd, "--retire-after", "0s", "--now")
 	kid2, _, _ := strings.Cut(strings.TrimPrefix(out, "new signing key "), "\n")
 	p = startServe(t, nil, args...)
 	if got := jwksKids(t, p.url); !slices.Equal(got, sorted(kid0, kid2)) {
@@ -109,13 +119,17 @@ func TestKeysRotate(t *testing.T) {
 	}
 
 	r := jwtgate(t, dir, "", "keys", "rotate", "--help")
-	for _, want := range []string{"--retire-after", "720h0m0s", "-data-dir", "JWTGATE_DATA_DIR", "-alg"} {
+	for _, want := range []string{"--retire-after", "720h0m0s", "-data-dir", "JWTGATE_DATA_DIR", "-alg", "-now",
+		"-jwks-max-age", "JWTGATE_JWKS_MAX_AGE", "5m0s", "-keys-reload", "JWTGATE_KEYS_RELOAD", "30s"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("keys rotate --help (exit %d) does not list %q:\n%s", r.code, want, r.stdout)
 		}
 	}
 	if r := jwtgate(t, dir, "", "keys", "rotate", "--data-dir", dd, "--retire-after", "-1h"); r.code != exitUsage {
 		t.Errorf("negative --retire-after: exit %d", r.code)
+	}
+	if r := jwtgate(t, dir, "", "keys", "rotate", "--data-dir", dd, "--jwks-max-age", "1500ms"); r.code != exitUsage {
+		t.Errorf("--jwks-max-age 1500ms: exit %d", r.code)
 	}
 }
 
@@ -135,4 +149,227 @@ func decodeClaims(t *testing.T, tok string) map[string]any {
 		t.Fatalf("token payload %s: %v", raw, err)
 	}
 	return c
+}
+
+// jwksClient is a resource server's view of the service's JWKS: it keeps
+// the set for as long as the Cache-Control max-age says and fetches it
+// again only when that has passed.
+type jwksClient struct {
+	url     string
+	set     *jwk.Set
+	fetched time.Time
+	maxAge  time.Duration
+	fetches int
+}
+
+// keys returns the cached set, fetched again if it has expired.
+func (c *jwksClient) keys(t *testing.T) *jwk.Set {
+	t.Helper()
+	if c.set != nil && time.Since(c.fetched) < c.maxAge {
+		return c.set
+	}
+	set, maxAge := fetchJWKS(t, c.url)
+	c.set, c.maxAge, c.fetched = set, maxAge, time.Now()
+	c.fetches++
+	return set
+}
+
+// fetchJWKS fetches the JWKS of the server at url and its max-age.
+func fetchJWKS(t *testing.T, url string) (*jwk.Set, time.Duration) {
+	t.Helper()
+	resp, err := http.Get(url + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("jwks: %d %v", resp.StatusCode, err)
+	}
+	cc := resp.Header.Get("Cache-Control")
+	_, v, _ := strings.Cut(cc, "max-age=")
+	secs, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("jwks Cache-Control %q", cc)
+	}
+	set, err := jwk.ParsePublicSet(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set, time.Duration(secs) * time.Second
+}
+
+func setKids(set *jwk.Set) []string {
+	var kids []string
+	for _, k := range set.Keys() {
+		kids = append(kids, k.KeyID())
+	}
+	slices.Sort(kids)
+	return kids
+}
+
+// tokenAlg returns the alg in the header of a JWS compact token.
+func tokenAlg(t *testing.T, tok string) string {
+	t.Helper()
+	h, _, _ := strings.Cut(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(raw, &hdr); err != nil {
+		t.Fatal(err)
+	}
+	return hdr.Alg
+}
+
+// TestKeysRotateWhileServing rotates the key of a running server, with
+// short settings read by both serve and keys rotate from one config file:
+// the JWKS lists the new kid at the server's next reload while tokens
+// still carry the old one; tokens switch (to the new algorithm) only once
+// max-age plus the reload interval have passed; a verifier that honours
+// max-age verifies every token it is given, never meeting an unknown kid;
+// tokens of the old key still verify. Then an emergency rotation (--now)
+// switches at the next reload.
+func TestKeysRotateWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	dd := filepath.Join(dir, "data")
+	conf := writeTemp(t, dir, "jwtgate.json", `{"data-dir": "`+dd+`", "jwks-max-age": "2s", "keys-reload": "500ms"}`)
+	p := startServe(t, nil, "-config", conf, "-issuer", "http://jwtgate.test")
+	pw := logField(p.Logs(), "password", "username=admin")
+	login := expect(t, "login", call(t, "POST", p.url+"/login", "", `{"username":"admin","password":"`+pw+`"}`), 200)
+	acc0, ref := str(login, "access_token"), str(login, "refresh_token")
+	kid0 := tokenKid(t, acc0)
+	if _, maxAge := fetchJWKS(t, p.url); maxAge != 2*time.Second {
+		t.Fatalf("JWKS max-age %v, want the config file's 2s", maxAge)
+	}
+	verifier := &jwksClient{url: p.url}
+	verify := func(tok string) {
+		t.Helper()
+		v, err := jwt.NewVerifier(verifier.keys(t), jwt.VerifierOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatalf("a verifier that honours the JWKS max-age (kids %v, fetched %v ago) refused a token of %s: %v",
+				setKids(verifier.set), time.Since(verifier.fetched).Round(time.Millisecond), tokenKid(t, tok), err)
+		}
+	}
+	verify(acc0)
+	// next refreshes the session: a new access token now.
+	next := func() string {
+		t.Helper()
+		r := expect(t, "refresh", call(t, "POST", p.url+"/refresh", ref, ""), 200)
+		ref = str(r, "refresh_token")
+		return str(r, "access_token")
+	}
+
+	rotStart := time.Now()
+	out := mustRun(t, dir, "", "keys", "rotate", "--config", conf, "--alg", "EdDSA")
+	rotEnd := time.Now()
+	kid1, _, _ := strings.Cut(strings.TrimPrefix(out, "new signing key "), "\n")
+	if kid1 == "" || kid1 == kid0 || !strings.Contains(out, "(in 2.5s)") {
+		t.Fatalf("keys rotate with the config file's settings: %q", out)
+	}
+	const delay = 2500 * time.Millisecond // jwks-max-age + keys-reload
+
+	var published, switched time.Time
+	deadline := time.Now().Add(60 * time.Second)
+	for switched.IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no token of the new key %s within 60 s of the rotation (published: %v)", kid1, !published.IsZero())
+		}
+		if published.IsZero() {
+			if set, _ := fetchJWKS(t, p.url); slices.Contains(setKids(set), kid1) {
+				published = time.Now()
+			}
+		}
+		tok := next()
+		verify(tok)
+		if tokenKid(t, tok) == kid1 {
+			switched = time.Now()
+			if published.IsZero() {
+				t.Fatal("a token of the new key before the JWKS listed it")
+			}
+			if switched.Before(rotStart.Add(delay)) {
+				t.Fatalf("a token of the new key %v after the rotation began, before its activation delay %v", switched.Sub(rotStart), delay)
+			}
+			if alg := tokenAlg(t, tok); alg != "EdDSA" {
+				t.Fatalf("a token of the new key with alg %s", alg)
+			}
+			expect(t, "token of the new key", call(t, "GET", p.url+"/userinfo", tok, ""), 200)
+		} else if tokenKid(t, tok) != kid0 {
+			t.Fatalf("token of an unknown key %s", tokenKid(t, tok))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("keys rotate took %v; the JWKS listed the new key %v and tokens carried it %v after it began (activation delay %v); the verifier fetched the JWKS %d times",
+		rotEnd.Sub(rotStart).Round(time.Millisecond), published.Sub(rotStart).Round(time.Millisecond), switched.Sub(rotStart).Round(time.Millisecond), delay, verifier.fetches)
+	if got := jwksKids(t, p.url); !slices.Equal(got, sorted(kid0, kid1)) {
+		t.Fatalf("JWKS after the activation: %v, want %s and %s", got, kid0, kid1)
+	}
+	expect(t, "token of the old ES256 key", call(t, "GET", p.url+"/userinfo", acc0, ""), 200)
+	verify(acc0)
+
+	// An emergency rotation: the server signs with the new key at its
+	// next reload.
+	out = mustRun(t, dir, "", "keys", "rotate", "--config", conf, "--now")
+	kid2, _, _ := strings.Cut(strings.TrimPrefix(out, "new signing key "), "\n")
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		tok := next()
+		if k := tokenKid(t, tok); k == kid2 {
+			if alg := tokenAlg(t, tok); alg != "EdDSA" {
+				t.Fatalf("a key rotated without --alg signs %s, want the current key's EdDSA", alg)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no token of the emergency key %s within 60 s", kid2)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	expect(t, "token of the first key", call(t, "GET", p.url+"/userinfo", acc0, ""), 200)
+	p.stop(t)
+}
+
+// TestServeRefusesHMAC: serve and keys rotate refuse an HMAC algorithm
+// with a reason, before anything is created.
+func TestServeRefusesHMAC(t *testing.T) {
+	dir := t.TempDir()
+	dd := filepath.Join(dir, "data")
+	r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", dd, "-alg", "HS256")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "cannot be published in the JWKS") || strings.Contains(r.stderr+r.stdout, "password") {
+		t.Fatalf("serve -alg HS256: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(dd); !os.IsNotExist(err) {
+		t.Fatalf("serve -alg HS256 made the data directory: %v", err)
+	}
+	if err := os.Mkdir(dd, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r = jwtgate(t, dir, "", "keys", "rotate", "--data-dir", dd, "--alg", "HS384")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "cannot be published in the JWKS") {
+		t.Fatalf("keys rotate --alg HS384: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestServeJWKSMaxAgeFlag: serve lists --jwks-max-age and refuses a
+// value that max-age cannot carry.
+func TestServeJWKSMaxAgeFlag(t *testing.T) {
+	dir := t.TempDir()
+	r := jwtgate(t, dir, "", "serve", "--help")
+	for _, want := range []string{"-jwks-max-age", "JWTGATE_JWKS_MAX_AGE", "5m0s", "-keys-reload"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("serve --help (exit %d) does not list %q", r.code, want)
+		}
+	}
+	for _, bad := range []string{"0s", "-5s", "1500ms"} {
+		r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "d"), "-jwks-max-age", bad)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--jwks-max-age") {
+			t.Errorf("serve -jwks-max-age %s: exit %d %q", bad, r.code, r.stderr)
+		}
+	}
 }

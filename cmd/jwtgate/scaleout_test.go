@@ -150,7 +150,7 @@ func TestServeTwoInstances(t *testing.T) {
 	dir := t.TempDir()
 	// A rotation through the database: A, restarted, signs with the new
 	// key; B (which reloads only hourly) verifies A's token at once.
-	out := runWithEnv(t, dir, env, "", "keys", "rotate", "--retire-after", "1h")
+	out := runWithEnv(t, dir, env, "", "keys", "rotate", "--retire-after", "1h", "--now")
 	if !strings.Contains(out, "new signing key") {
 		t.Fatalf("keys rotate: %q", out)
 	}
@@ -180,13 +180,14 @@ func TestServeTwoInstances(t *testing.T) {
 	b.stop(t)
 }
 
-// TestServeKeysReload: a running instance signs with a rotated key after
-// its next periodic reload.
+// TestServeKeysReload: a running instance publishes a rotated key at its
+// next periodic reload, and signs with it from its activation (here at
+// once: --now).
 func TestServeKeysReload(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	p := startServe(t, nil, "-data-dir", dataDir, "-keys-reload", "50ms")
 	kid := jwksKid(t, p.url)
-	mustRun(t, t.TempDir(), "", "keys", "rotate", "--data-dir", dataDir)
+	mustRun(t, t.TempDir(), "", "keys", "rotate", "--data-dir", dataDir, "--now")
 	for i := 0; ; i++ {
 		a := expect(t, "jwks", call(t, "GET", p.url+"/.well-known/jwks.json", "", ""), 200)
 		if keys, _ := a.body["keys"].([]any); len(keys) == 2 {
@@ -198,8 +199,8 @@ func TestServeKeysReload(t *testing.T) {
 		time.Sleep(25 * time.Millisecond)
 	}
 	p.stop(t) // writes the log lines still batched
-	if !strings.Contains(p.Logs(), "signing key changed") {
-		t.Fatalf("no signing key change logged:\n%s", p.Logs())
+	if !strings.Contains(p.Logs(), "signing key published") || !strings.Contains(p.Logs(), "signing key changed") {
+		t.Fatalf("no new key or signing key change logged:\n%s", p.Logs())
 	}
 }
 

@@ -95,14 +95,33 @@ const (
 	loginEvery        = 6 * time.Second // a failed login back per period
 )
 
+// Defaults of the two settings a new key's activation delay derives from
+// (server.KeyActivationDelay): serve and keys rotate read the same ones.
+const (
+	defaultKeysReload = 30 * time.Second
+	defaultJWKSMaxAge = 300 * time.Second
+)
+
+// checkKeyTiming checks --jwks-max-age and --keys-reload.
+func checkKeyTiming(maxAge, reload time.Duration) error {
+	if maxAge < time.Second || maxAge%time.Second != 0 {
+		return fmt.Errorf("--jwks-max-age %v: want whole seconds, at least 1s (it is sent as max-age in seconds)", maxAge)
+	}
+	if reload <= 0 {
+		return fmt.Errorf("--keys-reload %v: want a positive duration", reload)
+	}
+	return nil
+}
+
 // serveOptions are the flags of serve.
 type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
 	logLevel, authPath, authUserKey, authPassKey   *string
 	trustedProxies                                 *string
-	accessTTL, refreshTTL, keysReload              *time.Duration
+	accessTTL, refreshTTL, keysReload, storeBound  *time.Duration
+	jwksMaxAge                                     *time.Duration
 	secure                                         *bool
-	loginBurst                                     *int
+	loginBurst, minPasswordLen                     *int
 	stores                                         *storeFlags
 }
 
@@ -119,8 +138,11 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.accessTTL = fs.Duration("access-ttl", 15*time.Minute, "access token lifetime [JWTGATE_ACCESS_TTL]")
 	o.refreshTTL = fs.Duration("refresh-ttl", 720*time.Hour, "refresh token lifetime [JWTGATE_REFRESH_TTL]")
 	o.secure = fs.Bool("secure-cookies", false, "mark cookies Secure (behind HTTPS) [JWTGATE_SECURE_COOKIES]")
-	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username at once, then one per 6 s; -1: no limit [JWTGATE_LOGIN_BURST]")
-	o.keysReload = fs.Duration("keys-reload", 30*time.Second, "how often the signing keys are reloaded (to sign with a key added by 'jwtgate keys rotate') [JWTGATE_KEYS_RELOAD]")
+	o.loginBurst = fs.Int("login-burst", 10, "failed logins allowed per client IP and per username, then one more per 6 s; right passwords never count; -1: no limit [JWTGATE_LOGIN_BURST]")
+	o.minPasswordLen = addPasswordFlag(fs, vars)
+	o.keysReload = fs.Duration("keys-reload", defaultKeysReload, "how often the signing keys are reloaded (to publish a key added by 'jwtgate keys rotate'); part of the delay before a new key signs [JWTGATE_KEYS_RELOAD]")
+	o.jwksMaxAge = fs.Duration("jwks-max-age", defaultJWKSMaxAge, "Cache-Control max-age of the JWKS, in whole seconds; a rotated key signs only this plus --keys-reload after 'jwtgate keys rotate' published it [JWTGATE_JWKS_MAX_AGE]")
+	o.storeBound = fs.Duration("store-bound", server.DefaultStoreBound, "how long each store has to prove it works when /readyz asks (a write to the SQL databases, a read of the keys): slower or failing, and /readyz answers 503 [JWTGATE_STORE_BOUND]")
 	o.tlsCert = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS, with Secure cookies [JWTGATE_TLS_CERT]")
 	o.tlsKey = fs.String("tls-key", "", "PEM private key file of --tls-cert [JWTGATE_TLS_KEY]")
 	o.trustedProxies = fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of the proxies and load balancers in front: for their connections the client address comes from X-Forwarded-For [JWTGATE_TRUSTED_PROXIES]")
@@ -131,9 +153,10 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	for name, v := range map[string]string{
 		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "alg": "JWTGATE_ALG",
 		"access-ttl": "JWTGATE_ACCESS_TTL", "refresh-ttl": "JWTGATE_REFRESH_TTL", "secure-cookies": "JWTGATE_SECURE_COOKIES",
-		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
+		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "store-bound": "JWTGATE_STORE_BOUND", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
 		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
 		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
+		"jwks-max-age": "JWTGATE_JWKS_MAX_AGE",
 	} {
 		vars[name] = v
 	}
@@ -171,16 +194,28 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: %v", err)
 		return exitUsage
 	}
+	if err := server.CheckSigningAlgorithm(alg); err != nil {
+		e.errorf("serve: --alg: %v", err)
+		return exitUsage
+	}
 	if *o.loginBurst == 0 || *o.loginBurst < -1 {
 		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
 		return exitUsage
 	}
-	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.stores.redisBound <= 0 {
-		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload and --redis-bound must be positive")
+	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 || *o.stores.redisBound <= 0 {
+		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload, --store-bound and --redis-bound must be positive")
 		return exitUsage
 	}
 	if *o.stores.redisWaitReplicas < 0 {
 		e.errorf("serve: --redis-wait-replicas must be 0 or more")
+		return exitUsage
+	}
+	if err := checkKeyTiming(*o.jwksMaxAge, *o.keysReload); err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	policy, ok := passwordPolicy(e, "serve", *o.minPasswordLen)
+	if !ok {
 		return exitUsage
 	}
 	proxies, err := parsePrefixes(*o.trustedProxies)
@@ -210,21 +245,21 @@ func serve(e *env, args []string) int {
 
 	out := newBatchedLog(e.stderr)
 	defer out.Close()
-	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}), out})
-	st, err := server.Open(e.ctx, o.stores.config(log))
+	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: userErrors}), out})
+	// The lifecycle lines (listening, shutting down, stopped), the first
+	// admin password (never shown again) and a new data directory are
+	// logged whatever --log-level says.
+	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: userErrors}), out})
+	runCtx, stop := followGoRun(e.ctx, lifeLog)
+	defer stop()
+	e = &env{ctx: runCtx, stdin: e.stdin, stdout: e.stdout, stderr: e.stderr}
+	st, err := server.Open(e.ctx, o.stores.config(lifeLog))
 	if err != nil {
 		log.Error("cannot open the stores", "err", err)
 		return exitUsage
 	}
 	defer st.Close()
-	// The first admin password (never shown again) and the lifecycle
-	// lines (listening, shutting down, stopped) are logged whatever
-	// --log-level says.
-	lifeLog := slog.New(flushingHandler{slog.NewTextHandler(out, nil), out})
-	if err := st.Bootstrap(e.ctx, lifeLog); err != nil {
-		log.Error("cannot create the first user", "err", err)
-		return exitUsage
-	}
+	st.Users.Policy = policy
 	// The signer and the keys rotated out that still verify (see "jwtgate
 	// keys rotate"), reloaded every --keys-reload and when a token names
 	// a key this instance does not know yet.
@@ -262,10 +297,17 @@ func serve(e *env, args []string) int {
 		Issuer: *o.issuer, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
-		TrustedProxies: proxies,
+		TrustedProxies: proxies, StoreBound: *o.storeBound,
+		JWKSMaxAge: *o.jwksMaxAge,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
+		return exitUsage
+	}
+	// Only now that the whole configuration has been checked: a start
+	// that fails must not make a password that no one will see again.
+	if err := st.Bootstrap(e.ctx, lifeLog); err != nil {
+		log.Error("cannot create the first user", "err", err)
 		return exitUsage
 	}
 	reloadCtx, stopReload := context.WithCancel(e.ctx)

@@ -173,7 +173,7 @@ func TestServeEnvAndFlags(t *testing.T) {
 	// over JWTGATE_ACCESS_TTL's bad value.
 	p := startServe(t, []string{"JWTGATE_DATA_DIR=" + dataDir, "JWTGATE_ISSUER=https://auth.example", "JWTGATE_ACCESS_TTL=bogus"},
 		"-access-ttl", "1m")
-	d := expect(t, "discovery", call(t, "GET", p.url+"/.well-known/openid-configuration", "", ""), 200)
+	d := expect(t, "metadata", call(t, "GET", p.url+"/.well-known/oauth-authorization-server", "", ""), 200)
 	if str(d, "issuer") != "https://auth.example" {
 		t.Fatalf("issuer from JWTGATE_ISSUER not used: %s", d.raw)
 	}
@@ -224,7 +224,7 @@ func TestServeConfigFile(t *testing.T) {
 	}`)
 	// The flag wins over the environment, which wins over the file.
 	p := startServe(t, []string{"JWTGATE_ACCESS_TTL=2m"}, "-config", conf, "-issuer", "https://from-flag.example")
-	d := expect(t, "discovery", call(t, "GET", p.url+"/.well-known/openid-configuration", "", ""), 200)
+	d := expect(t, "metadata", call(t, "GET", p.url+"/.well-known/oauth-authorization-server", "", ""), 200)
 	if str(d, "issuer") != "https://from-flag.example" {
 		t.Fatalf("issuer: %s", d.raw)
 	}
@@ -241,7 +241,7 @@ func TestServeConfigFile(t *testing.T) {
 
 	// JWTGATE_CONFIG names the file too.
 	p = startServe(t, []string{"JWTGATE_CONFIG=" + conf})
-	d = expect(t, "discovery", call(t, "GET", p.url+"/.well-known/openid-configuration", "", ""), 200)
+	d = expect(t, "metadata", call(t, "GET", p.url+"/.well-known/oauth-authorization-server", "", ""), 200)
 	if str(d, "issuer") != "https://from-file.example" {
 		t.Fatalf("issuer from the file of JWTGATE_CONFIG: %s", d.raw)
 	}
@@ -292,7 +292,7 @@ func TestUsersCommands(t *testing.T) {
 	if out := mustRun(t, dir, "s3cret-password\n", "users", "add", "--data-dir", dd, "alice"); !strings.Contains(out, "added user alice") {
 		t.Fatalf("users add: %q", out)
 	}
-	if r := jwtgate(t, dir, "other\n", "users", "add", "--data-dir", dd, "alice"); r.code != exitRejected {
+	if r := jwtgate(t, dir, "other password\n", "users", "add", "--data-dir", dd, "alice"); r.code != exitRejected {
 		t.Fatalf("adding alice twice: exit %d %s", r.code, r.stderr)
 	}
 	if r := jwtgate(t, dir, "\n", "users", "add", "--data-dir", dd, "bob"); r.code != exitUsage {
@@ -301,7 +301,7 @@ func TestUsersCommands(t *testing.T) {
 	if r := jwtgate(t, dir, strings.Repeat("x", 2000)+"\n", "users", "add", "--data-dir", dd, "bob"); r.code != exitUsage {
 		t.Fatalf("long password: exit %d %s", r.code, r.stderr)
 	}
-	if r := jwtgate(t, dir, "pw\n", "users", "add", "--data-dir", dd, "a", "b"); r.code != exitUsage {
+	if r := jwtgate(t, dir, "a password\n", "users", "add", "--data-dir", dd, "a", "b"); r.code != exitUsage {
 		t.Fatalf("two names: exit %d", r.code)
 	}
 	mustRun(t, dir, "bob-password", "users", "add", "--data-dir", dd, "bob")

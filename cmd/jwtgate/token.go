@@ -165,7 +165,7 @@ func tokenSign(e *env, args []string) int {
 	secretFile := fs.String("secret", "", "file whose bytes are the HMAC secret")
 	algFlag := fs.String("alg", "", "signature algorithm (required), e.g. ES256, RS256, EdDSA, HS256")
 	kid := fs.String("kid", "", "key ID for the kid header (default: the key's own)")
-	exp := fs.String("exp", "", "lifetime: sets exp to now plus this duration (e.g. 15m)")
+	exp := fs.String("exp", "", "lifetime: sets exp to now plus this duration, with its unit: 90s, 15m, 1h, 720h")
 	claims := fs.String("claims", "{}", "claims: a JSON object, @FILE, or - for standard input")
 	now := fs.String("now", "", "sign as if the time were these Unix seconds (sets iat unless present)")
 	pos, code, ok := parse(e, fs, args)
@@ -195,7 +195,7 @@ func tokenSign(e *env, args []string) int {
 	}
 	var lifetime time.Duration
 	if *exp != "" {
-		if lifetime, err = parseDuration("--exp", *exp); err != nil {
+		if lifetime, err = parseLifetime("--exp", *exp); err != nil {
 			e.errorf("token sign: %v", err)
 			return exitUsage
 		}

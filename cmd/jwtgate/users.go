@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,12 +25,18 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 		synopsis += " USER"
 	}
 	if name == "add" || name == "passwd" {
-		synopsis += "\n\nThe password is read from the terminal (asked twice), or as one line of standard input."
+		synopsis += "\n\nThe password is read from the terminal (asked twice), or as one line of standard input.\n" +
+			"It must have at least --min-password-length characters (8 by default), at most\n" +
+			"1024 bytes, and must not be the username."
 	}
 	fs := e.newFlags("users "+name, synopsis)
 	vars := map[string]string{}
 	config := fs.String("config", "", "the JSON config file of jwtgate serve, for its stores [JWTGATE_CONFIG]")
 	stores := addStoreFlags(fs, vars)
+	var minLen *int
+	if name == "add" || name == "passwd" {
+		minLen = addPasswordFlag(fs, vars)
+	}
 	var ttl *time.Duration
 	if name == "passwd" || name == "delete" {
 		ttl = fs.Duration("refresh-ttl", 720*time.Hour, "the server's refresh token lifetime: the user's tokens are revoked for this long [JWTGATE_REFRESH_TTL]")
@@ -53,12 +60,19 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 			return exitUsage
 		}
 	}
-	data, err := server.Open(e.ctx, stores.config(slog.New(slog.NewTextHandler(e.stderr, nil))))
+	var policy server.PasswordPolicy
+	if minLen != nil {
+		if policy, ok = passwordPolicy(e, "users "+name, *minLen); !ok {
+			return exitUsage
+		}
+	}
+	data, err := server.Open(e.ctx, stores.config(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{ReplaceAttr: userErrors}))))
 	if err != nil {
 		e.errorf("users %s: %v", name, err)
 		return exitUsage
 	}
 	defer data.Close()
+	data.Users.Policy = policy
 	var lifetime time.Duration
 	if ttl != nil {
 		if lifetime = *ttl; lifetime <= 0 {
@@ -67,6 +81,24 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 		}
 	}
 	return do(data, pos, lifetime)
+}
+
+// addPasswordFlag defines --min-password-length, a setting of serve's
+// config file too.
+func addPasswordFlag(fs *flag.FlagSet, vars map[string]string) *int {
+	vars["min-password-length"] = "JWTGATE_MIN_PASSWORD_LENGTH"
+	return fs.Int("min-password-length", server.DefaultMinPasswordLength,
+		"least number of characters of a new password (set by 'users add' and 'users passwd'; passwords set before still sign in) [JWTGATE_MIN_PASSWORD_LENGTH]")
+}
+
+// passwordPolicy checks --min-password-length.
+func passwordPolicy(e *env, cmd string, minLen int) (server.PasswordPolicy, bool) {
+	p := server.PasswordPolicy{MinLength: minLen}
+	if err := p.Validate(); err != nil || minLen == 0 {
+		e.errorf("%s: --min-password-length %d: want 1 to %d", cmd, minLen, server.MaxPasswordLen)
+		return p, false
+	}
+	return p, true
 }
 
 // result maps a user store error to an exit code.

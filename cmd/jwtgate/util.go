@@ -15,8 +15,10 @@ import (
 // maxInput bounds what the command reads from a file or standard input.
 const maxInput = 1 << 20
 
+// errorf writes an error line, "jwtgate: " and the message without the
+// package names of the errors in it (userMessage).
 func (e *env) errorf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := userMessage(fmt.Sprintf(format, args...))
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
 	}
@@ -155,6 +157,15 @@ func parseDuration(flagName, s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s %q: want a duration such as 30s, 15m or 24h", flagName, s)
 	}
 	return d, nil
+}
+
+// parseLifetime is parseDuration without plain numbers: a lifetime of
+// "15" is as likely minutes as seconds, so it asks for a unit.
+func parseLifetime(flagName, s string) (time.Duration, error) {
+	if _, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return 0, fmt.Errorf("%s %q has no unit: write %ss for seconds, %sm for minutes or %sh for hours", flagName, s, s, s, s)
+	}
+	return parseDuration(flagName, s)
 }
 
 // listFlag collects a repeatable, comma-separated flag.

@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/skipnote"
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
@@ -66,7 +67,7 @@ func requireBrowser(t *testing.T) (node, chromium string) {
 		if servicesRequired() {
 			t.Fatal(msg)
 		}
-		t.Skip(msg)
+		skipnote.Skipf(t, "%s", msg)
 	}
 	return node, chromium
 }

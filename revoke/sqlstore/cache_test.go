@@ -208,7 +208,11 @@ func TestSQLiteCacheOwnWrites(t *testing.T) {
 	wantCheckQ(t, s, r1, true)
 
 	other := revoke.Query{JTI: "a1", Subject: "carol", Family: "other", IssuedAt: iat}
+	n := sqlstore.CacheQueries(s)
 	wantCachedQ(t, s, other, false)
+	if d := sqlstore.CacheQueries(s) - n; d != 1 {
+		t.Fatalf("a token's jti, subject and session took %d queries, want 1", d)
+	}
 	if err := s.RevokeFamily(ctx, "other", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func pgStore(t testing.TB, db *sql.DB, prefix string, now func() time.Time) *sql
 func uniquePrefix(t testing.TB, db *sql.DB) string {
 	p := strings.ReplaceAll(storetest.ID("t"), "-", "_") + "_"
 	t.Cleanup(func() {
-		for _, tbl := range []string{"revoked_jti", "revoked_subject", "refresh_family"} {
+		for _, tbl := range []string{"revoked_jti", "revoked_subject", "refresh_family", "probe"} {
 			if _, err := db.Exec(`DROP TABLE IF EXISTS ` + p + tbl); err != nil {
 				t.Errorf("cleanup: %v", err)
 			}
@@ -110,4 +110,74 @@ func TestPostgresServerComesBack(t *testing.T) {
 	}
 	t.Cleanup(func() { viaDB.Close() })
 	storetest.RunComeback(t, pgStore(t, viaDB, prefix, nil), pgStore(t, db, prefix, nil), proxy)
+}
+
+// TestPostgresProbe: Probe writes, so a database that only reads (a
+// standby, a read-only session) fails it; a frozen server fails it within
+// the caller's deadline; once thawed it passes again.
+func TestPostgresProbe(t *testing.T) {
+	db := needPostgres(t)
+	prefix := uniquePrefix(t, db)
+	ctx := context.Background()
+	s := pgStore(t, db, prefix, nil)
+	if err := s.Probe(ctx); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+
+	// A session that may only read, as on a hot standby: one connection,
+	// made read-only once the store has checked its tables.
+	roDB := needPostgres(t)
+	roDB.SetMaxOpenConns(1)
+	ro := pgStore(t, roDB, prefix, nil)
+	if _, err := roDB.Exec(`SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.Probe(ctx); err == nil {
+		t.Fatal("probe succeeded on a read-only session")
+	} else {
+		t.Logf("read-only: %v", err)
+	}
+	if _, err := ro.CheckToken(ctx, revoke.Query{JTI: "jti", Subject: "alice", Family: "session", IssuedAt: time.Now()}); err != nil {
+		t.Fatalf("a read on the read-only session: %v", err)
+	}
+
+	// Frozen: connections stay open, nothing comes back.
+	proxy := storetest.NewProxy(t, "127.0.0.1:5432")
+	dsn := strings.Replace(storetest.PostgresDSN(), "127.0.0.1:5432", proxy.Addr(), 1)
+	if dsn == storetest.PostgresDSN() {
+		t.Skip("JWTGATE_POSTGRES_DSN does not name 127.0.0.1:5432; the proxy cannot stand in front of it")
+	}
+	viaDB, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { viaDB.Close() })
+	via := pgStore(t, viaDB, prefix, nil)
+	if err := via.Probe(ctx); err != nil {
+		t.Fatalf("probe through the proxy: %v", err)
+	}
+	proxy.Freeze()
+	const bound = time.Second
+	pctx, cancel := context.WithTimeout(ctx, bound)
+	start := time.Now()
+	err = via.Probe(pctx)
+	took := time.Since(start)
+	cancel()
+	if err == nil {
+		t.Fatal("probe succeeded through a frozen proxy")
+	}
+	t.Logf("frozen: probe failed after %v (deadline %v): %v", took.Round(time.Millisecond), bound, err)
+	proxy.Thaw()
+	for i := 0; ; i++ { // the pool replaces the connection it gave up on
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := via.Probe(pctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if i == 20 {
+			t.Fatalf("probe after the thaw: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

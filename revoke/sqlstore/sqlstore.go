@@ -102,6 +102,7 @@ type Store struct {
 	clock   func() time.Time
 	t       tables
 	q       queries
+	probe   string // the write of Probe
 	cache   *cache // SQLite only; nil when off
 
 	stop     chan struct{}
@@ -174,6 +175,7 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store
 		s.clock = time.Now
 	}
 	s.q = s.buildQueries()
+	s.probe = probeQuery(dialect, p)
 	if n := opts.CacheEntries; dialect == SQLite && n >= 0 {
 		if n == 0 {
 			n = DefaultCacheEntries
@@ -211,6 +213,7 @@ func Schema(d Dialect, prefix string) []string {
 		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %srevoked_subject_expires ON %srevoked_subject (expires_at)`, prefix, prefix),
 		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %srefresh_family (family %s PRIMARY KEY, current_jti %s NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, expires_at %s NOT NULL)`, prefix, text, text, big),
 		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %srefresh_family_expires ON %srefresh_family (expires_at)`, prefix, prefix),
+		probeSchema(d, prefix),
 	}
 }
 

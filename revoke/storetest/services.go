@@ -10,6 +10,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"github.com/redis/rueidis"
+
+	"github.com/jwtgate/jwtgate/internal/skipnote"
 )
 
 // RedisAddr is the test Redis: $JWTGATE_REDIS_ADDR, or 127.0.0.1:6379.
@@ -31,13 +33,14 @@ func PostgresDSN() string {
 
 // Unreachable ends a test that needs a service it cannot reach: it fails
 // when JWTGATE_REQUIRE_SERVICES=1 (as in CI), and skips with a clear
-// message otherwise (a laptop without the service).
+// message otherwise (a laptop without the service), which go test's
+// default output shows too (package skipnote).
 func Unreachable(t testing.TB, what string, err error) {
 	t.Helper()
 	if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
 		t.Fatalf("%s unreachable (JWTGATE_REQUIRE_SERVICES=1): %v", what, err)
 	}
-	t.Skipf("%s unreachable, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
+	skipnote.Skipf(t, "%s unreachable, skipping (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
 }
 
 // Redis returns a client, closed when the test ends, that has answered a
