@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,10 @@ type liveness struct {
 	bound time.Duration
 	base  time.Time    // monotonic origin of proven
 	last  atomic.Int64 // when the last proving round was sent, ns since base; 0: never
+
+	// topology is the Cluster's slot map at the last heartbeat round
+	// (only the heartbeat uses it).
+	topology string
 
 	// ctx ends when the store closes, stopping the heartbeat at once.
 	ctx  context.Context
@@ -98,7 +103,20 @@ func (s *Store) prove(ctx context.Context) error {
 	if s.c.Mode() != rueidis.ClientModeCluster {
 		return s.c.Do(ctx, s.c.B().Ping().Build()).Error()
 	}
-	return s.everyMaster(ctx, func(ctx context.Context, tag string) error {
+	starts, topology, err := s.slotRanges(ctx)
+	if err != nil {
+		return err
+	}
+	if topology != s.live.topology {
+		// Slots moved (a failover): answers cached from a connection
+		// that no longer serves their slots would hear of later writes
+		// only through a connection the heartbeat does not prove.
+		if s.live.topology != "" && s.local != nil {
+			s.local.invalidate(nil)
+		}
+		s.live.topology = topology
+	}
+	return s.onRanges(ctx, starts, func(ctx context.Context, tag string) error {
 		// A keyed read, routed by the client to the master of the slot,
 		// on the connection that caches that slot's keys.
 		return s.c.Do(ctx, s.c.B().Pttl().Key(s.prefix+"hb:{"+tag+"}").Build()).Error()
@@ -108,10 +126,14 @@ func (s *Store) prove(ctx context.Context) error {
 // everyMaster runs f, concurrently, once for each slot range of the
 // Cluster, with a hash tag that lands in the range: so on every master.
 func (s *Store) everyMaster(ctx context.Context, f func(ctx context.Context, tag string) error) error {
-	starts, err := s.slotRanges(ctx)
+	starts, _, err := s.slotRanges(ctx)
 	if err != nil {
 		return err
 	}
+	return s.onRanges(ctx, starts, f)
+}
+
+func (s *Store) onRanges(ctx context.Context, starts []uint16, f func(ctx context.Context, tag string) error) error {
 	errs := make([]error, len(starts))
 	var wg sync.WaitGroup
 	for i, slot := range starts {
@@ -122,28 +144,38 @@ func (s *Store) everyMaster(ctx context.Context, f func(ctx context.Context, tag
 }
 
 // slotRanges returns the first slot of every slot range of the Cluster
-// (CLUSTER SLOTS), at least one.
-func (s *Store) slotRanges(ctx context.Context) ([]uint16, error) {
+// (CLUSTER SLOTS), at least one, and the slot map as text (ranges and
+// their masters) to notice changes.
+func (s *Store) slotRanges(ctx context.Context) ([]uint16, string, error) {
 	ranges, err := s.c.Do(ctx, s.c.B().ClusterSlots().Build()).ToArray()
 	if err != nil {
-		return nil, fmt.Errorf("cluster slots: %w", err)
+		return nil, "", fmt.Errorf("cluster slots: %w", err)
 	}
 	var starts []uint16
+	var topology strings.Builder
 	for _, r := range ranges {
 		v, err := r.ToArray()
 		if err != nil || len(v) < 3 {
-			return nil, fmt.Errorf("cluster slots: unexpected answer")
+			return nil, "", errors.New("cluster slots: unexpected answer")
 		}
-		start, err := v[0].AsInt64()
-		if err != nil || start < 0 || start >= slots {
-			return nil, fmt.Errorf("cluster slots: unexpected slot")
+		start, err1 := v[0].AsInt64()
+		end, err2 := v[1].AsInt64()
+		if err1 != nil || err2 != nil || start < 0 || start >= slots {
+			return nil, "", errors.New("cluster slots: unexpected slot")
 		}
+		master, err := v[2].ToArray()
+		if err != nil || len(master) < 2 {
+			return nil, "", errors.New("cluster slots: unexpected master")
+		}
+		host, _ := master[0].ToString()
+		port, _ := master[1].AsInt64()
+		fmt.Fprintf(&topology, "%d-%d@%s:%d ", start, end, host, port)
 		starts = append(starts, uint16(start))
 	}
 	if len(starts) == 0 {
-		return nil, errors.New("cluster slots: no slot is served")
+		return nil, "", errors.New("cluster slots: no slot is served")
 	}
-	return starts, nil
+	return starts, topology.String(), nil
 }
 
 // slots is the number of Redis Cluster hash slots.
