@@ -32,11 +32,29 @@ type StoreConfig struct {
 	// DatabaseURL is a PostgreSQL connection string (postgres://... or
 	// key=value form, as pgx reads it).
 	DatabaseURL string
-	// Redis is a Redis address (host:port) or URL (redis://..., rediss://
-	// for TLS).
+	// Redis is where Redis is: an address (host:port), several addresses
+	// separated by commas (nodes of a Redis Cluster: any one is enough,
+	// more are fallbacks; a single address of a Cluster node is detected
+	// as a Cluster too), or a URL (redis://..., rediss:// for TLS, with
+	// more addresses as ?addr=HOST:PORT). With RedisSentinelMaster, the
+	// addresses are those of the Sentinels.
 	Redis string
+	// RedisSentinelMaster is the name of the master the Sentinels at
+	// Redis watch (their "sentinel monitor NAME ..."): "" when Redis is
+	// not behind Sentinel. (A URL may give it as ?master_set=NAME.)
+	RedisSentinelMaster string
 	// RedisPrefix is put before the Redis keys: "jwtgate:" by default.
 	RedisPrefix string
+	// RedisBound is how long an answer from the client-side cache of
+	// Redis is trusted after the connections to Redis last proved alive:
+	// redisstore.DefaultBound (1 s) when zero. Past it, every check goes
+	// to Redis, and fails (503) while Redis cannot answer.
+	RedisBound time.Duration
+	// RedisWaitReplicas, when positive, makes every revocation wait until
+	// that many replicas have it (redisstore.Options.WaitReplicas), so a
+	// failover after a master dies loses none; a revocation that does
+	// not reach them in time is an error (503).
+	RedisWaitReplicas int
 	// Logger reports a new data directory and a key generated on first
 	// start: slog.Default() when nil.
 	Logger *slog.Logger
@@ -110,7 +128,7 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		where = append(where, "PostgreSQL")
 	}
 	if cfg.Redis != "" {
-		opt, err := redisOptions(cfg.Redis)
+		opt, err := redisOptions(cfg.Redis, cfg.RedisSentinelMaster)
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +136,10 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		if prefix == "" {
 			prefix = "jwtgate:"
 		}
-		rs, err := redisstore.New(opt, redisstore.Options{Prefix: prefix})
+		if cfg.RedisBound < 0 {
+			return nil, fmt.Errorf("server: negative Redis bound %v", cfg.RedisBound)
+		}
+		rs, err := redisstore.New(opt, redisstore.Options{Prefix: prefix, Bound: cfg.RedisBound, WaitReplicas: cfg.RedisWaitReplicas})
 		if err != nil {
 			return nil, fmt.Errorf("server: Redis: %w", err)
 		}
@@ -130,7 +151,14 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		}
 		st.Revocations = rs
 		st.Redis, st.RedisPrefix = rs.Client(), prefix
-		where = append(where, "Redis")
+		switch rs.Client().Mode() {
+		case rueidis.ClientModeCluster:
+			where = append(where, "Redis Cluster")
+		case rueidis.ClientModeSentinel:
+			where = append(where, "Redis (Sentinel)")
+		default:
+			where = append(where, "Redis")
+		}
 	}
 	st.Where = strings.Join(where, " + ")
 	return st, nil
@@ -170,22 +198,45 @@ func redactErr(err error, dsn string) error {
 	return err
 }
 
-// redisOptions reads a Redis address or URL.
-func redisOptions(s string) (rueidis.ClientOption, error) {
+// redisDialTimeout bounds a connection to Redis (or to a Sentinel).
+const redisDialTimeout = 5 * time.Second
+
+// redisOptions reads a Redis address, a list of addresses or a URL, and
+// the Sentinel master name if any.
+func redisOptions(s, sentinelMaster string) (rueidis.ClientOption, error) {
+	var opt rueidis.ClientOption
 	if strings.Contains(s, "://") {
-		opt, err := rueidis.ParseURL(s)
-		if err != nil {
+		var err error
+		if opt, err = rueidis.ParseURL(s); err != nil {
 			// Not the parser's message: it may quote part of the URL,
 			// password included.
-			return opt, errors.New("server: the Redis URL cannot be read (want redis://[USER:PASSWORD@]HOST:PORT[/DB] or rediss://...; percent-encode special characters in the password)")
+			return opt, errors.New("server: the Redis URL cannot be read (want redis://[USER:PASSWORD@]HOST:PORT[/DB][?addr=HOST:PORT&master_set=NAME] or rediss://...; percent-encode special characters in the password)")
 		}
-		opt.Dialer.Timeout = 5 * time.Second
-		return opt, nil
+	} else {
+		for _, a := range strings.Split(s, ",") {
+			a = strings.TrimSpace(a)
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				return rueidis.ClientOption{}, fmt.Errorf("server: Redis address %q: want host:port, several separated by commas, or a redis:// URL", a)
+			}
+			opt.InitAddress = append(opt.InitAddress, a)
+		}
 	}
-	if _, _, err := net.SplitHostPort(s); err != nil {
-		return rueidis.ClientOption{}, fmt.Errorf("server: Redis address %q: want host:port or a redis:// URL", s)
+	if sentinelMaster != "" {
+		if opt.Sentinel.MasterSet != "" && opt.Sentinel.MasterSet != sentinelMaster {
+			return rueidis.ClientOption{}, fmt.Errorf("server: two Sentinel master names, %q in the URL and %q", opt.Sentinel.MasterSet, sentinelMaster)
+		}
+		opt.Sentinel.MasterSet = sentinelMaster
 	}
-	return rueidis.ClientOption{InitAddress: []string{s}, Dialer: net.Dialer{Timeout: 5 * time.Second}}, nil
+	opt.Dialer.Timeout = redisDialTimeout
+	if opt.Sentinel.MasterSet != "" {
+		opt.Sentinel.Dialer.Timeout = redisDialTimeout
+		// The Sentinels are reached like the servers (TLS or not), without
+		// a password.
+		opt.Sentinel.TLSConfig = opt.TLSConfig
+		// Follow a failover even if a +switch-master message was missed.
+		opt.Sentinel.TopologyRefreshInterval = 5 * time.Second
+	}
+	return opt, nil
 }
 
 // Close closes every store opened.

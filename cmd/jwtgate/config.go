@@ -93,6 +93,7 @@ func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config strin
 	for k := range conf {
 		switch k {
 		case "data-dir", "database-url", "redis", "redis-prefix", "refresh-ttl", "min-password-length":
+		case "redis-sentinel-master", "redis-bound", "redis-wait-replicas":
 		case "jwks-max-age", "keys-reload":
 		default:
 			delete(conf, k)

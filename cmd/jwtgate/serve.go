@@ -51,6 +51,9 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 // shared by serve, users and keys rotate.
 type storeFlags struct {
 	dataDir, databaseURL, redis, redisPrefix *string
+	redisSentinelMaster                      *string
+	redisBound                               *time.Duration
+	redisWaitReplicas                        *int
 }
 
 func addStoreFlags(fs *flag.FlagSet, vars map[string]string) *storeFlags {
@@ -58,16 +61,27 @@ func addStoreFlags(fs *flag.FlagSet, vars map[string]string) *storeFlags {
 	vars["database-url"] = "JWTGATE_DATABASE_URL"
 	vars["redis"] = "JWTGATE_REDIS"
 	vars["redis-prefix"] = "JWTGATE_REDIS_PREFIX"
+	vars["redis-sentinel-master"] = "JWTGATE_REDIS_SENTINEL_MASTER"
+	vars["redis-bound"] = "JWTGATE_REDIS_BOUND"
+	vars["redis-wait-replicas"] = "JWTGATE_REDIS_WAIT_REPLICAS"
 	return &storeFlags{
-		dataDir:     fs.String("data-dir", "./jwtgate-data", "directory of the SQLite database and the signing keys, when there is no --database-url [JWTGATE_DATA_DIR]"),
-		databaseURL: fs.String("database-url", "", "PostgreSQL connection string (postgres://USER@HOST/DB or key=value): users, signing keys and, without --redis, revocations, shared by every instance; prefer the environment or the config file for a password [JWTGATE_DATABASE_URL]"),
-		redis:       fs.String("redis", "", "Redis address HOST:PORT or URL redis[s]://...: revocations and login rate limits, shared by every instance [JWTGATE_REDIS]"),
-		redisPrefix: fs.String("redis-prefix", "jwtgate:", "prefix of the Redis keys, to share a Redis with other services [JWTGATE_REDIS_PREFIX]"),
+		dataDir:             fs.String("data-dir", "./jwtgate-data", "directory of the SQLite database and the signing keys, when there is no --database-url [JWTGATE_DATA_DIR]"),
+		databaseURL:         fs.String("database-url", "", "PostgreSQL connection string (postgres://USER@HOST/DB or key=value): users, signing keys and, without --redis, revocations, shared by every instance; prefer the environment or the config file for a password [JWTGATE_DATABASE_URL]"),
+		redis:               fs.String("redis", "", "Redis: revocations and login rate limits, shared by every instance. HOST:PORT; several HOST:PORT,HOST:PORT for the nodes of a Redis Cluster (one node is enough: a Cluster is detected); the Sentinels' addresses with --redis-sentinel-master; or a URL redis[s]://[USER:PASSWORD@]HOST:PORT[/DB][?addr=HOST:PORT] [JWTGATE_REDIS]"),
+		redisSentinelMaster: fs.String("redis-sentinel-master", "", "name of the master that the Sentinels at --redis watch, when Redis runs under Sentinel [JWTGATE_REDIS_SENTINEL_MASTER]"),
+		redisBound:          fs.Duration("redis-bound", time.Second, "answers cached from Redis are trusted only while the connections to Redis proved alive within this; past it checks go to Redis, and answer 503 while it cannot answer [JWTGATE_REDIS_BOUND]"),
+		redisWaitReplicas:   fs.Int("redis-wait-replicas", 0, "a revocation is acknowledged only once this many Redis replicas have it (WAIT), so that a failover after a master dies loses none; 0: Redis's asynchronous replication [JWTGATE_REDIS_WAIT_REPLICAS]"),
+		redisPrefix:         fs.String("redis-prefix", "jwtgate:", "prefix of the Redis keys, to share a Redis with other services [JWTGATE_REDIS_PREFIX]"),
 	}
 }
 
 func (sf *storeFlags) config(log *slog.Logger) server.StoreConfig {
-	return server.StoreConfig{DataDir: *sf.dataDir, DatabaseURL: *sf.databaseURL, Redis: *sf.redis, RedisPrefix: *sf.redisPrefix, Logger: log}
+	return server.StoreConfig{
+		DataDir: *sf.dataDir, DatabaseURL: *sf.databaseURL,
+		Redis: *sf.redis, RedisSentinelMaster: *sf.redisSentinelMaster, RedisPrefix: *sf.redisPrefix, RedisBound: *sf.redisBound,
+		RedisWaitReplicas: *sf.redisWaitReplicas,
+		Logger:            log,
+	}
 }
 
 // HTTP server limits of "jwtgate serve".
@@ -157,7 +171,10 @@ func serve(e *env, args []string) int {
 		"flag names: {\"addr\": \":8080\", \"access-ttl\": \"10m\"}); the command line wins\n"+
 		"over the environment, which wins over the file.\n\n"+
 		"State is kept in --data-dir by default. With --database-url and --redis,\n"+
-		"any number of instances serve the same users behind a load balancer.")
+		"any number of instances serve the same users behind a load balancer.\n"+
+		"--redis names one Redis, the nodes of a Redis Cluster (--redis\n"+
+		"HOST:PORT,HOST:PORT,...), or the Sentinels of a master (--redis\n"+
+		"HOST:PORT,... --redis-sentinel-master NAME).")
 	o, vars := defineServeFlags(fs)
 	pos, code, ok := parse(e, fs, args)
 	if !ok {
@@ -187,8 +204,12 @@ func serve(e *env, args []string) int {
 		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
 		return exitUsage
 	}
-	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 {
-		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload and --store-bound must be positive")
+	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 || *o.stores.redisBound <= 0 {
+		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload, --store-bound and --redis-bound must be positive")
+		return exitUsage
+	}
+	if *o.stores.redisWaitReplicas < 0 {
+		e.errorf("serve: --redis-wait-replicas must be 0 or more")
 		return exitUsage
 	}
 	if err := checkKeyTiming(*o.jwksMaxAge, *o.keysReload); err != nil {

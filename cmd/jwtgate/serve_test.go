@@ -185,7 +185,8 @@ func TestServeEnvAndFlags(t *testing.T) {
 	dir := t.TempDir()
 	r := jwtgate(t, dir, "", "serve", "--help")
 	for _, want := range []string{"127.0.0.1:8080", "./jwtgate-data", "ES256", "15m0s", "720h0m0s", "JWTGATE_ADDR", "JWTGATE_REFRESH_TTL", "-login-burst",
-		"-config", "JWTGATE_CONFIG", "-database-url", "JWTGATE_DATABASE_URL", "-redis", "JWTGATE_REDIS", "jwtgate:", "-keys-reload", "30s"} {
+		"-config", "JWTGATE_CONFIG", "-database-url", "JWTGATE_DATABASE_URL", "-redis", "JWTGATE_REDIS", "jwtgate:", "-keys-reload", "30s",
+		"-redis-sentinel-master", "JWTGATE_REDIS_SENTINEL_MASTER", "-redis-bound", "-redis-wait-replicas", "Redis Cluster"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("serve --help (exit %d) does not list %q:\n%s", r.code, want, r.stdout)
 		}

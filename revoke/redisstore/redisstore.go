@@ -22,13 +22,33 @@
 // maxmemory-policy noeviction (every key here has a TTL, so volatile-*
 // policies would evict revocations) and with persistence (AOF) if a Redis
 // restart must not forget revocations. Every command and script touches
-// exactly one key.
+// exactly one key, so the store works on a standalone Redis, under
+// Sentinel (rueidis.ClientOption.Sentinel) and on a Redis Cluster (give
+// the addresses of some of its nodes: rueidis finds the others); the
+// heartbeat and Probe reach every master. Options.WaitReplicas makes
+// writes wait for replicas, so a failover after a master dies loses no
+// acknowledged revocation.
+//
+// # Security: a bound on cached answers
+//
+// A cached answer is only as fresh as the last invalidation that reached
+// the instance; over a partitioned or frozen connection none arrives, and
+// the connection may take long to fail. So the store trusts its caches
+// only within Options.Bound (1 s by default) of the last heartbeat round
+// that proved every connection alive (a PING sent, then answered: Redis
+// answers in order, so every invalidation for a write acknowledged before
+// the PING was sent has been applied), and otherwise goes to Redis, under
+// the caller's timeout, and fails closed. A revocation acknowledged
+// anywhere is therefore refused by every instance within the bound, even
+// by one cut from Redis (which answers 503), and Probe, a write no cache
+// answers, tells readiness checks the truth.
 package redisstore
 
 import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -51,14 +71,39 @@ type Options struct {
 	// seen is answered with two map lookups; it is emptied when full, and
 	// on every reconnection. Default 100,000.
 	LocalEntries int
+
+	// Bound is how long a cached answer stays trusted after the
+	// connections that deliver invalidations last proved alive
+	// (DefaultBound, 1 s). A heartbeat (a PING every Bound/3 on each
+	// such connection: one per Cluster master) proves them; past the
+	// bound, checks skip both caches and go to Redis, under the caller's
+	// timeout, so a partitioned or frozen Redis makes them fail (the Gate
+	// answers 503) instead of answering from a cache that can no longer
+	// hear about revocations. It also sets the client's
+	// ConnWriteTimeout (to Bound) and Dialer.KeepAlive (to Bound/3) when
+	// they are zero, so that a frozen connection is dropped within about
+	// 1.3 × Bound.
+	Bound time.Duration
+
+	// WaitReplicas, when positive, makes every write wait until that many
+	// replicas of its master have acknowledged it (WAIT, on the write's
+	// own connection, until the context's deadline or Bound), and fail
+	// with an error wrapping ErrNotReplicated otherwise: Redis replicates
+	// asynchronously, and a write acknowledged by a master that dies
+	// before any replica has it is lost in a failover. 0 by default.
+	WaitReplicas int
 }
 
 // Store is a revoke.Store in Redis. Close it to close its client.
 type Store struct {
-	c        rueidis.Client
-	prefix   string
-	cacheTTL time.Duration
-	local    *localCache
+	c         rueidis.Client
+	prefix    string
+	cacheTTL  time.Duration
+	local     *localCache
+	live      *liveness
+	closeOnce sync.Once
+	// waitReplicas is Options.WaitReplicas.
+	waitReplicas int
 }
 
 var (
@@ -76,6 +121,24 @@ var (
 // invalidation hook before any opt.OnInvalidations of yours.
 func New(opt rueidis.ClientOption, opts Options) (*Store, error) {
 	s := &Store{prefix: opts.Prefix, cacheTTL: opts.CacheTTL}
+	if opts.Bound < 0 {
+		return nil, fmt.Errorf("redisstore: negative Bound %v", opts.Bound)
+	}
+	bound := opts.Bound
+	if bound == 0 {
+		bound = DefaultBound
+	}
+	s.live = newLiveness(bound)
+	if opts.WaitReplicas < 0 {
+		return nil, fmt.Errorf("redisstore: negative WaitReplicas %d", opts.WaitReplicas)
+	}
+	s.waitReplicas = opts.WaitReplicas
+	if opt.ConnWriteTimeout == 0 {
+		opt.ConnWriteTimeout = bound
+	}
+	if opt.Dialer.KeepAlive == 0 {
+		opt.Dialer.KeepAlive = max(bound/3, time.Millisecond)
+	}
 	if s.prefix == "" {
 		s.prefix = "jwtgate:"
 	}
@@ -102,14 +165,27 @@ func New(opt rueidis.ClientOption, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: %w", err)
 	}
 	s.c = c
+	if s.local != nil {
+		// The first round before the first check, so that a store that
+		// reached Redis answers from its cache at once.
+		s.proveOnce()
+		s.live.done.Add(1)
+		go s.heartbeat()
+	}
 	return s, nil
 }
 
 // Client returns the store's client.
 func (s *Store) Client() rueidis.Client { return s.c }
 
-// Close closes the client.
-func (s *Store) Close() { s.c.Close() }
+// Close stops the heartbeat and closes the client.
+func (s *Store) Close() {
+	s.closeOnce.Do(func() {
+		s.live.stop()
+		s.live.done.Wait()
+		s.c.Close()
+	})
+}
 
 func (s *Store) jtiKey(jti string) string { return s.prefix + "j:" + jti }
 func (s *Store) subKey(sub string) string { return s.prefix + "s:" + sub }
@@ -117,14 +193,14 @@ func (s *Store) famKey(fam string) string { return s.prefix + "f:" + fam }
 
 // revokeScript sets KEYS[1] until ARGV[1] (Unix ms), keeping a later
 // expiry that is already there.
-var revokeScript = rueidis.NewLuaScript(`
+var revokeScript = newScript(`
 redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[1], 'GT')
 return 1`)
 
 // subjectScript sets the cutoff KEYS[1] to max(old, ARGV[1]) and its
 // expiry to max(old, ARGV[2]).
-var subjectScript = rueidis.NewLuaScript(`
+var subjectScript = newScript(`
 local old = redis.call('GET', KEYS[1])
 if old then
   local o = tonumber(old)
@@ -140,7 +216,7 @@ return 1`)
 // Returns "ok", or "reused" once the family is revoked (it was already,
 // or oldJTI is not its current token). Checks read the family's rev field,
 // so revoking the family refuses all its tokens: no other key is touched.
-var rotateScript = rueidis.NewLuaScript(`
+var rotateScript = newScript(`
 local f = redis.call('HMGET', KEYS[1], 'cur', 'rev')
 local cur, rev = f[1], f[2]
 if rev == '1' then return 'reused' end
@@ -159,7 +235,7 @@ return 'ok'`)
 
 // familyScript revokes the family KEYS[1] (rev "1") and keeps it until at
 // least ARGV[1] (Unix ms), creating it if it is missing.
-var familyScript = rueidis.NewLuaScript(`
+var familyScript = newScript(`
 redis.call('HSET', KEYS[1], 'rev', '1')
 local exp = redis.call('PEXPIRETIME', KEYS[1])
 if exp < tonumber(ARGV[1]) then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
@@ -190,7 +266,7 @@ func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
 		return nil
 	}
 	key := s.jtiKey(jti)
-	if err := revokeScript.Exec(ctx, s.c, []string{key}, []string{ms(until)}).Error(); err != nil {
+	if err := s.exec(ctx, revokeScript, []string{key}, []string{ms(until)}).Error(); err != nil {
 		return fmt.Errorf("redisstore: revoke: %w", err)
 	}
 	if err := s.sync(ctx, key); err != nil {
@@ -202,7 +278,7 @@ func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
 
 func (s *Store) get(ctx context.Context, key string) rueidis.RedisResult {
 	cmd := s.c.B().Get().Key(key).Cache()
-	if s.cacheTTL < 0 {
+	if s.cacheTTL < 0 || !s.live.trusted() {
 		return s.c.Do(ctx, rueidis.Completed(cmd))
 	}
 	return s.c.DoCache(ctx, cmd, s.cacheTTL)
@@ -255,7 +331,7 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until
 		return nil
 	}
 	key := s.subKey(subject)
-	if err := subjectScript.Exec(ctx, s.c, []string{key}, []string{ms(before), ms(until)}).Error(); err != nil {
+	if err := s.exec(ctx, subjectScript, []string{key}, []string{ms(before), ms(until)}).Error(); err != nil {
 		return fmt.Errorf("redisstore: revoke subject: %w", err)
 	}
 	if err := s.sync(ctx, key); err != nil {
@@ -307,7 +383,7 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, until time.Time
 		return nil
 	}
 	key := s.famKey(family)
-	if err := familyScript.Exec(ctx, s.c, []string{key}, []string{ms(until)}).Error(); err != nil {
+	if err := s.exec(ctx, familyScript, []string{key}, []string{ms(until)}).Error(); err != nil {
 		return fmt.Errorf("redisstore: revoke family: %w", err)
 	}
 	if err := s.sync(ctx, key); err != nil {
@@ -320,7 +396,7 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, until time.Time
 // FamilyRevoked implements revoke.Store.
 func (s *Store) FamilyRevoked(ctx context.Context, family string) (bool, error) {
 	var r rueidis.RedisResult
-	if s.cacheTTL < 0 {
+	if s.cacheTTL < 0 || !s.live.trusted() {
 		r = s.c.Do(ctx, rueidis.Completed(s.famRev(family)))
 	} else {
 		r = s.c.DoCache(ctx, s.famRev(family), s.cacheTTL)
@@ -352,7 +428,8 @@ func (s *Store) CheckToken(ctx context.Context, q revoke.Query) (bool, error) {
 		cmds = append(cmds, s.famRev(q.Family))
 	}
 	var rs []rueidis.RedisResult
-	if s.cacheTTL < 0 {
+	cached := s.cacheTTL >= 0 && s.live.trusted()
+	if !cached {
 		plain := make(rueidis.Commands, len(cmds))
 		for i, c := range cmds {
 			plain[i] = rueidis.Completed(c)
@@ -383,7 +460,7 @@ func (s *Store) CheckToken(ctx context.Context, q revoke.Query) (bool, error) {
 			return false, fmt.Errorf("redisstore: check: %w", err)
 		}
 	}
-	if s.local != nil {
+	if cached && s.local != nil {
 		s.local.store(epoch, q, a)
 	}
 	return a.revokes(q.IssuedAt), nil
@@ -391,9 +468,10 @@ func (s *Store) CheckToken(ctx context.Context, q revoke.Query) (bool, error) {
 
 // CheckCached implements revoke.CachedChecker: the answer from the local
 // map, if it holds the jti, the subject and the family asked about,
-// without I/O.
+// without I/O, and only while the connections proved alive within
+// Options.Bound.
 func (s *Store) CheckCached(q revoke.Query) (revoked, ok bool) {
-	if s.local == nil {
+	if s.local == nil || !s.live.trusted() {
 		return false, false
 	}
 	return s.local.check(q)
@@ -411,7 +489,7 @@ func (s *Store) Rotate(ctx context.Context, family, oldJTI, newJTI string, until
 		return fmt.Errorf("%w: until is in the past", revoke.ErrInvalidArgument)
 	}
 	key := s.famKey(family)
-	res, err := rotateScript.Exec(ctx, s.c, []string{key}, []string{oldJTI, newJTI, ms(until)}).ToString()
+	res, err := s.exec(ctx, rotateScript, []string{key}, []string{oldJTI, newJTI, ms(until)}).ToString()
 	if err != nil {
 		return fmt.Errorf("redisstore: rotate: %w", err)
 	}
