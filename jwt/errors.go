@@ -1,6 +1,9 @@
 package jwt
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // Sentinel errors. Every error returned by this package wraps one of them
 // (and often a more precise cause), so callers test with errors.Is.
@@ -60,3 +63,68 @@ var (
 	// ErrInvalidOption: a Verifier or Signer option is inconsistent.
 	ErrInvalidOption = errors.New("jwt: invalid option")
 )
+
+// ClaimError is the error of a claim check: the claim is absent, or its
+// value is refused. It wraps the sentinel of the check (ErrMissingClaim,
+// ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrIssuer or
+// ErrAudience), so errors.Is keeps working; errors.As gives the claim and
+// the reason without reading the message:
+//
+//	var ce *jwt.ClaimError
+//	if errors.As(err, &ce) && ce.Reason == jwt.ClaimMissing {
+//		log.Printf("token without %s", ce.Claim)
+//	}
+type ClaimError struct {
+	Claim  string      // the claim's name: "exp", "aud", "sub", ...
+	Reason ClaimReason // why it was refused
+	Err    error       // the sentinel
+	Detail string      // what was found, for logs ("exp 2024-01-02T03:04:05Z, now ...")
+}
+
+func (e *ClaimError) Error() string {
+	if e.Detail == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + ": " + e.Detail
+}
+
+// Unwrap returns the sentinel.
+func (e *ClaimError) Unwrap() error { return e.Err }
+
+// ClaimReason says why a claim was refused.
+type ClaimReason uint8
+
+// The reasons of a ClaimError.
+const (
+	// ClaimMissing: the claim is absent, and required (by
+	// RequiredClaims, Issuers or Audiences).
+	ClaimMissing ClaimReason = iota + 1
+	// ClaimExpired: exp is at or before now (minus leeway).
+	ClaimExpired
+	// ClaimNotYetValid: nbf is after now (plus leeway).
+	ClaimNotYetValid
+	// ClaimIssuedInFuture: iat is after now (plus leeway).
+	ClaimIssuedInFuture
+	// ClaimNotAccepted: iss or aud names no expected value.
+	ClaimNotAccepted
+	// ClaimUnexpected: aud is present and the verifier expects none.
+	ClaimUnexpected
+)
+
+func (r ClaimReason) String() string {
+	switch r {
+	case ClaimMissing:
+		return "missing"
+	case ClaimExpired:
+		return "expired"
+	case ClaimNotYetValid:
+		return "not yet valid"
+	case ClaimIssuedInFuture:
+		return "issued in the future"
+	case ClaimNotAccepted:
+		return "not accepted"
+	case ClaimUnexpected:
+		return "unexpected"
+	}
+	return "ClaimReason(" + strconv.Itoa(int(r)) + ")"
+}

@@ -106,3 +106,30 @@ func ExampleVerifier_Verify_errors() {
 	// jwt: token expired: exp 2026-01-01T00:00:00Z, now 2026-01-01T00:00:00Z, leeway 0s
 	// true
 }
+
+// A refused claim is a *jwt.ClaimError: errors.As names the claim and the
+// reason, errors.Is still finds the sentinel.
+func ExampleClaimError() {
+	key, err := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
+	if err != nil {
+		panic(err)
+	}
+	signer, err := jwt.NewSigner(key, jwt.HS256)
+	if err != nil {
+		panic(err)
+	}
+	token, err := signer.Sign(jwt.Claims{Subject: "user-12345"})
+	if err != nil {
+		panic(err)
+	}
+	verifier, err := jwt.NewVerifier(key, jwt.VerifierOptions{RequiredClaims: []string{"exp"}})
+	if err != nil {
+		panic(err)
+	}
+	_, err = verifier.Verify(context.Background(), token)
+	var ce *jwt.ClaimError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Claim, ce.Reason, errors.Is(err, jwt.ErrMissingClaim))
+	}
+	// Output: exp missing true
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -371,7 +372,7 @@ func (v *Verifier) claims(t *Token) error {
 	if missing := uint64(1)<<len(v.required) - 1; present != missing {
 		for i, r := range v.required {
 			if present&(1<<i) == 0 {
-				return fmt.Errorf("%w: %s", ErrMissingClaim, r)
+				return &ClaimError{Claim: r, Reason: ClaimMissing, Err: ErrMissingClaim, Detail: r}
 			}
 		}
 	}
@@ -452,32 +453,32 @@ func (v *Verifier) validate(c *Claims, has registered) error {
 		early, late = now.Add(-lee), now.Add(lee)
 	}
 	if has&hasExp != 0 && !v.opts.IgnoreExpiry && !early.Before(c.ExpiresAt.Time) {
-		return fmt.Errorf("%w: exp %s, now %s, leeway %s", ErrExpired,
-			c.ExpiresAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)
+		return &ClaimError{Claim: "exp", Reason: ClaimExpired, Err: ErrExpired, Detail: fmt.Sprintf("exp %s, now %s, leeway %s",
+			c.ExpiresAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)}
 	}
 	if has&hasNbf != 0 && late.Before(c.NotBefore.Time) {
-		return fmt.Errorf("%w: nbf %s, now %s, leeway %s", ErrNotYetValid,
-			c.NotBefore.Format(timeFormat), now.UTC().Format(timeFormat), lee)
+		return &ClaimError{Claim: "nbf", Reason: ClaimNotYetValid, Err: ErrNotYetValid, Detail: fmt.Sprintf("nbf %s, now %s, leeway %s",
+			c.NotBefore.Format(timeFormat), now.UTC().Format(timeFormat), lee)}
 	}
 	if has&hasIat != 0 && late.Before(c.IssuedAt.Time) {
-		return fmt.Errorf("%w: iat %s, now %s, leeway %s", ErrIssuedInFuture,
-			c.IssuedAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)
+		return &ClaimError{Claim: "iat", Reason: ClaimIssuedInFuture, Err: ErrIssuedInFuture, Detail: fmt.Sprintf("iat %s, now %s, leeway %s",
+			c.IssuedAt.Format(timeFormat), now.UTC().Format(timeFormat), lee)}
 	}
 	if len(v.opts.Issuers) > 0 {
 		if has&hasIss == 0 {
-			return fmt.Errorf("%w: token has no iss", ErrIssuer)
+			return &ClaimError{Claim: "iss", Reason: ClaimMissing, Err: ErrIssuer, Detail: "token has no iss"}
 		}
 		if !slices.Contains(v.opts.Issuers, c.Issuer) {
-			return fmt.Errorf("%w: %q", ErrIssuer, c.Issuer)
+			return &ClaimError{Claim: "iss", Reason: ClaimNotAccepted, Err: ErrIssuer, Detail: strconv.Quote(c.Issuer)}
 		}
 	}
 	if len(v.opts.Audiences) == 0 {
 		if has&hasAud != 0 {
-			return fmt.Errorf("%w: token has aud %q and the verifier expects none", ErrAudience, []string(c.Audience))
+			return &ClaimError{Claim: "aud", Reason: ClaimUnexpected, Err: ErrAudience, Detail: fmt.Sprintf("token has aud %q and the verifier expects none", []string(c.Audience))}
 		}
 	} else {
 		if has&hasAud == 0 {
-			return fmt.Errorf("%w: token has no aud", ErrAudience)
+			return &ClaimError{Claim: "aud", Reason: ClaimMissing, Err: ErrAudience, Detail: "token has no aud"}
 		}
 		ok := false
 		for _, a := range v.opts.Audiences {
@@ -487,7 +488,7 @@ func (v *Verifier) validate(c *Claims, has registered) error {
 			}
 		}
 		if !ok {
-			return fmt.Errorf("%w: %q", ErrAudience, []string(c.Audience))
+			return &ClaimError{Claim: "aud", Reason: ClaimNotAccepted, Err: ErrAudience, Detail: fmt.Sprintf("%q", []string(c.Audience))}
 		}
 	}
 	return nil
