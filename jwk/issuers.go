@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jwtgate/jwtgate/jwt"
@@ -78,7 +79,7 @@ func (v *Issuers) Verify(ctx context.Context, token string) (*jwt.Token, error) 
 	}
 	e, ok := v.byIss[iss]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s is not a trusted issuer", jwt.ErrIssuer, quoteID(iss))
+		return nil, &jwt.ClaimError{Claim: "iss", Reason: jwt.ClaimNotAccepted, Err: jwt.ErrIssuer, Detail: quoteID(iss) + " is not a trusted issuer"}
 	}
 	return e.verifier.Verify(ctx, token)
 }
@@ -95,11 +96,11 @@ func (v *Issuers) DecodeKey(ctx context.Context, h *jwt.Header, claims map[strin
 	iss, _ := claims["iss"].(string)
 	e, ok := v.byIss[iss]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s is not a trusted issuer", jwt.ErrIssuer, quoteID(iss))
+		return nil, &jwt.ClaimError{Claim: "iss", Reason: jwt.ClaimNotAccepted, Err: jwt.ErrIssuer, Detail: quoteID(iss) + " is not a trusted issuer"}
 	}
 	if len(e.Audiences) > 0 {
 		if !audienceMatches(claims["aud"], e.Audiences) {
-			return nil, fmt.Errorf("%w: not an audience of issuer %q", jwt.ErrAudience, iss)
+			return nil, &jwt.ClaimError{Claim: "aud", Reason: jwt.ClaimNotAccepted, Err: jwt.ErrAudience, Detail: "not an audience of issuer " + strconv.Quote(iss)}
 		}
 	}
 	keys, err := e.Keys.LookupKeys(ctx, h)
@@ -151,7 +152,7 @@ func (v *Issuers) unverifiedIssuer(token string) (string, error) {
 	}
 	raw, ok := m["iss"]
 	if !ok {
-		return "", fmt.Errorf("%w: the token has no iss", jwt.ErrIssuer)
+		return "", &jwt.ClaimError{Claim: "iss", Reason: jwt.ClaimMissing, Err: jwt.ErrIssuer, Detail: "the token has no iss"}
 	}
 	var iss string
 	if err := json.Unmarshal(raw, &iss); err != nil {

@@ -138,6 +138,21 @@ func TestIssuersRouting(t *testing.T) {
 	if _, err := v.Verify(ctx, tok(b, sb.srv.URL, "api-a")); !errors.Is(err, jwt.ErrAudience) {
 		t.Fatalf("wrong audience: %v", err)
 	}
+	// The refusals name the claim and the reason.
+	for _, c := range []struct {
+		token, claim string
+		reason       jwt.ClaimReason
+	}{
+		{tok(b, sb.srv.URL, "api-a"), "aud", jwt.ClaimNotAccepted},
+		{tok(a, "https://evil.example", "api-a"), "iss", jwt.ClaimNotAccepted},
+		{tok(a, "", "api-a"), "iss", jwt.ClaimMissing},
+	} {
+		_, err := v.Verify(ctx, c.token)
+		var ce *jwt.ClaimError
+		if !errors.As(err, &ce) || ce.Claim != c.claim || ce.Reason != c.reason {
+			t.Fatalf("%v: want a ClaimError for %s, %v", err, c.claim, c.reason)
+		}
+	}
 	// An untrusted issuer causes no fetch at all.
 	docs := sa.docHits.Load() + sb.docHits.Load()
 	for range 20 {
