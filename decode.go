@@ -37,7 +37,7 @@ func (g *Gate) DecodeToken(ctx context.Context, token string, opts ...DecodeOpti
 	}
 	t := new(Token)
 	if err := v.VerifyInto(ctx, token, &t.Token); err != nil {
-		return nil, g.classify(err)
+		return nil, g.classify(err, token)
 	}
 	if err := g.readGateClaims(t, g.clock()); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package jwtgate
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -111,7 +112,10 @@ func classify(err error) *Error {
 	case errors.Is(err, jwt.ErrIssuer):
 		return newError(ErrInvalid, "Invalid issuer", err)
 	case errors.Is(err, jwt.ErrMissingClaim):
-		return newError(ErrInvalid, "Missing claim: "+missingClaim(err), err)
+		if ce := claimError(err); ce != nil && ce.Claim != "" {
+			return newError(ErrInvalid, "Missing claim: "+ce.Claim, err)
+		}
+		return newError(ErrInvalid, "Missing claim", err)
 	case errors.Is(err, jwt.ErrTooLarge):
 		return newError(ErrInvalid, "Token is too large", err)
 	case errors.Is(err, jwt.ErrKeyNotFound):
@@ -125,14 +129,23 @@ func classify(err error) *Error {
 	return newError(ErrUnavailable, "Keys are unavailable", err)
 }
 
-// missingClaim extracts the claim name from a jwt.ErrMissingClaim error,
-// whose text ends with ": NAME".
-func missingClaim(err error) string {
-	s := err.Error()
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == ' ' {
-			return s[i+1:]
-		}
+// claimError returns the *jwt.ClaimError in err's chain, or nil.
+func claimError(err error) *jwt.ClaimError {
+	var ce *jwt.ClaimError
+	if errors.As(err, &ce) {
+		return ce
 	}
-	return s
+	return nil
+}
+
+// missing reports whether err refuses a token for lacking the claim.
+func missing(err error, claim string) bool {
+	ce := claimError(err)
+	return ce != nil && ce.Reason == jwt.ClaimMissing && ce.Claim == claim
+}
+
+// wrongSegments reports whether err refuses token for not having three
+// segments, from the token itself rather than the error's text.
+func wrongSegments(err error, token string) bool {
+	return errors.Is(err, jwt.ErrMalformed) && !errors.Is(err, jwt.ErrTooLarge) && strings.Count(token, ".") != 2
 }

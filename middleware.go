@@ -252,7 +252,7 @@ func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
 func (g *Gate) verifyToken(ctx context.Context, token string) (*Token, error) {
 	t := new(Token)
 	if err := g.verifier.VerifyInto(ctx, token, &t.Token); err != nil {
-		return nil, g.classify(err)
+		return nil, g.classify(err, token)
 	}
 	if err := g.readGateClaims(t, g.clock()); err != nil {
 		return nil, err
@@ -260,9 +260,10 @@ func (g *Gate) verifyToken(ctx context.Context, token string) (*Token, error) {
 	return t, nil
 }
 
-// classify maps a verification error to a Gate error, with messages in the
-// profile's words.
-func (g *Gate) classify(err error) *Error {
+// classify maps the error of verifying token to a Gate error, with
+// messages in the profile's words. It reads the error's type, never its
+// text.
+func (g *Gate) classify(err error, token string) *Error {
 	e := classify(err)
 	if g.cfg.Profile == ProfileFlaskJWT {
 		// PyJWT's texts, which Flask-JWT passes on.
@@ -270,20 +271,22 @@ func (g *Gate) classify(err error) *Error {
 		case errors.Is(err, jwt.ErrExpired):
 			e.Message = "Signature has expired"
 		case errors.Is(err, jwt.ErrMissingClaim):
-			e.Message = `Token is missing the "` + missingClaim(err) + `" claim`
-		case errors.Is(err, jwt.ErrMalformed) && strings.Contains(err.Error(), "segments"):
+			if ce := claimError(err); ce != nil {
+				e.Message = `Token is missing the "` + ce.Claim + `" claim`
+			}
+		case wrongSegments(err, token):
 			e.Message = "Not enough segments"
 		}
 	}
 	if g.cfg.Profile == ProfileFlask {
 		switch {
-		case errors.Is(err, jwt.ErrMissingClaim) && strings.HasSuffix(err.Error(), ": "+g.cfg.IdentityClaim):
+		case errors.Is(err, jwt.ErrMissingClaim) && missing(err, g.cfg.IdentityClaim):
 			e.Message = "Missing claim: " + g.cfg.IdentityClaim
-		case errors.Is(err, jwt.ErrAudience) && strings.Contains(err.Error(), "no aud"):
+		case errors.Is(err, jwt.ErrAudience) && missing(err, "aud"):
 			e.Message = `Token is missing the "aud" claim`
-		case errors.Is(err, jwt.ErrIssuer) && strings.Contains(err.Error(), "no iss"):
+		case errors.Is(err, jwt.ErrIssuer) && missing(err, "iss"):
 			e.Message = `Token is missing the "iss" claim`
-		case errors.Is(err, jwt.ErrMalformed) && strings.Contains(err.Error(), "segments"):
+		case wrongSegments(err, token):
 			e.Message = "Not enough segments"
 		}
 	}
