@@ -28,16 +28,16 @@ type CookieConfig struct {
 	Session bool
 	MaxAge  time.Duration
 
-	// CSRFProtect turns on double-submit CSRF checks for cookie tokens on
-	// CSRFMethods, and puts a csrf claim in created tokens. Default on:
-	// set DisableCSRF to turn it off.
-	CSRFProtect bool
+	// CSRF protection is on unless DisableCSRF is set: cookie tokens need
+	// a matching double-submit CSRF value on CSRFMethods, and created
+	// tokens carry a csrf claim. DisableCSRF turns both off
+	// (flask-jwt-extended's JWT_COOKIE_CSRF_PROTECT = False).
 	DisableCSRF bool
 
-	// CSRFInCookies also sets readable cookies holding the CSRF values, for
-	// JavaScript to copy into the CSRF header. Default on: set
-	// NoCSRFCookies to turn it off.
-	CSRFInCookies bool
+	// With CSRF protection on, the Set*Cookies methods also set readable
+	// cookies holding the CSRF values, for JavaScript to copy into the
+	// CSRF header, unless NoCSRFCookies is set (JWT_CSRF_IN_COOKIES =
+	// False).
 	NoCSRFCookies bool
 
 	CSRFAccessName  string   // "csrf_access_token"
@@ -94,8 +94,6 @@ func (c *CookieConfig) fill() error {
 		// the last two minutes without SameSite on cross-site POSTs).
 		c.SameSite = http.SameSiteLaxMode
 	}
-	c.CSRFProtect = !c.DisableCSRF
-	c.CSRFInCookies = !c.NoCSRFCookies
 	if c.MaxAge < 0 {
 		return errors.New("negative MaxAge")
 	}
@@ -113,8 +111,20 @@ func (c *CookieConfig) fill() error {
 	if c.AccessName == c.RefreshName {
 		return errors.New("AccessName and RefreshName are the same")
 	}
+	if c.Session && c.MaxAge != 0 {
+		return errors.New("Session cookies have no MaxAge: set one or the other")
+	}
+	if c.DisableCSRF && c.CSRFCheckForm {
+		return errors.New("CSRFCheckForm with DisableCSRF: no CSRF value is checked; drop one of them")
+	}
 	return nil
 }
+
+// csrf reports whether CSRF protection is on.
+func (c *CookieConfig) csrf() bool { return !c.DisableCSRF }
+
+// csrfCookies reports whether readable CSRF cookies are set.
+func (c *CookieConfig) csrfCookies() bool { return !c.DisableCSRF && !c.NoCSRFCookies }
 
 func validCookieName(n string) bool {
 	if n == "" {
@@ -186,7 +196,7 @@ func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opt
 	}
 	name, path, csrfName, csrfPath := cc.names(refresh)
 	csrf := ""
-	if cc.CSRFProtect && cc.CSRFInCookies {
+	if cc.csrfCookies() {
 		if raw, ok := t.RawClaim(g.cfg.CSRFClaim); ok {
 			csrf, _ = jsonString(raw)
 		}
@@ -256,7 +266,7 @@ func (g *Gate) unset(w http.ResponseWriter, opts []CookieOptions, refresh bool) 
 	}
 	name, path, csrfName, csrfPath := cc.names(refresh)
 	g.writeCookie(w, cc, o, name, "", path, -1, true)
-	if cc.CSRFProtect && cc.CSRFInCookies {
+	if cc.csrfCookies() {
 		g.writeCookie(w, cc, o, csrfName, "", csrfPath, -1, false)
 	}
 	return nil

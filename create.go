@@ -176,7 +176,7 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	if o.clientID != "" {
 		claims["client_id"] = o.clientID
 	}
-	if c.Cookies != nil && c.Cookies.CSRFProtect {
+	if c.Cookies != nil && c.Cookies.csrf() {
 		csrf, err := randomID()
 		if err != nil {
 			return "", err

@@ -154,7 +154,7 @@ func (g *Gate) fromCookie(r *http.Request, refresh, websocket bool) (found, erro
 		return found{}, newError(ErrNoToken, fmt.Sprintf("Missing cookie %q", name), nil)
 	}
 	f := found{token: ck.Value}
-	if !cc.CSRFProtect {
+	if !cc.csrf() {
 		return f, nil
 	}
 	switch {
