@@ -149,7 +149,9 @@ type CookieOptions struct {
 
 // SetAccessCookies sets the access token cookie (HttpOnly) and, with CSRF
 // in cookies, its readable CSRF cookie. The token must be one this Gate
-// made (its csrf claim is read).
+// made (its csrf claim is read). It takes at most one CookieOptions, as do
+// the other cookie methods: more is refused with an error wrapping
+// ErrConfig.
 func (g *Gate) SetAccessCookies(w http.ResponseWriter, token string, opts ...CookieOptions) error {
 	return g.setCookies(w, token, false, opts)
 }
@@ -167,9 +169,9 @@ func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opt
 	if cc == nil {
 		return ErrNoCookies
 	}
-	var o CookieOptions
-	if len(opts) > 0 {
-		o = opts[0]
+	o, err := oneOption("Set*Cookies", opts)
+	if err != nil {
+		return err
 	}
 	// Read the token's own claims without checking expiry: the caller has
 	// just made it, and its lifetime sets the cookie's.
@@ -260,9 +262,9 @@ func (g *Gate) unset(w http.ResponseWriter, opts []CookieOptions, refresh bool) 
 	if cc == nil {
 		return ErrNoCookies
 	}
-	var o CookieOptions
-	if len(opts) > 0 {
-		o = opts[0]
+	o, err := oneOption("Unset*Cookies", opts)
+	if err != nil {
+		return err
 	}
 	name, path, csrfName, csrfPath := cc.names(refresh)
 	g.writeCookie(w, cc, o, name, "", path, -1, true)

@@ -22,11 +22,13 @@ type DecodeOptions struct {
 
 // DecodeToken verifies a token string with every check of the Gate's keys
 // and claims (flask-jwt-extended's decode_token); it does not look at a
-// request, so no type, freshness, revocation or user check is made.
+// request, so no type, freshness, revocation or user check is made. It
+// takes at most one DecodeOptions: more is refused with an error wrapping
+// ErrConfig.
 func (g *Gate) DecodeToken(ctx context.Context, token string, opts ...DecodeOptions) (*Token, error) {
-	var o DecodeOptions
-	if len(opts) > 0 {
-		o = opts[0]
+	o, err := oneOption("DecodeToken", opts)
+	if err != nil {
+		return nil, err
 	}
 	v := g.verifier
 	if o.AllowExpired {

@@ -246,6 +246,10 @@ func New(cfg Config) (*Gate, error) {
 	if c.SigningKey == nil && c.Keys == nil && c.DecodeKey == nil {
 		return bad("no keys: set SigningKey to issue tokens, Keys or DecodeKey to verify them")
 	}
+	if err := contradictions(c); err != nil {
+		return bad("%v", err)
+	}
+	keysGiven := c.Keys != nil
 	if c.SigningKey != nil && !c.SigningKey.CanSign() {
 		return bad("SigningKey has no private part; put public keys in Keys")
 	}
@@ -294,6 +298,9 @@ func New(cfg Config) (*Gate, error) {
 		if !a.Known() {
 			return bad("unknown algorithm %q in Algorithms", a)
 		}
+	}
+	if err := ownTokensRefused(c, g.alg, keysGiven); err != nil {
+		return bad("%v", err)
 	}
 	if c.AccessTTL == 0 {
 		c.AccessTTL = 15 * time.Minute
@@ -396,8 +403,8 @@ func New(cfg Config) (*Gate, error) {
 			c.Realm = "Login Required"
 		}
 	}
-	if strings.ContainsAny(c.Realm, "\"\\\r\n") {
-		return bad("Realm must not contain quotes, backslashes or line breaks")
+	if err := checkRealm("Realm", c.Realm); err != nil {
+		return bad("%v", err)
 	}
 	g.clock = c.Clock
 	if g.clock == nil {

@@ -74,8 +74,18 @@ func (g *Gate) Refresh(next http.Handler) http.Handler {
 }
 
 // Protect returns middleware with the given checks.
+//
+// Protect checks opts when the route is registered: options that
+// contradict each other or the Config (a cookie location on a Gate
+// without Config.Cookies, IgnoreInvalid without Optional, ...) make it
+// panic with an error wrapping ErrConfig that says what to change, as
+// http.ServeMux does for a bad pattern. So do Required, Optional, Fresh
+// and Refresh, which call it.
 func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
 	opts = g.routeDefaults(opts)
+	if err := g.routeError(&opts); err != nil {
+		panic(err)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r2, err := g.verifyRequest(r, &opts)
@@ -107,13 +117,12 @@ func (g *Gate) routeDefaults(opts RouteOptions) RouteOptions {
 // VerifyRequest runs the checks of opts on r, as the middleware does, and
 // returns r with the token (and user) in its context. On an Optional route
 // without a token it returns r itself and no error. Use it to build your
-// own middleware, a role check for instance.
+// own middleware, a role check for instance. Options that Protect would
+// refuse make it return an error wrapping ErrConfig.
 func (g *Gate) VerifyRequest(r *http.Request, opts RouteOptions) (*http.Request, error) {
 	opts = g.routeDefaults(opts)
-	for _, l := range opts.Locations {
-		if l == InCookie && g.cfg.Cookies == nil {
-			return nil, fmt.Errorf("%w: route reads cookies but Config.Cookies is nil", ErrConfig)
-		}
+	if err := g.routeError(&opts); err != nil {
+		return nil, err
 	}
 	return g.verifyRequest(r, &opts)
 }
@@ -154,11 +163,16 @@ func ignorable(err error) bool {
 // VerifyToken runs every check of opts on a token string given outside a
 // request (FastAPI JWT Auth's jwt_required(token=...)): signature and
 // claims, then csrf if given, type, freshness, revocation, the claims hook
-// and the user loader. Locations and Optional do not apply.
+// and the user loader. Locations and Optional do not apply. More than one
+// csrf value is refused with an error wrapping ErrConfig.
 func (g *Gate) VerifyToken(ctx context.Context, token string, opts RouteOptions, csrf ...string) (*Token, error) {
 	f := found{token: token}
 	if len(csrf) > 0 {
-		f.csrf, f.check = csrf[0], true
+		v, err := oneOption("VerifyToken's csrf", csrf)
+		if err != nil {
+			return nil, err
+		}
+		f.csrf, f.check = v, true
 	}
 	return g.check(ctx, f, &opts)
 }
