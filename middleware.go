@@ -19,7 +19,8 @@ type RouteOptions struct {
 	// token that is present must still be valid.
 	Optional bool
 
-	// Fresh requires a fresh access token.
+	// Fresh requires a fresh access token. Refresh tokens are never
+	// fresh: with Refresh, Protect refuses it unless SkipTypeCheck.
 	Fresh bool
 
 	// Refresh requires a refresh token (and reads the refresh cookie and
@@ -47,7 +48,7 @@ type RouteOptions struct {
 	// IgnoreInvalid, with Optional, lets a request with an unusable token
 	// through unauthenticated instead of refusing it, as flask_jwtlib's
 	// optional_authentication does. Refusals for CSRF, revocation or an
-	// unavailable store still apply.
+	// unavailable store still apply. Without Optional, Protect refuses it.
 	IgnoreInvalid bool
 
 	// Realm overrides Config.Realm in this route's WWW-Authenticate.
