@@ -102,3 +102,35 @@ func ExampleTokensRFC9068() {
 	// refresh+jwt refresh [https://id.example.com/refresh]
 	// jwtgate: wrong token type: Only access tokens (typ at+jwt) are allowed
 }
+
+// Route options that contradict each other or the Config are refused when
+// the route is registered, not on each request.
+func ExampleGate_Protect_refused() {
+	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
+	gate, _ := jwtgate.New(jwtgate.Config{SigningKey: key}) // no Cookies
+	defer func() { fmt.Println(recover()) }()
+	mux := http.NewServeMux()
+	mux.Handle("/", gate.Protect(jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InCookie}})(http.NotFoundHandler()))
+	// Output:
+	// jwtgate: invalid configuration: route: the route reads cookies but Config.Cookies is nil: set Config.Cookies (DefaultCookies() is a start) or leave InCookie out of RouteOptions.Locations
+}
+
+// CSRF protection is on for any CookieConfig; DisableCSRF turns it off,
+// and created tokens then carry no csrf claim.
+func ExampleCookieConfig_disableCSRF() {
+	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
+	ctx := context.Background()
+	for _, cc := range []*jwtgate.CookieConfig{{}, {DisableCSRF: true}} {
+		gate, err := jwtgate.New(jwtgate.Config{SigningKey: key, Cookies: cc, Locations: []jwtgate.Location{jwtgate.InCookie}})
+		if err != nil {
+			panic(err)
+		}
+		tok, _ := gate.CreateAccessToken(ctx, "alice")
+		t, _ := gate.DecodeToken(ctx, tok)
+		_, hasCSRF := t.RawClaim("csrf")
+		fmt.Println("DisableCSRF:", cc.DisableCSRF, "csrf claim:", hasCSRF)
+	}
+	// Output:
+	// DisableCSRF: false csrf claim: true
+	// DisableCSRF: true csrf claim: false
+}
