@@ -112,7 +112,7 @@ func (c *CookieConfig) fill() error {
 		return errors.New("AccessName and RefreshName are the same")
 	}
 	if c.Session && c.MaxAge != 0 {
-		return errors.New("Session cookies have no MaxAge: set one or the other")
+		return errors.New("a Session cookie has no MaxAge: set Session or MaxAge, not both")
 	}
 	if c.DisableCSRF && c.CSRFCheckForm {
 		return errors.New("CSRFCheckForm with DisableCSRF: no CSRF value is checked; drop one of them")

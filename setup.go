@@ -30,7 +30,7 @@ func ownTokensRefused(cfg *Config, alg jwt.Algorithm, keysGiven bool) error {
 	if cfg.SigningKey == nil || keysGiven || cfg.DecodeKey != nil || alg == "" || slices.Contains(cfg.Algorithms, alg) {
 		return nil
 	}
-	return fmt.Errorf("Algorithms %v leaves out %s, the algorithm SigningKey signs with, so the Gate would refuse its own tokens: add %s to Algorithms, or set Keys to verify other issuers' tokens", cfg.Algorithms, alg, alg)
+	return fmt.Errorf("the Algorithms %v leave out %s, the algorithm SigningKey signs with, so the Gate would refuse its own tokens: add %s to Algorithms, or set Keys to verify other issuers' tokens", cfg.Algorithms, alg, alg)
 }
 
 // checkRealm refuses a realm that cannot be put in a quoted string.

@@ -27,7 +27,7 @@ func TestNewRefusesContradictions(t *testing.T) {
 		{"DecodeKey and Keys", Config{Keys: key, DecodeKey: decode}, []string{"DecodeKey", "Keys", "keep one"}},
 		{"FailOpen without IsRevoked", Config{SigningKey: key, FailOpen: true}, []string{"FailOpen", "set IsRevoked or drop FailOpen"}},
 		{"OmitNotBefore with NotBeforeDelta", Config{SigningKey: key, OmitNotBefore: true, NotBeforeDelta: time.Second}, []string{"OmitNotBefore", "NotBeforeDelta", "drop one"}},
-		{"Algorithms without the signing algorithm", Config{SigningKey: key, Algorithms: []jwt.Algorithm{jwt.HS512}}, []string{"Algorithms [HS512] leaves out HS256", "add HS256"}},
+		{"Algorithms without the signing algorithm", Config{SigningKey: key, Algorithms: []jwt.Algorithm{jwt.HS512}}, []string{"Algorithms [HS512] leave out HS256", "add HS256"}},
 		{"Session cookies with MaxAge", Config{SigningKey: key, Cookies: &CookieConfig{Session: true, MaxAge: time.Hour}}, []string{"Session", "MaxAge"}},
 		{"CSRFCheckForm with DisableCSRF", Config{SigningKey: key, Cookies: &CookieConfig{DisableCSRF: true, CSRFCheckForm: true}}, []string{"CSRFCheckForm", "DisableCSRF"}},
 		{"realm with a quote", Config{SigningKey: key, Realm: `a"b`}, []string{"Realm", "quotes"}},
