@@ -20,6 +20,11 @@ func contradictions(cfg *Config) error {
 	case cfg.OmitNotBefore && cfg.NotBeforeDelta != 0:
 		return fmt.Errorf("OmitNotBefore leaves nbf out, so NotBeforeDelta %s would not apply: drop one of them", cfg.NotBeforeDelta)
 	}
+	for i, f := range cfg.Finders {
+		if f == nil {
+			return fmt.Errorf("entry %d of Finders is nil: remove it", i)
+		}
+	}
 	return nil
 }
 

@@ -30,6 +30,7 @@ func TestNewRefusesContradictions(t *testing.T) {
 		{"Algorithms without the signing algorithm", Config{SigningKey: key, Algorithms: []jwt.Algorithm{jwt.HS512}}, []string{"Algorithms [HS512] leave out HS256", "add HS256"}},
 		{"Session cookies with MaxAge", Config{SigningKey: key, Cookies: &CookieConfig{Session: true, MaxAge: time.Hour}}, []string{"Session", "MaxAge"}},
 		{"CSRFCheckForm with DisableCSRF", Config{SigningKey: key, Cookies: &CookieConfig{DisableCSRF: true, CSRFCheckForm: true}}, []string{"CSRFCheckForm", "DisableCSRF"}},
+		{"nil finder", Config{SigningKey: key, Finders: []func(*http.Request) (string, error){nil}}, []string{"entry 0 of Finders is nil"}},
 		{"realm with a quote", Config{SigningKey: key, Realm: `a"b`}, []string{"Realm", "quotes"}},
 	}
 	for _, tt := range tests {
