@@ -50,5 +50,7 @@
 //
 // Every error wraps one of the sentinel errors ([ErrMalformed],
 // [ErrSignature], [ErrExpired], ...) with a precise reason; test them with
-// errors.Is.
+// errors.Is. A refused claim (absent, expired, not yet valid, an issuer or
+// audience not accepted) is a [*ClaimError]: errors.As gives the claim's
+// name and the [ClaimReason], so callers never read error texts.
 package jwt
