@@ -30,7 +30,7 @@ import (
 var indexHTML []byte
 
 const installHint = "run `bash .ci/browser-deps.sh` from the repository root " +
-	"(it runs `apt-get install -y chromium` and `npm ci --prefix internal/browsertest/node`); " +
+	"(it runs `apt-get install -y chromium` and `npm ci --prefix cmd/jwtgate/internal/browsertest/node`); " +
 	"JWTGATE_CHROMIUM and JWTGATE_NODE select other binaries"
 
 // servicesRequired reports whether missing tools fail the test instead of
@@ -60,7 +60,7 @@ func requireBrowser(t *testing.T) (node, chromium string) {
 		missing = append(missing, "Chromium is not installed at "+chromium)
 	}
 	if _, err := os.Stat(filepath.Join("node", "node_modules", "playwright-core", "package.json")); err != nil {
-		missing = append(missing, "playwright-core is not installed in internal/browsertest/node/node_modules")
+		missing = append(missing, "playwright-core is not installed in cmd/jwtgate/internal/browsertest/node/node_modules")
 	}
 	if len(missing) > 0 {
 		msg := "browser test: " + strings.Join(missing, "; ") + ": " + installHint

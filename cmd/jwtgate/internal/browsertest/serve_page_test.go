@@ -16,9 +16,9 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
-	"github.com/jwtgate/jwtgate/server"
 )
 
 // servePageResult is what node/serve_page.mjs reports.
