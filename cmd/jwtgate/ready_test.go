@@ -11,6 +11,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/internal/tmpfs"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -102,8 +103,8 @@ func TestServeDiskFull(t *testing.T) {
 // when PostgreSQL cannot be reached.
 func pgSchema(t *testing.T) string {
 	t.Helper()
-	dsn := storetest.PostgresDSN()
-	db := storetest.Postgres(t, dsn)
+	dsn := pgtest.PostgresDSN()
+	db := pgtest.Postgres(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	schema := "jwtgate_ready_" + strings.ToLower(rand.Text()[:12])

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -17,7 +18,7 @@ import (
 // reached.
 func needPostgres(t testing.TB) *sql.DB {
 	t.Helper()
-	return storetest.Postgres(t, storetest.PostgresDSN())
+	return pgtest.Postgres(t, pgtest.PostgresDSN())
 }
 
 // pgStore returns a store on its own tables (a unique prefix), dropped when
@@ -100,8 +101,8 @@ func TestPostgresServerComesBack(t *testing.T) {
 	db := needPostgres(t)
 	prefix := uniquePrefix(t, db)
 	proxy := storetest.NewProxy(t, "127.0.0.1:5432")
-	dsn := strings.Replace(storetest.PostgresDSN(), "127.0.0.1:5432", proxy.Addr(), 1)
-	if dsn == storetest.PostgresDSN() {
+	dsn := strings.Replace(pgtest.PostgresDSN(), "127.0.0.1:5432", proxy.Addr(), 1)
+	if dsn == pgtest.PostgresDSN() {
 		t.Skip("JWTGATE_POSTGRES_DSN does not name 127.0.0.1:5432; the proxy cannot stand in front of it")
 	}
 	viaDB, err := sql.Open("pgx", dsn+"&connect_timeout=2")
@@ -143,8 +144,8 @@ func TestPostgresProbe(t *testing.T) {
 
 	// Frozen: connections stay open, nothing comes back.
 	proxy := storetest.NewProxy(t, "127.0.0.1:5432")
-	dsn := strings.Replace(storetest.PostgresDSN(), "127.0.0.1:5432", proxy.Addr(), 1)
-	if dsn == storetest.PostgresDSN() {
+	dsn := strings.Replace(pgtest.PostgresDSN(), "127.0.0.1:5432", proxy.Addr(), 1)
+	if dsn == pgtest.PostgresDSN() {
 		t.Skip("JWTGATE_POSTGRES_DSN does not name 127.0.0.1:5432; the proxy cannot stand in front of it")
 	}
 	viaDB, err := sql.Open("pgx", dsn)

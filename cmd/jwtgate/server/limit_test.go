@@ -19,7 +19,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwt"
-	"github.com/jwtgate/jwtgate/revoke/storetest"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 )
 
 // testConfig returns the Config of a Server over a fresh data directory
@@ -364,7 +364,7 @@ func TestLoginLimitConcurrent(t *testing.T) {
 	}{
 		{"memory", func(*testing.T) Limiter { return nil }},
 		{"redis", func(t *testing.T) Limiter {
-			c := storetest.Redis(t, rueidis.ClientOption{})
+			c := redistest.Redis(t, rueidis.ClientOption{})
 			l, err := NewRedisLimiter(c, redisLimiterPrefix(t, c), 3, 6*time.Second)
 			if err != nil {
 				t.Fatal(err)

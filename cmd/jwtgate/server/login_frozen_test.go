@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
@@ -148,9 +149,9 @@ func TestLoginFrozenUserStore(t *testing.T) {
 // frozen proxy, /login answers 503 after limiterTimeout, and logins work
 // again after Thaw. Durations are logged, not asserted.
 func TestLoginFrozenLimiter(t *testing.T) {
-	proxy := storetest.NewProxy(t, storetest.RedisAddr())
-	c := storetest.Redis(t, rueidis.ClientOption{InitAddress: []string{proxy.Addr()}})
-	s := newBudgetServer(t, 10, newTestRedisLimiter(t, c, redisLimiterPrefix(t, storetest.Redis(t, rueidis.ClientOption{})), 10, 6*time.Second))
+	proxy := storetest.NewProxy(t, redistest.RedisAddr())
+	c := redistest.Redis(t, rueidis.ClientOption{InitAddress: []string{proxy.Addr()}})
+	s := newBudgetServer(t, 10, newTestRedisLimiter(t, c, redisLimiterPrefix(t, redistest.Redis(t, rueidis.ClientOption{})), 10, 6*time.Second))
 	login := func() (int, time.Duration) {
 		t0 := time.Now()
 		w := authFrom(s, "10.0.0.1", "alice", testPassword)

@@ -17,10 +17,12 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/jwtgate/jwtgate/internal/services"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
-	"github.com/jwtgate/jwtgate/revoke/storetest"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"
 )
 
 // needPostgres returns the connection string of a schema of its own in the
@@ -29,9 +31,9 @@ import (
 func needPostgres(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := OpenPostgres(ctx, storetest.PostgresDSN())
+	db, err := OpenPostgres(ctx, pgtest.PostgresDSN())
 	if err != nil {
-		storetest.Unreachable(t, "PostgreSQL", err)
+		services.Unreachable(t, "PostgreSQL", err)
 	}
 	schema := "jwtgate_test_" + strings.ToLower(rand.Text()[:12])
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
@@ -42,7 +44,7 @@ func needPostgres(t testing.TB) string {
 		db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		db.Close()
 	})
-	u, err := url.Parse(storetest.PostgresDSN())
+	u, err := url.Parse(pgtest.PostgresDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,8 +419,8 @@ func (c *countingStore) LoadKeys(ctx context.Context, alg jwt.Algorithm, now tim
 func TestOpenStores(t *testing.T) {
 	ctx := context.Background()
 	dsn := needPostgres(t)
-	storetest.Redis(t, rueidis.ClientOption{})
-	redis := storetest.RedisAddr()
+	redistest.Redis(t, rueidis.ClientOption{})
+	redis := redistest.RedisAddr()
 	for _, tc := range []struct {
 		name  string
 		cfg   StoreConfig

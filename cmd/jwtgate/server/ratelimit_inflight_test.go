@@ -13,7 +13,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"github.com/jwtgate/jwtgate/revoke/storetest"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 )
 
 // The login limiter counts failures only: attempts in flight hold tokens
@@ -35,11 +35,11 @@ var limitKinds = []limitKind{
 		return []*Server{newBudgetServer(t, burst, nil)}
 	}},
 	{"redis", func(t *testing.T, burst int) []*Server {
-		c := storetest.Redis(t, rueidis.ClientOption{})
+		c := redistest.Redis(t, rueidis.ClientOption{})
 		return []*Server{newBudgetServer(t, burst, newTestRedisLimiter(t, c, redisLimiterPrefix(t, c), burst, 6*time.Second))}
 	}},
 	{"redis, two instances", func(t *testing.T, burst int) []*Server {
-		a, b := storetest.Redis(t, rueidis.ClientOption{}), storetest.Redis(t, rueidis.ClientOption{})
+		a, b := redistest.Redis(t, rueidis.ClientOption{}), redistest.Redis(t, rueidis.ClientOption{})
 		p := redisLimiterPrefix(t, a)
 		return []*Server{
 			newBudgetServer(t, burst, newTestRedisLimiter(t, a, p, burst, 6*time.Second)),
@@ -203,7 +203,7 @@ func TestLimiterInFlight(t *testing.T) {
 	}{
 		{"memory", func(_ *testing.T, burst int) Limiter { return NewMemoryLimiter(burst, every, 100, nil) }},
 		{"redis", func(t *testing.T, burst int) Limiter {
-			c := storetest.Redis(t, rueidis.ClientOption{})
+			c := redistest.Redis(t, rueidis.ClientOption{})
 			return newTestRedisLimiter(t, c, redisLimiterPrefix(t, c), burst, every)
 		}},
 	}
@@ -330,7 +330,7 @@ func TestMemoryLimiterReservationExpiry(t *testing.T) {
 // into the past, as attemptTTL passing would. The key lives as long as its
 // reservations.
 func TestRedisLimiterReservationExpiry(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	p := redisLimiterPrefix(t, c)
 	l := newTestRedisLimiter(t, c, p, 2, time.Millisecond) // full again after 2 ms
 	ctx := redisLimiterCtx(t)
@@ -378,7 +378,7 @@ func TestRedisLimiterReservationExpiry(t *testing.T) {
 // they do not settle in time (never a hang, never 429), and gets in once
 // they have expired.
 func TestLoginWaitsBounded(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	p := redisLimiterPrefix(t, c)
 	lim := newTestRedisLimiter(t, c, p, 2, 6*time.Second)
 	s := newBudgetServer(t, 2, lim)
@@ -418,9 +418,9 @@ func TestLoginWaitsBounded(t *testing.T) {
 // answer, or on a bucket it cannot read, return errors that say where
 // they come from.
 func TestRedisLimiterTakeErrors(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	p := redisLimiterPrefix(t, c)
-	closed := storetest.Redis(t, rueidis.ClientOption{})
+	closed := redistest.Redis(t, rueidis.ClientOption{})
 	closed.Close()
 	ctx := redisLimiterCtx(t)
 	for _, cmd := range []rueidis.Completed{

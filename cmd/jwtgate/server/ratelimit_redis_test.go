@@ -16,7 +16,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"github.com/jwtgate/jwtgate/revoke/storetest"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 )
 
 // These tests run against a real Redis, at 127.0.0.1:6379 or
@@ -87,7 +87,7 @@ func redisLimiterMustFail(t testing.TB, l Limiter, key string) {
 }
 
 func TestRedisLimiterBurst(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	long := "user:" + strings.Repeat("\xff\x00{}*?[\r\n ", 25) + "!" // 256 bytes, not UTF-8
 	tests := []struct {
 		name       string
@@ -136,7 +136,7 @@ func TestRedisLimiterBurst(t *testing.T) {
 // TestRedisLimiterShared: two instances (two clients) on one prefix share
 // each key's budget, and concurrent failures are each counted once.
 func TestRedisLimiterShared(t *testing.T) {
-	a, b := storetest.Redis(t, rueidis.ClientOption{}), storetest.Redis(t, rueidis.ClientOption{})
+	a, b := redistest.Redis(t, rueidis.ClientOption{}), redistest.Redis(t, rueidis.ClientOption{})
 	p := redisLimiterPrefix(t, a)
 	const burst = 3
 	la := newTestRedisLimiter(t, a, p, burst, time.Hour)
@@ -193,7 +193,7 @@ func TestRedisLimiterShared(t *testing.T) {
 // TestRedisLimiterRefill: a drained bucket gets a token back after about
 // every. Bounded polling, no wall-clock assertion.
 func TestRedisLimiterRefill(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	tests := []struct {
 		name  string
 		burst int
@@ -233,7 +233,7 @@ func TestRedisLimiterRefill(t *testing.T) {
 // TestRedisLimiterExpiry: a failure leaves a key that expires once its
 // bucket would be full again; a check writes nothing.
 func TestRedisLimiterExpiry(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	tests := []struct {
 		burst int
 		every time.Duration
@@ -286,10 +286,10 @@ func TestRedisLimiterExpiry(t *testing.T) {
 // bucket Redis cannot read make Check and Fail return errors, not panic
 // and not say ok.
 func TestRedisLimiterErrors(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	p := redisLimiterPrefix(t, c)
 
-	closed := storetest.Redis(t, rueidis.ClientOption{})
+	closed := redistest.Redis(t, rueidis.ClientOption{})
 	closed.Close()
 
 	// A client that reached Redis once, then loses it: its connections are
@@ -297,7 +297,7 @@ func TestRedisLimiterErrors(t *testing.T) {
 	var mu sync.Mutex
 	var conns []net.Conn
 	var down atomic.Bool
-	unreachable := storetest.Redis(t, rueidis.ClientOption{
+	unreachable := redistest.Redis(t, rueidis.ClientOption{
 		DisableRetry: true,
 		DialCtxFn: func(ctx context.Context, addr string, d *net.Dialer, _ *tls.Config) (net.Conn, error) {
 			if down.Load() {
@@ -380,7 +380,7 @@ func TestRedisLimiterErrors(t *testing.T) {
 }
 
 func TestRedisLimiterArgs(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	tests := []struct {
 		name   string
 		client rueidis.Client
@@ -417,7 +417,7 @@ func TestRedisLimiterArgs(t *testing.T) {
 // Fail, the Redis limiter and NewMemoryLimiter agree on every answer.
 // every is an hour, so no refill the test could see happens.
 func TestRedisLimiterMatchesMemory(t *testing.T) {
-	c := storetest.Redis(t, rueidis.ClientOption{})
+	c := redistest.Redis(t, rueidis.ClientOption{})
 	const every = time.Hour
 	keys := []string{"ip:203.0.113.9", "user:heidi", "user:ivan", "user:\x00"}
 	var seed [32]byte

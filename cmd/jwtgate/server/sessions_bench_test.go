@@ -17,7 +17,7 @@ import (
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke"
-	"github.com/jwtgate/jwtgate/revoke/storetest"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 )
 
 // sessionSwitch wraps a revocation store for the benchmark below: with
@@ -69,8 +69,8 @@ var benchStores = []struct {
 	{"memory", func(*testing.B, *DataDir) revoke.Store { return revoke.NewMemory(revoke.MemoryOptions{}) }},
 	{"sqlite", func(_ *testing.B, data *DataDir) revoke.Store { return data.Revocations }},
 	{"redis", func(b *testing.B, _ *DataDir) revoke.Store {
-		storetest.Redis(b, rueidis.ClientOption{})
-		st, err := Open(context.Background(), StoreConfig{DataDir: b.TempDir(), Redis: storetest.RedisAddr(),
+		redistest.Redis(b, rueidis.ClientOption{})
+		st, err := Open(context.Background(), StoreConfig{DataDir: b.TempDir(), Redis: redistest.RedisAddr(),
 			RedisPrefix: "jwtgate-bench-" + rand.Text() + ":"})
 		if err != nil {
 			b.Fatal(err)

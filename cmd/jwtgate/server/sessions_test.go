@@ -12,7 +12,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/revoke"
-	"github.com/jwtgate/jwtgate/revoke/storetest"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 )
 
 // sessionStores are the revocation stores the session tests run on: nil
@@ -32,8 +32,8 @@ var sessionStores = []struct {
 		return st.Revocations
 	}},
 	{"redis", func(t *testing.T) revoke.Store {
-		storetest.Redis(t, rueidis.ClientOption{})
-		st, err := Open(context.Background(), StoreConfig{DataDir: t.TempDir(), Redis: storetest.RedisAddr(),
+		redistest.Redis(t, rueidis.ClientOption{})
+		st, err := Open(context.Background(), StoreConfig{DataDir: t.TempDir(), Redis: redistest.RedisAddr(),
 			RedisPrefix: "jwtgate-test-" + rand.Text() + ":"})
 		if err != nil {
 			t.Fatal(err)

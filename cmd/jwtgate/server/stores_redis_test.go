@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/revoke"
-	"github.com/jwtgate/jwtgate/revoke/storetest"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 )
 
 // TestRedisOptions reads the shapes of --redis and --redis-sentinel-master.
@@ -108,7 +108,7 @@ func checkRedisStores(t *testing.T, st *Stores) {
 // starts (3 masters, 3 replicas), by all its addresses and by one, and
 // with revocations that wait for a replica.
 func TestOpenRedisCluster(t *testing.T) {
-	cl := storetest.StartCluster(t, 3, 1)
+	cl := redistest.StartCluster(t, 3, 1)
 	for name, cfg := range map[string]StoreConfig{
 		"every node":        {Redis: strings.Join(cl.Addrs(), ",")},
 		"one node":          {Redis: cl.Nodes[0].Addr},
@@ -134,7 +134,7 @@ func TestOpenRedisCluster(t *testing.T) {
 // what was written (and replicated) before it holds after it, and writes
 // work on the new master.
 func TestOpenRedisSentinel(t *testing.T) {
-	rs := storetest.StartSentinel(t)
+	rs := redistest.StartSentinel(t)
 	st, err := Open(context.Background(), StoreConfig{DataDir: t.TempDir(), Redis: rs.Sentinel.Addr, RedisSentinelMaster: rs.Master})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package storetest
+package redistest
 
 import (
 	"bufio"
@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/services"
 )
 
 // RedisServer is a redis-server process of a test's own, on a free
@@ -35,12 +37,12 @@ type RedisServer struct {
 }
 
 // redisServerBin returns redis-server's path, or ends the test with
-// Unreachable.
+// services.Unreachable.
 func redisServerBin(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		Unreachable(t, "redis-server (to start a Redis of the test's own)", err)
+		services.Unreachable(t, "redis-server (to start a Redis of the test's own)", err)
 	}
 	return bin
 }
@@ -59,7 +61,7 @@ func FreePort(t testing.TB) int {
 // StartRedis starts a redis-server on a free port with the configuration
 // lines conf (as in redis.conf: "cluster-enabled yes"), waits until it
 // answers PING, and stops it when the test ends. Without redis-server on
-// PATH it ends the test with Unreachable.
+// PATH it ends the test as unreachable (services.Unreachable).
 func StartRedis(t testing.TB, conf ...string) *RedisServer {
 	t.Helper()
 	return startRedis(t, false, conf)
@@ -258,12 +260,12 @@ func (c *RedisCluster) Addrs() []string {
 // StartCluster starts a cluster of masters masters with replicas replicas
 // each, waits until every node reports cluster_state:ok, and stops every
 // process when the test ends. Without redis-server or redis-cli on PATH
-// it ends the test with Unreachable.
+// it ends the test as unreachable (services.Unreachable).
 func StartCluster(t testing.TB, masters, replicas int) *RedisCluster {
 	t.Helper()
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
-		Unreachable(t, "redis-cli (to create a Redis Cluster)", err)
+		services.Unreachable(t, "redis-cli (to create a Redis Cluster)", err)
 	}
 	c := &RedisCluster{}
 	for range masters * (1 + replicas) {
