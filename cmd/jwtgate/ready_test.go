@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/tmpfs"
-	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/sqlite"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -70,7 +70,7 @@ func TestServeDiskFull(t *testing.T) {
 	expect(t, "readyz", call(t, "GET", p.url+"/readyz", "", ""), 200)
 
 	// An empty WAL, so that the next commit needs new blocks.
-	db, err := sqlstore.OpenSQLite(filepath.Join(dataDir, "jwtgate.db"))
+	db, err := sqlite.Open(filepath.Join(dataDir, "jwtgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/jwtgate/jwtgate/internal/services"
 	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"

@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/sqlite"
 )
 
 // Files in the data directory.
@@ -61,7 +62,7 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 	path := filepath.Join(dir, DBFile)
 	_, err := os.Stat(path)
 	created := errors.Is(err, fs.ErrNotExist)
-	db, err := sqlstore.OpenSQLite(path)
+	db, err := sqlite.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/sqlite"
 )
 
 func TestPasswordPolicy(t *testing.T) {
@@ -185,7 +186,7 @@ func logField(logs, key string) string {
 // TestUsersTableMigration: a users table made before password_unclaimed
 // existed gets it, with its users unmarked and their passwords intact.
 func TestUsersTableMigration(t *testing.T) {
-	db, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), DBFile))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), DBFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/redisstore"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres"
 )
 
 // StoreConfig says where the service keeps its state.
@@ -170,7 +171,7 @@ const PostgresConns = 8
 // OpenPostgres opens and pings a PostgreSQL database with pgx's
 // database/sql driver.
 func OpenPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := postgres.Open(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("server: PostgreSQL: %w", redactErr(err, dsn))
 	}

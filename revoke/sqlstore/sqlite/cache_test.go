@@ -1,4 +1,4 @@
-package sqlstore_test
+package sqlite_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/sqlite"
 )
 
 func newSQLiteStore(t testing.TB, db *sql.DB, opts sqlstore.Options) *sqlstore.Store {
@@ -28,9 +29,18 @@ func newSQLiteStore(t testing.TB, db *sql.DB, opts sqlstore.Options) *sqlstore.S
 	return s
 }
 
+// cacheLen is the number of entries in s's cache, -1 without a cache.
+func cacheLen(s *sqlstore.Store) int {
+	st := s.CacheStats()
+	if !st.On {
+		return -1
+	}
+	return st.Entries
+}
+
 func openDB(t testing.TB, path string) *sql.DB {
 	t.Helper()
-	db, err := sqlstore.OpenSQLite(path)
+	db, err := sqlite.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +79,9 @@ func wantCached(t *testing.T, s *sqlstore.Store, jti, sub string, iat time.Time,
 func wantCachedQ(t *testing.T, s *sqlstore.Store, q revoke.Query, want bool) {
 	t.Helper()
 	wantCheckQ(t, s, q, want)
-	n := sqlstore.CacheQueries(s)
+	n := s.CacheStats().Misses
 	wantCheckQ(t, s, q, want)
-	if got := sqlstore.CacheQueries(s); got != n {
+	if got := s.CacheStats().Misses; got != n {
 		t.Fatalf("CheckToken(%+v) again: %d queries, want none (answer not cached)", q, got-n)
 	}
 }
@@ -208,9 +218,9 @@ func TestSQLiteCacheOwnWrites(t *testing.T) {
 	wantCheckQ(t, s, r1, true)
 
 	other := revoke.Query{JTI: "a1", Subject: "carol", Family: "other", IssuedAt: iat}
-	n := sqlstore.CacheQueries(s)
+	n := s.CacheStats().Misses
 	wantCachedQ(t, s, other, false)
-	if d := sqlstore.CacheQueries(s) - n; d != 1 {
+	if d := s.CacheStats().Misses - n; d != 1 {
 		t.Fatalf("a token's jti, subject and session took %d queries, want 1", d)
 	}
 	if err := s.RevokeFamily(ctx, "other", now.Add(time.Hour)); err != nil {
@@ -238,13 +248,13 @@ func TestSQLiteCacheClock(t *testing.T) {
 	mu.Lock()
 	now = now.Add(time.Minute)
 	mu.Unlock()
-	q := sqlstore.CacheQueries(s)
+	q := s.CacheStats().Misses
 	wantCheck(t, s, "j", "alice", now, false)
 	wantCheck(t, s, "k", "bob", now.Add(-time.Second), false)
 	if c, err := s.SubjectCutoff(ctx, "bob"); err != nil || !c.IsZero() {
 		t.Fatalf("SubjectCutoff after expiry = %v, %v", c, err)
 	}
-	if got := sqlstore.CacheQueries(s); got != q {
+	if got := s.CacheStats().Misses; got != q {
 		t.Fatalf("%d queries; want the cached rows used", got-q)
 	}
 }
@@ -253,7 +263,7 @@ func TestSQLiteCacheClock(t *testing.T) {
 // by the next check after that process exits.
 func TestSQLiteCacheProcess(t *testing.T) {
 	if path := os.Getenv("SQLSTORE_CACHE_CHILD"); path != "" {
-		db, err := sqlstore.OpenSQLite(path)
+		db, err := sqlite.Open(path)
 		if err == nil {
 			var s *sqlstore.Store
 			if s, err = sqlstore.New(context.Background(), db, sqlstore.SQLite, sqlstore.Options{}); err == nil {
@@ -360,7 +370,7 @@ func TestSQLiteCacheBounded(t *testing.T) {
 	for r := range 3 {
 		for i := range 50 {
 			wantCheck(t, s, fmt.Sprintf("t%d", i), fmt.Sprintf("s%d", i%3), iat, i == 7)
-			if n := sqlstore.CacheLen(s); n > 10 || n < 1 {
+			if n := cacheLen(s); n > 10 || n < 1 {
 				t.Fatalf("round %d, token %d: %d entries; want 1 to 10", r, i, n)
 			}
 		}
@@ -369,13 +379,13 @@ func TestSQLiteCacheBounded(t *testing.T) {
 	s1 := newSQLiteStore(t, db, sqlstore.Options{CacheEntries: 1})
 	wantCached(t, s1, "t7", "s1", iat, true)
 	wantCached(t, s1, "t8", "s1", iat, false)
-	if n := sqlstore.CacheLen(s1); n != 2 {
+	if n := cacheLen(s1); n != 2 {
 		t.Fatalf("CacheEntries 1: %d entries", n)
 	}
 	// Off.
 	off := newSQLiteStore(t, db, sqlstore.Options{CacheEntries: -1})
 	wantCheck(t, off, "t7", "s1", iat, true)
-	if n := sqlstore.CacheLen(off); n != -1 {
+	if n := cacheLen(off); n != -1 {
 		t.Fatalf("CacheEntries -1: cache of %d", n)
 	}
 }
@@ -403,17 +413,17 @@ func TestSQLiteCacheClose(t *testing.T) {
 	if n := db.Stats().InUse; n != 0 {
 		t.Fatalf("after Close: %d connections in use", n)
 	}
-	if n := sqlstore.CacheLen(s); n != 0 {
+	if n := cacheLen(s); n != 0 {
 		t.Fatalf("after Close: %d entries", n)
 	}
 	other := newSQLiteStore(t, openDB(t, path), sqlstore.Options{})
 	if err := other.Revoke(context.Background(), "j", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	q := sqlstore.CacheQueries(s)
+	q := s.CacheStats().Misses
 	wantCheck(t, s, "j", "alice", iat, true)
 	wantCheck(t, s, "k", "alice", iat, false)
-	if n := sqlstore.CacheQueries(s); n != q || db.Stats().InUse != 0 {
+	if n := s.CacheStats().Misses; n != q || db.Stats().InUse != 0 {
 		t.Fatal("closed store uses its cache")
 	}
 	if err := db.Close(); err != nil {
@@ -441,7 +451,7 @@ func TestSQLiteCacheOneConnection(t *testing.T) {
 	if r, err := s.CheckToken(ctx, revoke.Query{JTI: "j", Subject: "alice", IssuedAt: iat}); err != nil || !r {
 		t.Fatalf("CheckToken after Revoke = %v, %v", r, err)
 	}
-	if n := sqlstore.CacheLen(s); n != 0 {
+	if n := cacheLen(s); n != 0 {
 		t.Fatalf("%d entries with one connection", n)
 	}
 }

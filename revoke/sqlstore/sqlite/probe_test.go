@@ -1,4 +1,4 @@
-package sqlstore_test
+package sqlite_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/tmpfs"
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/sqlite"
 )
 
 // TestSQLiteProbe makes the file system of a SQLite store full, then
@@ -54,7 +55,7 @@ func TestSQLiteProbe(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := tmpfs.Mount(t, 16<<20)
-			db, err := sqlstore.OpenSQLite(filepath.Join(fs.Dir, "probe.db"))
+			db, err := sqlite.Open(filepath.Join(fs.Dir, "probe.db"))
 			if err != nil {
 				t.Fatal(err)
 			}

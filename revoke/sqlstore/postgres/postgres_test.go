@@ -1,4 +1,4 @@
-package sqlstore_test
+package postgres_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
@@ -80,7 +81,7 @@ func TestPostgresFaults(t *testing.T) {
 	p := uniquePrefix(t, db)
 	good := pgStore(t, db, p, nil)
 	// Down: a pool pointed at a port where nothing listens...
-	wrong, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2")
+	wrong, err := postgres.Open("postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestPostgresServerComesBack(t *testing.T) {
 	if dsn == pgtest.PostgresDSN() {
 		t.Skip("JWTGATE_POSTGRES_DSN does not name 127.0.0.1:5432; the proxy cannot stand in front of it")
 	}
-	viaDB, err := sql.Open("pgx", dsn+"&connect_timeout=2")
+	viaDB, err := postgres.Open(dsn + "&connect_timeout=2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestPostgresProbe(t *testing.T) {
 	if dsn == pgtest.PostgresDSN() {
 		t.Skip("JWTGATE_POSTGRES_DSN does not name 127.0.0.1:5432; the proxy cannot stand in front of it")
 	}
-	viaDB, err := sql.Open("pgx", dsn)
+	viaDB, err := postgres.Open(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
