@@ -103,7 +103,7 @@ func benchData(b *testing.B) *DataDir {
 // same two alternately, for a comparison that load on the machine does
 // not skew.
 //
-//	go test ./server -run '^$' -bench 'BenchmarkUserinfoSessions' -count 6 | tee sessions.txt
+//	go test ./cmd/jwtgate/server -run '^$' -bench 'BenchmarkUserinfoSessions' -count 6 | tee sessions.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest -col /family sessions.txt
 func BenchmarkUserinfoSessions(b *testing.B) {
 	for _, store := range benchStores {
