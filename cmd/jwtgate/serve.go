@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jwtgate/jwtgate/server"
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 )
 
 // parsePrefixes reads a comma-separated list of IP addresses and CIDR
