@@ -13,6 +13,7 @@ type Token struct {
 	raw     string
 	payload string
 	key     *Key
+	plans   *planCache     // the verifier's decoding plans
 	dates   [3]NumericDate // storage for Claims' exp, nbf and iat
 
 	capture  []string           // the verifier's CaptureClaims
@@ -36,7 +37,18 @@ func (t *Token) Key() *Key { return t.key }
 // registered ones), a map, or anything encoding/json accepts. Numbers
 // decoded into an interface value become json.Number, so 64-bit integers
 // such as user IDs survive without rounding.
+//
+// The result is always the one encoding/json gives. A flat struct of
+// strings, booleans, numbers, string slices and json.RawMessage fields is
+// decoded without encoding/json, with a plan the Verifier computes once
+// per type; decoded strings then share the payload's memory. Other types
+// (embedded or nested structs, maps, pointers, types with their own
+// UnmarshalJSON) and values that do not fit their field are decoded by
+// encoding/json.
 func (t *Token) Decode(v any) error {
+	if decodeFast(t.plans, t.payload, v) {
+		return nil
+	}
 	dec := json.NewDecoder(strings.NewReader(t.payload))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {

@@ -85,7 +85,8 @@ type Verifier struct {
 	maxSize  int
 	required []string
 
-	sigs *sigCache // nil without SignatureCache
+	sigs  *sigCache  // nil without SignatureCache
+	plans *planCache // Token.Decode's plans, per type
 
 	mu     sync.Mutex                         // serializes cache writers
 	hcache atomic.Pointer[map[string]*Header] // headers that verified, by raw segment
@@ -125,7 +126,7 @@ func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
 	if len(opts.RequiredClaims) > 64 {
 		return nil, fmt.Errorf("%w: more than 64 required claims", ErrInvalidOption)
 	}
-	v := &Verifier{keys: keys, opts: opts, clock: opts.Clock, maxSize: opts.MaxSize}
+	v := &Verifier{keys: keys, opts: opts, clock: opts.Clock, maxSize: opts.MaxSize, plans: new(planCache)}
 	v.opts.Algorithms = slices.Clone(opts.Algorithms)
 	v.opts.Issuers = slices.Clone(opts.Issuers)
 	v.opts.Audiences = slices.Clone(opts.Audiences)
@@ -253,7 +254,7 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool, t *Tok
 		return err
 	}
 
-	t.Header, t.raw, t.key, t.capture = *hdr, token, key, v.opts.CaptureClaims
+	t.Header, t.raw, t.key, t.capture, t.plans = *hdr, token, key, v.opts.CaptureClaims, v.plans
 	seg := token[d1+1 : d2]
 	n := decodedLen(len(seg))
 	if n < 0 {
