@@ -254,8 +254,10 @@ var errStepAside = errors.New("jwt: left to encoding/json")
 
 // decodeFast decodes payload into v if the fast path can do it exactly
 // as encoding/json would, and reports whether it did. When it reports
-// false, v has not been touched.
-func decodeFast(cache *planCache, payload string, v any) bool {
+// false, v has not been touched. checked says that the strict scanner has
+// already accepted payload, as the Verifier does for every claims set it
+// verifies; the members are then found without checking it again.
+func decodeFast(cache *planCache, payload string, checked bool, v any) bool {
 	if cache == nil {
 		return false
 	}
@@ -269,7 +271,7 @@ func decodeFast(cache *planCache, payload string, v any) bool {
 	}
 	var stack [maxPlanFields]found
 	todo := stack[:0]
-	err := scanObject(payload, func(name string, kind valueKind, raw string) error {
+	member := func(name string, kind valueKind, raw string) error {
 		var f *planField
 		for i := range p.fields {
 			if p.fields[i].name == name {
@@ -291,7 +293,13 @@ func decodeFast(cache *planCache, payload string, v any) bool {
 			todo = append(todo, fd)
 		}
 		return nil
-	})
+	}
+	var err error
+	if checked {
+		err = walkChecked(payload, member)
+	} else {
+		err = scanObject(payload, member)
+	}
 	if err != nil {
 		return false
 	}
@@ -446,4 +454,105 @@ func store(p unsafe.Pointer, fd *found) {
 		dst := (*json.RawMessage)(p)
 		*dst = append((*dst)[:0], fd.raw...)
 	}
+}
+
+// walkChecked calls f for each member of the top-level object of s, which
+// scanObject has accepted: it only finds where names and values end.
+func walkChecked(s string, f memberFunc) error {
+	i := skipSpace(s, 0) + 1 // '{'
+	for {
+		i = skipSpace(s, i)
+		switch s[i] {
+		case '}':
+			return nil
+		case ',':
+			i = skipSpace(s, i+1)
+		}
+		end := skipString(s, i)
+		name := s[i+1 : end-1]
+		if strings.IndexByte(name, '\\') >= 0 {
+			name = unescape(name)
+		}
+		i = skipSpace(s, skipSpace(s, end)+1) // ':'
+		start := i
+		kind := kindOfByte(s[i])
+		i = skipValue(s, i)
+		if err := f(name, kind, s[start:i]); err != nil {
+			return err
+		}
+	}
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the end of the checked string that starts at s[i].
+func skipString(s string, i int) int {
+	i++
+	for {
+		j := strings.IndexByte(s[i:], '"') + i
+		k := j
+		for k > i && s[k-1] == '\\' {
+			k--
+		}
+		if (j-k)%2 == 0 {
+			return j + 1
+		}
+		i = j + 1
+	}
+}
+
+func kindOfByte(c byte) valueKind {
+	switch c {
+	case '"':
+		return kindString
+	case '{':
+		return kindObject
+	case '[':
+		return kindArray
+	case 't':
+		return kindTrue
+	case 'f':
+		return kindFalse
+	case 'n':
+		return kindNull
+	}
+	return kindNumber
+}
+
+// skipValue returns the end of the checked value that starts at s[i].
+func skipValue(s string, i int) int {
+	switch s[i] {
+	case '"':
+		return skipString(s, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch s[i] {
+			case '"':
+				i = skipString(s, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(s) {
+		switch c := s[i]; {
+		case c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			return i
+		}
+		i++
+	}
+	return i
 }

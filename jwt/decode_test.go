@@ -120,30 +120,38 @@ func slowDecode(payload string, v any) error {
 // decoded into flatClaims.
 func checkDecodeSame(t *testing.T, payload string) bool {
 	t.Helper()
-	cache := new(planCache)
 	flat := false
-	for _, tg := range decodeTargets {
-		fast, slow, untouched := tg.new(), tg.new(), tg.new()
-		slowErr := slowDecode(payload, slow)
-		if decodeFast(cache, payload, fast) {
-			if slowErr != nil {
-				t.Fatalf("%s: fast path decoded %q, encoding/json refuses it: %v", tg.name, payload, slowErr)
+	// A payload the strict scanner accepts is also decoded as the
+	// Verifier's tokens are, without checking it again.
+	modes := []bool{false}
+	if scanObject(payload, nil) == nil {
+		modes = append(modes, true)
+	}
+	for _, checked := range modes {
+		cache := new(planCache)
+		for _, tg := range decodeTargets {
+			fast, slow, untouched := tg.new(), tg.new(), tg.new()
+			slowErr := slowDecode(payload, slow)
+			if decodeFast(cache, payload, checked, fast) {
+				if slowErr != nil {
+					t.Fatalf("%s (checked %v): fast path decoded %q, encoding/json refuses it: %v", tg.name, checked, payload, slowErr)
+				}
+				if !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("%s (checked %v): %q decoded\nfast: %+v\nslow: %+v", tg.name, checked, payload, fast, slow)
+				}
+				if tg.name == "flat" {
+					flat = true
+				}
+			} else if !reflect.DeepEqual(fast, untouched) {
+				t.Fatalf("%s (checked %v): fast path stepped aside on %q but changed the value to %+v", tg.name, checked, payload, fast)
 			}
-			if !reflect.DeepEqual(fast, slow) {
-				t.Fatalf("%s: %q decoded\nfast: %+v\nslow: %+v", tg.name, payload, fast, slow)
+			// Token.Decode gives encoding/json's answer either way.
+			tok := &Token{payload: payload, plans: cache, checked: checked}
+			got := tg.new()
+			err := tok.Decode(got)
+			if (err == nil) != (slowErr == nil) || (err == nil && !reflect.DeepEqual(got, slow)) {
+				t.Fatalf("%s (checked %v): Token.Decode(%q) = %+v, %v; encoding/json: %+v, %v", tg.name, checked, payload, got, err, slow, slowErr)
 			}
-			if tg.name == "flat" {
-				flat = true
-			}
-		} else if !reflect.DeepEqual(fast, untouched) {
-			t.Fatalf("%s: fast path stepped aside on %q but changed the value to %+v", tg.name, payload, fast)
-		}
-		// Token.Decode gives encoding/json's answer either way.
-		tok := &Token{payload: payload, plans: cache}
-		got := tg.new()
-		err := tok.Decode(got)
-		if (err == nil) != (slowErr == nil) || (err == nil && !reflect.DeepEqual(got, slow)) {
-			t.Fatalf("%s: Token.Decode(%q) = %+v, %v; encoding/json: %+v, %v", tg.name, payload, got, err, slow, slowErr)
 		}
 	}
 	return flat
@@ -189,15 +197,19 @@ func TestDecodeFastTakes(t *testing.T) {
 		{strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40), false}, // too deep
 	}
 	for _, tt := range tests {
-		cache := new(planCache)
-		if got := decodeFast(cache, tt.payload, newFlat()); got != tt.fast {
-			t.Errorf("decodeFast(%.60q) = %v, want %v", tt.payload, got, tt.fast)
+		for _, checked := range []bool{false, true} {
+			if checked && scanObject(tt.payload, nil) != nil {
+				continue
+			}
+			if got := decodeFast(new(planCache), tt.payload, checked, newFlat()); got != tt.fast {
+				t.Errorf("decodeFast(%.60q, checked %v) = %v, want %v", tt.payload, checked, got, tt.fast)
+			}
 		}
 		checkDecodeSame(t, tt.payload)
 	}
 	cache := new(planCache)
 	for _, v := range []any{new(embedded), new(collide), new(quoted), new(map[string]any), flatClaims{}, (*flatClaims)(nil), nil} {
-		if decodeFast(cache, `{}`, v) {
+		if decodeFast(cache, `{}`, true, v) {
 			t.Errorf("decodeFast into %T: want encoding/json", v)
 		}
 	}
@@ -208,7 +220,7 @@ func TestDecodeFastTakes(t *testing.T) {
 func TestDecodeFastNullKeeps(t *testing.T) {
 	c := newFlat()
 	roles := c.Roles
-	if !decodeFast(new(planCache), `{"type":null,"exp":null,"roles":["a","b"],"raw":null}`, c) {
+	if !decodeFast(new(planCache), `{"type":null,"exp":null,"roles":["a","b"],"raw":null}`, true, c) {
 		t.Fatal("fast path stepped aside")
 	}
 	if c.Type != "old" || c.Exp != 7 {

@@ -14,6 +14,7 @@ type Token struct {
 	payload string
 	key     *Key
 	plans   *planCache     // the verifier's decoding plans
+	checked bool           // the payload is a claims set the strict scanner accepted
 	dates   [3]NumericDate // storage for Claims' exp, nbf and iat
 
 	capture  []string           // the verifier's CaptureClaims
@@ -46,7 +47,7 @@ func (t *Token) Key() *Key { return t.key }
 // UnmarshalJSON) and values that do not fit their field are decoded by
 // encoding/json.
 func (t *Token) Decode(v any) error {
-	if decodeFast(t.plans, t.payload, v) {
+	if decodeFast(t.plans, t.payload, t.checked, v) {
 		return nil
 	}
 	dec := json.NewDecoder(strings.NewReader(t.payload))

@@ -275,6 +275,7 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool, t *Tok
 		if err := v.claims(t); err != nil {
 			return err
 		}
+		t.checked = true
 	}
 	if !cached {
 		v.remember(token[:d1], hdr)
