@@ -146,7 +146,10 @@ func checkDecodeSame(t *testing.T, payload string) bool {
 				t.Fatalf("%s (checked %v): fast path stepped aside on %q but changed the value to %+v", tg.name, checked, payload, fast)
 			}
 			// Token.Decode gives encoding/json's answer either way.
-			tok := &Token{payload: payload, plans: cache, checked: checked}
+			tok := &Token{payload: payload}
+			if checked {
+				tok.v = new(Verifier) // as Verify leaves it: the fast path applies
+			}
 			got := tg.new()
 			err := tok.Decode(got)
 			if (err == nil) != (slowErr == nil) || (err == nil && !reflect.DeepEqual(got, slow)) {
@@ -269,4 +272,47 @@ func FuzzDecodeFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkDecodeSame(t, string(data))
 	})
+}
+
+// TestAllocBudgets holds the hot paths to their allocations: a refused
+// garbage token allocates nothing, a verified one its Token and payload,
+// and decoding the custom claims into a flat struct adds the struct and
+// its one slice.
+func TestAllocBudgets(t *testing.T) {
+	key, _ := NewHMACKey(bytes.Repeat([]byte("k"), 32))
+	s, _ := NewSigner(key, HS256)
+	tok, _ := s.Sign([]byte(benchPayload))
+	v, _ := NewVerifier(key, VerifierOptions{Clock: func() time.Time { return benchNow }, CaptureClaims: []string{"type"}})
+	ctx := context.Background()
+	for _, g := range garbageTokens() {
+		if n := testing.AllocsPerRun(100, func() {
+			if _, err := v.Verify(ctx, g.token); err == nil {
+				t.Fatal("garbage accepted")
+			}
+		}); n != 0 {
+			t.Errorf("refusing %s: %v allocations, want 0", g.name, n)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 2 {
+		t.Errorf("Verify: %v allocations, want at most 2", n)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		vt, err := v.Verify(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := new(benchClaims)
+		if err := vt.Decode(c); err != nil || len(c.Roles) != 2 {
+			t.Fatal(err)
+		}
+		if raw, ok := vt.RawClaim("type"); !ok || raw != `"access"` {
+			t.Fatalf("RawClaim(type) = %q, %v", raw, ok)
+		}
+	}); n > 4 {
+		t.Errorf("Verify and Decode: %v allocations, want at most 4", n)
+	}
 }

@@ -60,9 +60,32 @@ type scanner struct {
 	depth int
 }
 
+// errorf returns a syntax error at the scanner's position. The message is
+// formatted only when it is read, so refusing bad input costs little.
 func (sc *scanner) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w at offset %d: %s", errJSON, sc.pos, fmt.Sprintf(format, args...))
+	e := &jsonError{off: sc.pos, format: format}
+	if len(args) > 0 {
+		e.arg = args[0]
+	}
+	return e
 }
+
+// jsonError is a JSON syntax error: it wraps errJSON.
+type jsonError struct {
+	off    int
+	format string
+	arg    any // the format's one argument, if it has one
+}
+
+func (e *jsonError) Error() string {
+	msg := e.format
+	if e.arg != nil {
+		msg = fmt.Sprintf(e.format, e.arg)
+	}
+	return fmt.Sprintf("%s at offset %d: %s", errJSON, e.off, msg)
+}
+
+func (e *jsonError) Unwrap() error { return errJSON }
 
 func (sc *scanner) skipWS() {
 	for sc.pos < len(sc.s) && sc.s[sc.pos] <= ' ' {
