@@ -2,12 +2,14 @@ package jwt
 
 import (
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -32,15 +34,23 @@ import (
 // planCache holds the decoding plans of the types a Verifier's tokens
 // were decoded into.
 type planCache struct {
-	m sync.Map // reflect.Type -> *decodePlan
+	m    sync.Map                   // reflect.Type -> *decodePlan
+	last atomic.Pointer[decodePlan] // the plan found last, checked first
 }
 
 func (c *planCache) plan(t reflect.Type) *decodePlan {
-	if p, ok := c.m.Load(t); ok {
-		return p.(*decodePlan)
+	if p := c.last.Load(); p != nil && p.typ == t {
+		return p
 	}
-	p, _ := c.m.LoadOrStore(t, newDecodePlan(t))
-	return p.(*decodePlan)
+	var p *decodePlan
+	if v, ok := c.m.Load(t); ok {
+		p = v.(*decodePlan)
+	} else {
+		v, _ := c.m.LoadOrStore(t, newDecodePlan(t))
+		p = v.(*decodePlan)
+	}
+	c.last.Store(p)
+	return p
 }
 
 // fieldKind is how the fast path stores a value into a field.
@@ -68,6 +78,7 @@ type planField struct {
 // decodePlan is how one struct type is decoded; nil fields with ok false
 // means the type is left to encoding/json.
 type decodePlan struct {
+	typ    reflect.Type
 	ok     bool
 	fields []planField
 	// asciiLens has bit n set when some field's folded name has n bytes
@@ -95,11 +106,11 @@ func hasUnmarshaler(t reflect.Type) bool {
 }
 
 func newDecodePlan(t reflect.Type) *decodePlan {
-	no := &decodePlan{}
+	no := &decodePlan{typ: t}
 	if t.Kind() != reflect.Struct || hasUnmarshaler(t) || t.NumField() > maxPlanFields {
 		return no
 	}
-	p := &decodePlan{ok: true}
+	p := &decodePlan{typ: t, ok: true}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		if sf.Anonymous {
@@ -269,39 +280,35 @@ func decodeFast(cache *planCache, payload string, checked bool, v any) bool {
 	if !p.ok {
 		return false
 	}
-	var stack [maxPlanFields]found
+	var stack [8]found // most tokens fill fewer fields; more move to the heap
 	todo := stack[:0]
-	member := func(name string, kind valueKind, raw string) error {
-		var f *planField
-		for i := range p.fields {
-			if p.fields[i].name == name {
-				f = &p.fields[i]
-				break
-			}
+	if !checked {
+		// Not known to be valid: the strict scanner checks it first.
+		if scanObject(payload, nil) != nil {
+			return false
 		}
+	}
+	w := walker{s: payload}
+	w.start()
+	for {
+		name, kind, raw, more := w.next()
+		if !more {
+			break
+		}
+		f := p.field(name)
 		if f == nil {
 			if p.foldMatches(name) {
-				return errStepAside
+				return false
 			}
-			return nil
+			continue
 		}
 		fd, ok := parseFound(f, kind, raw)
 		if !ok {
-			return errStepAside
+			return false
 		}
 		if fd.field != nil {
 			todo = append(todo, fd)
 		}
-		return nil
-	}
-	var err error
-	if checked {
-		err = walkChecked(payload, member)
-	} else {
-		err = scanObject(payload, member)
-	}
-	if err != nil {
-		return false
 	}
 	base := rv.UnsafePointer()
 	for i := range todo {
@@ -373,26 +380,19 @@ func parseFound(f *planField, kind valueKind, raw string) (found, bool) {
 	return fd, false
 }
 
-// countStrings counts the members of a raw JSON array that the scanner has
-// validated, and reports whether all of them are strings.
+// countStrings counts the members of a raw JSON array that the scanner
+// has accepted, and reports whether all of them are strings.
 func countStrings(raw string) (int, bool) {
-	sc := scanner{s: raw, pos: 1}
-	n := 0
+	i, n := 1, 0
 	for {
-		sc.skipWS()
-		if sc.pos >= len(raw) {
-			return 0, false
-		}
-		switch raw[sc.pos] {
+		i = skipSpace(raw, i)
+		switch raw[i] {
 		case ']':
 			return n, true
 		case ',':
-			sc.pos++
-			continue
+			i++
 		case '"':
-			if _, err := sc.str(); err != nil {
-				return 0, false
-			}
+			i, _ = skipString(raw, i)
 			n++
 		default:
 			return 0, false
@@ -440,14 +440,18 @@ func store(p unsafe.Pointer, fd *found) {
 		} else {
 			s = make([]string, fd.n)
 		}
-		sc := scanner{s: fd.raw, pos: 1}
+		raw, at := fd.raw, 1
 		for i := range fd.n {
-			for fd.raw[sc.pos] != '"' {
-				sc.pos++
+			for raw[at] != '"' {
+				at++
 			}
-			start := sc.pos
-			sc.str()
-			s[i] = stringValue(fd.raw[start:sc.pos])
+			end, esc := skipString(raw, at)
+			if esc {
+				s[i] = unescape(raw[at+1 : end-1])
+			} else {
+				s[i] = raw[at+1 : end-1]
+			}
+			at = end
 		}
 		*dst = s
 	case fieldRaw:
@@ -456,31 +460,45 @@ func store(p unsafe.Pointer, fd *found) {
 	}
 }
 
-// walkChecked calls f for each member of the top-level object of s, which
+// walker goes through the members of the top-level object of a text that
 // scanObject has accepted: it only finds where names and values end.
-func walkChecked(s string, f memberFunc) error {
-	i := skipSpace(s, 0) + 1 // '{'
-	for {
-		i = skipSpace(s, i)
-		switch s[i] {
-		case '}':
-			return nil
-		case ',':
-			i = skipSpace(s, i+1)
-		}
-		end := skipString(s, i)
-		name := s[i+1 : end-1]
-		if strings.IndexByte(name, '\\') >= 0 {
-			name = unescape(name)
-		}
-		i = skipSpace(s, skipSpace(s, end)+1) // ':'
-		start := i
-		kind := kindOfByte(s[i])
-		i = skipValue(s, i)
-		if err := f(name, kind, s[start:i]); err != nil {
-			return err
+type walker struct {
+	s string
+	i int
+}
+
+func (w *walker) start() { w.i = skipSpace(w.s, 0) + 1 } // after '{'
+
+// next returns the next member, or more = false after the last one.
+func (w *walker) next() (name string, kind valueKind, raw string, more bool) {
+	s := w.s
+	i := skipSpace(s, w.i)
+	if s[i] == '}' {
+		return "", 0, "", false
+	}
+	if s[i] == ',' {
+		i = skipSpace(s, i+1)
+	}
+	end, esc := skipString(s, i)
+	name = s[i+1 : end-1]
+	if esc {
+		name = unescape(name)
+	}
+	i = skipSpace(s, skipSpace(s, end)+1) // ':'
+	start := i
+	kind = kindOfByte(s[i])
+	w.i = skipValue(s, i)
+	return name, kind, s[start:w.i], true
+}
+
+// field returns the field named name exactly, or nil.
+func (p *decodePlan) field(name string) *planField {
+	for i := range p.fields {
+		if p.fields[i].name == name {
+			return &p.fields[i]
 		}
 	}
+	return nil
 }
 
 func skipSpace(s string, i int) int {
@@ -490,19 +508,23 @@ func skipSpace(s string, i int) int {
 	return i
 }
 
-// skipString returns the end of the checked string that starts at s[i].
-func skipString(s string, i int) int {
+// skipString returns the end of the checked string that starts at s[i],
+// and whether it has escapes.
+func skipString(s string, i int) (int, bool) {
+	esc := false
 	i++
 	for {
-		j := strings.IndexByte(s[i:], '"') + i
-		k := j
-		for k > i && s[k-1] == '\\' {
-			k--
+		for i+8 <= len(s) && quoteOrBackslash(s, i) == 0 {
+			i += 8
 		}
-		if (j-k)%2 == 0 {
-			return j + 1
+		for s[i] != '"' && s[i] != '\\' {
+			i++
 		}
-		i = j + 1
+		if s[i] == '"' {
+			return i + 1, esc
+		}
+		esc = true
+		i += 2 // the escaped byte is never the closing quote
 	}
 }
 
@@ -528,13 +550,14 @@ func kindOfByte(c byte) valueKind {
 func skipValue(s string, i int) int {
 	switch s[i] {
 	case '"':
-		return skipString(s, i)
+		end, _ := skipString(s, i)
+		return end
 	case '{', '[':
 		depth := 0
 		for {
 			switch s[i] {
 			case '"':
-				i = skipString(s, i)
+				i, _ = skipString(s, i)
 				continue
 			case '{', '[':
 				depth++
@@ -547,12 +570,23 @@ func skipValue(s string, i int) int {
 			i++
 		}
 	}
-	for i < len(s) {
-		switch c := s[i]; {
-		case c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			return i
-		}
+	for i < len(s) && !endsNumber[s[i]] {
 		i++
 	}
 	return i
 }
+
+// quoteOrBackslash flags with the top bit of each byte the bytes of the
+// eight at s[i:] that may be '"' or a backslash; it is zero when there
+// are none.
+func quoteOrBackslash(s string, i int) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	v := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:i+8]), 8))
+	q := v ^ ('"' * lo)
+	bs := v ^ ('\\' * lo)
+	return ((q-lo)&^q | (bs-lo)&^bs) & hi
+}
+
+// endsNumber marks the bytes that end a number or literal in a checked
+// text.
+var endsNumber = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
