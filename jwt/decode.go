@@ -291,7 +291,7 @@ func decodeFast(cache *planCache, payload string, checked bool, v any) bool {
 	w := walker{s: payload}
 	w.start()
 	for {
-		name, kind, raw, more := w.next()
+		name, kind, more := w.next()
 		if !more {
 			break
 		}
@@ -300,9 +300,22 @@ func decodeFast(cache *planCache, payload string, checked bool, v any) bool {
 			if p.foldMatches(name) {
 				return false
 			}
+			w.skip()
 			continue
 		}
-		fd, ok := parseFound(f, kind, raw)
+		var fd found
+		ok := false
+		if f.kind == fieldStrings && kind == kindArray {
+			// Counted while it is skipped: one pass to count, one to fill.
+			start := w.i
+			end := 0
+			if end, fd.n, ok = countStrings(payload, start); ok {
+				w.i = end
+				fd.field, fd.raw = f, payload[start:end]
+			}
+		} else {
+			fd, ok = parseFound(f, kind, w.skip())
+		}
 		if !ok {
 			return false
 		}
@@ -367,35 +380,31 @@ func parseFound(f *planField, kind valueKind, raw string) (found, bool) {
 		}
 		fd.bits = *(*uint64)(unsafe.Pointer(&x))
 		return fd, true
-	case fieldStrings:
-		if kind != kindArray {
-			return fd, false
-		}
-		n, ok := countStrings(raw)
-		fd.n = n
-		return fd, ok
+	case fieldStrings: // arrays are counted by decodeFast
+		return fd, false
 	case fieldRaw:
 		return fd, true
 	}
 	return fd, false
 }
 
-// countStrings counts the members of a raw JSON array that the scanner
-// has accepted, and reports whether all of them are strings.
-func countStrings(raw string) (int, bool) {
-	i, n := 1, 0
+// countStrings counts the members of the array at s[i], in a text that
+// the scanner has accepted, and reports whether all of them are strings
+// and where the array ends.
+func countStrings(s string, i int) (end, n int, ok bool) {
+	i++
 	for {
-		i = skipSpace(raw, i)
-		switch raw[i] {
+		i = skipSpace(s, i)
+		switch s[i] {
 		case ']':
-			return n, true
+			return i + 1, n, true
 		case ',':
 			i++
 		case '"':
-			i, _ = skipString(raw, i)
+			i, _ = skipString(s, i)
 			n++
 		default:
-			return 0, false
+			return 0, 0, false
 		}
 	}
 }
@@ -469,12 +478,13 @@ type walker struct {
 
 func (w *walker) start() { w.i = skipSpace(w.s, 0) + 1 } // after '{'
 
-// next returns the next member, or more = false after the last one.
-func (w *walker) next() (name string, kind valueKind, raw string, more bool) {
+// next returns the next member's name and its value's kind, leaving the
+// walker at the value, or more = false after the last member.
+func (w *walker) next() (name string, kind valueKind, more bool) {
 	s := w.s
 	i := skipSpace(s, w.i)
 	if s[i] == '}' {
-		return "", 0, "", false
+		return "", 0, false
 	}
 	if s[i] == ',' {
 		i = skipSpace(s, i+1)
@@ -484,11 +494,15 @@ func (w *walker) next() (name string, kind valueKind, raw string, more bool) {
 	if esc {
 		name = unescape(name)
 	}
-	i = skipSpace(s, skipSpace(s, end)+1) // ':'
-	start := i
-	kind = kindOfByte(s[i])
-	w.i = skipValue(s, i)
-	return name, kind, s[start:w.i], true
+	w.i = skipSpace(s, skipSpace(s, end)+1) // ':'
+	return name, kindOfByte(s[w.i]), true
+}
+
+// skip returns the value the walker is at and moves past it.
+func (w *walker) skip() string {
+	start := w.i
+	w.i = skipValue(w.s, start)
+	return w.s[start:w.i]
 }
 
 // field returns the field named name exactly, or nil.
