@@ -4,7 +4,6 @@ import (
 	"encoding"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -259,9 +258,6 @@ type found struct {
 	n     int    // the length of a string array
 	null  bool
 }
-
-// errStepAside stops the fast path's scan; encoding/json decodes instead.
-var errStepAside = errors.New("jwt: left to encoding/json")
 
 // decodeFast decodes payload into v if the fast path can do it exactly
 // as encoding/json would, and reports whether it did. When it reports

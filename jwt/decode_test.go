@@ -16,27 +16,29 @@ type roleName string
 // flatClaims has a field of every kind the fast path decodes, and some it
 // leaves to encoding/json.
 type flatClaims struct {
-	Type       string          `json:"type"`
-	Fresh      bool            `json:"fresh"`
-	CSRF       string          `json:"csrf,omitempty"`
-	Roles      []string        `json:"roles"`
-	Names      []roleName      `json:"names"`
-	Role       roleName        `json:"role"`
-	Exp        int64           `json:"exp"`
-	Small      int8            `json:"small"`
-	Int        int             `json:"int"`
-	U16        uint16          `json:"u16"`
-	U64        uint64          `json:"u64"`
-	F32        float32         `json:"f32"`
-	F64        float64         `json:"f64"`
-	Raw        json.RawMessage `json:"raw"`
-	Num        json.Number     `json:"num"`
-	Map        map[string]any  `json:"map"`
-	Sub        string          // no tag: the name is "Sub", and "sub" matches it without regard to case
-	Ignored    string          `json:"-"`
-	Dash       string          `json:"-,"`
-	Weird      string          `json:"a\\b"` // not a valid tag name: the field's name is used
-	Ütf        string          `json:"ſtraße"`
+	Type    string          `json:"type"`
+	Fresh   bool            `json:"fresh"`
+	CSRF    string          `json:"csrf,omitempty"`
+	Roles   []string        `json:"roles"`
+	Names   []roleName      `json:"names"`
+	Role    roleName        `json:"role"`
+	Exp     int64           `json:"exp"`
+	Small   int8            `json:"small"`
+	Int     int             `json:"int"`
+	U16     uint16          `json:"u16"`
+	U64     uint64          `json:"u64"`
+	F32     float32         `json:"f32"`
+	F64     float64         `json:"f64"`
+	Raw     json.RawMessage `json:"raw"`
+	Num     json.Number     `json:"num"`
+	Map     map[string]any  `json:"map"`
+	Sub     string          // no tag: the name is "Sub", and "sub" matches it without regard to case
+	Ignored string          `json:"-"`
+	//lint:ignore SA5008 the tag is unusual on purpose: the fast path must read it as encoding/json does
+	Dash string `json:"-,"`
+	//lint:ignore SA5008 the tag is unusual on purpose: the fast path must read it as encoding/json does
+	Weird      string `json:"a\\b"` // not a valid tag name: the field's name is used
+	Ütf        string `json:"ſtraße"`
 	unexported string
 }
 
