@@ -281,6 +281,9 @@ func FuzzDecodeFast(f *testing.F) {
 // and decoding the custom claims into a flat struct adds the struct and
 // its one slice.
 func TestAllocBudgets(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	key, _ := NewHMACKey(bytes.Repeat([]byte("k"), 32))
 	s, _ := NewSigner(key, HS256)
 	tok, _ := s.Sign([]byte(benchPayload))
