@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -350,6 +351,21 @@ func TestPayloadSizes(t *testing.T) {
 			if got := string(vt.Payload()); got != payload {
 				t.Fatalf("%d bytes: payload %.40q..., want %.40q...", n, got, payload)
 			}
+		}
+	}
+}
+
+// TestEarlyErrorsUnchanged checks that the errors made once say exactly
+// what the header parser says for the same input.
+func TestEarlyErrorsUnchanged(t *testing.T) {
+	key, _ := NewHMACKey(bytes.Repeat([]byte("k"), 32))
+	v, _ := NewVerifier(key, VerifierOptions{})
+	for _, hdr := range []string{"not json", "", "[1]", "null"} {
+		_, want := parseHeader(hdr, nil)
+		tok := b64.EncodeToString([]byte(hdr)) + ".e30.c2ln"
+		_, err := v.Verify(context.Background(), tok)
+		if err == nil || want == nil || err.Error() != want.Error() || !errors.Is(err, ErrMalformed) || !errors.Is(err, errJSON) {
+			t.Errorf("header %q: Verify says %v, the parser %v", hdr, err, want)
 		}
 	}
 }
