@@ -139,9 +139,9 @@ func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request
 	}
 	f, err := g.findToken(r, opts.Locations, opts.Refresh, opts.WebSocket)
 	if err == nil {
-		var t *Token
-		if t, err = g.check(r.Context(), f, opts); err == nil {
-			return r.WithContext(context.WithValue(r.Context(), g.ctxToken, t)), nil
+		tc := &tokenContext{Context: r.Context(), key: g.ctxToken}
+		if _, err = g.check(r.Context(), f, opts, &tc.tok); err == nil {
+			return r.WithContext(tc), nil
 		}
 	}
 	if opts.Optional && (errors.Is(err, ErrNoToken) || (opts.IgnoreInvalid && ignorable(err))) {
@@ -175,16 +175,33 @@ func (g *Gate) VerifyToken(ctx context.Context, token string, opts RouteOptions,
 		}
 		f.csrf, f.check = v, true
 	}
-	return g.check(ctx, f, &opts)
+	return g.check(ctx, f, &opts, new(Token))
 }
 
-// check runs the checks that follow finding a token.
-func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions) (*Token, error) {
+// tokenContext is a context carrying a request's verified token, as
+// context.WithValue(parent, key, &tok) would, with the token and the
+// context in one allocation.
+type tokenContext struct {
+	context.Context
+	key *ctxKey
+	tok Token
+}
+
+func (c *tokenContext) Value(key any) any {
+	if k, ok := key.(*ctxKey); ok && k == c.key {
+		return &c.tok
+	}
+	return c.Context.Value(key)
+}
+
+func (c *tokenContext) String() string { return fmt.Sprint(c.Context) + ".WithValue(jwtgate token)" }
+
+// check runs the checks that follow finding a token, verifying it into t.
+func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token) (*Token, error) {
 	if g.cfg.DecodeKey != nil {
 		ctx = context.WithValue(ctx, rawTokenKey{}, f.token)
 	}
-	t, err := g.verifyToken(ctx, f.token)
-	if err != nil {
+	if err := g.verifyTokenInto(ctx, f.token, t); err != nil {
 		return nil, err
 	}
 	t.Location = f.loc
@@ -263,16 +280,13 @@ func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
 	return nil
 }
 
-// verifyToken verifies a token string and reads the Gate's claims.
-func (g *Gate) verifyToken(ctx context.Context, token string) (*Token, error) {
-	t := new(Token)
+// verifyTokenInto verifies a token string into t and reads the Gate's
+// claims.
+func (g *Gate) verifyTokenInto(ctx context.Context, token string, t *Token) error {
 	if err := g.verifier.VerifyInto(ctx, token, &t.Token); err != nil {
-		return nil, g.classify(err, token)
+		return g.classify(err, token)
 	}
-	if err := g.readGateClaims(t, g.clock()); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return g.readGateClaims(t, g.clock())
 }
 
 // classify maps the error of verifying token to a Gate error, with

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the browser test in internal/browsertest needs beyond Go:
+# Installs what the browser test in cmd/jwtgate/internal/browsertest needs beyond Go:
 #   - Chromium from Debian (package chromium, /usr/bin/chromium),
-#   - playwright-core, pinned in internal/browsertest/node/package-lock.json,
-#     into internal/browsertest/node/node_modules (npm ci). playwright-core
+#   - playwright-core, pinned in cmd/jwtgate/internal/browsertest/node/package-lock.json,
+#     into cmd/jwtgate/internal/browsertest/node/node_modules (npm ci). playwright-core
 #     downloads no browser; the test drives Debian's Chromium.
 # Node.js 20 or later and npm must already be on PATH.
 #
@@ -14,7 +14,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-node_dir=internal/browsertest/node
+node_dir=cmd/jwtgate/internal/browsertest/node
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

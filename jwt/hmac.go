@@ -4,6 +4,13 @@ import (
 	"crypto/hmac"
 	"fmt"
 	"hash"
+	"unsafe"
+)
+
+// Errors of the HMAC check, made once.
+var (
+	errHMACLength = fmt.Errorf("%w: HMAC signature has the wrong length", ErrSignature)
+	errSigB64     = fmt.Errorf("%w: signature is not canonical base64url", ErrMalformed)
 )
 
 // macState is one reusable HMAC computation. Keys keep them in a sync.Pool
@@ -11,7 +18,6 @@ import (
 // token.
 type macState struct {
 	h   hash.Hash
-	in  []byte   // the signing input, copied: hash.Hash takes []byte
 	sum [64]byte // room for the largest digest (SHA-512)
 	sig [64]byte // the decoded signature
 }
@@ -27,7 +33,7 @@ func (k *Key) macState(a algInfo) (*macState, error) {
 func (k *Key) verifyHMAC(a algInfo, input, sigB64 string) error {
 	size := a.hash.Size()
 	if decodedLen(len(sigB64)) != size {
-		return fmt.Errorf("%w: HMAC signature has the wrong length", ErrSignature)
+		return errHMACLength
 	}
 	st, err := k.macState(a)
 	if err != nil {
@@ -35,11 +41,12 @@ func (k *Key) verifyHMAC(a algInfo, input, sigB64 string) error {
 	}
 	defer k.macs[a.idx].Put(st)
 	if _, ok := decodeB64(st.sig[:], sigB64); !ok {
-		return fmt.Errorf("%w: signature is not canonical base64url", ErrMalformed)
+		return errSigB64
 	}
-	st.in = append(st.in[:0], input...)
 	st.h.Reset()
-	st.h.Write(st.in)
+	// The hash reads the input and keeps nothing: no copy is needed to
+	// give it the string's bytes.
+	st.h.Write(unsafe.Slice(unsafe.StringData(input), len(input)))
 	sum := st.h.Sum(st.sum[:0])
 	if !hmac.Equal(sum, st.sig[:size]) {
 		return ErrSignature

@@ -1,12 +1,14 @@
 package jwt
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A strict JSON scanner for JOSE headers and claims sets. It accepts exactly
@@ -60,9 +62,32 @@ type scanner struct {
 	depth int
 }
 
+// errorf returns a syntax error at the scanner's position. The message is
+// formatted only when it is read, so refusing bad input costs little.
 func (sc *scanner) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w at offset %d: %s", errJSON, sc.pos, fmt.Sprintf(format, args...))
+	e := &jsonError{off: sc.pos, format: format}
+	if len(args) > 0 {
+		e.arg = args[0]
+	}
+	return e
 }
+
+// jsonError is a JSON syntax error: it wraps errJSON.
+type jsonError struct {
+	off    int
+	format string
+	arg    any // the format's one argument, if it has one
+}
+
+func (e *jsonError) Error() string {
+	msg := e.format
+	if e.arg != nil {
+		msg = fmt.Sprintf(e.format, e.arg)
+	}
+	return fmt.Sprintf("%s at offset %d: %s", errJSON, e.off, msg)
+}
+
+func (e *jsonError) Unwrap() error { return errJSON }
 
 func (sc *scanner) skipWS() {
 	for sc.pos < len(sc.s) && sc.s[sc.pos] <= ' ' {
@@ -342,7 +367,7 @@ func (sc *scanner) str() (bool, error) {
 		// Fast path over plain ASCII, eight bytes at a time: the lowest
 		// flagged byte of a word is exactly the first special one.
 		for i+8 <= len(s) {
-			if m := specialBytes(s[i : i+8]); m != 0 {
+			if m := specialBytes(s, i); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
@@ -405,15 +430,14 @@ func (sc *scanner) str() (bool, error) {
 	}
 }
 
-// specialBytes flags, with the top bit of each byte, the bytes of b (eight
-// of them) that are not plain ASCII string characters: below 0x20, at or
+// specialBytes flags, with the top bit of each byte, the eight bytes at s[i:]
+// that are not plain ASCII string characters: below 0x20, at or
 // above 0x80, '"' or backslash. These are the classic "has a byte less than
 // n" and "has a zero byte" tricks; flags above the lowest one may be false,
 // the lowest one is exact.
-func specialBytes(b string) uint64 {
+func specialBytes(s string, i int) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	v := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:i+8]), 8))
 	q := v ^ ('"' * lo)
 	bs := v ^ ('\\' * lo)
 	ctl := (v - 0x20*lo) &^ v

@@ -3,6 +3,7 @@ package jwt
 import (
 	"encoding/json"
 	"strings"
+	"unsafe"
 )
 
 // Token is a verified token. Its registered claims are parsed; custom
@@ -13,10 +14,12 @@ type Token struct {
 	raw     string
 	payload string
 	key     *Key
+	v       *Verifier      // the verifier that checked the claims, nil for VerifySignature
 	dates   [3]NumericDate // storage for Claims' exp, nbf and iat
 
-	capture  []string           // the verifier's CaptureClaims
-	captured [MaxCapture]string // their raw values, "" when absent
+	// captured holds, for each of the verifier's CaptureClaims, 1 + the
+	// offset of its value in payload, or 0 when it is absent.
+	captured [MaxCapture]uint32
 }
 
 // MaxCapture is the largest number of VerifierOptions.CaptureClaims.
@@ -36,7 +39,18 @@ func (t *Token) Key() *Key { return t.key }
 // registered ones), a map, or anything encoding/json accepts. Numbers
 // decoded into an interface value become json.Number, so 64-bit integers
 // such as user IDs survive without rounding.
+//
+// The result is always the one encoding/json gives. A flat struct of
+// strings, booleans, numbers, string slices and json.RawMessage fields is
+// decoded without encoding/json, with a plan the Verifier computes once
+// per type; decoded strings then share the payload's memory. Other types
+// (embedded or nested structs, maps, pointers, types with their own
+// UnmarshalJSON) and values that do not fit their field are decoded by
+// encoding/json.
 func (t *Token) Decode(v any) error {
+	if t.v != nil && decodeFast(&t.v.plans, t.payload, true, v) {
+		return nil
+	}
 	dec := json.NewDecoder(strings.NewReader(t.payload))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
@@ -49,9 +63,15 @@ func (t *Token) Decode(v any) error {
 // listed in VerifierOptions.CaptureClaims are found without scanning the
 // payload again.
 func (t *Token) RawClaim(name string) (string, bool) {
-	for i, c := range t.capture {
-		if c == name {
-			return t.captured[i], t.captured[i] != ""
+	if t.v != nil {
+		for i, c := range t.v.opts.CaptureClaims {
+			if c == name {
+				at := int(t.captured[i]) - 1
+				if at < 0 {
+					return "", false
+				}
+				return t.payload[at:skipValue(t.payload, at)], true
+			}
 		}
 	}
 	out, ok := t.Claim(name)
@@ -68,4 +88,9 @@ func (t *Token) Claim(name string) (json.RawMessage, bool) {
 		return nil
 	})
 	return out, out != nil
+}
+
+// offsetIn returns the offset of sub, a substring of s, in s.
+func offsetIn(s, sub string) int {
+	return int(uintptr(unsafe.Pointer(unsafe.StringData(sub))) - uintptr(unsafe.Pointer(unsafe.StringData(s))))
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // DefaultMaxSize is the default limit on a token's length in bytes.
@@ -86,7 +87,8 @@ type Verifier struct {
 	maxSize  int
 	required []string
 
-	sigs *sigCache // nil without SignatureCache
+	sigs  *sigCache // nil without SignatureCache
+	plans planCache // Token.Decode's plans, per type
 
 	mu     sync.Mutex                         // serializes cache writers
 	hcache atomic.Pointer[map[string]*Header] // headers that verified, by raw segment
@@ -147,13 +149,47 @@ func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
 
 // Verify checks a compact JWS token completely: size, syntax, header,
 // algorithm, signature, then the claims. The signature is verified before
-// the payload is even decoded.
+// the payload is even decoded, and nothing is allocated for a token
+// refused before that.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
-	t := new(Token)
-	if err := v.verify(ctx, token, true, t); err != nil {
+	sig, err := v.signature(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	t, buf := newToken(sig.payloadLen())
+	if err := v.finish(token, &sig, true, t, buf); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// Tokens with payloads up to these sizes are allocated with their payload:
+// with the Token's 352 bytes and the 8-byte header of an allocation of
+// that size, they fill the 640 and 768-byte size classes.
+const (
+	smallPayload  = 280
+	mediumPayload = 408
+)
+
+// newToken returns a new Token and, for a payload of n bytes that is
+// small enough, room for the payload in the same allocation (one
+// allocation where there would be two); buf is nil otherwise.
+func newToken(n int) (t *Token, buf []byte) {
+	switch {
+	case n >= 0 && n <= smallPayload:
+		b := new(struct {
+			t   Token
+			buf [smallPayload]byte
+		})
+		return &b.t, b.buf[:n]
+	case n > smallPayload && n <= mediumPayload:
+		b := new(struct {
+			t   Token
+			buf [mediumPayload]byte
+		})
+		return &b.t, b.buf[:n]
+	}
+	return new(Token), nil
 }
 
 // VerifyInto is Verify writing the result into t, for callers that embed
@@ -161,55 +197,90 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 // error, t holds no usable result.
 func (v *Verifier) VerifyInto(ctx context.Context, token string, t *Token) error {
 	*t = Token{}
-	return v.verify(ctx, token, true, t)
+	sig, err := v.signature(ctx, token)
+	if err != nil {
+		return err
+	}
+	return v.finish(token, &sig, true, t, nil)
 }
 
 // VerifySignature checks the size, syntax, header, algorithm and signature
 // only. The payload may be any bytes and no claim is read: use it for JWS
 // objects that are not JWTs.
 func (v *Verifier) VerifySignature(ctx context.Context, token string) (*Token, error) {
-	t := new(Token)
-	if err := v.verify(ctx, token, false, t); err != nil {
+	sig, err := v.signature(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	t, buf := newToken(sig.payloadLen())
+	if err := v.finish(token, &sig, false, t, buf); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-func (v *Verifier) verify(ctx context.Context, token string, claims bool, t *Token) error {
+// Errors of the structure checks, made once: a refused token costs no
+// formatting.
+var (
+	errSegments = fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
+	errJWE      = fmt.Errorf("%w: five segments: encrypted tokens (JWE) are not supported", ErrMalformed)
+	errNoSig    = fmt.Errorf("%w: no signature", ErrSignature)
+	errPayload  = fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
+	errHeader   = fmt.Errorf("%w: header is not canonical base64url", ErrMalformed)
+	// errHeaderObject is parseHeader's error for a header that does not
+	// start with '{', word for word.
+	errHeaderObject = fmt.Errorf("%w: header: %w", ErrMalformed, fmt.Errorf("%w at offset 0: not a JSON object", errJSON))
+)
+
+// verified is the outcome of the checks up to the signature.
+type verified struct {
+	hdr    *Header
+	cached bool // hdr came from the header cache
+	key    *Key
+	d1, d2 int // the positions of the two dots
+}
+
+// payloadLen is the decoded length of the payload, or -1 if its
+// encoding cannot be canonical.
+func (s *verified) payloadLen() int { return decodedLen(s.d2 - s.d1 - 1) }
+
+// signature runs the checks of size, syntax, header, algorithm and
+// signature.
+func (v *Verifier) signature(ctx context.Context, token string) (verified, error) {
 	if len(token) > v.maxSize {
-		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(token), v.maxSize)
+		return verified{}, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(token), v.maxSize)
 	}
 	d1 := strings.IndexByte(token, '.')
 	if d1 < 0 {
-		return fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
+		return verified{}, errSegments
 	}
 	d2 := strings.IndexByte(token[d1+1:], '.')
 	if d2 < 0 {
-		return fmt.Errorf("%w: not three dot-separated segments", ErrMalformed)
+		return verified{}, errSegments
 	}
 	d2 += d1 + 1
 	if n := strings.Count(token[d2+1:], "."); n > 0 {
 		if n == 2 {
-			return fmt.Errorf("%w: five segments: encrypted tokens (JWE) are not supported", ErrMalformed)
+			return verified{}, errJWE
 		}
-		return fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+3)
+		return verified{}, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+3)
 	}
 	hdr, cached, err := v.header(token[:d1])
 	if err != nil {
-		return err
+		return verified{}, err
 	}
 	if len(v.opts.Algorithms) > 0 && !slices.Contains(v.opts.Algorithms, hdr.Alg) {
-		return fmt.Errorf("%w: %s is not in the verifier's allowlist", ErrAlgorithm, hdr.Alg)
+		return verified{}, fmt.Errorf("%w: %s is not in the verifier's allowlist", ErrAlgorithm, hdr.Alg)
 	}
 	if v.opts.Type != "" && !sameType(hdr.Type, v.opts.Type) {
-		return fmt.Errorf("%w: typ %q, want %q", ErrMalformed, hdr.Type, v.opts.Type)
+		return verified{}, fmt.Errorf("%w: typ %q, want %q", ErrMalformed, hdr.Type, v.opts.Type)
 	}
 	if len(token)-d2-1 == 0 {
-		return fmt.Errorf("%w: no signature", ErrSignature)
+		return verified{}, errNoSig
 	}
 	keys, err := v.keys.LookupKeys(ctx, hdr)
 	if err != nil {
-		return err
+		return verified{}, err
 	}
 	info := hdr.Alg.info()
 	input, sig := token[:d2], token[d2+1:]
@@ -244,39 +315,57 @@ func (v *Verifier) verify(ctx context.Context, token string, claims bool, t *Tok
 			break
 		}
 		if errors.Is(err, ErrMalformed) {
-			return err
+			return verified{}, err
 		}
 	}
 	if !tried {
-		return fmt.Errorf("%w: no key for this token allows %s", ErrAlgorithm, hdr.Alg)
+		return verified{}, fmt.Errorf("%w: no key for this token allows %s", ErrAlgorithm, hdr.Alg)
 	}
 	if key == nil {
-		return err
+		return verified{}, err
 	}
+	return verified{hdr: hdr, cached: cached, key: key, d1: d1, d2: d2}, nil
+}
 
-	t.Header, t.raw, t.key, t.capture = *hdr, token, key, v.opts.CaptureClaims
+// finish decodes the payload of a token whose signature verified into t
+// and, if claims, checks the claims. buf, if not nil, is where the
+// payload goes: memory of its exact length that nothing else uses.
+func (v *Verifier) finish(token string, sig *verified, claims bool, t *Token, buf []byte) error {
+	hdr, d1, d2 := sig.hdr, sig.d1, sig.d2
+	t.Header, t.raw, t.key = *hdr, token, sig.key
 	seg := token[d1+1 : d2]
 	n := decodedLen(len(seg))
 	if n < 0 {
-		return fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
+		return errPayload
 	}
 	var stack [1024]byte
-	var buf []byte
-	if n <= len(stack) {
-		buf = stack[:n]
+	if buf != nil && len(buf) == n {
+		if _, ok := decodeB64(buf, seg); !ok {
+			return errPayload
+		}
+		t.payload = unsafe.String(unsafe.SliceData(buf), n)
+	} else if n <= len(stack) {
+		buf := stack[:n]
+		if _, ok := decodeB64(buf, seg); !ok {
+			return errPayload
+		}
+		t.payload = string(buf)
 	} else {
-		buf = make([]byte, n)
+		// Decoded straight into the payload's own memory, which nothing
+		// writes to afterwards: one allocation and no copy.
+		buf := make([]byte, n)
+		if _, ok := decodeB64(buf, seg); !ok {
+			return errPayload
+		}
+		t.payload = unsafe.String(unsafe.SliceData(buf), n)
 	}
-	if _, ok := decodeB64(buf, seg); !ok {
-		return fmt.Errorf("%w: payload is not canonical base64url", ErrMalformed)
-	}
-	t.payload = string(buf)
 	if claims {
 		if err := v.claims(t); err != nil {
 			return err
 		}
+		t.v = v
 	}
-	if !cached {
+	if !sig.cached {
 		v.remember(token[:d1], hdr)
 	} else if last := v.hlast.Load(); last == nil || last.h != hdr {
 		v.hlast.Store(&cachedHeader{seg: strings.Clone(token[:d1]), h: hdr})
@@ -315,11 +404,20 @@ func (v *Verifier) header(seg string) (*Header, bool, error) {
 	}
 	n := decodedLen(len(seg))
 	if n < 0 {
-		return nil, false, fmt.Errorf("%w: header is not canonical base64url", ErrMalformed)
+		return nil, false, errHeader
 	}
-	buf := make([]byte, n)
+	var stack [256]byte
+	var buf []byte
+	if n <= len(stack) {
+		buf = stack[:n]
+	} else {
+		buf = make([]byte, n)
+	}
 	if _, ok := decodeB64(buf, seg); !ok {
-		return nil, false, fmt.Errorf("%w: header is not canonical base64url", ErrMalformed)
+		return nil, false, errHeader
+	}
+	if len(buf) == 0 || (buf[0] != '{' && buf[0] != ' ' && buf[0] != '\t' && buf[0] != '\n' && buf[0] != '\r') {
+		return nil, false, errHeaderObject // not even the start of a JSON object
 	}
 	h, err := parseHeader(string(buf), v.opts.Critical)
 	return h, false, err
@@ -358,7 +456,7 @@ func (v *Verifier) claims(t *Token) error {
 		}
 		for i, c := range v.opts.CaptureClaims {
 			if c == name {
-				t.captured[i] = raw
+				t.captured[i] = uint32(offsetIn(t.payload, raw) + 1)
 			}
 		}
 		return setClaim(&t.Claims, &t.dates, &has, name, kind, raw)

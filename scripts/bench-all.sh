@@ -2,7 +2,8 @@
 # Produces every figure in docs/BENCHMARKS.md. Run it on an otherwise idle
 # machine; it takes about a quarter of an hour on two cores.
 #   bash scripts/bench-all.sh [COUNT]
-# Raw outputs go to docs/bench/*.txt; summarise them with benchstat (the
+# Raw outputs go to docs/bench/*.txt (custom claims, parallel and garbage:
+# scripts/bench-claims.sh); summarise them with benchstat (the
 # exact benchstat commands are in docs/BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +27,4 @@ interleave jose interop/bench "$root/docs/bench/jose.txt" .
 interleave gate . "$root/docs/bench/gate.txt" 'Required'
 interleave middleware interop/middleware "$root/docs/bench/middleware.txt" .
 (cd interop && go run ./cmd/loadtest -rounds 5 -duration 3s) > docs/bench/loadtest.txt
+bash scripts/bench-claims.sh "$count"

@@ -13,7 +13,7 @@ root=$PWD
 
 go test -run '^$' -bench 'Verify/(RS256|ES256|EdDSA)$|VerifySignatureCache' -benchmem -count "$count" ./jwt/ \
   > docs/bench/sigcache.txt
-go test -run '^$' -bench 'CheckTokenCached|Protected/(none|sqlite|sqlite-nocache)$' -benchmem -count "$count" ./revoke/sqlstore/ \
+go test -run '^$' -bench 'CheckTokenCached|Protected/(none|sqlite|sqlite-nocache)$' -benchmem -count "$count" ./revoke/sqlstore/sqlite/ \
   > docs/bench/sqlite-cache.txt
 
 bin=$(mktemp -d)/jwtgate

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -147,7 +148,7 @@ func TestServePartition(t *testing.T) {
 // long it took is logged), /readyz turns 503, and after SIGCONT
 // everything recovers.
 func TestServeFrozenRedis(t *testing.T) {
-	srv := storetest.StartRedis(t)
+	srv := redistest.StartRedis(t)
 	env := append(sharedStores(t), "JWTGATE_REDIS="+srv.Addr)
 	args := []string{"-data-dir", t.TempDir(), "-issuer", "https://auth.example"}
 	a := startServe(t, env, args...)

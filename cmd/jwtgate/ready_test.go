@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/tmpfs"
-	"github.com/jwtgate/jwtgate/revoke/sqlstore"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/sqlite"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -69,7 +70,7 @@ func TestServeDiskFull(t *testing.T) {
 	expect(t, "readyz", call(t, "GET", p.url+"/readyz", "", ""), 200)
 
 	// An empty WAL, so that the next commit needs new blocks.
-	db, err := sqlstore.OpenSQLite(filepath.Join(dataDir, "jwtgate.db"))
+	db, err := sqlite.Open(filepath.Join(dataDir, "jwtgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +103,8 @@ func TestServeDiskFull(t *testing.T) {
 // when PostgreSQL cannot be reached.
 func pgSchema(t *testing.T) string {
 	t.Helper()
-	dsn := storetest.PostgresDSN()
-	db := storetest.Postgres(t, dsn)
+	dsn := pgtest.PostgresDSN()
+	db := pgtest.Postgres(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	schema := "jwtgate_ready_" + strings.ToLower(rand.Text()[:12])

@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
+	"github.com/jwtgate/jwtgate/internal/services"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -27,12 +28,12 @@ import (
 // service cannot be reached.
 func sharedStores(t *testing.T) []string {
 	t.Helper()
-	dsn, redis := storetest.PostgresDSN(), storetest.RedisAddr()
-	db := storetest.Postgres(t, dsn)
+	dsn, redis := pgtest.PostgresDSN(), redistest.RedisAddr()
+	db := pgtest.Postgres(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if c, err := net.DialTimeout("tcp", redis, 3*time.Second); err != nil {
-		storetest.Unreachable(t, "Redis", err)
+		services.Unreachable(t, "Redis", err)
 	} else {
 		c.Close()
 	}

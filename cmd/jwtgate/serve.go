@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/jwt"
-	"github.com/jwtgate/jwtgate/server"
 )
 
 // parsePrefixes reads a comma-separated list of IP addresses and CIDR

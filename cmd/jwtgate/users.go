@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/jwtgate/jwtgate/server"
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 )
 
 // usersCmd opens the stores named by --data-dir or --database-url and

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/redisstore"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkProtected(b *testing.B) {
 	})
 	b.Run("redis-nocache", func(b *testing.B) {
 		c := needRedis(b)
-		storetest.BenchProtected(b, newStoreOpt(b, rueidis.ClientOption{InitAddress: []string{storetest.RedisAddr()}}, redisstore.Options{Prefix: uniquePrefix(b, c), CacheTTL: -1}))
+		storetest.BenchProtected(b, newStoreOpt(b, rueidis.ClientOption{InitAddress: []string{redistest.RedisAddr()}}, redisstore.Options{Prefix: uniquePrefix(b, c), CacheTTL: -1}))
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/jwtgate/jwtgate/revoke/redisstore"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -102,9 +103,9 @@ type partition struct {
 func newPartition(t testing.TB) *partition {
 	c := needRedis(t)
 	p := uniquePrefix(t, c)
-	pt := &partition{proxy: storetest.NewProxy(t, storetest.RedisAddr())}
+	pt := &partition{proxy: storetest.NewProxy(t, redistest.RedisAddr())}
 	pt.cut = newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{pt.proxy.Addr()}, Dialer: net.Dialer{Timeout: time.Second}}, redisstore.Options{Prefix: p, Bound: testBound})
-	pt.other = newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{storetest.RedisAddr()}}, redisstore.Options{Prefix: p, Bound: testBound})
+	pt.other = newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{redistest.RedisAddr()}}, redisstore.Options{Prefix: p, Bound: testBound})
 	pt.A, pt.B = storetest.NewInstance(t, pt.cut), storetest.NewInstance(t, pt.other)
 	return pt
 }
@@ -226,7 +227,7 @@ func BenchmarkPartitionWindow(b *testing.B) {
 // bound on both, a logout answers 503 (how long it took is logged), and
 // after SIGCONT both recover.
 func TestFrozenServer(t *testing.T) {
-	srv := storetest.StartRedis(t)
+	srv := redistest.StartRedis(t)
 	opt := rueidis.ClientOption{InitAddress: []string{srv.Addr}, Dialer: net.Dialer{Timeout: time.Second}}
 	a := newStoreOpt(t, opt, redisstore.Options{Bound: testBound})
 	b := newStoreOpt(t, opt, redisstore.Options{Bound: testBound})

@@ -17,26 +17,27 @@ import (
 
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/redisstore"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
 // These tests start a Redis Cluster of their own each: 3 masters and 3
-// replicas on free loopback ports (storetest.StartCluster), stopped when
+// replicas on free loopback ports (redistest.StartCluster), stopped when
 // the test ends.
 
 // clusterStore returns a store with its own client on cl.
-func clusterStore(t testing.TB, cl *storetest.RedisCluster, prefix string) *redisstore.Store {
+func clusterStore(t testing.TB, cl *redistest.RedisCluster, prefix string) *redisstore.Store {
 	t.Helper()
 	return clusterStoreOpt(t, cl, redisstore.Options{Prefix: prefix, Bound: testBound})
 }
 
-func clusterStoreOpt(t testing.TB, cl *storetest.RedisCluster, opts redisstore.Options) *redisstore.Store {
+func clusterStoreOpt(t testing.TB, cl *redistest.RedisCluster, opts redisstore.Options) *redisstore.Store {
 	t.Helper()
 	return newStoreOpt(t, rueidis.ClientOption{InitAddress: cl.Addrs(), Dialer: net.Dialer{Timeout: time.Second}}, opts)
 }
 
 func TestClusterConformance(t *testing.T) {
-	cl := storetest.StartCluster(t, 3, 1)
+	cl := redistest.StartCluster(t, 3, 1)
 	prefixes := map[revoke.Store]string{}
 	storetest.RunConfig(t, storetest.Config{
 		ServerClock: true,
@@ -73,7 +74,7 @@ type session struct {
 // replica: the master hands over once the replica has all its writes)
 // loses no acknowledged logout without WaitReplicas.
 func TestClusterFailover(t *testing.T) {
-	runFailover(t, 0, func(t *testing.T, cl *storetest.RedisCluster, master, replica *storetest.RedisServer) {
+	runFailover(t, 0, func(t *testing.T, cl *redistest.RedisCluster, master, replica *redistest.RedisServer) {
 		if _, err := replica.Command("CLUSTER", "FAILOVER"); err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +84,7 @@ func TestClusterFailover(t *testing.T) {
 // TestClusterKillMaster: a master killed (kill -9) is replaced by its
 // replica, and with WaitReplicas 1 no acknowledged logout is lost.
 func TestClusterKillMaster(t *testing.T) {
-	runFailover(t, 1, func(t *testing.T, cl *storetest.RedisCluster, master, replica *storetest.RedisServer) {
+	runFailover(t, 1, func(t *testing.T, cl *redistest.RedisCluster, master, replica *redistest.RedisServer) {
 		master.Kill()
 	})
 }
@@ -94,8 +95,8 @@ func TestClusterKillMaster(t *testing.T) {
 // afterwards (on the instance that logged it out, from the moment of the
 // answer; on the other, after at most the bound), no acknowledged logout
 // is lost, and requests recover once the cluster has.
-func runFailover(t *testing.T, waitReplicas int, failover func(t *testing.T, cl *storetest.RedisCluster, master, replica *storetest.RedisServer)) {
-	cl := storetest.StartCluster(t, 3, 1)
+func runFailover(t *testing.T, waitReplicas int, failover func(t *testing.T, cl *redistest.RedisCluster, master, replica *redistest.RedisServer)) {
+	cl := redistest.StartCluster(t, 3, 1)
 	p := storetest.ID("jwtgate-test") + ":"
 	opts := redisstore.Options{Prefix: p, Bound: testBound, WaitReplicas: waitReplicas}
 	ins := []*storetest.Instance{
@@ -288,7 +289,7 @@ func runFailover(t *testing.T, waitReplicas int, failover func(t *testing.T, cl 
 // answers stop being trusted within the bound, whatever master their keys
 // are on, and Probe fails; after SIGCONT both work again.
 func TestClusterFrozenMaster(t *testing.T) {
-	cl := storetest.StartCluster(t, 3, 1)
+	cl := redistest.StartCluster(t, 3, 1)
 	s := clusterStore(t, cl, storetest.ID("jwtgate-test")+":")
 	ctx := context.Background()
 	var qs []revoke.Query
@@ -307,7 +308,7 @@ func TestClusterFrozenMaster(t *testing.T) {
 	if replica == nil {
 		t.Fatalf("no replica of %s", master.Addr)
 	}
-	for _, n := range []*storetest.RedisServer{replica, master} {
+	for _, n := range []*redistest.RedisServer{replica, master} {
 		if err := n.Signal(syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
@@ -327,7 +328,7 @@ func TestClusterFrozenMaster(t *testing.T) {
 	}
 	t.Logf("master frozen: Probe: %v", err)
 
-	for _, n := range []*storetest.RedisServer{master, replica} {
+	for _, n := range []*redistest.RedisServer{master, replica} {
 		if err := n.Signal(syscall.SIGCONT); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/redisstore"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
@@ -20,7 +21,7 @@ import (
 // JWTGATE_REQUIRE_SERVICES=1) or skips when Redis cannot be reached.
 func needRedis(t testing.TB) rueidis.Client {
 	t.Helper()
-	return storetest.Redis(t, rueidis.ClientOption{})
+	return redistest.Redis(t, rueidis.ClientOption{})
 }
 
 // uniquePrefix returns a key prefix of its own, whose keys are deleted when
@@ -45,7 +46,7 @@ func uniquePrefix(t testing.TB, c rueidis.Client) string {
 // client c only proves the server is there).
 func newStore(t testing.TB, _ rueidis.Client, prefix string) *redisstore.Store {
 	t.Helper()
-	return newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{storetest.RedisAddr()}}, redisstore.Options{Prefix: prefix})
+	return newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{redistest.RedisAddr()}}, redisstore.Options{Prefix: prefix})
 }
 
 func newStoreOpt(t testing.TB, o rueidis.ClientOption, opts redisstore.Options) *redisstore.Store {
@@ -162,7 +163,7 @@ func TestClientSideCache(t *testing.T) {
 	var sent, writes atomic.Int64
 	other := needRedis(t)
 	p := uniquePrefix(t, other)
-	o := rueidis.ClientOption{InitAddress: []string{storetest.RedisAddr()}}
+	o := rueidis.ClientOption{InitAddress: []string{redistest.RedisAddr()}}
 	o.DialCtxFn = func(ctx context.Context, addr string, d *net.Dialer, _ *tls.Config) (net.Conn, error) {
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
@@ -256,7 +257,7 @@ func TestClientSideCache(t *testing.T) {
 func TestServerComesBack(t *testing.T) {
 	c := needRedis(t)
 	p := uniquePrefix(t, c)
-	proxy := storetest.NewProxy(t, storetest.RedisAddr())
+	proxy := storetest.NewProxy(t, redistest.RedisAddr())
 	via := newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{proxy.Addr()}, Dialer: net.Dialer{Timeout: time.Second}}, redisstore.Options{Prefix: p})
 	storetest.RunComeback(t, via, newStore(t, c, p), proxy)
 }

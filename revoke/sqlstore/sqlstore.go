@@ -1,7 +1,11 @@
-// Package sqlstore is a revoke.Store on database/sql, for SQLite (the pure
-// Go driver modernc.org/sqlite, no cgo) and PostgreSQL (pgx's database/sql
-// driver, github.com/jackc/pgx/v5/stdlib). Revocations survive restarts
-// and, on PostgreSQL, are shared by every instance using the database.
+// Package sqlstore is a revoke.Store on database/sql, for SQLite and
+// PostgreSQL. It imports no driver: it takes a *sql.DB and its Dialect.
+// The modules github.com/jwtgate/jwtgate/revoke/sqlstore/sqlite (the pure
+// Go driver modernc.org/sqlite, no cgo) and .../sqlstore/postgres (pgx's
+// database/sql driver) open a database with the driver and the settings
+// the store needs, so that a PostgreSQL user does not compile SQLite, nor
+// the reverse. Revocations survive restarts and, on PostgreSQL, are shared
+// by every instance using the database.
 //
 // New creates the tables if they are missing (the schema is in README.md),
 // and removes expired rows every Options.CleanupInterval. Refresh-token
@@ -24,7 +28,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,9 +35,6 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/revoke"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
 )
 
 // Dialect is the SQL dialect of the database.
@@ -127,23 +127,6 @@ var (
 )
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// OpenSQLite opens the SQLite database file at path with the settings the
-// store needs: WAL journal, synchronous=FULL (a revocation acknowledged is
-// on disk, even after kill -9 or a power cut; NORMAL would keep it through
-// kill -9 but may lose the last transactions on power loss), a busy timeout
-// of 5 s, and foreign keys on.
-func OpenSQLite(path string) (*sql.DB, error) {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(5000)", "foreign_keys(1)"} {
-		q.Add("_pragma", p)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	return db, nil
-}
 
 // New returns a store over db, creating its tables if they are missing.
 func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
@@ -619,4 +602,25 @@ func (s *Store) rollback(conn *sql.Conn) {
 		// pool.
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
+}
+
+// CacheStats describe the SQLite answer cache of a store.
+type CacheStats struct {
+	// On is false when the store keeps no cache (PostgreSQL, or
+	// Options.CacheEntries negative).
+	On bool
+	// Entries is the number of jti, subject and family rows cached.
+	Entries int
+	// Misses counts the checks that queried the database with the cache
+	// on: those it could not answer.
+	Misses int64
+}
+
+// CacheStats returns the state of the answer cache, to size
+// Options.CacheEntries and see how often checks reach the database.
+func (s *Store) CacheStats() CacheStats {
+	if s.cache == nil {
+		return CacheStats{}
+	}
+	return CacheStats{On: true, Entries: s.cache.len(), Misses: s.cache.queries.Load()}
 }

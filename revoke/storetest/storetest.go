@@ -9,6 +9,13 @@
 //			Reopen: func(t *testing.T, s revoke.Store) revoke.Store { ... },
 //		})
 //	}
+//
+// RunInstances, RunFaults and RunComeback run two service instances (a
+// Gate behind an httptest server each) over a store, and Proxy stands
+// between a store and its server to freeze or cut the connection. The
+// package imports only the standard library and the core packages, and
+// reads no environment variable: a store's own tests decide where its
+// server is and what to do when it is missing.
 package storetest
 
 import (

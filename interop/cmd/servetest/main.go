@@ -75,8 +75,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/interop/internal/loadgen"
-	"github.com/jwtgate/jwtgate/server"
 )
 
 type config struct {
