@@ -200,8 +200,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 	s.stats.login("ok")
 	if pc, ok := s.cfg.Users.(PasswordClaimer); ok {
 		// The password is known to someone now; a failure to record it
-		// only repeats a hint at the next start.
-		if err := pc.ClaimPassword(ctx, c.Username); err != nil {
+		// only repeats a hint at the next start. Its own deadline: a store
+		// that froze after the lookup must not hold the login.
+		cctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		if err := pc.ClaimPassword(cctx, c.Username); err != nil {
 			s.log.Warn("cannot record the first use of a password", "username", c.Username, "err", err)
 		}
 	}
