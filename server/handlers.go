@@ -286,6 +286,13 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "refresh token reused; log in again")
 		return
 	}
+	if errors.Is(err, jwtgate.ErrRevoked) {
+		// Every session of the user was ended while this refresh was
+		// under way (revoke.RotateRefresh asks again after the rotation).
+		s.log.Info("refresh of an ended session", "username", t.Identity, "session", sid)
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "the session has ended; log in again")
+		return
+	}
 	if err != nil {
 		s.log.Error("refresh rotation", "err", err)
 		unavailable(w, refreshUnknown)

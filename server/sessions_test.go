@@ -247,3 +247,47 @@ func (f *fixture) cookieRefresh(t *testing.T, c cookieSession) cookieSession {
 	wantStatus(t, "refresh by cookie", r, 200)
 	return cookiesOf(t, r)
 }
+
+// cutoffAtRotate is a revocation store on which a subject cutoff
+// (POST /logout/all, jwtgate users passwd) lands while a refresh is under
+// way: after the refresh token's revocation check, before its rotation.
+type cutoffAtRotate struct {
+	revoke.Store
+	subject string
+}
+
+func (s *cutoffAtRotate) Rotate(ctx context.Context, family, oldJTI, newJTI string, until time.Time) error {
+	if err := revoke.LogoutEverywhere(ctx, s.Store, s.subject, time.Now(), time.Hour); err != nil {
+		return err
+	}
+	return s.Store.Rotate(ctx, family, oldJTI, newJTI, until)
+}
+
+// TestRefreshRacingCutoff: a refresh whose check passed just before the
+// user's sessions were all ended (a password change, say) does not hand
+// out tokens that outlive it: the session it continues is one of those
+// ended.
+func TestRefreshRacingCutoff(t *testing.T) {
+	for _, store := range sessionStores[:2] { // memory, SQLite
+		t.Run(store.name, func(t *testing.T) {
+			f := newFixtureStore(t, store.open(t))
+			a1, r1 := f.login(t, "alice", testPassword)
+			s, err := New(Config{Users: f.data.Users, Revocations: &cutoffAtRotate{f.rev, "alice"}, Keys: f.s.cfg.Keys,
+				Algorithm: f.s.cfg.Algorithm, Issuer: f.srv.URL, Logger: f.s.log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.s.mux = s.mux // the same service, on the store that races
+			r := f.do(t, "POST", "/refresh", "", "", bearer(r1)...)
+			if r.status == 200 {
+				a2, _ := r.body["access_token"].(string)
+				r2, _ := r.body["refresh_token"].(string)
+				f.wantAccess(t, "access token of the refresh that raced the cutoff", a2, 401)
+				f.wantRefresh(t, "refresh token of the refresh that raced the cutoff", r2, 401)
+			} else {
+				wantStatus(t, "refresh racing the cutoff", r, 401)
+			}
+			f.wantAccess(t, "access token before the cutoff", a1, 401)
+		})
+	}
+}
