@@ -156,6 +156,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 	ctx := r.Context()
 	// The user first, under its own deadline and without a hashing slot:
 	// a store that does not answer must not hold one.
+	lookedUp := s.cfg.Clock()
 	lctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
 	hash, found, err := s.cfg.Users.PasswordHash(lctx, c.Username)
 	cancel()
@@ -195,6 +196,25 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		s.stats.login("bad_credentials")
 		s.log.Info("login refused", "username", c.Username)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")
+		return "", false
+	}
+	// Every session of the user may have ended since the hash was read
+	// (jwtgate users passwd or delete, POST /logout/all): tokens made now
+	// would be issued after that cutoff and outlive it, for a password
+	// that may no longer be the user's. Ask the revocation store.
+	cctx, cancel := context.WithTimeout(ctx, revoke.DefaultTimeout)
+	cutoff, err := s.cfg.Revocations.SubjectCutoff(cctx, c.Username)
+	cancel()
+	if err != nil {
+		s.stats.login("unavailable")
+		s.log.Error("revocation store", "err", err)
+		unavailable(w, "the revocation store cannot answer")
+		return "", false
+	}
+	if revoke.CutoffRevokes(cutoff, lookedUp) {
+		s.stats.login("sessions_ended")
+		s.log.Info("login refused: the user's sessions were ended during it", "username", c.Username)
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "the user's sessions were ended during this sign-in (a new password?); sign in again")
 		return "", false
 	}
 	s.stats.login("ok")

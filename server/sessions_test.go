@@ -291,3 +291,48 @@ func TestRefreshRacingCutoff(t *testing.T) {
 		})
 	}
 }
+
+// cutoffAtLookup is a user store whose user's sessions all end (a
+// password change, jwtgate users passwd) right after it gave the hash a
+// login checks.
+type cutoffAtLookup struct {
+	*SQLUsers
+	rev revoke.Store
+}
+
+func (u *cutoffAtLookup) PasswordHash(ctx context.Context, name string) (string, bool, error) {
+	h, ok, err := u.SQLUsers.PasswordHash(ctx, name)
+	if err == nil {
+		err = revoke.LogoutEverywhere(ctx, u.rev, name, time.Now(), time.Hour)
+	}
+	return h, ok, err
+}
+
+// TestLoginRacingCutoff: a login that read the user's password hash just
+// before all of the user's sessions were ended (the password changed,
+// the user deleted) gets no tokens that outlive the end: it is refused.
+func TestLoginRacingCutoff(t *testing.T) {
+	for _, store := range sessionStores[:2] { // memory, SQLite
+		t.Run(store.name, func(t *testing.T) {
+			f := newFixtureStore(t, store.open(t))
+			s, err := New(Config{Users: &cutoffAtLookup{f.data.Users, f.rev}, Revocations: f.rev, Keys: f.s.cfg.Keys,
+				Algorithm: f.s.cfg.Algorithm, Issuer: f.srv.URL, Logger: f.s.log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.s.mux = s.mux // the same service, with the user store that races
+			for _, path := range []string{"/login", "/auth"} {
+				r := f.do(t, "POST", path, "application/json", `{"username":"alice","password":"`+testPassword+`"}`)
+				if r.status == 200 {
+					a, _ := r.body["access_token"].(string)
+					f.wantAccess(t, path+": access token of the login that raced the cutoff", a, 401)
+					if rt, _ := r.body["refresh_token"].(string); rt != "" {
+						f.wantRefresh(t, path+": refresh token of the login that raced the cutoff", rt, 401)
+					}
+				} else {
+					wantStatus(t, path+" racing the cutoff", r, 401)
+				}
+			}
+		})
+	}
+}
