@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
@@ -220,5 +222,30 @@ func TestLoginClaimBounded(t *testing.T) {
 	}
 	if left := users.left[0]; left < 0 || left > storeTimeout {
 		t.Errorf("ClaimPassword's context leaves it %v (-1: no deadline), want at most storeTimeout (%v)", left, storeTimeout)
+	}
+}
+
+// cutoffFails is a revocation store that cannot read cutoffs.
+type cutoffFails struct{ revoke.Store }
+
+func (cutoffFails) SubjectCutoff(context.Context, string) (time.Time, error) {
+	return time.Time{}, errors.New("store down")
+}
+
+// TestLoginRevocationStoreDown: after a right password, a login whose
+// revocation store cannot say whether the user's sessions ended meanwhile
+// gets 503, and spends nothing of the failure budget.
+func TestLoginRevocationStoreDown(t *testing.T) {
+	f := newFixture(t)
+	s, err := New(Config{Users: f.data.Users, Revocations: cutoffFails{f.rev}, Keys: f.s.cfg.Keys, Algorithm: f.s.cfg.Algorithm,
+		Issuer: f.srv.URL, Logger: f.s.log, LoginBurst: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s.mux = s.mux
+	body := `{"username":"alice","password":"` + testPassword + `"}`
+	for i := range 3 {
+		r := f.do(t, "POST", "/login", "application/json", body)
+		wantStatus(t, fmt.Sprint("login ", i), r, 503)
 	}
 }
