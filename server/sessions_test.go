@@ -336,3 +336,31 @@ func TestLoginRacingCutoff(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthTokenSessions: an access token of Flask-JWT's endpoint (/auth)
+// has no refresh token and no session of its own: POST /logout with it
+// ends that token alone, and the user's cutoffs (POST /logout/all, users
+// passwd and delete) end it like every other token of the user.
+func TestAuthTokenSessions(t *testing.T) {
+	f := newFixture(t)
+	auth := func() string {
+		t.Helper()
+		r := f.do(t, "POST", "/auth", "application/json", `{"username":"alice","password":"`+testPassword+`"}`)
+		wantStatus(t, "auth", r, 200)
+		tok, _ := r.body["access_token"].(string)
+		return tok
+	}
+	t1, t2 := auth(), auth()
+	a, r := f.login(t, "alice", testPassword)
+	wantStatus(t, "logout with an /auth token", f.do(t, "POST", "/logout", "", "", bearer(t1)...), 200)
+	f.wantAccess(t, "the /auth token after its logout", t1, 401)
+	f.wantAccess(t, "another /auth token", t2, 200)
+	f.wantAccess(t, "a session's access token", a, 200)
+	a, r = f.refresh(t, r)
+
+	wantStatus(t, "logout/all with an /auth token", f.do(t, "POST", "/logout/all", "", "", bearer(t2)...), 200)
+	f.wantAccess(t, "the /auth token after logout/all", t2, 401)
+	f.wantAccess(t, "a session's access token after logout/all", a, 401)
+	f.wantRefresh(t, "a session's refresh token after logout/all", r, 401)
+	f.wantAccess(t, "an /auth token after logout/all", auth(), 200)
+}
