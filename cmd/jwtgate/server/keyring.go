@@ -23,7 +23,20 @@ import (
 const (
 	KeysDir      = "keys"
 	ManifestFile = "keys.json"
+	// KeysLockFile is locked by each rotation while it rewrites the
+	// manifest, so that rotations at once each add their key.
+	KeysLockFile = "keys.lock"
 )
+
+// The rotation lock is polled this often while another rotation holds
+// it; where the system does not release a dead process's lock, a rotation
+// waits at most rotationLockWait for it.
+const (
+	rotationLockPoll = 10 * time.Millisecond
+	rotationLockWait = 30 * time.Second
+)
+
+func lockPath(dir string) string { return filepath.Join(dir, KeysLockFile) }
 
 // maxManifest bounds the manifest file read.
 const maxManifest = 1 << 20
@@ -244,11 +257,17 @@ func manifestSigner(m Manifest, now time.Time) int {
 // synced before the manifest that names it is renamed into place, so a
 // crash leaves either the old or the new key set, never a manifest naming
 // a missing key. Old key files are kept. Running servers publish the new
-// key at their next reload of the keys (see LiveKeys).
-func (d *DataDir) RotateKey(_ context.Context, r Rotation, now time.Time) (oldKID, newKID string, err error) {
+// key at their next reload of the keys (see LiveKeys). Rotations of one
+// directory at once take turns (KeysLockFile), so each adds its key.
+func (d *DataDir) RotateKey(ctx context.Context, r Rotation, now time.Time) (oldKID, newKID string, err error) {
 	if r.ActivateAfter < 0 || r.RetireAfter < 0 {
 		return "", "", errors.New("server: negative activation or retire delay")
 	}
+	unlock, err := lockRotation(ctx, d.Path)
+	if err != nil {
+		return "", "", fmt.Errorf("server: key rotation lock: %w", err)
+	}
+	defer unlock()
 	m, ok, err := d.readManifest()
 	if err != nil {
 		return "", "", err

@@ -213,3 +213,45 @@ func TestManifestWithoutActivation(t *testing.T) {
 }
 
 func sorted(s ...string) []string { slices.Sort(s); return s }
+
+// TestRotationsRacing: rotations of one data directory at once (several
+// "jwtgate keys rotate", two operators) each add their key; none is
+// lost by another's rewrite of the manifest.
+func TestRotationsRacing(t *testing.T) {
+	d := &DataDir{Path: t.TempDir()}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, _, err := d.KeyRing(jwt.ES256, time.Now, log); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	kids := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			// A data directory of its own per rotation: what each process
+			// of "jwtgate keys rotate" has.
+			_, kid, err := (&DataDir{Path: d.Path}).RotateKey(ctx, Rotation{RetireAfter: time.Hour}, time.Now())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			kids <- kid
+		})
+	}
+	wg.Wait()
+	close(kids)
+	m, ok, err := d.readManifest()
+	if err != nil || !ok {
+		t.Fatalf("manifest: %v %v", ok, err)
+	}
+	listed := map[string]bool{}
+	for _, k := range m.Keys {
+		listed[k.KID] = true
+	}
+	for kid := range kids {
+		if !listed[kid] {
+			t.Errorf("key %s, added by a rotation that succeeded, is not in the manifest (%d keys)", kid, len(m.Keys))
+		}
+	}
+}
