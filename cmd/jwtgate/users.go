@@ -28,7 +28,7 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 	if name == "add" || name == "passwd" {
 		synopsis += "\n\nThe password is read from the terminal (asked twice), or as one line of standard input.\n" +
 			"It must have at least --min-password-length characters (8 by default), at most\n" +
-			"1024 bytes, and must not be the username."
+			"1024 bytes, and must not be the username (in any letter case)."
 	}
 	fs := e.newFlags("users "+name, synopsis)
 	vars := map[string]string{}
