@@ -191,7 +191,7 @@ func createSchema(ctx context.Context, db *sql.DB, d Dialect, prefix string) err
 		for _, name := range schemaRelations(prefix) {
 			var found bool
 			if err := db.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&found); err != nil {
-				return fmt.Errorf("sqlstore: looking for the schema: %w", err)
+				return fmt.Errorf("sqlstore: creating schema: looking for its tables: %w", err)
 			}
 			if !found {
 				missing = true
