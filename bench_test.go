@@ -35,7 +35,7 @@ func BenchmarkRequired(b *testing.B) {
 	tok, _ := s.Sign([]byte(benchPayload))
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 	identity := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.Identity(r.Context()) != "user-12345" {
+		if t, _ := TokenFrom(r.Context()); t.Identity != "user-12345" {
 			panic("not authenticated")
 		}
 		w.WriteHeader(204)

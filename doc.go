@@ -10,8 +10,11 @@
 // double-submit CSRF protection, the query string, a JSON body, WebSocket
 // handshakes), verifies it, checks its type, freshness, revocation and
 // custom claims, loads the user, and puts the result in the request's
-// context for TokenFrom, Identity, Claims and User. VerifyRequest runs the
-// same checks for custom middleware.
+// context: TokenFrom returns the verified *Token (identity, type,
+// registered claims, the raw token, and Decode for custom claims) and
+// User[T] the user that Config.LoadUser loaded. VerifyRequest runs the same
+// checks for custom middleware; NewContext puts a token in a context for
+// tests.
 //
 // Two token profiles: TokensFlask (the default) makes flask-jwt-extended's
 // tokens, told apart by a private type claim; TokensRFC9068 makes access

@@ -19,7 +19,8 @@ func Example() {
 		panic(err)
 	}
 	protected := gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello %s", gate.Identity(r.Context()))
+		t, _ := jwtgate.TokenFrom(r.Context())
+		fmt.Fprintf(w, "hello %s", t.Identity)
 	}))
 
 	token, _ := gate.CreateAccessToken(context.Background(), "alice", jwtgate.Fresh())
@@ -50,8 +51,9 @@ func ExampleGate_VerifyRequest() {
 				gate.WriteError(w, r, err)
 				return
 			}
+			t, _ := jwtgate.TokenFrom(r.Context())
 			var claims struct{ Roles []string }
-			if gate.Claims(r.Context(), &claims) != nil || len(claims.Roles) == 0 || claims.Roles[0] != "admin" {
+			if t.Decode(&claims) != nil || len(claims.Roles) == 0 || claims.Roles[0] != "admin" {
 				w.WriteHeader(http.StatusForbidden)
 				fmt.Fprint(w, `{"msg":"Admins only!"}`)
 				return

@@ -228,17 +228,14 @@ type Gate struct {
 	expVerify  *jwt.Verifier // verifier that ignores exp (DecodeOptions.AllowExpired)
 	clock      func() time.Time
 	log        *slog.Logger
-	ctxToken   *ctxKey // context keys of this Gate
 	csrfMethod map[string]bool
 	headerKey  string // canonical form of Config.HeaderName
 }
 
-type ctxKey struct{ name string }
-
 // New validates cfg and returns a Gate, or an error wrapping ErrConfig that
 // says what is wrong.
 func New(cfg Config) (*Gate, error) {
-	g := &Gate{cfg: cfg, ctxToken: &ctxKey{"jwtgate token"}}
+	g := &Gate{cfg: cfg}
 	c := &g.cfg
 	bad := func(format string, args ...any) (*Gate, error) {
 		return nil, fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))

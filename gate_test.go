@@ -63,8 +63,8 @@ func echo(g *Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var id any
-		if g.Authenticated(r.Context()) {
-			id = g.Identity(r.Context())
+		if t, ok := TokenFrom(r.Context()); ok {
+			id = t.Identity
 		}
 		json.NewEncoder(w).Encode(map[string]any{"identity": id, "body": string(body)})
 	})
@@ -345,14 +345,15 @@ func TestHooksOrderAndErrors(t *testing.T) {
 		}
 	})
 	h := g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, ok := User[string](g, r.Context())
+		name, ok := User[string](r.Context())
+		tok, _ := TokenFrom(r.Context())
 		var roles struct {
 			Roles []string `json:"roles"`
 		}
-		if err := g.Claims(r.Context(), &roles); err != nil {
+		if err := tok.Decode(&roles); err != nil {
 			t.Error(err)
 		}
-		json.NewEncoder(w).Encode(map[string]any{"user": name, "ok": ok, "roles": roles.Roles, "jti": g.JTI(r.Context()), "raw": g.RawToken(r.Context()) != ""})
+		json.NewEncoder(w).Encode(map[string]any{"user": name, "ok": ok, "roles": roles.Roles, "jti": tok.Claims.ID, "raw": tok.Raw() != ""})
 	}))
 	alice := access(t, g, "alice")
 	res := serve(h, reqSpec{headers: map[string]string{"Authorization": "Bearer " + alice}}.build())

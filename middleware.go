@@ -139,7 +139,7 @@ func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request
 	}
 	f, err := g.findToken(r, opts.Locations, opts.Refresh, opts.WebSocket)
 	if err == nil {
-		tc := &tokenContext{Context: r.Context(), key: g.ctxToken}
+		tc := &tokenContext{Context: r.Context()}
 		if _, err = g.check(r.Context(), f, opts, &tc.tok); err == nil {
 			return r.WithContext(tc), nil
 		}
@@ -179,16 +179,15 @@ func (g *Gate) VerifyToken(ctx context.Context, token string, opts RouteOptions,
 }
 
 // tokenContext is a context carrying a request's verified token, as
-// context.WithValue(parent, key, &tok) would, with the token and the
-// context in one allocation.
+// context.WithValue(parent, tokenKey{}, &tok) would, with the token and
+// the context in one allocation.
 type tokenContext struct {
 	context.Context
-	key *ctxKey
 	tok Token
 }
 
 func (c *tokenContext) Value(key any) any {
-	if k, ok := key.(*ctxKey); ok && k == c.key {
+	if _, ok := key.(tokenKey); ok {
 		return &c.tok
 	}
 	return c.Context.Value(key)

@@ -57,7 +57,8 @@ func TestGateWithRing(t *testing.T) {
 		t.Fatal("new tokens still carry the old kid")
 	}
 	protected := g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(g.Identity(r.Context())))
+		tok, _ := jwtgate.TokenFrom(r.Context())
+		_, _ = w.Write([]byte(tok.Identity))
 	}))
 	call := func(token string) int {
 		r := httptest.NewRequest("GET", "/", nil)

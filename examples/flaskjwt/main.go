@@ -160,7 +160,7 @@ func routes(gate *jwtgate.Gate, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /auth", func(w http.ResponseWriter, r *http.Request) { auth(gate, log, w, r) })
 	mux.Handle("GET /protected", gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		currentIdentity, _ := jwtgate.User[*User](gate, r.Context())
+		currentIdentity, _ := jwtgate.User[*User](r.Context())
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "%s", currentIdentity)
 	})))

@@ -167,7 +167,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 
 // ws runs after the Gate accepted the handshake's token.
 func (a *app) ws(w http.ResponseWriter, r *http.Request) {
-	t, _ := a.gate.TokenFrom(r.Context())
+	t, _ := jwtgate.TokenFrom(r.Context())
 	var claims map[string]any
 	if err := t.Decode(&claims); err != nil {
 		http.Error(w, "bad claims", http.StatusBadRequest)

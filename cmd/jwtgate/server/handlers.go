@@ -267,7 +267,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, sid, refres
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	t, _ := s.gate.TokenFrom(ctx)
+	t, _ := jwtgate.TokenFrom(ctx)
 	sid, err := revoke.SessionOf(t)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the refresh token has no session")
@@ -294,7 +294,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
-	t, _ := s.gate.TokenFrom(ctx)
+	t, _ := jwtgate.TokenFrom(ctx)
 	// The whole session: every access and refresh token of this login.
 	// EndSession revokes the token's jti last: a retry of a logout that
 	// failed half way is refused (401) only once the session has ended.
@@ -313,7 +313,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
-	t, _ := s.gate.TokenFrom(ctx)
+	t, _ := jwtgate.TokenFrom(ctx)
 	if err := revoke.LogoutEverywhere(ctx, s.cfg.Revocations, t.Identity, s.cfg.Clock(), s.cfg.RefreshTTL); err != nil {
 		s.log.Error("logout everywhere", "err", err)
 		unavailable(w, logoutUnknown)
@@ -327,7 +327,8 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
-	name, err := json.Marshal(s.gate.Identity(r.Context()))
+	t, _ := jwtgate.TokenFrom(r.Context())
+	name, err := json.Marshal(t.Identity)
 	if err != nil {
 		s.fail(w, "userinfo", err)
 		return
