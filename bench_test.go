@@ -31,7 +31,7 @@ func BenchmarkRequired(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, _ := jwt.NewSigner(key, jwt.HS256)
+	s, _ := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	tok, _ := s.Sign([]byte(benchPayload))
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 	identity := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -39,7 +39,7 @@ func TestClaimsFastPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := jwt.NewSigner(key, jwt.HS256)
+	s, _ := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	tok, _ := s.Sign([]byte(benchPayload))
 	var want appClaims
 	if err := json.Unmarshal([]byte(benchPayload), &want); err != nil {

@@ -276,7 +276,7 @@ func (g *Gate) signerFor(ctx context.Context, identity any, typ string, headers 
 		alg = algs[0]
 	}
 	opts.Header = extra
-	return jwt.NewSignerWithOptions(key, alg, opts)
+	return jwt.NewSigner(key, alg, opts)
 }
 
 // randomID returns a random UUID (version 4) string.

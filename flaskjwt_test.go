@@ -25,7 +25,7 @@ func TestFlaskJWTProfileMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := jwt.NewSigner(key, jwt.HS256)
+	signer, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -265,16 +265,16 @@ func New(cfg Config) (*Gate, error) {
 		default:
 			g.alg = jwt.RS256
 		}
-		s, err := jwt.NewSigner(c.SigningKey, g.alg)
+		s, err := jwt.NewSigner(c.SigningKey, g.alg, jwt.SignerOptions{})
 		if err != nil {
 			return bad("%v", err)
 		}
 		g.signer, g.refSigner = s, s
 		if c.Tokens == TokensRFC9068 {
-			if g.signer, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypAccess}); err != nil {
+			if g.signer, err = jwt.NewSigner(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypAccess}); err != nil {
 				return bad("%v", err)
 			}
-			if g.refSigner, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypRefresh}); err != nil {
+			if g.refSigner, err = jwt.NewSigner(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypRefresh}); err != nil {
 				return bad("%v", err)
 			}
 		}

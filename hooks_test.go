@@ -17,7 +17,7 @@ import (
 func signRaw(t *testing.T, claims string) string {
 	t.Helper()
 	key, _ := jwt.NewHMACKey([]byte("0123456789abcdef0123456789abcdef"))
-	s, _ := jwt.NewSigner(key, jwt.HS256)
+	s, _ := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	tok, err := s.Sign([]byte(claims))
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestDecodeKeyHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	sign := func(tenant, secretOf string) string {
-		s, _ := jwt.NewSigner(tenantKeys[secretOf], jwt.HS256)
+		s, _ := jwt.NewSigner(tenantKeys[secretOf], jwt.HS256, jwt.SignerOptions{})
 		tok, _ := s.Sign(map[string]any{"sub": "u", "tenant": tenant})
 		return tok
 	}

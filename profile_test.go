@@ -148,7 +148,7 @@ func TestRFC9068RouteChecks(t *testing.T) {
 	// sign makes a token with any typ and claims, as a forger with the key
 	// (or a misconfigured issuer) could.
 	sign := func(typ, aud string) string {
-		s, err := jwt.NewSignerWithOptions(key, jwt.HS256, jwt.SignerOptions{Type: typ})
+		s, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{Type: typ})
 		if err != nil {
 			t.Fatal(err)
 		}

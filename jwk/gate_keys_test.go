@@ -22,7 +22,7 @@ func TestGateWithRing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, err := jwk.NewRingWithOptions(jwk.RingOptions{Clock: clock}, k1)
+	ring, err := jwk.NewRing(jwk.RingOptions{Clock: clock}, k1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestGateWithIssuers(t *testing.T) {
 	}
 	sign := func(key *jwt.Key, alg jwt.Algorithm, issuer, aud string) string {
 		key, _ = jwk.EnsureKeyID(key)
-		s, err := jwt.NewSigner(key, alg)
+		s, err := jwt.NewSigner(key, alg, jwt.SignerOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -212,7 +212,7 @@ func generate(dir string, alg jwt.Algorithm) error {
 	if err := os.WriteFile(filepath.Join(dir, "public.pem"), pub, 0o644); err != nil {
 		return err
 	}
-	signer, err := jwt.NewSigner(key, alg)
+	signer, err := jwt.NewSigner(key, alg, jwt.SignerOptions{})
 	if err != nil {
 		return err
 	}
