@@ -197,19 +197,13 @@ func (c *tokenContext) String() string { return fmt.Sprint(c.Context) + ".WithVa
 
 // check runs the checks that follow finding a token, verifying it into t.
 func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token) (*Token, error) {
-	if g.cfg.DecodeKey != nil {
-		ctx = context.WithValue(ctx, rawTokenKey{}, f.token)
-	}
-	if err := g.verifyTokenInto(ctx, f.token, t); err != nil {
+	if err := g.verify(ctx, f.token, false, t); err != nil {
 		return nil, err
 	}
 	t.Location = f.loc
 	if f.check {
-		if t.CSRF == "" {
-			return nil, newError(ErrInvalid, "Missing claim: "+g.cfg.CSRFClaim, nil)
-		}
-		if !csrfEqual(f.csrf, t.CSRF) {
-			return nil, newError(ErrCSRF, "CSRF double submit tokens do not match", nil)
+		if err := g.checkCSRF(t, f.csrf); err != nil {
+			return nil, err
 		}
 	}
 	if g.cfg.Tokens == TokensRFC9068 {
@@ -279,13 +273,36 @@ func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
 	return nil
 }
 
-// verifyTokenInto verifies a token string into t and reads the Gate's
-// claims.
-func (g *Gate) verifyTokenInto(ctx context.Context, token string, t *Token) error {
-	if err := g.verifier.VerifyInto(ctx, token, &t.Token); err != nil {
+// verify is the one verification step of the Gate, for the middleware,
+// VerifyToken, DecodeToken and the cookie methods: it verifies token into t
+// with the Gate's keys and claim rules (every one but exp if
+// allowExpired), then reads the Gate's claims. Its errors are Gate errors
+// in the profile's words.
+func (g *Gate) verify(ctx context.Context, token string, allowExpired bool, t *Token) error {
+	v := g.verifier
+	if allowExpired {
+		v = g.expVerify
+	}
+	if g.cfg.DecodeKey != nil {
+		ctx = context.WithValue(ctx, rawTokenKey{}, token)
+	}
+	if err := v.VerifyInto(ctx, token, &t.Token); err != nil {
 		return g.classify(err, token)
 	}
 	return g.readGateClaims(t, g.clock())
+}
+
+// checkCSRF is the one double-submit check: csrf, the value a request or a
+// caller gave, must equal the token's csrf claim, compared in constant
+// time.
+func (g *Gate) checkCSRF(t *Token, csrf string) error {
+	if t.CSRF == "" {
+		return newError(ErrInvalid, "Missing claim: "+g.cfg.CSRFClaim, nil)
+	}
+	if !csrfEqual(csrf, t.CSRF) {
+		return newError(ErrCSRF, "CSRF double submit tokens do not match", nil)
+	}
+	return nil
 }
 
 // classify maps the error of verifying token to a Gate error, with
