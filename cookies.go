@@ -197,7 +197,7 @@ func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opt
 	if cc.csrfCookies() {
 		csrf = t.CSRF
 		if csrf == "" {
-			return fmt.Errorf("jwtgate: setting cookies: the token has no %s claim", g.cfg.CSRFClaim)
+			return fmt.Errorf("jwtgate: setting cookies: the token has no %s claim", g.cfg.Claims.CSRF)
 		}
 	}
 	g.writeCookie(w, cc, o, name, token, path, maxAge, true)

@@ -14,7 +14,7 @@ func TestFlaskJWTProfileMessages(t *testing.T) {
 	flaskJWT := func(c *Config) {
 		c.Profile = ProfileFlaskJWT
 		c.HeaderScheme = "JWT"
-		c.IdentityClaim = "identity"
+		c.Claims.Identity = "identity"
 		c.Locations = []Location{InHeader}
 		c.Cookies = nil
 		c.Leeway = 10 * time.Second

@@ -96,13 +96,9 @@ type Config struct {
 	OmitNotBefore  bool
 	NotBeforeDelta time.Duration
 
-	// Claim names. Defaults: "sub", "type", "fresh", "csrf". Change them to
-	// accept tokens from another issuer (Flask-JWT puts the identity in
-	// "identity").
-	IdentityClaim string
-	TypeClaim     string
-	FreshClaim    string
-	CSRFClaim     string
+	// Claims names the claims the Gate reads and writes besides the
+	// registered ones. See ClaimNames.
+	Claims ClaimNames
 
 	// Locations, in order: the first that holds a token is used.
 	// Default: InHeader.
@@ -217,6 +213,16 @@ type Config struct {
 	SignatureCache int
 }
 
+// ClaimNames are the names of the Gate's own claims. A zero field takes
+// its default. Change them to accept tokens from another issuer
+// (Flask-JWT puts the identity in "identity"); no two may be the same.
+type ClaimNames struct {
+	Identity string // the identity: "sub"
+	Type     string // the token type in TokensFlask: "type"
+	Fresh    string // freshness, a boolean or a numeric date: "fresh"
+	CSRF     string // the double-submit CSRF value: "csrf"
+}
+
 // Gate issues and checks tokens for net/http handlers. It is safe for
 // concurrent use. Make one with New.
 type Gate struct {
@@ -327,10 +333,10 @@ func New(cfg Config) (*Gate, error) {
 			*p = v
 		}
 	}
-	def(&c.IdentityClaim, "sub")
-	def(&c.TypeClaim, "type")
-	def(&c.FreshClaim, "fresh")
-	def(&c.CSRFClaim, "csrf")
+	def(&c.Claims.Identity, "sub")
+	def(&c.Claims.Type, "type")
+	def(&c.Claims.Fresh, "fresh")
+	def(&c.Claims.CSRF, "csrf")
 	def(&c.HeaderName, "Authorization")
 	if !c.EmptyHeaderScheme {
 		def(&c.HeaderScheme, "Bearer")
@@ -353,7 +359,7 @@ func New(cfg Config) (*Gate, error) {
 	}
 	names := map[string]string{}
 	for _, n := range []struct{ field, name string }{
-		{"IdentityClaim", c.IdentityClaim}, {"TypeClaim", c.TypeClaim}, {"FreshClaim", c.FreshClaim}, {"CSRFClaim", c.CSRFClaim},
+		{"Claims.Identity", c.Claims.Identity}, {"Claims.Type", c.Claims.Type}, {"Claims.Fresh", c.Claims.Fresh}, {"Claims.CSRF", c.Claims.CSRF},
 	} {
 		if prev, dup := names[n.name]; dup {
 			return bad("%s and %s are both %q", prev, n.field, n.name)
@@ -416,7 +422,7 @@ func New(cfg Config) (*Gate, error) {
 	if c.DecodeKey != nil {
 		keys = decodeKeySet{c.DecodeKey}
 	}
-	required := append([]string{c.IdentityClaim}, c.RequiredClaims...)
+	required := append([]string{c.Claims.Identity}, c.RequiredClaims...)
 	if c.Tokens == TokensRFC9068 {
 		required = append(required, "exp", "iat", "jti")
 	}
@@ -429,7 +435,7 @@ func New(cfg Config) (*Gate, error) {
 		RequiredClaims: required,
 		// sid, fam and rfam: the session claims that revoke.Check reads
 		// on every request (fam and rfam in tokens made before sid).
-		CaptureClaims:  []string{c.IdentityClaim, c.TypeClaim, c.FreshClaim, c.CSRFClaim, "sid", "fam", "rfam"},
+		CaptureClaims:  []string{c.Claims.Identity, c.Claims.Type, c.Claims.Fresh, c.Claims.CSRF, "sid", "fam", "rfam"},
 		MaxSize:        c.MaxTokenSize,
 		SignatureCache: c.SignatureCache,
 	}

@@ -289,7 +289,7 @@ func TestFlaskJWTProfile(t *testing.T) {
 	g := testGate(t, func(c *Config) {
 		c.Profile = ProfileFlaskJWT
 		c.HeaderScheme = "JWT"
-		c.IdentityClaim = "identity"
+		c.Claims.Identity = "identity"
 		c.Locations = []Location{InHeader}
 		c.IdentityOf = func(u any) (any, error) { return u, nil }
 	})
@@ -604,7 +604,7 @@ func TestConfigErrors(t *testing.T) {
 		{"duplicate location", Config{SigningKey: key, Locations: []Location{InHeader, InHeader}}},
 		{"negative ttl", Config{SigningKey: key, AccessTTL: -5}},
 		{"negative leeway", Config{SigningKey: key, Leeway: -1}},
-		{"claim names clash", Config{SigningKey: key, TypeClaim: "sub"}},
+		{"claim names clash", Config{SigningKey: key, Claims: ClaimNames{Type: "sub"}}},
 		{"scheme with space", Config{SigningKey: key, HeaderScheme: "Bear er"}},
 		{"empty scheme and scheme", Config{SigningKey: key, EmptyHeaderScheme: true, HeaderScheme: "JWT"}},
 		{"samesite none insecure", Config{SigningKey: key, Cookies: &CookieConfig{SameSite: http.SameSiteNoneMode}}},

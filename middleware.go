@@ -297,7 +297,7 @@ func (g *Gate) verify(ctx context.Context, token string, allowExpired bool, t *T
 // time.
 func (g *Gate) checkCSRF(t *Token, csrf string) error {
 	if t.CSRF == "" {
-		return newError(ErrInvalid, "Missing claim: "+g.cfg.CSRFClaim, nil)
+		return newError(ErrInvalid, "Missing claim: "+g.cfg.Claims.CSRF, nil)
 	}
 	if !csrfEqual(csrf, t.CSRF) {
 		return newError(ErrCSRF, "CSRF double submit tokens do not match", nil)
@@ -325,8 +325,8 @@ func (g *Gate) classify(err error, token string) *Error {
 	}
 	if g.cfg.Profile == ProfileFlask {
 		switch {
-		case errors.Is(err, jwt.ErrMissingClaim) && missing(err, g.cfg.IdentityClaim):
-			e.Message = "Missing claim: " + g.cfg.IdentityClaim
+		case errors.Is(err, jwt.ErrMissingClaim) && missing(err, g.cfg.Claims.Identity):
+			e.Message = "Missing claim: " + g.cfg.Claims.Identity
 		case errors.Is(err, jwt.ErrAudience) && missing(err, "aud"):
 			e.Message = `Token is missing the "aud" claim`
 		case errors.Is(err, jwt.ErrIssuer) && missing(err, "iss"):

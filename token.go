@@ -47,25 +47,25 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 	if c.Tokens == TokensRFC9068 {
 		t.Type = typeOfHeader(&jt.Header)
 	}
-	if raw, ok := jt.RawClaim(c.IdentityClaim); ok {
+	if raw, ok := jt.RawClaim(c.Claims.Identity); ok {
 		if raw[0] == '"' {
 			s, err := jsonString(raw)
 			if err != nil {
-				return newError(ErrInvalid, "Invalid "+c.IdentityClaim+" claim", err)
+				return newError(ErrInvalid, "Invalid "+c.Claims.Identity+" claim", err)
 			}
 			t.Identity = s
 		} else {
 			t.Identity = raw
 		}
 	}
-	if raw, ok := jt.RawClaim(c.TypeClaim); ok && c.Tokens != TokensRFC9068 {
+	if raw, ok := jt.RawClaim(c.Claims.Type); ok && c.Tokens != TokensRFC9068 {
 		s, err := jsonString(raw)
 		if err != nil {
-			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.TypeClaim), err)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.Claims.Type), err)
 		}
 		t.Type = s
 	}
-	if raw, ok := jt.RawClaim(c.FreshClaim); ok {
+	if raw, ok := jt.RawClaim(c.Claims.Fresh); ok {
 		switch {
 		case raw == "true":
 			t.Fresh = true
@@ -73,17 +73,17 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 		case raw[0] >= '0' && raw[0] <= '9':
 			var d jwt.NumericDate
 			if err := d.UnmarshalJSON([]byte(raw)); err != nil {
-				return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim", c.FreshClaim), err)
+				return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim", c.Claims.Fresh), err)
 			}
 			t.Fresh = d.After(now)
 		default:
-			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a boolean or a numeric date", c.FreshClaim), nil)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a boolean or a numeric date", c.Claims.Fresh), nil)
 		}
 	}
-	if raw, ok := jt.RawClaim(c.CSRFClaim); ok {
+	if raw, ok := jt.RawClaim(c.Claims.CSRF); ok {
 		s, err := jsonString(raw)
 		if err != nil {
-			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.CSRFClaim), err)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.Claims.CSRF), err)
 		}
 		t.CSRF = s
 	}

@@ -2,8 +2,10 @@ package jwtgate
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -66,5 +68,43 @@ func TestTokenFromMiddleware(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusNoContent || identity != "alice" || name != "user alice" {
 		t.Errorf("status %d, identity %q, user %q", w.Code, identity, name)
+	}
+}
+
+// Config.Claims renames every claim of the Gate: created tokens carry the
+// new names, and the middleware reads them.
+func TestClaimNames(t *testing.T) {
+	names := ClaimNames{Identity: "uid", Type: "kind", Fresh: "recent", CSRF: "xsrf"}
+	g := testGate(t, func(c *Config) { c.Claims = names })
+	tok := access(t, g, "alice", Fresh())
+	claims, err := UnverifiedClaims(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"uid", "kind", "recent", "xsrf"} {
+		if _, ok := claims[n]; !ok {
+			t.Errorf("created token has no %q claim: %v", n, claims)
+		}
+	}
+	for _, n := range []string{"sub", "type", "fresh", "csrf"} {
+		if _, ok := claims[n]; ok {
+			t.Errorf("created token has the default claim %q: %v", n, claims)
+		}
+	}
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: tok})
+	r.Header.Set("X-CSRF-TOKEN", claims["xsrf"].(string))
+	r2, err := g.VerifyRequest(r, RouteOptions{Fresh: true, Locations: []Location{InCookie}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := TokenFrom(r2.Context())
+	if got.Identity != "alice" || got.Type != TypeAccess || !got.Fresh || got.CSRF != claims["xsrf"] {
+		t.Errorf("read back: %+v", got)
+	}
+
+	_, err = New(Config{SigningKey: g.cfg.SigningKey, Claims: ClaimNames{Type: "sub"}})
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "Claims.Identity and Claims.Type") {
+		t.Errorf("clashing names: %v", err)
 	}
 }

@@ -139,7 +139,7 @@ func newGate(key *jwt.Key, log *slog.Logger) (*jwtgate.Gate, error) {
 		Algorithm:      jwt.HS256,
 		Profile:        jwtgate.ProfileFlaskJWT, // realm "Login Required"
 		HeaderScheme:   "JWT",
-		IdentityClaim:  "identity",
+		Claims:         jwtgate.ClaimNames{Identity: "identity"},
 		AccessTTL:      300 * time.Second,
 		Leeway:         10 * time.Second,
 		RequiredClaims: []string{"exp", "iat", "nbf"},

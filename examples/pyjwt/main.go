@@ -86,7 +86,7 @@ func run(addr string, log *slog.Logger) error {
 		SigningKey:     key,
 		Algorithm:      jwt.HS256,
 		AccessTTL:      time.Hour,
-		IdentityClaim:  "username",
+		Claims:         jwtgate.ClaimNames{Identity: "username"},
 		OmitNotBefore:  true,
 		RequiredClaims: []string{"iat", "exp"},
 		ExtraClaims: func(_ context.Context, identity any) (map[string]any, error) {
