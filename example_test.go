@@ -112,7 +112,7 @@ func ExampleGate_Protect_refused() {
 	gate, _ := jwtgate.New(jwtgate.Config{SigningKey: key}) // no Cookies
 	defer func() { fmt.Println(recover()) }()
 	mux := http.NewServeMux()
-	mux.Handle("/", gate.Protect(jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InCookie}})(http.NotFoundHandler()))
+	mux.Handle("/", gate.Protect(jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InCookie{}}})(http.NotFoundHandler()))
 	// Output:
 	// jwtgate: invalid configuration: route: the route reads cookies but Config.Cookies is nil: set Config.Cookies (DefaultCookies() is a start) or leave InCookie out of RouteOptions.Locations
 }
@@ -123,7 +123,7 @@ func ExampleCookieConfig_disableCSRF() {
 	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
 	ctx := context.Background()
 	for _, cc := range []*jwtgate.CookieConfig{{}, {DisableCSRF: true}} {
-		gate, err := jwtgate.New(jwtgate.Config{SigningKey: key, Cookies: cc, Locations: []jwtgate.Location{jwtgate.InCookie}})
+		gate, err := jwtgate.New(jwtgate.Config{SigningKey: key, Cookies: cc, Locations: []jwtgate.Location{jwtgate.InCookie{}}})
 		if err != nil {
 			panic(err)
 		}

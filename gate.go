@@ -5,24 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/jwt"
-)
-
-// Location is a place a token may be found in a request.
-type Location string
-
-// The token locations, named as flask-jwt-extended names them (the names
-// appear in "no token" messages).
-const (
-	InHeader Location = "headers"
-	InCookie Location = "cookies"
-	InQuery  Location = "query_string"
-	InJSON   Location = "json"
 )
 
 // Token types, the values of the type claim.
@@ -100,8 +87,9 @@ type Config struct {
 	// registered ones. See ClaimNames.
 	Claims ClaimNames
 
-	// Locations, in order: the first that holds a token is used.
-	// Default: InHeader.
+	// Locations, in order: the first that holds a token is used. Each
+	// carries its own settings (InHeader{Name: "X-Token"}, say).
+	// Default: InHeader{}, the Authorization header with Bearer.
 	Locations []Location
 
 	// Finders are custom token extractors (Flask-JWT's request_handler),
@@ -109,25 +97,6 @@ type Config struct {
 	// finder returns "" and nil when the request has no token for it, and
 	// an error (ideally wrapping ErrBadHeader) to refuse the request.
 	Finders []func(r *http.Request) (string, error)
-
-	// HeaderName and HeaderScheme: "Authorization" and "Bearer" by
-	// default. The scheme matches without regard to case. Set
-	// EmptyHeaderScheme for a header that holds only the token.
-	HeaderName        string
-	HeaderScheme      string
-	EmptyHeaderScheme bool
-
-	// QueryParam is the query parameter for InQuery ("jwt"), and
-	// QueryPrefix an optional prefix of its value (e.g. "Bearer ").
-	QueryParam  string
-	QueryPrefix string
-
-	// JSONAccessKey and JSONRefreshKey are the body members for InJSON
-	// ("access_token", "refresh_token"); MaxJSONBody bounds the body read
-	// (64 KiB). The body is still readable by the handler.
-	JSONAccessKey  string
-	JSONRefreshKey string
-	MaxJSONBody    int64
 
 	// Cookies configures cookies and CSRF; required when Locations has
 	// InCookie. See CookieConfig.
@@ -235,7 +204,7 @@ type Gate struct {
 	clock      func() time.Time
 	log        *slog.Logger
 	csrfMethod map[string]bool
-	headerKey  string // canonical form of Config.HeaderName
+	locs       []locator // Config.Locations with their defaults
 }
 
 // New validates cfg and returns a Gate, or an error wrapping ErrConfig that
@@ -337,26 +306,7 @@ func New(cfg Config) (*Gate, error) {
 	def(&c.Claims.Type, "type")
 	def(&c.Claims.Fresh, "fresh")
 	def(&c.Claims.CSRF, "csrf")
-	def(&c.HeaderName, "Authorization")
-	if !c.EmptyHeaderScheme {
-		def(&c.HeaderScheme, "Bearer")
-	} else if c.HeaderScheme != "" {
-		return bad("EmptyHeaderScheme with HeaderScheme %q", c.HeaderScheme)
-	}
-	if strings.ContainsAny(c.HeaderScheme, " \t,") {
-		return bad("HeaderScheme %q has a space or comma", c.HeaderScheme)
-	}
-	g.headerKey = textproto.CanonicalMIMEHeaderKey(c.HeaderName)
-	def(&c.QueryParam, "jwt")
-	def(&c.JSONAccessKey, "access_token")
-	def(&c.JSONRefreshKey, "refresh_token")
 	def(&c.MessageKey, "msg")
-	if c.MaxJSONBody == 0 {
-		c.MaxJSONBody = 64 << 10
-	}
-	if c.MaxJSONBody < 0 {
-		return bad("negative MaxJSONBody")
-	}
 	names := map[string]string{}
 	for _, n := range []struct{ field, name string }{
 		{"Claims.Identity", c.Claims.Identity}, {"Claims.Type", c.Claims.Type}, {"Claims.Fresh", c.Claims.Fresh}, {"Claims.CSRF", c.Claims.CSRF},
@@ -367,21 +317,14 @@ func New(cfg Config) (*Gate, error) {
 		names[n.name] = n.field
 	}
 	if len(c.Locations) == 0 {
-		c.Locations = []Location{InHeader}
+		c.Locations = []Location{InHeader{}}
 	}
-	seen := map[Location]bool{}
-	for _, l := range c.Locations {
-		switch l {
-		case InHeader, InCookie, InQuery, InJSON:
-		default:
-			return bad("unknown location %q (use InHeader, InCookie, InQuery, InJSON)", l)
-		}
-		if seen[l] {
-			return bad("location %q listed twice", l)
-		}
-		seen[l] = true
+	locs, locErr := locators(c.Locations)
+	if locErr != nil {
+		return bad("Locations: %v", locErr)
 	}
-	if seen[InCookie] && c.Cookies == nil {
+	g.locs = locs
+	if hasLocation[InCookie](c.Locations) && c.Cookies == nil {
 		return bad("InCookie is a location but Cookies is nil: set Cookies (DefaultCookies() is a start)")
 	}
 	if c.Cookies != nil {

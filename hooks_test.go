@@ -269,7 +269,7 @@ func TestFlaskJWTUserMissing(t *testing.T) {
 }
 
 func TestWebSocketRouteLocations(t *testing.T) {
-	g := testGate(t, func(c *Config) { c.Locations = []Location{InHeader} })
+	g := testGate(t, func(c *Config) { c.Locations = []Location{InHeader{}} })
 	tok := access(t, g, "alice")
 	csrf, _ := g.CSRFOf(context.Background(), tok)
 	ws := g.Protect(RouteOptions{WebSocket: true})(echo(g))
@@ -307,8 +307,7 @@ func TestCookieMaxAgeOption(t *testing.T) {
 
 func TestEmptySchemeAndNoCSRFCookies(t *testing.T) {
 	g := testGate(t, func(c *Config) {
-		c.EmptyHeaderScheme = true
-		c.HeaderName = "X-Token"
+		c.Locations = []Location{InHeader{Name: "X-Token", NoScheme: true}, InCookie{}, InQuery{}, InJSON{}}
 		c.Profile = ProfileFlask
 		c.Cookies = &CookieConfig{NoCSRFCookies: true}
 	})

@@ -27,7 +27,8 @@ type RouteOptions struct {
 	// JSON key).
 	Refresh bool
 
-	// Locations overrides Config.Locations for this route.
+	// Locations overrides Config.Locations for this route, settings
+	// included.
 	Locations []Location
 
 	// SkipTypeCheck accepts both access and refresh tokens (in
@@ -39,10 +40,11 @@ type RouteOptions struct {
 	SkipRevocation bool
 
 	// WebSocket marks a WebSocket handshake route: unless Locations says
-	// otherwise, tokens come from the query string (Config.QueryParam, or
-	// "token") or from cookies, and a cookie token needs the CSRF value in
-	// the query string (CookieConfig.WebSocketCSRFParm) since browsers
-	// cannot set headers on a handshake.
+	// otherwise, tokens come from the query string (the InQuery of
+	// Config.Locations, or InQuery{}; or the parameter "token") or from
+	// cookies, and a cookie token needs the CSRF value in the query string
+	// (CookieConfig.WebSocketCSRFParm) since browsers cannot set headers on
+	// a handshake.
 	WebSocket bool
 
 	// IgnoreInvalid, with Optional, lets a request with an unusable token
@@ -83,16 +85,16 @@ func (g *Gate) Refresh(next http.Handler) http.Handler {
 // http.ServeMux does for a bad pattern. So do Required, Optional, Fresh
 // and Refresh, which call it.
 func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
-	opts = g.routeDefaults(opts)
-	if err := g.routeError(&opts); err != nil {
+	rt, err := g.route(opts)
+	if err != nil {
 		panic(err)
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r2, err := g.verifyRequest(r, &opts)
+			r2, err := g.verifyRequest(r, rt)
 			if err != nil {
-				if opts.Realm != "" {
-					err = &realmError{err, opts.Realm}
+				if rt.opts.Realm != "" {
+					err = &realmError{err, rt.opts.Realm}
 				}
 				g.fail(w, r, err)
 				return
@@ -102,17 +104,44 @@ func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
 	}
 }
 
-func (g *Gate) routeDefaults(opts RouteOptions) RouteOptions {
+// route is a route's options, with its locations checked and their
+// defaults filled in.
+type route struct {
+	opts RouteOptions
+	locs []locator
+}
+
+// route checks opts, after filling in the defaults of a route without
+// Locations: the Gate's, or, for a WebSocket route, its query parameter
+// and its cookies.
+func (g *Gate) route(opts RouteOptions) (*route, error) {
+	rt := &route{opts: opts, locs: g.locs}
 	if len(opts.Locations) == 0 {
-		opts.Locations = g.cfg.Locations
+		rt.opts.Locations = g.cfg.Locations
 		if opts.WebSocket {
-			opts.Locations = []Location{InQuery}
+			q := Location(InQuery{})
+			for _, l := range g.cfg.Locations {
+				if _, ok := l.(InQuery); ok {
+					q = l
+				}
+			}
+			rt.opts.Locations = []Location{q}
 			if g.cfg.Cookies != nil {
-				opts.Locations = append(opts.Locations, InCookie)
+				rt.opts.Locations = append(rt.opts.Locations, InCookie{})
 			}
 		}
 	}
-	return opts
+	if len(opts.Locations) > 0 || opts.WebSocket {
+		locs, err := locators(rt.opts.Locations)
+		if err != nil {
+			return nil, fmt.Errorf("%w: route: RouteOptions.Locations: %v", ErrConfig, err)
+		}
+		rt.locs = locs
+	}
+	if err := g.routeError(&rt.opts); err != nil {
+		return nil, err
+	}
+	return rt, nil
 }
 
 // VerifyRequest runs the checks of opts on r, as the middleware does, and
@@ -121,11 +150,11 @@ func (g *Gate) routeDefaults(opts RouteOptions) RouteOptions {
 // own middleware, a role check for instance. Options that Protect would
 // refuse make it return an error wrapping ErrConfig.
 func (g *Gate) VerifyRequest(r *http.Request, opts RouteOptions) (*http.Request, error) {
-	opts = g.routeDefaults(opts)
-	if err := g.routeError(&opts); err != nil {
+	rt, err := g.route(opts)
+	if err != nil {
 		return nil, err
 	}
-	return g.verifyRequest(r, &opts)
+	return g.verifyRequest(r, rt)
 }
 
 // isPreflight reports a CORS preflight request.
@@ -133,11 +162,12 @@ func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
-func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request, error) {
+func (g *Gate) verifyRequest(r *http.Request, rt *route) (*http.Request, error) {
 	if !g.cfg.CheckPreflight && isPreflight(r) {
 		return r, nil
 	}
-	f, err := g.findToken(r, opts.Locations, opts.Refresh, opts.WebSocket)
+	opts := &rt.opts
+	f, err := g.findToken(r, rt.locs, opts.Refresh, opts.WebSocket)
 	if err == nil {
 		tc := &tokenContext{Context: r.Context()}
 		if _, err = g.check(r.Context(), f, opts, &tc.tok); err == nil {

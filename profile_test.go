@@ -52,7 +52,7 @@ func segments(t testing.TB, tok string) (header, payload string) {
 }
 
 func TestRFC9068TokenShape(t *testing.T) {
-	g := rfc9068Gate(t, func(c *Config) { c.Locations, c.Cookies = []Location{InHeader}, nil })
+	g := rfc9068Gate(t, func(c *Config) { c.Locations, c.Cookies = []Location{InHeader{}}, nil })
 	ctx := context.Background()
 	at := access(t, g, "alice", WithClientID("web"))
 	h, _ := segments(t, at)

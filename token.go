@@ -31,8 +31,9 @@ type Token struct {
 	// CSRF is the csrf claim, if any.
 	CSRF string
 
-	// Location is where the request carried the token ("" for tokens
-	// decoded with DecodeToken).
+	// Location is where the request carried the token, as listed in the
+	// Locations (nil for tokens from DecodeToken, VerifyToken or
+	// Config.Finders).
 	Location Location
 
 	user any // what Config.LoadUser returned

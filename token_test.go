@@ -94,7 +94,7 @@ func TestClaimNames(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	r.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: tok})
 	r.Header.Set("X-CSRF-TOKEN", claims["xsrf"].(string))
-	r2, err := g.VerifyRequest(r, RouteOptions{Fresh: true, Locations: []Location{InCookie}})
+	r2, err := g.VerifyRequest(r, RouteOptions{Fresh: true, Locations: []Location{InCookie{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

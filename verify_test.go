@@ -122,7 +122,7 @@ func TestOneCSRFCheck(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/", nil)
 			r.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: tt.token})
 			r.Header.Set("X-CSRF-TOKEN", tt.csrf)
-			_, errMW := g.VerifyRequest(r, RouteOptions{Locations: []Location{InCookie}})
+			_, errMW := g.VerifyRequest(r, RouteOptions{Locations: []Location{InCookie{}}})
 			_, errVT := g.VerifyToken(ctx, tt.token, RouteOptions{}, tt.csrf)
 			_, errDT := g.DecodeToken(ctx, tt.token, DecodeOptions{CSRF: tt.csrf})
 			for where, err := range map[string]error{"middleware": errMW, "VerifyToken": errVT, "DecodeToken": errDT} {

@@ -209,7 +209,7 @@ func newApp(key *jwt.Key, profile jwtgate.Profile, log *slog.Logger) (*app, erro
 		Algorithm:  jwt.HS256,
 		AccessTTL:  15 * time.Minute,
 		RefreshTTL: 30 * 24 * time.Hour,
-		Locations:  []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie, jwtgate.InQuery, jwtgate.InJSON},
+		Locations:  []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}, jwtgate.InQuery{}, jwtgate.InJSON{}},
 		Cookies:    cookies,
 		Profile:    profile,
 		Realm:      realm,

@@ -138,7 +138,7 @@ func newGate(key *jwt.Key, log *slog.Logger) (*jwtgate.Gate, error) {
 		SigningKey:     key,
 		Algorithm:      jwt.HS256,
 		Profile:        jwtgate.ProfileFlaskJWT, // realm "Login Required"
-		HeaderScheme:   "JWT",
+		Locations:      []jwtgate.Location{jwtgate.InHeader{Scheme: "JWT"}},
 		Claims:         jwtgate.ClaimNames{Identity: "identity"},
 		AccessTTL:      300 * time.Second,
 		Leeway:         10 * time.Second,

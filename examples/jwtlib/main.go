@@ -102,10 +102,10 @@ func run(addr, pubkey string, alg jwt.Algorithm, log *slog.Logger) error {
 	gate, err := jwtgate.New(jwtgate.Config{
 		Keys:       keys,
 		Algorithms: []jwt.Algorithm{alg},
-		Locations:  []jwtgate.Location{jwtgate.InHeader, jwtgate.InQuery},
-		QueryParam: "access_token", // RFC 6750 section 2.3
-		Realm:      "jwtlib",
-		Logger:     log,
+		// The query parameter of RFC 6750 section 2.3.
+		Locations: []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InQuery{Param: "access_token"}},
+		Realm:     "jwtlib",
+		Logger:    log,
 	})
 	if err != nil {
 		return err

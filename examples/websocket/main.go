@@ -112,11 +112,10 @@ func run(addr string, origins []string, log *slog.Logger) error {
 		SigningKey: key,
 		Algorithm:  jwt.HS256,
 		// The query string first (?token=), then the cookies.
-		Locations:  []jwtgate.Location{jwtgate.InQuery, jwtgate.InCookie},
-		QueryParam: "token",
-		Cookies:    jwtgate.DefaultCookies(), // CSRF protection on; ?csrf_token= on handshakes
-		Realm:      "websocket",
-		Logger:     log,
+		Locations: []jwtgate.Location{jwtgate.InQuery{Param: "token"}, jwtgate.InCookie{}},
+		Cookies:   jwtgate.DefaultCookies(), // CSRF protection on; ?csrf_token= on handshakes
+		Realm:     "websocket",
+		Logger:    log,
 	})
 	if err != nil {
 		return err

@@ -288,7 +288,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, refreshUnknown)
 		return
 	}
-	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie)
+	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie{})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -303,7 +303,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, logoutUnknown)
 		return
 	}
-	if t.Location == jwtgate.InCookie {
+	if t.Location == (jwtgate.InCookie{}) {
 		s.gate.UnsetJWTCookies(w)
 	}
 	s.log.Info("logout", "username", t.Identity)
@@ -319,7 +319,7 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, logoutUnknown)
 		return
 	}
-	if t.Location == jwtgate.InCookie {
+	if t.Location == (jwtgate.InCookie{}) {
 		s.gate.UnsetJWTCookies(w)
 	}
 	s.log.Info("logout everywhere", "username", t.Identity)

@@ -323,7 +323,7 @@ func New(cfg Config) (*Server, error) {
 		RefreshAudience: RefreshAudience(cfg.Issuer),
 		Leeway:          ClockSkew,
 		RequiredClaims:  []string{"exp", "iat", "jti"},
-		Locations:       []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
+		Locations:       []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}},
 		Cookies:         cookies,
 		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {

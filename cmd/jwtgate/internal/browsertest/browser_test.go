@@ -101,7 +101,7 @@ func newApp(t *testing.T, cookies *jwtgate.CookieConfig) *app {
 	g, err := jwtgate.New(jwtgate.Config{
 		SigningKey: key,
 		Algorithm:  jwt.HS256,
-		Locations:  []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
+		Locations:  []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}},
 		Cookies:    cookies,
 	})
 	if err != nil {
