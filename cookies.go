@@ -175,12 +175,8 @@ func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opt
 	}
 	// Read the token's own claims without checking expiry: the caller has
 	// just made it, and its lifetime sets the cookie's.
-	ctx := context.Background()
-	if g.cfg.DecodeKey != nil {
-		ctx = context.WithValue(ctx, rawTokenKey{}, token)
-	}
-	t, err := g.expVerify.Verify(ctx, token)
-	if err != nil {
+	t := new(Token)
+	if err := g.verify(context.Background(), token, true, t); err != nil {
 		return fmt.Errorf("jwtgate: setting cookies: %w", err)
 	}
 	maxAge := o.MaxAge
@@ -199,11 +195,9 @@ func (g *Gate) setCookies(w http.ResponseWriter, token string, refresh bool, opt
 	name, path, csrfName, csrfPath := cc.names(refresh)
 	csrf := ""
 	if cc.csrfCookies() {
-		if raw, ok := t.RawClaim(g.cfg.CSRFClaim); ok {
-			csrf, _ = jsonString(raw)
-		}
+		csrf = t.CSRF
 		if csrf == "" {
-			return fmt.Errorf("jwtgate: setting cookies: the token has no %s claim", g.cfg.CSRFClaim)
+			return fmt.Errorf("jwtgate: setting cookies: the token has no %s claim", g.cfg.Claims.CSRF)
 		}
 	}
 	g.writeCookie(w, cc, o, name, token, path, maxAge, true)

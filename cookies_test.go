@@ -27,7 +27,7 @@ func TestCSRFSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := testGate(t, func(c *Config) { c.Cookies = tt.cookies; c.Locations = []Location{InCookie} })
+			g := testGate(t, func(c *Config) { c.Cookies = tt.cookies; c.Locations = []Location{InCookie{}} })
 			tok := access(t, g, "alice")
 			dec, err := g.DecodeToken(context.Background(), tok)
 			if err != nil {

@@ -119,7 +119,7 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	if identity == nil {
 		return "", errors.New("jwtgate: nil identity")
 	}
-	if _, isString := identity.(string); c.IdentityClaim == "sub" && !isString {
+	if _, isString := identity.(string); c.Claims.Identity == "sub" && !isString {
 		return "", fmt.Errorf("jwtgate: identity %v is a %T; the sub claim must be a string (set Config.IdentityOf)", identity, identity)
 	}
 	// Whole seconds, as flask-jwt-extended makes them; TokensRFC9068 gives
@@ -144,9 +144,9 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 		return "", err
 	}
 	claims["jti"] = jti
-	claims[c.IdentityClaim] = identity
+	claims[c.Claims.Identity] = identity
 	if !profile {
-		claims[c.TypeClaim] = typ
+		claims[c.Claims.Type] = typ
 	}
 	claims["iat"] = jwt.NewNumericDate(iat)
 	if !c.OmitNotBefore {
@@ -168,12 +168,12 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 	switch {
 	case typ == TypeRefresh:
 		if !profile {
-			claims[c.FreshClaim] = false
+			claims[c.Claims.Fresh] = false
 		}
 	case o.freshFor > 0:
-		claims[c.FreshClaim] = jwt.NewNumericDate(now.Add(o.freshFor))
+		claims[c.Claims.Fresh] = jwt.NewNumericDate(now.Add(o.freshFor))
 	case o.fresh || !profile:
-		claims[c.FreshClaim] = o.fresh
+		claims[c.Claims.Fresh] = o.fresh
 	}
 	if o.clientID != "" {
 		claims["client_id"] = o.clientID
@@ -183,7 +183,7 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 		if err != nil {
 			return "", err
 		}
-		claims[c.CSRFClaim] = csrf
+		claims[c.Claims.CSRF] = csrf
 	}
 	iss := c.Issuer
 	if o.issuer != nil {
@@ -283,7 +283,7 @@ func (g *Gate) signerFor(ctx context.Context, identity any, typ string, headers 
 		alg = algs[0]
 	}
 	opts.Header = extra
-	return jwt.NewSignerWithOptions(key, alg, opts)
+	return jwt.NewSigner(key, alg, opts)
 }
 
 // randomID returns a random UUID (version 4) string.

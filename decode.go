@@ -30,26 +30,13 @@ func (g *Gate) DecodeToken(ctx context.Context, token string, opts ...DecodeOpti
 	if err != nil {
 		return nil, err
 	}
-	v := g.verifier
-	if o.AllowExpired {
-		v = g.expVerify
-	}
-	if g.cfg.DecodeKey != nil {
-		ctx = context.WithValue(ctx, rawTokenKey{}, token)
-	}
 	t := new(Token)
-	if err := v.VerifyInto(ctx, token, &t.Token); err != nil {
-		return nil, g.classify(err, token)
-	}
-	if err := g.readGateClaims(t, g.clock()); err != nil {
+	if err := g.verify(ctx, token, o.AllowExpired, t); err != nil {
 		return nil, err
 	}
 	if o.CSRF != "" {
-		if t.CSRF == "" {
-			return nil, newError(ErrInvalid, "Missing claim: "+g.cfg.CSRFClaim, nil)
-		}
-		if !csrfEqual(o.CSRF, t.CSRF) {
-			return nil, newError(ErrCSRF, "CSRF double submit tokens do not match", nil)
+		if err := g.checkCSRF(t, o.CSRF); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil

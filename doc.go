@@ -6,12 +6,16 @@
 // A Gate is made once from a Config with New, which checks the whole
 // configuration and fails with ErrConfig on anything inconsistent. Its
 // middleware, Required, Optional, Fresh, Refresh and Protect, finds the
-// token in the configured locations (the Authorization header, cookies with
-// double-submit CSRF protection, the query string, a JSON body, WebSocket
+// token in the configured locations, values that carry their own settings
+// (InHeader, the Authorization header by default; InCookie, with
+// double-submit CSRF protection; InQuery; InJSON, a JSON body; WebSocket
 // handshakes), verifies it, checks its type, freshness, revocation and
 // custom claims, loads the user, and puts the result in the request's
-// context for TokenFrom, Identity, Claims and User. VerifyRequest runs the
-// same checks for custom middleware.
+// context: TokenFrom returns the verified *Token (identity, type,
+// registered claims, the raw token, and Decode for custom claims) and
+// User[T] the user that Config.LoadUser loaded. VerifyRequest runs the same
+// checks for custom middleware; NewContext puts a token in a context for
+// tests.
 //
 // Two token profiles: TokensFlask (the default) makes flask-jwt-extended's
 // tokens, told apart by a private type claim; TokensRFC9068 makes access

@@ -41,7 +41,8 @@ func newApp(secret []byte, checkPassword func(user, password string) bool) (http
 		json.NewEncoder(w).Encode(map[string]string{"access_token": token})
 	})
 	mux.Handle("GET /hello", gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello %s\n", gate.Identity(r.Context()))
+		t, _ := jwtgate.TokenFrom(r.Context())
+		fmt.Fprintf(w, "hello %s\n", t.Identity)
 	})))
 	return mux, nil
 }

@@ -19,7 +19,8 @@ func Example() {
 		panic(err)
 	}
 	protected := gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello %s", gate.Identity(r.Context()))
+		t, _ := jwtgate.TokenFrom(r.Context())
+		fmt.Fprintf(w, "hello %s", t.Identity)
 	}))
 
 	token, _ := gate.CreateAccessToken(context.Background(), "alice", jwtgate.Fresh())
@@ -50,8 +51,9 @@ func ExampleGate_VerifyRequest() {
 				gate.WriteError(w, r, err)
 				return
 			}
+			t, _ := jwtgate.TokenFrom(r.Context())
 			var claims struct{ Roles []string }
-			if gate.Claims(r.Context(), &claims) != nil || len(claims.Roles) == 0 || claims.Roles[0] != "admin" {
+			if t.Decode(&claims) != nil || len(claims.Roles) == 0 || claims.Roles[0] != "admin" {
 				w.WriteHeader(http.StatusForbidden)
 				fmt.Fprint(w, `{"msg":"Admins only!"}`)
 				return
@@ -110,7 +112,7 @@ func ExampleGate_Protect_refused() {
 	gate, _ := jwtgate.New(jwtgate.Config{SigningKey: key}) // no Cookies
 	defer func() { fmt.Println(recover()) }()
 	mux := http.NewServeMux()
-	mux.Handle("/", gate.Protect(jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InCookie}})(http.NotFoundHandler()))
+	mux.Handle("/", gate.Protect(jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InCookie{}}})(http.NotFoundHandler()))
 	// Output:
 	// jwtgate: invalid configuration: route: the route reads cookies but Config.Cookies is nil: set Config.Cookies (DefaultCookies() is a start) or leave InCookie out of RouteOptions.Locations
 }
@@ -121,7 +123,7 @@ func ExampleCookieConfig_disableCSRF() {
 	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
 	ctx := context.Background()
 	for _, cc := range []*jwtgate.CookieConfig{{}, {DisableCSRF: true}} {
-		gate, err := jwtgate.New(jwtgate.Config{SigningKey: key, Cookies: cc, Locations: []jwtgate.Location{jwtgate.InCookie}})
+		gate, err := jwtgate.New(jwtgate.Config{SigningKey: key, Cookies: cc, Locations: []jwtgate.Location{jwtgate.InCookie{}}})
 		if err != nil {
 			panic(err)
 		}

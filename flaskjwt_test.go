@@ -13,9 +13,8 @@ import (
 func TestFlaskJWTProfileMessages(t *testing.T) {
 	flaskJWT := func(c *Config) {
 		c.Profile = ProfileFlaskJWT
-		c.HeaderScheme = "JWT"
-		c.IdentityClaim = "identity"
-		c.Locations = []Location{InHeader}
+		c.Claims.Identity = "identity"
+		c.Locations = []Location{InHeader{Scheme: "JWT"}}
 		c.Cookies = nil
 		c.Leeway = 10 * time.Second
 		c.RequiredClaims = []string{"exp", "iat", "nbf"}
@@ -25,7 +24,7 @@ func TestFlaskJWTProfileMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := jwt.NewSigner(key, jwt.HS256)
+	signer, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +92,12 @@ func TestFlaskJWTProfileMessages(t *testing.T) {
 	}
 	// Without RequiredClaims a token without exp is accepted, as in
 	// flask-jwt-extended.
-	g2 := testGate(t, func(c *Config) { c.Locations = []Location{InHeader} })
+	g2 := testGate(t, func(c *Config) { c.Locations = []Location{InHeader{}} })
 	noExp := sign(map[string]any{"sub": "alice"})
 	if res := serve(g2.Required(echo(g2)), reqSpec{headers: map[string]string{"Authorization": "Bearer " + noExp}}.build()); res.status != 200 {
 		t.Fatalf("no exp: %d %v", res.status, res.body)
 	}
-	g3 := testGate(t, func(c *Config) { c.Locations = []Location{InHeader}; c.RequiredClaims = []string{"exp"} })
+	g3 := testGate(t, func(c *Config) { c.Locations = []Location{InHeader{}}; c.RequiredClaims = []string{"exp"} })
 	if res := serve(g3.Required(echo(g3)), reqSpec{headers: map[string]string{"Authorization": "Bearer " + noExp}}.build()); res.status != 401 || res.body["error_description"] != "Missing claim: exp" {
 		t.Fatalf("required exp: %d %v", res.status, res.body)
 	}

@@ -6,24 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/jwt"
-)
-
-// Location is a place a token may be found in a request.
-type Location string
-
-// The token locations, named as flask-jwt-extended names them (the names
-// appear in "no token" messages).
-const (
-	InHeader Location = "headers"
-	InCookie Location = "cookies"
-	InQuery  Location = "query_string"
-	InJSON   Location = "json"
 )
 
 // Token types, the values of the type claim.
@@ -97,16 +84,13 @@ type Config struct {
 	OmitNotBefore  bool
 	NotBeforeDelta time.Duration
 
-	// Claim names. Defaults: "sub", "type", "fresh", "csrf". Change them to
-	// accept tokens from another issuer (Flask-JWT puts the identity in
-	// "identity").
-	IdentityClaim string
-	TypeClaim     string
-	FreshClaim    string
-	CSRFClaim     string
+	// Claims names the claims the Gate reads and writes besides the
+	// registered ones. See ClaimNames.
+	Claims ClaimNames
 
-	// Locations, in order: the first that holds a token is used.
-	// Default: InHeader.
+	// Locations, in order: the first that holds a token is used. Each
+	// carries its own settings (InHeader{Name: "X-Token"}, say).
+	// Default: InHeader{}, the Authorization header with Bearer.
 	Locations []Location
 
 	// Finders are custom token extractors (Flask-JWT's request_handler),
@@ -114,25 +98,6 @@ type Config struct {
 	// finder returns "" and nil when the request has no token for it, and
 	// an error (ideally wrapping ErrBadHeader) to refuse the request.
 	Finders []func(r *http.Request) (string, error)
-
-	// HeaderName and HeaderScheme: "Authorization" and "Bearer" by
-	// default. The scheme matches without regard to case. Set
-	// EmptyHeaderScheme for a header that holds only the token.
-	HeaderName        string
-	HeaderScheme      string
-	EmptyHeaderScheme bool
-
-	// QueryParam is the query parameter for InQuery ("jwt"), and
-	// QueryPrefix an optional prefix of its value (e.g. "Bearer ").
-	QueryParam  string
-	QueryPrefix string
-
-	// JSONAccessKey and JSONRefreshKey are the body members for InJSON
-	// ("access_token", "refresh_token"); MaxJSONBody bounds the body read
-	// (64 KiB). The body is still readable by the handler.
-	JSONAccessKey  string
-	JSONRefreshKey string
-	MaxJSONBody    int64
 
 	// Cookies configures cookies and CSRF; required when Locations has
 	// InCookie. See CookieConfig.
@@ -218,6 +183,16 @@ type Config struct {
 	SignatureCache int
 }
 
+// ClaimNames are the names of the Gate's own claims. A zero field takes
+// its default. Change them to accept tokens from another issuer
+// (Flask-JWT puts the identity in "identity"); no two may be the same.
+type ClaimNames struct {
+	Identity string // the identity: "sub"
+	Type     string // the token type in TokensFlask: "type"
+	Fresh    string // freshness, a boolean or a numeric date: "fresh"
+	CSRF     string // the double-submit CSRF value: "csrf"
+}
+
 // Gate issues and checks tokens for net/http handlers. It is safe for
 // concurrent use. Make one with New.
 type Gate struct {
@@ -229,17 +204,14 @@ type Gate struct {
 	expVerify  *jwt.Verifier // verifier that ignores exp (DecodeOptions.AllowExpired)
 	clock      func() time.Time
 	log        *slog.Logger
-	ctxToken   *ctxKey // context keys of this Gate
 	csrfMethod map[string]bool
-	headerKey  string // canonical form of Config.HeaderName
+	locs       []locator // Config.Locations with their defaults
 }
-
-type ctxKey struct{ name string }
 
 // New validates cfg and returns a Gate, or an error wrapping ErrConfig that
 // says what is wrong.
 func New(cfg Config) (*Gate, error) {
-	g := &Gate{cfg: cfg, ctxToken: &ctxKey{"jwtgate token"}}
+	g := &Gate{cfg: cfg}
 	c := &g.cfg
 	if c.SigningKey == nil && c.Keys == nil && c.DecodeKey == nil {
 		return nil, fmt.Errorf("%w: no keys: set SigningKey to issue tokens, Keys or DecodeKey to verify them", ErrConfig)
@@ -315,16 +287,16 @@ func (g *Gate) makeSigners() error {
 	default:
 		g.alg = jwt.RS256
 	}
-	s, err := jwt.NewSigner(c.SigningKey, g.alg)
+	s, err := jwt.NewSigner(c.SigningKey, g.alg, jwt.SignerOptions{})
 	if err != nil {
 		return err
 	}
 	g.signer, g.refSigner = s, s
 	if c.Tokens == TokensRFC9068 {
-		if g.signer, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypAccess}); err != nil {
+		if g.signer, err = jwt.NewSigner(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypAccess}); err != nil {
 			return err
 		}
-		if g.refSigner, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypRefresh}); err != nil {
+		if g.refSigner, err = jwt.NewSigner(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypRefresh}); err != nil {
 			return err
 		}
 	}
@@ -369,33 +341,14 @@ func (g *Gate) fillNames() error {
 			*p = v
 		}
 	}
-	def(&c.IdentityClaim, "sub")
-	def(&c.TypeClaim, "type")
-	def(&c.FreshClaim, "fresh")
-	def(&c.CSRFClaim, "csrf")
-	def(&c.HeaderName, "Authorization")
-	if !c.EmptyHeaderScheme {
-		def(&c.HeaderScheme, "Bearer")
-	} else if c.HeaderScheme != "" {
-		return fmt.Errorf("EmptyHeaderScheme with HeaderScheme %q", c.HeaderScheme)
-	}
-	if strings.ContainsAny(c.HeaderScheme, " \t,") {
-		return fmt.Errorf("HeaderScheme %q has a space or comma", c.HeaderScheme)
-	}
-	g.headerKey = textproto.CanonicalMIMEHeaderKey(c.HeaderName)
-	def(&c.QueryParam, "jwt")
-	def(&c.JSONAccessKey, "access_token")
-	def(&c.JSONRefreshKey, "refresh_token")
+	def(&c.Claims.Identity, "sub")
+	def(&c.Claims.Type, "type")
+	def(&c.Claims.Fresh, "fresh")
+	def(&c.Claims.CSRF, "csrf")
 	def(&c.MessageKey, "msg")
-	if c.MaxJSONBody == 0 {
-		c.MaxJSONBody = 64 << 10
-	}
-	if c.MaxJSONBody < 0 {
-		return errors.New("negative MaxJSONBody")
-	}
 	names := map[string]string{}
 	for _, n := range []struct{ field, name string }{
-		{"IdentityClaim", c.IdentityClaim}, {"TypeClaim", c.TypeClaim}, {"FreshClaim", c.FreshClaim}, {"CSRFClaim", c.CSRFClaim},
+		{"Claims.Identity", c.Claims.Identity}, {"Claims.Type", c.Claims.Type}, {"Claims.Fresh", c.Claims.Fresh}, {"Claims.CSRF", c.Claims.CSRF},
 	} {
 		if prev, dup := names[n.name]; dup {
 			return fmt.Errorf("%s and %s are both %q", prev, n.field, n.name)
@@ -410,21 +363,14 @@ func (g *Gate) fillNames() error {
 func (g *Gate) fillLocations() error {
 	c := &g.cfg
 	if len(c.Locations) == 0 {
-		c.Locations = []Location{InHeader}
+		c.Locations = []Location{InHeader{}}
 	}
-	seen := map[Location]bool{}
-	for _, l := range c.Locations {
-		switch l {
-		case InHeader, InCookie, InQuery, InJSON:
-		default:
-			return fmt.Errorf("unknown location %q (use InHeader, InCookie, InQuery, InJSON)", l)
-		}
-		if seen[l] {
-			return fmt.Errorf("location %q listed twice", l)
-		}
-		seen[l] = true
+	locs, locErr := locators(c.Locations)
+	if locErr != nil {
+		return fmt.Errorf("Locations: %v", locErr)
 	}
-	if seen[InCookie] && c.Cookies == nil {
+	g.locs = locs
+	if hasLocation[InCookie](c.Locations) && c.Cookies == nil {
 		return errors.New("InCookie is a location but Cookies is nil: set Cookies (DefaultCookies() is a start)")
 	}
 	if c.Cookies != nil {
@@ -475,7 +421,7 @@ func (g *Gate) setupVerifiers() error {
 	if c.DecodeKey != nil {
 		keys = decodeKeySet{c.DecodeKey}
 	}
-	required := append([]string{c.IdentityClaim}, c.RequiredClaims...)
+	required := append([]string{c.Claims.Identity}, c.RequiredClaims...)
 	if c.Tokens == TokensRFC9068 {
 		required = append(required, "exp", "iat", "jti")
 	}
@@ -488,7 +434,7 @@ func (g *Gate) setupVerifiers() error {
 		RequiredClaims: required,
 		// sid, fam and rfam: the session claims that revoke.Check reads
 		// on every request (fam and rfam in tokens made before sid).
-		CaptureClaims:  []string{c.IdentityClaim, c.TypeClaim, c.FreshClaim, c.CSRFClaim, "sid", "fam", "rfam"},
+		CaptureClaims:  []string{c.Claims.Identity, c.Claims.Type, c.Claims.Fresh, c.Claims.CSRF, "sid", "fam", "rfam"},
 		MaxSize:        c.MaxTokenSize,
 		SignatureCache: c.SignatureCache,
 	}

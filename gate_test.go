@@ -26,7 +26,7 @@ func testGate(t testing.TB, mutate func(*Config)) *Gate {
 	}
 	cfg := Config{
 		SigningKey: key,
-		Locations:  []Location{InHeader, InCookie, InQuery, InJSON},
+		Locations:  []Location{InHeader{}, InCookie{}, InQuery{}, InJSON{}},
 		Cookies:    DefaultCookies(),
 		Clock:      func() time.Time { return testNow.Add(300 * time.Millisecond) },
 	}
@@ -63,8 +63,8 @@ func echo(g *Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var id any
-		if g.Authenticated(r.Context()) {
-			id = g.Identity(r.Context())
+		if t, ok := TokenFrom(r.Context()); ok {
+			id = t.Identity
 		}
 		json.NewEncoder(w).Encode(map[string]any{"identity": id, "body": string(body)})
 	})
@@ -145,9 +145,9 @@ func TestFlaskProfileBehaviour(t *testing.T) {
 		{"header with Basic first", RouteOptions{}, reqSpec{headers: map[string]string{"Authorization": "Basic Zm9vOmJhcg==, Bearer " + alice}}, 200, "alice"},
 		{"header trailing comma", RouteOptions{}, reqSpec{headers: map[string]string{"Authorization": "Bearer " + alice + ","}}, 200, "alice"},
 		{"no token", RouteOptions{}, reqSpec{}, 401, allMissing},
-		{"no token header only", RouteOptions{Locations: []Location{InHeader}}, reqSpec{}, 401, "Missing Authorization Header"},
-		{"wrong scheme", RouteOptions{Locations: []Location{InHeader}}, reqSpec{headers: map[string]string{"Authorization": "JWT " + alice}}, 401, "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"},
-		{"two bearer entries", RouteOptions{Locations: []Location{InHeader}}, reqSpec{headers: map[string]string{"Authorization": "Bearer a, Bearer b"}}, 401, "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"},
+		{"no token header only", RouteOptions{Locations: []Location{InHeader{}}}, reqSpec{}, 401, "Missing Authorization Header"},
+		{"wrong scheme", RouteOptions{Locations: []Location{InHeader{}}}, reqSpec{headers: map[string]string{"Authorization": "JWT " + alice}}, 401, "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"},
+		{"two bearer entries", RouteOptions{Locations: []Location{InHeader{}}}, reqSpec{headers: map[string]string{"Authorization": "Bearer a, Bearer b"}}, 401, "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"},
 		{"bearer alone", RouteOptions{}, reqSpec{headers: map[string]string{"Authorization": "Bearer"}}, 422, "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"},
 		{"bearer three parts", RouteOptions{}, reqSpec{headers: map[string]string{"Authorization": "Bearer a b"}}, 422, "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"},
 		{"malformed header beats valid cookie", RouteOptions{}, reqSpec{headers: map[string]string{"Authorization": "Bearer a b"}, cookies: map[string]string{"access_token_cookie": alice}}, 422, "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"},
@@ -188,28 +188,28 @@ func TestFlaskProfileBehaviour(t *testing.T) {
 		{"cookie DELETE csrf mismatch", RouteOptions{}, reqSpec{method: "DELETE", cookies: map[string]string{"access_token_cookie": alice}, headers: map[string]string{"X-CSRF-TOKEN": csrf + "x"}}, 401, "CSRF double submit tokens do not match"},
 		{"cookie PATCH csrf of refresh", RouteOptions{}, reqSpec{method: "PATCH", cookies: map[string]string{"access_token_cookie": alice}, headers: map[string]string{"X-CSRF-TOKEN": refreshCSRF}}, 401, "CSRF double submit tokens do not match"},
 		{"valid header beats cookie, no csrf needed", RouteOptions{}, reqSpec{method: "DELETE", headers: bearer(alice), cookies: map[string]string{"access_token_cookie": alice}}, 200, "alice"},
-		{"refresh cookie on access route", RouteOptions{Locations: []Location{InCookie}}, reqSpec{cookies: map[string]string{"refresh_token_cookie": aliceRefresh}}, 401, `Missing cookie "access_token_cookie"`},
+		{"refresh cookie on access route", RouteOptions{Locations: []Location{InCookie{}}}, reqSpec{cookies: map[string]string{"refresh_token_cookie": aliceRefresh}}, 401, `Missing cookie "access_token_cookie"`},
 		{"refresh token in access cookie", RouteOptions{}, reqSpec{cookies: map[string]string{"access_token_cookie": aliceRefresh}}, 422, "Only non-refresh tokens are allowed"},
 		{"refresh cookie on refresh route", RouteOptions{Refresh: true}, reqSpec{method: "POST", cookies: map[string]string{"refresh_token_cookie": aliceRefresh}, headers: map[string]string{"X-CSRF-TOKEN": refreshCSRF}}, 200, "alice"},
-		{"empty cookie", RouteOptions{Locations: []Location{InCookie}}, reqSpec{cookies: map[string]string{"access_token_cookie": ""}}, 401, `Missing cookie "access_token_cookie"`},
+		{"empty cookie", RouteOptions{Locations: []Location{InCookie{}}}, reqSpec{cookies: map[string]string{"access_token_cookie": ""}}, 401, `Missing cookie "access_token_cookie"`},
 
 		// Query string.
 		{"query ok", RouteOptions{}, reqSpec{target: "/?jwt=" + alice}, 200, "alice"},
 		{"query DELETE needs no csrf", RouteOptions{}, reqSpec{method: "DELETE", target: "/?jwt=" + alice}, 200, "alice"},
-		{"query wrong name", RouteOptions{Locations: []Location{InQuery}}, reqSpec{target: "/?token=" + alice}, 401, "Missing 'jwt' query paramater"},
+		{"query wrong name", RouteOptions{Locations: []Location{InQuery{}}}, reqSpec{target: "/?token=" + alice}, 401, "Missing 'jwt' query paramater"},
 		{"query bearer prefix not configured", RouteOptions{}, reqSpec{target: "/?jwt=" + url.QueryEscape("Bearer "+alice)}, 422, "Malformed token"},
-		{"query bad escape", RouteOptions{Locations: []Location{InQuery}}, reqSpec{target: "/?jwt=%zz"}, 401, "Missing 'jwt' query paramater"},
+		{"query bad escape", RouteOptions{Locations: []Location{InQuery{}}}, reqSpec{target: "/?jwt=%zz"}, 401, "Missing 'jwt' query paramater"},
 
 		// JSON body.
 		{"json ok", RouteOptions{}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `{"access_token":"` + alice + `"}`}, 200, "alice"},
 		{"json +json type", RouteOptions{}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/merge-patch+json; charset=utf-8"}, body: `{"access_token":"` + alice + `"}`}, 200, "alice"},
 		{"json GET", RouteOptions{}, reqSpec{headers: map[string]string{"Content-Type": "application/json"}, body: `{"access_token":"` + alice + `"}`}, 200, "alice"},
 		{"json refresh key", RouteOptions{Refresh: true}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `{"refresh_token":"` + aliceRefresh + `"}`}, 200, "alice"},
-		{"json wrong type", RouteOptions{Locations: []Location{InJSON}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "text/plain"}, body: `{"access_token":"` + alice + `"}`}, 401, "Invalid content-type. Must be application/json."},
-		{"json broken", RouteOptions{Locations: []Location{InJSON}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `{"access_token":`}, 401, `Missing "access_token" key in json data.`},
-		{"json token not string", RouteOptions{Locations: []Location{InJSON}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `{"access_token":42}`}, 401, `Missing "access_token" key in json data.`},
-		{"json array", RouteOptions{Locations: []Location{InJSON}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `["x"]`}, 401, `Missing "access_token" key in json data.`},
-		{"json huge", RouteOptions{Locations: []Location{InJSON}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `{"pad":"` + strings.Repeat("x", 70<<10) + `"}`}, 401, `Missing "access_token" key in json data.`},
+		{"json wrong type", RouteOptions{Locations: []Location{InJSON{}}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "text/plain"}, body: `{"access_token":"` + alice + `"}`}, 401, "Invalid content-type. Must be application/json."},
+		{"json broken", RouteOptions{Locations: []Location{InJSON{}}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `{"access_token":`}, 401, `Missing "access_token" key in json data.`},
+		{"json token not string", RouteOptions{Locations: []Location{InJSON{}}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `{"access_token":42}`}, 401, `Missing "access_token" key in json data.`},
+		{"json array", RouteOptions{Locations: []Location{InJSON{}}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `["x"]`}, 401, `Missing "access_token" key in json data.`},
+		{"json huge", RouteOptions{Locations: []Location{InJSON{}}}, reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: `{"pad":"` + strings.Repeat("x", 70<<10) + `"}`}, 401, `Missing "access_token" key in json data.`},
 
 		// Preflight.
 		{"CORS preflight passes", RouteOptions{}, reqSpec{method: "OPTIONS", headers: map[string]string{"Access-Control-Request-Method": "POST", "Origin": "https://a.example"}}, 200, ""},
@@ -250,7 +250,7 @@ func TestJSONBodyStillReadable(t *testing.T) {
 	// A large body that is not read entirely by the Gate still reaches the
 	// handler whole.
 	big := `{"access_token":"x","pad":"` + strings.Repeat("y", 100<<10) + `"}`
-	g2 := testGate(t, func(c *Config) { c.Locations = []Location{InJSON} })
+	g2 := testGate(t, func(c *Config) { c.Locations = []Location{InJSON{}} })
 	res = serve(g2.Optional(echo(g2)), reqSpec{method: "POST", headers: map[string]string{"Content-Type": "application/json"}, body: big}.build())
 	if res.status != 200 || res.body["body"] != big {
 		t.Fatalf("big body: %d, %d bytes", res.status, len(res.body["body"].(string)))
@@ -288,9 +288,8 @@ func TestRFC6750Profile(t *testing.T) {
 func TestFlaskJWTProfile(t *testing.T) {
 	g := testGate(t, func(c *Config) {
 		c.Profile = ProfileFlaskJWT
-		c.HeaderScheme = "JWT"
-		c.IdentityClaim = "identity"
-		c.Locations = []Location{InHeader}
+		c.Claims.Identity = "identity"
+		c.Locations = []Location{InHeader{Scheme: "JWT"}}
 		c.IdentityOf = func(u any) (any, error) { return u, nil }
 	})
 	res := serve(g.Required(echo(g)), reqSpec{}.build())
@@ -345,14 +344,15 @@ func TestHooksOrderAndErrors(t *testing.T) {
 		}
 	})
 	h := g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, ok := User[string](g, r.Context())
+		name, ok := User[string](r.Context())
+		tok, _ := TokenFrom(r.Context())
 		var roles struct {
 			Roles []string `json:"roles"`
 		}
-		if err := g.Claims(r.Context(), &roles); err != nil {
+		if err := tok.Decode(&roles); err != nil {
 			t.Error(err)
 		}
-		json.NewEncoder(w).Encode(map[string]any{"user": name, "ok": ok, "roles": roles.Roles, "jti": g.JTI(r.Context()), "raw": g.RawToken(r.Context()) != ""})
+		json.NewEncoder(w).Encode(map[string]any{"user": name, "ok": ok, "roles": roles.Roles, "jti": tok.Claims.ID, "raw": tok.Raw() != ""})
 	}))
 	alice := access(t, g, "alice")
 	res := serve(h, reqSpec{headers: map[string]string{"Authorization": "Bearer " + alice}}.build())
@@ -598,14 +598,15 @@ func TestConfigErrors(t *testing.T) {
 		{"public signing key", Config{SigningKey: pubOnly}},
 		{"alg not allowed", Config{SigningKey: key, Algorithm: jwt.RS256}},
 		{"unknown decode alg", Config{SigningKey: key, Algorithms: []jwt.Algorithm{"none"}}},
-		{"cookies without config", Config{SigningKey: key, Locations: []Location{InCookie}}},
-		{"unknown location", Config{SigningKey: key, Locations: []Location{"body"}}},
-		{"duplicate location", Config{SigningKey: key, Locations: []Location{InHeader, InHeader}}},
+		{"cookies without config", Config{SigningKey: key, Locations: []Location{InCookie{}}}},
+		{"nil location", Config{SigningKey: key, Locations: []Location{nil}}},
+		{"duplicate location", Config{SigningKey: key, Locations: []Location{InHeader{}, InHeader{}}}},
 		{"negative ttl", Config{SigningKey: key, AccessTTL: -5}},
 		{"negative leeway", Config{SigningKey: key, Leeway: -1}},
-		{"claim names clash", Config{SigningKey: key, TypeClaim: "sub"}},
-		{"scheme with space", Config{SigningKey: key, HeaderScheme: "Bear er"}},
-		{"empty scheme and scheme", Config{SigningKey: key, EmptyHeaderScheme: true, HeaderScheme: "JWT"}},
+		{"claim names clash", Config{SigningKey: key, Claims: ClaimNames{Type: "sub"}}},
+		{"scheme with space", Config{SigningKey: key, Locations: []Location{InHeader{Scheme: "Bear er"}}}},
+		{"no scheme and scheme", Config{SigningKey: key, Locations: []Location{InHeader{NoScheme: true, Scheme: "JWT"}}}},
+		{"negative json body", Config{SigningKey: key, Locations: []Location{InJSON{MaxBody: -1}}}},
 		{"samesite none insecure", Config{SigningKey: key, Cookies: &CookieConfig{SameSite: http.SameSiteNoneMode}}},
 		{"partitioned insecure", Config{SigningKey: key, Cookies: &CookieConfig{Partitioned: true}}},
 		{"bad cookie name", Config{SigningKey: key, Cookies: &CookieConfig{AccessName: "a b"}}},

@@ -9,9 +9,135 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 )
+
+// Location is a place a token may be found in a request, with that
+// place's settings: an InHeader, InCookie, InQuery or InJSON value, whose
+// zero value takes the defaults. Config.Locations and
+// RouteOptions.Locations list them in the order they are tried, and
+// Token.Location is the one a token came from, as listed (compare it with
+// ==, as in t.Location == InCookie{}).
+type Location interface {
+	// where names the place in "no token" messages, as flask-jwt-extended
+	// names it.
+	where() string
+}
+
+// InHeader finds the token in a request header: "Authorization: Bearer
+// <token>" by default. The scheme matches without regard to case;
+// "Basic xxx, Bearer <token>" is accepted.
+type InHeader struct {
+	Name     string // the header: "Authorization"
+	Scheme   string // "Bearer"
+	NoScheme bool   // the header holds only the token; Scheme must be ""
+}
+
+// InCookie finds the token in the access or refresh token cookie, with
+// double-submit CSRF protection; the cookie names and CSRF rules are
+// Config.Cookies, which the Set*Cookies methods share. It needs
+// Config.Cookies.
+type InCookie struct{}
+
+// InQuery finds the token in a query parameter: "jwt" by default. With a
+// Prefix, the value must start with it (e.g. "Bearer ").
+type InQuery struct {
+	Param  string // "jwt"
+	Prefix string
+}
+
+// InJSON finds the token in a member of a JSON request body, which stays
+// readable by the handler.
+type InJSON struct {
+	AccessKey  string // the access token's member: "access_token"
+	RefreshKey string // the refresh token's member: "refresh_token"
+	MaxBody    int64  // the most of the body read: 64 KiB
+}
+
+func (InHeader) where() string { return "headers" }
+func (InCookie) where() string { return "cookies" }
+func (InQuery) where() string  { return "query_string" }
+func (InJSON) where() string   { return "json" }
+
+// locator is a Location as listed and its settings with the defaults
+// filled in.
+type locator struct {
+	loc       Location
+	header    InHeader // Name in canonical form
+	headerKey string   // the header's name as a key of http.Header
+	query     InQuery
+	json      InJSON
+}
+
+// locators checks locs and fills in their defaults.
+func locators(locs []Location) ([]locator, error) {
+	out := make([]locator, 0, len(locs))
+	seen := map[string]bool{}
+	for i, l := range locs {
+		if l == nil {
+			return nil, fmt.Errorf("entry %d is nil: use InHeader{}, InCookie{}, InQuery{} or InJSON{}", i)
+		}
+		if seen[l.where()] {
+			return nil, fmt.Errorf("%T listed twice", l)
+		}
+		seen[l.where()] = true
+		lc := locator{loc: l}
+		switch l := l.(type) {
+		case InHeader:
+			h := l
+			if h.Name == "" {
+				h.Name = "Authorization"
+			}
+			if h.NoScheme && h.Scheme != "" {
+				return nil, fmt.Errorf("InHeader with NoScheme and Scheme %q: drop one of them", h.Scheme)
+			}
+			if !h.NoScheme && h.Scheme == "" {
+				h.Scheme = "Bearer"
+			}
+			if strings.ContainsAny(h.Scheme, " \t,") {
+				return nil, fmt.Errorf("InHeader Scheme %q has a space or comma", h.Scheme)
+			}
+			lc.header, lc.headerKey = h, textproto.CanonicalMIMEHeaderKey(h.Name)
+		case InCookie:
+		case InQuery:
+			lc.query = l
+			if lc.query.Param == "" {
+				lc.query.Param = "jwt"
+			}
+		case InJSON:
+			j := l
+			if j.AccessKey == "" {
+				j.AccessKey = "access_token"
+			}
+			if j.RefreshKey == "" {
+				j.RefreshKey = "refresh_token"
+			}
+			if j.MaxBody == 0 {
+				j.MaxBody = 64 << 10
+			}
+			if j.MaxBody < 0 {
+				return nil, fmt.Errorf("InJSON with a negative MaxBody")
+			}
+			lc.json = j
+		default:
+			return nil, fmt.Errorf("unknown location %T", l)
+		}
+		out = append(out, lc)
+	}
+	return out, nil
+}
+
+// hasLocation reports whether locs lists a location of type L.
+func hasLocation[L Location](locs []Location) bool {
+	for _, l := range locs {
+		if _, ok := l.(L); ok {
+			return true
+		}
+	}
+	return false
+}
 
 // found is a token found in a request.
 type found struct {
@@ -24,7 +150,7 @@ type found struct {
 // findToken looks in the locations in order. A location without a token
 // adds its message; any other error stops the search, as in
 // flask-jwt-extended.
-func (g *Gate) findToken(r *http.Request, locs []Location, refresh, websocket bool) (found, error) {
+func (g *Gate) findToken(r *http.Request, locs []locator, refresh, websocket bool) (found, error) {
 	for _, finder := range g.cfg.Finders {
 		tok, err := finder(r)
 		if err != nil {
@@ -39,21 +165,22 @@ func (g *Gate) findToken(r *http.Request, locs []Location, refresh, websocket bo
 		}
 	}
 	var missing []string
-	for _, loc := range locs {
+	for i := range locs {
+		lc := &locs[i]
 		var f found
 		var err error
-		switch loc {
+		switch lc.loc.(type) {
 		case InHeader:
-			f, err = g.fromHeader(r)
+			f, err = g.fromHeader(r, &lc.header, lc.headerKey)
 		case InCookie:
 			f, err = g.fromCookie(r, refresh, websocket)
 		case InQuery:
-			f, err = g.fromQuery(r, websocket)
+			f, err = g.fromQuery(r, &lc.query, websocket)
 		case InJSON:
-			f, err = g.fromJSON(r, refresh)
+			f, err = g.fromJSON(r, &lc.json, refresh)
 		}
 		if err == nil {
-			f.loc = loc
+			f.loc = lc.loc
 			return f, nil
 		}
 		if e, ok := err.(*Error); ok && e.Kind == ErrNoToken {
@@ -67,20 +194,19 @@ func (g *Gate) findToken(r *http.Request, locs []Location, refresh, websocket bo
 	}
 	names := make([]string, len(locs))
 	for i, l := range locs {
-		names[i] = string(l)
+		names[i] = l.loc.where()
 	}
 	where := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 	return found{}, newError(ErrNoToken, "Missing JWT in "+where+" ("+strings.Join(missing, "; ")+")", nil)
 }
 
-func (g *Gate) fromHeader(r *http.Request) (found, error) {
-	c := &g.cfg
+func (g *Gate) fromHeader(r *http.Request, h *InHeader, key string) (found, error) {
 	var raw string
-	if vs := r.Header[g.headerKey]; len(vs) > 0 {
+	if vs := r.Header[key]; len(vs) > 0 {
 		raw = vs[0]
 	}
 	// Fast path: "<scheme> <token>" with nothing else.
-	if n := len(c.HeaderScheme); n > 0 && len(raw) > n+1 && raw[n] == ' ' && strings.EqualFold(raw[:n], c.HeaderScheme) {
+	if n := len(h.Scheme); n > 0 && len(raw) > n+1 && raw[n] == ' ' && strings.EqualFold(raw[:n], h.Scheme) {
 		// IndexByte is vectorised; IndexAny over a whole token is not.
 		if rest := raw[n+1:]; strings.IndexByte(rest, ' ') < 0 && strings.IndexByte(rest, ',') < 0 && strings.IndexByte(rest, '\t') < 0 {
 			return found{token: rest}, nil
@@ -88,14 +214,14 @@ func (g *Gate) fromHeader(r *http.Request) (found, error) {
 	}
 	v := strings.Trim(strings.TrimSpace(raw), ",")
 	if v == "" {
-		return found{}, newError(ErrNoToken, "Missing "+c.HeaderName+" Header", nil)
+		return found{}, newError(ErrNoToken, "Missing "+h.Name+" Header", nil)
 	}
-	if c.Profile == ProfileFlaskJWT && !c.EmptyHeaderScheme {
-		return flaskJWTHeader(v, c.HeaderScheme)
+	if g.cfg.Profile == ProfileFlaskJWT && !h.NoScheme {
+		return flaskJWTHeader(v, h.Scheme)
 	}
-	if c.EmptyHeaderScheme {
+	if h.NoScheme {
 		if strings.ContainsAny(v, " \t,") {
-			return found{}, newError(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: <JWT>'", c.HeaderName, c.HeaderName), nil)
+			return found{}, newError(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: <JWT>'", h.Name, h.Name), nil)
 		}
 		return found{token: v}, nil
 	}
@@ -109,18 +235,18 @@ func (g *Gate) fromHeader(r *http.Request) (found, error) {
 		if i := strings.IndexAny(e, " \t"); i >= 0 {
 			first = e[:i]
 		}
-		if strings.EqualFold(first, c.HeaderScheme) {
+		if strings.EqualFold(first, h.Scheme) {
 			entry = e[len(first):]
 			n++
 		}
 	}
 	if n != 1 {
-		return found{}, newError(ErrNoToken, fmt.Sprintf("Missing '%s' type in '%s' header. Expected '%s: %s <JWT>'", c.HeaderScheme, c.HeaderName, c.HeaderName, c.HeaderScheme), nil)
+		return found{}, newError(ErrNoToken, fmt.Sprintf("Missing '%s' type in '%s' header. Expected '%s: %s <JWT>'", h.Scheme, h.Name, h.Name, h.Scheme), nil)
 	}
 	// The scheme must be followed by exactly one word: the token.
 	token := strings.TrimLeft(entry, " \t")
 	if token == "" || strings.ContainsAny(token, " \t") {
-		return found{}, newError(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: %s <JWT>'", c.HeaderName, c.HeaderName, c.HeaderScheme), nil)
+		return found{}, newError(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: %s <JWT>'", h.Name, h.Name, h.Scheme), nil)
 	}
 	return found{token: token}, nil
 }
@@ -178,9 +304,8 @@ func (g *Gate) fromCookie(r *http.Request, refresh, websocket bool) (found, erro
 	return f, nil
 }
 
-func (g *Gate) fromQuery(r *http.Request, websocket bool) (found, error) {
-	c := &g.cfg
-	param := c.QueryParam
+func (g *Gate) fromQuery(r *http.Request, q *InQuery, websocket bool) (found, error) {
+	param := q.Param
 	v := queryValue(r, param)
 	if v == "" && websocket && param != "token" {
 		// FastAPI JWT Auth's WebSocket convention: ?token=<jwt>.
@@ -190,16 +315,16 @@ func (g *Gate) fromQuery(r *http.Request, websocket bool) (found, error) {
 	}
 	if v == "" {
 		word := "parameter"
-		if c.Profile == ProfileFlask {
+		if g.cfg.Profile == ProfileFlask {
 			word = "paramater" // flask-jwt-extended's spelling, part of its contract
 		}
-		return found{}, newError(ErrNoToken, fmt.Sprintf("Missing '%s' query %s", c.QueryParam, word), nil)
+		return found{}, newError(ErrNoToken, fmt.Sprintf("Missing '%s' query %s", q.Param, word), nil)
 	}
-	if c.QueryPrefix != "" {
-		if !strings.HasPrefix(v, c.QueryPrefix) {
-			return found{}, newError(ErrBadHeader, fmt.Sprintf("Invalid value for query parameter '%s'. Expected the value to start with '%s'", param, c.QueryPrefix), nil)
+	if q.Prefix != "" {
+		if !strings.HasPrefix(v, q.Prefix) {
+			return found{}, newError(ErrBadHeader, fmt.Sprintf("Invalid value for query parameter '%s'. Expected the value to start with '%s'", param, q.Prefix), nil)
 		}
-		v = v[len(c.QueryPrefix):]
+		v = v[len(q.Prefix):]
 	}
 	return found{token: v}, nil
 }
@@ -266,17 +391,16 @@ type readCloser struct {
 	io.Closer
 }
 
-func (g *Gate) fromJSON(r *http.Request, refresh bool) (found, error) {
-	c := &g.cfg
-	key := c.JSONAccessKey
+func (g *Gate) fromJSON(r *http.Request, j *InJSON, refresh bool) (found, error) {
+	key := j.AccessKey
 	if refresh {
-		key = c.JSONRefreshKey
+		key = j.RefreshKey
 	}
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return found{}, newError(ErrNoToken, "Invalid content-type. Must be application/json.", nil)
 	}
 	missing := newError(ErrNoToken, fmt.Sprintf("Missing %q key in json data.", key), nil)
-	body, err := peekBody(r, c.MaxJSONBody)
+	body, err := peekBody(r, j.MaxBody)
 	if err != nil {
 		return found{}, missing
 	}

@@ -27,7 +27,8 @@ type RouteOptions struct {
 	// JSON key).
 	Refresh bool
 
-	// Locations overrides Config.Locations for this route.
+	// Locations overrides Config.Locations for this route, settings
+	// included.
 	Locations []Location
 
 	// SkipTypeCheck accepts both access and refresh tokens (in
@@ -39,10 +40,11 @@ type RouteOptions struct {
 	SkipRevocation bool
 
 	// WebSocket marks a WebSocket handshake route: unless Locations says
-	// otherwise, tokens come from the query string (Config.QueryParam, or
-	// "token") or from cookies, and a cookie token needs the CSRF value in
-	// the query string (CookieConfig.WebSocketCSRFParm) since browsers
-	// cannot set headers on a handshake.
+	// otherwise, tokens come from the query string (the InQuery of
+	// Config.Locations, or InQuery{}; or the parameter "token") or from
+	// cookies, and a cookie token needs the CSRF value in the query string
+	// (CookieConfig.WebSocketCSRFParm) since browsers cannot set headers on
+	// a handshake.
 	WebSocket bool
 
 	// IgnoreInvalid, with Optional, lets a request with an unusable token
@@ -83,16 +85,16 @@ func (g *Gate) Refresh(next http.Handler) http.Handler {
 // http.ServeMux does for a bad pattern. So do Required, Optional, Fresh
 // and Refresh, which call it.
 func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
-	opts = g.routeDefaults(opts)
-	if err := g.routeError(&opts); err != nil {
+	rt, err := g.route(opts)
+	if err != nil {
 		panic(err)
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r2, err := g.verifyRequest(r, &opts)
+			r2, err := g.verifyRequest(r, rt)
 			if err != nil {
-				if opts.Realm != "" {
-					err = &realmError{err, opts.Realm}
+				if rt.opts.Realm != "" {
+					err = &realmError{err, rt.opts.Realm}
 				}
 				g.fail(w, r, err)
 				return
@@ -102,17 +104,44 @@ func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
 	}
 }
 
-func (g *Gate) routeDefaults(opts RouteOptions) RouteOptions {
+// route is a route's options, with its locations checked and their
+// defaults filled in.
+type route struct {
+	opts RouteOptions
+	locs []locator
+}
+
+// route checks opts, after filling in the defaults of a route without
+// Locations: the Gate's, or, for a WebSocket route, its query parameter
+// and its cookies.
+func (g *Gate) route(opts RouteOptions) (*route, error) {
+	rt := &route{opts: opts, locs: g.locs}
 	if len(opts.Locations) == 0 {
-		opts.Locations = g.cfg.Locations
+		rt.opts.Locations = g.cfg.Locations
 		if opts.WebSocket {
-			opts.Locations = []Location{InQuery}
+			q := Location(InQuery{})
+			for _, l := range g.cfg.Locations {
+				if _, ok := l.(InQuery); ok {
+					q = l
+				}
+			}
+			rt.opts.Locations = []Location{q}
 			if g.cfg.Cookies != nil {
-				opts.Locations = append(opts.Locations, InCookie)
+				rt.opts.Locations = append(rt.opts.Locations, InCookie{})
 			}
 		}
 	}
-	return opts
+	if len(opts.Locations) > 0 || opts.WebSocket {
+		locs, err := locators(rt.opts.Locations)
+		if err != nil {
+			return nil, fmt.Errorf("%w: route: RouteOptions.Locations: %v", ErrConfig, err)
+		}
+		rt.locs = locs
+	}
+	if err := g.routeError(&rt.opts); err != nil {
+		return nil, err
+	}
+	return rt, nil
 }
 
 // VerifyRequest runs the checks of opts on r, as the middleware does, and
@@ -121,11 +150,11 @@ func (g *Gate) routeDefaults(opts RouteOptions) RouteOptions {
 // own middleware, a role check for instance. Options that Protect would
 // refuse make it return an error wrapping ErrConfig.
 func (g *Gate) VerifyRequest(r *http.Request, opts RouteOptions) (*http.Request, error) {
-	opts = g.routeDefaults(opts)
-	if err := g.routeError(&opts); err != nil {
+	rt, err := g.route(opts)
+	if err != nil {
 		return nil, err
 	}
-	return g.verifyRequest(r, &opts)
+	return g.verifyRequest(r, rt)
 }
 
 // isPreflight reports a CORS preflight request.
@@ -133,13 +162,14 @@ func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
-func (g *Gate) verifyRequest(r *http.Request, opts *RouteOptions) (*http.Request, error) {
+func (g *Gate) verifyRequest(r *http.Request, rt *route) (*http.Request, error) {
 	if !g.cfg.CheckPreflight && isPreflight(r) {
 		return r, nil
 	}
-	f, err := g.findToken(r, opts.Locations, opts.Refresh, opts.WebSocket)
+	opts := &rt.opts
+	f, err := g.findToken(r, rt.locs, opts.Refresh, opts.WebSocket)
 	if err == nil {
-		tc := &tokenContext{Context: r.Context(), key: g.ctxToken}
+		tc := &tokenContext{Context: r.Context()}
 		if _, err = g.check(r.Context(), f, opts, &tc.tok); err == nil {
 			return r.WithContext(tc), nil
 		}
@@ -179,16 +209,15 @@ func (g *Gate) VerifyToken(ctx context.Context, token string, opts RouteOptions,
 }
 
 // tokenContext is a context carrying a request's verified token, as
-// context.WithValue(parent, key, &tok) would, with the token and the
-// context in one allocation.
+// context.WithValue(parent, tokenKey{}, &tok) would, with the token and
+// the context in one allocation.
 type tokenContext struct {
 	context.Context
-	key *ctxKey
 	tok Token
 }
 
 func (c *tokenContext) Value(key any) any {
-	if k, ok := key.(*ctxKey); ok && k == c.key {
+	if _, ok := key.(tokenKey); ok {
 		return &c.tok
 	}
 	return c.Context.Value(key)
@@ -198,19 +227,13 @@ func (c *tokenContext) String() string { return fmt.Sprint(c.Context) + ".WithVa
 
 // check runs the checks that follow finding a token, verifying it into t.
 func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token) (*Token, error) {
-	if g.cfg.DecodeKey != nil {
-		ctx = context.WithValue(ctx, rawTokenKey{}, f.token)
-	}
-	if err := g.verifyTokenInto(ctx, f.token, t); err != nil {
+	if err := g.verify(ctx, f.token, false, t); err != nil {
 		return nil, err
 	}
 	t.Location = f.loc
 	if f.check {
-		if t.CSRF == "" {
-			return nil, newError(ErrInvalid, "Missing claim: "+g.cfg.CSRFClaim, nil)
-		}
-		if !csrfEqual(f.csrf, t.CSRF) {
-			return nil, newError(ErrCSRF, "CSRF double submit tokens do not match", nil)
+		if err := g.checkCSRF(t, f.csrf); err != nil {
+			return nil, err
 		}
 	}
 	if g.cfg.Tokens == TokensRFC9068 {
@@ -280,13 +303,36 @@ func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
 	return nil
 }
 
-// verifyTokenInto verifies a token string into t and reads the Gate's
-// claims.
-func (g *Gate) verifyTokenInto(ctx context.Context, token string, t *Token) error {
-	if err := g.verifier.VerifyInto(ctx, token, &t.Token); err != nil {
+// verify is the one verification step of the Gate, for the middleware,
+// VerifyToken, DecodeToken and the cookie methods: it verifies token into t
+// with the Gate's keys and claim rules (every one but exp if
+// allowExpired), then reads the Gate's claims. Its errors are Gate errors
+// in the profile's words.
+func (g *Gate) verify(ctx context.Context, token string, allowExpired bool, t *Token) error {
+	v := g.verifier
+	if allowExpired {
+		v = g.expVerify
+	}
+	if g.cfg.DecodeKey != nil {
+		ctx = context.WithValue(ctx, rawTokenKey{}, token)
+	}
+	if err := v.VerifyInto(ctx, token, &t.Token); err != nil {
 		return g.classify(err, token)
 	}
 	return g.readGateClaims(t, g.clock())
+}
+
+// checkCSRF is the one double-submit check: csrf, the value a request or a
+// caller gave, must equal the token's csrf claim, compared in constant
+// time.
+func (g *Gate) checkCSRF(t *Token, csrf string) error {
+	if t.CSRF == "" {
+		return newError(ErrInvalid, "Missing claim: "+g.cfg.Claims.CSRF, nil)
+	}
+	if !csrfEqual(csrf, t.CSRF) {
+		return newError(ErrCSRF, "CSRF double submit tokens do not match", nil)
+	}
+	return nil
 }
 
 // classify maps the error of verifying token to a Gate error, with
@@ -309,8 +355,8 @@ func (g *Gate) classify(err error, token string) *Error {
 	}
 	if g.cfg.Profile == ProfileFlask {
 		switch {
-		case errors.Is(err, jwt.ErrMissingClaim) && missing(err, g.cfg.IdentityClaim):
-			e.Message = "Missing claim: " + g.cfg.IdentityClaim
+		case errors.Is(err, jwt.ErrMissingClaim) && missing(err, g.cfg.Claims.Identity):
+			e.Message = "Missing claim: " + g.cfg.Claims.Identity
 		case errors.Is(err, jwt.ErrAudience) && missing(err, "aud"):
 			e.Message = `Token is missing the "aud" claim`
 		case errors.Is(err, jwt.ErrIssuer) && missing(err, "iss"):

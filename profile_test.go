@@ -52,7 +52,7 @@ func segments(t testing.TB, tok string) (header, payload string) {
 }
 
 func TestRFC9068TokenShape(t *testing.T) {
-	g := rfc9068Gate(t, func(c *Config) { c.Locations, c.Cookies = []Location{InHeader}, nil })
+	g := rfc9068Gate(t, func(c *Config) { c.Locations, c.Cookies = []Location{InHeader{}}, nil })
 	ctx := context.Background()
 	at := access(t, g, "alice", WithClientID("web"))
 	h, _ := segments(t, at)
@@ -156,7 +156,7 @@ func TestRFC9068RouteChecks(t *testing.T) {
 	// sign makes a token with any typ and claims, as a forger with the key
 	// (or a misconfigured issuer) could.
 	sign := func(typ, aud string) string {
-		s, err := jwt.NewSignerWithOptions(key, jwt.HS256, jwt.SignerOptions{Type: typ})
+		s, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{Type: typ})
 		if err != nil {
 			t.Fatal(err)
 		}

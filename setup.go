@@ -46,29 +46,17 @@ func checkRealm(field, realm string) error {
 	return nil
 }
 
-// routeError checks a route's options, after routeDefaults, against each
-// other and the Gate's Config. Protect panics with it when the route is
+// routeError checks a route's options, after Gate.route's defaults,
+// against each other and the Gate's Config. Protect panics with it when the route is
 // registered, as http.ServeMux does for a bad pattern; VerifyRequest
 // returns it.
 func (g *Gate) routeError(opts *RouteOptions) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: route: %s", ErrConfig, fmt.Sprintf(format, args...))
 	}
-	seen := map[Location]bool{}
-	for _, l := range opts.Locations {
-		switch l {
-		case InHeader, InCookie, InQuery, InJSON:
-		default:
-			return bad("unknown location %q in RouteOptions.Locations (use InHeader, InCookie, InQuery, InJSON)", l)
-		}
-		if seen[l] {
-			return bad("location %q listed twice in RouteOptions.Locations", l)
-		}
-		seen[l] = true
-	}
 	c := &g.cfg
 	switch {
-	case seen[InCookie] && c.Cookies == nil:
+	case hasLocation[InCookie](opts.Locations) && c.Cookies == nil:
 		return bad("the route reads cookies but Config.Cookies is nil: set Config.Cookies (DefaultCookies() is a start) or leave InCookie out of RouteOptions.Locations")
 	case opts.IgnoreInvalid && !opts.Optional:
 		return bad("RouteOptions.IgnoreInvalid without Optional: a route that needs a token cannot ignore an invalid one; set Optional too, or drop IgnoreInvalid")
@@ -76,7 +64,7 @@ func (g *Gate) routeError(opts *RouteOptions) error {
 		return bad("RouteOptions.Fresh with Refresh: refresh tokens are never fresh, so the route would refuse every token; drop one of them")
 	case opts.Refresh && !opts.SkipTypeCheck && c.Tokens == TokensRFC9068 && c.RefreshAudience == "":
 		return bad("RouteOptions.Refresh on a TokensRFC9068 Gate without Config.RefreshAudience: no refresh token can be accepted; set Config.RefreshAudience")
-	case opts.WebSocket && seen[InJSON]:
+	case opts.WebSocket && hasLocation[InJSON](opts.Locations):
 		return bad("RouteOptions.WebSocket with InJSON in Locations: a WebSocket handshake is a GET without a body; leave InJSON out")
 	}
 	if err := checkRealm("RouteOptions.Realm", opts.Realm); err != nil {

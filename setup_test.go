@@ -84,12 +84,12 @@ func registrationPanic(register func()) (msg string) {
 func routeRequest(loc Location, tok string, refreshRoute, websocket bool, csrf string) *http.Request {
 	var r *http.Request
 	switch loc {
-	case InHeader:
+	case InHeader{}:
 		r = httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Authorization", "Bearer "+tok)
-	case InQuery:
+	case InQuery{}:
 		r = httptest.NewRequest(http.MethodGet, "/?jwt="+url.QueryEscape(tok), nil)
-	case InCookie:
+	case InCookie{}:
 		target := "/"
 		if websocket {
 			target += "?csrf_token=" + url.QueryEscape(csrf)
@@ -100,7 +100,7 @@ func routeRequest(loc Location, tok string, refreshRoute, websocket bool, csrf s
 			name = "refresh_token_cookie"
 		}
 		r.AddCookie(&http.Cookie{Name: name, Value: tok})
-	case InJSON:
+	case InJSON{}:
 		key := "access_token"
 		if refreshRoute {
 			key = "refresh_token"
@@ -119,13 +119,13 @@ func routeRequest(loc Location, tok string, refreshRoute, websocket bool, csrf s
 // IgnoreInvalid), a revoked token only with SkipRevocation, and the realm
 // is the route's.
 func TestRouteOptionsEveryCombination(t *testing.T) {
-	locationSets := [][]Location{nil, {InHeader}, {InCookie}, {InQuery}, {InJSON}, {InCookie, InHeader}, {"body"}, {InQuery, InQuery}}
+	locationSets := [][]Location{nil, {InHeader{}}, {InCookie{}}, {InQuery{}}, {InJSON{}}, {InCookie{}, InHeader{}}, {nil}, {InQuery{}, InQuery{}}}
 	realms := []string{"", "api", `a"b`}
 	ctx := context.Background()
 	n, refused := 0, 0
 	for _, withCookies := range []bool{false, true} {
 		g := testGate(t, func(c *Config) {
-			c.Locations = []Location{InHeader, InQuery}
+			c.Locations = []Location{InHeader{}, InQuery{}}
 			c.Cookies = nil
 			if withCookies {
 				c.Cookies = DefaultCookies()
@@ -151,11 +151,11 @@ func TestRouteOptionsEveryCombination(t *testing.T) {
 					// The locations the route reads.
 					eff := locs
 					if len(eff) == 0 {
-						eff = []Location{InHeader, InQuery}
+						eff = []Location{InHeader{}, InQuery{}}
 						if opts.WebSocket {
-							eff = []Location{InQuery}
+							eff = []Location{InQuery{}}
 							if withCookies {
-								eff = append(eff, InCookie)
+								eff = append(eff, InCookie{})
 							}
 						}
 					}
@@ -169,17 +169,17 @@ func TestRouteOptionsEveryCombination(t *testing.T) {
 					}
 					var want string // a word of the registration panic
 					switch {
-					case has("body"):
-						want = "unknown location"
+					case has(nil):
+						want = "is nil"
 					case len(eff) == 2 && eff[0] == eff[1]:
 						want = "listed twice"
-					case has(InCookie) && !withCookies:
+					case has(InCookie{}) && !withCookies:
 						want = "Config.Cookies is nil"
 					case opts.IgnoreInvalid && !opts.Optional:
 						want = "IgnoreInvalid without Optional"
 					case opts.Fresh && opts.Refresh && !opts.SkipTypeCheck:
 						want = "never fresh"
-					case opts.WebSocket && has(InJSON):
+					case opts.WebSocket && has(InJSON{}):
 						want = "WebSocket handshake"
 					case strings.Contains(realm, `"`):
 						want = "Realm"
@@ -316,7 +316,7 @@ func TestConstructorsCheckAtRegistration(t *testing.T) {
 	// A cookie route on a Gate without cookie settings panics once, at
 	// registration, instead of on every request.
 	gn := testGate(t, func(c *Config) { c.Cookies = nil; c.Locations = nil })
-	if msg := registrationPanic(func() { gn.Protect(RouteOptions{Locations: []Location{InCookie}}) }); !strings.Contains(msg, "Config.Cookies is nil") {
+	if msg := registrationPanic(func() { gn.Protect(RouteOptions{Locations: []Location{InCookie{}}}) }); !strings.Contains(msg, "Config.Cookies is nil") {
 		t.Errorf("cookie route without cookies: panic %q", msg)
 	}
 	if msg := registrationPanic(func() { gn.Protect(RouteOptions{WebSocket: true}) }); msg != "" {

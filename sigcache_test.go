@@ -20,7 +20,7 @@ func TestSignatureCacheGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, err := jwk.NewRing(key)
+	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
 	if err != nil {
 		t.Fatal(err)
 	}

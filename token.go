@@ -31,8 +31,9 @@ type Token struct {
 	// CSRF is the csrf claim, if any.
 	CSRF string
 
-	// Location is where the request carried the token ("" for tokens
-	// decoded with DecodeToken).
+	// Location is where the request carried the token, as listed in the
+	// Locations (nil for tokens from DecodeToken, VerifyToken or
+	// Config.Finders).
 	Location Location
 
 	user any // what Config.LoadUser returned
@@ -47,25 +48,25 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 	if c.Tokens == TokensRFC9068 {
 		t.Type = typeOfHeader(&jt.Header)
 	}
-	if raw, ok := jt.RawClaim(c.IdentityClaim); ok {
+	if raw, ok := jt.RawClaim(c.Claims.Identity); ok {
 		if raw[0] == '"' {
 			s, err := jsonString(raw)
 			if err != nil {
-				return newError(ErrInvalid, "Invalid "+c.IdentityClaim+" claim", err)
+				return newError(ErrInvalid, "Invalid "+c.Claims.Identity+" claim", err)
 			}
 			t.Identity = s
 		} else {
 			t.Identity = raw
 		}
 	}
-	if raw, ok := jt.RawClaim(c.TypeClaim); ok && c.Tokens != TokensRFC9068 {
+	if raw, ok := jt.RawClaim(c.Claims.Type); ok && c.Tokens != TokensRFC9068 {
 		s, err := jsonString(raw)
 		if err != nil {
-			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.TypeClaim), err)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.Claims.Type), err)
 		}
 		t.Type = s
 	}
-	if raw, ok := jt.RawClaim(c.FreshClaim); ok {
+	if raw, ok := jt.RawClaim(c.Claims.Fresh); ok {
 		switch {
 		case raw == "true":
 			t.Fresh = true
@@ -73,17 +74,17 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 		case raw[0] >= '0' && raw[0] <= '9':
 			var d jwt.NumericDate
 			if err := d.UnmarshalJSON([]byte(raw)); err != nil {
-				return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim", c.FreshClaim), err)
+				return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim", c.Claims.Fresh), err)
 			}
 			t.Fresh = d.After(now)
 		default:
-			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a boolean or a numeric date", c.FreshClaim), nil)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a boolean or a numeric date", c.Claims.Fresh), nil)
 		}
 	}
-	if raw, ok := jt.RawClaim(c.CSRFClaim); ok {
+	if raw, ok := jt.RawClaim(c.Claims.CSRF); ok {
 		s, err := jsonString(raw)
 		if err != nil {
-			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.CSRFClaim), err)
+			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.Claims.CSRF), err)
 		}
 		t.CSRF = s
 	}
@@ -103,69 +104,37 @@ func jsonString(raw string) (string, error) {
 	return s, err
 }
 
-// NewContext returns ctx carrying t and user, as the middleware does; use
-// it in tests and in custom middleware.
-func (g *Gate) NewContext(ctx context.Context, t *Token, user any) context.Context {
+// tokenKey is the context key of a request's verified token.
+type tokenKey struct{}
+
+// NewContext returns ctx carrying t and, if not nil, user, as a Gate's
+// middleware leaves them for TokenFrom and User; use it in tests and in
+// custom middleware.
+func NewContext(ctx context.Context, t *Token, user any) context.Context {
 	if t != nil && user != nil {
 		c := *t
 		c.user = user
 		t = &c
 	}
-	return context.WithValue(ctx, g.ctxToken, t)
+	return context.WithValue(ctx, tokenKey{}, t)
 }
 
 // TokenFrom returns the verified token of the request whose context is
-// ctx, if the Gate's middleware authenticated it.
-func (g *Gate) TokenFrom(ctx context.Context) (*Token, bool) {
-	t, _ := ctx.Value(g.ctxToken).(*Token)
+// ctx, and false if no Gate's middleware (or VerifyRequest) authenticated
+// it. The token holds everything about it: Identity, Type, Fresh, the
+// registered claims (Claims.ID is the jti), Raw for the token as sent, and
+// Decode for the custom claims.
+func TokenFrom(ctx context.Context) (*Token, bool) {
+	t, _ := ctx.Value(tokenKey{}).(*Token)
 	return t, t != nil
 }
 
-// Authenticated reports whether the request carries a verified token.
-func (g *Gate) Authenticated(ctx context.Context) bool {
-	_, ok := g.TokenFrom(ctx)
-	return ok
-}
-
-// Identity returns the identity of the request's token, or "".
-func (g *Gate) Identity(ctx context.Context) string {
-	if t, ok := g.TokenFrom(ctx); ok {
-		return t.Identity
-	}
-	return ""
-}
-
-// JTI returns the jti claim of the request's token, or "".
-func (g *Gate) JTI(ctx context.Context) string {
-	if t, ok := g.TokenFrom(ctx); ok {
-		return t.Claims.ID
-	}
-	return ""
-}
-
-// RawToken returns the request's token as it was sent, or "".
-func (g *Gate) RawToken(ctx context.Context) string {
-	if t, ok := g.TokenFrom(ctx); ok {
-		return t.Raw()
-	}
-	return ""
-}
-
-// Claims decodes all claims of the request's token into v (a struct or a
-// map). It returns ErrNoToken when the request is not authenticated.
-func (g *Gate) Claims(ctx context.Context, v any) error {
-	t, ok := g.TokenFrom(ctx)
-	if !ok {
-		return newError(ErrNoToken, "request is not authenticated", nil)
-	}
-	return t.Decode(v)
-}
-
-// User returns the user that Config.LoadUser loaded for the request, as a
-// T. It reports false if there is none or it is not a T.
-func User[T any](g *Gate, ctx context.Context) (T, bool) {
+// User returns the user that Config.LoadUser loaded for the request whose
+// context is ctx, as a T. It reports false if the request is not
+// authenticated, no user was loaded, or the user is not a T.
+func User[T any](ctx context.Context) (T, bool) {
 	var zero T
-	t, ok := g.TokenFrom(ctx)
+	t, ok := TokenFrom(ctx)
 	if !ok || t.user == nil {
 		return zero, false
 	}

@@ -139,7 +139,7 @@ func TestJWTGateJWKSVerifiedByJose(t *testing.T) {
 		}
 		signers = append(signers, k)
 	}
-	ring, err := jwk.NewRing(signers[0], signers[1:]...)
+	ring, err := jwk.NewRing(jwk.RingOptions{}, signers[0], signers[1:]...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestJWTGateJWKSVerifiedByJose(t *testing.T) {
 	defer srv.Close()
 
 	sign := func(key *jwt.Key, alg jwt.Algorithm, sub string) joseToken {
-		s, err := jwt.NewSigner(key, alg)
+		s, err := jwt.NewSigner(key, alg, jwt.SignerOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func SignJwtgate(k *KeyPair, claims map[string]any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s, err := jwt.NewSigner(key, jwt.Algorithm(k.Alg))
+	s, err := jwt.NewSigner(key, jwt.Algorithm(k.Alg), jwt.SignerOptions{})
 	if err != nil {
 		return "", err
 	}

@@ -291,7 +291,7 @@ func signJwtgate(t *testing.T, c interopCase, alg string) string {
 	if err != nil {
 		t.Fatalf("%s: %v", c.name, err)
 	}
-	s, err := jwt.NewSigner(key.WithID(testKID), jwt.Algorithm(a))
+	s, err := jwt.NewSigner(key.WithID(testKID), jwt.Algorithm(a), jwt.SignerOptions{})
 	if err != nil {
 		t.Fatalf("%s: %v", c.name, err)
 	}

@@ -45,7 +45,7 @@ func startTokenService(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, err := jwk.NewRing(key)
+	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,16 @@
 //   - In PEM: encrypted blocks, unknown block types, PEM headers, and any
 //     text before, between or after the blocks.
 //
+// # Constructors
+//
+// As in package jwt, each concept has one constructor with one plain
+// options value whose zero value is the default: NewRing([RingOptions],
+// signer, verifyOnly...), NewIssuers([jwt.VerifierOptions], issuers...),
+// NewRemoteSet(url, [RemoteOptions]), NewCachedSet(fetch, [CacheOptions]).
+// The options come before a variadic list of keys or issuers, and last
+// otherwise. A struct of options can be filled from configuration, stored
+// and printed, and its fields are documented in one place.
+//
 // Marshalling never widens a key: a *jwt.Key narrowed to some but not all
 // of its algorithms cannot be written as a JWK, whose alg names one.
 package jwk

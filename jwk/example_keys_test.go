@@ -17,7 +17,7 @@ import (
 // Rotate keeps the previous signer verifying until its tokens expire.
 func ExampleRing() {
 	k1, _ := jwk.GenerateEC("P-256")
-	ring, err := jwk.NewRing(k1.WithID("2026-01"))
+	ring, err := jwk.NewRing(jwk.RingOptions{}, k1.WithID("2026-01"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func ExampleRing() {
 // ETag back gets 304 Not Modified.
 func ExampleJWKSHandler() {
 	k, _ := jwk.Generate(jwt.EdDSA, 0)
-	ring, _ := jwk.NewRing(k.WithID("ed1"))
+	ring, _ := jwk.NewRing(jwk.RingOptions{}, k.WithID("ed1"))
 	mux := http.NewServeMux()
 	mux.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(ring, jwk.HandlerOptions{}))
 
@@ -99,10 +99,10 @@ func ExampleDiscoveryHandler() {
 func ExampleNewRemoteSet() {
 	// The provider: its ring and its JWKS endpoint.
 	k, _ := jwk.GenerateEC("P-256")
-	ring, _ := jwk.NewRing(k.WithID("p1"))
+	ring, _ := jwk.NewRing(jwk.RingOptions{}, k.WithID("p1"))
 	provider := httptest.NewServer(jwk.JWKSHandler(ring, jwk.HandlerOptions{}))
 	defer provider.Close()
-	signer, _ := jwt.NewSigner(ring.SigningKey(), jwt.ES256)
+	signer, _ := jwt.NewSigner(ring.SigningKey(), jwt.ES256, jwt.SignerOptions{})
 	token, _ := signer.Sign(jwt.Claims{Subject: "alice"})
 
 	// The service: it knows the provider's URL only.
@@ -132,8 +132,8 @@ func ExampleNewIssuers() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sa, _ := jwt.NewSigner(ka, jwt.ES256)
-	sb, _ := jwt.NewSigner(kb, jwt.EdDSA)
+	sa, _ := jwt.NewSigner(ka, jwt.ES256, jwt.SignerOptions{})
+	sb, _ := jwt.NewSigner(kb, jwt.EdDSA, jwt.SignerOptions{})
 	ok, _ := sb.Sign(jwt.Claims{Issuer: "https://b.example", Audience: jwt.Audience{"api"}, Subject: "bob"})
 	forged, _ := sa.Sign(jwt.Claims{Issuer: "https://b.example", Audience: jwt.Audience{"api"}, Subject: "eve"})
 	for _, tok := range []string{ok, forged} {
@@ -160,7 +160,7 @@ func ExampleCachedKeys() {
 	}, 300*time.Second)
 	defer keys.Close()
 	v, _ := jwt.NewVerifier(keys, jwt.VerifierOptions{})
-	s, _ := jwt.NewSigner(k, jwt.EdDSA)
+	s, _ := jwt.NewSigner(k, jwt.EdDSA, jwt.SignerOptions{})
 	for range 3 {
 		tok, _ := s.Sign(jwt.Claims{Subject: "alice"})
 		if _, err := v.Verify(context.Background(), tok); err != nil {

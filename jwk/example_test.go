@@ -116,7 +116,7 @@ func ExampleLoad() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	signer, err := jwt.NewSigner(signing, jwt.EdDSA)
+	signer, err := jwt.NewSigner(signing, jwt.EdDSA, jwt.SignerOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

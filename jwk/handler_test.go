@@ -14,7 +14,7 @@ import (
 
 func TestJWKSHandlerPublicOnly(t *testing.T) {
 	rsa := mustGenerate(t, jwt.RS256)
-	ring, err := NewRing(rsa, mustGenerate(t, jwt.ES256), mustGenerate(t, jwt.EdDSA).WithID("ed"))
+	ring, err := NewRing(RingOptions{}, rsa, mustGenerate(t, jwt.ES256), mustGenerate(t, jwt.EdDSA).WithID("ed"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestJWKSHandlerPublicOnly(t *testing.T) {
 	}
 
 	// A set of secrets publishes nothing.
-	hs, err := NewRing(mustGenerate(t, jwt.HS256))
+	hs, err := NewRing(RingOptions{}, mustGenerate(t, jwt.HS256))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestJWKSHandlerPublicOnly(t *testing.T) {
 }
 
 func TestJWKSHandlerETag(t *testing.T) {
-	ring, err := NewRing(mustGenerate(t, jwt.ES256))
+	ring, err := NewRing(RingOptions{}, mustGenerate(t, jwt.ES256))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func TestLoad(t *testing.T) {
 				return
 			}
 			// What the set signs, the set verifies; the token names the key.
-			signer, err := jwt.NewSigner(sk, c.signWith)
+			signer, err := jwt.NewSigner(sk, c.signWith, jwt.SignerOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +103,7 @@ func TestGenerate(t *testing.T) {
 			if !k.IsSymmetric() {
 				checkPEMRoundTrip(t, jk)
 			}
-			signer, err := jwt.NewSigner(k, alg)
+			signer, err := jwt.NewSigner(k, alg, jwt.SignerOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,7 +251,7 @@ func TestLoadPEMVerifiesAnyKid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := jwt.NewSigner(sk.WithID("idp-key-1"), jwt.ES256)
+	s, err := jwt.NewSigner(sk.WithID("idp-key-1"), jwt.ES256, jwt.SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func BenchmarkKeyLookup(b *testing.B) {
 	if err := remote.Refresh(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	ring, err := NewRing(key)
+	ring, err := NewRing(RingOptions{}, key)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -194,7 +194,7 @@ func TestRFCVectors(t *testing.T) {
 					want += `,"kid":"` + key.KeyID() + `"`
 				}
 				if v.Protected == want+"}" {
-					s, err := jwt.NewSignerWithOptions(sk, jwt.Algorithm(v.Alg), jwt.SignerOptions{OmitType: true})
+					s, err := jwt.NewSigner(sk, jwt.Algorithm(v.Alg), jwt.SignerOptions{OmitType: true})
 					if err != nil {
 						t.Fatal(err)
 					}

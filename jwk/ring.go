@@ -58,13 +58,10 @@ type RingOptions struct {
 // NewRing returns a ring that signs with signer (which must hold a private
 // key or a secret) and also verifies with verifyOnly, which never expire
 // unless removed. Keys without ID get their thumbprint as ID; IDs must be
-// unique, and secret and asymmetric keys cannot be mixed (see NewSet).
-func NewRing(signer *jwt.Key, verifyOnly ...*jwt.Key) (*Ring, error) {
-	return NewRingWithOptions(RingOptions{}, signer, verifyOnly...)
-}
-
-// NewRingWithOptions is NewRing with options.
-func NewRingWithOptions(opts RingOptions, signer *jwt.Key, verifyOnly ...*jwt.Key) (*Ring, error) {
+// unique, and secret and asymmetric keys cannot be mixed (see NewSet). The
+// zero RingOptions are the defaults; opts comes first because the keys
+// are variadic.
+func NewRing(opts RingOptions, signer *jwt.Key, verifyOnly ...*jwt.Key) (*Ring, error) {
 	r := &Ring{clock: opts.Clock}
 	if r.clock == nil {
 		r.clock = time.Now

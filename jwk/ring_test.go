@@ -33,7 +33,7 @@ func mustGenerate(t testing.TB, alg jwt.Algorithm) *jwt.Key {
 
 func signWith(t testing.TB, key *jwt.Key, alg jwt.Algorithm, claims jwt.Claims) string {
 	t.Helper()
-	s, err := jwt.NewSigner(key, alg)
+	s, err := jwt.NewSigner(key, alg, jwt.SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func signWith(t testing.TB, key *jwt.Key, alg jwt.Algorithm, claims jwt.Claims) 
 func TestRingRotation(t *testing.T) {
 	clk := newFakeClock()
 	k1 := mustGenerate(t, jwt.ES256)
-	ring, err := NewRingWithOptions(RingOptions{Clock: clk.Now}, k1)
+	ring, err := NewRing(RingOptions{Clock: clk.Now}, k1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestRingRotation(t *testing.T) {
 
 func TestRingAddRemove(t *testing.T) {
 	k1 := mustGenerate(t, jwt.EdDSA).WithID("a")
-	ring, err := NewRing(k1)
+	ring, err := NewRing(RingOptions{}, k1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestRingAddRemove(t *testing.T) {
 	if ids := ring.KeyIDs(); len(ids) != 1 || ids[0] != "a" {
 		t.Fatalf("KeyIDs %v", ids)
 	}
-	if _, err := NewRing(pub); !errors.Is(err, ErrKeyUse) {
+	if _, err := NewRing(RingOptions{}, pub); !errors.Is(err, ErrKeyUse) {
 		t.Fatalf("NewRing with a public signer: %v", err)
 	}
 	// Promoting a pre-published key keeps one copy of it.
@@ -152,7 +152,7 @@ func TestRingAddRemove(t *testing.T) {
 
 func TestRingLookupAllocs(t *testing.T) {
 	clk := newFakeClock()
-	ring, err := NewRingWithOptions(RingOptions{Clock: clk.Now}, mustGenerate(t, jwt.ES256).WithID("a"))
+	ring, err := NewRing(RingOptions{Clock: clk.Now}, mustGenerate(t, jwt.ES256).WithID("a"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestRingLookupAllocs(t *testing.T) {
 // TestRingConcurrentRotation signs and verifies on many goroutines while
 // another rotates: every token signed with the current signer verifies.
 func TestRingConcurrentRotation(t *testing.T) {
-	ring, err := NewRing(mustGenerate(t, jwt.HS256))
+	ring, err := NewRing(RingOptions{}, mustGenerate(t, jwt.HS256))
 	if err != nil {
 		t.Fatal(err)
 	}

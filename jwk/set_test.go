@@ -251,7 +251,7 @@ func TestSetConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, _ := jwt.NewSigner(sk.WithID("k"), jwt.ES256)
+	signer, _ := jwt.NewSigner(sk.WithID("k"), jwt.ES256, jwt.SignerOptions{})
 	tok, _ := signer.Sign(jwt.Claims{Subject: "s"})
 	ver, _ := jwt.NewVerifier(set, jwt.VerifierOptions{})
 	var wg sync.WaitGroup
@@ -288,7 +288,7 @@ func TestNewSet(t *testing.T) {
 	ver, _ := jwt.NewVerifier(set, jwt.VerifierOptions{})
 	for _, sk := range []*jwt.Key{rsaKey.WithID("r"), ecKey, mustEnsure(t, ecKey), edKey} {
 		alg := sk.Algorithms()[0]
-		signer, err := jwt.NewSigner(sk, alg)
+		signer, err := jwt.NewSigner(sk, alg, jwt.SignerOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,14 +388,14 @@ func TestSymmetricSet(t *testing.T) {
 	if out, _ := set.MarshalJSON(); string(out) != `{"keys":[]}` {
 		t.Errorf("a set of secrets published %s", out)
 	}
-	signer, _ := jwt.NewSigner(b.WithID("b"), jwt.HS512)
+	signer, _ := jwt.NewSigner(b.WithID("b"), jwt.HS512, jwt.SignerOptions{})
 	tok, _ := signer.Sign(jwt.Claims{})
 	ver, _ := jwt.NewVerifier(set, jwt.VerifierOptions{})
 	if _, err := ver.Verify(t.Context(), tok); err != nil {
 		t.Error(err)
 	}
 	// A token for key a's algorithm but naming key b is not verified by a.
-	signerA, _ := jwt.NewSigner(a.WithID("b"), jwt.HS256)
+	signerA, _ := jwt.NewSigner(a.WithID("b"), jwt.HS256, jwt.SignerOptions{})
 	tokA, _ := signerA.Sign(jwt.Claims{})
 	if _, err := ver.Verify(t.Context(), tokA); err == nil {
 		t.Error("a token verified with the key of another kid")

@@ -45,7 +45,7 @@ func BenchmarkVerify(b *testing.B) {
 	keys := benchKeys(b)
 	for _, alg := range []Algorithm{HS256, RS256, ES256, EdDSA} {
 		b.Run(string(alg), func(b *testing.B) {
-			s, err := NewSigner(keys[alg], alg)
+			s, err := NewSigner(keys[alg], alg, SignerOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 	b.Run("HS256-floor", func(b *testing.B) {
-		s, _ := NewSigner(keys[HS256], HS256)
+		s, _ := NewSigner(keys[HS256], HS256, SignerOptions{})
 		tok, _ := s.Sign([]byte(benchPayload))
 		i := len(tok) - 44
 		input := []byte(tok[:i])
@@ -93,7 +93,7 @@ func BenchmarkSign(b *testing.B) {
 	keys := benchKeys(b)
 	for _, alg := range []Algorithm{HS256, RS256, ES256, EdDSA} {
 		b.Run(string(alg), func(b *testing.B) {
-			s, err := NewSigner(keys[alg], alg)
+			s, err := NewSigner(keys[alg], alg, SignerOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -121,7 +121,7 @@ type benchClaims struct {
 // Token.Decode, and by encoding/json over the payload, side by side.
 func BenchmarkVerifyDecode(b *testing.B) {
 	keys := benchKeys(b)
-	s, _ := NewSigner(keys[HS256], HS256)
+	s, _ := NewSigner(keys[HS256], HS256, SignerOptions{})
 	tok, _ := s.Sign([]byte(benchPayload))
 	v, _ := NewVerifier(keys[HS256], VerifierOptions{Clock: func() time.Time { return benchNow }})
 	ctx := context.Background()
@@ -153,7 +153,7 @@ func BenchmarkVerifyDecode(b *testing.B) {
 // the serial ns/op over the parallel ns/op.
 func BenchmarkVerifyParallel(b *testing.B) {
 	keys := benchKeys(b)
-	s, _ := NewSigner(keys[HS256], HS256)
+	s, _ := NewSigner(keys[HS256], HS256, SignerOptions{})
 	tok, _ := s.Sign([]byte(benchPayload))
 	v, _ := NewVerifier(keys[HS256], VerifierOptions{Clock: func() time.Time { return benchNow }})
 	ctx := context.Background()

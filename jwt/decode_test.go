@@ -244,7 +244,7 @@ func TestDecodeFastNullKeeps(t *testing.T) {
 // decodes into a flat struct with encoding/json's result.
 func TestVerifyDecode(t *testing.T) {
 	key, _ := NewHMACKey(bytes.Repeat([]byte("k"), 32))
-	s, _ := NewSigner(key, HS256)
+	s, _ := NewSigner(key, HS256, SignerOptions{})
 	tok, _ := s.Sign([]byte(benchPayload))
 	v, _ := NewVerifier(key, VerifierOptions{Clock: func() time.Time { return benchNow }})
 	vt, err := v.Verify(context.Background(), tok)
@@ -286,7 +286,7 @@ func TestAllocBudgets(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	key, _ := NewHMACKey(bytes.Repeat([]byte("k"), 32))
-	s, _ := NewSigner(key, HS256)
+	s, _ := NewSigner(key, HS256, SignerOptions{})
 	tok, _ := s.Sign([]byte(benchPayload))
 	v, _ := NewVerifier(key, VerifierOptions{Clock: func() time.Time { return benchNow }, CaptureClaims: []string{"type"}})
 	ctx := context.Background()
@@ -327,7 +327,7 @@ func TestAllocBudgets(t *testing.T) {
 // sizes where the Token and its payload stop sharing an allocation.
 func TestPayloadSizes(t *testing.T) {
 	key, _ := NewHMACKey(bytes.Repeat([]byte("k"), 32))
-	s, _ := NewSigner(key, HS256)
+	s, _ := NewSigner(key, HS256, SignerOptions{})
 	v, _ := NewVerifier(key, VerifierOptions{Clock: func() time.Time { return benchNow }, MaxSize: 64 << 10})
 	for _, n := range []int{2, 279, 280, 281, 407, 408, 409, 1024, 1025, 20000} {
 		pad := max(n-len(`{"sub":"x","p":""}`), 0)

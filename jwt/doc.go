@@ -52,6 +52,17 @@
 // with the other Go JWT libraries and with the bare standard-library
 // crypto.
 //
+// # Constructors
+//
+// Each concept has one constructor, which takes what it cannot do without
+// and one plain options value: [NewSigner] (key, algorithm,
+// [SignerOptions]) and [NewVerifier] (keys, [VerifierOptions]). The zero
+// options value is the default, so a call states every choice it makes;
+// an options struct can be built from a configuration file, stored,
+// compared and printed, which a list of option functions cannot, and the
+// fields' documentation is in one place. Keys take their algorithms as a
+// variadic list instead, because a list of algorithms is all they take.
+//
 // # Errors
 //
 // Every error wraps one of the sentinel errors ([ErrMalformed],

@@ -18,7 +18,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	signer, err := jwt.NewSigner(key, jwt.HS256)
+	signer, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	if err != nil {
 		panic(err)
 	}
@@ -50,7 +50,7 @@ func Example() {
 // Custom claims are decoded only when asked, into the caller's own type.
 func ExampleToken_Decode() {
 	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
-	signer, _ := jwt.NewSigner(key, jwt.HS256)
+	signer, _ := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	token, _ := signer.Sign(map[string]any{"sub": "u1", "roles": []string{"admin"}, "uid": uint64(1) << 60})
 
 	tok, err := jwt.Verify(context.Background(), token, key)
@@ -79,7 +79,7 @@ func ExampleNewPrivateKey() {
 	}
 	fmt.Println(key.Algorithms())
 
-	signer, _ := jwt.NewSigner(key.WithID("2026-01"), jwt.ES256)
+	signer, _ := jwt.NewSigner(key.WithID("2026-01"), jwt.ES256, jwt.SignerOptions{})
 	token, _ := signer.Sign(jwt.Claims{Subject: "svc"})
 	tok, err := jwt.Verify(context.Background(), token, key.Public())
 	fmt.Println(tok.Header.Alg, tok.Header.KeyID, err)
@@ -91,7 +91,7 @@ func ExampleNewPrivateKey() {
 // Errors wrap sentinels: test them with errors.Is.
 func ExampleVerifier_Verify_errors() {
 	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
-	signer, _ := jwt.NewSigner(key, jwt.HS256)
+	signer, _ := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	token, _ := signer.Sign(jwt.Claims{ExpiresAt: jwt.NewNumericDate(time.Unix(1767225600, 0))})
 
 	v, _ := jwt.NewVerifier(key, jwt.VerifierOptions{Clock: func() time.Time { return time.Unix(1767225600, 0) }})
@@ -114,7 +114,7 @@ func ExampleClaimError() {
 	if err != nil {
 		panic(err)
 	}
-	signer, err := jwt.NewSigner(key, jwt.HS256)
+	signer, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	if err != nil {
 		panic(err)
 	}

@@ -20,8 +20,8 @@ import (
 func FuzzVerify(f *testing.F) {
 	hk := testKey(f)
 	ek := keyFor(f, ES256)
-	hs, _ := NewSigner(hk, HS256)
-	es, _ := NewSigner(ek, ES256)
+	hs, _ := NewSigner(hk, HS256, SignerOptions{})
+	es, _ := NewSigner(ek, ES256, SignerOptions{})
 	for _, p := range []string{`{}`, `{"sub":"u","exp":1767229200}`, benchPayload, `{"aud":["a"],"nbf":1.5e9}`} {
 		tok, _ := hs.Sign([]byte(p))
 		f.Add(tok)

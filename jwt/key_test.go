@@ -64,7 +64,7 @@ func TestRoundTripAllAlgorithms(t *testing.T) {
 	for _, alg := range Algorithms() {
 		t.Run(string(alg), func(t *testing.T) {
 			k := keyFor(t, alg).WithID("kid-1")
-			s, err := NewSigner(k, alg)
+			s, err := NewSigner(k, alg, SignerOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func TestDeterministicSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSignerWithOptions(k, HS256, SignerOptions{Type: "JWT"})
+	s, err := NewSigner(k, HS256, SignerOptions{Type: "JWT"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestECDSASignatureRules(t *testing.T) {
 	for _, alg := range []Algorithm{ES256, ES384, ES512} {
 		t.Run(string(alg), func(t *testing.T) {
 			k := keyFor(t, alg)
-			s, _ := NewSigner(k, alg)
+			s, _ := NewSigner(k, alg, SignerOptions{})
 			tok, err := s.Sign([]byte(`{"sub":"u"}`))
 			if err != nil {
 				t.Fatal(err)
@@ -352,28 +352,28 @@ func TestSignerRules(t *testing.T) {
 		make func() (*Signer, error)
 		want error
 	}{
-		{"none", func() (*Signer, error) { return NewSigner(hk, "none") }, ErrAlgorithm},
-		{"unknown", func() (*Signer, error) { return NewSigner(hk, "HS1") }, ErrAlgorithm},
-		{"key disallows", func() (*Signer, error) { return NewSigner(hk, HS512) }, ErrInvalidKey},
-		{"public key", func() (*Signer, error) { return NewSigner(pub, ES256) }, ErrInvalidKey},
-		{"nil key", func() (*Signer, error) { return NewSigner(nil, HS256) }, ErrInvalidKey},
+		{"none", func() (*Signer, error) { return NewSigner(hk, "none", SignerOptions{}) }, ErrAlgorithm},
+		{"unknown", func() (*Signer, error) { return NewSigner(hk, "HS1", SignerOptions{}) }, ErrAlgorithm},
+		{"key disallows", func() (*Signer, error) { return NewSigner(hk, HS512, SignerOptions{}) }, ErrInvalidKey},
+		{"public key", func() (*Signer, error) { return NewSigner(pub, ES256, SignerOptions{}) }, ErrInvalidKey},
+		{"nil key", func() (*Signer, error) { return NewSigner(nil, HS256, SignerOptions{}) }, ErrInvalidKey},
 		{"header alg", func() (*Signer, error) {
-			return NewSignerWithOptions(hk, HS256, SignerOptions{Header: map[string]any{"alg": "none"}})
+			return NewSigner(hk, HS256, SignerOptions{Header: map[string]any{"alg": "none"}})
 		}, ErrInvalidOption},
 		{"header crit", func() (*Signer, error) {
-			return NewSignerWithOptions(hk, HS256, SignerOptions{Header: map[string]any{"crit": []string{"x"}}})
+			return NewSigner(hk, HS256, SignerOptions{Header: map[string]any{"crit": []string{"x"}}})
 		}, ErrInvalidOption},
 		{"header kid with key ID", func() (*Signer, error) {
-			return NewSignerWithOptions(hk.WithID("a"), HS256, SignerOptions{Header: map[string]any{"kid": "b"}})
+			return NewSigner(hk.WithID("a"), HS256, SignerOptions{Header: map[string]any{"kid": "b"}})
 		}, ErrInvalidOption},
 		{"header enc", func() (*Signer, error) {
-			return NewSignerWithOptions(hk, HS256, SignerOptions{Header: map[string]any{"enc": "A128GCM"}})
+			return NewSigner(hk, HS256, SignerOptions{Header: map[string]any{"enc": "A128GCM"}})
 		}, ErrNotJWS},
 		{"header zip", func() (*Signer, error) {
-			return NewSignerWithOptions(hk, HS256, SignerOptions{Header: map[string]any{"zip": "DEF"}})
+			return NewSigner(hk, HS256, SignerOptions{Header: map[string]any{"zip": "DEF"}})
 		}, ErrInvalidOption},
 		{"header unmarshalable", func() (*Signer, error) {
-			return NewSignerWithOptions(hk, HS256, SignerOptions{Header: map[string]any{"x": func() {}}})
+			return NewSigner(hk, HS256, SignerOptions{Header: map[string]any{"x": func() {}}})
 		}, ErrInvalidOption},
 	}
 	for _, tt := range tests {
@@ -382,7 +382,7 @@ func TestSignerRules(t *testing.T) {
 		}
 	}
 
-	s, err := NewSignerWithOptions(hk, HS256, SignerOptions{Type: "at+jwt", Header: map[string]any{"x5t": "abc", "kid": "k"}})
+	s, err := NewSigner(hk, HS256, SignerOptions{Type: "at+jwt", Header: map[string]any{"x5t": "abc", "kid": "k"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +410,7 @@ func TestSignerRules(t *testing.T) {
 	if err := got.Header.Decode(&hdr); err != nil || hdr["x5t"] != "abc" {
 		t.Errorf("header decode %v %v", hdr, err)
 	}
-	s2, _ := NewSignerWithOptions(hk, HS256, SignerOptions{OmitType: true})
+	s2, _ := NewSigner(hk, HS256, SignerOptions{OmitType: true})
 	tok, _ = s2.Sign(Claims{})
 	if got, err := testVerifier(t, VerifierOptions{}).VerifySignature(context.Background(), tok); err != nil || got.Header.Raw() != `{"alg":"HS256"}` {
 		t.Errorf("OmitType: %v", err)
@@ -418,7 +418,7 @@ func TestSignerRules(t *testing.T) {
 }
 
 func TestSignPayloadAnyBytes(t *testing.T) {
-	s, _ := NewSigner(testKey(t), HS256)
+	s, _ := NewSigner(testKey(t), HS256, SignerOptions{})
 	payload := []byte("It\xe2\x80\x99s not JSON \x00\xff")
 	tok, err := s.SignPayload(payload)
 	if err != nil {

@@ -39,7 +39,7 @@ func TestSignatureCache(t *testing.T) {
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
 	key := newES256(t)
-	s, err := NewSigner(key, ES256)
+	s, err := NewSigner(key, ES256, SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func BenchmarkVerifySignatureCache(b *testing.B) {
 	keys := benchKeys(b)
 	for _, alg := range []Algorithm{RS256, ES256, EdDSA} {
 		b.Run(string(alg), func(b *testing.B) {
-			s, err := NewSigner(keys[alg], alg)
+			s, err := NewSigner(keys[alg], alg, SignerOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -29,14 +29,10 @@ type Signer struct {
 	sigLen int    // length of the base64url signature
 }
 
-// NewSigner returns a Signer for key and alg with the default header
-// ({"alg":...,"kid":...,"typ":"JWT"}).
-func NewSigner(key *Key, alg Algorithm) (*Signer, error) {
-	return NewSignerWithOptions(key, alg, SignerOptions{})
-}
-
-// NewSignerWithOptions returns a Signer with a custom header.
-func NewSignerWithOptions(key *Key, alg Algorithm, opts SignerOptions) (*Signer, error) {
+// NewSigner returns a Signer for key and alg. The zero SignerOptions give
+// the default header ({"alg":...,"kid":...,"typ":"JWT"}); opts changes
+// typ or adds members.
+func NewSigner(key *Key, alg Algorithm, opts SignerOptions) (*Signer, error) {
 	if key == nil {
 		return nil, fmt.Errorf("%w: nil key", ErrInvalidKey)
 	}

@@ -357,7 +357,7 @@ func TestSingleKeyKeyID(t *testing.T) {
 				signer = signer.WithID(tt.kid)
 			}
 			alg := signer.Algorithms()[0]
-			s, err := NewSigner(signer, alg)
+			s, err := NewSigner(signer, alg, SignerOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

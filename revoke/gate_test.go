@@ -42,7 +42,7 @@ func TestCheckMissingJTI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := jwt.NewSigner(key, jwt.HS256)
+	s, _ := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	tok, err := s.Sign([]byte(`{"sub":"u","type":"access"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func sessionGate(t *testing.T) (*jwtgate.Gate, *revoke.Memory, func(claims strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := jwt.NewSigner(key, jwt.HS256)
+	signer, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestEndSessionEdges(t *testing.T) {
 		}
 	}
 	// A token Logout would refuse (no exp): nothing is written.
-	signer, _ := jwt.NewSigner(mustKey(t), jwt.HS256)
+	signer, _ := jwt.NewSigner(mustKey(t), jwt.HS256, jwt.SignerOptions{})
 	noExp, _ := signer.Sign([]byte(`{"sub":"alice","jti":"a3","type":"access","sid":"s3"}`))
 	if tok, err := g.DecodeToken(ctx, noExp); err != nil {
 		t.Fatal(err)

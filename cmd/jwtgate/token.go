@@ -228,7 +228,7 @@ func tokenSign(e *env, args []string) int {
 	if *kid != "" {
 		key = key.WithID(*kid)
 	}
-	signer, err := jwt.NewSigner(key, alg)
+	signer, err := jwt.NewSigner(key, alg, jwt.SignerOptions{})
 	if err != nil {
 		e.errorf("token sign: %s", oneLine(err))
 		return exitUsage

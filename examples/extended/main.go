@@ -209,7 +209,7 @@ func newApp(key *jwt.Key, profile jwtgate.Profile, log *slog.Logger) (*app, erro
 		Algorithm:  jwt.HS256,
 		AccessTTL:  15 * time.Minute,
 		RefreshTTL: 30 * 24 * time.Hour,
-		Locations:  []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie, jwtgate.InQuery, jwtgate.InJSON},
+		Locations:  []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}, jwtgate.InQuery{}, jwtgate.InJSON{}},
 		Cookies:    cookies,
 		Profile:    profile,
 		Realm:      realm,
@@ -368,7 +368,8 @@ func (a *app) logoutCookies(w http.ResponseWriter, r *http.Request) {
 
 // refresh makes a new, not fresh, access token from a refresh token.
 func (a *app) refresh(w http.ResponseWriter, r *http.Request) {
-	access, err := a.gate.CreateAccessToken(r.Context(), a.gate.Identity(r.Context()))
+	t, _ := jwtgate.TokenFrom(r.Context())
+	access, err := a.gate.CreateAccessToken(r.Context(), t.Identity)
 	if err != nil {
 		a.internal(w, r, err)
 		return
@@ -380,14 +381,14 @@ func (a *app) refresh(w http.ResponseWriter, r *http.Request) {
 // token.
 func (a *app) identity(w http.ResponseWriter, r *http.Request) {
 	var id any
-	if a.gate.Authenticated(r.Context()) {
-		id = a.gate.Identity(r.Context())
+	if t, ok := jwtgate.TokenFrom(r.Context()); ok {
+		id = t.Identity
 	}
 	demo.WriteJSON(w, http.StatusOK, map[string]any{"identity": id})
 }
 
 func (a *app) revoke(w http.ResponseWriter, r *http.Request) {
-	t, _ := a.gate.TokenFrom(r.Context())
+	t, _ := jwtgate.TokenFrom(r.Context())
 	if t.Claims.ID == "" {
 		demo.WriteJSON(w, http.StatusBadRequest, map[string]string{"msg": "The token has no jti claim"})
 		return
@@ -401,21 +402,22 @@ func (a *app) revoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) admin(w http.ResponseWriter, r *http.Request) {
+	t, _ := jwtgate.TokenFrom(r.Context())
 	var claims struct {
 		Roles []string `json:"roles"`
 	}
-	if a.gate.Claims(r.Context(), &claims) != nil || !slices.Contains(claims.Roles, "admin") {
+	if t.Decode(&claims) != nil || !slices.Contains(claims.Roles, "admin") {
 		if a.profile == jwtgate.ProfileRFC6750 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`", error="insufficient_scope", error_description="Admins only!"`)
 		}
 		demo.WriteJSON(w, http.StatusForbidden, map[string]string{"msg": "Admins only!"})
 		return
 	}
-	demo.WriteJSON(w, http.StatusOK, map[string]any{"identity": a.gate.Identity(r.Context()), "admin": true})
+	demo.WriteJSON(w, http.StatusOK, map[string]any{"identity": t.Identity, "admin": true})
 }
 
 func (a *app) whoami(w http.ResponseWriter, r *http.Request) {
-	u, ok := jwtgate.User[user](a.gate, r.Context())
+	u, ok := jwtgate.User[user](r.Context())
 	if !ok {
 		a.internal(w, r, errors.New("no user in the request context"))
 		return

@@ -119,7 +119,7 @@ func sign(t *testing.T, claims map[string]any) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := jwt.NewSigner(key, jwt.HS256)
+	s, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func testProfile(t *testing.T, bin, profile string) {
 	expired := sign(t, map[string]any{"sub": "alice", "type": "access", "fresh": true, "jti": "x1", "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600})
 	badRoles := sign(t, map[string]any{"sub": "alice", "type": "access", "jti": "x2", "roles": "admin"})
 	otherKey, _ := jwt.NewHMACKey([]byte("another-secret-of-thirty-two-bytes!!"), jwt.HS256)
-	otherSigner, _ := jwt.NewSigner(otherKey, jwt.HS256)
+	otherSigner, _ := jwt.NewSigner(otherKey, jwt.HS256, jwt.SignerOptions{})
 	forged, _ := otherSigner.Sign(map[string]any{"sub": "alice"})
 	algNone := "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9."
 

@@ -138,8 +138,8 @@ func newGate(key *jwt.Key, log *slog.Logger) (*jwtgate.Gate, error) {
 		SigningKey:     key,
 		Algorithm:      jwt.HS256,
 		Profile:        jwtgate.ProfileFlaskJWT, // realm "Login Required"
-		HeaderScheme:   "JWT",
-		IdentityClaim:  "identity",
+		Locations:      []jwtgate.Location{jwtgate.InHeader{Scheme: "JWT"}},
+		Claims:         jwtgate.ClaimNames{Identity: "identity"},
 		AccessTTL:      300 * time.Second,
 		Leeway:         10 * time.Second,
 		RequiredClaims: []string{"exp", "iat", "nbf"},
@@ -160,7 +160,7 @@ func routes(gate *jwtgate.Gate, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /auth", func(w http.ResponseWriter, r *http.Request) { auth(gate, log, w, r) })
 	mux.Handle("GET /protected", gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		currentIdentity, _ := jwtgate.User[*User](gate, r.Context())
+		currentIdentity, _ := jwtgate.User[*User](r.Context())
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "%s", currentIdentity)
 	})))

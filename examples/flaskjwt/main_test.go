@@ -104,7 +104,7 @@ func TestFlaskJWT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := jwt.NewSigner(key, jwt.HS256)
+	s, err := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

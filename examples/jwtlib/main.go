@@ -101,10 +101,10 @@ func run(addr, pubkey string, alg jwt.Algorithm, log *slog.Logger) error {
 	gate, err := jwtgate.New(jwtgate.Config{
 		Keys:       keys,
 		Algorithms: []jwt.Algorithm{alg},
-		Locations:  []jwtgate.Location{jwtgate.InHeader, jwtgate.InQuery},
-		QueryParam: "access_token", // RFC 6750 section 2.3
-		Realm:      "jwtlib",
-		Logger:     log,
+		// The query parameter of RFC 6750 section 2.3.
+		Locations: []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InQuery{Param: "access_token"}},
+		Realm:     "jwtlib",
+		Logger:    log,
 	})
 	if err != nil {
 		return err
@@ -118,13 +118,13 @@ func routes(gate *jwtgate.Gate, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", optionalAuthentication(gate, log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		msg := "You don't have a (valid) token!"
-		if gate.Authenticated(r.Context()) {
+		if _, ok := jwtgate.TokenFrom(r.Context()); ok {
 			msg = "Your JWT claims look like..."
 		}
-		writeG(w, gate, r, msg)
+		writeG(w, r, msg)
 	})))
 	mux.Handle("GET /secure", requiresAuthentication(gate, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeG(w, gate, r, "This JWT is valid")
+		writeG(w, r, "This JWT is valid")
 	})))
 	return mux
 }
@@ -171,9 +171,9 @@ func requiresAuthentication(gate *jwtgate.Gate, next http.Handler) http.Handler 
 }
 
 // writeG answers with flask_jwtlib's flask.g values.
-func writeG(w http.ResponseWriter, gate *jwtgate.Gate, r *http.Request, msg string) {
+func writeG(w http.ResponseWriter, r *http.Request, msg string) {
 	g := map[string]any{"authenticated": false, "raw_token": nil, "json_token": nil, "message": msg}
-	if t, ok := gate.TokenFrom(r.Context()); ok {
+	if t, ok := jwtgate.TokenFrom(r.Context()); ok {
 		var claims map[string]any
 		if err := t.Decode(&claims); err == nil {
 			g["json_token"] = claims
@@ -211,7 +211,7 @@ func generate(dir string, alg jwt.Algorithm) error {
 	if err := os.WriteFile(filepath.Join(dir, "public.pem"), pub, 0o644); err != nil {
 		return err
 	}
-	signer, err := jwt.NewSigner(key, alg)
+	signer, err := jwt.NewSigner(key, alg, jwt.SignerOptions{})
 	if err != nil {
 		return err
 	}

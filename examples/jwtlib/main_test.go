@@ -36,7 +36,7 @@ func decodeG(t *testing.T, res proctest.Response) gValues {
 
 func signer(t *testing.T, key *jwt.Key, alg jwt.Algorithm) func(claims map[string]any) string {
 	t.Helper()
-	s, err := jwt.NewSigner(key, alg)
+	s, err := jwt.NewSigner(key, alg, jwt.SignerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func run(addr string, log *slog.Logger) error {
 		SigningKey:     key,
 		Algorithm:      jwt.HS256,
 		AccessTTL:      time.Hour,
-		IdentityClaim:  "username",
+		Claims:         jwtgate.ClaimNames{Identity: "username"},
 		OmitNotBefore:  true,
 		RequiredClaims: []string{"iat", "exp"},
 		ExtraClaims: func(_ context.Context, identity any) (map[string]any, error) {
@@ -152,7 +152,8 @@ func routes(gate *jwtgate.Gate, log *slog.Logger) http.Handler {
 		demo.WriteJSON(w, http.StatusOK, map[string]string{"token": token})
 	})
 	mux.Handle("GET /protected", gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		demo.WriteJSON(w, http.StatusOK, map[string]string{"message": "Hello, authenticated user!", "username": gate.Identity(r.Context())})
+		t, _ := jwtgate.TokenFrom(r.Context())
+		demo.WriteJSON(w, http.StatusOK, map[string]string{"message": "Hello, authenticated user!", "username": t.Identity})
 	})))
 	return mux
 }

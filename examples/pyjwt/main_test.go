@@ -77,7 +77,7 @@ func TestPyJWT(t *testing.T) {
 	})
 
 	key, _ := jwt.NewHMACKey([]byte(secret), jwt.HS256)
-	s, _ := jwt.NewSigner(key, jwt.HS256)
+	s, _ := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	sign := func(c map[string]any) string {
 		tok, err := s.Sign(c)
 		if err != nil {

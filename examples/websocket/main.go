@@ -112,11 +112,10 @@ func run(addr string, origins []string, log *slog.Logger) error {
 		SigningKey: key,
 		Algorithm:  jwt.HS256,
 		// The query string first (?token=), then the cookies.
-		Locations:  []jwtgate.Location{jwtgate.InQuery, jwtgate.InCookie},
-		QueryParam: "token",
-		Cookies:    jwtgate.DefaultCookies(), // CSRF protection on; ?csrf_token= on handshakes
-		Realm:      "websocket",
-		Logger:     log,
+		Locations: []jwtgate.Location{jwtgate.InQuery{Param: "token"}, jwtgate.InCookie{}},
+		Cookies:   jwtgate.DefaultCookies(), // CSRF protection on; ?csrf_token= on handshakes
+		Realm:     "websocket",
+		Logger:    log,
 	})
 	if err != nil {
 		return err
@@ -167,7 +166,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 
 // ws runs after the Gate accepted the handshake's token.
 func (a *app) ws(w http.ResponseWriter, r *http.Request) {
-	t, _ := a.gate.TokenFrom(r.Context())
+	t, _ := jwtgate.TokenFrom(r.Context())
 	var claims map[string]any
 	if err := t.Decode(&claims); err != nil {
 		http.Error(w, "bad claims", http.StatusBadRequest)

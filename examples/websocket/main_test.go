@@ -92,7 +92,7 @@ func TestWebSocket(t *testing.T) {
 	})
 
 	key, _ := jwt.NewHMACKey([]byte(secret), jwt.HS256)
-	s, _ := jwt.NewSigner(key, jwt.HS256)
+	s, _ := jwt.NewSigner(key, jwt.HS256, jwt.SignerOptions{})
 	now := time.Now().Unix()
 	expired, err := s.Sign(map[string]any{"sub": "alice", "type": "access", "iat": now - 7200, "exp": now - 3600})
 	if err != nil {

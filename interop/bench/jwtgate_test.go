@@ -95,7 +95,7 @@ func jwtgateSigner(raw bool) func(c *algCase) (func() error, func() error, error
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := jwt.NewSigner(key, alg)
+		s, err := jwt.NewSigner(key, alg, jwt.SignerOptions{})
 		if err != nil {
 			return nil, nil, err
 		}

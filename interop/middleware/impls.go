@@ -148,7 +148,8 @@ func Impls(f *Fixture) ([]Impl, error) {
 
 	unprotected := http.HandlerFunc(unprotectedHandler)
 	gateH := gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeSub(w, gate.Identity(r.Context()))
+		t, _ := jwtgate.TokenFrom(r.Context())
+		writeSub(w, t.Identity)
 	}))
 	gjwtH := gjwtMW(http.HandlerFunc(golangJWTHandler))
 	jwtauthH := jwtauth.Verifier(ja)(jwtauth.Authenticator(ja)(http.HandlerFunc(jwtauthHandler)))

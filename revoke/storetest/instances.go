@@ -75,10 +75,11 @@ func NewInstance(t testing.TB, s revoke.Store) *Instance {
 		pair(w, r, user, sid, refresh)
 	})
 	mux.Handle("GET /protected", g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, g.Identity(r.Context()))
+		tok, _ := jwtgate.TokenFrom(r.Context())
+		_, _ = io.WriteString(w, tok.Identity)
 	})))
 	mux.Handle("POST /logout", g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, _ := g.TokenFrom(r.Context())
+		tok, _ := jwtgate.TokenFrom(r.Context())
 		if err := revoke.EndSession(r.Context(), s, tok, time.Now(), 30*24*time.Hour); err != nil {
 			g.WriteError(w, r, jwtgate.NewError(jwtgate.ErrUnavailable, "Logout failed", err))
 			return
@@ -86,15 +87,16 @@ func NewInstance(t testing.TB, s revoke.Store) *Instance {
 		w.WriteHeader(http.StatusNoContent)
 	})))
 	mux.Handle("POST /logout-all", g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := revoke.LogoutEverywhere(r.Context(), s, g.Identity(r.Context()), time.Now(), 30*24*time.Hour); err != nil {
+		tok, _ := jwtgate.TokenFrom(r.Context())
+		if err := revoke.LogoutEverywhere(r.Context(), s, tok.Identity, time.Now(), 30*24*time.Hour); err != nil {
 			g.WriteError(w, r, jwtgate.NewError(jwtgate.ErrUnavailable, "Logout failed", err))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})))
 	mux.Handle("POST /refresh", g.Refresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, _ := g.TokenFrom(r.Context())
-		user := g.Identity(r.Context())
+		tok, _ := jwtgate.TokenFrom(r.Context())
+		user := tok.Identity
 		sid, err := revoke.SessionOf(tok)
 		if err != nil {
 			g.WriteError(w, r, jwtgate.NewError(jwtgate.ErrInvalid, "Invalid session", err))

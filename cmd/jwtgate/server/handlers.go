@@ -290,7 +290,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, sid, refres
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	t, _ := s.gate.TokenFrom(ctx)
+	t, _ := jwtgate.TokenFrom(ctx)
 	sid, err := revoke.SessionOf(t)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the refresh token has no session")
@@ -318,13 +318,13 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, refreshUnknown)
 		return
 	}
-	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie)
+	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie{})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
-	t, _ := s.gate.TokenFrom(ctx)
+	t, _ := jwtgate.TokenFrom(ctx)
 	// The whole session: every access and refresh token of this login.
 	// EndSession revokes the token's jti last: a retry of a logout that
 	// failed half way is refused (401) only once the session has ended.
@@ -333,7 +333,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, logoutUnknown)
 		return
 	}
-	if t.Location == jwtgate.InCookie {
+	if t.Location == (jwtgate.InCookie{}) {
 		s.gate.UnsetJWTCookies(w)
 	}
 	s.log.Info("logout", "username", t.Identity)
@@ -343,13 +343,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
-	t, _ := s.gate.TokenFrom(ctx)
+	t, _ := jwtgate.TokenFrom(ctx)
 	if err := revoke.LogoutEverywhere(ctx, s.cfg.Revocations, t.Identity, s.cfg.Clock(), s.cfg.RefreshTTL); err != nil {
 		s.log.Error("logout everywhere", "err", err)
 		unavailable(w, logoutUnknown)
 		return
 	}
-	if t.Location == jwtgate.InCookie {
+	if t.Location == (jwtgate.InCookie{}) {
 		s.gate.UnsetJWTCookies(w)
 	}
 	s.log.Info("logout everywhere", "username", t.Identity)
@@ -357,7 +357,8 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
-	name, err := json.Marshal(s.gate.Identity(r.Context()))
+	t, _ := jwtgate.TokenFrom(r.Context())
+	name, err := json.Marshal(t.Identity)
 	if err != nil {
 		s.fail(w, "userinfo", err)
 		return

@@ -311,7 +311,7 @@ func TestKeysBoundToAlgorithm(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, alg := range []jwt.Algorithm{jwt.PS256, jwt.RS256, jwt.PS384} {
-		s, err := jwt.NewSigner(rsa, alg)
+		s, err := jwt.NewSigner(rsa, alg, jwt.SignerOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +335,7 @@ func TestKeysBoundToAlgorithm(t *testing.T) {
 	}
 	// A *jwk.Ring is not bound: the server needs its Algorithm.
 	cfg, _ := testConfig(t)
-	plain, err := jwk.NewRing(bound)
+	plain, err := jwk.NewRing(jwk.RingOptions{}, bound)
 	if err != nil {
 		t.Fatal(err)
 	}

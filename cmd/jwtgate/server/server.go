@@ -356,7 +356,7 @@ func (s *Server) newGate(algs []jwt.Algorithm) (*jwtgate.Gate, error) {
 		RefreshAudience: RefreshAudience(cfg.Issuer),
 		Leeway:          ClockSkew,
 		RequiredClaims:  []string{"exp", "iat", "jti"},
-		Locations:       []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
+		Locations:       []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}},
 		Cookies:         cookies,
 		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
 		OnError:         s.gateError,

@@ -72,7 +72,7 @@ func newFixtureStore(t *testing.T, rev revoke.Store) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, err := jwk.NewRing(key)
+	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
 	if err != nil {
 		t.Fatal(err)
 	}

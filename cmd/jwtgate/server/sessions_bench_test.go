@@ -195,7 +195,7 @@ func benchServer(b *testing.B, data *DataDir, rev revoke.Store) (*Server, string
 	if err != nil {
 		b.Fatal(err)
 	}
-	ring, err := jwk.NewRing(key)
+	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func newTokenFixture(t *testing.T, mutate func(*Config)) (*fixture, *jwt.Key) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, err := jwk.NewRing(key)
+	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestAudienceSetting(t *testing.T) {
 	}
 	defer data.Close()
 	k, _ := data.SigningKey(jwt.ES256, slog.New(slog.DiscardHandler))
-	ring, _ := jwk.NewRing(k)
+	ring, _ := jwk.NewRing(jwk.RingOptions{}, k)
 	for _, iss := range []string{"https://id.example", "https://id.example/"} {
 		_, err = New(Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
 			Issuer: iss, Audience: "https://id.example/refresh"})

@@ -101,7 +101,7 @@ func newApp(t *testing.T, cookies *jwtgate.CookieConfig) *app {
 	g, err := jwtgate.New(jwtgate.Config{
 		SigningKey: key,
 		Algorithm:  jwt.HS256,
-		Locations:  []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
+		Locations:  []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}},
 		Cookies:    cookies,
 	})
 	if err != nil {
@@ -217,7 +217,8 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) refresh(w http.ResponseWriter, r *http.Request) {
-	id := a.gate.Identity(r.Context())
+	t, _ := jwtgate.TokenFrom(r.Context())
+	id := t.Identity
 	access, err := a.gate.CreateAccessToken(r.Context(), id)
 	if err == nil {
 		err = a.gate.SetAccessCookies(w, access)
@@ -238,7 +239,7 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) echo(w http.ResponseWriter, r *http.Request) {
-	t, ok := a.gate.TokenFrom(r.Context())
+	t, ok := jwtgate.TokenFrom(r.Context())
 	if !ok {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "no token in context"})
 		return

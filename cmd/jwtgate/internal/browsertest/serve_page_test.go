@@ -64,7 +64,7 @@ func newServeServer(t *testing.T) (*httptest.Server, *server.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, err := jwk.NewRing(key)
+	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
 	if err != nil {
 		t.Fatal(err)
 	}
