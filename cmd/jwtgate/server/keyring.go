@@ -16,28 +16,28 @@ import (
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
-// Key files of a data directory after a rotation: KeysDir holds one PKCS
-// #8 PEM file per key, named after its kid, and ManifestFile lists them.
+// Key files of a data directory after a rotation: keysDir holds one PKCS
+// #8 PEM file per key, named after its kid, and manifestFile lists them.
 // A directory that has never been rotated has no manifest: its only key is
-// KeyFile.
+// keyFile.
 const (
-	KeysDir      = "keys"
-	ManifestFile = "keys.json"
+	keysDir      = "keys"
+	manifestFile = "keys.json"
 )
 
 // maxManifest bounds the manifest file read.
 const maxManifest = 1 << 20
 
-// Manifest is the content of keys.json: the keys of the service, oldest
+// manifest is the content of keys.json: the keys of the service, oldest
 // first. The signer is the newest key whose activation time has come (a
 // key without ActivateAt is active); a key with a RetireAt verifies until
 // then and is not loaded after.
-type Manifest struct {
-	Keys []ManifestKey `json:"keys"`
+type manifest struct {
+	Keys []manifestKey `json:"keys"`
 }
 
-// ManifestKey is one key of a Manifest.
-type ManifestKey struct {
+// manifestKey is one key of a manifest.
+type manifestKey struct {
 	KID        string        `json:"kid"`
 	File       string        `json:"file"`          // relative to the data directory
 	Alg        jwt.Algorithm `json:"alg,omitempty"` // empty for a migrated signing-key.pem
@@ -48,8 +48,8 @@ type ManifestKey struct {
 
 // readManifest reads keys.json, or, when there is none, makes the manifest
 // of the single legacy signing-key.pem. ok is false when neither exists.
-func (d *DataDir) readManifest() (m Manifest, ok bool, err error) {
-	path := filepath.Join(d.Path, ManifestFile)
+func (d *DataDir) readManifest() (m manifest, ok bool, err error) {
+	path := filepath.Join(d.Path, manifestFile)
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
@@ -74,17 +74,17 @@ func (d *DataDir) readManifest() (m Manifest, ok bool, err error) {
 		return m, false, err
 	}
 	// Not rotated yet: the legacy single key, if there is one.
-	key, err := d.loadKeyFile(KeyFile)
+	key, err := d.loadKeyFile(keyFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, false, nil
 	} else if err != nil {
 		return m, false, err
 	}
 	var created time.Time
-	if fi, err := os.Stat(filepath.Join(d.Path, KeyFile)); err == nil {
+	if fi, err := os.Stat(filepath.Join(d.Path, keyFile)); err == nil {
 		created = fi.ModTime().UTC()
 	}
-	return Manifest{Keys: []ManifestKey{{KID: key.ID(), File: KeyFile, Created: created}}}, true, nil
+	return manifest{Keys: []manifestKey{{KID: key.ID(), File: keyFile, Created: created}}}, true, nil
 }
 
 // loadKeyFile loads the private key in file (relative to the data
@@ -164,7 +164,7 @@ func (d *DataDir) LoadKeys(_ context.Context, alg jwt.Algorithm, now time.Time) 
 		keys.Keys = append(keys.Keys, sk)
 	}
 	if keys.Signer(now) < 0 {
-		return Keys{}, fmt.Errorf("server: %s: no signing key is active at %s", ManifestFile, now.UTC().Format(time.RFC3339))
+		return Keys{}, fmt.Errorf("server: %s: no signing key is active at %s", manifestFile, now.UTC().Format(time.RFC3339))
 	}
 	return keys, nil
 }
@@ -186,7 +186,7 @@ func (d *DataDir) Probe(ctx context.Context) error {
 	}
 	si := manifestSigner(m, time.Now())
 	if si < 0 {
-		return fmt.Errorf("server: key store probe: %s: no current signing key", ManifestFile)
+		return fmt.Errorf("server: key store probe: %s: no current signing key", manifestFile)
 	}
 	key, err := d.loadKeyFile(m.Keys[si].File)
 	if err != nil {
@@ -200,7 +200,7 @@ func (d *DataDir) Probe(ctx context.Context) error {
 
 // loadEntry loads the key of a manifest entry, checks its kid and binds
 // it to its algorithm (alg for an entry without one).
-func (d *DataDir) loadEntry(e ManifestKey, alg jwt.Algorithm) (StoredKey, error) {
+func (d *DataDir) loadEntry(e manifestKey, alg jwt.Algorithm) (StoredKey, error) {
 	key, err := d.loadKeyFile(e.File)
 	if err != nil {
 		return StoredKey{}, err
@@ -226,7 +226,7 @@ func (d *DataDir) loadEntry(e ManifestKey, alg jwt.Algorithm) (StoredKey, error)
 
 // manifestSigner returns the index of the entry of m that signs at now:
 // the newest active one, or -1.
-func manifestSigner(m Manifest, now time.Time) int {
+func manifestSigner(m manifest, now time.Time) int {
 	for i := len(m.Keys) - 1; i >= 0; i-- {
 		e := m.Keys[i]
 		if (e.ActivateAt == nil || !now.Before(*e.ActivateAt)) && (e.RetireAt == nil || now.Before(*e.RetireAt)) {
@@ -258,7 +258,7 @@ func (d *DataDir) RotateKey(_ context.Context, r Rotation, now time.Time) (oldKI
 	}
 	si := manifestSigner(m, now)
 	if si < 0 {
-		return "", "", fmt.Errorf("server: %s: no signing key is active", ManifestFile)
+		return "", "", fmt.Errorf("server: %s: no signing key is active", manifestFile)
 	}
 	old := m.Keys[si]
 	alg := r.Alg
@@ -295,14 +295,14 @@ func (d *DataDir) RotateKey(_ context.Context, r Rotation, now time.Time) (oldKI
 	if err != nil {
 		return "", "", err
 	}
-	file := filepath.Join(KeysDir, key.ID()+".pem")
+	file := filepath.Join(keysDir, key.ID()+".pem")
 	if !filepath.IsLocal(file) {
 		return "", "", fmt.Errorf("server: bad key ID %q", key.ID())
 	}
-	if err := os.MkdirAll(filepath.Join(d.Path, KeysDir), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(d.Path, keysDir), 0o700); err != nil {
 		return "", "", err
 	}
-	if err := writeAtomic(filepath.Join(d.Path, KeysDir), key.ID()+".pem", pemData); err != nil {
+	if err := writeAtomic(filepath.Join(d.Path, keysDir), key.ID()+".pem", pemData); err != nil {
 		return "", "", err
 	}
 	activate := now.Add(r.ActivateAfter).UTC()
@@ -312,12 +312,12 @@ func (d *DataDir) RotateKey(_ context.Context, r Rotation, now time.Time) (oldKI
 			m.Keys[i].RetireAt = &retire
 		}
 	}
-	m.Keys = append(m.Keys, ManifestKey{KID: key.ID(), File: filepath.ToSlash(file), Alg: alg, Created: now.UTC(), ActivateAt: &activate})
+	m.Keys = append(m.Keys, manifestKey{KID: key.ID(), File: filepath.ToSlash(file), Alg: alg, Created: now.UTC(), ActivateAt: &activate})
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return "", "", err
 	}
-	if err := writeAtomic(d.Path, ManifestFile, append(data, '\n')); err != nil {
+	if err := writeAtomic(d.Path, manifestFile, append(data, '\n')); err != nil {
 		return "", "", err
 	}
 	return old.KID, key.ID(), nil

@@ -63,7 +63,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("first key: %v %v", alg, err)
 	}
 	first := ring.SigningKey().ID()
-	if _, err := os.Stat(filepath.Join(d.Path, ManifestFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(d.Path, manifestFile)); !os.IsNotExist(err) {
 		t.Fatalf("a manifest before any rotation: %v", err)
 	}
 	for _, bad := range []Rotation{{Alg: jwt.HS256}, {Alg: "none"}, {Alg: "XX1"}, {ActivateAfter: -time.Second}, {RetireAfter: -time.Second}} {
@@ -79,7 +79,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("rotate: %q %q %v", oldKID, second, err)
 	}
 	// The legacy key file is kept; the new key has its own file.
-	for _, f := range []string{KeyFile, filepath.Join(KeysDir, second+".pem"), ManifestFile} {
+	for _, f := range []string{keyFile, filepath.Join(keysDir, second+".pem"), manifestFile} {
 		if fi, err := os.Stat(filepath.Join(d.Path, f)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", f, fi, err)
 		}
@@ -153,10 +153,10 @@ func TestKeyRotation(t *testing.T) {
 	check(now.Add(activate+retire), third, jwt.EdDSA, second, third)
 
 	// A manifest naming a key file that holds another key is refused.
-	if err := os.Rename(filepath.Join(d.Path, KeysDir, second+".pem"), filepath.Join(d.Path, KeysDir, "x.pem")); err != nil {
+	if err := os.Rename(filepath.Join(d.Path, keysDir, second+".pem"), filepath.Join(d.Path, keysDir, "x.pem")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(filepath.Join(d.Path, KeysDir, third+".pem"), filepath.Join(d.Path, KeysDir, second+".pem")); err != nil {
+	if err := os.Rename(filepath.Join(d.Path, keysDir, third+".pem"), filepath.Join(d.Path, keysDir, second+".pem")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := d.KeyRing(jwt.ES256, func() time.Time { return now }, log); err == nil {
@@ -177,7 +177,7 @@ func TestManifestWithoutActivation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(d.Path, ManifestFile)
+	path := filepath.Join(d.Path, manifestFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

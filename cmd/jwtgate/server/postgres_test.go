@@ -67,12 +67,12 @@ func openPG(t *testing.T, dsn string) *sql.DB {
 func TestSQLUsersPostgres(t *testing.T) {
 	ctx := context.Background()
 	db := openPG(t, needPostgres(t))
-	u, err := NewSQLUsers(ctx, db, sqlstore.Postgres)
+	u, err := newSQLUsers(ctx, db, sqlstore.Postgres)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewSQLUsers(ctx, db, sqlstore.Postgres); err != nil {
-		t.Fatalf("second NewSQLUsers on the same tables: %v", err)
+	if _, err := newSQLUsers(ctx, db, sqlstore.Postgres); err != nil {
+		t.Fatalf("second newSQLUsers on the same tables: %v", err)
 	}
 	if n, err := u.Count(ctx); err != nil || n != 0 {
 		t.Fatalf("Count = %d, %v", n, err)
@@ -121,7 +121,7 @@ func TestSQLUsersPostgres(t *testing.T) {
 	if ok, err := u.Exists(ctx, "bob"); err != nil || ok {
 		t.Fatalf("Exists(deleted) = %v, %v", ok, err)
 	}
-	if _, err := NewSQLUsers(ctx, db, sqlstore.Dialect(9)); err == nil {
+	if _, err := newSQLUsers(ctx, db, sqlstore.Dialect(9)); err == nil {
 		t.Fatal("unknown dialect accepted")
 	}
 }
