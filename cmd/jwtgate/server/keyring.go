@@ -106,10 +106,10 @@ func (d *DataDir) loadKeyFile(file string) (*jwt.Key, error) {
 	return jwk.EnsureKeyID(key)
 }
 
-// KeyRing returns the key ring of the data directory at the time clock
+// keyRing returns the key ring of the data directory at the time clock
 // (nil: time.Now) gives (see LoadKeys), whose signer and published keys
 // follow clock, and the algorithm it signs with at that time.
-func (d *DataDir) KeyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.Logger) (*KeyRing, jwt.Algorithm, error) {
+func (d *DataDir) keyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.Logger) (*KeyRing, jwt.Algorithm, error) {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -163,7 +163,7 @@ func (d *DataDir) LoadKeys(_ context.Context, alg jwt.Algorithm, now time.Time) 
 		}
 		keys.Keys = append(keys.Keys, sk)
 	}
-	if keys.Signer(now) < 0 {
+	if keys.signer(now) < 0 {
 		return Keys{}, fmt.Errorf("server: %s: no signing key is active at %s", manifestFile, now.UTC().Format(time.RFC3339))
 	}
 	return keys, nil

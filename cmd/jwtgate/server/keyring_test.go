@@ -58,7 +58,7 @@ func TestKeyRotation(t *testing.T) {
 	if _, _, err := d.RotateKey(ctx, Rotation{RetireAfter: time.Hour}, now); err == nil {
 		t.Fatal("rotated a directory without a key")
 	}
-	ring, alg, err := d.KeyRing(jwt.ES256, clock.Now, log)
+	ring, alg, err := d.keyRing(jwt.ES256, clock.Now, log)
 	if err != nil || alg != jwt.ES256 {
 		t.Fatalf("first key: %v %v", alg, err)
 	}
@@ -87,7 +87,7 @@ func TestKeyRotation(t *testing.T) {
 	check := func(at time.Time, signer string, wantAlg jwt.Algorithm, kids ...string) {
 		t.Helper()
 		// serve's --alg does not override a rotated key's.
-		ring, alg, err := d.KeyRing(jwt.ES384, func() time.Time { return at }, log)
+		ring, alg, err := d.keyRing(jwt.ES384, func() time.Time { return at }, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("signer before reload %s", got)
 	}
 	clock.Advance(time.Minute)
-	ring, _, err = d.KeyRing(jwt.ES256, clock.Now, log)
+	ring, _, err = d.keyRing(jwt.ES256, clock.Now, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(at, third, jwt.EdDSA, first, second, third)
-	ring, _, err = d.KeyRing(jwt.ES256, func() time.Time { return at }, log)
+	ring, _, err = d.keyRing(jwt.ES256, func() time.Time { return at }, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestKeyRotation(t *testing.T) {
 	if err := os.Rename(filepath.Join(d.Path, keysDir, third+".pem"), filepath.Join(d.Path, keysDir, second+".pem")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.KeyRing(jwt.ES256, func() time.Time { return now }, log); err == nil {
+	if _, _, err := d.keyRing(jwt.ES256, func() time.Time { return now }, log); err == nil {
 		t.Fatal("loaded a key file that does not match the manifest")
 	}
 }
@@ -170,7 +170,7 @@ func TestManifestWithoutActivation(t *testing.T) {
 	d := &DataDir{Path: t.TempDir()}
 	log := slog.New(slog.DiscardHandler)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, _, err := d.KeyRing(jwt.ES256, func() time.Time { return now }, log); err != nil {
+	if _, _, err := d.keyRing(jwt.ES256, func() time.Time { return now }, log); err != nil {
 		t.Fatal(err)
 	}
 	_, second, err := d.RotateKey(context.Background(), Rotation{ActivateAfter: time.Hour, RetireAfter: time.Hour}, now)
@@ -203,7 +203,7 @@ func TestManifestWithoutActivation(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ring, _, err := d.KeyRing(jwt.ES256, func() time.Time { return now }, log)
+	ring, _, err := d.keyRing(jwt.ES256, func() time.Time { return now }, log)
 	if err != nil {
 		t.Fatal(err)
 	}
