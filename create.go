@@ -45,7 +45,9 @@ func TTL(d time.Duration) TokenOption {
 
 // WithClaims adds claims to the token. They win over Config.ExtraClaims
 // and may replace the Gate's own claims, as in flask-jwt-extended; replace
-// type, exp or jti only if you mean it.
+// type, exp or jti only if you mean it. In TokensRFC9068 they cannot set
+// aud (use WithAudience): the audience keeps refresh tokens away from
+// resource servers.
 func WithClaims(c map[string]any) TokenOption {
 	return func(o *tokenOptions) {
 		if o.claims == nil {
@@ -195,6 +197,11 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 		aud = o.audience
 	}
 	if profile {
+		if _, ok := o.claims["aud"]; ok {
+			// The audience keeps the token types apart: it is checked, so
+			// only WithAudience sets it.
+			return "", errors.New("jwtgate: in TokensRFC9068 aud is set by Config.Audience or WithAudience, not WithClaims")
+		}
 		if err := g.checkProfileAudience(typ, o.audience, aud); err != nil {
 			return "", err
 		}

@@ -2,6 +2,7 @@ package jwtgate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -240,46 +241,40 @@ type ctxKey struct{ name string }
 func New(cfg Config) (*Gate, error) {
 	g := &Gate{cfg: cfg, ctxToken: &ctxKey{"jwtgate token"}}
 	c := &g.cfg
-	bad := func(format string, args ...any) (*Gate, error) {
-		return nil, fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
-	}
 	if c.SigningKey == nil && c.Keys == nil && c.DecodeKey == nil {
-		return bad("no keys: set SigningKey to issue tokens, Keys or DecodeKey to verify them")
+		return nil, fmt.Errorf("%w: no keys: set SigningKey to issue tokens, Keys or DecodeKey to verify them", ErrConfig)
 	}
-	if err := contradictions(c); err != nil {
-		return bad("%v", err)
+	// Each step checks and fills one group of settings, in this order, so
+	// that the first mistake found is the one reported.
+	for _, step := range []func() error{
+		func() error { return contradictions(c) },
+		g.setupSigning,
+		c.fillLifetimes,
+		g.fillNames,
+		g.fillLocations,
+		c.fillResponses,
+		g.setupVerifiers,
+	} {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
 	}
+	return g, nil
+}
+
+// setupSigning chooses the algorithm the Gate signs with, makes its
+// signers, and defaults Keys to the SigningKey's verifying half and
+// Algorithms to that algorithm.
+func (g *Gate) setupSigning() error {
+	c := &g.cfg
 	keysGiven := c.Keys != nil
 	if c.SigningKey != nil && !c.SigningKey.CanSign() {
-		return bad("SigningKey has no private part; put public keys in Keys")
+		return errors.New("SigningKey has no private part; put public keys in Keys")
 	}
 	g.alg = c.Algorithm
 	if c.SigningKey != nil {
-		algs := c.SigningKey.Algorithms()
-		switch {
-		case g.alg != "":
-			if !c.SigningKey.Allows(g.alg) {
-				return bad("Algorithm %s is not allowed by SigningKey (it allows %v)", g.alg, algs)
-			}
-		case len(algs) == 1:
-			g.alg = algs[0]
-		case c.SigningKey.IsSymmetric():
-			g.alg = jwt.HS256
-		default:
-			g.alg = jwt.RS256
-		}
-		s, err := jwt.NewSigner(c.SigningKey, g.alg)
-		if err != nil {
-			return bad("%v", err)
-		}
-		g.signer, g.refSigner = s, s
-		if c.Tokens == TokensRFC9068 {
-			if g.signer, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypAccess}); err != nil {
-				return bad("%v", err)
-			}
-			if g.refSigner, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypRefresh}); err != nil {
-				return bad("%v", err)
-			}
+		if err := g.makeSigners(); err != nil {
+			return err
 		}
 		if c.Keys == nil {
 			if c.SigningKey.IsSymmetric() {
@@ -289,19 +284,56 @@ func New(cfg Config) (*Gate, error) {
 			}
 		}
 	} else if g.alg != "" && !g.alg.Known() {
-		return bad("unknown Algorithm %q", g.alg)
+		return fmt.Errorf("unknown Algorithm %q", g.alg)
 	}
 	if len(c.Algorithms) == 0 && g.alg != "" {
 		c.Algorithms = []jwt.Algorithm{g.alg}
 	}
 	for _, a := range c.Algorithms {
 		if !a.Known() {
-			return bad("unknown algorithm %q in Algorithms", a)
+			return fmt.Errorf("unknown algorithm %q in Algorithms", a)
 		}
 	}
-	if err := ownTokensRefused(c, g.alg, keysGiven); err != nil {
-		return bad("%v", err)
+	return ownTokensRefused(c, g.alg, keysGiven)
+}
+
+// makeSigners settles the signing algorithm (Config.Algorithm, else the
+// key's only one, else HS256 or RS256) and makes the signers of access
+// and refresh tokens.
+func (g *Gate) makeSigners() error {
+	c := &g.cfg
+	algs := c.SigningKey.Algorithms()
+	switch {
+	case g.alg != "":
+		if !c.SigningKey.Allows(g.alg) {
+			return fmt.Errorf("Algorithm %s is not allowed by SigningKey (it allows %v)", g.alg, algs)
+		}
+	case len(algs) == 1:
+		g.alg = algs[0]
+	case c.SigningKey.IsSymmetric():
+		g.alg = jwt.HS256
+	default:
+		g.alg = jwt.RS256
 	}
+	s, err := jwt.NewSigner(c.SigningKey, g.alg)
+	if err != nil {
+		return err
+	}
+	g.signer, g.refSigner = s, s
+	if c.Tokens == TokensRFC9068 {
+		if g.signer, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypAccess}); err != nil {
+			return err
+		}
+		if g.refSigner, err = jwt.NewSignerWithOptions(c.SigningKey, g.alg, jwt.SignerOptions{Type: TypRefresh}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillLifetimes fills and checks the token lifetimes, the leeway, the
+// profile's claim settings and RequiredClaims.
+func (c *Config) fillLifetimes() error {
 	if c.AccessTTL == 0 {
 		c.AccessTTL = 15 * time.Minute
 	}
@@ -309,22 +341,29 @@ func New(cfg Config) (*Gate, error) {
 		c.RefreshTTL = 30 * 24 * time.Hour
 	}
 	if (c.AccessTTL < 0 && c.AccessTTL != NoExpiry) || (c.RefreshTTL < 0 && c.RefreshTTL != NoExpiry) {
-		return bad("negative token lifetime (use NoExpiry for tokens without exp)")
+		return errors.New("negative token lifetime (use NoExpiry for tokens without exp)")
 	}
 	if c.Leeway < 0 {
-		return bad("negative Leeway")
+		return errors.New("negative Leeway")
 	}
 	if c.NotBeforeDelta < 0 {
-		return bad("negative NotBeforeDelta")
+		return errors.New("negative NotBeforeDelta")
 	}
 	if err := c.fillProfile(); err != nil {
-		return bad("%v", err)
+		return err
 	}
 	for _, n := range c.RequiredClaims {
 		if n == "" {
-			return bad("empty name in RequiredClaims")
+			return errors.New("empty name in RequiredClaims")
 		}
 	}
+	return nil
+}
+
+// fillNames fills and checks the claim names, the header, query and JSON
+// names, the error body's key and the JSON body limit.
+func (g *Gate) fillNames() error {
+	c := &g.cfg
 	def := func(p *string, v string) {
 		if *p == "" {
 			*p = v
@@ -338,10 +377,10 @@ func New(cfg Config) (*Gate, error) {
 	if !c.EmptyHeaderScheme {
 		def(&c.HeaderScheme, "Bearer")
 	} else if c.HeaderScheme != "" {
-		return bad("EmptyHeaderScheme with HeaderScheme %q", c.HeaderScheme)
+		return fmt.Errorf("EmptyHeaderScheme with HeaderScheme %q", c.HeaderScheme)
 	}
 	if strings.ContainsAny(c.HeaderScheme, " \t,") {
-		return bad("HeaderScheme %q has a space or comma", c.HeaderScheme)
+		return fmt.Errorf("HeaderScheme %q has a space or comma", c.HeaderScheme)
 	}
 	g.headerKey = textproto.CanonicalMIMEHeaderKey(c.HeaderName)
 	def(&c.QueryParam, "jwt")
@@ -352,17 +391,24 @@ func New(cfg Config) (*Gate, error) {
 		c.MaxJSONBody = 64 << 10
 	}
 	if c.MaxJSONBody < 0 {
-		return bad("negative MaxJSONBody")
+		return errors.New("negative MaxJSONBody")
 	}
 	names := map[string]string{}
 	for _, n := range []struct{ field, name string }{
 		{"IdentityClaim", c.IdentityClaim}, {"TypeClaim", c.TypeClaim}, {"FreshClaim", c.FreshClaim}, {"CSRFClaim", c.CSRFClaim},
 	} {
 		if prev, dup := names[n.name]; dup {
-			return bad("%s and %s are both %q", prev, n.field, n.name)
+			return fmt.Errorf("%s and %s are both %q", prev, n.field, n.name)
 		}
 		names[n.name] = n.field
 	}
+	return nil
+}
+
+// fillLocations fills and checks Locations (a copy of the caller's
+// slice) and the cookie settings with the methods that need CSRF.
+func (g *Gate) fillLocations() error {
+	c := &g.cfg
 	if len(c.Locations) == 0 {
 		c.Locations = []Location{InHeader}
 	}
@@ -371,20 +417,21 @@ func New(cfg Config) (*Gate, error) {
 		switch l {
 		case InHeader, InCookie, InQuery, InJSON:
 		default:
-			return bad("unknown location %q (use InHeader, InCookie, InQuery, InJSON)", l)
+			return fmt.Errorf("unknown location %q (use InHeader, InCookie, InQuery, InJSON)", l)
 		}
 		if seen[l] {
-			return bad("location %q listed twice", l)
+			return fmt.Errorf("location %q listed twice", l)
 		}
 		seen[l] = true
 	}
 	if seen[InCookie] && c.Cookies == nil {
-		return bad("InCookie is a location but Cookies is nil: set Cookies (DefaultCookies() is a start)")
+		return errors.New("InCookie is a location but Cookies is nil: set Cookies (DefaultCookies() is a start)")
 	}
 	if c.Cookies != nil {
 		cc := *c.Cookies
 		if err := cc.fill(); err != nil {
-			return bad("Cookies: %v", err)
+			//lint:ignore ST1005 the text starts with the name of the Config field
+			return fmt.Errorf("Cookies: %v", err)
 		}
 		c.Cookies = &cc
 		g.csrfMethod = map[string]bool{}
@@ -392,10 +439,16 @@ func New(cfg Config) (*Gate, error) {
 			g.csrfMethod[strings.ToUpper(m)] = true
 		}
 	}
+	c.Locations = slices.Clone(c.Locations)
+	return nil
+}
+
+// fillResponses checks Profile and fills and checks Realm.
+func (c *Config) fillResponses() error {
 	switch c.Profile {
 	case ProfileRFC6750, ProfileFlask, ProfileFlaskJWT:
 	default:
-		return bad("unknown Profile %d", c.Profile)
+		return fmt.Errorf("unknown Profile %d", c.Profile)
 	}
 	if c.Realm == "" {
 		c.Realm = "jwtgate"
@@ -403,9 +456,13 @@ func New(cfg Config) (*Gate, error) {
 			c.Realm = "Login Required"
 		}
 	}
-	if err := checkRealm("Realm", c.Realm); err != nil {
-		return bad("%v", err)
-	}
+	return checkRealm("Realm", c.Realm)
+}
+
+// setupVerifiers sets the clock and the logger, and makes the verifier of
+// requests and the one that ignores exp (DecodeOptions.AllowExpired).
+func (g *Gate) setupVerifiers() error {
+	c := &g.cfg
 	g.clock = c.Clock
 	if g.clock == nil {
 		g.clock = time.Now
@@ -414,7 +471,6 @@ func New(cfg Config) (*Gate, error) {
 	if g.log == nil {
 		g.log = slog.Default()
 	}
-	c.Locations = slices.Clone(c.Locations)
 	var keys jwt.KeySet = c.Keys
 	if c.DecodeKey != nil {
 		keys = decodeKeySet{c.DecodeKey}
@@ -438,14 +494,12 @@ func New(cfg Config) (*Gate, error) {
 	}
 	var err error
 	if g.verifier, err = jwt.NewVerifier(keys, opts); err != nil {
-		return bad("%v", err)
+		return err
 	}
 	opts.IgnoreExpiry = true
 	opts.SignatureCache = 0 // rarely used: no cache of its own
-	if g.expVerify, err = jwt.NewVerifier(keys, opts); err != nil {
-		return bad("%v", err)
-	}
-	return g, nil
+	g.expVerify, err = jwt.NewVerifier(keys, opts)
+	return err
 }
 
 // Algorithm returns the algorithm the Gate signs with ("" for a

@@ -3,6 +3,7 @@ package jwtgate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -360,5 +361,34 @@ func TestRevocationHookGateError(t *testing.T) {
 	res := serve(g.Required(echo(g)), reqSpec{headers: map[string]string{"Authorization": "Bearer " + signRaw(t, `{"sub":"u"}`)}}.build())
 	if res.status != 422 || res.body["msg"] != "Missing claim: jti" {
 		t.Fatalf("%d %v", res.status, res.body)
+	}
+}
+
+// IdentityOf turns the user object given to CreateAccessToken into the
+// identity claim, and its error refuses the token.
+func TestIdentityOfConvertsUser(t *testing.T) {
+	type user struct {
+		ID   int
+		Name string
+	}
+	g := testGate(t, func(c *Config) {
+		c.IdentityOf = func(u any) (any, error) {
+			if u, ok := u.(user); ok {
+				return u.Name, nil
+			}
+			return nil, fmt.Errorf("%T is not a user", u)
+		}
+	})
+	ctx := context.Background()
+	tok, err := g.CreateAccessToken(ctx, user{ID: 7, Name: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vt, err := g.DecodeToken(ctx, tok)
+	if err != nil || vt.Identity != "alice" {
+		t.Fatalf("identity of the token: %v, %v", vt, err)
+	}
+	if _, err := g.CreateRefreshToken(ctx, 42); err == nil || !strings.Contains(err.Error(), "int is not a user") {
+		t.Errorf("IdentityOf error: %v", err)
 	}
 }

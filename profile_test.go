@@ -132,6 +132,14 @@ func TestRFC9068CreateRefusals(t *testing.T) {
 		"typ header": func() (string, error) {
 			return g.CreateAccessToken(ctx, "alice", WithHeaders(map[string]any{"typ": "JWT"}))
 		},
+		// WithClaims replaces the Gate's claims: not the audience, which
+		// keeps the types apart (WithAudience is checked).
+		"refresh with an access audience by WithClaims": func() (string, error) {
+			return g.CreateRefreshToken(ctx, "alice", WithClaims(map[string]any{"aud": []string{testRefreshAud, testAPI}}))
+		},
+		"access for the refresh audience by WithClaims": func() (string, error) {
+			return g.CreateAccessToken(ctx, "alice", WithClaims(map[string]any{"aud": testRefreshAud}))
+		},
 	} {
 		if tok, err := f(); err == nil {
 			t.Errorf("%s: created %s", name, tok)

@@ -246,6 +246,12 @@ func EndSession(ctx context.Context, s Store, t *jwtgate.Token, now time.Time, m
 // revoked: answer 401 and make the user log in again. Pass the Gate's
 // options for the new token in opts; make the access tokens that go with
 // it with InSession(sid), sid being SessionOf(old).
+//
+// After the rotation it asks the store again whether old is revoked (one
+// more store call): a LogoutEverywhere of its subject that was stored
+// after the request's revocation check, but before the rotation, makes
+// it fail too (the error wraps jwtgate.ErrRevoked), so a refresh under
+// way cannot carry a session past the end of all the user's sessions.
 func RotateRefresh(ctx context.Context, s Store, g *jwtgate.Gate, old *jwtgate.Token, user any, opts ...jwtgate.TokenOption) (string, error) {
 	if old == nil {
 		return "", fmt.Errorf("%w: nil token", ErrInvalidArgument)
@@ -279,6 +285,21 @@ func RotateRefresh(ctx context.Context, s Store, g *jwtgate.Gate, old *jwtgate.T
 			return "", jwtgate.NewError(jwtgate.ErrRevoked, "Refresh token reused", err)
 		}
 		return "", err
+	}
+	// The check that let old in came before the rotation: a cutoff of its
+	// subject (LogoutEverywhere) stored in between revokes the session
+	// old continues, yet would not revoke the new token, issued after it.
+	// Asked again now, after the rotation, the store has it.
+	q := Query{JTI: old.Claims.ID, Subject: old.Identity, Family: fam}
+	if old.Claims.IssuedAt != nil {
+		q.IssuedAt = old.Claims.IssuedAt.Time
+	}
+	revoked, err := CheckToken(ctx, s, q)
+	if err != nil {
+		return "", fmt.Errorf("revoke: checking the rotated token: %w", err)
+	}
+	if revoked {
+		return "", jwtgate.NewError(jwtgate.ErrRevoked, "Token has been revoked", nil)
 	}
 	return tok, nil
 }

@@ -69,8 +69,8 @@ func flagSources(e *env, fs *flag.FlagSet, vars map[string]string, file string) 
 // storeSources is flagSources for the commands that only open the stores
 // of serve (users, keys rotate): they read serve's config file, named by
 // config or else JWTGATE_CONFIG. The whole file is checked against the
-// flags of serve; only its store settings, refresh-ttl, jwks-max-age and
-// keys-reload are used.
+// flags of serve; only its store settings, the token lifetimes
+// (refresh-ttl, access-ttl), jwks-max-age and keys-reload are used.
 func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config string) bool {
 	file := config
 	if file == "" {
@@ -94,7 +94,7 @@ func storeSources(e *env, fs *flag.FlagSet, vars map[string]string, config strin
 		switch k {
 		case "data-dir", "database-url", "redis", "redis-prefix", "refresh-ttl", "min-password-length":
 		case "redis-sentinel-master", "redis-bound", "redis-wait-replicas":
-		case "jwks-max-age", "keys-reload":
+		case "jwks-max-age", "keys-reload", "access-ttl":
 		default:
 			delete(conf, k)
 		}

@@ -234,13 +234,19 @@ func keysRotate(e *env, args []string) int {
 		"that the delay matches the servers' settings. --now skips that delay, for an\n"+
 		"emergency: verifiers that cached the JWKS refuse the new tokens until their\n"+
 		"copy expires. The keys signing until then keep verifying until --retire-after\n"+
-		"after the new key signs, so that their tokens stay valid until they expire.\n"+
+		"after the new key signs, so that their tokens stay valid until they expire:\n"+
+		"by default serve's --refresh-ttl (or --access-ttl if longer), read like the\n"+
+		"settings above, and with --now one --keys-reload more, since a server signs\n"+
+		"with the old key until it reloads.\n"+
 		"Each key keeps its own algorithm: --alg may change it.")
-	vars := map[string]string{"jwks-max-age": "JWTGATE_JWKS_MAX_AGE", "keys-reload": "JWTGATE_KEYS_RELOAD"}
+	vars := map[string]string{"jwks-max-age": "JWTGATE_JWKS_MAX_AGE", "keys-reload": "JWTGATE_KEYS_RELOAD",
+		"refresh-ttl": "JWTGATE_REFRESH_TTL", "access-ttl": "JWTGATE_ACCESS_TTL"}
 	config := fs.String("config", "", "the JSON config file of jwtgate serve, for its stores and key timing [JWTGATE_CONFIG]")
 	stores := addStoreFlags(fs, vars)
 	algFlag := fs.String("alg", "", "algorithm of the new key: ES256/384/512, EdDSA, RS256..PS512 (default: the current key's)")
-	retire := fs.Duration("retire-after", 720*time.Hour, "how long the keys it replaces keep verifying after it signs: the server's refresh token lifetime, or longer; 0 retires them when it starts to sign")
+	retire := fs.Duration("retire-after", 0, "how long the keys it replaces keep verifying after it signs (default: the longest token lifetime, see above); 0 retires them when it starts to sign")
+	refreshTTL := fs.Duration("refresh-ttl", 720*time.Hour, "serve's --refresh-ttl [JWTGATE_REFRESH_TTL]")
+	accessTTL := fs.Duration("access-ttl", 15*time.Minute, "serve's --access-ttl [JWTGATE_ACCESS_TTL]")
 	maxAge := fs.Duration("jwks-max-age", defaultJWKSMaxAge, "serve's --jwks-max-age [JWTGATE_JWKS_MAX_AGE]")
 	reload := fs.Duration("keys-reload", defaultKeysReload, "serve's --keys-reload [JWTGATE_KEYS_RELOAD]")
 	now := fs.Bool("now", false, "sign with the new key as soon as each server reloads its keys (an emergency, such as a leaked key)")
@@ -259,11 +265,23 @@ func keysRotate(e *env, args []string) int {
 		e.errorf("keys rotate: --retire-after must not be negative")
 		return exitUsage
 	}
+	if *refreshTTL <= 0 || *accessTTL <= 0 {
+		e.errorf("keys rotate: --refresh-ttl and --access-ttl must be positive")
+		return exitUsage
+	}
 	if err := checkKeyTiming(*maxAge, *reload); err != nil {
 		e.errorf("keys rotate: %v", err)
 		return exitUsage
 	}
 	rot := server.Rotation{ActivateAfter: server.KeyActivationDelay(*maxAge, *reload), RetireAfter: *retire}
+	if !flagGiven(fs, "retire-after") {
+		// The old keys verify every token they signed until it expires:
+		// with --now, servers sign with them until their next reload.
+		rot.RetireAfter = max(*refreshTTL, *accessTTL)
+		if *now {
+			rot.RetireAfter += *reload
+		}
+	}
 	if *now {
 		rot.ActivateAfter = 0
 	}
@@ -314,6 +332,6 @@ func keysRotate(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "running servers publish it at their next key reload (within %v) and sign with it from %s (in %v)\n",
 			*reload, activate.UTC().Format(time.RFC3339), rot.ActivateAfter)
 	}
-	fmt.Fprintf(e.stdout, "old key %s verifies until %s\n", oldKID, activate.Add(*retire).UTC().Format(time.RFC3339))
+	fmt.Fprintf(e.stdout, "old key %s verifies until %s\n", oldKID, activate.Add(rot.RetireAfter).UTC().Format(time.RFC3339))
 	return exitOK
 }

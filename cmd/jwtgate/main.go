@@ -20,7 +20,7 @@
 // environment variables. "jwtgate users" manages the users of a data
 // directory; passwords are read from the terminal or standard input,
 // never from arguments, and new ones need at least 8 characters
-// (--min-password-length), at most 1024 bytes, and not the username.
+// (--min-password-length), at most 1024 bytes, and not the username in any letter case.
 // Started by "go run", serve stops when the go command does.
 //
 // Exit status: 0 on success, 1 when a token is rejected (or a users

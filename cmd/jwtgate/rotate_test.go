@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -372,5 +374,60 @@ func TestServeJWKSMaxAgeFlag(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, "--jwks-max-age") {
 			t.Errorf("serve -jwks-max-age %s: exit %d %q", bad, r.code, r.stderr)
 		}
+	}
+}
+
+// TestKeysRotateRetireFollowsTokenLifetimes: by default the keys a
+// rotation replaces verify as long as serve's tokens live, read from the
+// same flags, variables or config file as serve's (--refresh-ttl, or
+// --access-ttl if longer), and, with --now, one key reload longer (an
+// instance signs with the old key until it reloads).
+func TestKeysRotateRetireFollowsTokenLifetimes(t *testing.T) {
+	cases := []struct {
+		name string
+		conf string   // serve's config file; "" for none
+		env  []string // added to the environment
+		args []string
+		want time.Duration // from the new key's activation to the old key's retirement
+	}{
+		{"defaults", "", nil, nil, 720 * time.Hour},
+		{"config refresh-ttl", `{"refresh-ttl": "2160h"}`, nil, nil, 2160 * time.Hour},
+		{"variable", "", []string{"JWTGATE_REFRESH_TTL=1000h"}, nil, 1000 * time.Hour},
+		{"flag", "", nil, []string{"--refresh-ttl", "100h"}, 100 * time.Hour},
+		{"access-ttl longer", `{"refresh-ttl": "1h", "access-ttl": "2h"}`, nil, nil, 2 * time.Hour},
+		{"now adds a reload", `{"refresh-ttl": "2160h", "keys-reload": "1m"}`, nil, []string{"--now"}, 2160*time.Hour + time.Minute},
+		{"retire-after wins", `{"refresh-ttl": "2160h"}`, nil, []string{"--retire-after", "10h"}, 10 * time.Hour},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dd := filepath.Join(dir, "data")
+			d, err := server.OpenDataDir(context.Background(), dd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.SigningKey(jwt.ES256, slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatal(err)
+			}
+			d.Close()
+			args := append([]string{"keys", "rotate", "--data-dir", dd}, c.args...)
+			if c.conf != "" {
+				args = append(args, "--config", writeTemp(t, dir, "conf.json", c.conf))
+			}
+			if r := runEnv(t, dir, c.env, "", args...); r.code != 0 {
+				t.Fatalf("keys rotate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			raw, err := os.ReadFile(filepath.Join(dd, server.ManifestFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m server.Manifest
+			if err := json.Unmarshal(raw, &m); err != nil || len(m.Keys) != 2 || m.Keys[0].RetireAt == nil || m.Keys[1].ActivateAt == nil {
+				t.Fatalf("manifest %s: %v", raw, err)
+			}
+			if got := m.Keys[0].RetireAt.Sub(*m.Keys[1].ActivateAt); got != c.want {
+				t.Errorf("the old key retires %v after the new one activates, want %v", got, c.want)
+			}
+		})
 	}
 }

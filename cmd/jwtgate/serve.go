@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
+	"github.com/jwtgate/jwtgate/jwt"
 )
 
 // parsePrefixes reads a comma-separated list of IP addresses and CIDR
@@ -191,63 +192,14 @@ func serve(e *env, args []string) int {
 	if !flagSources(e, fs, vars, file) {
 		return exitUsage
 	}
-	alg, err := parseAlg(*o.algFlag)
-	if err != nil {
-		e.errorf("serve: %v", err)
-		return exitUsage
-	}
-	if err := server.CheckSigningAlgorithm(alg); err != nil {
-		e.errorf("serve: --alg: %v", err)
-		return exitUsage
-	}
-	if *o.loginBurst == 0 || *o.loginBurst < -1 {
-		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
-		return exitUsage
-	}
-	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 || *o.stores.redisBound <= 0 {
-		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload, --store-bound and --redis-bound must be positive")
-		return exitUsage
-	}
-	if *o.stores.redisWaitReplicas < 0 {
-		e.errorf("serve: --redis-wait-replicas must be 0 or more")
-		return exitUsage
-	}
-	if err := checkKeyTiming(*o.jwksMaxAge, *o.keysReload); err != nil {
-		e.errorf("serve: %v", err)
-		return exitUsage
-	}
-	policy, ok := passwordPolicy(e, "serve", *o.minPasswordLen)
+	set, ok := checkServeFlags(e, o)
 	if !ok {
 		return exitUsage
-	}
-	proxies, err := parsePrefixes(*o.trustedProxies)
-	if err != nil {
-		e.errorf("serve: --trusted-proxies: %v", err)
-		return exitUsage
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*o.logLevel)); err != nil {
-		e.errorf("serve: --log-level %q: want debug, info, warn or error", *o.logLevel)
-		return exitUsage
-	}
-	var tlsConfig *tls.Config
-	if *o.tlsCert != "" || *o.tlsKey != "" {
-		if *o.tlsCert == "" || *o.tlsKey == "" {
-			e.errorf("serve: --tls-cert and --tls-key go together")
-			return exitUsage
-		}
-		pair, err := tls.LoadX509KeyPair(*o.tlsCert, *o.tlsKey)
-		if err != nil {
-			e.errorf("serve: TLS certificate: %s", oneLine(err))
-			return exitUsage
-		}
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
-		*o.secure = true // cookies set over HTTPS are Secure
 	}
 
 	out := newBatchedLog(e.stderr)
 	defer out.Close()
-	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: userErrors}), out})
+	log := slog.New(flushingHandler{slog.NewTextHandler(out, &slog.HandlerOptions{Level: set.level, ReplaceAttr: userErrors}), out})
 	// The lifecycle lines (listening, shutting down, stopped), the first
 	// admin password (never shown again) and a new data directory are
 	// logged whatever --log-level says.
@@ -255,85 +207,195 @@ func serve(e *env, args []string) int {
 	runCtx, stop := followGoRun(e.ctx, lifeLog)
 	defer stop()
 	e = &env{ctx: runCtx, stdin: e.stdin, stdout: e.stdout, stderr: e.stderr}
+	svc, ok := startService(e, o, set, log, lifeLog)
+	if !ok {
+		return exitUsage
+	}
+	defer svc.close()
+	return runHTTP(e, o, set, svc, out, log, lifeLog)
+}
+
+// serveSettings are the values of serve's flags that checkServeFlags
+// parsed.
+type serveSettings struct {
+	alg       jwt.Algorithm
+	policy    server.PasswordPolicy
+	proxies   []netip.Prefix
+	level     slog.Level
+	tlsConfig *tls.Config // nil: plain HTTP
+}
+
+// checkServeFlags checks serve's flags before anything is opened, and
+// says on stderr what is wrong.
+func checkServeFlags(e *env, o *serveOptions) (serveSettings, bool) {
+	var set serveSettings
+	var err error
+	if set.alg, err = parseAlg(*o.algFlag); err != nil {
+		e.errorf("serve: %v", err)
+		return set, false
+	}
+	if err := server.CheckSigningAlgorithm(set.alg); err != nil {
+		e.errorf("serve: --alg: %v", err)
+		return set, false
+	}
+	if *o.loginBurst == 0 || *o.loginBurst < -1 {
+		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
+		return set, false
+	}
+	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 || *o.stores.redisBound <= 0 {
+		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload, --store-bound and --redis-bound must be positive")
+		return set, false
+	}
+	if *o.stores.redisWaitReplicas < 0 {
+		e.errorf("serve: --redis-wait-replicas must be 0 or more")
+		return set, false
+	}
+	if err := checkKeyTiming(*o.jwksMaxAge, *o.keysReload); err != nil {
+		e.errorf("serve: %v", err)
+		return set, false
+	}
+	var ok bool
+	if set.policy, ok = passwordPolicy(e, "serve", *o.minPasswordLen); !ok {
+		return set, false
+	}
+	if set.proxies, err = parsePrefixes(*o.trustedProxies); err != nil {
+		e.errorf("serve: --trusted-proxies: %v", err)
+		return set, false
+	}
+	if err := set.level.UnmarshalText([]byte(*o.logLevel)); err != nil {
+		e.errorf("serve: --log-level %q: want debug, info, warn or error", *o.logLevel)
+		return set, false
+	}
+	if *o.tlsCert != "" || *o.tlsKey != "" {
+		if *o.tlsCert == "" || *o.tlsKey == "" {
+			e.errorf("serve: --tls-cert and --tls-key go together")
+			return set, false
+		}
+		pair, err := tls.LoadX509KeyPair(*o.tlsCert, *o.tlsKey)
+		if err != nil {
+			e.errorf("serve: TLS certificate: %s", oneLine(err))
+			return set, false
+		}
+		set.tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+		*o.secure = true // cookies set over HTTPS are Secure
+	}
+	return set, true
+}
+
+// service is what startService opened: close releases it.
+type service struct {
+	st   *server.Stores
+	keys *server.LiveKeys
+	ln   net.Listener
+	srv  *server.Server
+}
+
+func (s *service) close() {
+	s.ln.Close()
+	s.st.Close()
+}
+
+// startService opens the stores and the signing keys, listens on --addr
+// and makes the service; it logs why when it cannot, having closed what
+// it opened.
+func startService(e *env, o *serveOptions, set serveSettings, log, lifeLog *slog.Logger) (_ *service, ok bool) {
 	st, err := server.Open(e.ctx, o.stores.config(lifeLog))
 	if err != nil {
 		log.Error("cannot open the stores", "err", err)
-		return exitUsage
+		return nil, false
 	}
-	defer st.Close()
-	st.Users.Policy = policy
+	svc := &service{st: st}
+	defer func() {
+		if !ok {
+			if svc.ln != nil {
+				svc.ln.Close()
+			}
+			st.Close()
+		}
+	}()
+	st.Users.Policy = set.policy
 	// The signer and the keys rotated out that still verify (see "jwtgate
 	// keys rotate"), reloaded every --keys-reload and when a token names
 	// a key this instance does not know yet.
-	keys, err := server.NewLiveKeys(e.ctx, st.Keys, alg, server.LiveKeysOptions{Logger: log})
-	if err != nil {
+	if svc.keys, err = server.NewLiveKeys(e.ctx, st.Keys, set.alg, server.LiveKeysOptions{Logger: log}); err != nil {
 		log.Error("signing key", "err", err)
-		return exitUsage
+		return nil, false
 	}
 	var limiter server.Limiter
 	if st.Redis != nil && *o.loginBurst > 0 {
 		if limiter, err = server.NewRedisLimiter(st.Redis, st.RedisPrefix, *o.loginBurst, loginEvery); err != nil {
 			log.Error("login rate limiter", "err", err)
-			return exitUsage
+			return nil, false
 		}
 	}
-
-	ln, err := net.Listen("tcp", *o.addr)
-	if err != nil {
+	if svc.ln, err = net.Listen("tcp", *o.addr); err != nil {
 		log.Error("cannot listen", "addr", *o.addr, "err", err)
-		return exitUsage
+		return nil, false
 	}
-	defer ln.Close()
-	if *o.issuer == "" {
-		scheme := "http://"
-		if tlsConfig != nil {
-			scheme = "https://"
-		}
-		*o.issuer = scheme + ln.Addr().String()
-		if *o.stores.databaseURL != "" {
-			log.Warn("no --issuer: this instance's tokens name its own address, and other instances refuse them; give every instance the same --issuer", "issuer", *o.issuer)
-		}
-	}
-	srv, err := server.New(server.Config{
-		Users: st.Users, Revocations: st.Revocations, Keys: keys, Algorithm: keys.Algorithm(),
+	defaultIssuer(o, set, svc.ln, log)
+	svc.srv, err = server.New(server.Config{
+		Users: st.Users, Revocations: st.Revocations, Keys: svc.keys, Algorithm: svc.keys.Algorithm(),
 		Issuer: *o.issuer, Audience: *o.audience, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
-		TrustedProxies: proxies, StoreBound: *o.storeBound,
+		TrustedProxies: set.proxies, StoreBound: *o.storeBound,
 		JWKSMaxAge: *o.jwksMaxAge,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
-		return exitUsage
+		return nil, false
 	}
 	// Only now that the whole configuration has been checked: a start
 	// that fails must not make a password that no one will see again.
 	if err := st.Bootstrap(e.ctx, lifeLog); err != nil {
 		log.Error("cannot create the first user", "err", err)
-		return exitUsage
+		return nil, false
 	}
+	return svc, true
+}
+
+// defaultIssuer sets --issuer, when it is not given, to the URL of the
+// address ln listens on.
+func defaultIssuer(o *serveOptions, set serveSettings, ln net.Listener, log *slog.Logger) {
+	if *o.issuer != "" {
+		return
+	}
+	scheme := "http://"
+	if set.tlsConfig != nil {
+		scheme = "https://"
+	}
+	*o.issuer = scheme + ln.Addr().String()
+	if *o.stores.databaseURL != "" {
+		log.Warn("no --issuer: this instance's tokens name its own address, and other instances refuse them; give every instance the same --issuer", "issuer", *o.issuer)
+	}
+}
+
+// runHTTP reloads the keys in the background and serves HTTP (or HTTPS)
+// until the command is told to stop, then shuts the server down
+// gracefully. It returns the exit code.
+func runHTTP(e *env, o *serveOptions, set serveSettings, svc *service, out *batchedLog, log, lifeLog *slog.Logger) int {
 	reloadCtx, stopReload := context.WithCancel(e.ctx)
 	defer stopReload()
-	go keys.Run(reloadCtx, *o.keysReload)
+	go svc.keys.Run(reloadCtx, *o.keysReload)
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           svc.srv,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		TLSConfig:         tlsConfig,
+		TLSConfig:         set.tlsConfig,
 	}
 	errc := make(chan error, 1)
 	go func() {
-		if tlsConfig != nil {
-			errc <- hs.ServeTLS(ln, "", "")
+		if set.tlsConfig != nil {
+			errc <- hs.ServeTLS(svc.ln, "", "")
 			return
 		}
-		errc <- hs.Serve(ln)
+		errc <- hs.Serve(svc.ln)
 	}()
-	lifeLog.Info("listening", "addr", ln.Addr().String(), "issuer", *o.issuer, "kid", keys.SigningKey().ID(), "keys", len(keys.Ring().KeyIDs()), "stores", st.Where)
+	lifeLog.Info("listening", "addr", svc.ln.Addr().String(), "issuer", *o.issuer, "kid", svc.keys.SigningKey().ID(), "keys", len(svc.keys.Ring().KeyIDs()), "stores", svc.st.Where)
 	out.Flush()
 
 	select {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +28,7 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 	if name == "add" || name == "passwd" {
 		synopsis += "\n\nThe password is read from the terminal (asked twice), or as one line of standard input.\n" +
 			"It must have at least --min-password-length characters (8 by default), at most\n" +
-			"1024 bytes, and must not be the username."
+			"1024 bytes, and must not be the username (in any letter case)."
 	}
 	fs := e.newFlags("users "+name, synopsis)
 	vars := map[string]string{}
@@ -66,9 +67,11 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 			return exitUsage
 		}
 	}
-	data, err := server.Open(e.ctx, stores.config(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{ReplaceAttr: userErrors}))))
+	octx, cancel := context.WithTimeout(e.ctx, usersOpenTimeout)
+	data, err := server.Open(octx, stores.config(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{ReplaceAttr: userErrors}))))
+	cancel()
 	if err != nil {
-		e.errorf("users %s: %v", name, err)
+		e.errorf("users %s: %v", name, storeErr(err, usersOpenTimeout))
 		return exitUsage
 	}
 	defer data.Close()
@@ -81,6 +84,31 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 		}
 	}
 	return do(data, pos, lifetime)
+}
+
+// Deadlines of the users commands: a store that does not answer (a
+// partition, a frozen server, a table locked by another session) ends the
+// command with an error instead of holding it without end.
+const (
+	// usersOpenTimeout bounds the opening of the stores: connecting, and
+	// creating or checking their tables.
+	usersOpenTimeout = 10 * time.Second
+	// usersStoreTimeout bounds each store call of a command (with the
+	// password hash of add and passwd).
+	usersStoreTimeout = 5 * time.Second
+)
+
+// storeCtx returns a context for one store call of a users command.
+func (e *env) storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(e.ctx, usersStoreTimeout)
+}
+
+// storeErr says plainly that a store ran out of time.
+func storeErr(err error, d time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("the store did not answer within %v: %w", d, err)
+	}
+	return err
 }
 
 // addPasswordFlag defines --min-password-length, a setting of serve's
@@ -103,6 +131,7 @@ func passwordPolicy(e *env, cmd string, minLen int) (server.PasswordPolicy, bool
 
 // result maps a user store error to an exit code.
 func (e *env) result(cmd string, err error) int {
+	err = storeErr(err, usersStoreTimeout)
 	switch {
 	case err == nil:
 		return exitOK
@@ -120,7 +149,9 @@ func usersAdd(e *env, args []string) int {
 		if err != nil {
 			return e.result("add", err)
 		}
-		if err := e.result("add", d.Users.Add(e.ctx, pos[0], pw)); err != exitOK {
+		ctx, cancel := e.storeCtx()
+		defer cancel()
+		if err := e.result("add", d.Users.Add(ctx, pos[0], pw)); err != exitOK {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "added user %s\n", pos[0])
@@ -130,7 +161,10 @@ func usersAdd(e *env, args []string) int {
 
 func usersPasswd(e *env, args []string) int {
 	return usersCmd(e, "passwd", 1, args, func(d *server.Stores, pos []string, ttl time.Duration) int {
-		if ok, err := d.Users.Exists(e.ctx, pos[0]); err != nil || !ok {
+		ctx, cancel := e.storeCtx()
+		ok, err := d.Users.Exists(ctx, pos[0])
+		cancel()
+		if err != nil || !ok {
 			if err == nil {
 				err = fmt.Errorf("%w: %q", server.ErrUserNotFound, pos[0])
 			}
@@ -140,11 +174,19 @@ func usersPasswd(e *env, args []string) int {
 		if err != nil {
 			return e.result("passwd", err)
 		}
-		if err := e.result("passwd", d.Users.SetPassword(e.ctx, pos[0], pw)); err != exitOK {
+		ctx, cancel = e.storeCtx()
+		err = d.Users.SetPassword(ctx, pos[0], pw)
+		cancel()
+		if err := e.result("passwd", err); err != exitOK {
 			return err
 		}
-		if err := e.result("passwd", d.EndSessions(e.ctx, pos[0], ttl)); err != exitOK {
-			return err
+		ctx, cancel = e.storeCtx()
+		defer cancel()
+		if err := d.EndSessions(ctx, pos[0], ttl); err != nil {
+			// Every part of it is idempotent: running it again ends them.
+			e.errorf("users passwd: the password of %s was changed, but its sessions could not be ended: %v; run 'jwtgate users passwd %s' again",
+				pos[0], storeErr(err, usersStoreTimeout), pos[0])
+			return exitRejected
 		}
 		fmt.Fprintf(e.stdout, "changed the password of %s and ended its sessions\n", pos[0])
 		return exitOK
@@ -153,11 +195,26 @@ func usersPasswd(e *env, args []string) int {
 
 func usersDelete(e *env, args []string) int {
 	return usersCmd(e, "delete", 1, args, func(d *server.Stores, pos []string, ttl time.Duration) int {
-		if err := e.result("delete", d.Users.Delete(e.ctx, pos[0])); err != exitOK {
-			return err
+		ctx, cancel := e.storeCtx()
+		derr := d.Users.Delete(ctx, pos[0])
+		cancel()
+		if derr != nil && !errors.Is(derr, server.ErrUserNotFound) {
+			return e.result("delete", derr)
 		}
-		if err := e.result("delete", d.EndSessions(e.ctx, pos[0], ttl)); err != exitOK {
-			return err
+		// Also for a user already gone: a delete whose sessions could not
+		// be ended is completed by running it again.
+		ctx, cancel = e.storeCtx()
+		defer cancel()
+		if err := d.EndSessions(ctx, pos[0], ttl); err != nil {
+			what := "deleted user " + pos[0] + ", but its sessions could not be ended"
+			if derr != nil {
+				what = "the sessions of " + pos[0] + " could not be ended"
+			}
+			e.errorf("users delete: %s: %v; run 'jwtgate users delete %s' again", what, storeErr(err, usersStoreTimeout), pos[0])
+			return exitRejected
+		}
+		if derr != nil {
+			return e.result("delete", derr)
 		}
 		fmt.Fprintf(e.stdout, "deleted user %s\n", pos[0])
 		return exitOK
@@ -166,7 +223,9 @@ func usersDelete(e *env, args []string) int {
 
 func usersList(e *env, args []string) int {
 	return usersCmd(e, "list", 0, args, func(d *server.Stores, _ []string, _ time.Duration) int {
-		names, err := d.Users.List(e.ctx)
+		ctx, cancel := e.storeCtx()
+		defer cancel()
+		names, err := d.Users.List(ctx)
 		if err != nil {
 			return e.result("list", err)
 		}

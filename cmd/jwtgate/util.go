@@ -208,3 +208,11 @@ func writeFile(name string, data []byte, mode os.FileMode, force bool) error {
 	}
 	return f.Close()
 }
+
+// flagGiven reports whether the flag name of fs was set: on the command
+// line, or from a variable or config file (applySources).
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

@@ -1,10 +1,10 @@
 // Command extended reproduces the API of flask-jwt-extended and its port
-// Quart-JWT-Extended (seed 002, "API Documentation" of
-// quart_jwt_extended): login with access and refresh tokens, refresh,
-// fresh-only routes, optional routes, cookies with double-submit CSRF
-// protection, revocation (token_in_blocklist_loader), additional claims
-// (user_claims_loader), claims verification (claims_verification_loader)
-// and the user loader (user_loader_callback_loader). It is also the
+// Quart-JWT-Extended (quart_jwt_extended's "API Documentation"): login
+// with access and refresh tokens, refresh, fresh-only routes, optional
+// routes, cookies with double-submit CSRF protection, revocation
+// (token_in_blocklist_loader), additional claims (user_claims_loader),
+// claims verification (claims_verification_loader) and the user loader
+// (user_loader_callback_loader). It is also the
 // conformance demo: with -profile flask it answers with flask-jwt-extended's
 // exact status codes and {"msg": ...} bodies, with -profile rfc6750 as
 // RFC 6750 says.

@@ -1,5 +1,5 @@
-// Command flaskjwt reproduces Flask-JWT's quickstart (seed 001, "Flask-JWT
-// ... Minimum viable application configuration"): an authentication
+// Command flaskjwt reproduces Flask-JWT's quickstart ("Flask-JWT ...
+// Minimum viable application configuration"): an authentication
 // handler and an identity handler, POST /auth for a token, and a route
 // behind jwt_required() that prints current_identity. The Gate runs in
 // ProfileFlaskJWT, so errors look like Flask-JWT's:

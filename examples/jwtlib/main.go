@@ -1,8 +1,7 @@
-// Command jwtlib reproduces flask_jwtlib's minimal example (seed 000,
-// flask_jwtlib "Usage"): a service that only verifies tokens, with a
-// permanent verification key (set_permanent_verification_key) and the
-// default algorithm RS256 (JWT_ALGO). Tokens are issued elsewhere; this
-// program never signs one.
+// Command jwtlib reproduces flask_jwtlib's minimal example (its "Usage"):
+// a service that only verifies tokens, with a permanent verification key
+// (set_permanent_verification_key) and the default algorithm RS256
+// (JWT_ALGO). Tokens are issued elsewhere; this program never signs one.
 //
 //	GET /        optional_authentication: says whether the request is authenticated
 //	GET /secure  requires_authentication: 401 without a valid token

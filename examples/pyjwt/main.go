@@ -1,5 +1,5 @@
-// Command pyjwt reproduces the PyJWT + Flask tutorial (seed 003, "Python
-// jwt example"): POST /login takes a form with username and password and
+// Command pyjwt reproduces the PyJWT + Flask tutorial ("Python jwt
+// example"): POST /login takes a form with username and password and
 // returns an HS256 token whose payload holds username, user_id, iat and
 // exp (one hour); GET /protected verifies it and greets the user.
 //

@@ -1,5 +1,5 @@
-// Command websocket reproduces FastAPI JWT Auth's WebSocket flow (seed
-// 004, fastapi_jwt_auth "API Documentation": jwt_required(auth_from=
+// Command websocket reproduces FastAPI JWT Auth's WebSocket flow
+// (fastapi_jwt_auth "API Documentation": jwt_required(auth_from=
 // "websocket", token=..., websocket=..., csrf_token=...)). Browsers cannot
 // set headers on a WebSocket handshake, so the token comes either
 //

@@ -165,10 +165,8 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store
 		}
 		s.cache = newCache(db, max(n, 3), opts.MaxStaleness)
 	}
-	for _, stmt := range Schema(dialect, p) {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("sqlstore: creating schema: %w", err)
-		}
+	if err := createSchema(ctx, db, dialect, p); err != nil {
+		return nil, err
 	}
 	interval := opts.CleanupInterval
 	if interval == 0 {
@@ -180,6 +178,46 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store
 		close(s.done)
 	}
 	return s, nil
+}
+
+// createSchema creates the store's tables and indexes that are missing.
+// On PostgreSQL it first looks whether they all exist: CREATE INDEX IF NOT
+// EXISTS takes its table's SHARE lock before it finds the index there, so
+// a start would wait behind every write queued on a busy row (and those
+// behind it); a usual start, on tables that exist, takes no lock at all.
+func createSchema(ctx context.Context, db *sql.DB, d Dialect, prefix string) error {
+	if d == Postgres {
+		missing := false
+		for _, name := range schemaRelations(prefix) {
+			var found bool
+			if err := db.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&found); err != nil {
+				return fmt.Errorf("sqlstore: looking for the schema: %w", err)
+			}
+			if !found {
+				missing = true
+				break
+			}
+		}
+		if !missing {
+			return nil
+		}
+	}
+	for _, stmt := range Schema(d, prefix) {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("sqlstore: creating schema: %w", err)
+		}
+	}
+	return nil
+}
+
+// schemaRelations names the tables and indexes that Schema creates.
+func schemaRelations(prefix string) []string {
+	return []string{
+		prefix + "revoked_jti", prefix + "revoked_jti_expires",
+		prefix + "revoked_subject", prefix + "revoked_subject_expires",
+		prefix + "refresh_family", prefix + "refresh_family_expires",
+		probeTable(prefix),
+	}
 }
 
 // Schema returns the statements that create the store's tables (if

@@ -156,6 +156,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 	ctx := r.Context()
 	// The user first, under its own deadline and without a hashing slot:
 	// a store that does not answer must not hold one.
+	lookedUp := s.cfg.Clock()
 	lctx, cancel := context.WithTimeout(ctx, userLookupTimeout)
 	hash, found, err := s.cfg.Users.PasswordHash(lctx, c.Username)
 	cancel()
@@ -197,11 +198,33 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")
 		return "", false
 	}
+	// Every session of the user may have ended since the hash was read
+	// (jwtgate users passwd or delete, POST /logout/all): tokens made now
+	// would be issued after that cutoff and outlive it, for a password
+	// that may no longer be the user's. Ask the revocation store.
+	cctx, cancel := context.WithTimeout(ctx, revoke.DefaultTimeout)
+	cutoff, err := s.cfg.Revocations.SubjectCutoff(cctx, c.Username)
+	cancel()
+	if err != nil {
+		s.stats.login("unavailable")
+		s.log.Error("revocation store", "err", err)
+		unavailable(w, "the revocation store cannot answer")
+		return "", false
+	}
+	if revoke.CutoffRevokes(cutoff, lookedUp) {
+		s.stats.login("sessions_ended")
+		s.log.Info("login refused: the user's sessions were ended during it", "username", c.Username)
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "the user's sessions were ended during this sign-in (a new password?); sign in again")
+		return "", false
+	}
 	s.stats.login("ok")
 	if pc, ok := s.cfg.Users.(passwordClaimer); ok {
 		// The password is known to someone now; a failure to record it
-		// only repeats a hint at the next start.
-		if err := pc.ClaimPassword(ctx, c.Username); err != nil {
+		// only repeats a hint at the next start. Its own deadline: a store
+		// that froze after the lookup must not hold the login.
+		cctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		if err := pc.ClaimPassword(cctx, c.Username); err != nil {
 			s.log.Warn("cannot record the first use of a password", "username", c.Username, "err", err)
 		}
 	}
@@ -281,6 +304,13 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		// token of the session is refused from now on.
 		s.log.Warn("refresh token reused: its session is ended", "username", t.Identity, "session", sid)
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "refresh token reused; log in again")
+		return
+	}
+	if errors.Is(err, jwtgate.ErrRevoked) {
+		// Every session of the user was ended while this refresh was
+		// under way (revoke.RotateRefresh asks again after the rotation).
+		s.log.Info("refresh of an ended session", "username", t.Identity, "session", sid)
+		writeError(w, http.StatusUnauthorized, "invalid_grant", "the session has ended; log in again")
 		return
 	}
 	if err != nil {

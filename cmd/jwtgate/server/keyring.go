@@ -17,27 +17,40 @@ import (
 )
 
 // Key files of a data directory after a rotation: keysDir holds one PKCS
-// #8 PEM file per key, named after its kid, and manifestFile lists them.
+// #8 PEM file per key, named after its kid, and ManifestFile lists them.
 // A directory that has never been rotated has no manifest: its only key is
 // keyFile.
 const (
 	keysDir      = "keys"
-	manifestFile = "keys.json"
+	ManifestFile = "keys.json"
+	// keysLockFile is locked by each rotation while it rewrites the
+	// manifest, so that rotations at once each add their key.
+	keysLockFile = "keys.lock"
 )
+
+// The rotation lock is polled this often while another rotation holds
+// it; where the system does not release a dead process's lock, a rotation
+// waits at most rotationLockWait for it.
+const (
+	rotationLockPoll = 10 * time.Millisecond
+	rotationLockWait = 30 * time.Second
+)
+
+func lockPath(dir string) string { return filepath.Join(dir, keysLockFile) }
 
 // maxManifest bounds the manifest file read.
 const maxManifest = 1 << 20
 
-// manifest is the content of keys.json: the keys of the service, oldest
+// Manifest is the content of keys.json: the keys of the service, oldest
 // first. The signer is the newest key whose activation time has come (a
 // key without ActivateAt is active); a key with a RetireAt verifies until
 // then and is not loaded after.
-type manifest struct {
-	Keys []manifestKey `json:"keys"`
+type Manifest struct {
+	Keys []ManifestKey `json:"keys"`
 }
 
-// manifestKey is one key of a manifest.
-type manifestKey struct {
+// ManifestKey is one key of a manifest.
+type ManifestKey struct {
 	KID        string        `json:"kid"`
 	File       string        `json:"file"`          // relative to the data directory
 	Alg        jwt.Algorithm `json:"alg,omitempty"` // empty for a migrated signing-key.pem
@@ -48,8 +61,8 @@ type manifestKey struct {
 
 // readManifest reads keys.json, or, when there is none, makes the manifest
 // of the single legacy signing-key.pem. ok is false when neither exists.
-func (d *DataDir) readManifest() (m manifest, ok bool, err error) {
-	path := filepath.Join(d.Path, manifestFile)
+func (d *DataDir) readManifest() (m Manifest, ok bool, err error) {
+	path := filepath.Join(d.Path, ManifestFile)
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
@@ -84,7 +97,7 @@ func (d *DataDir) readManifest() (m manifest, ok bool, err error) {
 	if fi, err := os.Stat(filepath.Join(d.Path, keyFile)); err == nil {
 		created = fi.ModTime().UTC()
 	}
-	return manifest{Keys: []manifestKey{{KID: key.ID(), File: keyFile, Created: created}}}, true, nil
+	return Manifest{Keys: []ManifestKey{{KID: key.ID(), File: keyFile, Created: created}}}, true, nil
 }
 
 // loadKeyFile loads the private key in file (relative to the data
@@ -164,7 +177,7 @@ func (d *DataDir) LoadKeys(_ context.Context, alg jwt.Algorithm, now time.Time) 
 		keys.Keys = append(keys.Keys, sk)
 	}
 	if keys.signer(now) < 0 {
-		return Keys{}, fmt.Errorf("server: %s: no signing key is active at %s", manifestFile, now.UTC().Format(time.RFC3339))
+		return Keys{}, fmt.Errorf("server: %s: no signing key is active at %s", ManifestFile, now.UTC().Format(time.RFC3339))
 	}
 	return keys, nil
 }
@@ -186,7 +199,7 @@ func (d *DataDir) Probe(ctx context.Context) error {
 	}
 	si := manifestSigner(m, time.Now())
 	if si < 0 {
-		return fmt.Errorf("server: key store probe: %s: no current signing key", manifestFile)
+		return fmt.Errorf("server: key store probe: %s: no current signing key", ManifestFile)
 	}
 	key, err := d.loadKeyFile(m.Keys[si].File)
 	if err != nil {
@@ -200,7 +213,7 @@ func (d *DataDir) Probe(ctx context.Context) error {
 
 // loadEntry loads the key of a manifest entry, checks its kid and binds
 // it to its algorithm (alg for an entry without one).
-func (d *DataDir) loadEntry(e manifestKey, alg jwt.Algorithm) (StoredKey, error) {
+func (d *DataDir) loadEntry(e ManifestKey, alg jwt.Algorithm) (StoredKey, error) {
 	key, err := d.loadKeyFile(e.File)
 	if err != nil {
 		return StoredKey{}, err
@@ -226,7 +239,7 @@ func (d *DataDir) loadEntry(e manifestKey, alg jwt.Algorithm) (StoredKey, error)
 
 // manifestSigner returns the index of the entry of m that signs at now:
 // the newest active one, or -1.
-func manifestSigner(m manifest, now time.Time) int {
+func manifestSigner(m Manifest, now time.Time) int {
 	for i := len(m.Keys) - 1; i >= 0; i-- {
 		e := m.Keys[i]
 		if (e.ActivateAt == nil || !now.Before(*e.ActivateAt)) && (e.RetireAt == nil || now.Before(*e.RetireAt)) {
@@ -244,11 +257,17 @@ func manifestSigner(m manifest, now time.Time) int {
 // synced before the manifest that names it is renamed into place, so a
 // crash leaves either the old or the new key set, never a manifest naming
 // a missing key. Old key files are kept. Running servers publish the new
-// key at their next reload of the keys (see LiveKeys).
-func (d *DataDir) RotateKey(_ context.Context, r Rotation, now time.Time) (oldKID, newKID string, err error) {
+// key at their next reload of the keys (see LiveKeys). Rotations of one
+// directory at once take turns (keysLockFile), so each adds its key.
+func (d *DataDir) RotateKey(ctx context.Context, r Rotation, now time.Time) (oldKID, newKID string, err error) {
 	if r.ActivateAfter < 0 || r.RetireAfter < 0 {
 		return "", "", errors.New("server: negative activation or retire delay")
 	}
+	unlock, err := lockRotation(ctx, d.Path)
+	if err != nil {
+		return "", "", fmt.Errorf("server: key rotation lock: %w", err)
+	}
+	defer unlock()
 	m, ok, err := d.readManifest()
 	if err != nil {
 		return "", "", err
@@ -258,7 +277,7 @@ func (d *DataDir) RotateKey(_ context.Context, r Rotation, now time.Time) (oldKI
 	}
 	si := manifestSigner(m, now)
 	if si < 0 {
-		return "", "", fmt.Errorf("server: %s: no signing key is active", manifestFile)
+		return "", "", fmt.Errorf("server: %s: no signing key is active", ManifestFile)
 	}
 	old := m.Keys[si]
 	alg := r.Alg
@@ -312,12 +331,12 @@ func (d *DataDir) RotateKey(_ context.Context, r Rotation, now time.Time) (oldKI
 			m.Keys[i].RetireAt = &retire
 		}
 	}
-	m.Keys = append(m.Keys, manifestKey{KID: key.ID(), File: filepath.ToSlash(file), Alg: alg, Created: now.UTC(), ActivateAt: &activate})
+	m.Keys = append(m.Keys, ManifestKey{KID: key.ID(), File: filepath.ToSlash(file), Alg: alg, Created: now.UTC(), ActivateAt: &activate})
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return "", "", err
 	}
-	if err := writeAtomic(d.Path, manifestFile, append(data, '\n')); err != nil {
+	if err := writeAtomic(d.Path, ManifestFile, append(data, '\n')); err != nil {
 		return "", "", err
 	}
 	return old.KID, key.ID(), nil

@@ -63,7 +63,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("first key: %v %v", alg, err)
 	}
 	first := ring.SigningKey().ID()
-	if _, err := os.Stat(filepath.Join(d.Path, manifestFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(d.Path, ManifestFile)); !os.IsNotExist(err) {
 		t.Fatalf("a manifest before any rotation: %v", err)
 	}
 	for _, bad := range []Rotation{{Alg: jwt.HS256}, {Alg: "none"}, {Alg: "XX1"}, {ActivateAfter: -time.Second}, {RetireAfter: -time.Second}} {
@@ -79,7 +79,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("rotate: %q %q %v", oldKID, second, err)
 	}
 	// The legacy key file is kept; the new key has its own file.
-	for _, f := range []string{keyFile, filepath.Join(keysDir, second+".pem"), manifestFile} {
+	for _, f := range []string{keyFile, filepath.Join(keysDir, second+".pem"), ManifestFile} {
 		if fi, err := os.Stat(filepath.Join(d.Path, f)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", f, fi, err)
 		}
@@ -177,7 +177,7 @@ func TestManifestWithoutActivation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(d.Path, manifestFile)
+	path := filepath.Join(d.Path, ManifestFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -213,3 +213,45 @@ func TestManifestWithoutActivation(t *testing.T) {
 }
 
 func sorted(s ...string) []string { slices.Sort(s); return s }
+
+// TestRotationsRacing: rotations of one data directory at once (several
+// "jwtgate keys rotate", two operators) each add their key; none is
+// lost by another's rewrite of the manifest.
+func TestRotationsRacing(t *testing.T) {
+	d := &DataDir{Path: t.TempDir()}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, _, err := d.keyRing(jwt.ES256, time.Now, log); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	kids := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			// A data directory of its own per rotation: what each process
+			// of "jwtgate keys rotate" has.
+			_, kid, err := (&DataDir{Path: d.Path}).RotateKey(ctx, Rotation{RetireAfter: time.Hour}, time.Now())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			kids <- kid
+		})
+	}
+	wg.Wait()
+	close(kids)
+	m, ok, err := d.readManifest()
+	if err != nil || !ok {
+		t.Fatalf("manifest: %v %v", ok, err)
+	}
+	listed := map[string]bool{}
+	for _, k := range m.Keys {
+		listed[k.KID] = true
+	}
+	for kid := range kids {
+		if !listed[kid] {
+			t.Errorf("key %s, added by a rotation that succeeded, is not in the manifest (%d keys)", kid, len(m.Keys))
+		}
+	}
+}

@@ -317,9 +317,9 @@ type LiveKeysOptions struct {
 // a reload less than MinReload before: that token is then refused (401),
 // and the next one after MinReload is not. A store that cannot answer
 // makes such a lookup fail with jwtgate.ErrUnavailable (503). Each load
-// has 1 s, so a request that meets an unknown kid while the store is
-// frozen waits at most about 2 s (a reload already under way, then its
-// own).
+// has 1 s, and a request that meets an unknown kid waits at most 2 s for
+// the keys (a reload already under way, then its own), even on a store
+// that does not heed its deadline (a file system that hangs).
 type LiveKeys struct {
 	store KeyStore
 	alg   jwt.Algorithm // of a first key
@@ -335,6 +335,10 @@ type LiveKeys struct {
 // keysLoadTimeout bounds one load of the keys from the store (a few rows
 // or files).
 const keysLoadTimeout = time.Second
+
+// keysMissWait bounds how long a lookup that meets an unknown kid waits
+// for the keys: a load under way, then its own.
+const keysMissWait = 2 * keysLoadTimeout
 
 // NewLiveKeys loads the keys of store (generating the first signer for
 // alg if it has none) and returns them as a LiveKeys.
@@ -383,7 +387,10 @@ func (l *LiveKeys) LookupKeys(ctx context.Context, h *jwt.Header) ([]*jwt.Key, e
 	if err == nil || !errors.Is(err, jwt.ErrKeyNotFound) || h.KeyID == "" {
 		return keys, err
 	}
-	if rerr := l.reload(ctx, true); rerr != nil {
+	// Bounded whatever ctx says: a reload under way, then this one.
+	rctx, cancel := context.WithTimeout(ctx, keysMissWait)
+	defer cancel()
+	if rerr := l.reload(rctx, true); rerr != nil {
 		// The token may be good: the store could not say (503, not 401).
 		return nil, jwtgate.NewError(jwtgate.ErrUnavailable, "the key store cannot answer",
 			fmt.Errorf("no key has kid %q here, and reloading the keys failed: %w", h.KeyID, rerr))
@@ -403,23 +410,44 @@ func (l *LiveKeys) Probe(ctx context.Context) error {
 // Reload loads the keys from the store now.
 func (l *LiveKeys) Reload(ctx context.Context) error { return l.reload(ctx, false) }
 
+// reload loads the keys, one load at a time. It returns when the load
+// ends or ctx does: a store that ignores its deadline (a file system that
+// hangs) keeps its load, which holds the turn of every other reload until
+// it returns, but not the caller.
 func (l *LiveKeys) reload(ctx context.Context, onMiss bool) error {
 	select {
 	case l.sem <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-l.sem }()
 	now := l.opts.Clock()
 	if onMiss {
 		if !l.lastMiss.IsZero() && now.Sub(l.lastMiss) < l.opts.MinReload {
+			<-l.sem
 			return nil // reloaded for a miss just now
 		}
 		l.lastMiss = now
 	}
-	lctx, cancel := context.WithTimeout(ctx, keysLoadTimeout)
-	defer cancel()
-	keys, err := l.store.LoadKeys(lctx, l.alg, now)
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-l.sem }()
+		// The load is everyone's: it does not end with the caller.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), keysLoadTimeout)
+		defer cancel()
+		done <- l.load(lctx, now)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w (the key store has not answered a load of the keys)", ctx.Err())
+	}
+}
+
+// load loads the keys at now and makes them the ring's if they changed.
+// Under sem.
+func (l *LiveKeys) load(ctx context.Context, now time.Time) error {
+	keys, err := l.store.LoadKeys(ctx, l.alg, now)
 	if err != nil {
 		return err
 	}

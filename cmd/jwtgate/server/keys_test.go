@@ -12,9 +12,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -364,5 +366,59 @@ func TestIssuerSetFindsServiceKeys(t *testing.T) {
 	}
 	if _, err := v.Verify(context.Background(), f.login(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// stuckKeyStore is a KeyStore whose loads, once stuck is set, do not
+// return until release is closed, whatever their context says: a file
+// system that hangs.
+type stuckKeyStore struct {
+	KeyStore
+	stuck   atomic.Bool
+	release chan struct{}
+}
+
+func (s *stuckKeyStore) LoadKeys(ctx context.Context, alg jwt.Algorithm, now time.Time) (Keys, error) {
+	if s.stuck.Load() {
+		<-s.release
+	}
+	return s.KeyStore.LoadKeys(ctx, alg, now)
+}
+
+// TestUnknownKidStoreHangs: a token naming a kid this instance does not
+// know makes it reload the keys; when the key store hangs (a load that
+// ignores its context, and the periodic reload stuck in one), the request
+// still ends, with 503 (jwtgate.ErrUnavailable), instead of waiting for
+// the store. The test waits a generous minute before it counts the
+// lookup stuck.
+func TestUnknownKidStoreHangs(t *testing.T) {
+	ctx := context.Background()
+	data, err := OpenDataDir(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer data.Close()
+	store := &stuckKeyStore{KeyStore: data, release: make(chan struct{})}
+	defer close(store.release)
+	keys, err := NewLiveKeys(ctx, store, jwt.ES256, LiveKeysOptions{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.stuck.Store(true)
+	go keys.Reload(ctx) // the periodic reload, stuck
+	for _, what := range []string{"while another reload is stuck", "the next one"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := keys.LookupKeys(ctx, &jwt.Header{Alg: jwt.ES256, KeyID: "unknown-" + what})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, jwtgate.ErrUnavailable) {
+				t.Fatalf("%s: lookup of an unknown kid: %v, want ErrUnavailable", what, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: the lookup of an unknown kid still waits for a hung key store after a minute", what)
+		}
 	}
 }

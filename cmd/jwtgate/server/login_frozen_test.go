@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/jwtgate/jwtgate/revoke"
 	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 	"github.com/jwtgate/jwtgate/revoke/storetest"
@@ -176,5 +178,75 @@ func TestLoginFrozenLimiter(t *testing.T) {
 	}
 	if code != 200 {
 		t.Fatalf("login after the thaw: %d, want 200", code)
+	}
+}
+
+// claimDeadline is a UserStore that records how long ClaimPassword's
+// context leaves it.
+type claimDeadline struct {
+	*SQLUsers
+	mu   sync.Mutex
+	left []time.Duration // -1: no deadline
+}
+
+func (u *claimDeadline) ClaimPassword(ctx context.Context, name string) error {
+	left := time.Duration(-1)
+	if d, ok := ctx.Deadline(); ok {
+		left = time.Until(d)
+	}
+	u.mu.Lock()
+	u.left = append(u.left, left)
+	u.mu.Unlock()
+	return u.SQLUsers.ClaimPassword(ctx, name)
+}
+
+// TestLoginClaimBounded: the write that records a first sign-in
+// (ClaimPassword) has a store deadline of its own, like every other store
+// call of a login, not what is left of the login's 10 s: a user store
+// that freezes after the password check cannot hold a login longer.
+func TestLoginClaimBounded(t *testing.T) {
+	f := newFixture(t)
+	users := &claimDeadline{SQLUsers: f.data.Users}
+	s, err := New(Config{Users: users, Revocations: f.rev, Keys: f.s.cfg.Keys, Algorithm: f.s.cfg.Algorithm,
+		Issuer: f.srv.URL, Logger: f.s.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	f.srv = srv
+	f.login(t, "alice", testPassword)
+	users.mu.Lock()
+	defer users.mu.Unlock()
+	if len(users.left) != 1 {
+		t.Fatalf("ClaimPassword called %d times, want 1", len(users.left))
+	}
+	if left := users.left[0]; left < 0 || left > storeTimeout {
+		t.Errorf("ClaimPassword's context leaves it %v (-1: no deadline), want at most storeTimeout (%v)", left, storeTimeout)
+	}
+}
+
+// cutoffFails is a revocation store that cannot read cutoffs.
+type cutoffFails struct{ revoke.Store }
+
+func (cutoffFails) SubjectCutoff(context.Context, string) (time.Time, error) {
+	return time.Time{}, errors.New("store down")
+}
+
+// TestLoginRevocationStoreDown: after a right password, a login whose
+// revocation store cannot say whether the user's sessions ended meanwhile
+// gets 503, and spends nothing of the failure budget.
+func TestLoginRevocationStoreDown(t *testing.T) {
+	f := newFixture(t)
+	s, err := New(Config{Users: f.data.Users, Revocations: cutoffFails{f.rev}, Keys: f.s.cfg.Keys, Algorithm: f.s.cfg.Algorithm,
+		Issuer: f.srv.URL, Logger: f.s.log, LoginBurst: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s.mux = s.mux
+	body := `{"username":"alice","password":"` + testPassword + `"}`
+	for i := range 3 {
+		r := f.do(t, "POST", "/login", "application/json", body)
+		wantStatus(t, fmt.Sprint("login ", i), r, 503)
 	}
 }

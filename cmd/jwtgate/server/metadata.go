@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -29,7 +30,10 @@ type metadata struct {
 // metadataHandler serves the metadata of issuer, cached for maxAge like
 // the JWKS.
 func metadataHandler(issuer string, maxAge time.Duration) (http.Handler, error) {
-	body, err := json.Marshal(metadata{Issuer: issuer, JWKSURI: issuer + "/.well-known/jwks.json"})
+	// The JWKS path under the issuer, which may end with a slash (as
+	// refreshAudience reads it).
+	jwks := strings.TrimSuffix(issuer, "/") + "/.well-known/jwks.json"
+	body, err := json.Marshal(metadata{Issuer: issuer, JWKSURI: jwks})
 	if err != nil {
 		return nil, fmt.Errorf("server: metadata: %w", err)
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -37,7 +38,8 @@ func (p PasswordPolicy) Validate() error {
 
 // Check reports whether password may become the password of username:
 // a valid password (ValidPassword: at most MaxPasswordLen bytes of UTF-8)
-// of at least MinLength characters that is not the username. Its errors
+// of at least MinLength characters that is not the username, in any letter
+// case. Its errors
 // wrap ErrBadPassword and state the rule that was broken.
 func (p PasswordPolicy) Check(username, password string) error {
 	if err := p.Validate(); err != nil {
@@ -49,8 +51,8 @@ func (p PasswordPolicy) Check(username, password string) error {
 	if n := p.minLength(); utf8.RuneCountInString(password) < n {
 		return fmt.Errorf("%w: it must be at least %d characters long", ErrBadPassword, n)
 	}
-	if password == username {
-		return fmt.Errorf("%w: it must not be the username", ErrBadPassword)
+	if strings.EqualFold(password, username) {
+		return fmt.Errorf("%w: it must not be the username (in any letter case)", ErrBadPassword)
 	}
 	return nil
 }

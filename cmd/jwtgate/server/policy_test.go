@@ -34,6 +34,7 @@ func TestPasswordPolicy(t *testing.T) {
 		{"configured 12 accepts 12", PasswordPolicy{MinLength: 12}, "alice", "123456789012", ""},
 		{"configured 1", PasswordPolicy{MinLength: 1}, "alice", "a", ""},
 		{"configured 1, the username", PasswordPolicy{MinLength: 1}, "a", "a", "must not be the username"},
+		{"the username in other letter case", PasswordPolicy{}, "Alice-In-Wonderland", "alice-in-WONDERLAND", "must not be the username"},
 		{"bad policy", PasswordPolicy{MinLength: MaxPasswordLen + 1}, "alice", strings.Repeat("x", 2000), "minimum password length"},
 		{"negative policy", PasswordPolicy{MinLength: -1}, "alice", "12345678", "minimum password length"},
 	} {

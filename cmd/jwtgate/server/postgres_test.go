@@ -481,3 +481,29 @@ func TestOpenStores(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLKeysOpenBesideReader: opening the key store of a table that is
+// up to date takes no lock that waits for readers (an ALTER TABLE would
+// wait for every open transaction that read the table, and block the
+// reads of every instance behind it).
+func TestSQLKeysOpenBesideReader(t *testing.T) {
+	ctx := context.Background()
+	db := openPG(t, needPostgres(t))
+	if _, err := NewSQLKeys(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM jwtgate_signing_keys`); err != nil {
+		t.Fatal(err)
+	}
+	// A generous deadline: opening must not wait for the reader at all.
+	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := NewSQLKeys(octx, db); err != nil {
+		t.Fatalf("opening beside a reader: %v", err)
+	}
+}

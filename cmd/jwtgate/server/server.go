@@ -120,7 +120,8 @@
 //     [Keys], [StoredKey] and [Rotation]; [KeySource], served by
 //     [LiveKeys] ([NewLiveKeys], [LiveKeysOptions]) and [KeyRing];
 //     [KeyActivationDelay], [CheckSigningAlgorithm] and
-//     [ErrUnsupportedAlgorithm];
+//     [ErrUnsupportedAlgorithm]; the manifest of a data directory's
+//     rotated keys, [ManifestFile], [Manifest] and [ManifestKey];
 //   - login limits: [Limiter], [Grant] and [NewRedisLimiter];
 //   - passwords: [PasswordPolicy], [DefaultMinPasswordLength],
 //     [MaxPasswordLen], [ValidUsername], [ValidPassword], [RandomPassword],
@@ -263,8 +264,33 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.fillDefaults(); err != nil {
+		return nil, err
+	}
+	if err := checkAuthConfig(cfg); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(), settled: newSettleSignal(),
+		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
+	s.checks = storeChecks(cfg)
+	s.setLimiters()
+	if s.gate, err = s.newGate(algs); err != nil {
+		return nil, err
+	}
+	meta, err := metadataHandler(cfg.Issuer, cfg.JWKSMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	s.authKeys = credentialKeys{cfg.AuthUsernameKey, cfg.AuthPasswordKey}
+	s.mux = s.routes(meta)
+	return s, nil
+}
+
+// fillDefaults fills the settings left at zero and refuses negative
+// bounds and an access audience that is the refresh endpoint.
+func (cfg *Config) fillDefaults() error {
 	if cfg.JWKSMaxAge < 0 {
-		return nil, errors.New("server: negative JWKSMaxAge")
+		return errors.New("server: negative JWKSMaxAge")
 	}
 	if cfg.JWKSMaxAge == 0 {
 		cfg.JWKSMaxAge = jwk.DefaultMaxAge
@@ -276,7 +302,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Audience = cfg.Issuer
 	}
 	if cfg.Audience == refreshAudience(cfg.Issuer) {
-		return nil, fmt.Errorf("the access tokens' audience %q is the refresh endpoint, the refresh tokens' audience: set --audience (Config.Audience) to the URL of the services that accept access tokens, or leave it out to use the issuer", cfg.Audience)
+		return fmt.Errorf("the access tokens' audience %q is the refresh endpoint, the refresh tokens' audience: set --audience (Config.Audience) to the URL of the services that accept access tokens, or leave it out to use the issuer", cfg.Audience)
 	}
 	if cfg.RefreshTTL <= 0 {
 		cfg.RefreshTTL = 30 * 24 * time.Hour
@@ -297,7 +323,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Clock = time.Now
 	}
 	if cfg.StoreBound < 0 {
-		return nil, errors.New("server: negative StoreBound")
+		return errors.New("server: negative StoreBound")
 	}
 	if cfg.StoreBound == 0 {
 		cfg.StoreBound = DefaultStoreBound
@@ -311,12 +337,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AuthPasswordKey == "" {
 		cfg.AuthPasswordKey = "password"
 	}
-	if err := checkAuthConfig(cfg); err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(), settled: newSettleSignal(),
-		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
-	s.checks = storeChecks(cfg)
+	return nil
+}
+
+// setLimiters sets the login limiters: none when LoginBurst is negative,
+// Config.Limiter for both when given, else one table per client address
+// and one per username.
+func (s *Server) setLimiters() {
+	cfg := s.cfg
 	switch {
 	case cfg.LoginBurst < 0:
 	case cfg.Limiter != nil:
@@ -326,9 +354,15 @@ func New(cfg Config) (*Server, error) {
 		s.limitIP = newLimiter(cfg.LoginBurst, cfg.LoginEvery, 100_000, cfg.Clock)
 		s.limitUser = newLimiter(cfg.LoginBurst, cfg.LoginEvery, 100_000, cfg.Clock)
 	}
+}
+
+// newGate returns the Gate that issues the service's RFC 9068 tokens and
+// checks them on its protected endpoints.
+func (s *Server) newGate(algs []jwt.Algorithm) (*jwtgate.Gate, error) {
+	cfg := s.cfg
 	cookies := jwtgate.DefaultCookies()
 	cookies.Secure = cfg.SecureCookies
-	g, err := jwtgate.New(jwtgate.Config{
+	return jwtgate.New(jwtgate.Config{
 		Keys: cfg.Keys,
 		EncodeKey: func(context.Context, any) (*jwt.Key, error) {
 			return cfg.Keys.SigningKey(), nil
@@ -347,48 +381,50 @@ func New(cfg Config) (*Server, error) {
 		Locations:       []jwtgate.Location{jwtgate.InHeader, jwtgate.InCookie},
 		Cookies:         cookies,
 		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
-		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
-			s.stats.verification(verificationOutcome(err))
-			if errors.Is(err, jwtgate.ErrUnavailable) && r.Method == http.MethodPost && (r.URL.Path == "/logout" || r.URL.Path == "/logout/all") {
-				// The checks before a logout failed: nothing was written.
-				unavailable(w, logoutNotDone)
-				return
-			}
-			s.gate.WriteError(w, r, err)
-		},
+		OnError:         s.gateError,
 		// Clients present the same access token many times: its signature
 		// is checked once (claims and revocation on every request).
 		SignatureCache: 1 << 16,
-		LoadUser: func(ctx context.Context, t *jwtgate.Token) (any, error) {
-			ok, err := s.present.exists(ctx, t.Identity, cfg.Clock, func(ctx context.Context, user string) (bool, error) {
-				ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-				defer cancel()
-				return cfg.Users.Exists(ctx, user)
-			})
-			if err != nil {
-				return nil, jwtgate.NewError(jwtgate.ErrUnavailable, "the user store cannot answer", err)
-			}
-			if !ok {
-				return nil, nil
-			}
-			return t.Identity, nil
-		},
-		Realm:  "jwtgate",
-		Logger: cfg.Logger,
-		Clock:  cfg.Clock,
+		LoadUser:       s.loadUser,
+		Realm:          "jwtgate",
+		Logger:         cfg.Logger,
+		Clock:          cfg.Clock,
+	})
+}
+
+// gateError answers a request the Gate refused, counting the outcome.
+func (s *Server) gateError(w http.ResponseWriter, r *http.Request, err error) {
+	s.stats.verification(verificationOutcome(err))
+	if errors.Is(err, jwtgate.ErrUnavailable) && r.Method == http.MethodPost && (r.URL.Path == "/logout" || r.URL.Path == "/logout/all") {
+		// The checks before a logout failed: nothing was written.
+		unavailable(w, logoutNotDone)
+		return
+	}
+	s.gate.WriteError(w, r, err)
+}
+
+// loadUser is the Gate's user loader: the token's user must still exist
+// (answers are cached briefly); a store that cannot answer refuses the
+// request with ErrUnavailable.
+func (s *Server) loadUser(ctx context.Context, t *jwtgate.Token) (any, error) {
+	ok, err := s.present.exists(ctx, t.Identity, s.cfg.Clock, func(ctx context.Context, user string) (bool, error) {
+		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		return s.cfg.Users.Exists(ctx, user)
 	})
 	if err != nil {
-		return nil, err
+		return nil, jwtgate.NewError(jwtgate.ErrUnavailable, "the user store cannot answer", err)
 	}
-	s.gate = g
-
-	meta, err := metadataHandler(cfg.Issuer, cfg.JWKSMaxAge)
-	if err != nil {
-		return nil, err
+	if !ok {
+		return nil, nil
 	}
+	return t.Identity, nil
+}
 
+// routes returns the service's endpoints.
+func (s *Server) routes(meta http.Handler) *http.ServeMux {
+	cfg, g := s.cfg, s.gate
 	m := http.NewServeMux()
-	s.authKeys = credentialKeys{cfg.AuthUsernameKey, cfg.AuthPasswordKey}
 	m.Handle("POST "+cfg.AuthPath, bounded(http.HandlerFunc(s.auth)))
 	m.Handle("POST /login", bounded(http.HandlerFunc(s.login)))
 	m.Handle("POST /refresh", bounded(g.Refresh(s.verified(s.refresh))))
@@ -405,8 +441,7 @@ func New(cfg Config) (*Server, error) {
 	m.HandleFunc("GET /{$}", s.page)
 	m.HandleFunc("GET /app.js", s.script)
 	m.HandleFunc("/", s.noEndpoint)
-	s.mux = m
-	return s, nil
+	return m
 }
 
 // clockSkew is the difference between the clocks of instances that the

@@ -610,3 +610,26 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestMetadataIssuerSlash: an issuer written with a trailing slash names
+// the JWKS at the path the service serves it on, not at "//.well-known".
+func TestMetadataIssuerSlash(t *testing.T) {
+	f := newFixture(t)
+	const issuer = "https://auth.example/"
+	s, err := New(Config{Users: f.data.Users, Revocations: f.rev, Keys: f.s.cfg.Keys, Algorithm: f.s.cfg.Algorithm,
+		Issuer: issuer, Logger: f.s.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	f.srv = srv
+	r := f.do(t, "GET", metadataPath, "", "")
+	wantStatus(t, "metadata", r, 200)
+	if got, want := r.body["jwks_uri"], "https://auth.example/.well-known/jwks.json"; got != want {
+		t.Fatalf("jwks_uri %v, want %s", got, want)
+	}
+	if got := r.body["issuer"]; got != issuer {
+		t.Fatalf("issuer %v, want the configured one, %s", got, issuer)
+	}
+}

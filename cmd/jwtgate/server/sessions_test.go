@@ -247,3 +247,120 @@ func (f *fixture) cookieRefresh(t *testing.T, c cookieSession) cookieSession {
 	wantStatus(t, "refresh by cookie", r, 200)
 	return cookiesOf(t, r)
 }
+
+// cutoffAtRotate is a revocation store on which a subject cutoff
+// (POST /logout/all, jwtgate users passwd) lands while a refresh is under
+// way: after the refresh token's revocation check, before its rotation.
+type cutoffAtRotate struct {
+	revoke.Store
+	subject string
+}
+
+func (s *cutoffAtRotate) Rotate(ctx context.Context, family, oldJTI, newJTI string, until time.Time) error {
+	if err := revoke.LogoutEverywhere(ctx, s.Store, s.subject, time.Now(), time.Hour); err != nil {
+		return err
+	}
+	return s.Store.Rotate(ctx, family, oldJTI, newJTI, until)
+}
+
+// TestRefreshRacingCutoff: a refresh whose check passed just before the
+// user's sessions were all ended (a password change, say) does not hand
+// out tokens that outlive it: the session it continues is one of those
+// ended.
+func TestRefreshRacingCutoff(t *testing.T) {
+	for _, store := range sessionStores[:2] { // memory, SQLite
+		t.Run(store.name, func(t *testing.T) {
+			f := newFixtureStore(t, store.open(t))
+			a1, r1 := f.login(t, "alice", testPassword)
+			s, err := New(Config{Users: f.data.Users, Revocations: &cutoffAtRotate{f.rev, "alice"}, Keys: f.s.cfg.Keys,
+				Algorithm: f.s.cfg.Algorithm, Issuer: f.srv.URL, Logger: f.s.log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.s.mux = s.mux // the same service, on the store that races
+			r := f.do(t, "POST", "/refresh", "", "", bearer(r1)...)
+			if r.status == 200 {
+				a2, _ := r.body["access_token"].(string)
+				r2, _ := r.body["refresh_token"].(string)
+				f.wantAccess(t, "access token of the refresh that raced the cutoff", a2, 401)
+				f.wantRefresh(t, "refresh token of the refresh that raced the cutoff", r2, 401)
+			} else {
+				wantStatus(t, "refresh racing the cutoff", r, 401)
+			}
+			f.wantAccess(t, "access token before the cutoff", a1, 401)
+		})
+	}
+}
+
+// cutoffAtLookup is a user store whose user's sessions all end (a
+// password change, jwtgate users passwd) right after it gave the hash a
+// login checks.
+type cutoffAtLookup struct {
+	*SQLUsers
+	rev revoke.Store
+}
+
+func (u *cutoffAtLookup) PasswordHash(ctx context.Context, name string) (string, bool, error) {
+	h, ok, err := u.SQLUsers.PasswordHash(ctx, name)
+	if err == nil {
+		err = revoke.LogoutEverywhere(ctx, u.rev, name, time.Now(), time.Hour)
+	}
+	return h, ok, err
+}
+
+// TestLoginRacingCutoff: a login that read the user's password hash just
+// before all of the user's sessions were ended (the password changed,
+// the user deleted) gets no tokens that outlive the end: it is refused.
+func TestLoginRacingCutoff(t *testing.T) {
+	for _, store := range sessionStores[:2] { // memory, SQLite
+		t.Run(store.name, func(t *testing.T) {
+			f := newFixtureStore(t, store.open(t))
+			s, err := New(Config{Users: &cutoffAtLookup{f.data.Users, f.rev}, Revocations: f.rev, Keys: f.s.cfg.Keys,
+				Algorithm: f.s.cfg.Algorithm, Issuer: f.srv.URL, Logger: f.s.log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.s.mux = s.mux // the same service, with the user store that races
+			for _, path := range []string{"/login", "/auth"} {
+				r := f.do(t, "POST", path, "application/json", `{"username":"alice","password":"`+testPassword+`"}`)
+				if r.status == 200 {
+					a, _ := r.body["access_token"].(string)
+					f.wantAccess(t, path+": access token of the login that raced the cutoff", a, 401)
+					if rt, _ := r.body["refresh_token"].(string); rt != "" {
+						f.wantRefresh(t, path+": refresh token of the login that raced the cutoff", rt, 401)
+					}
+				} else {
+					wantStatus(t, path+" racing the cutoff", r, 401)
+				}
+			}
+		})
+	}
+}
+
+// TestAuthTokenSessions: an access token of Flask-JWT's endpoint (/auth)
+// has no refresh token and no session of its own: POST /logout with it
+// ends that token alone, and the user's cutoffs (POST /logout/all, users
+// passwd and delete) end it like every other token of the user.
+func TestAuthTokenSessions(t *testing.T) {
+	f := newFixture(t)
+	auth := func() string {
+		t.Helper()
+		r := f.do(t, "POST", "/auth", "application/json", `{"username":"alice","password":"`+testPassword+`"}`)
+		wantStatus(t, "auth", r, 200)
+		tok, _ := r.body["access_token"].(string)
+		return tok
+	}
+	t1, t2 := auth(), auth()
+	a, r := f.login(t, "alice", testPassword)
+	wantStatus(t, "logout with an /auth token", f.do(t, "POST", "/logout", "", "", bearer(t1)...), 200)
+	f.wantAccess(t, "the /auth token after its logout", t1, 401)
+	f.wantAccess(t, "another /auth token", t2, 200)
+	f.wantAccess(t, "a session's access token", a, 200)
+	a, r = f.refresh(t, r)
+
+	wantStatus(t, "logout/all with an /auth token", f.do(t, "POST", "/logout/all", "", "", bearer(t2)...), 200)
+	f.wantAccess(t, "the /auth token after logout/all", t2, 401)
+	f.wantAccess(t, "a session's access token after logout/all", a, 401)
+	f.wantRefresh(t, "a session's refresh token after logout/all", r, 401)
+	f.wantAccess(t, "an /auth token after logout/all", auth(), 200)
+}

@@ -58,6 +58,17 @@ func NewSQLKeys(ctx context.Context, db *sql.DB) (*SQLKeys, error) {
 		if _, err := tx.ExecContext(ctx, signingKeysSchema); err != nil {
 			return fmt.Errorf("server: create signing keys table: %w", err)
 		}
+		// ALTER TABLE takes the table's ACCESS EXCLUSIVE lock even when the
+		// column is there: look first, so that a usual start blocks no
+		// instance's key reload.
+		var have bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'jwtgate_signing_keys' AND column_name = 'activate_ms')`).Scan(&have); err != nil {
+			return fmt.Errorf("server: inspect signing keys table: %w", err)
+		}
+		if have {
+			return nil
+		}
 		if _, err := tx.ExecContext(ctx, signingKeysMigration); err != nil {
 			return fmt.Errorf("server: migrate signing keys table: %w", err)
 		}

@@ -183,3 +183,31 @@ func TestPostgresProbe(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestPostgresOpenTakesNoLock: opening a store on tables that exist takes
+// no lock, so a start is not held up by writes waiting on a busy row
+// (here a transaction holding the ROW EXCLUSIVE lock that every UPSERT
+// takes; a CREATE INDEX IF NOT EXISTS waits for it even when the index
+// exists).
+func TestPostgresOpenTakesNoLock(t *testing.T) {
+	db := needPostgres(t)
+	p := uniquePrefix(t, db)
+	pgStore(t, db, p, nil)
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE ` + p + `revoked_subject IN ROW EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	// A generous deadline: the point is that opening does not wait for
+	// the transaction at all.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := sqlstore.New(ctx, db, sqlstore.Postgres, sqlstore.Options{TablePrefix: p, CleanupInterval: -1})
+	if err != nil {
+		t.Fatalf("opening while a writer holds the table: %v", err)
+	}
+	s.Close()
+}
