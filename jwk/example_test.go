@@ -165,7 +165,7 @@ func ExampleParseKey_refused() {
 	// jwk: invalid key: alg "ES384" needs curve P-384, the key is on P-256
 	// jwk: invalid key: jwt: invalid key: HMAC secret is 5 bytes, at least 32 are required
 	// jwk: unsupported key: OKP curve "X25519": only Ed25519 keys sign JWS here
-	// jwk: invalid key: duplicate member "kty" in a JSON object
+	// jwk: invalid key: invalid JSON at offset 18: duplicate member "kty"
 }
 
 func ExampleGenerate() {

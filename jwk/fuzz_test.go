@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
 )
 
 // keySeeds returns JWKs for the seed corpora: every RFC key, with and
@@ -41,7 +43,7 @@ func keySeeds(t testing.TB) [][]byte {
 		t.Fatalf("the ROCA key was accepted: %v", k)
 	}
 	n, _ := new(big.Int).SetString(rocaModulusHex(t), 16)
-	out = append(out, with(t, map[string]any{"kty": "RSA", "e": "AQAB", "n": encodeB64URL(n.Bytes())}))
+	out = append(out, with(t, map[string]any{"kty": "RSA", "e": "AQAB", "n": b64url.EncodeToString(n.Bytes())}))
 	return out
 }
 

@@ -5,6 +5,8 @@ import (
 	"crypto"
 	"slices"
 	"testing"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // checkRoundTrip checks that a parsed key survives MarshalPrivate and, for
@@ -96,18 +98,18 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // hasPrivateMember reports whether a JWK or JWK Set has a private member.
 func hasPrivateMember(t testing.TB, data []byte) bool {
 	t.Helper()
-	v, err := parseJSON(data)
+	v, err := strictjson.Parse(data)
 	if err != nil {
 		t.Fatalf("%s: %v", data, err)
 	}
-	var walk func(v value) bool
-	walk = func(v value) bool {
-		for _, m := range v.obj {
-			if slices.Contains(privateMembers, m.name) || walk(m.val) {
+	var walk func(v strictjson.Value) bool
+	walk = func(v strictjson.Value) bool {
+		for _, m := range v.Obj {
+			if slices.Contains(privateMembers, m.Name) || walk(m.Val) {
 				return true
 			}
 		}
-		for _, e := range v.arr {
+		for _, e := range v.Arr {
 			if walk(e) {
 				return true
 			}

@@ -15,6 +15,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Limits on what is parsed. They are checked before anything is decoded.
@@ -67,14 +70,14 @@ func ParseKey(data []byte) (*Key, error) {
 	if len(data) > MaxKeySize {
 		return nil, fmt.Errorf("%w: JWK is %d bytes, the limit is %d", ErrTooLarge, len(data), MaxKeySize)
 	}
-	v, err := parseJSON(data)
+	v, err := strictjson.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
-	if v.kind != kindObject {
-		return nil, fmt.Errorf("%w: a JWK is a JSON object, not a JSON %s", ErrInvalidKey, v.kind)
+	if v.Kind != strictjson.KindObject {
+		return nil, fmt.Errorf("%w: a JWK is a JSON object, not a JSON %s", ErrInvalidKey, v.Kind)
 	}
-	return keyFromObject(v.obj)
+	return keyFromObject(v.Obj)
 }
 
 // knownKeyType reports whether kty is one of the four key types of RFC 7518
@@ -87,7 +90,7 @@ func knownKeyType(kty string) bool {
 	return false
 }
 
-func keyFromObject(o object) (*Key, error) {
+func keyFromObject(o strictjson.Object) (*Key, error) {
 	kty, ok, err := getString(o, "kty")
 	if err != nil {
 		return nil, err
@@ -127,24 +130,24 @@ func keyFromObject(o object) (*Key, error) {
 
 // getString returns the string member name. A member of another JSON type
 // is an error.
-func getString(o object, name string) (string, bool, error) {
-	v := o.get(name)
+func getString(o strictjson.Object, name string) (string, bool, error) {
+	v := o.Get(name)
 	if v == nil {
 		return "", false, nil
 	}
-	if v.kind != kindString {
-		return "", true, fmt.Errorf("%w: %q is a JSON %s, not a string", ErrInvalidKey, name, v.kind)
+	if v.Kind != strictjson.KindString {
+		return "", true, fmt.Errorf("%w: %q is a JSON %s, not a string", ErrInvalidKey, name, v.Kind)
 	}
-	return v.str, true, nil
+	return v.Str, true, nil
 }
 
 // getBytes returns the base64url member name, decoded.
-func getBytes(o object, name string) ([]byte, bool, error) {
+func getBytes(o strictjson.Object, name string) ([]byte, bool, error) {
 	s, ok, err := getString(o, name)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
-	b, err := decodeB64URL(s)
+	b, err := b64url.DecodeString(s)
 	if err != nil {
 		return nil, true, fmt.Errorf("%w: %q: %w", ErrInvalidKey, name, err)
 	}
@@ -153,7 +156,7 @@ func getBytes(o object, name string) ([]byte, bool, error) {
 
 // requireBytes returns the base64url member name, which must be present and
 // not empty.
-func requireBytes(o object, kty, name string) ([]byte, error) {
+func requireBytes(o strictjson.Object, kty, name string) ([]byte, error) {
 	b, ok, err := getBytes(o, name)
 	if err != nil {
 		return nil, err
@@ -191,7 +194,7 @@ func knownOp(op string) bool {
 
 // parseCommon reads the members every key type shares: kid, use, key_ops and
 // alg, and checks that they agree with each other.
-func (k *Key) parseCommon(o object) error {
+func (k *Key) parseCommon(o strictjson.Object) error {
 	var err error
 	var ok bool
 	if k.kid, ok, err = getString(o, "kid"); err != nil {
@@ -204,23 +207,23 @@ func (k *Key) parseCommon(o object) error {
 	} else if ok && k.use == "" {
 		return fmt.Errorf("%w: \"use\" is empty", ErrInvalidKey)
 	}
-	if v := o.get("key_ops"); v != nil {
-		if v.kind != kindArray {
-			return fmt.Errorf("%w: \"key_ops\" is a JSON %s, not an array", ErrInvalidKey, v.kind)
+	if v := o.Get("key_ops"); v != nil {
+		if v.Kind != strictjson.KindArray {
+			return fmt.Errorf("%w: \"key_ops\" is a JSON %s, not an array", ErrInvalidKey, v.Kind)
 		}
 		k.hasOps = true
-		k.ops = make([]string, 0, len(v.arr))
-		for _, e := range v.arr {
-			if e.kind != kindString {
-				return fmt.Errorf("%w: \"key_ops\" holds a JSON %s, not a string", ErrInvalidKey, e.kind)
+		k.ops = make([]string, 0, len(v.Arr))
+		for _, e := range v.Arr {
+			if e.Kind != strictjson.KindString {
+				return fmt.Errorf("%w: \"key_ops\" holds a JSON %s, not a string", ErrInvalidKey, e.Kind)
 			}
-			if !knownOp(e.str) {
-				return fmt.Errorf("%w: unknown key_ops value %q", ErrInvalidKey, e.str)
+			if !knownOp(e.Str) {
+				return fmt.Errorf("%w: unknown key_ops value %q", ErrInvalidKey, e.Str)
 			}
-			if slices.Contains(k.ops, e.str) {
-				return fmt.Errorf("%w: key_ops lists %q twice", ErrInvalidKey, e.str)
+			if slices.Contains(k.ops, e.Str) {
+				return fmt.Errorf("%w: key_ops lists %q twice", ErrInvalidKey, e.Str)
 			}
-			k.ops = append(k.ops, e.str)
+			k.ops = append(k.ops, e.Str)
 		}
 	}
 	if k.alg, ok, err = getString(o, "alg"); err != nil {
@@ -310,27 +313,27 @@ func curveOfAlg(alg string) string {
 	return ""
 }
 
-func (k *Key) parseX509(o object) error {
+func (k *Key) parseX509(o strictjson.Object) error {
 	if s, ok, err := getString(o, "x5u"); err != nil {
 		return err
 	} else if ok {
 		k.x5u = s
 	}
-	if v := o.get("x5c"); v != nil {
+	if v := o.Get("x5c"); v != nil {
 		if k.kty == KeyTypeOct {
 			return fmt.Errorf("%w: \"x5c\" on a secret (oct) key", ErrInvalidKey)
 		}
-		if v.kind != kindArray {
-			return fmt.Errorf("%w: \"x5c\" is a JSON %s, not an array", ErrInvalidKey, v.kind)
+		if v.Kind != strictjson.KindArray {
+			return fmt.Errorf("%w: \"x5c\" is a JSON %s, not an array", ErrInvalidKey, v.Kind)
 		}
-		if len(v.arr) == 0 {
+		if len(v.Arr) == 0 {
 			return fmt.Errorf("%w: \"x5c\" is empty", ErrInvalidKey)
 		}
-		for i, e := range v.arr {
-			if e.kind != kindString {
-				return fmt.Errorf("%w: x5c[%d] is a JSON %s, not a string", ErrInvalidKey, i, e.kind)
+		for i, e := range v.Arr {
+			if e.Kind != strictjson.KindString {
+				return fmt.Errorf("%w: x5c[%d] is a JSON %s, not a string", ErrInvalidKey, i, e.Kind)
 			}
-			der, err := decodeB64Std(e.str)
+			der, err := decodeB64Std(e.Str)
 			if err != nil {
 				return fmt.Errorf("%w: x5c[%d]: %w", ErrInvalidKey, i, err)
 			}
@@ -656,7 +659,7 @@ func (k *Key) appendJSON(b []byte, private bool) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, op)
+			b = strictjson.AppendHTMLSafeString(b, op)
 		}
 		b = append(b, ']')
 	}
@@ -673,15 +676,15 @@ func (k *Key) appendJSON(b []byte, private bool) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, stdB64(c.Raw))
+			b = strictjson.AppendHTMLSafeString(b, stdB64(c.Raw))
 		}
 		b = append(b, ']')
 	}
 	if k.x5t != nil {
-		b = appendMember(b, "x5t", encodeB64URL(k.x5t))
+		b = appendMember(b, "x5t", b64url.EncodeToString(k.x5t))
 	}
 	if k.x5tS256 != nil {
-		b = appendMember(b, "x5t#S256", encodeB64URL(k.x5tS256))
+		b = appendMember(b, "x5t#S256", b64url.EncodeToString(k.x5tS256))
 	}
 	return append(b, '}')
 }

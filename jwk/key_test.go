@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 type keyCase struct {
@@ -56,12 +58,12 @@ func runKeyCases(t *testing.T, cases []keyCase) {
 }
 
 func isUnknownKty(data []byte) bool {
-	v, err := parseJSON(data)
-	if err != nil || v.kind != kindObject {
+	v, err := strictjson.Parse(data)
+	if err != nil || v.Kind != strictjson.KindObject {
 		return false
 	}
-	kty := v.obj.get("kty")
-	return kty != nil && kty.kind == kindString && !knownKeyType(kty.str)
+	kty := v.Obj.Get("kty")
+	return kty != nil && kty.Kind == strictjson.KindString && !knownKeyType(kty.Str)
 }
 
 var (

@@ -3,6 +3,8 @@ package jwk
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Load reads a key file whatever its format: a JWK Set, a JWK, or PEM (a
@@ -26,17 +28,17 @@ func Load(data []byte) (*Set, error) {
 		if len(data) > MaxSetSize {
 			return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxSetSize)
 		}
-		v, err := parseJSON(data)
+		v, err := strictjson.Parse(data)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
 		}
-		if v.obj.get("keys") != nil {
-			if v.obj.get("kty") != nil {
+		if v.Obj.Get("keys") != nil {
+			if v.Obj.Get("kty") != nil {
 				return nil, fmt.Errorf("%w: the JSON object has both \"keys\" and \"kty\": neither a JWK Set nor a JWK", ErrInvalidSet)
 			}
-			return setFromObject(v.obj, false)
+			return setFromObject(v.Obj, false)
 		}
-		k, err := keyFromObject(v.obj)
+		k, err := keyFromObject(v.Obj)
 		if err != nil {
 			return nil, err
 		}

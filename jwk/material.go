@@ -12,6 +12,9 @@ import (
 	"math/big"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // maxRSAExponent is the largest RSA public exponent crypto/rsa accepts.
@@ -19,7 +22,7 @@ const maxRSAExponent = 1<<31 - 1
 
 // rsaInt returns an RSA integer member: present, not empty and minimal (no
 // leading zero octet, RFC 7518 section 6.3.1.1 and 6.3.2).
-func rsaInt(o object, name string) ([]byte, bool, error) {
+func rsaInt(o strictjson.Object, name string) ([]byte, bool, error) {
 	b, ok, err := getBytes(o, name)
 	if !ok || err != nil {
 		return nil, ok, err
@@ -33,7 +36,7 @@ func rsaInt(o object, name string) ([]byte, bool, error) {
 	return b, true, nil
 }
 
-func (k *Key) parseRSA(o object, algs []jwt.Algorithm) error {
+func (k *Key) parseRSA(o strictjson.Object, algs []jwt.Algorithm) error {
 	n, ok, err := rsaInt(o, "n")
 	if err != nil {
 		return err
@@ -70,7 +73,7 @@ func (k *Key) parseRSA(o object, algs []jwt.Algorithm) error {
 	}
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev)}
 
-	if o.get("oth") != nil {
+	if o.Get("oth") != nil {
 		return fmt.Errorf("%w: multi-prime RSA key (\"oth\")", ErrUnsupported)
 	}
 	names := [...]string{"d", "p", "q", "dp", "dq", "qi"}
@@ -163,7 +166,7 @@ func ecCurve(crv string) (ecdh.Curve, elliptic.Curve, int) {
 
 // fixedBytes returns a member that must be exactly size bytes long (RFC 7518
 // section 6.2.1.2, 6.2.1.3, 6.2.2.1; RFC 8037 section 2).
-func fixedBytes(o object, kty, crv, name string, size int, required bool) ([]byte, error) {
+func fixedBytes(o strictjson.Object, kty, crv, name string, size int, required bool) ([]byte, error) {
 	b, ok, err := getBytes(o, name)
 	if err != nil {
 		return nil, err
@@ -180,7 +183,7 @@ func fixedBytes(o object, kty, crv, name string, size int, required bool) ([]byt
 	return b, nil
 }
 
-func (k *Key) parseEC(o object, algs []jwt.Algorithm) error {
+func (k *Key) parseEC(o strictjson.Object, algs []jwt.Algorithm) error {
 	crv, ok, err := getString(o, "crv")
 	if err != nil {
 		return err
@@ -240,7 +243,7 @@ func (k *Key) parseEC(o object, algs []jwt.Algorithm) error {
 	return nil
 }
 
-func (k *Key) parseOKP(o object, algs []jwt.Algorithm) error {
+func (k *Key) parseOKP(o strictjson.Object, algs []jwt.Algorithm) error {
 	crv, ok, err := getString(o, "crv")
 	if err != nil {
 		return err
@@ -283,7 +286,7 @@ func (k *Key) parseOKP(o object, algs []jwt.Algorithm) error {
 	return nil
 }
 
-func (k *Key) parseOct(o object, algs []jwt.Algorithm) error {
+func (k *Key) parseOct(o strictjson.Object, algs []jwt.Algorithm) error {
 	secret, err := requireBytes(o, "oct", "k")
 	if err != nil {
 		return err
@@ -300,41 +303,41 @@ func (k *Key) parseOct(o object, algs []jwt.Algorithm) error {
 func appendMaterial(b []byte, key *jwt.Key, private bool) []byte {
 	switch pub := key.PublicKey().(type) {
 	case *rsa.PublicKey:
-		b = appendMember(b, "n", encodeB64URL(pub.N.Bytes()))
-		b = appendMember(b, "e", encodeB64URL(big.NewInt(int64(pub.E)).Bytes()))
+		b = appendMember(b, "n", b64url.EncodeToString(pub.N.Bytes()))
+		b = appendMember(b, "e", b64url.EncodeToString(big.NewInt(int64(pub.E)).Bytes()))
 		if priv, ok := key.PrivateKey().(*rsa.PrivateKey); ok && private {
 			p, q := priv.Primes[0], priv.Primes[1]
 			one := big.NewInt(1)
 			dp := new(big.Int).Mod(priv.D, new(big.Int).Sub(p, one))
 			dq := new(big.Int).Mod(priv.D, new(big.Int).Sub(q, one))
 			qi := new(big.Int).ModInverse(q, p)
-			b = appendMember(b, "d", encodeB64URL(priv.D.Bytes()))
-			b = appendMember(b, "p", encodeB64URL(p.Bytes()))
-			b = appendMember(b, "q", encodeB64URL(q.Bytes()))
-			b = appendMember(b, "dp", encodeB64URL(dp.Bytes()))
-			b = appendMember(b, "dq", encodeB64URL(dq.Bytes()))
-			b = appendMember(b, "qi", encodeB64URL(qi.Bytes()))
+			b = appendMember(b, "d", b64url.EncodeToString(priv.D.Bytes()))
+			b = appendMember(b, "p", b64url.EncodeToString(p.Bytes()))
+			b = appendMember(b, "q", b64url.EncodeToString(q.Bytes()))
+			b = appendMember(b, "dp", b64url.EncodeToString(dp.Bytes()))
+			b = appendMember(b, "dq", b64url.EncodeToString(dq.Bytes()))
+			b = appendMember(b, "qi", b64url.EncodeToString(qi.Bytes()))
 		}
 	case *ecdsa.PublicKey:
 		crv := curveName(pub.Curve)
 		x, y := ecPoint(pub)
 		b = appendMember(b, "crv", crv)
-		b = appendMember(b, "x", encodeB64URL(x))
-		b = appendMember(b, "y", encodeB64URL(y))
+		b = appendMember(b, "x", b64url.EncodeToString(x))
+		b = appendMember(b, "y", b64url.EncodeToString(y))
 		if priv, ok := key.PrivateKey().(*ecdsa.PrivateKey); ok && private {
 			if dk, err := priv.ECDH(); err == nil {
-				b = appendMember(b, "d", encodeB64URL(dk.Bytes()))
+				b = appendMember(b, "d", b64url.EncodeToString(dk.Bytes()))
 			}
 		}
 	case ed25519.PublicKey:
 		b = appendMember(b, "crv", "Ed25519")
-		b = appendMember(b, "x", encodeB64URL(pub))
+		b = appendMember(b, "x", b64url.EncodeToString(pub))
 		if priv, ok := key.PrivateKey().(ed25519.PrivateKey); ok && private {
-			b = appendMember(b, "d", encodeB64URL(priv.Seed()))
+			b = appendMember(b, "d", b64url.EncodeToString(priv.Seed()))
 		}
 	case nil:
 		if private {
-			b = appendMember(b, "k", encodeB64URL(key.Secret()))
+			b = appendMember(b, "k", b64url.EncodeToString(key.Secret()))
 		}
 	}
 	return b

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // RemoteOptions configures NewRemoteSet and NewIssuerSet.
@@ -257,17 +259,17 @@ func NewIssuerSet(issuer string, opts RemoteOptions) (*CachedSet, error) {
 // parsed with this package's strict JSON parser (no duplicate members,
 // valid UTF-8, bounded depth, exact member names).
 func parseDiscovery(data []byte) (issuer, jwksURI string, err error) {
-	v, err := parseJSON(data)
+	v, err := strictjson.Parse(data)
 	if err != nil {
 		return "", "", err
 	}
-	if v.kind != kindObject {
+	if v.Kind != strictjson.KindObject {
 		return "", "", fmt.Errorf("not a JSON object")
 	}
-	if issuer, _, err = getString(v.obj, "issuer"); err != nil {
+	if issuer, _, err = getString(v.Obj, "issuer"); err != nil {
 		return "", "", err
 	}
-	if jwksURI, _, err = getString(v.obj, "jwks_uri"); err != nil {
+	if jwksURI, _, err = getString(v.Obj, "jwks_uri"); err != nil {
 		return "", "", err
 	}
 	return issuer, jwksURI, nil

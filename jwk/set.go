@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Set is an immutable set of keys, as in a JWK Set (RFC 7517 section 5). It
@@ -70,34 +72,34 @@ func parseSet(data []byte, publicOnly bool) (*Set, error) {
 	if len(data) > MaxSetSize {
 		return nil, fmt.Errorf("%w: %w: JWK Set is %d bytes, the limit is %d", ErrInvalidSet, ErrTooLarge, len(data), MaxSetSize)
 	}
-	v, err := parseJSON(data)
+	v, err := strictjson.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidSet, err)
 	}
-	if v.kind != kindObject {
-		return nil, fmt.Errorf("%w: a JWK Set is a JSON object, not a JSON %s", ErrInvalidSet, v.kind)
+	if v.Kind != strictjson.KindObject {
+		return nil, fmt.Errorf("%w: a JWK Set is a JSON object, not a JSON %s", ErrInvalidSet, v.Kind)
 	}
-	return setFromObject(v.obj, publicOnly)
+	return setFromObject(v.Obj, publicOnly)
 }
 
-func setFromObject(o object, publicOnly bool) (*Set, error) {
-	kv := o.get("keys")
+func setFromObject(o strictjson.Object, publicOnly bool) (*Set, error) {
+	kv := o.Get("keys")
 	if kv == nil {
 		return nil, fmt.Errorf("%w: missing required member \"keys\"", ErrInvalidSet)
 	}
-	if kv.kind != kindArray {
-		return nil, fmt.Errorf("%w: \"keys\" is a JSON %s, not an array", ErrInvalidSet, kv.kind)
+	if kv.Kind != strictjson.KindArray {
+		return nil, fmt.Errorf("%w: \"keys\" is a JSON %s, not an array", ErrInvalidSet, kv.Kind)
 	}
-	if len(kv.arr) > MaxSetKeys {
-		return nil, fmt.Errorf("%w: %w: %d keys, the limit is %d", ErrInvalidSet, ErrTooLarge, len(kv.arr), MaxSetKeys)
+	if len(kv.Arr) > MaxSetKeys {
+		return nil, fmt.Errorf("%w: %w: %d keys, the limit is %d", ErrInvalidSet, ErrTooLarge, len(kv.Arr), MaxSetKeys)
 	}
-	keys := make([]*Key, 0, len(kv.arr))
+	keys := make([]*Key, 0, len(kv.Arr))
 	ignored := 0
-	for i, e := range kv.arr {
-		if e.kind != kindObject {
-			return nil, fmt.Errorf("%w: keys[%d] is a JSON %s, not an object", ErrInvalidSet, i, e.kind)
+	for i, e := range kv.Arr {
+		if e.Kind != strictjson.KindObject {
+			return nil, fmt.Errorf("%w: keys[%d] is a JSON %s, not an object", ErrInvalidSet, i, e.Kind)
 		}
-		kty, ok, err := getString(e.obj, "kty")
+		kty, ok, err := getString(e.Obj, "kty")
 		if err != nil {
 			return nil, fmt.Errorf("%w: keys[%d]: %w", ErrInvalidSet, i, err)
 		}
@@ -106,11 +108,11 @@ func setFromObject(o object, publicOnly bool) (*Set, error) {
 			continue
 		}
 		// Refuse private material before validating it, which costs more.
-		if publicOnly && (kty == KeyTypeOct || e.obj.get("d") != nil) {
+		if publicOnly && (kty == KeyTypeOct || e.Obj.Get("d") != nil) {
 			return nil, fmt.Errorf("%w: keys[%d] is a private or secret key, and this set must hold public keys only", ErrInvalidSet, i)
 		}
-		k, err := keyFromObject(e.obj)
-		if errors.Is(err, ErrUnsupported) && e.obj.get("d") == nil {
+		k, err := keyFromObject(e.Obj)
+		if errors.Is(err, ErrUnsupported) && e.Obj.Get("d") == nil {
 			// Well formed, but of a kind this package does not verify
 			// with (an X25519 key beside the signing keys, say): RFC 7517
 			// section 5 says to ignore it, and a token naming it finds

@@ -9,6 +9,8 @@ import (
 	"math/big"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
 )
 
 // Thumbprint returns the RFC 7638 JWK thumbprint of key: the hash h of the
@@ -42,7 +44,7 @@ func ThumbprintBase64(key *jwt.Key, h crypto.Hash) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return encodeB64URL(t), nil
+	return b64url.EncodeToString(t), nil
 }
 
 // thumbprintInput returns the JSON that RFC 7638 section 3.2 hashes. All
@@ -51,19 +53,19 @@ func thumbprintInput(key *jwt.Key) ([]byte, error) {
 	switch pub := key.PublicKey().(type) {
 	case *rsa.PublicKey:
 		return fmt.Appendf(nil, `{"e":"%s","kty":"RSA","n":"%s"}`,
-			encodeB64URL(big.NewInt(int64(pub.E)).Bytes()), encodeB64URL(pub.N.Bytes())), nil
+			b64url.EncodeToString(big.NewInt(int64(pub.E)).Bytes()), b64url.EncodeToString(pub.N.Bytes())), nil
 	case *ecdsa.PublicKey:
 		x, y := ecPoint(pub)
 		crv := curveName(pub.Curve)
 		if x == nil || crv == "" {
 			return nil, fmt.Errorf("%w: unsupported ECDSA key", ErrUnsupported)
 		}
-		return fmt.Appendf(nil, `{"crv":"%s","kty":"EC","x":"%s","y":"%s"}`, crv, encodeB64URL(x), encodeB64URL(y)), nil
+		return fmt.Appendf(nil, `{"crv":"%s","kty":"EC","x":"%s","y":"%s"}`, crv, b64url.EncodeToString(x), b64url.EncodeToString(y)), nil
 	case ed25519.PublicKey:
-		return fmt.Appendf(nil, `{"crv":"Ed25519","kty":"OKP","x":"%s"}`, encodeB64URL(pub)), nil
+		return fmt.Appendf(nil, `{"crv":"Ed25519","kty":"OKP","x":"%s"}`, b64url.EncodeToString(pub)), nil
 	case nil:
 		if key.IsSymmetric() {
-			return fmt.Appendf(nil, `{"k":"%s","kty":"oct"}`, encodeB64URL(key.Secret())), nil
+			return fmt.Appendf(nil, `{"k":"%s","kty":"oct"}`, b64url.EncodeToString(key.Secret())), nil
 		}
 	}
 	return nil, fmt.Errorf("%w: key type %T", ErrUnsupported, key.PublicKey())

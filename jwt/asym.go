@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
 )
 
 // digest hashes msg with h.
@@ -21,14 +23,14 @@ func digest(h crypto.Hash, msg []byte) []byte {
 
 // verifyAsym checks an RSA, RSA-PSS, ECDSA or Ed25519 signature.
 func (k *Key) verifyAsym(a algInfo, input, sigB64 string) error {
-	n := decodedLen(len(sigB64))
+	n := b64url.DecodedLen(len(sigB64))
 	if n < 0 || n > 1024 { // 8192-bit RSA is the largest signature we decode
 		return fmt.Errorf("%w: signature has an impossible length", ErrSignature)
 	}
 	buf := make([]byte, len(input)+n)
 	copy(buf, input)
 	msg, sig := buf[:len(input)], buf[len(input):]
-	if _, ok := decodeB64(sig, sigB64); !ok {
+	if _, ok := b64url.Decode(sig, sigB64); !ok {
 		return fmt.Errorf("%w: signature is not canonical base64url", ErrMalformed)
 	}
 	switch a.fam {
@@ -131,7 +133,7 @@ func (k *Key) signAsym(dst []byte, a algInfo, input []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jwt: signing: %w", err)
 	}
-	return b64.AppendEncode(dst, sig), nil
+	return b64url.AppendEncode(dst, sig), nil
 }
 
 // rawSignature converts an ASN.1 ECDSA signature to fixed-length R||S.

@@ -12,6 +12,8 @@ import (
 	"crypto/sha256"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
 )
 
 // benchPayload is the fixed claims set the benchmarks sign and verify.
@@ -75,7 +77,7 @@ func BenchmarkVerify(b *testing.B) {
 		i := len(tok) - 44
 		input := []byte(tok[:i])
 		sig := make([]byte, 32)
-		decodeB64(sig, tok[i+1:])
+		b64url.Decode(sig, tok[i+1:])
 		h := hmac.New(sha256.New, keys[HS256].secret)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -213,6 +215,6 @@ func garbageTokens() []struct{ name, token string } {
 	return []struct{ name, token string }{
 		{"no-dots", seq(300, 1)},
 		{"random-segments", seq(36, 2) + "." + seq(220, 3) + "." + seq(43, 4)},
-		{"header-not-json", b64.EncodeToString([]byte("not json at all")) + "." + seq(220, 3) + "." + seq(43, 4)},
+		{"header-not-json", b64url.EncodeToString([]byte("not json at all")) + "." + seq(220, 3) + "." + seq(43, 4)},
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Claims holds the registered claims of RFC 7519 section 4.1. A verified
@@ -37,14 +39,14 @@ func (a Audience) Contains(s string) bool {
 // MarshalJSON implements json.Marshaler.
 func (a Audience) MarshalJSON() ([]byte, error) {
 	if len(a) == 1 {
-		return appendString(nil, a[0]), nil
+		return strictjson.AppendString(nil, a[0]), nil
 	}
 	b := []byte{'['}
 	for i, s := range a {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = strictjson.AppendString(b, s)
 	}
 	return append(b, ']'), nil
 }
@@ -63,16 +65,15 @@ func (a *Audience) UnmarshalJSON(b []byte) error {
 var errAudType = errors.New("aud must be a string or an array of strings")
 
 func parseAudience(raw string) (Audience, error) {
-	sc := scanner{s: raw}
-	kind, v, err := sc.single()
+	kind, v, err := strictjson.Single(raw)
 	if err != nil {
 		return nil, err
 	}
 	switch kind {
-	case kindString:
-		return Audience{stringValue(v)}, nil
-	case kindArray:
-		aud, err := stringArray(v)
+	case strictjson.KindString:
+		return Audience{strictjson.StringValue(v)}, nil
+	case strictjson.KindArray:
+		aud, err := strictjson.StringArray(v)
 		if err != nil {
 			return nil, errAudType
 		}
@@ -123,12 +124,11 @@ func (d NumericDate) appendJSON(b []byte) ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler with the strict rules above.
 func (d *NumericDate) UnmarshalJSON(b []byte) error {
-	sc := scanner{s: string(b)}
-	kind, v, err := sc.single()
+	kind, v, err := strictjson.Single(string(b))
 	if err != nil {
 		return err
 	}
-	if kind != kindNumber {
+	if kind != strictjson.KindNumber {
 		return fmt.Errorf("numeric date is a JSON %s, not a number", kind)
 	}
 	t, err := parseNumericDate(v)
@@ -218,3 +218,5 @@ func parseNumericDate(raw string) (time.Time, error) {
 	}
 	return time.Unix(sec, nsec).UTC(), nil
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"encoding"
-	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Token.Decode's fast path. For a pointer to a flat struct whose fields
@@ -280,14 +281,13 @@ func decodeFast(cache *planCache, payload string, checked bool, v any) bool {
 	todo := stack[:0]
 	if !checked {
 		// Not known to be valid: the strict scanner checks it first.
-		if scanObject(payload, nil) != nil {
+		if strictjson.ScanObject(payload, nil) != nil {
 			return false
 		}
 	}
-	w := walker{s: payload}
-	w.start()
+	w := strictjson.NewWalker(payload)
 	for {
-		name, kind, more := w.next()
+		name, kind, more := w.Next()
 		if !more {
 			break
 		}
@@ -296,21 +296,21 @@ func decodeFast(cache *planCache, payload string, checked bool, v any) bool {
 			if p.foldMatches(name) {
 				return false
 			}
-			w.skip()
+			w.Skip()
 			continue
 		}
 		var fd found
 		ok := false
-		if f.kind == fieldStrings && kind == kindArray {
+		if f.kind == fieldStrings && kind == strictjson.KindArray {
 			// Counted while it is skipped: one pass to count, one to fill.
-			start := w.i
+			start := w.Pos()
 			end := 0
 			if end, fd.n, ok = countStrings(payload, start); ok {
-				w.i = end
+				w.Seek(end)
 				fd.field, fd.raw = f, payload[start:end]
 			}
 		} else {
-			fd, ok = parseFound(f, kind, w.skip())
+			fd, ok = parseFound(f, kind, w.Skip())
 		}
 		if !ok {
 			return false
@@ -329,9 +329,9 @@ func decodeFast(cache *planCache, payload string, checked bool, v any) bool {
 // parseFound checks that a value fits its field as encoding/json would
 // store it. A found with a nil field means there is nothing to store (null
 // leaves strings, booleans and numbers as they were).
-func parseFound(f *planField, kind valueKind, raw string) (found, bool) {
+func parseFound(f *planField, kind strictjson.Kind, raw string) (found, bool) {
 	fd := found{field: f, raw: raw}
-	if kind == kindNull && f.kind != fieldRaw {
+	if kind == strictjson.KindNull && f.kind != fieldRaw {
 		if f.kind == fieldStrings {
 			fd.null = true
 			return fd, true
@@ -340,14 +340,14 @@ func parseFound(f *planField, kind valueKind, raw string) (found, bool) {
 	}
 	switch f.kind {
 	case fieldString:
-		return fd, kind == kindString
+		return fd, kind == strictjson.KindString
 	case fieldBool:
-		if kind == kindTrue {
+		if kind == strictjson.KindTrue {
 			fd.bits = 1
 		}
-		return fd, kind == kindTrue || kind == kindFalse
+		return fd, kind == strictjson.KindTrue || kind == strictjson.KindFalse
 	case fieldInt:
-		if kind != kindNumber {
+		if kind != strictjson.KindNumber {
 			return fd, false
 		}
 		n, err := strconv.ParseInt(raw, 10, 64)
@@ -357,7 +357,7 @@ func parseFound(f *planField, kind valueKind, raw string) (found, bool) {
 		fd.bits = uint64(n)
 		return fd, true
 	case fieldUint:
-		if kind != kindNumber {
+		if kind != strictjson.KindNumber {
 			return fd, false
 		}
 		n, err := strconv.ParseUint(raw, 10, 64)
@@ -367,7 +367,7 @@ func parseFound(f *planField, kind valueKind, raw string) (found, bool) {
 		fd.bits = n
 		return fd, true
 	case fieldFloat:
-		if kind != kindNumber {
+		if kind != strictjson.KindNumber {
 			return fd, false
 		}
 		x, err := strconv.ParseFloat(raw, 8*int(f.size))
@@ -390,14 +390,14 @@ func parseFound(f *planField, kind valueKind, raw string) (found, bool) {
 func countStrings(s string, i int) (end, n int, ok bool) {
 	i++
 	for {
-		i = skipSpace(s, i)
+		i = strictjson.SkipSpace(s, i)
 		switch s[i] {
 		case ']':
 			return i + 1, n, true
 		case ',':
 			i++
 		case '"':
-			i, _ = skipString(s, i)
+			i, _ = strictjson.SkipString(s, i)
 			n++
 		default:
 			return 0, 0, false
@@ -410,7 +410,7 @@ func store(p unsafe.Pointer, fd *found) {
 	f := fd.field
 	switch f.kind {
 	case fieldString:
-		*(*string)(p) = stringValue(fd.raw)
+		*(*string)(p) = strictjson.StringValue(fd.raw)
 	case fieldBool:
 		*(*bool)(p) = fd.bits == 1
 	case fieldInt, fieldUint:
@@ -450,9 +450,9 @@ func store(p unsafe.Pointer, fd *found) {
 			for raw[at] != '"' {
 				at++
 			}
-			end, esc := skipString(raw, at)
+			end, esc := strictjson.SkipString(raw, at)
 			if esc {
-				s[i] = unescape(raw[at+1 : end-1])
+				s[i] = strictjson.Unescape(raw[at+1 : end-1])
 			} else {
 				s[i] = raw[at+1 : end-1]
 			}
@@ -465,42 +465,6 @@ func store(p unsafe.Pointer, fd *found) {
 	}
 }
 
-// walker goes through the members of the top-level object of a text that
-// scanObject has accepted: it only finds where names and values end.
-type walker struct {
-	s string
-	i int
-}
-
-func (w *walker) start() { w.i = skipSpace(w.s, 0) + 1 } // after '{'
-
-// next returns the next member's name and its value's kind, leaving the
-// walker at the value, or more = false after the last member.
-func (w *walker) next() (name string, kind valueKind, more bool) {
-	s := w.s
-	i := skipSpace(s, w.i)
-	if s[i] == '}' {
-		return "", 0, false
-	}
-	if s[i] == ',' {
-		i = skipSpace(s, i+1)
-	}
-	end, esc := skipString(s, i)
-	name = s[i+1 : end-1]
-	if esc {
-		name = unescape(name)
-	}
-	w.i = skipSpace(s, skipSpace(s, end)+1) // ':'
-	return name, kindOfByte(s[w.i]), true
-}
-
-// skip returns the value the walker is at and moves past it.
-func (w *walker) skip() string {
-	start := w.i
-	w.i = skipValue(w.s, start)
-	return w.s[start:w.i]
-}
-
 // field returns the field named name exactly, or nil.
 func (p *decodePlan) field(name string) *planField {
 	for i := range p.fields {
@@ -510,93 +474,3 @@ func (p *decodePlan) field(name string) *planField {
 	}
 	return nil
 }
-
-func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the end of the checked string that starts at s[i],
-// and whether it has escapes.
-func skipString(s string, i int) (int, bool) {
-	esc := false
-	i++
-	for {
-		for i+8 <= len(s) && quoteOrBackslash(s, i) == 0 {
-			i += 8
-		}
-		for s[i] != '"' && s[i] != '\\' {
-			i++
-		}
-		if s[i] == '"' {
-			return i + 1, esc
-		}
-		esc = true
-		i += 2 // the escaped byte is never the closing quote
-	}
-}
-
-func kindOfByte(c byte) valueKind {
-	switch c {
-	case '"':
-		return kindString
-	case '{':
-		return kindObject
-	case '[':
-		return kindArray
-	case 't':
-		return kindTrue
-	case 'f':
-		return kindFalse
-	case 'n':
-		return kindNull
-	}
-	return kindNumber
-}
-
-// skipValue returns the end of the checked value that starts at s[i].
-func skipValue(s string, i int) int {
-	switch s[i] {
-	case '"':
-		end, _ := skipString(s, i)
-		return end
-	case '{', '[':
-		depth := 0
-		for {
-			switch s[i] {
-			case '"':
-				i, _ = skipString(s, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-	}
-	for i < len(s) && !endsNumber[s[i]] {
-		i++
-	}
-	return i
-}
-
-// quoteOrBackslash flags with the top bit of each byte the bytes of the
-// eight at s[i:] that may be '"' or a backslash; it is zero when there
-// are none.
-func quoteOrBackslash(s string, i int) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	v := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:i+8]), 8))
-	q := v ^ ('"' * lo)
-	bs := v ^ ('\\' * lo)
-	return ((q-lo)&^q | (bs-lo)&^bs) & hi
-}
-
-// endsNumber marks the bytes that end a number or literal in a checked
-// text.
-var endsNumber = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // roleName is a named string type, as applications declare them.
@@ -127,7 +130,7 @@ func checkDecodeSame(t *testing.T, payload string) bool {
 	// A payload the strict scanner accepts is also decoded as the
 	// Verifier's tokens are, without checking it again.
 	modes := []bool{false}
-	if scanObject(payload, nil) == nil {
+	if strictjson.ScanObject(payload, nil) == nil {
 		modes = append(modes, true)
 	}
 	for _, checked := range modes {
@@ -204,7 +207,7 @@ func TestDecodeFastTakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, checked := range []bool{false, true} {
-			if checked && scanObject(tt.payload, nil) != nil {
+			if checked && strictjson.ScanObject(tt.payload, nil) != nil {
 				continue
 			}
 			if got := decodeFast(new(planCache), tt.payload, checked, newFlat()); got != tt.fast {
@@ -362,9 +365,9 @@ func TestEarlyErrorsUnchanged(t *testing.T) {
 	v, _ := NewVerifier(key, VerifierOptions{})
 	for _, hdr := range []string{"not json", "", "[1]", "null"} {
 		_, want := parseHeader(hdr, nil)
-		tok := b64.EncodeToString([]byte(hdr)) + ".e30.c2ln"
+		tok := b64url.EncodeToString([]byte(hdr)) + ".e30.c2ln"
 		_, err := v.Verify(context.Background(), tok)
-		if err == nil || want == nil || err.Error() != want.Error() || !errors.Is(err, ErrMalformed) || !errors.Is(err, errJSON) {
+		if err == nil || want == nil || err.Error() != want.Error() || !errors.Is(err, ErrMalformed) || !errors.Is(err, strictjson.ErrSyntax) {
 			t.Errorf("header %q: Verify says %v, the parser %v", hdr, err, want)
 		}
 	}

@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/hmac"
@@ -11,7 +10,6 @@ import (
 	"math/big"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 // FuzzVerify feeds arbitrary tokens to verifiers with an HMAC key and an
@@ -88,106 +86,6 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
-}
-
-// FuzzScanObject checks the strict scanner against encoding/json: whatever
-// the scanner accepts, encoding/json must accept as an object with the same
-// member names; and valid objects without duplicate names, lone surrogates
-// or excessive depth must be accepted.
-func FuzzScanObject(f *testing.F) {
-	for _, s := range []string{`{}`, benchPayload, `{"a":[1,{"b":"\u00e9"}],"c":null}`, `{"a":1,"a":2}`,
-		`{"\ud83d\ude00":"x"}`, `{"n":-0.5e+10}`, " {\r\n} ", `[]`, `{"a":"\ud800"}`, "{\"a\":\"\xff\"}"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var names []string
-		err := scanObject(string(data), func(name string, kind valueKind, raw string) error {
-			names = append(names, name)
-			if !json.Valid([]byte(raw)) {
-				t.Fatalf("member %q: raw value %q is not valid JSON", name, raw)
-			}
-			return nil
-		})
-		var m map[string]json.RawMessage
-		jerr := json.Unmarshal(data, &m)
-		if err == nil {
-			if jerr != nil {
-				t.Fatalf("scanner accepted what encoding/json refuses: %v", jerr)
-			}
-			if !utf8.Valid(data) {
-				t.Fatal("scanner accepted invalid UTF-8")
-			}
-			if len(m) != len(names) {
-				t.Fatalf("%d names, encoding/json saw %d", len(names), len(m))
-			}
-			for _, n := range names {
-				if _, ok := m[n]; !ok {
-					t.Fatalf("name %q unknown to encoding/json", n)
-				}
-			}
-			return
-		}
-		// Refused: it must be for a reason encoding/json does not check.
-		if jerr == nil && utf8.Valid(data) && !bytes.Contains(data, []byte(`\u`)) && !hasDuplicates(data) && depth(data) <= MaxJSONDepth && m != nil {
-			t.Fatalf("scanner refused a plain valid object: %v", err)
-		}
-	})
-}
-
-func hasDuplicates(data []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var walk func() bool
-	walk = func() bool {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		switch tok {
-		case json.Delim('{'):
-			seen := map[string]bool{}
-			for dec.More() {
-				k, _ := dec.Token()
-				ks, _ := k.(string)
-				if seen[ks] {
-					return true
-				}
-				seen[ks] = true
-				if walk() {
-					return true
-				}
-			}
-			dec.Token()
-		case json.Delim('['):
-			for dec.More() {
-				if walk() {
-					return true
-				}
-			}
-			dec.Token()
-		}
-		return false
-	}
-	return walk()
-}
-
-func depth(data []byte) int {
-	d, maxd, inStr, esc := 0, 0, false, false
-	for _, c := range data {
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case !inStr && (c == '{' || c == '['):
-			d++
-			maxd = max(maxd, d)
-		case !inStr && (c == '}' || c == ']'):
-			d--
-		}
-	}
-	return maxd
 }
 
 // isJSONNumber reports whether s is a JSON number (big.Rat accepts more:

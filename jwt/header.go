@@ -5,7 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
+
+// MaxJSONDepth is the deepest nesting of objects and arrays accepted in a
+// header or claims set.
+const MaxJSONDepth = strictjson.MaxDepth
 
 // Header is the JOSE header of a token. Only the members that matter to
 // verification are parsed; Raw and Decode give the rest.
@@ -44,12 +50,12 @@ var registeredHeaders = []string{"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t"
 func parseHeader(raw string, understood []string) (*Header, error) {
 	h := &Header{raw: raw}
 	var b64False bool
-	err := scanObject(raw, func(name string, kind valueKind, v string) error {
+	err := strictjson.ScanObject(raw, func(name string, kind strictjson.Kind, v string) error {
 		str := func(dst *string) error {
-			if kind != kindString {
+			if kind != strictjson.KindString {
 				return fmt.Errorf("%w: header %q is a JSON %s, not a string", ErrMalformed, name, kind)
 			}
-			*dst = stringValue(v)
+			*dst = strictjson.StringValue(v)
 			return nil
 		}
 		switch name {
@@ -66,10 +72,10 @@ func parseHeader(raw string, understood []string) (*Header, error) {
 		case "cty":
 			return str(&h.ContentType)
 		case "crit":
-			if kind != kindArray {
+			if kind != strictjson.KindArray {
 				return fmt.Errorf("%w: crit is a JSON %s, not an array", ErrCritical, kind)
 			}
-			crit, err := stringArray(v)
+			crit, err := strictjson.StringArray(v)
 			if err != nil {
 				return fmt.Errorf("%w: crit: %w", ErrCritical, err)
 			}
@@ -82,9 +88,9 @@ func parseHeader(raw string, understood []string) (*Header, error) {
 			return fmt.Errorf("%w: %w: the header has %q, a JWE parameter (RFC 7516 section 9)", ErrMalformed, ErrNotJWS, name)
 		case "b64":
 			switch kind {
-			case kindFalse:
+			case strictjson.KindFalse:
 				b64False = true
-			case kindTrue:
+			case strictjson.KindTrue:
 			default:
 				return fmt.Errorf("%w: b64 is a JSON %s, not a boolean", ErrMalformed, kind)
 			}
@@ -121,7 +127,7 @@ func checkCrit(raw string, crit, understood []string) error {
 		return fmt.Errorf("%w: crit is empty", ErrCritical)
 	}
 	var present []string
-	_ = scanObject(raw, func(name string, _ valueKind, _ string) error {
+	_ = strictjson.ScanObject(raw, func(name string, _ strictjson.Kind, _ string) error {
 		present = append(present, name)
 		return nil
 	})

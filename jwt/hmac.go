@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash"
 	"unsafe"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
 )
 
 // Errors of the HMAC check, made once.
@@ -32,7 +34,7 @@ func (k *Key) macState(a algInfo) (*macState, error) {
 
 func (k *Key) verifyHMAC(a algInfo, input, sigB64 string) error {
 	size := a.hash.Size()
-	if decodedLen(len(sigB64)) != size {
+	if b64url.DecodedLen(len(sigB64)) != size {
 		return errHMACLength
 	}
 	st, err := k.macState(a)
@@ -40,7 +42,7 @@ func (k *Key) verifyHMAC(a algInfo, input, sigB64 string) error {
 		return err
 	}
 	defer k.macs[a.idx].Put(st)
-	if _, ok := decodeB64(st.sig[:], sigB64); !ok {
+	if _, ok := b64url.Decode(st.sig[:], sigB64); !ok {
 		return errSigB64
 	}
 	st.h.Reset()
@@ -62,7 +64,7 @@ func (k *Key) signHMAC(dst []byte, a algInfo, input []byte) ([]byte, error) {
 	}
 	st.h.Reset()
 	st.h.Write(input)
-	dst = b64.AppendEncode(dst, st.h.Sum(st.sum[:0]))
+	dst = b64url.AppendEncode(dst, st.h.Sum(st.sum[:0]))
 	k.macs[a.idx].Put(st)
 	return dst, nil
 }

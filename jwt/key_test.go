@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // testKeys generates one private key per algorithm family, once.
@@ -527,11 +529,11 @@ func TestAppendString(t *testing.T) {
 		"é😀":         `"é😀"`,
 		"bad\xff":    `"bad\ufffd"`,
 	} {
-		if got := string(appendString(nil, in)); got != want {
+		if got := string(strictjson.AppendString(nil, in)); got != want {
 			t.Errorf("%q: %s, want %s", in, got, want)
 		}
 		var back string
-		if err := json.Unmarshal(appendString(nil, in), &back); err != nil {
+		if err := json.Unmarshal(strictjson.AppendString(nil, in), &back); err != nil {
 			t.Errorf("%q: not valid JSON: %v", in, err)
 		}
 	}

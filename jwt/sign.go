@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // SignerOptions configures a Signer.
@@ -49,10 +52,10 @@ func NewSigner(key *Key, alg Algorithm, opts SignerOptions) (*Signer, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, errNoPrivate)
 	}
 	hdr := []byte(`{"alg":`)
-	hdr = appendString(hdr, string(alg))
+	hdr = strictjson.AppendString(hdr, string(alg))
 	if key.id != "" {
 		hdr = append(hdr, `,"kid":`...)
-		hdr = appendString(hdr, key.id)
+		hdr = strictjson.AppendString(hdr, key.id)
 	}
 	typ := opts.Type
 	if typ == "" {
@@ -63,7 +66,7 @@ func NewSigner(key *Key, alg Algorithm, opts SignerOptions) (*Signer, error) {
 	}
 	if typ != "" {
 		hdr = append(hdr, `,"typ":`...)
-		hdr = appendString(hdr, typ)
+		hdr = strictjson.AppendString(hdr, typ)
 	}
 	for _, name := range slices.Sorted(maps.Keys(opts.Header)) {
 		switch name {
@@ -79,7 +82,7 @@ func NewSigner(key *Key, alg Algorithm, opts SignerOptions) (*Signer, error) {
 			return nil, fmt.Errorf("%w: header member %q: %w", ErrInvalidOption, name, err)
 		}
 		hdr = append(hdr, ',')
-		hdr = appendString(hdr, name)
+		hdr = strictjson.AppendString(hdr, name)
 		hdr = append(hdr, ':')
 		hdr = append(hdr, val...)
 	}
@@ -88,16 +91,16 @@ func NewSigner(key *Key, alg Algorithm, opts SignerOptions) (*Signer, error) {
 		return nil, fmt.Errorf("%w: header: %w", ErrInvalidOption, err)
 	}
 	s := &Signer{key: key, alg: alg, info: alg.info()}
-	s.prefix = append(b64.AppendEncode(nil, hdr), '.')
+	s.prefix = append(b64url.AppendEncode(nil, hdr), '.')
 	switch s.info.fam {
 	case famHMAC:
-		s.sigLen = b64.EncodedLen(s.info.hash.Size())
+		s.sigLen = b64url.EncodedLen(s.info.hash.Size())
 	case famRSA, famPSS:
-		s.sigLen = b64.EncodedLen(key.pub.(interface{ Size() int }).Size())
+		s.sigLen = b64url.EncodedLen(key.pub.(interface{ Size() int }).Size())
 	case famECDSA:
-		s.sigLen = b64.EncodedLen(2 * key.ecSize)
+		s.sigLen = b64url.EncodedLen(2 * key.ecSize)
 	case famEdDSA:
-		s.sigLen = b64.EncodedLen(64)
+		s.sigLen = b64url.EncodedLen(64)
 	}
 	return s, nil
 }
@@ -137,7 +140,7 @@ func (s *Signer) Sign(claims any) (string, error) {
 	var c Claims
 	var dates [3]NumericDate
 	var has registered
-	err = scanObject(string(payload), func(name string, kind valueKind, raw string) error {
+	err = strictjson.ScanObject(string(payload), func(name string, kind strictjson.Kind, raw string) error {
 		return setClaim(&c, &dates, &has, name, kind, raw)
 	})
 	if err != nil {
@@ -149,9 +152,9 @@ func (s *Signer) Sign(claims any) (string, error) {
 // SignPayload signs payload as it is, without looking at it: the payload of
 // a JWS may be any bytes.
 func (s *Signer) SignPayload(payload []byte) (string, error) {
-	buf := make([]byte, 0, len(s.prefix)+b64.EncodedLen(len(payload))+1+s.sigLen)
+	buf := make([]byte, 0, len(s.prefix)+b64url.EncodedLen(len(payload))+1+s.sigLen)
 	buf = append(buf, s.prefix...)
-	buf = b64.AppendEncode(buf, payload)
+	buf = b64url.AppendEncode(buf, payload)
 	input := buf
 	buf = append(buf, '.')
 	var err error
@@ -181,11 +184,11 @@ func (c *Claims) appendJSON(b []byte) ([]byte, error) {
 	}
 	if c.Issuer != "" {
 		sep("iss")
-		b = appendString(b, c.Issuer)
+		b = strictjson.AppendString(b, c.Issuer)
 	}
 	if c.Subject != "" {
 		sep("sub")
-		b = appendString(b, c.Subject)
+		b = strictjson.AppendString(b, c.Subject)
 	}
 	if len(c.Audience) > 0 {
 		sep("aud")
@@ -207,7 +210,7 @@ func (c *Claims) appendJSON(b []byte) ([]byte, error) {
 	}
 	if c.ID != "" {
 		sep("jti")
-		b = appendString(b, c.ID)
+		b = strictjson.AppendString(b, c.ID)
 	}
 	return append(b, '}'), nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"unsafe"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Token is a verified token. Its registered claims are parsed; custom
@@ -70,7 +72,7 @@ func (t *Token) RawClaim(name string) (string, bool) {
 				if at < 0 {
 					return "", false
 				}
-				return t.payload[at:skipValue(t.payload, at)], true
+				return t.payload[at:strictjson.SkipValue(t.payload, at)], true
 			}
 		}
 	}
@@ -81,7 +83,7 @@ func (t *Token) RawClaim(name string) (string, bool) {
 // Claim returns the raw JSON value of the claim name, if present.
 func (t *Token) Claim(name string) (json.RawMessage, bool) {
 	var out json.RawMessage
-	_ = scanObject(t.payload, func(n string, _ valueKind, raw string) error {
+	_ = strictjson.ScanObject(t.payload, func(n string, _ strictjson.Kind, raw string) error {
 		if out == nil && n == name {
 			out = json.RawMessage(raw)
 		}

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // DefaultMaxSize is the default limit on a token's length in bytes.
@@ -229,7 +232,7 @@ var (
 	errHeader   = fmt.Errorf("%w: header is not canonical base64url", ErrMalformed)
 	// errHeaderObject is parseHeader's error for a header that does not
 	// start with '{', word for word.
-	errHeaderObject = fmt.Errorf("%w: header: %w", ErrMalformed, fmt.Errorf("%w at offset 0: not a JSON object", errJSON))
+	errHeaderObject = fmt.Errorf("%w: header: %w", ErrMalformed, fmt.Errorf("%w at offset 0: not a JSON object", strictjson.ErrSyntax))
 )
 
 // verified is the outcome of the checks up to the signature.
@@ -242,7 +245,7 @@ type verified struct {
 
 // payloadLen is the decoded length of the payload, or -1 if its
 // encoding cannot be canonical.
-func (s *verified) payloadLen() int { return decodedLen(s.d2 - s.d1 - 1) }
+func (s *verified) payloadLen() int { return b64url.DecodedLen(s.d2 - s.d1 - 1) }
 
 // signature runs the checks of size, syntax, header, algorithm and
 // signature.
@@ -334,19 +337,19 @@ func (v *Verifier) finish(token string, sig *verified, claims bool, t *Token, bu
 	hdr, d1, d2 := sig.hdr, sig.d1, sig.d2
 	t.Header, t.raw, t.key = *hdr, token, sig.key
 	seg := token[d1+1 : d2]
-	n := decodedLen(len(seg))
+	n := b64url.DecodedLen(len(seg))
 	if n < 0 {
 		return errPayload
 	}
 	var stack [1024]byte
 	if buf != nil && len(buf) == n {
-		if _, ok := decodeB64(buf, seg); !ok {
+		if _, ok := b64url.Decode(buf, seg); !ok {
 			return errPayload
 		}
 		t.payload = unsafe.String(unsafe.SliceData(buf), n)
 	} else if n <= len(stack) {
 		buf := stack[:n]
-		if _, ok := decodeB64(buf, seg); !ok {
+		if _, ok := b64url.Decode(buf, seg); !ok {
 			return errPayload
 		}
 		t.payload = string(buf)
@@ -354,7 +357,7 @@ func (v *Verifier) finish(token string, sig *verified, claims bool, t *Token, bu
 		// Decoded straight into the payload's own memory, which nothing
 		// writes to afterwards: one allocation and no copy.
 		buf := make([]byte, n)
-		if _, ok := decodeB64(buf, seg); !ok {
+		if _, ok := b64url.Decode(buf, seg); !ok {
 			return errPayload
 		}
 		t.payload = unsafe.String(unsafe.SliceData(buf), n)
@@ -402,7 +405,7 @@ func (v *Verifier) header(seg string) (*Header, bool, error) {
 			return h, true, nil
 		}
 	}
-	n := decodedLen(len(seg))
+	n := b64url.DecodedLen(len(seg))
 	if n < 0 {
 		return nil, false, errHeader
 	}
@@ -413,7 +416,7 @@ func (v *Verifier) header(seg string) (*Header, bool, error) {
 	} else {
 		buf = make([]byte, n)
 	}
-	if _, ok := decodeB64(buf, seg); !ok {
+	if _, ok := b64url.Decode(buf, seg); !ok {
 		return nil, false, errHeader
 	}
 	if len(buf) == 0 || (buf[0] != '{' && buf[0] != ' ' && buf[0] != '\t' && buf[0] != '\n' && buf[0] != '\r') {
@@ -448,7 +451,7 @@ func (v *Verifier) remember(seg string, h *Header) {
 func (v *Verifier) claims(t *Token) error {
 	var present uint64
 	var has registered
-	err := scanObject(t.payload, func(name string, kind valueKind, raw string) error {
+	err := strictjson.ScanObject(t.payload, func(name string, kind strictjson.Kind, raw string) error {
 		for i, r := range v.required {
 			if r == name {
 				present |= 1 << i
@@ -492,7 +495,7 @@ const (
 
 // setClaim records one registered claim. The dates are stored in dates and
 // pointed to from c, so parsing them allocates nothing.
-func setClaim(c *Claims, dates *[3]NumericDate, has *registered, name string, kind valueKind, raw string) error {
+func setClaim(c *Claims, dates *[3]NumericDate, has *registered, name string, kind strictjson.Kind, raw string) error {
 	var dst *string
 	var date **NumericDate
 	var slot *NumericDate
@@ -522,12 +525,12 @@ func setClaim(c *Claims, dates *[3]NumericDate, has *registered, name string, ki
 		return nil
 	}
 	if dst != nil {
-		if kind != kindString {
+		if kind != strictjson.KindString {
 			return fmt.Errorf("%w: claim %q is a JSON %s, not a string", ErrMalformed, name, kind)
 		}
-		*dst = stringValue(raw)
+		*dst = strictjson.StringValue(raw)
 	} else {
-		if kind != kindNumber {
+		if kind != strictjson.KindNumber {
 			return fmt.Errorf("%w: claim %q is a JSON %s, not a number", ErrMalformed, name, kind)
 		}
 		t, err := parseNumericDate(raw)

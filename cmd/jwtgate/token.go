@@ -2,14 +2,14 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/internal/b64url"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -263,69 +263,13 @@ func buildClaims(raw []byte, now time.Time, withExp bool, lifetime time.Duration
 	return json.Marshal(m)
 }
 
-// checkJSONObject accepts exactly one JSON object with no duplicate member
-// names at any depth: decoding into a map would silently keep the last.
+// checkJSONObject accepts exactly one JSON object by the rules tokens are
+// verified with: no duplicate member names at any depth (decoding into a
+// map would silently keep the last), valid UTF-8, no lone surrogates,
+// nesting at most jwt.MaxJSONDepth.
 func checkJSONObject(raw []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	first, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("not JSON: %w", err)
-	}
-	if first != json.Delim('{') {
-		return errors.New("claims must be a JSON object")
-	}
-	if err := walkObject(dec, 1); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
-}
-
-func walkObject(dec *json.Decoder, depth int) error {
-	if depth > jwt.MaxJSONDepth {
-		return fmt.Errorf("nesting deeper than %d", jwt.MaxJSONDepth)
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name := t.(string)
-		if seen[name] {
-			return fmt.Errorf("duplicate member %q", name)
-		}
-		seen[name] = true
-		if err := walkValue(dec, depth); err != nil {
-			return err
-		}
-	}
-	_, err := dec.Token() // '}'
-	return err
-}
-
-func walkValue(dec *json.Decoder, depth int) error {
-	t, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	switch t {
-	case json.Delim('{'):
-		return walkObject(dec, depth+1)
-	case json.Delim('['):
-		if depth+1 > jwt.MaxJSONDepth {
-			return fmt.Errorf("nesting deeper than %d", jwt.MaxJSONDepth)
-		}
-		for dec.More() {
-			if err := walkValue(dec, depth+1); err != nil {
-				return err
-			}
-		}
-		_, err := dec.Token() // ']'
-		return err
+	if err := strictjson.ScanObject(string(raw), nil); err != nil {
+		return fmt.Errorf("claims: %w", err)
 	}
 	return nil
 }
@@ -355,8 +299,8 @@ func tokenDecode(e *env, args []string) int {
 		Payload json.RawMessage `json:"payload"`
 	}
 	for i, dst := range []*json.RawMessage{&out.Header, &out.Payload} {
-		b, err := base64.RawURLEncoding.Strict().DecodeString(parts[i])
-		if err != nil || strings.ContainsAny(parts[i], "\r\n") {
+		b, err := b64url.DecodeString(parts[i])
+		if err != nil {
 			e.errorf("token decode: malformed token: segment %d is not canonical base64url", i+1)
 			return exitRejected
 		}

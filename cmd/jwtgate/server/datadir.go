@@ -20,24 +20,24 @@ import (
 
 // Files in the data directory.
 const (
-	DBFile  = "jwtgate.db"      // SQLite: users and revocations
-	KeyFile = "signing-key.pem" // PKCS #8 private key, mode 0600
+	dbFile  = "jwtgate.db"      // SQLite: users and revocations
+	keyFile = "signing-key.pem" // PKCS #8 private key, mode 0600
 )
 
-// CrossProcessDelay bounds how long a revocation committed to a data
+// crossProcessDelay bounds how long a revocation committed to a data
 // directory by another process (the "jwtgate users" commands, or another
 // server on the same directory) may take to be refused by a server: its
 // revocation checks read SQLite's change counter at most once per
-// CrossProcessDelay (reading it costs about as much as the rest of a
+// crossProcessDelay (reading it costs about as much as the rest of a
 // request). The server's own logouts are refused at once, and the users
-// commands wait EndSessionsWait before they return.
-const CrossProcessDelay = 50 * time.Millisecond
+// commands wait endSessionsWait before they return.
+const crossProcessDelay = 50 * time.Millisecond
 
-// EndSessionsWait is how long Stores.EndSessions waits after revoking,
+// endSessionsWait is how long Stores.EndSessions waits after revoking,
 // so that when it returns every server refuses the sessions it ended:
-// twice CrossProcessDelay (Redis's invalidation messages and PostgreSQL
+// twice crossProcessDelay (Redis's invalidation messages and PostgreSQL
 // take less).
-const EndSessionsWait = 2 * CrossProcessDelay
+const endSessionsWait = 2 * crossProcessDelay
 
 // DataDir is an opened data directory: its SQLite database with the users
 // and the revocations.
@@ -59,7 +59,7 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, DBFile)
+	path := filepath.Join(dir, dbFile)
 	_, err := os.Stat(path)
 	created := errors.Is(err, fs.ErrNotExist)
 	db, err := sqlite.Open(path)
@@ -76,12 +76,12 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 		db.Close()
 		return nil, err
 	}
-	users, err := NewSQLUsers(ctx, db, sqlstore.SQLite)
+	users, err := newSQLUsers(ctx, db, sqlstore.SQLite)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	rs, err := sqlstore.New(ctx, db, sqlstore.SQLite, sqlstore.Options{MaxStaleness: CrossProcessDelay})
+	rs, err := sqlstore.New(ctx, db, sqlstore.SQLite, sqlstore.Options{MaxStaleness: crossProcessDelay})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -109,7 +109,7 @@ func (d *DataDir) SigningKey(alg jwt.Algorithm, log *slog.Logger) (*jwt.Key, err
 	if err := checkSigningAlg(alg); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(d.Path, KeyFile)
+	path := filepath.Join(d.Path, keyFile)
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:

@@ -34,7 +34,7 @@ func readCredentials(w http.ResponseWriter, r *http.Request, keys credentialKeys
 	// A body announced too large is refused before any of it is read:
 	// a client that sent Expect: 100-continue gets the answer instead of
 	// a connection reset while it sends.
-	if r.ContentLength > MaxBody {
+	if r.ContentLength > maxBody {
 		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the body is larger than 64 KiB")
 		return c, false
 	}
@@ -43,7 +43,7 @@ func readCredentials(w http.ResponseWriter, r *http.Request, keys credentialKeys
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", "the body must be application/json")
 		return c, false
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the body is larger than 64 KiB")
@@ -218,7 +218,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		return "", false
 	}
 	s.stats.login("ok")
-	if pc, ok := s.cfg.Users.(PasswordClaimer); ok {
+	if pc, ok := s.cfg.Users.(passwordClaimer); ok {
 		// The password is known to someone now; a failure to record it
 		// only repeats a hint at the next start. Its own deadline: a store
 		// that froze after the lookup must not hold the login.

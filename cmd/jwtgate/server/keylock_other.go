@@ -12,7 +12,7 @@ import (
 )
 
 // lockRotation takes the rotation lock of the key files in dir: the
-// creation of KeysLockFile, which fails while another rotation holds it,
+// creation of keysLockFile, which fails while another rotation holds it,
 // so that two rotations at once do not both rewrite the manifest from the
 // same reading (one key would be lost). Unlock removes the file; a process
 // that died holding it leaves it, and rotations then fail after waiting

@@ -11,7 +11,7 @@ import (
 )
 
 // lockRotation takes the rotation lock of the key files in dir: an
-// advisory lock (flock) on KeysLockFile, which every "jwtgate keys rotate"
+// advisory lock (flock) on keysLockFile, which every "jwtgate keys rotate"
 // of the directory takes, so that two rotations at once do not both
 // rewrite the manifest from the same reading (one key would be lost). The
 // system releases it if the process dies. It waits for a rotation under

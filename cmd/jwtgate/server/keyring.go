@@ -16,16 +16,16 @@ import (
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
-// Key files of a data directory after a rotation: KeysDir holds one PKCS
+// Key files of a data directory after a rotation: keysDir holds one PKCS
 // #8 PEM file per key, named after its kid, and ManifestFile lists them.
 // A directory that has never been rotated has no manifest: its only key is
-// KeyFile.
+// keyFile.
 const (
-	KeysDir      = "keys"
+	keysDir      = "keys"
 	ManifestFile = "keys.json"
-	// KeysLockFile is locked by each rotation while it rewrites the
+	// keysLockFile is locked by each rotation while it rewrites the
 	// manifest, so that rotations at once each add their key.
-	KeysLockFile = "keys.lock"
+	keysLockFile = "keys.lock"
 )
 
 // The rotation lock is polled this often while another rotation holds
@@ -36,7 +36,7 @@ const (
 	rotationLockWait = 30 * time.Second
 )
 
-func lockPath(dir string) string { return filepath.Join(dir, KeysLockFile) }
+func lockPath(dir string) string { return filepath.Join(dir, keysLockFile) }
 
 // maxManifest bounds the manifest file read.
 const maxManifest = 1 << 20
@@ -49,7 +49,7 @@ type Manifest struct {
 	Keys []ManifestKey `json:"keys"`
 }
 
-// ManifestKey is one key of a Manifest.
+// ManifestKey is one key of a manifest.
 type ManifestKey struct {
 	KID        string        `json:"kid"`
 	File       string        `json:"file"`          // relative to the data directory
@@ -87,17 +87,17 @@ func (d *DataDir) readManifest() (m Manifest, ok bool, err error) {
 		return m, false, err
 	}
 	// Not rotated yet: the legacy single key, if there is one.
-	key, err := d.loadKeyFile(KeyFile)
+	key, err := d.loadKeyFile(keyFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, false, nil
 	} else if err != nil {
 		return m, false, err
 	}
 	var created time.Time
-	if fi, err := os.Stat(filepath.Join(d.Path, KeyFile)); err == nil {
+	if fi, err := os.Stat(filepath.Join(d.Path, keyFile)); err == nil {
 		created = fi.ModTime().UTC()
 	}
-	return Manifest{Keys: []ManifestKey{{KID: key.ID(), File: KeyFile, Created: created}}}, true, nil
+	return Manifest{Keys: []ManifestKey{{KID: key.ID(), File: keyFile, Created: created}}}, true, nil
 }
 
 // loadKeyFile loads the private key in file (relative to the data
@@ -119,10 +119,10 @@ func (d *DataDir) loadKeyFile(file string) (*jwt.Key, error) {
 	return jwk.EnsureKeyID(key)
 }
 
-// KeyRing returns the key ring of the data directory at the time clock
+// keyRing returns the key ring of the data directory at the time clock
 // (nil: time.Now) gives (see LoadKeys), whose signer and published keys
 // follow clock, and the algorithm it signs with at that time.
-func (d *DataDir) KeyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.Logger) (*KeyRing, jwt.Algorithm, error) {
+func (d *DataDir) keyRing(alg jwt.Algorithm, clock func() time.Time, log *slog.Logger) (*KeyRing, jwt.Algorithm, error) {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -176,7 +176,7 @@ func (d *DataDir) LoadKeys(_ context.Context, alg jwt.Algorithm, now time.Time) 
 		}
 		keys.Keys = append(keys.Keys, sk)
 	}
-	if keys.Signer(now) < 0 {
+	if keys.signer(now) < 0 {
 		return Keys{}, fmt.Errorf("server: %s: no signing key is active at %s", ManifestFile, now.UTC().Format(time.RFC3339))
 	}
 	return keys, nil
@@ -258,7 +258,7 @@ func manifestSigner(m Manifest, now time.Time) int {
 // crash leaves either the old or the new key set, never a manifest naming
 // a missing key. Old key files are kept. Running servers publish the new
 // key at their next reload of the keys (see LiveKeys). Rotations of one
-// directory at once take turns (KeysLockFile), so each adds its key.
+// directory at once take turns (keysLockFile), so each adds its key.
 func (d *DataDir) RotateKey(ctx context.Context, r Rotation, now time.Time) (oldKID, newKID string, err error) {
 	if r.ActivateAfter < 0 || r.RetireAfter < 0 {
 		return "", "", errors.New("server: negative activation or retire delay")
@@ -314,14 +314,14 @@ func (d *DataDir) RotateKey(ctx context.Context, r Rotation, now time.Time) (old
 	if err != nil {
 		return "", "", err
 	}
-	file := filepath.Join(KeysDir, key.ID()+".pem")
+	file := filepath.Join(keysDir, key.ID()+".pem")
 	if !filepath.IsLocal(file) {
 		return "", "", fmt.Errorf("server: bad key ID %q", key.ID())
 	}
-	if err := os.MkdirAll(filepath.Join(d.Path, KeysDir), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(d.Path, keysDir), 0o700); err != nil {
 		return "", "", err
 	}
-	if err := writeAtomic(filepath.Join(d.Path, KeysDir), key.ID()+".pem", pemData); err != nil {
+	if err := writeAtomic(filepath.Join(d.Path, keysDir), key.ID()+".pem", pemData); err != nil {
 		return "", "", err
 	}
 	activate := now.Add(r.ActivateAfter).UTC()

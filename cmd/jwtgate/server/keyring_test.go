@@ -58,7 +58,7 @@ func TestKeyRotation(t *testing.T) {
 	if _, _, err := d.RotateKey(ctx, Rotation{RetireAfter: time.Hour}, now); err == nil {
 		t.Fatal("rotated a directory without a key")
 	}
-	ring, alg, err := d.KeyRing(jwt.ES256, clock.Now, log)
+	ring, alg, err := d.keyRing(jwt.ES256, clock.Now, log)
 	if err != nil || alg != jwt.ES256 {
 		t.Fatalf("first key: %v %v", alg, err)
 	}
@@ -79,7 +79,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("rotate: %q %q %v", oldKID, second, err)
 	}
 	// The legacy key file is kept; the new key has its own file.
-	for _, f := range []string{KeyFile, filepath.Join(KeysDir, second+".pem"), ManifestFile} {
+	for _, f := range []string{keyFile, filepath.Join(keysDir, second+".pem"), ManifestFile} {
 		if fi, err := os.Stat(filepath.Join(d.Path, f)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", f, fi, err)
 		}
@@ -87,7 +87,7 @@ func TestKeyRotation(t *testing.T) {
 	check := func(at time.Time, signer string, wantAlg jwt.Algorithm, kids ...string) {
 		t.Helper()
 		// serve's --alg does not override a rotated key's.
-		ring, alg, err := d.KeyRing(jwt.ES384, func() time.Time { return at }, log)
+		ring, alg, err := d.keyRing(jwt.ES384, func() time.Time { return at }, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("signer before reload %s", got)
 	}
 	clock.Advance(time.Minute)
-	ring, _, err = d.KeyRing(jwt.ES256, clock.Now, log)
+	ring, _, err = d.keyRing(jwt.ES256, clock.Now, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(at, third, jwt.EdDSA, first, second, third)
-	ring, _, err = d.KeyRing(jwt.ES256, func() time.Time { return at }, log)
+	ring, _, err = d.keyRing(jwt.ES256, func() time.Time { return at }, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,13 +153,13 @@ func TestKeyRotation(t *testing.T) {
 	check(now.Add(activate+retire), third, jwt.EdDSA, second, third)
 
 	// A manifest naming a key file that holds another key is refused.
-	if err := os.Rename(filepath.Join(d.Path, KeysDir, second+".pem"), filepath.Join(d.Path, KeysDir, "x.pem")); err != nil {
+	if err := os.Rename(filepath.Join(d.Path, keysDir, second+".pem"), filepath.Join(d.Path, keysDir, "x.pem")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(filepath.Join(d.Path, KeysDir, third+".pem"), filepath.Join(d.Path, KeysDir, second+".pem")); err != nil {
+	if err := os.Rename(filepath.Join(d.Path, keysDir, third+".pem"), filepath.Join(d.Path, keysDir, second+".pem")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.KeyRing(jwt.ES256, func() time.Time { return now }, log); err == nil {
+	if _, _, err := d.keyRing(jwt.ES256, func() time.Time { return now }, log); err == nil {
 		t.Fatal("loaded a key file that does not match the manifest")
 	}
 }
@@ -170,7 +170,7 @@ func TestManifestWithoutActivation(t *testing.T) {
 	d := &DataDir{Path: t.TempDir()}
 	log := slog.New(slog.DiscardHandler)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, _, err := d.KeyRing(jwt.ES256, func() time.Time { return now }, log); err != nil {
+	if _, _, err := d.keyRing(jwt.ES256, func() time.Time { return now }, log); err != nil {
 		t.Fatal(err)
 	}
 	_, second, err := d.RotateKey(context.Background(), Rotation{ActivateAfter: time.Hour, RetireAfter: time.Hour}, now)
@@ -203,7 +203,7 @@ func TestManifestWithoutActivation(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ring, _, err := d.KeyRing(jwt.ES256, func() time.Time { return now }, log)
+	ring, _, err := d.keyRing(jwt.ES256, func() time.Time { return now }, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestRotationsRacing(t *testing.T) {
 	d := &DataDir{Path: t.TempDir()}
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, _, err := d.KeyRing(jwt.ES256, time.Now, log); err != nil {
+	if _, _, err := d.keyRing(jwt.ES256, time.Now, log); err != nil {
 		t.Fatal(err)
 	}
 	const n = 8

@@ -93,9 +93,9 @@ func (k StoredKey) retiredAt(now time.Time) bool {
 	return !k.RetireAt.IsZero() && !now.Before(k.RetireAt)
 }
 
-// Signer returns the index in k.Keys of the key that signs at now: the
+// signer returns the index in k.Keys of the key that signs at now: the
 // newest whose activation time has come, or -1.
-func (k Keys) Signer(now time.Time) int {
+func (k Keys) signer(now time.Time) int {
 	for i := len(k.Keys) - 1; i >= 0; i-- {
 		if k.Keys[i].activeAt(now) {
 			return i
@@ -213,7 +213,7 @@ type ringState struct {
 // stateAt computes the state of the ring at now.
 func (r *KeyRing) stateAt(now time.Time) (*ringState, error) {
 	ks := Keys{Keys: r.keys}
-	si := ks.Signer(now)
+	si := ks.signer(now)
 	if si < 0 {
 		return nil, fmt.Errorf("server: no signing key is active at %s", now.UTC().Format(time.RFC3339))
 	}

@@ -32,7 +32,7 @@ func testConfig(t *testing.T) (Config, *DataDir) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { data.Close() })
-	ring, _, err := data.KeyRing(jwt.ES256, nil, slog.New(slog.DiscardHandler))
+	ring, _, err := data.keyRing(jwt.ES256, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestLoginFrozenUserStore(t *testing.T) {
 	}
 	proxy := storetest.NewProxy(t, u.Host)
 	u.Host = proxy.Addr()
-	pg, err := NewSQLUsers(ctx, openPG(t, u.String()), sqlstore.Postgres)
+	pg, err := newSQLUsers(ctx, openPG(t, u.String()), sqlstore.Postgres)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// MetadataPath is where the service publishes its OAuth 2.0 authorization
+// metadataPath is where the service publishes its OAuth 2.0 authorization
 // server metadata (RFC 8414 section 3).
-const MetadataPath = "/.well-known/oauth-authorization-server"
+const metadataPath = "/.well-known/oauth-authorization-server"
 
 // metadata is the RFC 8414 document of the service. It lists only what
 // the service does: its issuer and where its public keys are. The service
@@ -31,7 +31,7 @@ type metadata struct {
 // the JWKS.
 func metadataHandler(issuer string, maxAge time.Duration) (http.Handler, error) {
 	// The JWKS path under the issuer, which may end with a slash (as
-	// RefreshAudience reads it).
+	// refreshAudience reads it).
 	jwks := strings.TrimSuffix(issuer, "/") + "/.well-known/jwks.json"
 	body, err := json.Marshal(metadata{Issuer: issuer, JWKSURI: jwks})
 	if err != nil {

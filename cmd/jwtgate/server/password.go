@@ -24,7 +24,7 @@ const (
 
 // Input limits, checked before any hashing.
 const (
-	MaxUsernameLen = 256  // bytes
+	maxUsernameLen = 256  // bytes
 	MaxPasswordLen = 1024 // bytes
 )
 

@@ -187,7 +187,7 @@ func logField(logs, key string) string {
 // TestUsersTableMigration: a users table made before password_unclaimed
 // existed gets it, with its users unmarked and their passwords intact.
 func TestUsersTableMigration(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), DBFile))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), dbFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func testUsersTableMigration(t *testing.T, db *sql.DB, dialect sqlstore.Dialect)
 		t.Fatal(err)
 	}
 	for i := range 2 { // the second open finds the column there
-		u, err := NewSQLUsers(ctx, db, dialect)
+		u, err := newSQLUsers(ctx, db, dialect)
 		if err != nil {
 			t.Fatalf("open %d: %v", i+1, err)
 		}
@@ -225,7 +225,7 @@ func testUsersTableMigration(t *testing.T, db *sql.DB, dialect sqlstore.Dialect)
 			t.Fatalf("the old user after the upgrade: %v %v", ok, err)
 		}
 	}
-	u, _ := NewSQLUsers(ctx, db, dialect)
+	u, _ := newSQLUsers(ctx, db, dialect)
 	if err := u.SetPassword(ctx, "admin", "a new password"); err != nil {
 		t.Fatal(err)
 	}
@@ -242,14 +242,14 @@ func (b *syncBuffer) Reset() {
 func TestPasswordsPostgres(t *testing.T) {
 	ctx := context.Background()
 	t.Run("policy", func(t *testing.T) {
-		u, err := NewSQLUsers(ctx, openPG(t, needPostgres(t)), sqlstore.Postgres)
+		u, err := newSQLUsers(ctx, openPG(t, needPostgres(t)), sqlstore.Postgres)
 		if err != nil {
 			t.Fatal(err)
 		}
 		testUserStorePolicy(t, u)
 	})
 	t.Run("unclaimed", func(t *testing.T) {
-		u, err := NewSQLUsers(ctx, openPG(t, needPostgres(t)), sqlstore.Postgres)
+		u, err := newSQLUsers(ctx, openPG(t, needPostgres(t)), sqlstore.Postgres)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,12 +67,12 @@ func openPG(t *testing.T, dsn string) *sql.DB {
 func TestSQLUsersPostgres(t *testing.T) {
 	ctx := context.Background()
 	db := openPG(t, needPostgres(t))
-	u, err := NewSQLUsers(ctx, db, sqlstore.Postgres)
+	u, err := newSQLUsers(ctx, db, sqlstore.Postgres)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewSQLUsers(ctx, db, sqlstore.Postgres); err != nil {
-		t.Fatalf("second NewSQLUsers on the same tables: %v", err)
+	if _, err := newSQLUsers(ctx, db, sqlstore.Postgres); err != nil {
+		t.Fatalf("second newSQLUsers on the same tables: %v", err)
 	}
 	if n, err := u.Count(ctx); err != nil || n != 0 {
 		t.Fatalf("Count = %d, %v", n, err)
@@ -121,7 +121,7 @@ func TestSQLUsersPostgres(t *testing.T) {
 	if ok, err := u.Exists(ctx, "bob"); err != nil || ok {
 		t.Fatalf("Exists(deleted) = %v, %v", ok, err)
 	}
-	if _, err := NewSQLUsers(ctx, db, sqlstore.Dialect(9)); err == nil {
+	if _, err := newSQLUsers(ctx, db, sqlstore.Dialect(9)); err == nil {
 		t.Fatal("unknown dialect accepted")
 	}
 }
@@ -158,7 +158,7 @@ func TestSQLKeys(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			kids[i] = k.Keys[k.Signer(now)].Key.ID()
+			kids[i] = k.Keys[k.signer(now)].Key.ID()
 		})
 	}
 	wg.Wait()
@@ -192,7 +192,7 @@ func TestSQLKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signerAt := func(keys Keys, at time.Time) string { return keys.Keys[keys.Signer(at)].Key.ID() }
+	signerAt := func(keys Keys, at time.Time) string { return keys.Keys[keys.signer(at)].Key.ID() }
 	if len(keys.Keys) != 2 || keys.Keys[0].Key.ID() != oldKID || keys.Keys[1].Key.ID() != newKID || keys.Keys[1].Alg != jwt.ES256 {
 		t.Fatalf("after rotation: %+v", keys.Keys)
 	}
@@ -292,7 +292,7 @@ func TestSQLKeysMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys.Keys) != 2 || keys.Keys[keys.Signer(now)].Key.ID() != kids[1] || !keys.Keys[1].ActivateAt.IsZero() {
+	if len(keys.Keys) != 2 || keys.Keys[keys.signer(now)].Key.ID() != kids[1] || !keys.Keys[1].ActivateAt.IsZero() {
 		t.Fatalf("migrated keys: %+v, want %v with %s signing", keys.Keys, kids, kids[1])
 	}
 	// Opening it again (another instance) changes nothing.

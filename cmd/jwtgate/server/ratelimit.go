@@ -56,11 +56,11 @@ type Grant struct {
 // attempts of an instance that died expire.
 const attemptTTL = requestTimeout + 5*time.Second
 
-// NewMemoryLimiter returns a Limiter in this process's memory: a token
+// newMemoryLimiter returns a Limiter in this process's memory: a token
 // bucket per key, burst failures at once then one more per every, for at
 // most maxKeys keys (see the fail-closed rule of limiter). clock may be
 // nil (time.Now).
-func NewMemoryLimiter(burst int, every time.Duration, maxKeys int, clock func() time.Time) Limiter {
+func newMemoryLimiter(burst int, every time.Duration, maxKeys int, clock func() time.Time) Limiter {
 	if clock == nil {
 		clock = time.Now
 	}

@@ -166,7 +166,7 @@ func TestReadyzKeysGone(t *testing.T) {
 	data.Logger = slog.New(slog.DiscardHandler)
 	f := storeFixture(t, data.Users, data.Revocations, data)
 	wantReady(t, "readyz", f.do(t, "GET", "/readyz", "", ""), 200, allOK)
-	key := filepath.Join(data.Path, KeyFile)
+	key := filepath.Join(data.Path, keyFile)
 	if err := os.Rename(key, key+".away"); err != nil {
 		t.Fatal(err)
 	}

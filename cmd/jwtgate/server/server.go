@@ -105,6 +105,28 @@
 //
 // Open opens the stores: a data directory (SQLite and key files) by
 // default, or PostgreSQL and Redis shared by many instances.
+//
+// # Public surface
+//
+// The package exports what the jwtgate command, its tests and the interop
+// harness use, and the types those signatures need:
+//
+//   - the service: [New], [Config] and [Server];
+//   - the stores: [Open], [StoreConfig] and [Stores]; [OpenDataDir] and
+//     [DataDir]; [OpenPostgres]; [UserStore], its SQL implementation
+//     [SQLUsers] and the errors [ErrUserNotFound], [ErrUserExists],
+//     [ErrBadUsername] and [ErrBadPassword];
+//   - keys: [KeyStore] ([DataDir], or [SQLKeys] from [NewSQLKeys]) with
+//     [Keys], [StoredKey] and [Rotation]; [KeySource], served by
+//     [LiveKeys] ([NewLiveKeys], [LiveKeysOptions]) and [KeyRing];
+//     [KeyActivationDelay], [CheckSigningAlgorithm] and
+//     [ErrUnsupportedAlgorithm]; the manifest of a data directory's
+//     rotated keys, [ManifestFile], [Manifest] and [ManifestKey];
+//   - login limits: [Limiter], [Grant] and [NewRedisLimiter];
+//   - passwords: [PasswordPolicy], [DefaultMinPasswordLength],
+//     [MaxPasswordLen], [ValidUsername], [ValidPassword], [RandomPassword],
+//     [HashPassword], [VerifyPassword] and [ErrBadHash];
+//   - [DefaultStoreBound].
 package server
 
 import (
@@ -127,8 +149,8 @@ import (
 	"github.com/jwtgate/jwtgate/revoke"
 )
 
-// MaxBody bounds request bodies.
-const MaxBody = 64 << 10
+// maxBody bounds request bodies.
+const maxBody = 64 << 10
 
 // Config configures a Server.
 type Config struct {
@@ -279,7 +301,7 @@ func (cfg *Config) fillDefaults() error {
 	if cfg.Audience == "" {
 		cfg.Audience = cfg.Issuer
 	}
-	if cfg.Audience == RefreshAudience(cfg.Issuer) {
+	if cfg.Audience == refreshAudience(cfg.Issuer) {
 		return fmt.Errorf("the access tokens' audience %q is the refresh endpoint, the refresh tokens' audience: set --audience (Config.Audience) to the URL of the services that accept access tokens, or leave it out to use the issuer", cfg.Audience)
 	}
 	if cfg.RefreshTTL <= 0 {
@@ -353,8 +375,8 @@ func (s *Server) newGate(algs []jwt.Algorithm) (*jwtgate.Gate, error) {
 		ExpectedIssuers: []string{cfg.Issuer},
 		Tokens:          jwtgate.TokensRFC9068,
 		Audience:        []string{cfg.Audience},
-		RefreshAudience: RefreshAudience(cfg.Issuer),
-		Leeway:          ClockSkew,
+		RefreshAudience: refreshAudience(cfg.Issuer),
+		Leeway:          clockSkew,
 		RequiredClaims:  []string{"exp", "iat", "jti"},
 		Locations:       []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}},
 		Cookies:         cookies,
@@ -411,7 +433,7 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 	m.Handle("GET /userinfo", g.Required(s.verified(s.userinfo)))
 	m.Handle("GET /metrics", s.stats)
 	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{MaxAge: cfg.JWKSMaxAge}))
-	m.Handle("GET "+MetadataPath, meta)
+	m.Handle("GET "+metadataPath, meta)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -422,17 +444,17 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 	return m
 }
 
-// ClockSkew is the difference between the clocks of instances that the
+// clockSkew is the difference between the clocks of instances that the
 // service tolerates: iat has milliseconds, so without it a token issued
 // by an instance whose clock is a few milliseconds ahead would be refused
 // as issued in the future by the others for those milliseconds. Tokens
 // also stay valid that much past exp (revocations are kept longer:
 // revoke.RetentionMargin).
-const ClockSkew = time.Second
+const clockSkew = time.Second
 
-// RefreshAudience returns the aud of the refresh tokens of the service
+// refreshAudience returns the aud of the refresh tokens of the service
 // whose issuer is issuer: the URL of its refresh endpoint.
-func RefreshAudience(issuer string) string { return strings.TrimSuffix(issuer, "/") + "/refresh" }
+func refreshAudience(issuer string) string { return strings.TrimSuffix(issuer, "/") + "/refresh" }
 
 // DefaultStoreBound is the default Config.StoreBound.
 const DefaultStoreBound = time.Second
@@ -475,7 +497,7 @@ func checkAuthConfig(cfg Config) error {
 	}
 	switch p {
 	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz", "/app.js",
-		"/.well-known/jwks.json", MetadataPath:
+		"/.well-known/jwks.json", metadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}
 	u, pw := cfg.AuthUsernameKey, cfg.AuthPasswordKey

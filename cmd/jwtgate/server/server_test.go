@@ -197,7 +197,7 @@ func TestEndpoints(t *testing.T) {
 	if cc := r.header.Get("Cache-Control"); cc != "public, max-age=300" {
 		t.Fatalf("jwks Cache-Control %q", cc)
 	}
-	checkMetadata(t, f.do(t, "GET", MetadataPath, "", ""), f.srv.URL)
+	checkMetadata(t, f.do(t, "GET", metadataPath, "", ""), f.srv.URL)
 	// No OpenID Connect discovery: the service issues no id tokens.
 	wantStatus(t, "OpenID Connect discovery", f.do(t, "GET", "/.well-known/openid-configuration", "", ""), 404)
 
@@ -351,9 +351,9 @@ func TestCookieLogin(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	f := newFixture(t)
-	long := strings.Repeat("a", MaxUsernameLen+1)
+	long := strings.Repeat("a", maxUsernameLen+1)
 	longPW := strings.Repeat("p", MaxPasswordLen+1)
-	huge := `{"username":"alice","password":"` + strings.Repeat("x", MaxBody) + `"}`
+	huge := `{"username":"alice","password":"` + strings.Repeat("x", maxBody) + `"}`
 	cases := []struct {
 		name, ct, body string
 		status         int
@@ -503,7 +503,7 @@ func TestSigningKeyFile(t *testing.T) {
 	if _, err := d.SigningKey(jwt.EdDSA, log); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{KeyFile, DBFile} {
+	for _, name := range []string{keyFile, dbFile} {
 		fi, err := os.Stat(filepath.Join(d.Path, name))
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v, %v", name, fi, err)
@@ -624,7 +624,7 @@ func TestMetadataIssuerSlash(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	f.srv = srv
-	r := f.do(t, "GET", MetadataPath, "", "")
+	r := f.do(t, "GET", metadataPath, "", "")
 	wantStatus(t, "metadata", r, 200)
 	if got, want := r.body["jwks_uri"], "https://auth.example/.well-known/jwks.json"; got != want {
 		t.Fatalf("jwks_uri %v, want %s", got, want)

@@ -198,7 +198,7 @@ func (s *SQLKeys) LoadKeys(ctx context.Context, alg jwt.Algorithm, now time.Time
 	if err != nil {
 		return Keys{}, err
 	}
-	if keys.Signer(now) < 0 {
+	if keys.signer(now) < 0 {
 		return Keys{}, fmt.Errorf("server: the key store has no signing key active at %s", now.UTC().Format(time.RFC3339))
 	}
 	return keys, nil
@@ -279,7 +279,7 @@ func (s *SQLKeys) RotateKey(ctx context.Context, r Rotation, now time.Time) (old
 		if err != nil {
 			return err
 		}
-		si := keys.Signer(now)
+		si := keys.signer(now)
 		if si < 0 {
 			return errors.New("server: the key store has no signing key yet (start jwtgate serve once)")
 		}

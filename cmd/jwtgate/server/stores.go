@@ -112,7 +112,7 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 			return nil, err
 		}
 		st.closers = append(st.closers, db.Close)
-		if st.Users, err = NewSQLUsers(ctx, db, sqlstore.Postgres); err != nil {
+		if st.Users, err = newSQLUsers(ctx, db, sqlstore.Postgres); err != nil {
 			return nil, err
 		}
 		if st.Keys, err = NewSQLKeys(ctx, db); err != nil {
@@ -165,8 +165,8 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 	return st, nil
 }
 
-// PostgresConns bounds the connections of one instance to PostgreSQL.
-const PostgresConns = 8
+// postgresConns bounds the connections of one instance to PostgreSQL.
+const postgresConns = 8
 
 // OpenPostgres opens and pings a PostgreSQL database with pgx's
 // database/sql driver.
@@ -178,8 +178,8 @@ func OpenPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
 	// A bounded pool that keeps its connections: many instances share the
 	// server's max_connections (100 by default), and opening a connection
 	// costs a PostgreSQL process.
-	db.SetMaxOpenConns(PostgresConns)
-	db.SetMaxIdleConns(PostgresConns)
+	db.SetMaxOpenConns(postgresConns)
+	db.SetMaxIdleConns(postgresConns)
 	db.SetConnMaxIdleTime(10 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -266,14 +266,15 @@ func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
 // and a user later made with the same name inherits none. Tokens issued
 // in the same millisecond are revoked too (revoke.CutoffRevokes).
 //
-// It returns EndSessionsWait after the revocation is stored, when every
+// It returns 100 ms (twice the interval at which SQLite data directories
+// look for revocations) after the revocation is stored, when every
 // server sharing the stores refuses those sessions.
 func (st *Stores) EndSessions(ctx context.Context, username string, maxLifetime time.Duration) error {
 	if err := revoke.LogoutEverywhere(ctx, st.Revocations, username, time.Now(), maxLifetime); err != nil {
 		return err
 	}
 	select {
-	case <-time.After(EndSessionsWait):
+	case <-time.After(endSessionsWait):
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -223,7 +223,7 @@ func TestLogoutAllThenLogin(t *testing.T) {
 }
 
 // TestClockSkew: a token from an instance whose clock is ahead (iat a
-// little in the future) works at once, up to ClockSkew.
+// little in the future) works at once, up to clockSkew.
 func TestClockSkew(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()
@@ -235,7 +235,7 @@ func TestClockSkew(t *testing.T) {
 	tests := []struct {
 		ahead  time.Duration
 		status int
-	}{{3 * time.Millisecond, 200}, {ClockSkew - time.Millisecond, 200}, {ClockSkew + 100*time.Millisecond, 401}}
+	}{{3 * time.Millisecond, 200}, {clockSkew - time.Millisecond, 200}, {clockSkew + 100*time.Millisecond, 401}}
 	for _, tt := range tests {
 		set(start.Add(tt.ahead))
 		tok, _ := f.login(t, "alice", testPassword)

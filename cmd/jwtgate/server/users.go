@@ -26,10 +26,10 @@ type UserStore interface {
 	Ping(ctx context.Context) error
 }
 
-// PasswordClaimer is implemented by a UserStore that remembers which
+// passwordClaimer is implemented by a UserStore that remembers which
 // generated passwords have never been used (SQLUsers): the server tells
 // it of every successful sign-in.
-type PasswordClaimer interface {
+type passwordClaimer interface {
 	ClaimPassword(ctx context.Context, username string) error
 }
 
@@ -42,14 +42,14 @@ var (
 	ErrBadPassword  = errors.New("invalid password")
 )
 
-// ValidUsername checks a username: 1 to MaxUsernameLen bytes of UTF-8
+// ValidUsername checks a username: 1 to 256 bytes of UTF-8
 // without control characters or surrounding white space.
 func ValidUsername(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("%w: empty", ErrBadUsername)
-	case len(name) > MaxUsernameLen:
-		return fmt.Errorf("%w: longer than %d bytes", ErrBadUsername, MaxUsernameLen)
+	case len(name) > maxUsernameLen:
+		return fmt.Errorf("%w: longer than %d bytes", ErrBadUsername, maxUsernameLen)
 	case !utf8.ValidString(name):
 		return fmt.Errorf("%w: not UTF-8", ErrBadUsername)
 	case strings.TrimSpace(name) != name:
@@ -110,10 +110,10 @@ const usersProbeSchema = `CREATE TABLE IF NOT EXISTS jwtgate_users_probe (
 	probed_ms BIGINT NOT NULL
 )`
 
-// NewSQLUsers returns a user store over a SQLite or PostgreSQL database,
+// newSQLUsers returns a user store over a SQLite or PostgreSQL database,
 // creating its table if it is missing (or adding the columns an older
 // version did not have). The *sql.DB stays the caller's.
-func NewSQLUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQLUsers, error) {
+func newSQLUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQLUsers, error) {
 	if dialect != sqlstore.SQLite && dialect != sqlstore.Postgres {
 		return nil, fmt.Errorf("server: unknown SQL dialect %v", dialect)
 	}

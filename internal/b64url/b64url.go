@@ -1,14 +1,26 @@
-package jwt
+// Package b64url decodes and encodes the unpadded base64url of JOSE (RFC
+// 7515 section 2) strictly: only the 64 characters of the URL-safe
+// alphabet, no padding, no white space and zero trailing bits, so that
+// every byte string has exactly one encoding. The standard library's
+// decoder skips CR and LF; this one does not.
+//
+// [Decode] decodes into a caller's buffer, eight characters at a time, and
+// allocates nothing: it is the decoder of the jwt package's hot path.
+// [DecodeString] allocates and says what is wrong.
+package b64url
 
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 )
 
-// The JWS compact serialization uses base64url without padding (RFC 7515
-// section 2). The standard library's decoder skips CR and LF; this one does
-// not: it accepts exactly the canonical encoding and nothing else, so a
-// token has one spelling only.
+// Errors of [DecodeString].
+var (
+	ErrAlphabet = errors.New("not base64url: padding, white space or a character outside A-Z a-z 0-9 - _")
+	ErrLength   = errors.New("not base64url: impossible length")
+	ErrBits     = errors.New("not canonical base64url: non-zero trailing bits")
+)
 
 const invalidB64 = 0xFF
 
@@ -42,11 +54,21 @@ var b64quad = func() (t [4][256]uint32) {
 	return t
 }()
 
-var b64 = base64.RawURLEncoding
+// enc encodes; its output is always canonical.
+var enc = base64.RawURLEncoding
 
-// decodedLen returns the decoded length of n base64url characters, or -1 if
+// EncodedLen returns the length of the encoding of n bytes.
+func EncodedLen(n int) int { return enc.EncodedLen(n) }
+
+// AppendEncode appends the encoding of src to dst.
+func AppendEncode(dst, src []byte) []byte { return enc.AppendEncode(dst, src) }
+
+// EncodeToString returns the encoding of src.
+func EncodeToString(src []byte) string { return enc.EncodeToString(src) }
+
+// DecodedLen returns the decoded length of n base64url characters, or -1 if
 // no canonical encoding has that length.
-func decodedLen(n int) int {
+func DecodedLen(n int) int {
 	switch n % 4 {
 	case 0:
 		return n / 4 * 3
@@ -58,13 +80,13 @@ func decodedLen(n int) int {
 	return -1
 }
 
-// decodeB64 decodes the canonical unpadded base64url string src into dst,
-// which must have room for decodedLen(len(src)) bytes. It returns the number
+// Decode decodes the canonical unpadded base64url string src into dst,
+// which must have room for DecodedLen(len(src)) bytes. It returns the number
 // of bytes written and false if src is not canonical: a character outside
 // the alphabet (padding and whitespace included), an impossible length, or
 // non-zero bits left over in the last character.
-func decodeB64(dst []byte, src string) (int, bool) {
-	n := decodedLen(len(src))
+func Decode(dst []byte, src string) (int, bool) {
+	n := DecodedLen(len(src))
 	if n < 0 || len(dst) < n {
 		return 0, false
 	}
@@ -106,4 +128,25 @@ func decodeB64(dst []byte, src string) (int, bool) {
 		dst[di], dst[di+1] = a<<2|b>>4, b<<4|c>>2
 	}
 	return n, true
+}
+
+// DecodeString decodes the canonical unpadded base64url string s. The
+// error is ErrAlphabet, ErrLength or ErrBits, checked in that order.
+func DecodeString(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if b64dec[s[i]] == invalidB64 {
+			return nil, ErrAlphabet
+		}
+	}
+	n := DecodedLen(len(s))
+	if n < 0 {
+		return nil, ErrLength
+	}
+	b := make([]byte, n)
+	if _, ok := Decode(b, s); !ok {
+		// With the alphabet and the length checked, only the trailing
+		// bits are left to object to.
+		return nil, ErrBits
+	}
+	return b, nil
 }

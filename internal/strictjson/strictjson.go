@@ -1,4 +1,15 @@
-package jwt
+// Package strictjson scans and decodes JSON strictly, for JOSE headers,
+// claims sets and JWKs. It accepts exactly RFC 8259 JSON with the I-JSON
+// restrictions of RFC 7493 that matter for security: valid UTF-8 only, no
+// lone surrogates in escapes, no duplicate member names in any object
+// (compared after unescaping), and at most [MaxDepth] levels of nesting.
+//
+// [ScanObject] validates an object and hands each top-level member to a
+// function as raw text without building a tree, so the jwt package's hot
+// path allocates nothing for it; [Parse] builds a tree for the small
+// documents (JWKs, JWK Sets, discovery documents) that need one. Every
+// syntax error wraps [ErrSyntax].
+package strictjson
 
 import (
 	"encoding/binary"
@@ -11,46 +22,42 @@ import (
 	"unsafe"
 )
 
-// A strict JSON scanner for JOSE headers and claims sets. It accepts exactly
-// RFC 8259 JSON with the I-JSON restrictions of RFC 7493 that matter for
-// security: valid UTF-8 only, no lone surrogates in escapes, no duplicate
-// member names in any object (compared after unescaping), and bounded
-// nesting. It validates and locates values without building a tree, so the
-// hot path allocates nothing for it.
+// MaxDepth is the deepest nesting of objects and arrays accepted.
+const MaxDepth = 32
 
-// MaxJSONDepth is the deepest nesting of objects and arrays accepted in a
-// header or claims set.
-const MaxJSONDepth = 32
+// ErrSyntax is wrapped by every error of the package: its message is
+// "invalid JSON at offset N: " and the detail.
+var ErrSyntax = errors.New("invalid JSON")
 
-// errJSON carries the detail of a JSON syntax error; it is always wrapped in
-// ErrMalformed by the callers.
-var errJSON = errors.New("invalid JSON")
+// Kind is the JSON type of a value.
+type Kind uint8
 
-type valueKind uint8
-
+// The kinds of JSON values. The zero Kind is no value.
 const (
-	kindString valueKind = iota + 1
-	kindNumber
-	kindObject
-	kindArray
-	kindTrue
-	kindFalse
-	kindNull
+	KindString Kind = iota + 1
+	KindNumber
+	KindObject
+	KindArray
+	KindTrue
+	KindFalse
+	KindNull
 )
 
-func (k valueKind) String() string {
+// String names the kind as JSON does: "string", "number", "object",
+// "array", "boolean" or "null".
+func (k Kind) String() string {
 	switch k {
-	case kindString:
+	case KindString:
 		return "string"
-	case kindNumber:
+	case KindNumber:
 		return "number"
-	case kindObject:
+	case KindObject:
 		return "object"
-	case kindArray:
+	case KindArray:
 		return "array"
-	case kindTrue, kindFalse:
+	case KindTrue, KindFalse:
 		return "boolean"
-	case kindNull:
+	case KindNull:
 		return "null"
 	}
 	return "value"
@@ -72,7 +79,7 @@ func (sc *scanner) errorf(format string, args ...any) error {
 	return e
 }
 
-// jsonError is a JSON syntax error: it wraps errJSON.
+// jsonError is a JSON syntax error: it wraps ErrSyntax.
 type jsonError struct {
 	off    int
 	format string
@@ -84,10 +91,10 @@ func (e *jsonError) Error() string {
 	if e.arg != nil {
 		msg = fmt.Sprintf(e.format, e.arg)
 	}
-	return fmt.Sprintf("%s at offset %d: %s", errJSON, e.off, msg)
+	return fmt.Sprintf("%s at offset %d: %s", ErrSyntax, e.off, msg)
 }
 
-func (e *jsonError) Unwrap() error { return errJSON }
+func (e *jsonError) Unwrap() error { return ErrSyntax }
 
 func (sc *scanner) skipWS() {
 	for sc.pos < len(sc.s) && sc.s[sc.pos] <= ' ' {
@@ -100,13 +107,15 @@ func (sc *scanner) skipWS() {
 	}
 }
 
-// member is called for each member of the top-level object with the member
-// name (unescaped), the kind of its value and the raw value text.
-type memberFunc func(name string, kind valueKind, raw string) error
+// MemberFunc is called for each member of the top-level object with the
+// member name (unescaped), the kind of its value and the raw value text. An
+// error it returns stops the scan and is returned as it is.
+type MemberFunc func(name string, kind Kind, raw string) error
 
-// scanObject scans a complete JSON text that must be one object, calling f
-// (if not nil) for each top-level member.
-func scanObject(s string, f memberFunc) error {
+// ScanObject scans a complete JSON text that must be one object, calling f
+// (if not nil) for each top-level member once its value has been scanned.
+// Duplicate names are refused before f sees the second one.
+func ScanObject(s string, f MemberFunc) error {
 	sc := scanner{s: s}
 	sc.skipWS()
 	if sc.pos >= len(s) || s[sc.pos] != '{' {
@@ -122,9 +131,14 @@ func scanObject(s string, f memberFunc) error {
 	return nil
 }
 
-// single scans a text that must be exactly one JSON value (with optional
-// surrounding whitespace) and returns its kind and raw text.
-func (sc *scanner) single() (valueKind, string, error) {
+// Single scans a text that must be exactly one JSON value (with optional
+// surrounding white space) and returns its kind and raw text.
+func Single(s string) (Kind, string, error) {
+	sc := scanner{s: s}
+	return sc.single()
+}
+
+func (sc *scanner) single() (Kind, string, error) {
 	sc.skipWS()
 	start := sc.pos
 	kind, err := sc.value()
@@ -144,10 +158,10 @@ func (sc *scanner) single() (valueKind, string, error) {
 const smallNames = 24
 
 // object scans an object starting at '{'.
-func (sc *scanner) object(f memberFunc) error {
+func (sc *scanner) object(f MemberFunc) error {
 	sc.depth++
-	if sc.depth > MaxJSONDepth {
-		return sc.errorf("nesting deeper than %d", MaxJSONDepth)
+	if sc.depth > MaxDepth {
+		return sc.errorf("nesting deeper than %d", MaxDepth)
 	}
 	sc.pos++ // '{'
 	var small [smallNames]string
@@ -173,7 +187,7 @@ func (sc *scanner) object(f memberFunc) error {
 		}
 		name := sc.s[start+1 : sc.pos-1]
 		if esc {
-			name = unescape(name)
+			name = Unescape(name)
 		}
 		// Duplicate member names are refused: parsers disagree on which one
 		// wins, and that disagreement is an attack.
@@ -247,8 +261,8 @@ func fingerprint(s string) uint64 {
 
 func (sc *scanner) array() error {
 	sc.depth++
-	if sc.depth > MaxJSONDepth {
-		return sc.errorf("nesting deeper than %d", MaxJSONDepth)
+	if sc.depth > MaxDepth {
+		return sc.errorf("nesting deeper than %d", MaxDepth)
 	}
 	sc.pos++ // '['
 	sc.skipWS()
@@ -280,26 +294,26 @@ func (sc *scanner) array() error {
 }
 
 // value scans one value starting at sc.pos (whitespace already skipped).
-func (sc *scanner) value() (valueKind, error) {
+func (sc *scanner) value() (Kind, error) {
 	if sc.pos >= len(sc.s) {
 		return 0, sc.errorf("unexpected end of data")
 	}
 	switch c := sc.s[sc.pos]; {
 	case c == '"':
 		_, err := sc.str()
-		return kindString, err
+		return KindString, err
 	case c == '{':
-		return kindObject, sc.object(nil)
+		return KindObject, sc.object(nil)
 	case c == '[':
-		return kindArray, sc.array()
+		return KindArray, sc.array()
 	case c == '-' || (c >= '0' && c <= '9'):
-		return kindNumber, sc.number()
+		return KindNumber, sc.number()
 	case c == 't':
-		return kindTrue, sc.literal("true")
+		return KindTrue, sc.literal("true")
 	case c == 'f':
-		return kindFalse, sc.literal("false")
+		return KindFalse, sc.literal("false")
 	case c == 'n':
-		return kindNull, sc.literal("null")
+		return KindNull, sc.literal("null")
 	default:
 		return 0, sc.errorf("unexpected character %q", c)
 	}
@@ -475,8 +489,9 @@ func hex4(s string, i int) (rune, bool) {
 	return r, true
 }
 
-// unescape decodes the contents of a string that the scanner has validated.
-func unescape(s string) string {
+// Unescape decodes the contents (without the quotes) of a string that the
+// scanner has accepted.
+func Unescape(s string) string {
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -514,17 +529,19 @@ func unescape(s string) string {
 	return string(b)
 }
 
-// stringValue returns the decoded value of a raw JSON string token.
-func stringValue(raw string) string {
+// StringValue returns the decoded value of a raw JSON string that the
+// scanner has accepted, quotes included.
+func StringValue(raw string) string {
 	inner := raw[1 : len(raw)-1]
 	if strings.IndexByte(inner, '\\') >= 0 {
-		return unescape(inner)
+		return Unescape(inner)
 	}
 	return inner
 }
 
-// stringArray decodes a raw JSON array that must hold only strings.
-func stringArray(raw string) ([]string, error) {
+// StringArray decodes a raw JSON array that the scanner has accepted and
+// that must hold only strings.
+func StringArray(raw string) ([]string, error) {
 	out := []string{}
 	sc := scanner{s: raw, pos: 1}
 	for {
@@ -539,7 +556,7 @@ func stringArray(raw string) ([]string, error) {
 		if _, err := sc.str(); err != nil {
 			return nil, err
 		}
-		out = append(out, stringValue(raw[start:sc.pos]))
+		out = append(out, StringValue(raw[start:sc.pos]))
 		sc.skipWS()
 		if sc.pos < len(raw) && raw[sc.pos] == ',' {
 			sc.pos++
@@ -547,9 +564,9 @@ func stringArray(raw string) ([]string, error) {
 	}
 }
 
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does.
-func appendString(b []byte, s string) []byte {
+// AppendString appends s as a JSON string, escaping only what JSON
+// requires. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+func AppendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
