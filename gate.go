@@ -367,6 +367,7 @@ func (g *Gate) fillLocations() error {
 	}
 	locs, locErr := locators(c.Locations)
 	if locErr != nil {
+		//lint:ignore ST1005 the text starts with the name of the Config field
 		return fmt.Errorf("Locations: %v", locErr)
 	}
 	g.locs = locs
