@@ -59,11 +59,18 @@ func newFixture(t *testing.T) *fixture {
 // directory's).
 func newFixtureStore(t *testing.T, rev revoke.Store) *fixture {
 	t.Helper()
+	f, _ := newFixtureWith(t, rev, nil)
+	return f
+}
+
+// newFixtureWith is newFixtureStore with the Config adjusted by mutate
+// before New, and the signing key.
+func newFixtureWith(t *testing.T, rev revoke.Store, mutate func(*Config)) (*fixture, *jwt.Key) {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	data, err := OpenDataDir(ctx, dir)
+	data, err := OpenDataDir(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,19 +91,22 @@ func newFixtureStore(t *testing.T, rev revoke.Store) *fixture {
 	}
 	f := &fixture{data: data, logs: logs, kid: ring.KeyIDs()[0], rev: rev}
 	mux := http.NewServeMux()
-	f.srv = httptest.NewUnstartedServer(mux)
-	f.srv.Start()
+	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
-	s, err := New(Config{
+	cfg := Config{
 		Users: data.Users, Revocations: rev, Keys: ring,
 		Algorithm: jwt.ES256, Issuer: f.srv.URL, Logger: log,
-	})
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.s = s
 	mux.Handle("/", s)
-	return f
+	return f, key
 }
 
 type reply struct {

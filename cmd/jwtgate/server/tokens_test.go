@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -22,42 +20,12 @@ import (
 // limits off), and the signing key.
 func newTokenFixture(t *testing.T, mutate func(*Config)) (*fixture, *jwt.Key) {
 	t.Helper()
-	ctx := context.Background()
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	data, err := OpenDataDir(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { data.Close() })
-	key, err := data.SigningKey(jwt.ES256, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := data.Users.Add(ctx, "alice", testPassword); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{data: data, logs: logs, kid: ring.KeyIDs()[0]}
-	mux := http.NewServeMux()
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	cfg := Config{
-		Users: data.Users, Revocations: data.Revocations, Keys: ring,
-		Algorithm: jwt.ES256, Issuer: f.srv.URL, Logger: log, LoginBurst: -1,
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux.Handle("/", s)
-	return f, key
+	return newFixtureWith(t, nil, func(c *Config) {
+		c.LoginBurst = -1
+		if mutate != nil {
+			mutate(c)
+		}
+	})
 }
 
 // parts decodes a token's header and claims, unverified.
