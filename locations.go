@@ -19,8 +19,11 @@ import (
 // zero value takes the defaults. Config.Locations and
 // RouteOptions.Locations list them in the order they are tried, and
 // Token.Location is the one a token came from, as listed (compare it with
-// ==, as in t.Location == InCookie{}).
+// ==, as in t.Location == InCookie{}). String names the kind of place as
+// flask-jwt-extended does ("headers", "cookies", "query_string", "json"),
+// for logs and diagnostics.
 type Location interface {
+	fmt.Stringer
 	// where names the place in "no token" messages, as flask-jwt-extended
 	// names it.
 	where() string
@@ -60,6 +63,18 @@ func (InHeader) where() string { return "headers" }
 func (InCookie) where() string { return "cookies" }
 func (InQuery) where() string  { return "query_string" }
 func (InJSON) where() string   { return "json" }
+
+// String implements fmt.Stringer: "headers".
+func (l InHeader) String() string { return l.where() }
+
+// String implements fmt.Stringer: "cookies".
+func (l InCookie) String() string { return l.where() }
+
+// String implements fmt.Stringer: "query_string".
+func (l InQuery) String() string { return l.where() }
+
+// String implements fmt.Stringer: "json".
+func (l InJSON) String() string { return l.where() }
 
 // locator is a Location as listed and its settings with the defaults
 // filled in.

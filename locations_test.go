@@ -1,6 +1,7 @@
 package jwtgate
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -77,5 +78,22 @@ func TestLocationValues(t *testing.T) {
 				t.Errorf("Location %#v, want %#v", tok.Location, tt.want)
 			}
 		})
+	}
+}
+
+func TestLocationString(t *testing.T) {
+	for _, tt := range []struct {
+		loc  Location
+		want string
+	}{
+		{InHeader{}, "headers"},
+		{InHeader{Name: "X-Token", Scheme: "JWT"}, "headers"},
+		{InCookie{}, "cookies"},
+		{InQuery{Param: "token"}, "query_string"},
+		{InJSON{}, "json"},
+	} {
+		if got := fmt.Sprint(tt.loc); got != tt.want {
+			t.Errorf("%#v prints %q, want %q", tt.loc, got, tt.want)
+		}
 	}
 }

@@ -108,7 +108,7 @@ import (
 )
 
 func main() {
-	fmt.Println(jwtgate.InHeader, jwk.Set{}, jwt.HS256, revoke.NewMemory(revoke.MemoryOptions{}), sqlstore.SQLite)
+	fmt.Println(jwtgate.InHeader{}, jwk.Set{}, jwt.HS256, revoke.NewMemory(revoke.MemoryOptions{}), sqlstore.SQLite)
 }
 `,
 		"store_test.go": `package main

@@ -248,7 +248,7 @@ func (a *app) echo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"identity": t.Identity,
 		"type":     t.Type,
-		"location": t.Location,
+		"location": t.Location.String(),
 		"echo":     string(body),
 	})
 }
