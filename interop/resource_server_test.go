@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
+	"github.com/jwtgate/jwtgate/internal/readmecode"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -238,7 +238,7 @@ func TestResourceServerSnippetsInREADME(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		snippet, err := readmeRegion(string(src))
+		snippet, err := readmecode.Region(string(src))
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -246,26 +246,4 @@ func TestResourceServerSnippetsInREADME(t *testing.T) {
 			t.Errorf("README.md does not show the code of %s between its README markers:\n%s", file, snippet)
 		}
 	}
-}
-
-// readmeRegion returns the lines between "README begin" and "README end"
-// comment lines.
-func readmeRegion(src string) (string, error) {
-	var out []string
-	in := false
-	for line := range strings.Lines(src) {
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case strings.HasSuffix(trimmed, "README begin") && !strings.Contains(trimmed, `"`):
-			in = true
-		case strings.HasSuffix(trimmed, "README end") && !strings.Contains(trimmed, `"`):
-			if !in {
-				return "", errors.New("README end before README begin")
-			}
-			return strings.TrimSpace(strings.Join(out, "")), nil
-		case in:
-			out = append(out, line)
-		}
-	}
-	return "", errors.New("no README begin ... README end region")
 }
