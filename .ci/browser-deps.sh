@@ -27,20 +27,8 @@ fail() {
 	exit 1
 }
 
-# apt_get runs apt-get with its output in the log, waiting up to 10 minutes
-# for the package manager's locks when another install holds them:
-# DPkg::Lock::Timeout makes apt-get wait for dpkg's locks, and a failure on
-# a lock it does not wait for (apt-get update's lists lock, on some apt
-# versions) is retried until the same deadline.
-apt_get() {
-	local deadline=$((SECONDS + 600))
-	while ! $sudo apt-get -o DPkg::Lock::Timeout=600 "$@" >"$log" 2>&1; do
-		if ! grep -qE 'Could not get lock|Unable to lock|Unable to acquire the dpkg frontend lock' "$log" || [ "$SECONDS" -ge "$deadline" ]; then
-			return 1
-		fi
-		sleep 5
-	done
-}
+# apt_get: apt-get, waiting for the package manager's locks.
+source .ci/apt.sh
 
 # ---- Chromium ----
 if [ "$(dpkg-query -W -f='${Status}' chromium 2>/dev/null)" != "install ok installed" ] || [ ! -x /usr/bin/chromium ]; then
