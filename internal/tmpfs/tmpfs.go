@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/jwtgate/jwtgate/internal/services"
 )
 
 // FS is a mounted tmpfs.
@@ -36,10 +38,10 @@ func Mount(t testing.TB, size int64) *FS {
 		t.Fatal(err)
 	}
 	if runtime.GOOS != "linux" {
-		unavailable(t, fmt.Errorf("tmpfs mounts are tested on Linux only, not %s", runtime.GOOS))
+		services.Unreachable(t, "a tmpfs mount", fmt.Errorf("tmpfs mounts are tested on Linux only, not %s", runtime.GOOS))
 	}
 	if err := run("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir); err != nil {
-		unavailable(t, err)
+		services.Unreachable(t, "a tmpfs mount (it needs root on Linux)", err)
 	}
 	t.Cleanup(func() {
 		if err := run("umount", dir); err != nil {
@@ -51,16 +53,6 @@ func Mount(t testing.TB, size int64) *FS {
 		}
 	})
 	return &FS{Dir: dir}
-}
-
-// unavailable ends a test that cannot mount: a failure when
-// JWTGATE_REQUIRE_SERVICES=1, a skip with the reason otherwise.
-func unavailable(t testing.TB, err error) {
-	t.Helper()
-	if os.Getenv("JWTGATE_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("cannot mount a tmpfs (JWTGATE_REQUIRE_SERVICES=1): %v", err)
-	}
-	t.Skipf("cannot mount a tmpfs, skipping (it needs root on Linux; set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", err)
 }
 
 // fillName is the file Fill writes.
