@@ -136,20 +136,13 @@ func (m *Memory) Revoke(_ context.Context, jti string, until time.Time) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.revokeLocked(jti, u, now)
-}
-
-func (m *Memory) revokeLocked(jti string, u, now int64) error {
-	if old, ok := m.jtis[jti]; ok && old > now {
-		if u > old {
-			m.jtis[jti] = u
-		}
-		return nil
-	}
-	if _, ok := m.jtis[jti]; !ok {
+	old, ok := m.jtis[jti]
+	if !ok {
 		if err := m.roomLocked(1, now); err != nil {
 			return err
 		}
+	} else if old > now {
+		u = max(u, old)
 	}
 	m.jtis[jti] = u
 	return nil
