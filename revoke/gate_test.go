@@ -27,6 +27,9 @@ type downStore struct{ revoke.Store }
 var errDown = errors.New("connection refused")
 
 func (downStore) Revoked(context.Context, string) (bool, error) { return false, errDown }
+func (downStore) FamilyRevoked(context.Context, string) (bool, error) {
+	return false, errDown
+}
 func (downStore) SubjectCutoff(context.Context, string) (time.Time, error) {
 	return time.Time{}, errDown
 }
