@@ -70,10 +70,7 @@ func Check(s Store, opts ...CheckOptions) func(ctx context.Context, t *jwtgate.T
 		if err != nil {
 			return false, jwtgate.NewError(jwtgate.ErrInvalid, "Invalid claim: "+SessionClaim, err)
 		}
-		q := Query{JTI: t.Claims.ID, Subject: t.Identity, Family: fam}
-		if t.Claims.IssuedAt != nil {
-			q.IssuedAt = t.Claims.IssuedAt.Time
-		}
+		q := queryOf(t, fam)
 		if nonBlocking {
 			return CheckToken(ctx, s, q)
 		}
@@ -101,6 +98,15 @@ func expiry(t *jwtgate.Token) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: token %q has no exp; revoke its jti with Store.Revoke and a retention of your choice", ErrInvalidArgument, t.Claims.ID)
 	}
 	return t.Claims.ExpiresAt.Time, nil
+}
+
+// queryOf is the Query for token t of session fam (SessionOf(t)).
+func queryOf(t *jwtgate.Token, fam string) Query {
+	q := Query{JTI: t.Claims.ID, Subject: t.Identity, Family: fam}
+	if t.Claims.IssuedAt != nil {
+		q.IssuedAt = t.Claims.IssuedAt.Time
+	}
+	return q
 }
 
 // Logout revokes token t (its jti) until it expires, plus RetentionMargin.
@@ -290,11 +296,7 @@ func RotateRefresh(ctx context.Context, s Store, g *jwtgate.Gate, old *jwtgate.T
 	// subject (LogoutEverywhere) stored in between revokes the session
 	// old continues, yet would not revoke the new token, issued after it.
 	// Asked again now, after the rotation, the store has it.
-	q := Query{JTI: old.Claims.ID, Subject: old.Identity, Family: fam}
-	if old.Claims.IssuedAt != nil {
-		q.IssuedAt = old.Claims.IssuedAt.Time
-	}
-	revoked, err := CheckToken(ctx, s, q)
+	revoked, err := CheckToken(ctx, s, queryOf(old, fam))
 	if err != nil {
 		return "", fmt.Errorf("revoke: checking the rotated token: %w", err)
 	}

@@ -27,6 +27,9 @@ type downStore struct{ revoke.Store }
 var errDown = errors.New("connection refused")
 
 func (downStore) Revoked(context.Context, string) (bool, error) { return false, errDown }
+func (downStore) FamilyRevoked(context.Context, string) (bool, error) {
+	return false, errDown
+}
 func (downStore) SubjectCutoff(context.Context, string) (time.Time, error) {
 	return time.Time{}, errDown
 }
@@ -115,8 +118,7 @@ func TestHelpers(t *testing.T) {
 	}
 }
 
-// sessionGate returns a Gate over a memory store, and a function making a
-// token with the given claims, signed by the Gate's key and decoded.
+// mustKey is the tests' HMAC key.
 func mustKey(t *testing.T) *jwt.Key {
 	t.Helper()
 	key, err := jwt.NewHMACKey([]byte("0123456789abcdef0123456789abcdef"))
@@ -126,6 +128,8 @@ func mustKey(t *testing.T) *jwt.Key {
 	return key
 }
 
+// sessionGate returns a Gate over a memory store, and a function making a
+// token with the given claims, signed by the Gate's key and decoded.
 func sessionGate(t *testing.T) (*jwtgate.Gate, *revoke.Memory, func(claims string) (string, *jwtgate.Token)) {
 	t.Helper()
 	key := mustKey(t)

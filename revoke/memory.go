@@ -116,32 +116,33 @@ func (m *Memory) roomLocked(n int, now int64) error {
 	return fmt.Errorf("%w: %d entries, none expired (MemoryOptions.MaxEntries)", ErrFull, m.max)
 }
 
+// admit validates a revocation of key (a kind) and returns its until and
+// the current time in nanoseconds; keep is false when there is nothing to
+// store: an invalid argument (err) or an until already past (no error).
+func (m *Memory) admit(kind, key string, until time.Time) (u, now int64, keep bool, err error) {
+	if err := Validate(kind, key, until); err != nil {
+		return 0, 0, false, err
+	}
+	now = m.clock().UnixNano()
+	u = until.UnixNano()
+	return u, now, u > now, nil
+}
+
 // Revoke implements Store.
 func (m *Memory) Revoke(_ context.Context, jti string, until time.Time) error {
-	if err := Validate("jti", jti, until); err != nil {
+	u, now, keep, err := m.admit("jti", jti, until)
+	if !keep {
 		return err
-	}
-	now := m.clock().UnixNano()
-	u := until.UnixNano()
-	if u <= now {
-		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.revokeLocked(jti, u, now)
-}
-
-func (m *Memory) revokeLocked(jti string, u, now int64) error {
-	if old, ok := m.jtis[jti]; ok && old > now {
-		if u > old {
-			m.jtis[jti] = u
-		}
-		return nil
-	}
-	if _, ok := m.jtis[jti]; !ok {
+	old, ok := m.jtis[jti]
+	if !ok {
 		if err := m.roomLocked(1, now); err != nil {
 			return err
 		}
+	} else if old > now {
+		u = max(u, old)
 	}
 	m.jtis[jti] = u
 	return nil
@@ -158,13 +159,9 @@ func (m *Memory) Revoked(_ context.Context, jti string) (bool, error) {
 
 // RevokeSubject implements Store.
 func (m *Memory) RevokeSubject(_ context.Context, subject string, before, until time.Time) error {
-	if err := Validate("subject", subject, until); err != nil {
+	u, now, keep, err := m.admit("subject", subject, until)
+	if !keep {
 		return err
-	}
-	now := m.clock().UnixNano()
-	u := until.UnixNano()
-	if u <= now {
-		return nil
 	}
 	b := before.UnixNano()
 	m.mu.Lock()
@@ -220,13 +217,9 @@ func (m *Memory) CheckToken(_ context.Context, q Query) (bool, error) {
 
 // RevokeFamily implements Store.
 func (m *Memory) RevokeFamily(_ context.Context, family string, until time.Time) error {
-	if err := Validate("family", family, until); err != nil {
+	u, now, keep, err := m.admit("family", family, until)
+	if !keep {
 		return err
-	}
-	now := m.clock().UnixNano()
-	u := until.UnixNano()
-	if u <= now {
-		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

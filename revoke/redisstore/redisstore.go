@@ -277,7 +277,12 @@ func (s *Store) Revoke(ctx context.Context, jti string, until time.Time) error {
 }
 
 func (s *Store) get(ctx context.Context, key string) rueidis.RedisResult {
-	cmd := s.c.B().Get().Key(key).Cache()
+	return s.read(ctx, s.c.B().Get().Key(key).Cache())
+}
+
+// read sends cmd through the client-side cache while the cache is on and
+// trusted (Options.Bound), and straight to Redis otherwise.
+func (s *Store) read(ctx context.Context, cmd rueidis.Cacheable) rueidis.RedisResult {
 	if s.cacheTTL < 0 || !s.live.trusted() {
 		return s.c.Do(ctx, rueidis.Completed(cmd))
 	}
@@ -395,13 +400,7 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, until time.Time
 
 // FamilyRevoked implements revoke.Store.
 func (s *Store) FamilyRevoked(ctx context.Context, family string) (bool, error) {
-	var r rueidis.RedisResult
-	if s.cacheTTL < 0 || !s.live.trusted() {
-		r = s.c.Do(ctx, rueidis.Completed(s.famRev(family)))
-	} else {
-		r = s.c.DoCache(ctx, s.famRev(family), s.cacheTTL)
-	}
-	rev, err := readFamily(r)
+	rev, err := readFamily(s.read(ctx, s.famRev(family)))
 	if err != nil {
 		return false, fmt.Errorf("redisstore: family revoked: %w", err)
 	}

@@ -121,37 +121,33 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
+// mustAnswer fails the test unless a store's answer to call is (want, nil).
+func mustAnswer(t *testing.T, call string, got bool, err error, want bool) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", call, err)
+	}
+	if got != want {
+		t.Fatalf("%s = %v, want %v", call, got, want)
+	}
+}
+
 func mustRevoked(t *testing.T, s revoke.Store, jti string, want bool) {
 	t.Helper()
 	got, err := s.Revoked(ctx(t), jti)
-	if err != nil {
-		t.Fatalf("Revoked(%q): %v", jti, err)
-	}
-	if got != want {
-		t.Fatalf("Revoked(%q) = %v, want %v", jti, got, want)
-	}
+	mustAnswer(t, fmt.Sprintf("Revoked(%q)", jti), got, err, want)
 }
 
 func mustFamily(t *testing.T, s revoke.Store, family string, want bool) {
 	t.Helper()
 	got, err := s.FamilyRevoked(ctx(t), family)
-	if err != nil {
-		t.Fatalf("FamilyRevoked(%q): %v", family, err)
-	}
-	if got != want {
-		t.Fatalf("FamilyRevoked(%q) = %v, want %v", family, got, want)
-	}
+	mustAnswer(t, fmt.Sprintf("FamilyRevoked(%q)", family), got, err, want)
 }
 
 func mustCheck(t *testing.T, s revoke.Store, q revoke.Query, want bool) {
 	t.Helper()
 	got, err := revoke.CheckToken(ctx(t), s, q)
-	if err != nil {
-		t.Fatalf("CheckToken(%+v): %v", q, err)
-	}
-	if got != want {
-		t.Fatalf("CheckToken(%+v) = %v, want %v", q, got, want)
-	}
+	mustAnswer(t, fmt.Sprintf("CheckToken(%+v)", q), got, err, want)
 }
 
 // RunConfig runs the suite.
@@ -315,13 +311,7 @@ func testCheckToken(t *testing.T, cfg Config) {
 	now := e.now().Truncate(time.Second)
 	check := func(jti, sub string, iat time.Time, want bool) {
 		t.Helper()
-		got, err := revoke.CheckToken(ctx(t), s, revoke.Query{JTI: jti, Subject: sub, IssuedAt: iat})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != want {
-			t.Fatalf("CheckToken(%q, %q, %v) = %v, want %v", jti, sub, iat, got, want)
-		}
+		mustCheck(t, s, revoke.Query{JTI: jti, Subject: sub, IssuedAt: iat}, want)
 	}
 	check(jti, sub, now, false)
 	if err := s.Revoke(ctx(t), jti, now.Add(time.Hour)); err != nil {
