@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-
 	"github.com/jwtgate/jwtgate/internal/services"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres"
 )
 
 // PostgresDSN is the test PostgreSQL database: $JWTGATE_POSTGRES_DSN, or
@@ -29,7 +28,7 @@ func PostgresDSN() string {
 // JWTGATE_REQUIRE_SERVICES=1, skipped otherwise).
 func Postgres(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("pgx", dsn)
+	db, err := postgres.Open(dsn)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = db.PingContext(ctx)
