@@ -294,26 +294,23 @@ func TestServeStoresGoAway(t *testing.T) {
 // logged, not asserted.
 func refusedSoon(t *testing.T, url, what, access string) {
 	t.Helper()
-	start := time.Now()
-	for range 500 {
-		a := call(t, "GET", url+"/userinfo", access, "")
-		if a.status == 401 {
-			t.Logf("%s: refused after %v", what, time.Since(start))
-			return
-		}
-		if a.status != 200 {
-			t.Fatalf("%s: status %d: %s", what, a.status, a.raw)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s: still accepted after 500 polls", what)
+	awaitRefused(t, what, func() answer { return call(t, "GET", url+"/userinfo", access, "") })
 }
 
+// refusedSoonCookie is refusedSoon for the access cookie of a cookie-mode
+// login.
 func refusedSoonCookie(t *testing.T, url, what string, c cookies) {
+	t.Helper()
+	awaitRefused(t, what, func() answer { return cookieCall(t, "GET", url+"/userinfo", c, "access").answer })
+}
+
+// awaitRefused polls get until it answers 401, failing on any status but
+// 200 and 401, or after 500 polls.
+func awaitRefused(t *testing.T, what string, get func() answer) {
 	t.Helper()
 	start := time.Now()
 	for range 500 {
-		a := cookieCall(t, "GET", url+"/userinfo", c, "access")
+		a := get()
 		if a.status == 401 {
 			t.Logf("%s: refused after %v", what, time.Since(start))
 			return
