@@ -263,24 +263,14 @@ func TestServeStoresGoAway(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	redisProxy.Up(t)
-	for i := 0; call(t, "GET", p.url+"/readyz", "", "").status != 200; i++ {
-		if i == 500 {
-			t.Fatalf("not ready after Redis came back:\n%s", p.Logs())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, p, "/readyz", "", 200, "readyz after Redis came back")
 	expect(t, "userinfo with Redis back", call(t, "GET", p.url+"/userinfo", access, ""), 200)
 
 	pgProxy.Down()
 	expect(t, "readyz without PostgreSQL", call(t, "GET", p.url+"/readyz", "", ""), 503)
 	expect(t, "login without PostgreSQL", call(t, "POST", p.url+"/login", "", creds), 503)
 	pgProxy.Up(t)
-	for i := 0; call(t, "GET", p.url+"/readyz", "", "").status != 200; i++ {
-		if i == 500 {
-			t.Fatalf("not ready after PostgreSQL came back:\n%s", p.Logs())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, p, "/readyz", "", 200, "readyz after PostgreSQL came back")
 	expect(t, "login with PostgreSQL back", call(t, "POST", p.url+"/login", "", creds), 200)
 	p.stop(t)
 	if strings.Contains(p.Logs(), "panic") {
