@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,7 +15,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server/servertest"
 	"github.com/jwtgate/jwtgate/internal/readmecode"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
@@ -34,35 +33,9 @@ const resourceAudience = "https://api.example"
 // user and returns its issuer URL.
 func startTokenService(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.DiscardHandler)
-	data, err := server.OpenDataDir(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { data.Close() })
-	key, err := data.SigningKey(jwt.ES256, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := data.Users.Add(ctx, "alice", "correct horse battery staple"); err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
-	srv, err := server.New(server.Config{
-		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
-		Issuer: ts.URL, Audience: resourceAudience, Logger: log,
+	ts, _ := servertest.Start(t, servertest.Options{
+		Username: "alice", Password: "correct horse battery staple", Audience: resourceAudience,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux.Handle("/", srv)
 	return ts.URL
 }
 

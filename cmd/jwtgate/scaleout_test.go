@@ -263,24 +263,14 @@ func TestServeStoresGoAway(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	redisProxy.Up(t)
-	for i := 0; call(t, "GET", p.url+"/readyz", "", "").status != 200; i++ {
-		if i == 500 {
-			t.Fatalf("not ready after Redis came back:\n%s", p.Logs())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, p, "/readyz", "", 200, "readyz after Redis came back")
 	expect(t, "userinfo with Redis back", call(t, "GET", p.url+"/userinfo", access, ""), 200)
 
 	pgProxy.Down()
 	expect(t, "readyz without PostgreSQL", call(t, "GET", p.url+"/readyz", "", ""), 503)
 	expect(t, "login without PostgreSQL", call(t, "POST", p.url+"/login", "", creds), 503)
 	pgProxy.Up(t)
-	for i := 0; call(t, "GET", p.url+"/readyz", "", "").status != 200; i++ {
-		if i == 500 {
-			t.Fatalf("not ready after PostgreSQL came back:\n%s", p.Logs())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, p, "/readyz", "", 200, "readyz after PostgreSQL came back")
 	expect(t, "login with PostgreSQL back", call(t, "POST", p.url+"/login", "", creds), 200)
 	p.stop(t)
 	if strings.Contains(p.Logs(), "panic") {
@@ -294,26 +284,23 @@ func TestServeStoresGoAway(t *testing.T) {
 // logged, not asserted.
 func refusedSoon(t *testing.T, url, what, access string) {
 	t.Helper()
-	start := time.Now()
-	for range 500 {
-		a := call(t, "GET", url+"/userinfo", access, "")
-		if a.status == 401 {
-			t.Logf("%s: refused after %v", what, time.Since(start))
-			return
-		}
-		if a.status != 200 {
-			t.Fatalf("%s: status %d: %s", what, a.status, a.raw)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s: still accepted after 500 polls", what)
+	awaitRefused(t, what, func() answer { return call(t, "GET", url+"/userinfo", access, "") })
 }
 
+// refusedSoonCookie is refusedSoon for the access cookie of a cookie-mode
+// login.
 func refusedSoonCookie(t *testing.T, url, what string, c cookies) {
+	t.Helper()
+	awaitRefused(t, what, func() answer { return cookieCall(t, "GET", url+"/userinfo", c, "access").answer })
+}
+
+// awaitRefused polls get until it answers 401, failing on any status but
+// 200 and 401, or after 500 polls.
+func awaitRefused(t *testing.T, what string, get func() answer) {
 	t.Helper()
 	start := time.Now()
 	for range 500 {
-		a := cookieCall(t, "GET", url+"/userinfo", c, "access")
+		a := get()
 		if a.status == 401 {
 			t.Logf("%s: refused after %v", what, time.Since(start))
 			return

@@ -56,17 +56,6 @@ type Grant struct {
 // attempts of an instance that died expire.
 const attemptTTL = requestTimeout + 5*time.Second
 
-// newMemoryLimiter returns a Limiter in this process's memory: a token
-// bucket per key, burst failures at once then one more per every, for at
-// most maxKeys keys (see the fail-closed rule of limiter). clock may be
-// nil (time.Now).
-func newMemoryLimiter(burst int, every time.Duration, maxKeys int, clock func() time.Time) Limiter {
-	if clock == nil {
-		clock = time.Now
-	}
-	return newLimiter(burst, every, maxKeys, clock)
-}
-
 // Take implements Limiter.
 func (l *limiter) Take(_ context.Context, key, id string) (Grant, error) {
 	return l.take(key, id), nil
@@ -99,6 +88,9 @@ type bucket struct {
 	held   map[string]time.Time // attempts in flight: id -> expiry
 }
 
+// newLimiter returns a limiter in this process's memory: burst failures
+// at once then one more per every, for at most maxKeys keys, on the clock
+// now.
 func newLimiter(burst int, every time.Duration, maxKeys int, now func() time.Time) *limiter {
 	return &limiter{burst: float64(burst), every: every, maxKeys: maxKeys, now: now, buckets: map[string]*bucket{}}
 }

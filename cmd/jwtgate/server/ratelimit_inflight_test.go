@@ -201,7 +201,7 @@ func TestLimiterInFlight(t *testing.T) {
 		name string
 		make func(t *testing.T, burst int) Limiter
 	}{
-		{"memory", func(_ *testing.T, burst int) Limiter { return newMemoryLimiter(burst, every, 100, nil) }},
+		{"memory", func(_ *testing.T, burst int) Limiter { return newLimiter(burst, every, 100, time.Now) }},
 		{"redis", func(t *testing.T, burst int) Limiter {
 			c := redistest.Redis(t, rueidis.ClientOption{})
 			return newTestRedisLimiter(t, c, redisLimiterPrefix(t, c), burst, every)

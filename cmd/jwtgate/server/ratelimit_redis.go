@@ -15,7 +15,7 @@ import (
 // every instance using the same Redis and prefix shares one budget per
 // key: failures counted by one instance are refused by all, and attempts
 // in flight on any instance hold tokens on all. It is the same token
-// bucket as newMemoryLimiter (burst failures at once, then one more per
+// bucket as the in-memory limiter (burst failures at once, then one more per
 // every; Take reserves a token atomically, Settle spends or releases it),
 // without its bound on the number of keys: Redis holds them, and each one
 // expires once its bucket would be full again with no attempt in flight.

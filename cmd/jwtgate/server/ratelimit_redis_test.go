@@ -414,7 +414,7 @@ func TestRedisLimiterArgs(t *testing.T) {
 }
 
 // TestRedisLimiterMatchesMemory: for the same random sequences of Check and
-// Fail, the Redis limiter and newMemoryLimiter agree on every answer.
+// Fail, the Redis limiter and the in-memory limiter agree on every answer.
 // every is an hour, so no refill the test could see happens.
 func TestRedisLimiterMatchesMemory(t *testing.T) {
 	c := redistest.Redis(t, rueidis.ClientOption{})
@@ -430,7 +430,7 @@ func TestRedisLimiterMatchesMemory(t *testing.T) {
 		burst := 1 + rng.IntN(5)
 		p := redisLimiterPrefix(t, c)
 		rl := newTestRedisLimiter(t, c, p, burst, every)
-		ml := newMemoryLimiter(burst, every, 1000, nil)
+		ml := newLimiter(burst, every, 1000, time.Now)
 		ctx := redisLimiterCtx(t)
 		var trace []string
 		for i := range 80 {

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +13,7 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
-	"github.com/jwtgate/jwtgate/jwk"
-	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server/servertest"
 )
 
 // servePageResult is what node/serve_page.mjs reports.
@@ -49,48 +44,12 @@ type servePageStep struct {
 
 const servePagePassword = "page test: correct horse battery"
 
-// newServeServer starts the service of "jwtgate serve" (server.New) over
-// a fresh data directory holding the user alice.
-func newServeServer(t *testing.T) (*httptest.Server, *server.Server) {
-	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	data, err := server.OpenDataDir(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { data.Close() })
-	key, err := data.SigningKey(jwt.ES256, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := jwk.NewRing(jwk.RingOptions{}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := data.Users.Add(ctx, "alice", servePagePassword); err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	s, err := server.New(server.Config{
-		Users: data.Users, Revocations: data.Revocations, Keys: ring,
-		Algorithm: jwt.ES256, Issuer: srv.URL, Logger: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux.Handle("/", s)
-	return srv, s
-}
-
 // TestServePageInChromium signs in on the page of "jwtgate serve" and
 // clicks through it in headless Chromium: cookie mode with the CSRF
 // header, a POST without it refused, refresh, sign out.
 func TestServePageInChromium(t *testing.T) {
 	node, chromium := requireBrowser(t)
-	srv, s := newServeServer(t)
+	srv, s := servertest.Start(t, servertest.Options{Username: "alice", Password: servePagePassword})
 
 	out := t.TempDir()
 	if keep := os.Getenv("JWTGATE_BROWSERTEST_OUT"); keep != "" {

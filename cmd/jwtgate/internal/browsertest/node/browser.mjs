@@ -1,5 +1,7 @@
 // Shared by flow.mjs and serve_page.mjs: how the browser tests start
-// Debian's Chromium and read Set-Cookie lines.
+// Debian's Chromium, read Set-Cookie lines and keep a screenshot of a
+// failure.
+import path from "node:path";
 import { chromium } from "playwright-core";
 
 // Every Playwright action waits this long at most; nothing asserts a duration.
@@ -38,4 +40,22 @@ export async function launch(profile, viewport, result) {
 // setCookieLines returns the Set-Cookie values of a response's headers.
 export function setCookieLines(headers) {
   return headers.filter((h) => h.name.toLowerCase() === "set-cookie").map((h) => h.value);
+}
+
+// failureScreenshot saves the page of context (null before the launch) as
+// out/failure.png after an error in script, and says where on stderr. It
+// never throws: the screenshot is only a help, the first error is the one
+// to report.
+export async function failureScreenshot(context, out, script) {
+  if (!context) return;
+  try {
+    const p = context.pages()[0];
+    if (p) {
+      const shot = path.join(out, "failure.png");
+      await p.screenshot({ path: shot, fullPage: true });
+      process.stderr.write(`${script}: failure screenshot: ${shot}\n`);
+    }
+  } catch {
+    // Nothing to add to the first error.
+  }
 }

@@ -19,10 +19,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { launch, setCookieLines } from "./browser.mjs";
-
-// Generous: the test has no wall-clock limits of its own, but a wedged
-// browser must not hang it forever.
+import { failureScreenshot, launch, setCookieLines } from "./browser.mjs";
 
 function usage(msg) {
   process.stderr.write(`flow.mjs: ${msg}\nusage: node flow.mjs URL [--out DIR]\n`);
@@ -143,18 +140,7 @@ async function main() {
     await page.screenshot({ path: shot, fullPage: true });
     result.screenshots.push(shot);
   } catch (e) {
-    if (context) {
-      try {
-        const p = context.pages()[0];
-        if (p) {
-          const shot = path.join(out, "failure.png");
-          await p.screenshot({ path: shot, fullPage: true });
-          process.stderr.write(`flow.mjs: failure screenshot: ${shot}\n`);
-        }
-      } catch {
-        // The screenshot is only a help; report the first error.
-      }
-    }
+    await failureScreenshot(context, out, "flow.mjs");
     throw e;
   } finally {
     if (context) await context.close();

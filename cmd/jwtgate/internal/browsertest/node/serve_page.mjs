@@ -21,7 +21,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { launch, setCookieLines } from "./browser.mjs";
+import { failureScreenshot, launch, setCookieLines } from "./browser.mjs";
 
 
 function usage(msg) {
@@ -139,18 +139,7 @@ async function main() {
     await page.screenshot({ path: shot2, fullPage: true });
     result.screenshots.push(shot2);
   } catch (e) {
-    if (context) {
-      try {
-        const p = context.pages()[0];
-        if (p) {
-          const shot = path.join(out, "failure.png");
-          await p.screenshot({ path: shot, fullPage: true });
-          process.stderr.write(`serve_page.mjs: failure screenshot: ${shot}\n`);
-        }
-      } catch {
-        // The screenshot is only a help; report the first error.
-      }
-    }
+    await failureScreenshot(context, out, "serve_page.mjs");
     throw e;
   } finally {
     if (context) await context.close();
