@@ -163,13 +163,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 	if err != nil {
 		s.stats.login("unavailable")
 		s.log.Error("user store", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the user store cannot answer")
+		unavailable(w, "the user store cannot answer")
 		return "", false
 	}
 	select {
 	case s.hash <- struct{}{}:
 	case <-ctx.Done():
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "request cancelled")
+		s.stats.login("unavailable")
+		unavailable(w, "no password check could start in time")
 		return "", false
 	}
 	match, err := func() (bool, error) {

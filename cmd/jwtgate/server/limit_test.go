@@ -117,8 +117,8 @@ func (b brokenLimiter) Settle(context.Context, string, string, bool) error { ret
 // 503 (it fails closed); one that cannot settle an attempt still answers.
 func TestLoginLimiterDown(t *testing.T) {
 	s := newLimitServer(t, brokenLimiter{failTake: true})
-	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != http.StatusServiceUnavailable {
-		t.Fatalf("limiter down: %d %s", w.Code, w.Body)
+	if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("limiter down: %d (Retry-After %q) %s; want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}
 	s = newLimitServer(t, brokenLimiter{})
 	if w := authFrom(s, "10.0.0.1", "alice", "wrong"); w.Code != 401 {

@@ -81,6 +81,8 @@ func TestLoginFrozenUserStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	retryAfter := map[string]string{} // the last answer's, by client
+	var retryMu sync.Mutex
 	login := func(ip, user string) (int, time.Duration) {
 		r := httptest.NewRequest("POST", "/login", strings.NewReader(`{"username":"`+user+`","password":"`+testPassword+`"}`))
 		r.Header.Set("Content-Type", "application/json")
@@ -88,6 +90,9 @@ func TestLoginFrozenUserStore(t *testing.T) {
 		w := httptest.NewRecorder()
 		t0 := time.Now()
 		s.ServeHTTP(w, r)
+		retryMu.Lock()
+		retryAfter[ip] = w.Header().Get("Retry-After")
+		retryMu.Unlock()
 		return w.Code, time.Since(t0)
 	}
 	if code, _ := login("10.0.0.1", "alice"); code != 200 {
@@ -131,6 +136,11 @@ func TestLoginFrozenUserStore(t *testing.T) {
 		t.Logf("login on the frozen store: %d after %v (userLookupTimeout %v)", r.code, r.took, userLookupTimeout)
 		if r.code != 503 {
 			t.Errorf("login on the frozen store: %d, want 503", r.code)
+		}
+	}
+	for i := range n {
+		if ip := fmt.Sprint("10.0.1.", i+1); retryAfter[ip] == "" {
+			t.Errorf("login on the frozen store from %s: 503 without Retry-After", ip)
 		}
 	}
 

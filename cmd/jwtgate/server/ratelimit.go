@@ -365,11 +365,10 @@ func (s *Server) settle(ctx context.Context, l Limiter, key, id string, failed b
 // until its deadline.
 func (s *Server) inFlightTooLong(w http.ResponseWriter, r *http.Request, username string) {
 	s.log.Warn("login attempts in flight did not settle in time", "client", s.clientKey(r), "username", username)
-	w.Header().Set("Retry-After", "1")
-	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "too many login attempts in flight; retry")
+	unavailable(w, "too many login attempts in flight; retry")
 }
 
 func (s *Server) limiterDown(w http.ResponseWriter, err error) {
 	s.log.Error("login rate limiter", "err", err)
-	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the login rate limiter cannot answer")
+	unavailable(w, "the login rate limiter cannot answer")
 }
