@@ -460,3 +460,53 @@ func TestLiveKeysStoreDown(t *testing.T) {
 		t.Fatalf("known kid during a hung reload: %v", err)
 	}
 }
+
+// TestPresencePanickingAsk: a lookup that panics does not leave its user
+// behind: the request that asked gets the panic, a request that came
+// meanwhile gets an answer (an error if it waited on the panicked lookup,
+// its own lookup's if it came after), and the next request asks again.
+func TestPresencePanickingAsk(t *testing.T) {
+	p := &presence{ttl: time.Minute, max: 10, until: map[string]time.Time{}}
+	started, release := make(chan struct{}), make(chan struct{})
+	boom := func(context.Context, string) (bool, error) {
+		close(started)
+		<-release
+		panic("store driver bug")
+	}
+	fine := func(context.Context, string) (bool, error) { return true, nil }
+	ctx := context.Background()
+	asked := make(chan any, 1)
+	go func() {
+		defer func() { asked <- recover() }()
+		p.exists(ctx, "alice", time.Now, boom)
+	}()
+	<-started
+	meanwhile := make(chan error, 1)
+	go func() {
+		// A generous deadline, so that a lookup left behind fails the test
+		// below instead of hanging it.
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		ok, err := p.exists(wctx, "alice", time.Now, fine)
+		if err == nil && !ok {
+			err = errors.New("its own lookup said no")
+		}
+		meanwhile <- err
+	}()
+	close(release)
+	if v := <-asked; v == nil {
+		t.Fatal("the asking request did not get the panic")
+	}
+	if err := <-meanwhile; err != nil {
+		t.Logf("the request that came meanwhile waited on the panicked lookup: %v", err)
+	}
+	p.mu.Lock()
+	left := p.asking["alice"]
+	p.mu.Unlock()
+	if left != nil {
+		t.Fatal("a panicked lookup is still registered: every later request would wait on it")
+	}
+	if ok, err := p.exists(ctx, "alice", time.Now, fine); err != nil || !ok {
+		t.Fatalf("the next lookup after a panic: %v, %v; want it asked again", ok, err)
+	}
+}

@@ -557,17 +557,22 @@ func (p *presence) exists(ctx context.Context, user string, now func() time.Time
 
 	// The lookup is everyone's: it does not end with the request that
 	// started it (ask bounds it in time).
-	c.ok, c.err = ask(context.WithoutCancel(ctx), user)
-	p.mu.Lock()
-	delete(p.asking, user)
-	if c.err == nil && c.ok {
-		if len(p.until) >= p.max {
-			clear(p.until)
+	// The waiters are released however ask ends, a panic included (the
+	// panic then goes on to the request that asked).
+	c.err = errors.New("user lookup ended without an answer")
+	defer func() {
+		p.mu.Lock()
+		delete(p.asking, user)
+		if c.err == nil && c.ok {
+			if len(p.until) >= p.max {
+				clear(p.until)
+			}
+			p.until[user] = now().Add(p.ttl)
 		}
-		p.until[user] = now().Add(p.ttl)
-	}
-	p.mu.Unlock()
-	close(c.done)
+		p.mu.Unlock()
+		close(c.done)
+	}()
+	c.ok, c.err = ask(context.WithoutCancel(ctx), user)
 	return c.ok, c.err
 }
 
