@@ -2,12 +2,13 @@ package jwtgate
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
 )
 
 // DecodeOptions adjust DecodeToken.
@@ -88,9 +89,9 @@ func b64DecodeString(s string) ([]byte, error) {
 	if len(s) > jwt.DefaultMaxSize {
 		return nil, fmt.Errorf("%w: segment too long", jwt.ErrTooLarge)
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil || strings.ContainsAny(s, "\r\n") {
-		return nil, fmt.Errorf("%w: not canonical base64url", jwt.ErrMalformed)
+	b, err := b64url.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", jwt.ErrMalformed, err)
 	}
 	return b, nil
 }

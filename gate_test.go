@@ -492,8 +492,15 @@ func TestCreatedTokenClaims(t *testing.T) {
 	if err != nil || h["alg"] != "HS256" || h["kid"] != "k1" {
 		t.Errorf("header %v %v", h, err)
 	}
-	if _, err := UnverifiedHeader("!!!.x.y"); !errors.Is(err, jwt.ErrMalformed) {
-		t.Errorf("bad header: %v", err)
+	seg, rest, _ := strings.Cut(tok, ".")
+	// Only canonical base64url: no line breaks, padding or trailing bits.
+	for _, bad := range []string{"!!!.x.y", seg[:4] + "\r\n" + seg[4:] + "." + rest, seg + "==." + rest, "e31." + rest, "e30=." + rest} {
+		if _, err := UnverifiedHeader(bad); !errors.Is(err, jwt.ErrMalformed) {
+			t.Errorf("bad header %.20q: %v", bad, err)
+		}
+	}
+	if _, err := UnverifiedClaims(seg + ".e30\n." + rest); !errors.Is(err, jwt.ErrMalformed) {
+		t.Errorf("claims with a line break: %v", err)
 	}
 }
 

@@ -2,12 +2,12 @@ package jwtgate
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Token is a verified token with the claims the Gate understands.
@@ -50,11 +50,7 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 	}
 	if raw, ok := jt.RawClaim(c.Claims.Identity); ok {
 		if raw[0] == '"' {
-			s, err := jsonString(raw)
-			if err != nil {
-				return newError(ErrInvalid, "Invalid "+c.Claims.Identity+" claim", err)
-			}
-			t.Identity = s
+			t.Identity = strictjson.StringValue(raw)
 		} else {
 			t.Identity = raw
 		}
@@ -91,17 +87,13 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 	return nil
 }
 
-// jsonString decodes a raw JSON string value.
+// jsonString returns the value of a raw claim, which the verifier's
+// strict scanner has accepted, if it is a JSON string.
 func jsonString(raw string) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", fmt.Errorf("not a JSON string: %.20s", raw)
 	}
-	if !strings.ContainsRune(raw, '\\') {
-		return raw[1 : len(raw)-1], nil
-	}
-	var s string
-	err := json.Unmarshal([]byte(raw), &s)
-	return s, err
+	return strictjson.StringValue(raw), nil
 }
 
 // tokenKey is the context key of a request's verified token.

@@ -108,3 +108,28 @@ func TestClaimNames(t *testing.T) {
 		t.Errorf("clashing names: %v", err)
 	}
 }
+
+// The Gate's string claims are read with their escapes decoded, as
+// encoding/json decodes them.
+func TestGateClaimsEscaped(t *testing.T) {
+	g := testGate(t, nil)
+	tests := []struct {
+		name, claims        string
+		identity, typ, csrf string
+	}{
+		{"plain", `{"sub":"u","type":"access","csrf":"c"}`, "u", TypeAccess, "c"},
+		{"escaped", `{"sub":"u\u00e9\/\"x\"\\","type":"acc\u0065ss","csrf":"c\td\ud83d\ude00"}`, "u\u00e9/\"x\"\\", TypeAccess, "c\td\U0001F600"},
+		{"escaped refresh type", `{"sub":"u","type":"\u0072efresh"}`, "u", TypeRefresh, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := g.DecodeToken(context.Background(), signRaw(t, tt.claims))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.Identity != tt.identity || tok.Type != tt.typ || tok.CSRF != tt.csrf {
+				t.Errorf("Identity %q, Type %q, CSRF %q; want %q, %q, %q", tok.Identity, tok.Type, tok.CSRF, tt.identity, tt.typ, tt.csrf)
+			}
+		})
+	}
+}

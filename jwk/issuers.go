@@ -2,14 +2,15 @@ package jwk
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/b64url"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // TrustedIssuer is one issuer an Issuers verifier accepts tokens from.
@@ -140,23 +141,30 @@ func (v *Issuers) unverifiedIssuer(token string) (string, error) {
 	if !ok || !ok2 {
 		return "", fmt.Errorf("%w: not a compact JWS", jwt.ErrMalformed)
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(payload)
+	b, err := b64url.DecodeString(payload)
 	if err != nil {
-		return "", fmt.Errorf("%w: payload is not base64url", jwt.ErrMalformed)
-	}
-	// Exact member names: encoding/json would match "ISS" to a struct
-	// field named iss.
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
 		return "", fmt.Errorf("%w: payload: %w", jwt.ErrMalformed, err)
 	}
-	raw, ok := m["iss"]
-	if !ok {
-		return "", &jwt.ClaimError{Claim: "iss", Reason: jwt.ClaimMissing, Err: jwt.ErrIssuer, Detail: "the token has no iss"}
-	}
+	// The strict scanner the verifier runs next: exact member names
+	// (encoding/json would match "ISS" to a struct field named iss), and
+	// no duplicate iss for the choice and the verification to disagree on.
 	var iss string
-	if err := json.Unmarshal(raw, &iss); err != nil {
-		return "", fmt.Errorf("%w: iss is not a string", jwt.ErrMalformed)
+	found := false
+	err = strictjson.ScanObject(string(b), func(name string, kind strictjson.Kind, raw string) error {
+		if name != "iss" {
+			return nil
+		}
+		if kind != strictjson.KindString {
+			return fmt.Errorf("iss is a JSON %s, not a string", kind)
+		}
+		iss, found = strictjson.StringValue(raw), true
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("%w: payload: %w", jwt.ErrMalformed, err)
+	}
+	if !found {
+		return "", &jwt.ClaimError{Claim: "iss", Reason: jwt.ClaimMissing, Err: jwt.ErrIssuer, Detail: "the token has no iss"}
 	}
 	return iss, nil
 }

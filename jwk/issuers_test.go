@@ -279,3 +279,42 @@ func TestIssuerSetOAuthMetadata(t *testing.T) {
 		t.Fatalf("OpenID Connect document answering 500: %v", err)
 	}
 }
+
+// The issuer is read with the strict scanner that verification uses: a
+// payload it refuses is malformed before any issuer is chosen, and iss is
+// found by its exact name only.
+func TestIssuersUnverifiedIssuer(t *testing.T) {
+	key := testKeys(t, 1)[0]
+	v, err := NewIssuers(jwt.VerifierOptions{}, TrustedIssuer{Issuer: "https://a.example", Keys: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	hdr := enc([]byte(`{"alg":"ES256","kid":"k0"}`))
+	tests := []struct {
+		name, payload string
+		want          error
+	}{
+		{"duplicate iss", `{"iss":"https://a.example","iss":"https://b.example"}`, jwt.ErrMalformed},
+		{"iss a number", `{"iss":1}`, jwt.ErrMalformed},
+		{"iss null", `{"iss":null}`, jwt.ErrMalformed},
+		{"not an object", `["iss"]`, jwt.ErrMalformed},
+		{"trailing data", `{"iss":"https://a.example"}x`, jwt.ErrMalformed},
+		{"iss in another case", `{"ISS":"https://a.example"}`, jwt.ErrIssuer},
+		{"untrusted escaped iss", `{"iss":"https:\/\/b.example"}`, jwt.ErrIssuer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), hdr+"."+enc([]byte(tt.payload))+".c2ln")
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("%s: %v, want %v", tt.payload, err, tt.want)
+			}
+		})
+	}
+	// An escaped iss names its issuer: the token goes on to that issuer's
+	// verifier, which refuses the signature.
+	tok := hdr + "." + enc([]byte(`{"iss":"https:\/\/a.example"}`)) + ".c2ln"
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, jwt.ErrSignature) {
+		t.Fatalf("escaped trusted iss: %v, want a signature refusal", err)
+	}
+}

@@ -93,9 +93,9 @@ type Verifier struct {
 	sigs  *sigCache // nil without SignatureCache
 	plans planCache // Token.Decode's plans, per type
 
-	mu     sync.Mutex                         // serializes cache writers
-	hcache atomic.Pointer[map[string]*Header] // headers that verified, by raw segment
-	hlast  atomic.Pointer[cachedHeader]       // the last header that verified
+	mu     sync.Mutex                               // serializes cache writers
+	hcache atomic.Pointer[map[string]*cachedHeader] // headers that verified, by raw segment
+	hlast  atomic.Pointer[cachedHeader]             // the last header that verified
 }
 
 // headerCacheSize bounds the header cache. Headers enter it only after a
@@ -238,7 +238,7 @@ var (
 // verified is the outcome of the checks up to the signature.
 type verified struct {
 	hdr    *Header
-	cached bool // hdr came from the header cache
+	cached *cachedHeader // the header cache's entry for hdr, nil if it was parsed
 	key    *Key
 	d1, d2 int // the positions of the two dots
 }
@@ -368,10 +368,10 @@ func (v *Verifier) finish(token string, sig *verified, claims bool, t *Token, bu
 		}
 		t.v = v
 	}
-	if !sig.cached {
+	if sig.cached == nil {
 		v.remember(token[:d1], hdr)
-	} else if last := v.hlast.Load(); last == nil || last.h != hdr {
-		v.hlast.Store(&cachedHeader{seg: strings.Clone(token[:d1]), h: hdr})
+	} else if v.hlast.Load() != sig.cached {
+		v.hlast.Store(sig.cached)
 	}
 	return nil
 }
@@ -386,28 +386,29 @@ func sameType(got, want string) bool {
 	return strings.EqualFold(trim(got), trim(want))
 }
 
-// header returns the parsed header for a raw header segment, from the cache
-// when this header has verified before.
-// cachedHeader is one raw header segment and its parsed form.
+// cachedHeader is one raw header segment and its parsed form: an entry
+// of the header cache.
 type cachedHeader struct {
 	seg string
 	h   *Header
 }
 
-func (v *Verifier) header(seg string) (*Header, bool, error) {
+// header returns the parsed header for a raw header segment and, when this
+// header has verified before, its entry in the header cache.
+func (v *Verifier) header(seg string) (*Header, *cachedHeader, error) {
 	// Most services see one header (one key, one algorithm): compare with
 	// the last one before hashing into the map.
 	if last := v.hlast.Load(); last != nil && last.seg == seg {
-		return last.h, true, nil
+		return last.h, last, nil
 	}
 	if m := v.hcache.Load(); m != nil {
-		if h, ok := (*m)[seg]; ok {
-			return h, true, nil
+		if e, ok := (*m)[seg]; ok {
+			return e.h, e, nil
 		}
 	}
 	n := b64url.DecodedLen(len(seg))
 	if n < 0 {
-		return nil, false, errHeader
+		return nil, nil, errHeader
 	}
 	var stack [256]byte
 	var buf []byte
@@ -417,13 +418,13 @@ func (v *Verifier) header(seg string) (*Header, bool, error) {
 		buf = make([]byte, n)
 	}
 	if _, ok := b64url.Decode(buf, seg); !ok {
-		return nil, false, errHeader
+		return nil, nil, errHeader
 	}
 	if len(buf) == 0 || (buf[0] != '{' && buf[0] != ' ' && buf[0] != '\t' && buf[0] != '\n' && buf[0] != '\r') {
-		return nil, false, errHeaderObject // not even the start of a JSON object
+		return nil, nil, errHeaderObject // not even the start of a JSON object
 	}
 	h, err := parseHeader(string(buf), v.opts.Critical)
-	return h, false, err
+	return h, nil, err
 }
 
 func (v *Verifier) remember(seg string, h *Header) {
@@ -437,13 +438,14 @@ func (v *Verifier) remember(seg string, h *Header) {
 	if size >= headerCacheSize {
 		return
 	}
-	m := make(map[string]*Header, size+1)
+	m := make(map[string]*cachedHeader, size+1)
 	if old != nil {
-		for k, h := range *old {
-			m[k] = h
+		for k, e := range *old {
+			m[k] = e
 		}
 	}
-	m[strings.Clone(seg)] = h
+	seg = strings.Clone(seg)
+	m[seg] = &cachedHeader{seg: seg, h: h}
 	v.hcache.Store(&m)
 }
 

@@ -431,6 +431,36 @@ func TestDecodeCustomClaims(t *testing.T) {
 	}
 }
 
+// Tokens of two headers, verified in turn (two keys during a rotation,
+// access and refresh tokens of different typ), are both served by the
+// header cache: switching between them allocates nothing.
+func TestHeaderCacheAlternating(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector adds allocations")
+	}
+	v := testVerifier(t, VerifierOptions{})
+	ctx := context.Background()
+	a := hsToken(hs256, `{"sub":"a"}`)
+	b := hsToken(`{"alg":"HS256","typ":"at+jwt"}`, `{"sub":"b"}`)
+	for _, tok := range []string{a, b} {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := v.hcache.Load(); m == nil || len(*m) != 2 {
+		t.Fatal("the two headers are not cached")
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for _, tok := range []string{a, b} {
+			if _, err := v.Verify(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}); n > 2 {
+		t.Errorf("two tokens of alternating headers: %v allocations, want 2 (one Token each)", n)
+	}
+}
+
 func TestHeaderCacheNotPoisoned(t *testing.T) {
 	// A header seen with a bad signature must not enter the cache; the same
 	// header with a good signature must still be parsed and checked.

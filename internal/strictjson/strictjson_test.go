@@ -72,4 +72,8 @@ func TestAppendString(t *testing.T) {
 			t.Errorf("AppendString(%q) decodes to %q, %v", in, back, err)
 		}
 	}
+	// AppendString escapes only what JSON requires.
+	if got, want := string(AppendString(nil, "<a&b>\u2028\u2029\xff")), "\"<a&b>\u2028\u2029\\ufffd\""; got != want {
+		t.Errorf("AppendString = %q, want %q", got, want)
+	}
 }

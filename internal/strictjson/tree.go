@@ -1,9 +1,5 @@
 package strictjson
 
-import (
-	"unicode/utf8"
-)
-
 // Value is a parsed JSON value.
 type Value struct {
 	Kind Kind
@@ -100,46 +96,4 @@ func (b *builder) value() Value {
 	default: // a number's text, true or false
 		return Value{Kind: k, Str: raw}
 	}
-}
-
-// AppendHTMLSafeString appends s as a JSON string as encoding/json writes
-// one: like [AppendString], and besides <, > and & as \u escapes, and
-// U+2028 and U+2029 escaped, so that the text can be put in a page.
-func AppendHTMLSafeString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				b = append(b, `\ufffd`...)
-			case r == '\u2028' || r == '\u2029':
-				b = append(b, `\u202`...)
-				b = append(b, hex[r&0xF])
-			default:
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, `\n`...)
-		case c == '\r':
-			b = append(b, `\r`...)
-		case c == '\t':
-			b = append(b, `\t`...)
-		case c < 0x20 || c == '<' || c == '>' || c == '&':
-			b = append(b, `\u00`...)
-			b = append(b, hex[c>>4], hex[c&0xF])
-		default:
-			b = append(b, c)
-		}
-		i++
-	}
-	return append(b, '"')
 }
