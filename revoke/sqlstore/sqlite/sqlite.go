@@ -11,6 +11,7 @@ package sqlite
 import (
 	"database/sql"
 	"net/url"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
@@ -26,5 +27,9 @@ func Open(path string) (*sql.DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(5000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
-	return sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	return sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?"+q.Encode())
 }
+
+// uriPath escapes the characters that end or change a path in an SQLite
+// URI filename, so that a path with them names that file.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
