@@ -233,6 +233,20 @@ type Config struct {
 	// StoreBound makes the answer 503.
 	StoreBound time.Duration
 
+	// Clients is the registry of OAuth 2.0 clients. With it, the service
+	// has the endpoints /oauth/token (client_credentials and
+	// refresh_token grants), /oauth/introspect (RFC 7662) and
+	// /oauth/revoke (RFC 7009); without it, none of them.
+	Clients ClientStore
+	// OneTime keeps the jti of private_key_jwt client assertions, so that
+	// each is accepted once on every instance: Revocations when it
+	// implements OneTimeStore and OneTime is nil. Without either,
+	// private_key_jwt is not offered.
+	OneTime OneTimeStore
+	// Scopes are published as scopes_supported in the metadata when set:
+	// the scopes the service's clients may be given.
+	Scopes []string
+
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -253,6 +267,7 @@ type Server struct {
 	checks             []storeCheck // of /readyz
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
+	oauthState
 }
 
 // New checks cfg and returns a Server.
@@ -274,10 +289,25 @@ func New(cfg Config) (*Server, error) {
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
 	s.checks = storeChecks(cfg)
 	s.setLimiters()
+	s.algs = algs
+	s.isRevoked = s.timedCheck(revoke.Check(cfg.Revocations))
 	if s.gate, err = s.newGate(algs); err != nil {
 		return nil, err
 	}
-	meta, err := metadataHandler(cfg.Issuer, cfg.JWKSMaxAge)
+	if cfg.Clients != nil {
+		s.oneTime = cfg.OneTime
+		if ot, ok := cfg.Revocations.(OneTimeStore); ok && s.oneTime == nil {
+			s.oneTime = ot
+		}
+		for _, sc := range cfg.Scopes {
+			if err := ValidScope(sc); err != nil {
+				return nil, fmt.Errorf("server: Scopes: %w", err)
+			}
+		}
+		base := strings.TrimSuffix(cfg.Issuer, "/")
+		s.clients = newClientCache(cfg.Clients, cfg.Clock, []string{cfg.Issuer, base + tokenPath})
+	}
+	meta, err := metadataHandler(s.metadata())
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +410,7 @@ func (s *Server) newGate(algs []jwt.Algorithm) (*jwtgate.Gate, error) {
 		RequiredClaims:  []string{"exp", "iat", "jti"},
 		Locations:       []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}},
 		Cookies:         cookies,
-		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
+		IsRevoked:       s.isRevoked,
 		OnError:         s.gateError,
 		// Clients present the same access token many times: its signature
 		// is checked once (claims and revocation on every request).
@@ -438,6 +468,11 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /readyz", s.readyz)
+	if s.clients != nil {
+		m.Handle("POST "+tokenPath, bounded(http.HandlerFunc(s.token)))
+		m.Handle("POST "+introspectPath, bounded(http.HandlerFunc(s.introspect)))
+		m.Handle("POST "+revokePath, bounded(http.HandlerFunc(s.revokeToken)))
+	}
 	m.HandleFunc("GET /{$}", s.page)
 	m.HandleFunc("GET /app.js", s.script)
 	m.HandleFunc("/", s.noEndpoint)
@@ -497,6 +532,7 @@ func checkAuthConfig(cfg Config) error {
 	}
 	switch p {
 	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz", "/app.js",
+		tokenPath, introspectPath, revokePath,
 		"/.well-known/jwks.json", metadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}
