@@ -292,6 +292,9 @@ type service struct {
 
 func (s *service) close() {
 	s.ln.Close()
+	if s.srv != nil {
+		s.srv.Close()
+	}
 	s.st.Close()
 }
 
@@ -339,7 +342,7 @@ func startService(e *env, o *serveOptions, set serveSettings, log, lifeLog *slog
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
 		TrustedProxies: set.proxies, StoreBound: *o.storeBound,
-		JWKSMaxAge: *o.jwksMaxAge,
+		JWKSMaxAge: *o.jwksMaxAge, Clients: st.Clients,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
