@@ -15,6 +15,7 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/lestrrat-go/jwx/v2 v2.1.3
 	github.com/lestrrat-go/jwx/v3 v3.3.0
+	golang.org/x/oauth2 v0.38.0
 )
 
 require (
