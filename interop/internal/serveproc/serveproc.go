@@ -43,7 +43,14 @@ func Env(extra ...string) []string {
 // add") in env (nil: Env()) and returns its standard output, or an error
 // with its standard error when it exits non-zero.
 func Run(bin string, env []string, args ...string) (string, error) {
+	return RunInput(bin, env, "", args...)
+}
+
+// RunInput is Run with stdin as the command's standard input (a password
+// for "users add").
+func RunInput(bin string, env []string, stdin string, args ...string) (string, error) {
 	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	if env == nil {
 		env = Env()
 	}
