@@ -66,6 +66,12 @@ type RouteOptions struct {
 	// 3.1). Each scope must be a non-empty RFC 6749 scope-token (visible
 	// ASCII but '"' and '\\').
 	Scopes []string
+
+	// DPoP says whether the route takes DPoP-bound tokens with their
+	// proofs (Config.DPoP): DPoPAllowed (the zero value) takes them and
+	// bearer tokens, DPoPRequired only them, DPoPRefused only bearer
+	// tokens. A DPoP-bound token is never accepted as a bearer token.
+	DPoP DPoPPolicy
 }
 
 // Required lets a request through only with a valid access token.
@@ -194,8 +200,8 @@ func (rt *Route) VerifyToken(ctx context.Context, token string) (*Token, error) 
 // Fail answers a refusal of this route: Config.OnError if set, or the
 // profile's response (WriteError), with the route's realm.
 func (rt *Route) Fail(w http.ResponseWriter, r *http.Request, err error) {
-	if rt.opts.Realm != "" {
-		err = &realmError{err, rt.opts.Realm}
+	if rt.opts.Realm != "" || rt.opts.DPoP != DPoPAllowed {
+		err = &realmError{err, rt.opts.Realm, rt.opts.DPoP}
 	}
 	rt.g.fail(w, r, err)
 }
@@ -226,9 +232,13 @@ func (g *Gate) verifyRequest(r *http.Request, rt *Route) (*http.Request, error) 
 	opts := &rt.opts
 	f, err := g.findToken(r, rt.locs, opts.Refresh, opts.WebSocket)
 	if err == nil {
+		f.req = r
 		tc := &tokenContext{Context: r.Context()}
 		if _, err = g.check(r.Context(), f, opts, &tc.tok); err == nil {
 			return r.WithContext(tc), nil
+		}
+		if f.dpop {
+			err = &dpopSchemeError{err}
 		}
 	}
 	if opts.Optional && (errors.Is(err, ErrNoToken) || (opts.IgnoreInvalid && ignorable(err))) {
@@ -316,6 +326,9 @@ func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token)
 	if err := g.checkRevoked(ctx, t, opts.SkipRevocation); err != nil {
 		return nil, err
 	}
+	if err := g.checkDPoP(ctx, f, opts, t); err != nil {
+		return nil, err
+	}
 	if g.cfg.VerifyClaims != nil {
 		if err := g.cfg.VerifyClaims(ctx, t); err != nil {
 			return nil, newError(ErrClaims, "User claims verification failed", err)
@@ -334,10 +347,11 @@ func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token)
 	return t, nil
 }
 
-// realmError carries a route's realm to WriteError.
+// realmError carries a route's realm and DPoP policy to WriteError.
 type realmError struct {
 	error
 	realm string
+	dpop  DPoPPolicy
 }
 
 func (e *realmError) Unwrap() error { return e.error }
