@@ -60,7 +60,7 @@ func (t *Token) Thumbprint() string {
 // thumbprintOf reads cnf.jkt, with an error for a cnf claim that is not
 // an object or a jkt that is not a non-empty string.
 func thumbprintOf(t *Token) (string, error) {
-	raw, ok := t.RawClaim("cnf")
+	raw, ok := t.CapturedClaim(capCNF)
 	if !ok {
 		return "", nil
 	}

@@ -445,7 +445,7 @@ func (g *Gate) setupVerifiers() error {
 		// sid, fam and rfam: the session claims that revoke.Check reads
 		// on every request (fam and rfam in tokens made before sid); cnf:
 		// the DPoP binding, checked on every request.
-		CaptureClaims:  []string{c.Claims.Identity, c.Claims.Type, c.Claims.Fresh, c.Claims.CSRF, "sid", "fam", "rfam", "cnf"},
+		CaptureClaims:  captureClaims(&c.Claims),
 		MaxSize:        c.MaxTokenSize,
 		SignatureCache: c.SignatureCache,
 	}
@@ -461,4 +461,21 @@ func (g *Gate) setupVerifiers() error {
 
 // Algorithm returns the algorithm the Gate signs with ("" for a
 // verify-only Gate).
+// The claims the Gate's verifiers capture, by index (Token.CapturedClaim).
+const (
+	capIdentity = iota
+	capType
+	capFresh
+	capCSRF
+	capSID
+	capFam
+	capRFam
+	capCNF
+)
+
+func captureClaims(n *ClaimNames) []string {
+	return []string{capIdentity: n.Identity, capType: n.Type, capFresh: n.Fresh, capCSRF: n.CSRF,
+		capSID: "sid", capFam: "fam", capRFam: "rfam", capCNF: "cnf"}
+}
+
 func (g *Gate) Algorithm() jwt.Algorithm { return g.alg }
