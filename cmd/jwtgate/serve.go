@@ -125,6 +125,7 @@ type serveOptions struct {
 	secure                                         *bool
 	loginBurst, minPasswordLen                     *int
 	stores                                         *storeFlags
+	dpop                                           *dpopFlags
 }
 
 // defineServeFlags defines the flags of serve on fs and returns them with
@@ -135,6 +136,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.config = fs.String("config", "", "JSON config file of flag values [JWTGATE_CONFIG]")
 	o.addr = fs.String("addr", "127.0.0.1:8080", "listen address [JWTGATE_ADDR]")
 	o.stores = addStoreFlags(fs, vars)
+	o.dpop = addDPoPFlags(fs, vars)
 	o.issuer = fs.String("issuer", "", "issuer URL of the tokens (default http://ADDR, with the address bound); give every instance behind a load balancer the same one [JWTGATE_ISSUER]")
 	o.audience = fs.String("audience", "", "aud of the access tokens: the URL of the services that accept them (default: the issuer); refresh tokens always have ISSUER/refresh [JWTGATE_AUDIENCE]")
 	o.algFlag = fs.String("alg", "ES256", "signing algorithm of a new key: ES256/384/512, EdDSA, RS256..PS512; a rotated key keeps its own [JWTGATE_ALG]")
@@ -262,6 +264,10 @@ func checkServeFlags(e *env, o *serveOptions) (serveSettings, bool) {
 		e.errorf("serve: --trusted-proxies: %v", err)
 		return set, false
 	}
+	if err := o.dpop.check(); err != nil {
+		e.errorf("serve: %v", err)
+		return set, false
+	}
 	if err := set.level.UnmarshalText([]byte(*o.logLevel)); err != nil {
 		e.errorf("serve: --log-level %q: want debug, info, warn or error", *o.logLevel)
 		return set, false
@@ -336,6 +342,11 @@ func startService(e *env, o *serveOptions, set serveSettings, log, lifeLog *slog
 		return nil, false
 	}
 	defaultIssuer(o, set, svc.ln, log)
+	dv, err := o.dpop.verifier(st, *o.stores.databaseURL != "", set.proxies)
+	if err != nil {
+		log.Error("DPoP", "err", err)
+		return nil, false
+	}
 	svc.srv, err = server.New(server.Config{
 		Users: st.Users, Revocations: st.Revocations, Keys: svc.keys, Algorithm: svc.keys.Algorithm(),
 		Issuer: *o.issuer, Audience: *o.audience, AccessTTL: *o.accessTTL, RefreshTTL: *o.refreshTTL,
@@ -343,6 +354,7 @@ func startService(e *env, o *serveOptions, set serveSettings, log, lifeLog *slog
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
 		TrustedProxies: set.proxies, StoreBound: *o.storeBound,
 		JWKSMaxAge: *o.jwksMaxAge, Clients: st.Clients,
+		DPoP: dv, DPoPRequired: *o.dpop.required,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)

@@ -233,20 +233,42 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 }
 
 func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
+	proof, oerr := s.requestProof(w, r)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
 	user, ok := s.authenticate(w, r, s.authKeys)
 	if !ok {
 		return
 	}
-	access, err := s.gate.CreateAccessToken(r.Context(), user, jwtgate.Fresh())
+	bind, tokenType := bindOpts(proof)
+	access, err := s.gate.CreateAccessToken(r.Context(), user, append(bind, jwtgate.Fresh())...)
 	if err != nil {
 		s.fail(w, "create access token", err)
 		return
 	}
 	s.stats.tokenIssued("access")
-	writeJSON(w, http.StatusOK, map[string]string{"access_token": access})
+	if proof == nil {
+		writeJSON(w, http.StatusOK, map[string]string{"access_token": access})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"access_token": access, "token_type": tokenType})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("cookies")
+	cookies := q == "1" || q == "true"
+	// The proof before the password: a client told to retry with a nonce
+	// has spent no password check.
+	proof, oerr := s.requestProof(w, r)
+	if oerr == nil && proof != nil && cookies {
+		oerr = badRequest("DPoP-bound tokens are sent in the Authorization header with their proofs, never as cookies: leave out cookies=1")
+	}
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
 	user, ok := s.authenticate(w, r, defaultKeys)
 	if !ok {
 		return
@@ -258,18 +280,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "new session", err)
 		return
 	}
-	refresh, err := s.gate.CreateRefreshToken(r.Context(), user, revoke.InSession(sid))
+	// A user of /login is a public client: its refresh token is bound to
+	// the proof's key too (RFC 9449 section 5).
+	bind, _ := bindOpts(proof)
+	refresh, err := s.gate.CreateRefreshToken(r.Context(), user, append(bind, revoke.InSession(sid))...)
 	if err != nil {
 		s.fail(w, "create refresh token", err)
 		return
 	}
-	q := r.URL.Query().Get("cookies")
-	s.issue(w, r, user, sid, refresh, q == "1" || q == "true", jwtgate.Fresh())
+	s.issue(w, r, user, sid, refresh, cookies, proof != nil, append(bind, jwtgate.Fresh())...)
 }
 
 // issue makes an access token of session sid, which the refresh token
-// carries too, and answers with both, as JSON or as cookies.
-func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, sid, refresh string, cookies bool, opts ...jwtgate.TokenOption) {
+// carries too, and answers with both, as JSON or as cookies. bound says
+// that opts bind the tokens to a DPoP key: the answer's token_type is DPoP.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, sid, refresh string, cookies, bound bool, opts ...jwtgate.TokenOption) {
 	opts = append(opts, revoke.InSession(sid))
 	access, err := s.gate.CreateAccessToken(r.Context(), user, opts...)
 	if err != nil {
@@ -279,7 +304,11 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, sid, refres
 	s.stats.tokenIssued("access")
 	s.stats.tokenIssued("refresh")
 	if !cookies {
-		writeJSON(w, http.StatusOK, map[string]string{"access_token": access, "refresh_token": refresh})
+		body := map[string]string{"access_token": access, "refresh_token": refresh}
+		if bound {
+			body["token_type"] = "DPoP"
+		}
+		writeJSON(w, http.StatusOK, body)
 		return
 	}
 	if err := errors.Join(s.gate.SetAccessCookies(w, access), s.gate.SetRefreshCookies(w, refresh)); err != nil {
@@ -297,8 +326,14 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "invalid_token", "the refresh token has no session")
 		return
 	}
+	// A refresh token bound to a DPoP key came with a proof by it (the
+	// Gate checked it): the new tokens are bound to the same key.
+	var bind []jwtgate.TokenOption
+	if jkt := t.Thumbprint(); jkt != "" {
+		bind = []jwtgate.TokenOption{jwtgate.BindTo(jkt)}
+	}
 	wctx, cancel := context.WithTimeout(ctx, storeWriteTimeout)
-	refresh, err := revoke.RotateRefresh(wctx, s.cfg.Revocations, s.gate, t, t.Identity)
+	refresh, err := revoke.RotateRefresh(wctx, s.cfg.Revocations, s.gate, t, t.Identity, bind...)
 	cancel()
 	if errors.Is(err, revoke.ErrReused) {
 		// The store has revoked the family: every access and refresh
@@ -319,7 +354,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, refreshUnknown)
 		return
 	}
-	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie{})
+	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie{}, bind != nil, bind...)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

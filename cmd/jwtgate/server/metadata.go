@@ -40,6 +40,7 @@ type metadata struct {
 	RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	RevocationAuthAlgs       []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
 	Scopes                   []string `json:"scopes_supported,omitempty"`
+	DPoPAlgs                 []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // metadata returns the service's metadata document and how long it may
@@ -47,6 +48,11 @@ type metadata struct {
 func (s *Server) metadata() (metadata, time.Duration) {
 	base := strings.TrimSuffix(s.cfg.Issuer, "/")
 	m := metadata{Issuer: s.cfg.Issuer, JWKSURI: base + "/.well-known/jwks.json"}
+	if s.cfg.DPoP != nil {
+		for _, a := range s.cfg.DPoP.Algorithms() {
+			m.DPoPAlgs = append(m.DPoPAlgs, string(a))
+		}
+	}
 	if s.clients == nil {
 		return m, s.cfg.JWKSMaxAge
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke"
 )
@@ -317,6 +318,12 @@ func assertionReason(err error) string {
 // token is POST /oauth/token (RFC 6749 section 3.2).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	f, oerr := readForm(w, r)
+	var proof *dpop.Proof
+	if oerr == nil {
+		// The proof before the client: a client told to retry with a
+		// nonce has spent no assertion and no login budget.
+		proof, oerr = s.requestProof(w, r)
+	}
 	if oerr == nil {
 		var answered bool
 		var c *authedClient
@@ -325,7 +332,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if oerr == nil {
-			oerr = s.grant(w, r, f, c)
+			oerr = s.grant(w, r, f, c, proof)
 		}
 	}
 	if oerr != nil {
@@ -334,7 +341,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 }
 
 // grant answers a token request of an authenticated client.
-func (s *Server) grant(w http.ResponseWriter, r *http.Request, f *oauthForm, c *authedClient) *oauthError {
+func (s *Server) grant(w http.ResponseWriter, r *http.Request, f *oauthForm, c *authedClient, proof *dpop.Proof) *oauthError {
 	switch gt := f.get("grant_type"); gt {
 	case "":
 		return badRequest("grant_type is required")
@@ -350,9 +357,9 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request, f *oauthForm, c *
 		if oerr != nil {
 			return oerr
 		}
-		return s.issueClientTokens(w, r, c.Client, scopes, aud)
+		return s.issueClientTokens(w, r, c.Client, scopes, aud, proof)
 	case "refresh_token":
-		return s.refreshGrant(w, r, f, c)
+		return s.refreshGrant(w, r, f, c, proof)
 	default:
 		return errCode("unsupported_grant_type", "grant types: client_credentials, refresh_token")
 	}
@@ -415,14 +422,17 @@ func (s *Server) audienceOf(f *oauthForm, c *Client) ([]string, *oauthError) {
 
 // issueClientTokens makes the access token of client c (and a refresh
 // token, in a new session, when the client may have one) and answers the
-// request (RFC 6749 section 5.1).
-func (s *Server) issueClientTokens(w http.ResponseWriter, r *http.Request, c *Client, scopes, aud []string) *oauthError {
+// request (RFC 6749 section 5.1). With a DPoP proof, the access token is
+// bound to its key; the refresh token of a client, which authenticates
+// itself when it uses it, is not (RFC 9449 section 5).
+func (s *Server) issueClientTokens(w http.ResponseWriter, r *http.Request, c *Client, scopes, aud []string, proof *dpop.Proof) *oauthError {
 	ctx := r.Context()
 	ttl := s.cfg.AccessTTL
 	if c.TTL > 0 {
 		ttl = c.TTL
 	}
-	opts := []jwtgate.TokenOption{jwtgate.WithClientID(c.ID), jwtgate.WithAudience(aud...), jwtgate.TTL(ttl)}
+	bind, tokenType := bindOpts(proof)
+	opts := append([]jwtgate.TokenOption{jwtgate.WithClientID(c.ID), jwtgate.WithAudience(aud...), jwtgate.TTL(ttl)}, bind...)
 	if len(scopes) > 0 {
 		opts = append(opts, jwtgate.WithClaims(map[string]any{"scope": strings.Join(scopes, " ")}))
 	}
@@ -461,14 +471,15 @@ func (s *Server) issueClientTokens(w http.ResponseWriter, r *http.Request, c *Cl
 	if refresh != "" {
 		s.stats.tokenIssued("refresh")
 	}
-	oauthJSON(w, answer{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second),
+	oauthJSON(w, answer{AccessToken: access, TokenType: tokenType, ExpiresIn: int64(ttl / time.Second),
 		Scope: strings.Join(scopes, " "), RefreshToken: refresh})
 	return nil
 }
 
 // refreshGrant is grant_type=refresh_token (RFC 6749 section 6) with the
-// service's rotation and reuse detection.
-func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, f *oauthForm, c *authedClient) *oauthError {
+// service's rotation and reuse detection. A refresh token bound to a
+// DPoP key is taken only with a proof by that key, and stays bound to it.
+func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, f *oauthForm, c *authedClient, proof *dpop.Proof) *oauthError {
 	ctx := r.Context()
 	if !c.Refresh {
 		return errCode("unauthorized_client", "this client is not allowed refresh tokens")
@@ -507,6 +518,15 @@ func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, f *oauthFo
 		return errCode("invalid_grant", "the refresh token has no session")
 	}
 	ropts := []jwtgate.TokenOption{jwtgate.WithClientID(c.ID)}
+	if jkt := t.Thumbprint(); jkt != "" {
+		switch {
+		case proof == nil:
+			return errCode("invalid_dpop_proof", "the refresh token is bound to a DPoP key: send a DPoP proof by it")
+		case proof.Thumbprint != jkt:
+			return errCode("invalid_dpop_proof", "the DPoP proof is signed by another key than the one the refresh token is bound to")
+		}
+		ropts = append(ropts, jwtgate.BindTo(jkt))
+	}
 	if len(granted) > 0 {
 		// The refresh token keeps the scope it was granted (RFC 6749
 		// section 6); the access token gets the narrowed one.
@@ -523,17 +543,18 @@ func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, f *oauthFo
 		s.log.Error("refresh rotation", "err", err)
 		return storeDown(refreshUnknown)
 	}
-	return s.issueClientTokensInSession(w, r, c.Client, scopes, aud, refresh, sid)
+	return s.issueClientTokensInSession(w, r, c.Client, scopes, aud, refresh, sid, proof)
 }
 
 // issueClientTokensInSession answers a refresh: an access token of
 // session sid and the rotated refresh token.
-func (s *Server) issueClientTokensInSession(w http.ResponseWriter, r *http.Request, c *Client, scopes, aud []string, refresh, sid string) *oauthError {
+func (s *Server) issueClientTokensInSession(w http.ResponseWriter, r *http.Request, c *Client, scopes, aud []string, refresh, sid string, proof *dpop.Proof) *oauthError {
 	ttl := s.cfg.AccessTTL
 	if c.TTL > 0 {
 		ttl = c.TTL
 	}
-	opts := []jwtgate.TokenOption{jwtgate.WithClientID(c.ID), jwtgate.WithAudience(aud...), jwtgate.TTL(ttl), revoke.InSession(sid)}
+	bind, tokenType := bindOpts(proof)
+	opts := append([]jwtgate.TokenOption{jwtgate.WithClientID(c.ID), jwtgate.WithAudience(aud...), jwtgate.TTL(ttl), revoke.InSession(sid)}, bind...)
 	if len(scopes) > 0 {
 		opts = append(opts, jwtgate.WithClaims(map[string]any{"scope": strings.Join(scopes, " ")}))
 	}
@@ -544,7 +565,7 @@ func (s *Server) issueClientTokensInSession(w http.ResponseWriter, r *http.Reque
 	}
 	s.stats.tokenIssued("access")
 	s.stats.tokenIssued("refresh")
-	oauthJSON(w, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": int64(ttl / time.Second),
+	oauthJSON(w, map[string]any{"access_token": access, "token_type": tokenType, "expires_in": int64(ttl / time.Second),
 		"scope": strings.Join(scopes, " "), "refresh_token": refresh})
 	return nil
 }
@@ -710,7 +731,10 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"active": true, "sub": t.Identity, "iss": t.Claims.Issuer, "jti": t.Claims.ID,
-		"exp": t.Claims.ExpiresAt.Unix(), "token_type": "Bearer"}
+		"exp": t.Claims.ExpiresAt.Unix(), "token_type": boundType(t)}
+	if jkt := t.Thumbprint(); jkt != "" {
+		out["cnf"] = map[string]string{"jkt": jkt} // RFC 9449 section 6.2
+	}
 	if t.Claims.IssuedAt != nil {
 		out["iat"] = t.Claims.IssuedAt.Unix()
 	}

@@ -64,7 +64,7 @@ type oauthFixture struct {
 
 func (o *oauthFixture) now() time.Time { return time.Now().Add(time.Duration(o.offset.Load())) }
 
-func newOAuthFixture(t *testing.T) *oauthFixture {
+func newOAuthFixture(t *testing.T, mutate ...func(*Config)) *oauthFixture {
 	t.Helper()
 	ctx := context.Background()
 	o := &oauthFixture{}
@@ -90,9 +90,13 @@ func newOAuthFixture(t *testing.T) *oauthFixture {
 	mux := http.NewServeMux()
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
-	s, err := New(Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
+	cfg := Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
 		Issuer: f.srv.URL, Logger: log, LoginBurst: -1, Clock: o.now, OneTime: &memOneTime{},
-		Scopes: []string{"read", "write"}, Clients: data.Clients})
+		Scopes: []string{"read", "write"}, Clients: data.Clients}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

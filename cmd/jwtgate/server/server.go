@@ -165,6 +165,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke"
@@ -268,6 +269,19 @@ type Config struct {
 	// the scopes the service's clients may be given.
 	Scopes []string
 
+	// DPoP, if set, makes the service take DPoP proofs (RFC 9449): the
+	// token endpoint, /login, /auth and /refresh issue tokens bound to the
+	// key of a request's proof, and the protected routes take them with
+	// their proofs ("Authorization: DPoP <token>"). Its replay store must
+	// be shared by every instance (the revocation store), and so must its
+	// nonce secret, if it has nonces.
+	DPoP *dpop.Verifier
+	// DPoPRequired, with DPoP, makes the service issue and take only
+	// DPoP-bound tokens: a request for tokens without a proof is refused
+	// (invalid_dpop_proof), and so is a bearer token on the protected
+	// routes.
+	DPoPRequired bool
+
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -295,6 +309,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Users == nil || cfg.Revocations == nil || cfg.Keys == nil || cfg.Issuer == "" {
 		return nil, errors.New("server: Config needs Users, Revocations, Keys and Issuer")
+	}
+	if cfg.DPoPRequired && cfg.DPoP == nil {
+		return nil, errors.New("server: DPoPRequired needs DPoP")
 	}
 	algs, err := verifyAlgorithms(cfg)
 	if err != nil {
@@ -432,6 +449,7 @@ func (s *Server) newGate(algs []jwt.Algorithm) (*jwtgate.Gate, error) {
 		Locations:       []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}},
 		Cookies:         cookies,
 		IsRevoked:       s.isRevoked,
+		DPoP:            cfg.DPoP,
 		OnError:         s.gateError,
 		// Clients present the same access token many times: its signature
 		// is checked once (claims and revocation on every request).
@@ -475,13 +493,14 @@ func (s *Server) loadUser(ctx context.Context, t *jwtgate.Token) (any, error) {
 // routes returns the service's endpoints.
 func (s *Server) routes(meta http.Handler) *http.ServeMux {
 	cfg, g := s.cfg, s.gate
+	required := g.Protect(jwtgate.RouteOptions{DPoP: s.dpopPolicy()})
 	m := http.NewServeMux()
 	m.Handle("POST "+cfg.AuthPath, bounded(http.HandlerFunc(s.auth)))
 	m.Handle("POST /login", bounded(http.HandlerFunc(s.login)))
-	m.Handle("POST /refresh", bounded(g.Refresh(s.verified(s.refresh))))
-	m.Handle("POST /logout", bounded(g.Required(s.verified(s.logout))))
-	m.Handle("POST /logout/all", bounded(g.Required(s.verified(s.logoutAll))))
-	m.Handle("GET /userinfo", g.Required(s.verified(s.userinfo)))
+	m.Handle("POST /refresh", bounded(g.Protect(jwtgate.RouteOptions{Refresh: true, DPoP: s.dpopPolicy()})(s.verified(s.refresh))))
+	m.Handle("POST /logout", bounded(required(s.verified(s.logout))))
+	m.Handle("POST /logout/all", bounded(required(s.verified(s.logoutAll))))
+	m.Handle("GET /userinfo", required(s.verified(s.userinfo)))
 	m.Handle("GET /metrics", s.stats)
 	m.Handle("GET /.well-known/jwks.json", jwk.JWKSHandler(cfg.Keys, jwk.HandlerOptions{MaxAge: cfg.JWKSMaxAge}))
 	m.Handle("GET "+metadataPath, meta)

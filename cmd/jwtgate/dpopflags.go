@@ -1,0 +1,92 @@
+package main
+
+import (
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
+	"github.com/jwtgate/jwtgate/dpop"
+)
+
+// dpopFlags are serve's DPoP (RFC 9449) flags.
+type dpopFlags struct {
+	on, required, nonce *bool
+	maxAge, nonceLife   *time.Duration
+	nonceSecretFile     *string
+}
+
+func addDPoPFlags(fs *flag.FlagSet, vars map[string]string) *dpopFlags {
+	for name, v := range map[string]string{
+		"dpop": "JWTGATE_DPOP", "dpop-required": "JWTGATE_DPOP_REQUIRED", "dpop-nonce": "JWTGATE_DPOP_NONCE",
+		"dpop-max-age": "JWTGATE_DPOP_MAX_AGE", "dpop-nonce-lifetime": "JWTGATE_DPOP_NONCE_LIFETIME",
+		"dpop-nonce-secret-file": "JWTGATE_DPOP_NONCE_SECRET_FILE",
+	} {
+		vars[name] = v
+	}
+	return &dpopFlags{
+		on:              fs.Bool("dpop", true, "take DPoP proofs (RFC 9449): /oauth/token, /login, /auth and /refresh issue tokens bound to the key of a request's DPoP proof, and the protected routes take them with their proofs; bearer tokens still work unless --dpop-required [JWTGATE_DPOP]"),
+		required:        fs.Bool("dpop-required", false, "issue and take only DPoP-bound tokens: a token request without a DPoP proof and a bearer token on /userinfo, /logout and /refresh are refused [JWTGATE_DPOP_REQUIRED]"),
+		nonce:           fs.Bool("dpop-nonce", false, "require a server nonce (DPoP-Nonce) in every DPoP proof; with --database-url, every instance needs the same --dpop-nonce-secret-file [JWTGATE_DPOP_NONCE]"),
+		nonceSecretFile: fs.String("dpop-nonce-secret-file", "", "file of at least 32 random bytes that keys the DPoP nonces, the same on every instance (default with --data-dir: a random secret per process) [JWTGATE_DPOP_NONCE_SECRET_FILE]"),
+		nonceLife:       fs.Duration("dpop-nonce-lifetime", 5*time.Minute, "how long a DPoP nonce stays valid; a new one is given every half of it [JWTGATE_DPOP_NONCE_LIFETIME]"),
+		maxAge:          fs.Duration("dpop-max-age", time.Minute, "how long after its iat a DPoP proof is accepted; its jti is kept that long in the revocation store, so that it is used once on every instance [JWTGATE_DPOP_MAX_AGE]"),
+	}
+}
+
+// check checks the DPoP flags before anything is opened.
+func (d *dpopFlags) check() error {
+	if !*d.on && (*d.required || *d.nonce) {
+		return fmt.Errorf("--dpop-required and --dpop-nonce need --dpop")
+	}
+	if *d.maxAge <= 0 || *d.maxAge > time.Hour {
+		return fmt.Errorf("--dpop-max-age %v: want a positive duration of at most 1h", *d.maxAge)
+	}
+	if *d.nonceLife < 2*time.Second || *d.nonceLife > 24*time.Hour {
+		return fmt.Errorf("--dpop-nonce-lifetime %v: want 2s to 24h", *d.nonceLife)
+	}
+	if *d.nonceSecretFile != "" && !*d.nonce {
+		return fmt.Errorf("--dpop-nonce-secret-file without --dpop-nonce")
+	}
+	return nil
+}
+
+// verifier makes the DPoP verifier of serve: the proofs' jti are kept in
+// the revocation store, which every instance shares; the nonces are keyed
+// by the secret file, or, on a data directory (one instance), by a random
+// secret of this process.
+func (d *dpopFlags) verifier(st *server.Stores, shared bool, proxies []netip.Prefix) (*dpop.Verifier, error) {
+	if !*d.on {
+		return nil, nil
+	}
+	replay, ok := st.Revocations.(dpop.ReplayStore)
+	if !ok {
+		return nil, fmt.Errorf("the revocation store cannot keep used DPoP proofs")
+	}
+	opts := dpop.Options{Replay: replay, MaxAge: *d.maxAge, TrustedProxies: proxies}
+	if *d.nonce {
+		var secret []byte
+		switch {
+		case *d.nonceSecretFile != "":
+			b, err := os.ReadFile(*d.nonceSecretFile)
+			if err != nil {
+				return nil, fmt.Errorf("--dpop-nonce-secret-file: %w", err)
+			}
+			secret = b
+		case shared:
+			return nil, fmt.Errorf("--dpop-nonce with --database-url needs --dpop-nonce-secret-file, the same on every instance, or the nonces of one instance are refused by the others")
+		default:
+			secret = make([]byte, 32)
+			rand.Read(secret)
+		}
+		n, err := dpop.NewNonces(dpop.NonceOptions{Secret: secret, Lifetime: *d.nonceLife})
+		if err != nil {
+			return nil, fmt.Errorf("--dpop-nonce-secret-file: %w", err)
+		}
+		opts.Nonces = n
+	}
+	return dpop.NewVerifier(opts)
+}
