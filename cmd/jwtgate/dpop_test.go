@@ -1,0 +1,174 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jwtgate/jwtgate/dpop"
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// dpopCall posts a form to endpoint with Basic credentials, the given
+// headers (name, value pairs) and returns the answer and its DPoP-Nonce.
+func dpopCall(t *testing.T, method, endpoint, body string, hdr ...string) (answer, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, endpoint, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, raw: string(raw)}
+	json.Unmarshal(raw, &a.body)
+	return a, resp.Header.Get("DPoP-Nonce")
+}
+
+// TestDPoPTwoInstances runs two instances sharing PostgreSQL and Redis,
+// behind the same public address (a trusted proxy's forwarding headers):
+// the nonce of one is valid on the other, a proof used on one is a
+// replay on the other, and a token bound on one works on the other only
+// with a proof by its key.
+func TestDPoPTwoInstances(t *testing.T) {
+	env := sharedStores(t)
+	dir := t.TempDir()
+	unused := filepath.Join(dir, "unused")
+	out := runEnv(t, dir, env, "", "clients", "add", "svc", "--data-dir", unused, "--scopes", "read")
+	id, secret := field(out.stdout, "client_id"), field(out.stdout, "client_secret")
+	if out.code != 0 || id == "" || secret == "" {
+		t.Fatalf("clients add: %d %s %s", out.code, out.stdout, out.stderr)
+	}
+	// Without the secret file, nonces on shared stores are refused.
+	r := runEnv(t, dir, env, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", unused, "-issuer", "https://auth.example", "-dpop-nonce")
+	if r.code == 0 || !strings.Contains(r.stderr, "dpop-nonce-secret-file") {
+		t.Fatalf("serve --dpop-nonce on shared stores without a secret: %d %s", r.code, r.stderr)
+	}
+	secretFile := filepath.Join(dir, "nonce.key")
+	if err := os.WriteFile(secretFile, []byte(rand.Text()+rand.Text()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-data-dir", unused, "-issuer", "https://auth.example", "-keys-reload", "1h",
+		"-dpop-nonce", "-dpop-nonce-secret-file", secretFile, "-trusted-proxies", "127.0.0.1,::1"}
+	a := startServe(t, env, args...)
+	b := startServe(t, env, args...)
+
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dpop.NewProver(k, jwt.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, _ := url.Parse("https://auth.example/oauth/token")
+	proxied := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "auth.example"}
+	auth := "Basic " + basicCreds(id, secret)
+	form := "grant_type=client_credentials"
+
+	proof, err := p.Proof("POST", public, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, nonce := dpopCall(t, "POST", a.url+"/oauth/token", form, append(proxied, "Authorization", auth, "DPoP", proof)...)
+	if res.status != 400 || str(res, "error") != "use_dpop_nonce" || nonce == "" {
+		t.Fatalf("no nonce on A: %d %s (nonce %q)", res.status, res.raw, nonce)
+	}
+	// A's nonce on B.
+	proof, _ = p.Proof("POST", public, "", nonce)
+	res, _ = dpopCall(t, "POST", b.url+"/oauth/token", form, append(proxied, "Authorization", auth, "DPoP", proof)...)
+	expect(t, "A's nonce on B", res, 200)
+	if str(res, "token_type") != "DPoP" {
+		t.Fatalf("token_type: %s", res.raw)
+	}
+	// The same proof on A: a replay, whichever instance saw it first.
+	res, _ = dpopCall(t, "POST", a.url+"/oauth/token", form, append(proxied, "Authorization", auth, "DPoP", proof)...)
+	if res.status != 400 || str(res, "error") != "invalid_dpop_proof" {
+		t.Fatalf("proof of B replayed on A: %d %s", res.status, res.raw)
+	}
+
+	// A bound token of a login on A, used on B with a proof by its key.
+	pw := logField(a.Logs(), "password", "username=admin")
+	if pw == "" {
+		pw = logField(b.Logs(), "password", "username=admin")
+	}
+	login, _ := url.Parse("https://auth.example/login")
+	req, _ := http.NewRequest("POST", a.url+"/login", strings.NewReader(`{"username":"admin","password":"`+pw+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i < len(proxied); i += 2 {
+		req.Header.Set(proxied[i], proxied[i+1])
+	}
+	proof, _ = p.Proof("POST", login, "", nonce)
+	req.Header.Set("DPoP", proof)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	access, _ := body["access_token"].(string)
+	if resp.StatusCode != 200 || access == "" {
+		t.Fatalf("login on A: %d %v", resp.StatusCode, body)
+	}
+	ui, _ := url.Parse("https://auth.example/userinfo")
+	proof, _ = p.Proof("GET", ui, access, nonce)
+	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
+	expect(t, "bound token on B", res, 200)
+	res, _ = dpopCall(t, "GET", a.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
+	expect(t, "proof of B replayed on A", res, 401)
+	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "Bearer "+access)...)
+	expect(t, "bound token as bearer on B", res, 401)
+}
+
+// basicCreds is the value of client_secret_basic credentials.
+func basicCreds(id, secret string) string {
+	req, _ := http.NewRequest("GET", "http://x", nil)
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
+}
+
+// TestDPoPFlags: bad DPoP settings stop serve before it opens anything.
+func TestDPoPFlags(t *testing.T) {
+	dir := t.TempDir()
+	short := filepath.Join(dir, "short.key")
+	if err := os.WriteFile(short, []byte("too short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-dpop=false", "-dpop-required"}, "need --dpop"},
+		{[]string{"-dpop=false", "-dpop-nonce"}, "need --dpop"},
+		{[]string{"-dpop-max-age", "0s"}, "--dpop-max-age"},
+		{[]string{"-dpop-max-age", "2h"}, "--dpop-max-age"},
+		{[]string{"-dpop-nonce", "-dpop-nonce-lifetime", "1s"}, "--dpop-nonce-lifetime"},
+		{[]string{"-dpop-nonce-secret-file", short}, "without --dpop-nonce"},
+		{[]string{"-dpop-nonce", "-dpop-nonce-secret-file", short}, "at least 32"},
+		{[]string{"-dpop-nonce", "-dpop-nonce-secret-file", filepath.Join(dir, "missing")}, "dpop-nonce-secret-file"},
+	}
+	for _, tt := range tests {
+		r := jwtgate(t, dir, "", append([]string{"serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "data")}, tt.args...)...)
+		if r.code == 0 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("serve %v: exit %d, stderr %q, want %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+}
