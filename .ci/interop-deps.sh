@@ -2,12 +2,12 @@
 # Installs what the differential tests in interop/ need beyond Go:
 #   - PyJWT and cryptography for the system Python (Debian packages
 #     python3-jwt and python3-cryptography; the tests run /usr/bin/python3),
-#   - Node's jose and oauth4webapi packages, pinned in
+#   - Node's jose, oauth4webapi and dpop packages, pinned in
 #     interop/node/package-lock.json, into interop/node/node_modules (npm ci).
 # Node.js 20 or later and npm must already be on PATH.
 #
 # Idempotent and patient: apt-get runs only when a package is missing, npm ci only when
-# the installed jose or oauth4webapi differs from the lock. Quiet on success; on failure it
+# the installed jose, oauth4webapi or dpop differs from the lock. Quiet on success; on failure it
 # prints what went wrong and exits non-zero.
 set -euo pipefail
 
@@ -57,7 +57,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "node $(node --version) is too old: jose needs Node.js 20 or later"
 
 stale=
-for pkg in jose oauth4webapi; do
+for pkg in jose oauth4webapi dpop; do
 	want=$(node -p "require('./interop/node/package-lock.json').packages['node_modules/$pkg'].version")
 	have=$(node -p "require('./interop/node/node_modules/$pkg/package.json').version" 2>/dev/null || true)
 	if [ "$want" != "$have" ]; then
@@ -72,3 +72,5 @@ node interop/node/jose_tool.mjs --probe >"$log" 2>&1 ||
 	fail "jose is still not usable (node interop/node/jose_tool.mjs --probe)"
 node interop/node/oauth_client.mjs --probe >"$log" 2>&1 ||
 	fail "oauth4webapi is still not usable (node interop/node/oauth_client.mjs --probe)"
+node interop/node/dpop_client.mjs --probe >"$log" 2>&1 ||
+	fail "oauth4webapi and dpop are still not usable (node interop/node/dpop_client.mjs --probe)"
