@@ -2,7 +2,6 @@ package dpop
 
 import (
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -15,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 
 	"github.com/jwtgate/jwtgate/internal/strictjson"
@@ -268,16 +266,13 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (*Proo
 		if err != nil {
 			return nil, err
 		}
-		want := AccessTokenHash(req.AccessToken)
-		if subtle.ConstantTimeCompare([]byte(ath), []byte(want)) != 1 {
+		if !athMatches(ath, req.AccessToken) {
 			return nil, fmt.Errorf("%w: ath is not the hash of the access token", ErrInvalidProof)
 		}
 	}
-	tp, err := jwk.Thumbprint(p.Key, crypto.SHA256)
-	if err != nil {
+	if p.Thumbprint, err = v.keys.thumbprint(p.Key); err != nil {
 		return nil, fmt.Errorf("%w: thumbprint: %w", ErrInvalidProof, err)
 	}
-	p.Thumbprint = base64.RawURLEncoding.EncodeToString(tp)
 	if req.Thumbprint != "" && subtle.ConstantTimeCompare([]byte(req.Thumbprint), []byte(p.Thumbprint)) != 1 {
 		return nil, fmt.Errorf("%w: the proof is signed by another key than the one the access token is bound to", ErrInvalidProof)
 	}
@@ -322,6 +317,15 @@ func stringClaim(t *jwt.Token, name string) (string, error) {
 		return "", fmt.Errorf("%w: claim %s must be a string", ErrInvalidProof, name)
 	}
 	return strictjson.StringValue(raw), nil
+}
+
+// athMatches reports whether ath is the hash of token, as
+// AccessTokenHash makes it, without allocating.
+func athMatches(ath, token string) bool {
+	h := sha256.Sum256([]byte(token))
+	var b [43]byte // base64url of 32 bytes, unpadded
+	base64.RawURLEncoding.Encode(b[:], h[:])
+	return subtle.ConstantTimeCompare([]byte(ath), b[:]) == 1
 }
 
 // AccessTokenHash returns the ath of a proof sent with token: the

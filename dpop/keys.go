@@ -2,6 +2,8 @@ package dpop
 
 import (
 	"context"
+	"crypto"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -18,11 +20,28 @@ const maxCachedKeys = 4096
 
 // headerKeys is the jwt.KeySet of proofs: the key is the public JWK in the
 // proof's own header, bound to the header's alg. Parsed keys are kept by
-// header text, which determines them.
+// header text, which determines them, with their RFC 7638 thumbprints:
+// a client signs many proofs with one key.
 type headerKeys struct {
-	algs  []jwt.Algorithm
-	cache sync.Map // header text -> *jwt.Key
-	n     atomic.Int32
+	algs   []jwt.Algorithm
+	cache  sync.Map // header text -> *jwt.Key
+	thumbs sync.Map // *jwt.Key of cache -> its thumbprint, base64url
+	n      atomic.Int32
+}
+
+// thumbprint returns the base64url SHA-256 thumbprint of key, a key
+// LookupKeys returned.
+func (k *headerKeys) thumbprint(key *jwt.Key) (string, error) {
+	if tp, ok := k.thumbs.Load(key); ok {
+		return tp.(string), nil
+	}
+	tp, err := jwk.Thumbprint(key, crypto.SHA256)
+	if err != nil {
+		return "", err
+	}
+	s := base64.RawURLEncoding.EncodeToString(tp)
+	k.thumbs.Store(key, s)
+	return s, nil
 }
 
 func (k *headerKeys) LookupKeys(_ context.Context, h *jwt.Header) ([]*jwt.Key, error) {
@@ -36,6 +55,7 @@ func (k *headerKeys) LookupKeys(_ context.Context, h *jwt.Header) ([]*jwt.Key, e
 	}
 	if k.n.Add(1) > maxCachedKeys {
 		k.cache.Clear()
+		k.thumbs.Clear()
 		k.n.Store(1)
 	}
 	k.cache.Store(raw, key)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/dpop"
+	"github.com/jwtgate/jwtgate/internal/readmecode"
 	"github.com/jwtgate/jwtgate/interop/internal/serveproc"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
@@ -111,33 +113,59 @@ func TestDPoPClients(t *testing.T) {
 	t.Run("node", func(t *testing.T) { testDPoPNode(t, s) })
 }
 
+// README begin
+// dpopClients returns the HTTP clients of a DPoP client with a new key:
+// tokens asks for tokens bound to it (x/oauth2's clientcredentials over
+// it, or a POST to /login), api(token) sends a token with a proof by the
+// key. jkt is the key's thumbprint, the cnf.jkt of its tokens. Both answer
+// a server's nonce challenge (use_dpop_nonce) by themselves.
+func dpopClients() (tokens *http.Client, api func(token string) *http.Client, jkt string, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	prover, err := dpop.NewProver(key, jwt.ES256, nil)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	tokens = &http.Client{Transport: &dpop.Transport{Prover: prover}}
+	api = func(token string) *http.Client {
+		return &http.Client{Transport: &dpop.Transport{Prover: prover,
+			Token: func(context.Context) (string, error) { return token, nil }}}
+	}
+	return tokens, api, prover.Thumbprint(), nil
+}
+
+// then: cc := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: issuer + "/oauth/token"}
+// tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, tokens)) (tok.TokenType is "DPoP"),
+// and api(tok.AccessToken).Get("https://api.example.com/orders").
+// README end
+
 // testDPoPTransport: x/oauth2's clientcredentials over dpop.Transport at
 // the token endpoint, then dpop.Transport with the token on the Gate's
 // route; /login and /userinfo the same way.
 func testDPoPTransport(t *testing.T, s *dpopService) {
 	ctx := context.Background()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tokens, api, jkt, err := dpopClients()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := dpop.NewProver(k, jwt.ES256, nil)
+	_, thief, _, err := dpopClients()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The token request carries Basic credentials: the Transport adds a
 	// proof without ath, and retries with the nonce serve asks for.
-	hc := &http.Client{Transport: &dpop.Transport{Prover: p}}
 	cc := &clientcredentials.Config{ClientID: s.secretID, ClientSecret: s.secret, TokenURL: s.tokenURL, Scopes: []string{"read"}}
-	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
+	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, tokens))
 	if err != nil {
 		t.Fatalf("client_credentials over dpop.Transport: %v", err)
 	}
-	if tok.TokenType != "DPoP" || claimJKT(t, tok.AccessToken) != p.Thumbprint() {
-		t.Fatalf("token_type %q, jkt %q, want DPoP and %q", tok.TokenType, claimJKT(t, tok.AccessToken), p.Thumbprint())
+	if tok.TokenType != "DPoP" || claimJKT(t, tok.AccessToken) != jkt {
+		t.Fatalf("token_type %q, jkt %q, want DPoP and %q", tok.TokenType, claimJKT(t, tok.AccessToken), jkt)
 	}
-	api := &http.Client{Transport: &dpop.Transport{Prover: p, Token: func(context.Context) (string, error) { return tok.AccessToken, nil }}}
-	status, body := getBody(t, api, s.api)
-	if status != 200 || !strings.Contains(body, p.Thumbprint()) {
+	status, body := getBody(t, api(tok.AccessToken), s.api)
+	if status != 200 || !strings.Contains(body, jkt) {
 		t.Errorf("Gate route with dpop.Transport: %d %s", status, body)
 	}
 	// The same token as a bearer token, and with a proof by another key.
@@ -146,28 +174,43 @@ func testDPoPTransport(t *testing.T, s *dpopService) {
 	if status, _ := doBody(t, http.DefaultClient, req); status != 401 {
 		t.Errorf("bound token as bearer: %d", status)
 	}
-	k2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	p2, _ := dpop.NewProver(k2, jwt.ES256, nil)
-	thief := &http.Client{Transport: &dpop.Transport{Prover: p2, Token: func(context.Context) (string, error) { return tok.AccessToken, nil }}}
-	if status, body := getBody(t, thief, s.api); status != 401 || !strings.Contains(body, "invalid_dpop_proof") {
+	if status, body := getBody(t, thief(tok.AccessToken), s.api); status != 401 || !strings.Contains(body, "invalid_dpop_proof") {
 		t.Errorf("bound token with another key's proof: %d %s", status, body)
 	}
 
 	// /login with a proof, then /userinfo with the bound token.
 	req, _ = http.NewRequest("POST", s.issuer+"/login", strings.NewReader(`{"username":"`+s.user+`","password":"`+s.password+`"}`))
 	req.Header.Set("Content-Type", "application/json")
-	status, body = doBody(t, hc, req)
+	status, body = doBody(t, tokens, req)
 	var login map[string]string
 	json.Unmarshal([]byte(body), &login)
-	if status != 200 || login["token_type"] != "DPoP" || claimJKT(t, login["access_token"]) != p.Thumbprint() {
+	if status != 200 || login["token_type"] != "DPoP" || claimJKT(t, login["access_token"]) != jkt {
 		t.Fatalf("login over dpop.Transport: %d %s", status, body)
 	}
-	ui := &http.Client{Transport: &dpop.Transport{Prover: p, Token: func(context.Context) (string, error) { return login["access_token"], nil }}}
-	if status, body := getBody(t, ui, s.issuer+"/userinfo"); status != 200 || !strings.Contains(body, s.user) {
+	if status, body := getBody(t, api(login["access_token"]), s.issuer+"/userinfo"); status != 200 || !strings.Contains(body, s.user) {
 		t.Errorf("userinfo over dpop.Transport: %d %s", status, body)
 	}
-	if status, _ := getBody(t, &http.Client{Transport: &dpop.Transport{Prover: p2, Token: func(context.Context) (string, error) { return login["access_token"], nil }}}, s.issuer+"/userinfo"); status != 401 {
+	if status, _ := getBody(t, thief(login["access_token"]), s.issuer+"/userinfo"); status != 401 {
 		t.Errorf("userinfo with another key: %d", status)
+	}
+}
+
+// TestDPoPSnippetInREADME: the README shows dpopClients.
+func TestDPoPSnippetInREADME(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("dpop_clients_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snippet, err := readmecode.Region(string(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), snippet) {
+		t.Errorf("README.md does not show the code of dpop_clients_test.go between its README markers:\n%s", snippet)
 	}
 }
 
