@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,9 +14,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 // dpopCall posts a form to endpoint with Basic credentials, the given
@@ -169,6 +173,30 @@ func TestDPoPFlags(t *testing.T) {
 		r := jwtgate(t, dir, "", append([]string{"serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "data")}, tt.args...)...)
 		if r.code == 0 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("serve %v: exit %d, stderr %q, want %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+// blockedReplay is a replay store that answers only when its caller gives up.
+type blockedReplay struct{}
+
+func (blockedReplay) Use(ctx context.Context, _ string, _ time.Time) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+// TestReplayWithin: serve's replay check gives up when its deadline
+// passes, refusing the proof, and passes answers through.
+func TestReplayWithin(t *testing.T) {
+	first, err := replayWithin{blockedReplay{}, time.Millisecond}.Use(context.Background(), "id", time.Now().Add(time.Minute))
+	if first || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("blocked store: first %v, err %v", first, err)
+	}
+	mem := revoke.NewMemory(revoke.MemoryOptions{})
+	r := replayWithin{mem, time.Second}
+	for i, want := range []bool{true, false} {
+		if first, err := r.Use(context.Background(), "id", time.Now().Add(time.Minute)); first != want || err != nil {
+			t.Errorf("use %d: first %v, err %v", i, first, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"flag"
 	"fmt"
@@ -66,7 +67,7 @@ func (d *dpopFlags) verifier(st *server.Stores, shared bool, proxies []netip.Pre
 	if !ok {
 		return nil, fmt.Errorf("the revocation store cannot keep used DPoP proofs")
 	}
-	opts := dpop.Options{Replay: replay, MaxAge: *d.maxAge, TrustedProxies: proxies}
+	opts := dpop.Options{Replay: replayWithin{replay, replayTimeout}, MaxAge: *d.maxAge, TrustedProxies: proxies}
 	if *d.nonce {
 		var secret []byte
 		switch {
@@ -89,4 +90,20 @@ func (d *dpopFlags) verifier(st *server.Stores, shared bool, proxies []netip.Pre
 		opts.Nonces = n
 	}
 	return dpop.NewVerifier(opts)
+}
+
+// replayTimeout bounds the replay check of a proof: a store that does not
+// answer in time refuses the proof (503), never holds the request.
+const replayTimeout = time.Second
+
+// replayWithin is a replay store whose calls have a deadline.
+type replayWithin struct {
+	s dpop.ReplayStore
+	d time.Duration
+}
+
+func (r replayWithin) Use(ctx context.Context, id string, until time.Time) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.d)
+	defer cancel()
+	return r.s.Use(ctx, id, until)
 }

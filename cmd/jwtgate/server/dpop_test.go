@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
@@ -542,4 +544,31 @@ func doURL(t *testing.T, method, u, body, contentType string, hdr ...string) rep
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	json.Unmarshal(raw, &r.body)
 	return r
+}
+
+// downReplay is a replay store that cannot answer.
+type downReplay struct{}
+
+func (downReplay) Use(context.Context, string, time.Time) (bool, error) {
+	return false, errors.New("replay store down")
+}
+
+// TestDPoPReplayStoreDown: a replay store that cannot answer refuses the
+// proof with 503, at the token endpoint, at /login and on /userinfo.
+func TestDPoPReplayStoreDown(t *testing.T) {
+	var o *oauthFixture
+	o = newOAuthFixture(t, func(cfg *Config) {
+		cfg.DPoP = newServerVerifier(t, downReplay{}, nil, func() time.Time { return o.now() })
+	})
+	p, _ := newTestProver(t, o.now)
+	r := o.do(t, "POST", tokenPath, form, "grant_type=client_credentials", append(basic(o.secretID, o.secret), "DPoP", o.proof(t, p, "POST", tokenPath, "", ""))...)
+	wantOAuthError(t, "token endpoint", r, 503, "temporarily_unavailable")
+	r = o.do(t, "POST", "/login", "application/json", `{"username":"alice","password":"`+testPassword+`"}`, "DPoP", o.proof(t, p, "POST", "/login", "", ""))
+	wantOAuthError(t, "login", r, 503, "temporarily_unavailable")
+	tok, err := o.s.Gate().CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = o.do(t, "GET", "/userinfo", "", "", append(dpopAuth(tok), "DPoP", o.proof(t, p, "GET", "/userinfo", tok, ""))...)
+	wantStatus(t, "userinfo", r, 503)
 }
