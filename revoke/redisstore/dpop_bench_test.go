@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -153,6 +154,28 @@ func BenchmarkDPoPRequest(b *testing.B) {
 	}
 	b.Run("impl=dpop-memory", func(b *testing.B) {
 		run(b, revoke.NewMemory(revoke.MemoryOptions{}))
+	})
+	b.Run("impl=redis-use", func(b *testing.B) {
+		// The replay check alone: one SET NX PX round trip.
+		needRedis(b)
+		s, err := redisstore.New(rueidis.ClientOption{InitAddress: []string{redistest.RedisAddr()}},
+			redisstore.Options{Prefix: storetest.ID("jwtgate-bench") + ":"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		prefix := storetest.ID("use")
+		until := time.Now().Add(time.Minute)
+		i := 0
+		b.ReportAllocs()
+		cpu := cpuTime(b)
+		for b.Loop() {
+			i++
+			if first, err := s.Use(ctx, prefix+strconv.Itoa(i), until); err != nil || !first {
+				b.Fatal(first, err)
+			}
+		}
+		reportCPU(b, cpu)
 	})
 	b.Run("impl=dpop-redis", func(b *testing.B) {
 		needRedis(b)
