@@ -64,7 +64,13 @@ type oauthFixture struct {
 
 func (o *oauthFixture) now() time.Time { return time.Now().Add(time.Duration(o.offset.Load())) }
 
-func newOAuthFixture(t *testing.T) *oauthFixture {
+func newOAuthFixture(t testing.TB) *oauthFixture {
+	return newOAuthFixtureWith(t, func(c *Config) { c.LoginBurst = -1 })
+}
+
+// newOAuthFixtureWith is newOAuthFixture with the Config adjusted by
+// mutate.
+func newOAuthFixtureWith(t testing.TB, mutate func(*Config)) *oauthFixture {
 	t.Helper()
 	ctx := context.Background()
 	o := &oauthFixture{}
@@ -90,9 +96,13 @@ func newOAuthFixture(t *testing.T) *oauthFixture {
 	mux := http.NewServeMux()
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
-	s, err := New(Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
-		Issuer: f.srv.URL, Logger: log, LoginBurst: -1, Clock: o.now, OneTime: &memOneTime{},
-		Scopes: []string{"read", "write"}, Clients: data.Clients})
+	cfg := Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
+		Issuer: f.srv.URL, Logger: log, Clock: o.now, OneTime: &memOneTime{},
+		Scopes: []string{"read", "write"}, Clients: data.Clients}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +114,7 @@ func newOAuthFixture(t *testing.T) *oauthFixture {
 	return o
 }
 
-func (o *oauthFixture) addClients(t *testing.T) {
+func (o *oauthFixture) addClients(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	cs := o.data.Clients
@@ -151,7 +161,7 @@ func basic(id, secret string) []string {
 
 // assertion returns a client assertion of the keys client, adjusted by
 // mutate, signed with key and alg.
-func (o *oauthFixture) assertion(t *testing.T, key *jwt.Key, alg jwt.Algorithm, mutate func(map[string]any)) string {
+func (o *oauthFixture) assertion(t testing.TB, key *jwt.Key, alg jwt.Algorithm, mutate func(map[string]any)) string {
 	t.Helper()
 	now := o.now()
 	c := map[string]any{"iss": o.keysID, "sub": o.keysID, "aud": o.srv.URL + "/oauth/token",
