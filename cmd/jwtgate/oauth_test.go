@@ -126,7 +126,11 @@ func TestClientsCommands(t *testing.T) {
 		t.Fatalf("rotate-secret: %q", out)
 	}
 
-	p := startServe(t, nil, "-data-dir", data)
+	p := startServe(t, nil, "-data-dir", data, "-scopes", "read,write")
+	meta := expect(t, "metadata", call(t, "GET", p.url+"/.well-known/oauth-authorization-server", "", ""), 200)
+	if s, _ := meta.body["scopes_supported"].([]any); len(s) != 2 || s[0] != "read" || s[1] != "write" || str(meta, "token_endpoint") != p.url+"/oauth/token" {
+		t.Errorf("metadata: %s", meta.raw)
+	}
 	tokenURL := p.url + "/oauth/token"
 	for _, s := range []string{secret, newSecret} {
 		a := expect(t, "token", formCall(t, tokenURL, url.Values{"grant_type": {"client_credentials"}}, id, s), 200)
