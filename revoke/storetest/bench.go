@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwt"
@@ -56,4 +58,37 @@ func BenchProtected(b *testing.B, s revoke.Store) {
 			b.Fatal("request refused")
 		}
 	}
+}
+
+// BenchUse measures OneTimeStore.Use: "first", a new id every time (what
+// a valid client assertion or DPoP proof costs), and "replay", the same
+// id again (what a replay costs). Every id is kept for until - now.
+func BenchUse(b *testing.B, o revoke.OneTimeStore) {
+	ctx := context.Background()
+	until := time.Now().Add(time.Hour)
+	prefix := ID("bench") + "-"
+	b.Run("first", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			first, err := o.Use(ctx, prefix+strconv.Itoa(i), until)
+			if err != nil || !first {
+				b.Fatal(first, err)
+			}
+		}
+	})
+	b.Run("replay", func(b *testing.B) {
+		id := prefix + "replayed"
+		if _, err := o.Use(ctx, id, until); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			first, err := o.Use(ctx, id, until)
+			if err != nil || first {
+				b.Fatal(first, err)
+			}
+		}
+	})
 }
