@@ -19,15 +19,6 @@ import (
 	"github.com/jwtgate/jwtgate/revoke"
 )
 
-// OneTimeStore records single-use values (the jti of client assertions)
-// so that each is accepted once, on every instance sharing the store. The
-// revocation stores implement it.
-type OneTimeStore interface {
-	// Use records id as used until the given time; first is true only
-	// for the first call with that id, on every instance (atomic).
-	Use(ctx context.Context, id string, until time.Time) (first bool, err error)
-}
-
 // Paths of the OAuth 2.0 endpoints.
 const (
 	tokenPath      = "/oauth/token"
@@ -790,7 +781,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 // oauthState is the Server's OAuth part.
 type oauthState struct {
 	clients *clientCache
-	oneTime OneTimeStore
+	oneTime revoke.OneTimeStore
 	algs    []jwt.Algorithm
 	// isRevoked is the revocation check of the Gate.
 	isRevoked func(context.Context, *jwtgate.Token) (bool, error)

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,25 +21,6 @@ import (
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
-
-// memOneTime is a OneTimeStore in memory, for the tests.
-type memOneTime struct {
-	mu   sync.Mutex
-	used map[string]time.Time
-}
-
-func (m *memOneTime) Use(_ context.Context, id string, until time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.used == nil {
-		m.used = map[string]time.Time{}
-	}
-	if _, ok := m.used[id]; ok {
-		return false, nil
-	}
-	m.used[id] = until
-	return true, nil
-}
 
 const inactive = `{"active":false}` + "\n"
 
@@ -97,7 +77,7 @@ func newOAuthFixtureWith(t testing.TB, mutate func(*Config)) *oauthFixture {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	cfg := Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
-		Issuer: f.srv.URL, Logger: log, Clock: o.now, OneTime: &memOneTime{},
+		Issuer: f.srv.URL, Logger: log, Clock: o.now,
 		Scopes: []string{"read", "write"}, Clients: data.Clients}
 	if mutate != nil {
 		mutate(&cfg)
