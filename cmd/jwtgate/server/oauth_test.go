@@ -592,3 +592,50 @@ func TestClientValidate(t *testing.T) {
 		t.Errorf("a user named like a client: %v", err)
 	}
 }
+
+// TestOAuthJWKSURI: a client whose keys are at a jwks_uri authenticates
+// with private_key_jwt; the set is fetched once for many requests, and a
+// key it does not hold is refused.
+func TestOAuthJWKSURI(t *testing.T) {
+	o := newOAuthFixture(t)
+	priv, err := jwk.GenerateEC("P-256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ = jwk.EnsureKeyID(priv)
+	set, _ := jwk.NewSet(priv)
+	body, _ := set.MarshalJSON()
+	var fetches atomic.Int32
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer keys.Close()
+	c := &Client{Name: "remote", JWKSURI: keys.URL + "/jwks.json", Scopes: []string{"read"}}
+	if err := o.data.Clients.Add(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	sign := func(k *jwt.Key) string {
+		s, err := jwt.NewSigner(k, jwt.ES256, jwt.SignerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.Sign(map[string]any{"iss": c.ID, "sub": c.ID, "aud": o.srv.URL, "jti": rand.Text(), "exp": o.now().Add(time.Minute).Unix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for i := range 3 {
+		_, claims := o.wantToken(t, "jwks_uri "+strconv.Itoa(i), o.do(t, "POST", "/oauth/token", form, jwtForm(sign(priv), "grant_type", "client_credentials")))
+		if claims["client_id"] != c.ID {
+			t.Errorf("claims %v", claims)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d fetches of the jwks_uri, want 1", n)
+	}
+	other, _ := jwk.GenerateEC("P-256")
+	wantOAuthError(t, "a key not in the jwks_uri set", o.do(t, "POST", "/oauth/token", form, jwtForm(sign(other), "grant_type", "client_credentials")), 401, "invalid_client")
+}
