@@ -639,3 +639,27 @@ func TestOAuthJWKSURI(t *testing.T) {
 	other, _ := jwk.GenerateEC("P-256")
 	wantOAuthError(t, "a key not in the jwks_uri set", o.do(t, "POST", "/oauth/token", form, jwtForm(sign(other), "grant_type", "client_credentials")), 401, "invalid_client")
 }
+
+// TestOAuthClientLimit: failed client authentications spend the client's
+// budget like failed logins; a right secret spends nothing, and is then
+// refused too (429) until the budget refills.
+func TestOAuthClientLimit(t *testing.T) {
+	o := newOAuthFixtureWith(t, func(c *Config) { c.LoginBurst = 2; c.LoginEvery = time.Hour })
+	cc := "grant_type=client_credentials"
+	for range 3 {
+		o.wantToken(t, "right secret", o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, o.secret)...))
+	}
+	for i := range 2 {
+		wantOAuthError(t, "wrong secret "+strconv.Itoa(i), o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, "wrong")...), 401, "invalid_client")
+	}
+	r := o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, o.secret)...)
+	if r.status != 429 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("after the budget was spent: %d %s", r.status, r.raw)
+	}
+	// The address's budget is spent too: another client from the same
+	// address is refused, as for logins.
+	r = o.do(t, "POST", "/oauth/token", form, cc, basic(o.refresherID, o.refresh)...)
+	if r.status != 429 {
+		t.Fatalf("the address's budget: %d %s", r.status, r.raw)
+	}
+}
