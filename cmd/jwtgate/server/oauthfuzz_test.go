@@ -3,7 +3,9 @@ package server
 import (
 	"encoding/base64"
 	"errors"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -87,6 +89,41 @@ func FuzzParseBasic(f *testing.F) {
 		id2, secret2, ok, err := parseBasic(enc(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
 		if !ok || err != nil || id2 != id || secret2 != secret {
 			t.Fatalf("re-encoded: %q %q %v %v", id2, secret2, ok, err)
+		}
+	})
+}
+
+// FuzzOAuthEndpoints: any body, content type and Authorization header
+// sent to the token, introspection or revocation endpoint gets a 2xx or
+// 4xx answer in JSON, never a 5xx or a panic.
+func FuzzOAuthEndpoints(f *testing.F) {
+	o := newOAuthFixture(f)
+	auth := basic(o.secretID, o.secret)[1]
+	for _, s := range []string{
+		"grant_type=client_credentials", "grant_type=client_credentials&scope=read&resource=https%3A%2F%2Fapi.example.com",
+		"grant_type=refresh_token&refresh_token=a.b.c", "token=a.b.c&token_type_hint=access_token", "grant_type=x&grant_type=y",
+		"client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=e30.e30.",
+	} {
+		for _, p := range []uint8{0, 1, 2} {
+			f.Add(p, form, auth, s)
+		}
+	}
+	f.Add(uint8(0), "application/json", "", `{"grant_type":"client_credentials"}`)
+	f.Add(uint8(1), form, "Basic !!", "token=x")
+	paths := []string{"/oauth/token", "/oauth/introspect", "/oauth/revoke"}
+	f.Fuzz(func(t *testing.T, path uint8, ct, authorization, body string) {
+		r := httptest.NewRequest("POST", paths[int(path)%len(paths)], strings.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		if authorization != "" {
+			r.Header.Set("Authorization", authorization)
+		}
+		w := httptest.NewRecorder()
+		o.s.ServeHTTP(w, r)
+		if w.Code >= 500 || w.Code < 200 {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		if w.Code >= 400 && !strings.Contains(w.Body.String(), `"error"`) {
+			t.Fatalf("status %d without an error code: %s", w.Code, w.Body)
 		}
 	})
 }
