@@ -1,6 +1,9 @@
 package serveproc
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestLogValue(t *testing.T) {
 	line := `time=2026-12-03T14:40:28.183Z level=INFO msg=listening addr=127.0.0.1:4321 issuer="http://127.0.0.1:4321" note="a \"quoted\" word" xaddr=no` + "\n"
@@ -33,4 +36,22 @@ func TestField(t *testing.T) {
 			t.Errorf("Field(%q) = %q, want %q", name, got, want)
 		}
 	}
+}
+
+// FuzzLogValue: any line and key, never a panic or a hang; a value found
+// follows "key=" in the line, and nothing found is an empty value.
+func FuzzLogValue(f *testing.F) {
+	f.Add(`time=x level=INFO msg=listening addr=127.0.0.1:1 issuer="http://a b"`, "addr")
+	f.Add(`msg="unterminated`, "msg")
+	f.Add(`a=1 a=2 ba=3`, "a")
+	f.Add(``, ``)
+	f.Fuzz(func(t *testing.T, line, key string) {
+		v, ok := LogValue(line, key)
+		if !ok && v != "" {
+			t.Fatalf("not found, yet %q", v)
+		}
+		if ok && !strings.Contains(line, key+"=") {
+			t.Fatalf("found %q for %q in a line without %q", v, key, key+"=")
+		}
+	})
 }
