@@ -43,12 +43,7 @@ func addClientFlags(fs *flag.FlagSet, update bool) *clientSettings {
 func (cs *clientSettings) apply(c *server.Client, given map[string]bool, add bool) error {
 	set := func(name string) bool { return add || given[name] }
 	if set("scopes") {
-		c.Scopes = nil
-		for s := range strings.SplitSeq(*cs.scopes, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				c.Scopes = append(c.Scopes, s)
-			}
-		}
+		c.Scopes = splitList(*cs.scopes)
 	}
 	if set("audience") {
 		c.Audiences = cs.audiences

@@ -126,7 +126,11 @@ func TestClientsCommands(t *testing.T) {
 		t.Fatalf("rotate-secret: %q", out)
 	}
 
-	p := startServe(t, nil, "-data-dir", data)
+	p := startServe(t, nil, "-data-dir", data, "-scopes", "read,write")
+	meta := expect(t, "metadata", call(t, "GET", p.url+"/.well-known/oauth-authorization-server", "", ""), 200)
+	if s, _ := meta.body["scopes_supported"].([]any); len(s) != 2 || s[0] != "read" || s[1] != "write" || str(meta, "token_endpoint") != p.url+"/oauth/token" {
+		t.Errorf("metadata: %s", meta.raw)
+	}
 	tokenURL := p.url + "/oauth/token"
 	for _, s := range []string{secret, newSecret} {
 		a := expect(t, "token", formCall(t, tokenURL, url.Values{"grant_type": {"client_credentials"}}, id, s), 200)
@@ -143,8 +147,10 @@ func TestClientsCommands(t *testing.T) {
 }
 
 // TestOAuthTwoInstances runs two instances sharing PostgreSQL and Redis:
-// a client's token issued by A is active on B, revoked on A and then
-// inactive on B; a private_key_jwt assertion used on A is refused on B.
+// a client's refresh token from A rotates on B and its reuse on A ends
+// the session on both; a client's token issued by A is active on B,
+// revoked on A and then inactive on B; a private_key_jwt assertion used
+// on A is refused on B.
 func TestOAuthTwoInstances(t *testing.T) {
 	env := sharedStores(t)
 	dir := t.TempDir()
@@ -160,9 +166,25 @@ func TestOAuthTwoInstances(t *testing.T) {
 	if out.code != 0 || keysID == "" {
 		t.Fatalf("clients add --jwks: %d %s", out.code, out.stderr)
 	}
+	out = runEnv(t, dir, env, "", "clients", "add", "refresher", "--data-dir", unused, "--scopes", "read", "--refresh")
+	refID, refSecret := field(out.stdout, "client_id"), field(out.stdout, "client_secret")
+	if out.code != 0 || refID == "" {
+		t.Fatalf("clients add --refresh: %d %s", out.code, out.stderr)
+	}
 	args := []string{"-data-dir", unused, "-issuer", "https://auth.example", "-keys-reload", "1h"}
 	a := startServe(t, env, args...)
 	b := startServe(t, env, args...)
+
+	// A refresh token from A is rotated on B; the spent one, presented
+	// again on A, ends the session on both.
+	first := expect(t, "refresher on A", formCall(t, a.url+"/oauth/token", url.Values{"grant_type": {"client_credentials"}}, refID, refSecret), 200)
+	r1 := str(first, "refresh_token")
+	second := expect(t, "refresh on B", formCall(t, b.url+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r1}}, refID, refSecret), 200)
+	r2 := str(second, "refresh_token")
+	if reuse := expect(t, "reuse on A", formCall(t, a.url+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r1}}, refID, refSecret), 400); str(reuse, "error") != "invalid_grant" {
+		t.Errorf("reuse on A: %s", reuse.raw)
+	}
+	expect(t, "the rotated token on B after reuse", formCall(t, b.url+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r2}}, refID, refSecret), 400)
 
 	tok := str(expect(t, "token on A", formCall(t, a.url+"/oauth/token", url.Values{"grant_type": {"client_credentials"}}, id, secret), 200), "access_token")
 	in := expect(t, "introspect on B", formCall(t, b.url+"/oauth/introspect", url.Values{"token": {tok}}, id, secret), 200)
@@ -181,7 +203,7 @@ func TestOAuthTwoInstances(t *testing.T) {
 	meta := expect(t, "metadata", call(t, "GET", b.url+"/.well-known/oauth-authorization-server", "", ""), 200)
 	methods, _ := meta.body["token_endpoint_auth_methods_supported"].([]any)
 	if !slices.Contains(methods, any("private_key_jwt")) {
-		t.Skipf("the shared revocation store keeps no single-use values: private_key_jwt is not offered (%v)", methods)
+		t.Fatalf("private_key_jwt is not offered on PostgreSQL + Redis: %v", methods)
 	}
 	assertion := clientAssertion(t, key, keysID, "https://auth.example/oauth/token", rand.Text())
 	form := url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},

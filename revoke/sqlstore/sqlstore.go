@@ -119,7 +119,7 @@ type queries struct {
 	famInsert, famSelect, famUpdate, famRevoke    string
 	famEnd, famRevoked                            string
 	cleanJTI, cleanSubject, cleanFamily           string
-	use, cleanUsed                                string
+	use, useTakeover, cleanUsed                   string
 }
 
 var (
@@ -275,17 +275,18 @@ func (s *Store) buildQueries() queries {
 		cleanSubject: `DELETE FROM ` + sb + ` WHERE expires_at <= ?`,
 		cleanFamily:  `DELETE FROM ` + f + ` WHERE expires_at <= ?`,
 
-		// A new id is inserted; an id already there is taken over only if
-		// its row has expired (the cleanup may not have run yet). One
-		// statement: the row changed (1) if and only if this call is the
-		// first use.
-		use: `INSERT INTO ` + u + ` (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at ` +
-			`WHERE ` + u + `.expires_at <= ?`,
-		cleanUsed: `DELETE FROM ` + u + ` WHERE expires_at <= ?`,
+		// A new id is inserted; an id already there is left alone
+		// (without a lock: a replay writes nothing), unless its row has
+		// expired (the cleanup may not have run yet): then the second
+		// statement takes it over. Either changes a row if and only if
+		// this call is the first use.
+		use:         `INSERT INTO ` + u + ` (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+		useTakeover: `UPDATE ` + u + ` SET expires_at = ? WHERE id = ? AND expires_at <= ?`,
+		cleanUsed:   `DELETE FROM ` + u + ` WHERE expires_at <= ?`,
 	}
 	if s.dialect == Postgres {
 		q.famSelect += ` FOR UPDATE`
-		for _, p := range []*string{&q.revoke, &q.revoked, &q.revokeSubject, &q.cutoff, &q.check, &q.famInsert, &q.famSelect, &q.famUpdate, &q.famRevoke, &q.famEnd, &q.famRevoked, &q.cleanJTI, &q.cleanSubject, &q.cleanFamily, &q.use, &q.cleanUsed} {
+		for _, p := range []*string{&q.revoke, &q.revoked, &q.revokeSubject, &q.cutoff, &q.check, &q.famInsert, &q.famSelect, &q.famUpdate, &q.famRevoke, &q.famEnd, &q.famRevoked, &q.cleanJTI, &q.cleanSubject, &q.cleanFamily, &q.use, &q.useTakeover, &q.cleanUsed} {
 			*p = rebind(*p)
 		}
 	}
@@ -554,15 +555,17 @@ func (s *Store) answer(r rows, q revoke.Query) bool {
 	return revoke.CutoffRevokes(time.UnixMilli(r.subject.cutoff), q.IssuedAt)
 }
 
-// Use implements revoke.OneTimeStore in one statement (an INSERT whose
-// conflict branch takes over only an expired row), atomic on both
-// databases: on PostgreSQL a concurrent insert of the same id waits for
-// the other transaction and then finds its row live; on SQLite writes are
-// serialised. The row is deleted by the cleanup after until. On SQLite
-// the calls that arrive together are committed together (one
-// transaction, one flush to disk, for up to 256 of them: see
-// usebatch.go), and, like any commit, empty the answer caches of the
-// database.
+// Use implements revoke.OneTimeStore: INSERT ... ON CONFLICT (id) DO
+// NOTHING, and when the id was there, an UPDATE that takes its row over
+// only if it has expired. Each statement is atomic on both databases (on
+// PostgreSQL a concurrent insert of the same id waits for the other
+// transaction and then finds its row; an UPDATE re-reads a row changed
+// meanwhile; on SQLite writes are serialised), so exactly one caller
+// changes a row. A replay of a live id locks and writes nothing. The row
+// is deleted by the cleanup after until. On SQLite the calls that arrive
+// together are committed together (one transaction, one flush to disk,
+// for up to 256 of them: see usebatch.go), and, like any commit, empty
+// the answer caches of the database.
 func (s *Store) Use(ctx context.Context, id string, until time.Time) (bool, error) {
 	if err := revoke.Validate("single-use id", id, until); err != nil {
 		return false, err
@@ -576,21 +579,33 @@ func (s *Store) Use(ctx context.Context, id string, until time.Time) (bool, erro
 	if s.uses != nil {
 		return s.uses.use(ctx, &useReq{id: id, until: u, now: ms(now)})
 	}
-	res, err := s.db.ExecContext(ctx, s.q.use, id, u, ms(now))
+	first, err := s.use(ctx, s.db, id, u, ms(now))
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: use: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: use: %w", err)
+	return first, nil
+}
+
+// use runs Use's statements on x (the pool, or a transaction).
+func (s *Store) use(ctx context.Context, x execer, id string, until, now int64) (bool, error) {
+	changed := func(q string, args ...any) (bool, error) {
+		res, err := x.ExecContext(ctx, q, args...)
+		if err != nil {
+			return false, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, err
+		}
+		if n > 1 {
+			return false, fmt.Errorf("%d rows changed for one id", n)
+		}
+		return n == 1, nil
 	}
-	switch n {
-	case 0:
-		return false, nil
-	case 1:
-		return true, nil
+	if first, err := changed(s.q.use, id, until); err != nil || first {
+		return first, err
 	}
-	return false, fmt.Errorf("sqlstore: use: %d rows changed by one insert", n)
+	return changed(s.q.useTakeover, until, id, now)
 }
 
 type execer interface {

@@ -47,6 +47,9 @@ type useBatcher struct {
 // gives up may still have its id recorded: it gets an error, and the id
 // counts as used (failing closed).
 func (b *useBatcher) use(ctx context.Context, r *useReq) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
 	r.done = make(chan struct{})
 	r.ctx = ctx
 	b.mu.Lock()
@@ -86,16 +89,16 @@ func (b *useBatcher) run() {
 }
 
 // write records a group in one transaction and answers its callers. A
-// caller whose context has ended is left out (its answer is an error
-// already). On any failure every caller of the group gets the error:
+// caller whose context has ended is left out, with its context's error. On any failure every caller of the group gets the error:
 // nothing was committed.
 func (b *useBatcher) write(group []*useReq) {
 	live := group[:0:0]
 	for _, r := range group {
-		if r.ctx.Err() == nil {
-			live = append(live, r)
-		} else {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
 			close(r.done)
+		} else {
+			live = append(live, r)
 		}
 	}
 	if len(live) == 0 {
@@ -106,18 +109,11 @@ func (b *useBatcher) write(group []*useReq) {
 	firsts := make([]bool, len(live))
 	err := b.s.inTx(ctx, func(tx execer) error {
 		for i, r := range live {
-			res, err := tx.ExecContext(ctx, b.s.q.use, r.id, r.until, r.now)
+			first, err := b.s.use(ctx, tx, r.id, r.until, r.now)
 			if err != nil {
 				return err
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			if n > 1 {
-				return fmt.Errorf("%d rows changed by one insert", n)
-			}
-			firsts[i] = n == 1
+			firsts[i] = first
 		}
 		return nil
 	})

@@ -68,8 +68,10 @@ func BenchProtected(b *testing.B, s revoke.Store) {
 func BenchUse(b *testing.B, o revoke.OneTimeStore) {
 	ctx := context.Background()
 	until := time.Now().Add(time.Hour)
-	prefix := ID("bench") + "-"
 	b.Run("first", func(b *testing.B) {
+		// Ids of their own: with -count the function runs again on the
+		// same store.
+		prefix := ID("bench") + "-"
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -85,7 +87,7 @@ func BenchUse(b *testing.B, o revoke.OneTimeStore) {
 		b.SetParallelism(8)
 		b.ReportAllocs()
 		var n atomic.Int64
-		p := ID("bench") + "-" // the function runs again for each b.N
+		p := ID("bench") + "-" // the function runs again for each b.N and count
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				first, err := o.Use(ctx, p+strconv.FormatInt(n.Add(1), 10), until)
@@ -97,7 +99,7 @@ func BenchUse(b *testing.B, o revoke.OneTimeStore) {
 		})
 	})
 	b.Run("replay", func(b *testing.B) {
-		id := prefix + "replayed"
+		id := ID("bench-replayed")
 		if _, err := o.Use(ctx, id, until); err != nil {
 			b.Fatal(err)
 		}

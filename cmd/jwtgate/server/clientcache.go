@@ -97,13 +97,6 @@ func (cc *clientCache) lookup(ctx context.Context, id string) (*clientEntry, err
 	return e, nil
 }
 
-// forget drops a client from memory (after a change made by this process).
-func (cc *clientCache) forget(id string) {
-	cc.mu.Lock()
-	delete(cc.entries, id)
-	cc.mu.Unlock()
-}
-
 func sameKeys(a, b *Client) bool { return a.JWKS == b.JWKS && a.JWKSURI == b.JWKSURI }
 
 // asymmetric are the algorithms client assertions may use: never HMAC

@@ -33,7 +33,8 @@ type dpopOpts struct {
 func newDPoPFixture(t *testing.T, opts dpopOpts) *oauthFixture {
 	t.Helper()
 	var o *oauthFixture
-	o = newOAuthFixture(t, func(cfg *Config) {
+	o = newOAuthFixtureWith(t, func(cfg *Config) {
+		cfg.LoginBurst = -1
 		cfg.DPoP = newServerVerifier(t, cfg.Revocations.(dpop.ReplayStore), opts.secret, func() time.Time { return o.now() })
 		cfg.DPoPRequired = opts.required
 	})
@@ -557,7 +558,8 @@ func (downReplay) Use(context.Context, string, time.Time) (bool, error) {
 // proof with 503, at the token endpoint, at /login and on /userinfo.
 func TestDPoPReplayStoreDown(t *testing.T) {
 	var o *oauthFixture
-	o = newOAuthFixture(t, func(cfg *Config) {
+	o = newOAuthFixtureWith(t, func(cfg *Config) {
+		cfg.LoginBurst = -1
 		cfg.DPoP = newServerVerifier(t, downReplay{}, nil, func() time.Time { return o.now() })
 	})
 	p, _ := newTestProver(t, o.now)

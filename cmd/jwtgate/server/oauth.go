@@ -20,15 +20,6 @@ import (
 	"github.com/jwtgate/jwtgate/revoke"
 )
 
-// OneTimeStore records single-use values (the jti of client assertions)
-// so that each is accepted once, on every instance sharing the store. The
-// revocation stores implement it.
-type OneTimeStore interface {
-	// Use records id as used until the given time; first is true only
-	// for the first call with that id, on every instance (atomic).
-	Use(ctx context.Context, id string, until time.Time) (first bool, err error)
-}
-
 // Paths of the OAuth 2.0 endpoints.
 const (
 	tokenPath      = "/oauth/token"
@@ -420,13 +411,38 @@ func (s *Server) audienceOf(f *oauthForm, c *Client) ([]string, *oauthError) {
 	return out, nil
 }
 
-// issueClientTokens makes the access token of client c (and a refresh
-// token, in a new session, when the client may have one) and answers the
-// request (RFC 6749 section 5.1). With a DPoP proof, the access token is
-// bound to its key; the refresh token of a client, which authenticates
-// itself when it uses it, is not (RFC 9449 section 5).
+// issueClientTokens answers a client_credentials grant: an access token
+// for client c and, when the client may have one, a refresh token in a
+// new session (RFC 6749 section 5.1).
+//
+// With a DPoP proof, the access token is bound to its key; the refresh
+// token of a client, which authenticates itself when it uses it, is not
+// (RFC 9449 section 5).
 func (s *Server) issueClientTokens(w http.ResponseWriter, r *http.Request, c *Client, scopes, aud []string, proof *dpop.Proof) *oauthError {
-	ctx := r.Context()
+	if !c.Refresh {
+		return s.answerTokens(w, r, c, scopes, aud, "", "", proof)
+	}
+	sid, err := revoke.NewSession()
+	if err != nil {
+		s.fail(w, "new session", err)
+		return nil
+	}
+	opts := []jwtgate.TokenOption{jwtgate.WithClientID(c.ID), revoke.InSession(sid)}
+	if len(scopes) > 0 {
+		opts = append(opts, jwtgate.WithClaims(map[string]any{"scope": strings.Join(scopes, " ")}))
+	}
+	refresh, err := s.gate.CreateRefreshToken(r.Context(), c.ID, opts...)
+	if err != nil {
+		s.fail(w, "create refresh token", err)
+		return nil
+	}
+	return s.answerTokens(w, r, c, scopes, aud, sid, refresh, proof)
+}
+
+// answerTokens makes client c's access token (of session sid, if any)
+// and answers with it and the refresh token, if any. With a DPoP proof,
+// the access token is bound to its key.
+func (s *Server) answerTokens(w http.ResponseWriter, r *http.Request, c *Client, scopes, aud []string, sid, refresh string, proof *dpop.Proof) *oauthError {
 	ttl := s.cfg.AccessTTL
 	if c.TTL > 0 {
 		ttl = c.TTL
@@ -436,44 +452,30 @@ func (s *Server) issueClientTokens(w http.ResponseWriter, r *http.Request, c *Cl
 	if len(scopes) > 0 {
 		opts = append(opts, jwtgate.WithClaims(map[string]any{"scope": strings.Join(scopes, " ")}))
 	}
-	var sid, refresh string
-	if c.Refresh {
-		var err error
-		if sid, err = revoke.NewSession(); err != nil {
-			s.fail(w, "new session", err)
-			return nil
-		}
-		ropts := []jwtgate.TokenOption{jwtgate.WithClientID(c.ID), revoke.InSession(sid)}
-		if len(scopes) > 0 {
-			ropts = append(ropts, jwtgate.WithClaims(map[string]any{"scope": strings.Join(scopes, " ")}))
-		}
-		if refresh, err = s.gate.CreateRefreshToken(ctx, c.ID, ropts...); err != nil {
-			s.fail(w, "create refresh token", err)
-			return nil
-		}
-	}
 	if sid != "" {
 		opts = append(opts, revoke.InSession(sid))
 	}
-	access, err := s.gate.CreateAccessToken(ctx, c.ID, opts...)
+	access, err := s.gate.CreateAccessToken(r.Context(), c.ID, opts...)
 	if err != nil {
 		s.fail(w, "create access token", err)
 		return nil
 	}
 	s.stats.tokenIssued("access")
-	type answer struct {
-		AccessToken  string `json:"access_token"`
-		TokenType    string `json:"token_type"`
-		ExpiresIn    int64  `json:"expires_in"`
-		Scope        string `json:"scope,omitempty"`
-		RefreshToken string `json:"refresh_token,omitempty"`
-	}
 	if refresh != "" {
 		s.stats.tokenIssued("refresh")
 	}
-	oauthJSON(w, answer{AccessToken: access, TokenType: tokenType, ExpiresIn: int64(ttl / time.Second),
+	oauthJSON(w, tokenAnswer{AccessToken: access, TokenType: tokenType, ExpiresIn: int64(ttl / time.Second),
 		Scope: strings.Join(scopes, " "), RefreshToken: refresh})
 	return nil
+}
+
+// tokenAnswer is a successful token response (RFC 6749 section 5.1).
+type tokenAnswer struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // refreshGrant is grant_type=refresh_token (RFC 6749 section 6) with the
@@ -543,31 +545,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, f *oauthFo
 		s.log.Error("refresh rotation", "err", err)
 		return storeDown(refreshUnknown)
 	}
-	return s.issueClientTokensInSession(w, r, c.Client, scopes, aud, refresh, sid, proof)
-}
-
-// issueClientTokensInSession answers a refresh: an access token of
-// session sid and the rotated refresh token.
-func (s *Server) issueClientTokensInSession(w http.ResponseWriter, r *http.Request, c *Client, scopes, aud []string, refresh, sid string, proof *dpop.Proof) *oauthError {
-	ttl := s.cfg.AccessTTL
-	if c.TTL > 0 {
-		ttl = c.TTL
-	}
-	bind, tokenType := bindOpts(proof)
-	opts := append([]jwtgate.TokenOption{jwtgate.WithClientID(c.ID), jwtgate.WithAudience(aud...), jwtgate.TTL(ttl), revoke.InSession(sid)}, bind...)
-	if len(scopes) > 0 {
-		opts = append(opts, jwtgate.WithClaims(map[string]any{"scope": strings.Join(scopes, " ")}))
-	}
-	access, err := s.gate.CreateAccessToken(r.Context(), c.ID, opts...)
-	if err != nil {
-		s.fail(w, "create access token", err)
-		return nil
-	}
-	s.stats.tokenIssued("access")
-	s.stats.tokenIssued("refresh")
-	oauthJSON(w, map[string]any{"access_token": access, "token_type": tokenType, "expires_in": int64(ttl / time.Second),
-		"scope": strings.Join(scopes, " "), "refresh_token": refresh})
-	return nil
+	return s.answerTokens(w, r, c.Client, scopes, aud, sid, refresh, proof)
 }
 
 // claimString returns a string claim of t, or "".
@@ -814,7 +792,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 // oauthState is the Server's OAuth part.
 type oauthState struct {
 	clients *clientCache
-	oneTime OneTimeStore
+	oneTime revoke.OneTimeStore
 	algs    []jwt.Algorithm
 	// isRevoked is the revocation check of the Gate.
 	isRevoked func(context.Context, *jwtgate.Token) (bool, error)

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,25 +21,6 @@ import (
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
-
-// memOneTime is a OneTimeStore in memory, for the tests.
-type memOneTime struct {
-	mu   sync.Mutex
-	used map[string]time.Time
-}
-
-func (m *memOneTime) Use(_ context.Context, id string, until time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.used == nil {
-		m.used = map[string]time.Time{}
-	}
-	if _, ok := m.used[id]; ok {
-		return false, nil
-	}
-	m.used[id] = until
-	return true, nil
-}
 
 const inactive = `{"active":false}` + "\n"
 
@@ -64,7 +44,13 @@ type oauthFixture struct {
 
 func (o *oauthFixture) now() time.Time { return time.Now().Add(time.Duration(o.offset.Load())) }
 
-func newOAuthFixture(t *testing.T, mutate ...func(*Config)) *oauthFixture {
+func newOAuthFixture(t testing.TB) *oauthFixture {
+	return newOAuthFixtureWith(t, func(c *Config) { c.LoginBurst = -1 })
+}
+
+// newOAuthFixtureWith is newOAuthFixture with the Config adjusted by
+// mutate.
+func newOAuthFixtureWith(t testing.TB, mutate func(*Config)) *oauthFixture {
 	t.Helper()
 	ctx := context.Background()
 	o := &oauthFixture{}
@@ -91,10 +77,10 @@ func newOAuthFixture(t *testing.T, mutate ...func(*Config)) *oauthFixture {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	cfg := Config{Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
-		Issuer: f.srv.URL, Logger: log, LoginBurst: -1, Clock: o.now, OneTime: &memOneTime{},
+		Issuer: f.srv.URL, Logger: log, Clock: o.now,
 		Scopes: []string{"read", "write"}, Clients: data.Clients}
-	for _, m := range mutate {
-		m(&cfg)
+	if mutate != nil {
+		mutate(&cfg)
 	}
 	s, err := New(cfg)
 	if err != nil {
@@ -108,7 +94,7 @@ func newOAuthFixture(t *testing.T, mutate ...func(*Config)) *oauthFixture {
 	return o
 }
 
-func (o *oauthFixture) addClients(t *testing.T) {
+func (o *oauthFixture) addClients(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	cs := o.data.Clients
@@ -155,7 +141,7 @@ func basic(id, secret string) []string {
 
 // assertion returns a client assertion of the keys client, adjusted by
 // mutate, signed with key and alg.
-func (o *oauthFixture) assertion(t *testing.T, key *jwt.Key, alg jwt.Algorithm, mutate func(map[string]any)) string {
+func (o *oauthFixture) assertion(t testing.TB, key *jwt.Key, alg jwt.Algorithm, mutate func(map[string]any)) string {
 	t.Helper()
 	now := o.now()
 	c := map[string]any{"iss": o.keysID, "sub": o.keysID, "aud": o.srv.URL + "/oauth/token",
@@ -604,5 +590,76 @@ func TestClientValidate(t *testing.T) {
 	defer d.Close()
 	if err := d.Users.Add(context.Background(), ok.ID, testPassword); !errors.Is(err, ErrBadUsername) {
 		t.Errorf("a user named like a client: %v", err)
+	}
+}
+
+// TestOAuthJWKSURI: a client whose keys are at a jwks_uri authenticates
+// with private_key_jwt; the set is fetched once for many requests, and a
+// key it does not hold is refused.
+func TestOAuthJWKSURI(t *testing.T) {
+	o := newOAuthFixture(t)
+	priv, err := jwk.GenerateEC("P-256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ = jwk.EnsureKeyID(priv)
+	set, _ := jwk.NewSet(priv)
+	body, _ := set.MarshalJSON()
+	var fetches atomic.Int32
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer keys.Close()
+	c := &Client{Name: "remote", JWKSURI: keys.URL + "/jwks.json", Scopes: []string{"read"}}
+	if err := o.data.Clients.Add(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	sign := func(k *jwt.Key) string {
+		s, err := jwt.NewSigner(k, jwt.ES256, jwt.SignerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.Sign(map[string]any{"iss": c.ID, "sub": c.ID, "aud": o.srv.URL, "jti": rand.Text(), "exp": o.now().Add(time.Minute).Unix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for i := range 3 {
+		_, claims := o.wantToken(t, "jwks_uri "+strconv.Itoa(i), o.do(t, "POST", "/oauth/token", form, jwtForm(sign(priv), "grant_type", "client_credentials")))
+		if claims["client_id"] != c.ID {
+			t.Errorf("claims %v", claims)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d fetches of the jwks_uri, want 1", n)
+	}
+	other, _ := jwk.GenerateEC("P-256")
+	wantOAuthError(t, "a key not in the jwks_uri set", o.do(t, "POST", "/oauth/token", form, jwtForm(sign(other), "grant_type", "client_credentials")), 401, "invalid_client")
+}
+
+// TestOAuthClientLimit: failed client authentications spend the client's
+// budget like failed logins; a right secret spends nothing, and is then
+// refused too (429) until the budget refills.
+func TestOAuthClientLimit(t *testing.T) {
+	o := newOAuthFixtureWith(t, func(c *Config) { c.LoginBurst = 2; c.LoginEvery = time.Hour })
+	cc := "grant_type=client_credentials"
+	for range 3 {
+		o.wantToken(t, "right secret", o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, o.secret)...))
+	}
+	for i := range 2 {
+		wantOAuthError(t, "wrong secret "+strconv.Itoa(i), o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, "wrong")...), 401, "invalid_client")
+	}
+	r := o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, o.secret)...)
+	if r.status != 429 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("after the budget was spent: %d %s", r.status, r.raw)
+	}
+	// The address's budget is spent too: another client from the same
+	// address is refused, as for logins.
+	r = o.do(t, "POST", "/oauth/token", form, cc, basic(o.refresherID, o.refresh)...)
+	if r.status != 429 {
+		t.Fatalf("the address's budget: %d %s", r.status, r.raw)
 	}
 }

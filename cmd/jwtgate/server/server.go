@@ -142,8 +142,7 @@
 //   - OAuth clients: [Client], [ClientStore], its SQL implementation
 //     [SQLClients], [NewClientID], [NewClientSecret], [HashClientSecret],
 //     [ValidScope], the errors [ErrClientNotFound], [ErrClientExists] and
-//     [ErrBadClient], and [OneTimeStore], which keeps the jti of client
-//     assertions;
+//     [ErrBadClient];
 //   - passwords: [PasswordPolicy], [DefaultMinPasswordLength],
 //     [MaxPasswordLen], [ValidUsername], [ValidPassword], [RandomPassword],
 //     [HashPassword], [VerifyPassword] and [ErrBadHash];
@@ -262,9 +261,10 @@ type Config struct {
 	Clients ClientStore
 	// OneTime keeps the jti of private_key_jwt client assertions, so that
 	// each is accepted once on every instance: Revocations when it
-	// implements OneTimeStore and OneTime is nil. Without either,
-	// private_key_jwt is not offered.
-	OneTime OneTimeStore
+	// implements revoke.OneTimeStore (the memory, SQL and Redis stores
+	// do) and OneTime is nil. Without either, private_key_jwt is not
+	// offered.
+	OneTime revoke.OneTimeStore
 	// Scopes are published as scopes_supported in the metadata when set:
 	// the scopes the service's clients may be given.
 	Scopes []string
@@ -334,7 +334,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Clients != nil {
 		s.oneTime = cfg.OneTime
-		if ot, ok := cfg.Revocations.(OneTimeStore); ok && s.oneTime == nil {
+		if ot, ok := cfg.Revocations.(revoke.OneTimeStore); ok && s.oneTime == nil {
 			s.oneTime = ot
 		}
 		for _, sc := range cfg.Scopes {

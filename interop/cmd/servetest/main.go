@@ -77,6 +77,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/interop/internal/loadgen"
+	"github.com/jwtgate/jwtgate/interop/internal/serveproc"
 )
 
 type config struct {
@@ -240,7 +241,7 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 		}
 	} else {
 		progress("building cmd/jwtgate")
-		if bin, err = buildJwtgate(dir); err != nil {
+		if bin, err = serveproc.Build(dir); err != nil {
 			return nil, err
 		}
 	}
@@ -250,19 +251,19 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer svc.stop()
+	defer svc.Stop()
 	// A signal stops the service; the run then fails on its next request.
 	watchDone := make(chan struct{})
 	defer close(watchDone)
 	go func() {
 		select {
 		case <-ctx.Done():
-			svc.stop()
+			svc.Stop()
 		case <-watchDone:
 		}
 	}()
 	if err := setup(svc, rep); err != nil {
-		return nil, fmt.Errorf("setup check: %w\njwtgate serve log (end):\n%s", err, svc.logTail())
+		return nil, fmt.Errorf("setup check: %w\njwtgate serve log (end):\n%s", err, svc.LogTail())
 	}
 	progress("starting the baseline")
 	base, err := startBaseline(dir, response{Header: rep.header, Body: rep.body})
@@ -279,7 +280,7 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 	targets := []struct {
 		name string
 		addr string
-	}{{"net/http baseline", base.addr}, {"jwtgate serve", svc.addr}}
+	}{{"net/http baseline", base.addr}, {"jwtgate serve", svc.Addr}}
 	if err := checkBaseline(base.addr, rep); err != nil {
 		return nil, fmt.Errorf("setup check: %w", err)
 	}
@@ -317,13 +318,13 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 	}
 	rep.pairedRatio = loadgen.PairedRatio(runs[1], runs[0])
 
-	creds, err := json.Marshal(map[string]string{"username": "admin", "password": svc.password})
+	creds, err := json.Marshal(map[string]string{"username": "admin", "password": svc.Password})
 	if err != nil {
 		return nil, err
 	}
-	loginReq := loadgen.RawRequest("POST", svc.addr, "/login", []string{userAgent, "Accept: application/json", "Content-Type: application/json"}, creds)
+	loginReq := loadgen.RawRequest("POST", svc.Addr, "/login", []string{userAgent, "Accept: application/json", "Content-Type: application/json"}, creds)
 	loginLoad := func(d time.Duration) loadgen.Result {
-		return loadgen.Load{Addr: svc.addr, Req: loginReq, Conns: c.loginConns, Duration: d, IOTimeout: 30 * time.Second}.Run()
+		return loadgen.Load{Addr: svc.Addr, Req: loginReq, Conns: c.loginConns, Duration: d, IOTimeout: 30 * time.Second}.Run()
 	}
 	if c.warmup > 0 {
 		progress("warm-up POST /login")
@@ -337,11 +338,11 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 	progress("%s", runLine("login", "jwtgate serve", rep.login))
 
 	base.stop()
-	stopErr := svc.stop()
+	stopErr := svc.Stop()
 	if ctx.Err() != nil {
 		return nil, errors.New("interrupted")
 	}
-	if fi, err := os.Stat(svc.logPath); err == nil {
+	if fi, err := os.Stat(svc.LogPath()); err == nil {
 		rep.logBytes = fi.Size()
 	}
 	writeReport(out, c, rep)
@@ -357,15 +358,15 @@ func run(ctx context.Context, c config, out io.Writer) (*report, error) {
 	}
 	errs = append(errs, stopErr)
 	if err := errors.Join(errs...); err != nil {
-		return rep, fmt.Errorf("%w\njwtgate serve log (end):\n%s", err, svc.logTail())
+		return rep, fmt.Errorf("%w\njwtgate serve log (end):\n%s", err, svc.LogTail())
 	}
 	return rep, nil
 }
 
 // setup logs in, fetches /userinfo once and checks that it needs a token.
-func setup(svc *service, rep *report) error {
-	base := "http://" + svc.addr
-	creds, err := json.Marshal(map[string]string{"username": "admin", "password": svc.password})
+func setup(svc *serveproc.Service, rep *report) error {
+	base := "http://" + svc.Addr
+	creds, err := json.Marshal(map[string]string{"username": "admin", "password": svc.Password})
 	if err != nil {
 		return err
 	}

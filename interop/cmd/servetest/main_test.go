@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/interop/internal/serveproc"
 )
 
 // TestMain lets the test binary be the baseline process, as the servetest
@@ -92,15 +94,15 @@ func TestRun(t *testing.T) {
 func TestLogValue(t *testing.T) {
 	line := `time=2026-01-01T00:00:00.000Z level=WARN msg="created the first user with a random password; it is logged ONLY THIS ONCE: change it" username=admin password=ABCDEF234567` + "\n"
 	for key, want := range map[string]string{"msg": "created the first user with a random password; it is logged ONLY THIS ONCE: change it", "username": "admin", "password": "ABCDEF234567", "level": "WARN"} {
-		if got, ok := logValue(line, key); !ok || got != want {
+		if got, ok := serveproc.LogValue(line, key); !ok || got != want {
 			t.Errorf("%s: %q %v, want %q", key, got, ok, want)
 		}
 	}
-	if v, ok := logValue(line, "name"); ok {
+	if v, ok := serveproc.LogValue(line, "name"); ok {
 		t.Errorf("name: %q found in %q", v, line)
 	}
 	line = `time=2026-01-01T00:00:00.000Z level=INFO msg=listening addr=127.0.0.1:41234 issuer=http://127.0.0.1:41234 kid=abc keys=1 data_dir=/tmp/x`
-	if v, _ := logValue(line, "addr"); v != "127.0.0.1:41234" {
+	if v, _ := serveproc.LogValue(line, "addr"); v != "127.0.0.1:41234" {
 		t.Errorf("addr %q", v)
 	}
 }

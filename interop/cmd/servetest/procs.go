@@ -4,161 +4,34 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jwtgate/jwtgate/interop/internal/loadgen"
+	"github.com/jwtgate/jwtgate/interop/internal/serveproc"
 )
 
-// buildJwtgate builds cmd/jwtgate into dir. It runs in the current
-// directory, which must be inside the workspace (/work/main or below).
-func buildJwtgate(dir string) (string, error) {
-	bin := filepath.Join(dir, "jwtgate")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/jwtgate/jwtgate/cmd/jwtgate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build of cmd/jwtgate: %v\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// service is a running "jwtgate serve". Its stderr (the slog text log,
-// one line per request at the default level) goes to a file, so that
-// reading it costs the load generator nothing.
-type service struct {
-	cmd      *exec.Cmd
-	logPath  string
-	addr     string
-	password string // of "admin", logged on first start
-	exited   chan struct{}
-	exitErr  error
-	stopOnce sync.Once
-	stopErr  error
-}
-
 // startService starts bin serve on 127.0.0.1:0 with a new data directory
-// in dir, and waits for its address and admin password in its log.
-func startService(bin, dir string, extra []string) (*service, error) {
-	logPath := filepath.Join(dir, "serve.log")
-	logFile, err := os.Create(logPath)
+// in dir and extra flags, its log in dir, and waits for its address and
+// the admin password of the first start in its log.
+func startService(bin, dir string, extra []string) (*serveproc.Service, error) {
+	args := append([]string{"--data-dir", filepath.Join(dir, "data")}, extra...)
+	s, err := serveproc.Start(bin, nil, filepath.Join(dir, "serve.log"), args...)
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close() // the child has its own descriptor
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}, extra...)
-	s := &service{cmd: exec.Command(bin, args...), logPath: logPath, exited: make(chan struct{})}
-	// Its defaults, whatever this environment says: JWTGATE_* variables
-	// would set flags (a database URL, Redis, a config file).
-	s.cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "JWTGATE_") })
-	s.cmd.Stdout = logFile
-	s.cmd.Stderr = logFile
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { s.exitErr = s.cmd.Wait(); close(s.exited) }()
-
-	const startTimeout = 2 * time.Minute // a generous safety net only
-	deadline := time.Now().Add(startTimeout)
-	for {
-		data, err := os.ReadFile(logPath)
-		if err != nil {
-			s.stop()
-			return nil, err
-		}
-		for line := range strings.Lines(string(data)) {
-			if v, _ := logValue(line, "password"); v != "" && s.password == "" {
-				s.password = v
-			}
-			if msg, _ := logValue(line, "msg"); msg == "listening" && s.addr == "" {
-				s.addr, _ = logValue(line, "addr")
-			}
-		}
-		if s.addr != "" && s.password != "" {
-			break
-		}
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("jwtgate serve exited (%v) before it listened; its log:\n%s", s.exitErr, data)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("jwtgate serve logged no address and admin password in %v; its log:\n%s", startTimeout, data)
-		}
-	}
-	if !strings.HasPrefix(s.addr, "127.0.0.1:") {
-		s.stop()
-		return nil, fmt.Errorf("jwtgate serve listens on %q, want 127.0.0.1", s.addr)
+	if s.Password == "" {
+		_ = s.Stop()
+		return nil, fmt.Errorf("jwtgate serve logged no admin password; its log:\n%s", s.LogTail())
 	}
 	return s, nil
-}
-
-// stop sends SIGTERM and waits for the exit (SIGKILL after 40 s: the
-// service's own shutdown timeout is 30 s). It reports an unclean exit.
-func (s *service) stop() error {
-	s.stopOnce.Do(func() {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-			if s.exitErr != nil {
-				s.stopErr = fmt.Errorf("jwtgate serve after SIGTERM: %v", s.exitErr)
-			}
-		case <-time.After(40 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-			s.stopErr = errors.New("jwtgate serve did not stop within 40 s of SIGTERM; killed")
-		}
-	})
-	return s.stopErr
-}
-
-// logTail returns the end of the service's log, for error messages.
-func (s *service) logTail() string {
-	data, _ := os.ReadFile(s.logPath)
-	if len(data) > 2000 {
-		data = data[len(data)-2000:]
-	}
-	return string(data)
-}
-
-// logValue returns the value of key in a log/slog text line (key=value,
-// value quoted when it has spaces).
-func logValue(line, key string) (string, bool) {
-	line = strings.TrimRight(line, "\r\n")
-	for i := 0; ; {
-		j := strings.Index(line[i:], key+"=")
-		if j < 0 {
-			return "", false
-		}
-		j += i
-		if j > 0 && line[j-1] != ' ' {
-			i = j + 1
-			continue
-		}
-		rest := line[j+len(key)+1:]
-		if strings.HasPrefix(rest, `"`) {
-			q, err := strconv.QuotedPrefix(rest)
-			if err != nil {
-				return "", false
-			}
-			v, err := strconv.Unquote(q)
-			return v, err == nil
-		}
-		v, _, _ := strings.Cut(rest, " ")
-		return v, true
-	}
 }
 
 // response is what the baseline serves: the service's /userinfo response.

@@ -174,6 +174,9 @@ func (s *Service) Stop() error {
 	return s.stopErr
 }
 
+// LogPath returns the file the service logs to.
+func (s *Service) LogPath() string { return s.logPath }
+
 // LogTail returns the end of the service's log, for error messages.
 func (s *Service) LogTail() string {
 	data, _ := os.ReadFile(s.logPath)
