@@ -110,6 +110,13 @@
 // WWW-Authenticate: Basic). Failed client authentications spend the
 // client's budget ("client:ID") and the address's, like failed logins.
 //
+// DPoP (RFC 9449), with Config.DPoP: a DPoP header on /oauth/token,
+// /login, /auth or /refresh makes the tokens bound to the proof's key
+// (token_type DPoP; the refresh token too, but for registered clients);
+// the protected endpoints take bound tokens as "Authorization: DPoP
+// <token>" with a proof by their key, and never as bearer tokens. With
+// Config.DPoPRequired the service issues and takes nothing else.
+//
 // Keys: each key is bound to its own algorithm (ES256/384/512, EdDSA,
 // RS256..PS512; never HMAC, whose secret cannot be published), signs
 // with it and verifies only it. A rotated key is published in the JWKS at
