@@ -214,4 +214,3 @@ func (e *env) expired(t testing.TB, who string) string {
 	}
 	return tok
 }
-
