@@ -200,7 +200,7 @@ func (in *Interceptor) Authenticate(ctx context.Context, procedure string, heade
 // revocation or availability.
 func ignorable(err error) bool {
 	for _, e := range []error{jwtgate.ErrBadHeader, jwtgate.ErrInvalid, jwtgate.ErrExpired, jwtgate.ErrWrongType,
-		jwtgate.ErrNotFresh, jwtgate.ErrUserLoad, jwtgate.ErrClaims, jwtgate.ErrInsufficientScope} {
+		jwtgate.ErrNotFresh, jwtgate.ErrUserLoad, jwtgate.ErrClaims} {
 		if errors.Is(err, e) {
 			return true
 		}

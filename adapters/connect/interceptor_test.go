@@ -56,7 +56,7 @@ func TestUnary(t *testing.T) {
 		{"valid", "Hello", []string{B(alice)}, 0, "hello alice"},
 		{"scheme in lower case", "Hello", []string{"bearer " + alice}, 0, "hello alice"},
 		{"user loaded", "Hello", []string{B(e.access(t, "bob"))}, 0, "hello bob (user Bob)"},
-		{"no token", "Hello", nil, connect.CodeUnauthenticated, "Missing"},
+		{"no token", "Hello", nil, connect.CodeUnauthenticated, "does not contain an access token"},
 		{"two values", "Hello", []string{B(alice), B(alice)}, connect.CodeUnauthenticated, "more than one value"},
 		{"other scheme", "Hello", []string{"Basic YWxpY2U6cHc="}, connect.CodeUnauthenticated, "expected 'Bearer <JWT>'"},
 		{"scheme alone", "Hello", []string{"Bearer"}, connect.CodeUnauthenticated, "expected 'Bearer <JWT>'"},

@@ -199,7 +199,7 @@ func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (con
 // revocation or availability.
 func ignorable(err error) bool {
 	for _, e := range []error{jwtgate.ErrBadHeader, jwtgate.ErrInvalid, jwtgate.ErrExpired, jwtgate.ErrWrongType,
-		jwtgate.ErrNotFresh, jwtgate.ErrUserLoad, jwtgate.ErrClaims, jwtgate.ErrInsufficientScope} {
+		jwtgate.ErrNotFresh, jwtgate.ErrUserLoad, jwtgate.ErrClaims} {
 		if errors.Is(err, e) {
 			return true
 		}
