@@ -1,0 +1,100 @@
+//go:build ignore
+
+// Rpcratio reads the raw output of scripts/bench-rpc.sh and prints, for
+// each adapter, what docs/BENCHMARKS.md checks against the targets,
+// computed within each round (each round runs every implementation once,
+// seconds apart, so a difference or a ratio pairs runs that saw the same
+// machine load) and summarised by the median and range over the rounds:
+// the adapter's time and allocations over the Gate's Required, and the
+// peer's time over the adapter's.
+//
+//	go run scripts/rpcratio.go docs/bench/grpc.txt docs/bench/connect.txt
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+)
+
+var line = regexp.MustCompile(`^(Benchmark[^/\s]+)/impl=(\S+?)(-\d+)?\s+\d+\s+([0-9.]+) ns/op(?:\s+\d+ B/op\s+(\d+) allocs/op)?`)
+
+type result struct{ ns, allocs float64 }
+
+// rounds reads a file and returns, per round, the results by benchmark
+// and implementation. A round ends when a benchmark comes back.
+func rounds(path string) []map[[2]string]result {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	var out []map[[2]string]result
+	cur := map[[2]string]result{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		k := [2]string{m[1], m[2]}
+		if _, seen := cur[k]; seen {
+			out = append(out, cur)
+			cur = map[[2]string]result{}
+		}
+		ns, _ := strconv.ParseFloat(m[4], 64)
+		al, _ := strconv.ParseFloat(m[5], 64)
+		cur[k] = result{ns, al}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func summary(vals []float64, format string) string {
+	if len(vals) == 0 {
+		return "n/a"
+	}
+	s := slices.Clone(vals)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return fmt.Sprintf(format+" ("+format+" to "+format+")", med, s[0], s[len(s)-1])
+}
+
+func main() {
+	fmt.Println("| benchmark | adapter − Required | allocs over Required | peer / adapter | rounds |")
+	fmt.Println("|---|--:|--:|--:|--:|")
+	for _, path := range os.Args[1:] {
+		rs := rounds(path)
+		for _, bench := range []string{"BenchmarkUnary", "BenchmarkStream"} {
+			for _, pair := range [][2]string{{"grpcjwt", "go-grpc-middleware"}, {"connectjwt", "golang-jwt-interceptor"}} {
+				var dt, da, ratio []float64
+				for _, r := range rs {
+					a, ok1 := r[[2]string{bench, pair[0]}]
+					q, ok2 := r[[2]string{bench, "required"}]
+					p, ok3 := r[[2]string{bench, pair[1]}]
+					if ok1 && ok2 {
+						dt = append(dt, (a.ns-q.ns)/1000)
+						da = append(da, a.allocs-q.allocs)
+					}
+					if ok1 && ok3 {
+						ratio = append(ratio, p.ns/a.ns)
+					}
+				}
+				if len(dt) == 0 {
+					continue
+				}
+				fmt.Printf("| %s, %s | %s | %s | %s | %d |\n", bench, pair[0],
+					summary(dt, "%+.2f µs"), summary(da, "%+.0f"), summary(ratio, "%.1f×"), len(dt))
+			}
+		}
+	}
+}
