@@ -26,7 +26,7 @@
 //
 // Every refusal is an error wrapping one sentinel (ErrNoToken,
 // ErrExpired, ErrInvalid, ErrWrongType, ErrNotFresh, ErrRevoked, ErrCSRF,
-// ErrClaims, ErrUserLoad, ErrUnavailable), answered by Config.OnError or,
+// ErrClaims, ErrInsufficientScope, ErrUserLoad, ErrUnavailable), answered by Config.OnError or,
 // by default, by the Profile: RFC 6750 responses, or flask-jwt-extended's
 // exact status codes and {"msg": ...} texts for clients ported from Python.
 //

@@ -2,6 +2,7 @@ package jwtgate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -135,4 +136,55 @@ func ExampleCookieConfig_disableCSRF() {
 	// Output:
 	// DisableCSRF: false csrf claim: true
 	// DisableCSRF: true csrf claim: false
+}
+
+// A route that needs the "reports:read" scope, as a token issued for a
+// service carries it (RFC 9068's space-separated scope claim).
+func ExampleRouteOptions_scopes() {
+	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
+	gate, _ := jwtgate.New(jwtgate.Config{SigningKey: key})
+	reports := gate.Protect(jwtgate.RouteOptions{Scopes: []string{"reports:read"}})(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "the reports") }))
+
+	for _, scope := range []string{"reports:read reports:write", "profile"} {
+		token, _ := gate.CreateAccessToken(context.Background(), "billing-job",
+			jwtgate.WithClaims(map[string]any{"scope": scope}))
+		r := httptest.NewRequest("GET", "/reports", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		reports.ServeHTTP(w, r)
+		if w.Code == http.StatusOK {
+			fmt.Println(w.Code, w.Body)
+			continue
+		}
+		fmt.Println(w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	// Output:
+	// 200 the reports
+	// 403 Bearer realm="jwtgate", error="insufficient_scope", error_description="Insufficient scope: requires reports:read", scope="reports:read"
+}
+
+// A Route is a route's options checked once; adapters for other routers
+// and RPC frameworks call its Verify (requests) or VerifyToken (a bare
+// token, from gRPC metadata say) on each call.
+func ExampleGate_Route() {
+	key, _ := jwt.NewHMACKey([]byte("a secret of at least thirty-two bytes!"))
+	gate, _ := jwtgate.New(jwtgate.Config{SigningKey: key})
+	route, err := gate.Route(jwtgate.RouteOptions{Fresh: true})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	for _, opts := range [][]jwtgate.TokenOption{{jwtgate.Fresh()}, nil} {
+		token, _ := gate.CreateAccessToken(ctx, "alice", opts...)
+		t, err := route.VerifyToken(ctx, token)
+		if err != nil {
+			fmt.Println("refused:", errors.Is(err, jwtgate.ErrNotFresh))
+			continue
+		}
+		fmt.Println("verified:", t.Identity)
+	}
+	// Output:
+	// verified: alice
+	// refused: true
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/jwtgate/jwtgate/jwt"
@@ -55,6 +56,16 @@ type RouteOptions struct {
 
 	// Realm overrides Config.Realm in this route's WWW-Authenticate.
 	Realm string
+
+	// Scopes must all be among the token's scopes (Token.Scopes): the
+	// space-separated "scope" claim of RFC 9068 and RFC 8693, or else an
+	// "scp" claim, a JSON array of strings or a space-separated string.
+	// Otherwise the route refuses with an error wrapping
+	// ErrInsufficientScope: 403, and in ProfileRFC6750 a challenge with
+	// error="insufficient_scope" and the route's scope (RFC 6750 section
+	// 3.1). Each scope must be a non-empty RFC 6749 scope-token (visible
+	// ASCII but '"' and '\\').
+	Scopes []string
 }
 
 // Required lets a request through only with a valid access token.
@@ -83,20 +94,17 @@ func (g *Gate) Refresh(next http.Handler) http.Handler {
 // without Config.Cookies, IgnoreInvalid without Optional, ...) make it
 // panic with an error wrapping ErrConfig that says what to change, as
 // http.ServeMux does for a bad pattern. So do Required, Optional, Fresh
-// and Refresh, which call it.
+// and Refresh, which call it. Route returns the same error instead.
 func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
-	rt, err := g.route(opts)
+	rt, err := g.Route(opts)
 	if err != nil {
 		panic(err)
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r2, err := g.verifyRequest(r, rt)
+			r2, err := rt.Verify(r)
 			if err != nil {
-				if rt.opts.Realm != "" {
-					err = &realmError{err, rt.opts.Realm}
-				}
-				g.fail(w, r, err)
+				rt.Fail(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r2)
@@ -104,18 +112,24 @@ func (g *Gate) Protect(opts RouteOptions) func(http.Handler) http.Handler {
 	}
 }
 
-// route is a route's options, with its locations checked and their
-// defaults filled in.
-type route struct {
+// Route is a route's options checked once, with their defaults filled in:
+// what Protect runs on each request. Adapters for other routers and RPC
+// frameworks build one per route with Gate.Route. A Route is safe for
+// concurrent use.
+type Route struct {
+	g    *Gate
 	opts RouteOptions
 	locs []locator
 }
 
-// route checks opts, after filling in the defaults of a route without
-// Locations: the Gate's, or, for a WebSocket route, its query parameter
-// and its cookies.
-func (g *Gate) route(opts RouteOptions) (*route, error) {
-	rt := &route{opts: opts, locs: g.locs}
+// Route checks opts, as Protect does when a route is registered, and
+// returns the compiled route, or an error wrapping ErrConfig that says
+// what to change. A route without Locations reads the Gate's; a
+// WebSocket route without Locations reads the Gate's query parameter (or
+// "token") and its cookies.
+func (g *Gate) Route(opts RouteOptions) (*Route, error) {
+	opts.Scopes = slices.Clone(opts.Scopes)
+	rt := &Route{g: g, opts: opts, locs: g.locs}
 	if len(opts.Locations) == 0 {
 		rt.opts.Locations = g.cfg.Locations
 		if opts.WebSocket {
@@ -130,6 +144,8 @@ func (g *Gate) route(opts RouteOptions) (*route, error) {
 				rt.opts.Locations = append(rt.opts.Locations, InCookie{})
 			}
 		}
+	} else {
+		rt.opts.Locations = slices.Clone(opts.Locations)
 	}
 	if len(opts.Locations) > 0 || opts.WebSocket {
 		locs, err := locators(rt.opts.Locations)
@@ -144,13 +160,54 @@ func (g *Gate) route(opts RouteOptions) (*route, error) {
 	return rt, nil
 }
 
+// Options returns the route's options, with the defaults Gate.Route
+// filled in (the locations it reads).
+func (rt *Route) Options() RouteOptions {
+	o := rt.opts
+	o.Locations = slices.Clone(o.Locations)
+	o.Scopes = slices.Clone(o.Scopes)
+	return o
+}
+
+// Verify runs the route's checks on r and returns r with the token (and
+// user) in its context, for TokenFrom and User. On an Optional route
+// without a token (or, with IgnoreInvalid, with an unusable one) it
+// returns r itself and no error. Errors wrap one of the Gate's
+// sentinels; Fail answers them.
+func (rt *Route) Verify(r *http.Request) (*http.Request, error) {
+	return rt.g.verifyRequest(r, rt)
+}
+
+// VerifyToken runs the route's checks on a token given outside an HTTP
+// request (gRPC metadata, a message): signature and claims, type,
+// freshness, scopes, revocation, the claims hook and the user loader.
+// Locations and CSRF do not apply; Optional does not either: an empty
+// token is an error wrapping ErrNoToken, which the caller may let
+// through. Put the result in a context with NewContext.
+func (rt *Route) VerifyToken(ctx context.Context, token string) (*Token, error) {
+	if token == "" {
+		return nil, newError(ErrNoToken, "Request does not contain an access token", nil)
+	}
+	return rt.g.check(ctx, found{token: token}, &rt.opts, new(Token))
+}
+
+// Fail answers a refusal of this route: Config.OnError if set, or the
+// profile's response (WriteError), with the route's realm.
+func (rt *Route) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	if rt.opts.Realm != "" {
+		err = &realmError{err, rt.opts.Realm}
+	}
+	rt.g.fail(w, r, err)
+}
+
 // VerifyRequest runs the checks of opts on r, as the middleware does, and
 // returns r with the token (and user) in its context. On an Optional route
-// without a token it returns r itself and no error. Use it to build your
-// own middleware, a role check for instance. Options that Protect would
-// refuse make it return an error wrapping ErrConfig.
+// without a token it returns r itself and no error. Options that Protect
+// would refuse make it return an error wrapping ErrConfig. It checks opts
+// on every call: a handler called often should build a Route once
+// (Gate.Route) and call its Verify.
 func (g *Gate) VerifyRequest(r *http.Request, opts RouteOptions) (*http.Request, error) {
-	rt, err := g.route(opts)
+	rt, err := g.Route(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +219,7 @@ func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
-func (g *Gate) verifyRequest(r *http.Request, rt *route) (*http.Request, error) {
+func (g *Gate) verifyRequest(r *http.Request, rt *Route) (*http.Request, error) {
 	if !g.cfg.CheckPreflight && isPreflight(r) {
 		return r, nil
 	}
@@ -250,6 +307,11 @@ func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token)
 	}
 	if opts.Fresh && !t.Fresh {
 		return nil, newError(ErrNotFresh, "Fresh token required", nil)
+	}
+	if len(opts.Scopes) > 0 {
+		if err := checkScopes(t, opts.Scopes); err != nil {
+			return nil, err
+		}
 	}
 	if err := g.checkRevoked(ctx, t, opts.SkipRevocation); err != nil {
 		return nil, err

@@ -16,7 +16,8 @@ const (
 	// WWW-Authenticate: Bearer realm="...", error="invalid_token",
 	// error_description="..." for bad tokens, 400 invalid_request for a
 	// malformed header, 403 insufficient_scope when the claims hook
-	// refuses, and a JSON body {"error","error_description"}.
+	// refuses or a scope of RouteOptions.Scopes is missing (with the
+	// route's scope="..."), and a JSON body {"error","error_description"}.
 	ProfileRFC6750 Profile = iota
 
 	// ProfileFlask reproduces flask-jwt-extended 4.x: its status codes
@@ -34,6 +35,8 @@ func (p Profile) Status(err error) int {
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrInsufficientScope):
+		return http.StatusForbidden
 	case p == ProfileFlaskJWT:
 		return http.StatusUnauthorized
 	case p == ProfileFlask:
@@ -88,6 +91,8 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			title = "Invalid JWT header"
 		case errors.Is(err, ErrUserLoad):
 			title, msg = "Invalid JWT", "User does not exist"
+		case errors.Is(err, ErrInsufficientScope):
+			title = "Insufficient scope"
 		}
 		body = map[string]any{"status_code": status, "error": title, "description": msg}
 	default:
@@ -97,7 +102,7 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			code = ""
 		case errors.Is(err, ErrBadHeader):
 			code = "invalid_request"
-		case errors.Is(err, ErrClaims):
+		case errors.Is(err, ErrClaims), errors.Is(err, ErrInsufficientScope):
 			code = "insufficient_scope"
 		case errors.Is(err, ErrCSRF):
 			code = "csrf_failed"
@@ -105,7 +110,11 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			code = "temporarily_unavailable"
 		}
 		if status == http.StatusUnauthorized || status == http.StatusBadRequest || code == "insufficient_scope" {
-			h.Set("WWW-Authenticate", bearerChallenge(realm, code, msg))
+			c := bearerChallenge(realm, code, msg)
+			if se := (*ScopeError)(nil); errors.As(err, &se) {
+				c += `, scope="` + strings.Join(se.Required, " ") + `"`
+			}
+			h.Set("WWW-Authenticate", c)
 		}
 		b := map[string]string{"error": code, "error_description": msg}
 		if code == "" {

@@ -70,6 +70,11 @@ func (g *Gate) routeError(opts *RouteOptions) error {
 	if err := checkRealm("RouteOptions.Realm", opts.Realm); err != nil {
 		return bad("%v", err)
 	}
+	for _, s := range opts.Scopes {
+		if !validScope(s) {
+			return bad("RouteOptions.Scopes holds %q, which is not a scope: a scope is one or more visible ASCII characters other than '\"' and '\\' (RFC 6749 section 3.3); list scopes one per entry", s)
+		}
+	}
 	return nil
 }
 

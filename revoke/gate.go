@@ -52,12 +52,16 @@ type CheckOptions struct {
 // the store's cache answers. A token without jti is refused as invalid: it
 // could not be revoked; so is one whose session claim is not a non-empty
 // string.
+//
+// Check takes at most one CheckOptions: it panics, when the hook is made,
+// on more, as a second value would otherwise be silently ignored.
 func Check(s Store, opts ...CheckOptions) func(ctx context.Context, t *jwtgate.Token) (bool, error) {
+	if len(opts) > 1 {
+		panic(fmt.Sprintf("revoke.Check takes at most one CheckOptions, got %d: merge them into one", len(opts)))
+	}
 	timeout := DefaultTimeout
-	for _, o := range opts {
-		if o.Timeout > 0 {
-			timeout = o.Timeout
-		}
+	if len(opts) == 1 && opts[0].Timeout > 0 {
+		timeout = opts[0].Timeout
 	}
 	_, nonBlocking := s.(NonBlocking)
 	cached, _ := s.(CachedChecker)

@@ -3,6 +3,7 @@ package revoke_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -340,3 +341,12 @@ func TestEndSessionEdges(t *testing.T) {
 type failingFamilies struct{ revoke.Store }
 
 func (failingFamilies) RevokeFamily(context.Context, string, time.Time) error { return errDown }
+
+func TestCheckRefusesTwoOptions(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "at most one CheckOptions") {
+			t.Errorf("recover() = %v, want a panic naming the mistake", r)
+		}
+	}()
+	revoke.Check(revoke.NewMemory(revoke.MemoryOptions{}), revoke.CheckOptions{Timeout: time.Second}, revoke.CheckOptions{})
+}
