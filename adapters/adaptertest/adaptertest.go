@@ -11,7 +11,12 @@
 // (WWW-Authenticate, Content-Type, Cache-Control, Retry-After) and the
 // body, byte for byte. Every scenario runs under each response profile
 // (ProfileRFC6750, ProfileFlask, ProfileFlaskJWT). So an adapter cannot
-// quietly drop a check or answer in another form:
+// quietly drop a check or answer in another form. An adapter that
+// compiles each route with Gate.Route, runs Route.Verify on each request
+// and answers refusals with Route.Fail (Config.OnError, else the
+// profile's answer, with the route's realm) passes by construction, as
+// long as it hands the handler the request Verify returned and stops the
+// chain on a refusal:
 //
 //	func TestConformance(t *testing.T) {
 //		adaptertest.RunHTTP(t, adaptertest.HTTP{
@@ -291,6 +296,8 @@ var badOptions = []struct {
 	{"websocket-json", jwtgate.RouteOptions{WebSocket: true, Locations: []jwtgate.Location{jwtgate.InJSON{}}}},
 	{"bad-realm", jwtgate.RouteOptions{Realm: `a"b`}},
 	{"nil-location", jwtgate.RouteOptions{Locations: []jwtgate.Location{nil}}},
+	{"empty-scope", jwtgate.RouteOptions{Scopes: []string{"read", ""}}},
+	{"scope-with-quote", jwtgate.RouteOptions{Scopes: []string{`a"b`}}},
 }
 
 // checkBadOptions checks that the adapter refuses, when the route is
@@ -300,7 +307,7 @@ func checkBadOptions(t *testing.T, a HTTP) {
 	for _, bo := range badOptions {
 		t.Run(bo.name, func(t *testing.T) {
 			env := newEnv(t, Scenario{}, jwtgate.ProfileRFC6750, false)
-			if _, err := env.Gate.VerifyRequest(httptest.NewRequest("GET", "/", nil), bo.opts); !errors.Is(err, jwtgate.ErrConfig) {
+			if _, err := env.Gate.Route(bo.opts); !errors.Is(err, jwtgate.ErrConfig) {
 				t.Fatalf("the Gate accepts %+v (%v): the suite is out of date", bo.opts, err)
 			}
 			if err := refusesAtRegistration(func(tb testing.TB) {

@@ -31,13 +31,36 @@ func netHTTP() HTTP {
 func equalOpts(a, b jwtgate.RouteOptions) bool {
 	return a.Optional == b.Optional && a.Fresh == b.Fresh && a.Refresh == b.Refresh && a.SkipTypeCheck == b.SkipTypeCheck &&
 		a.SkipRevocation == b.SkipRevocation && a.WebSocket == b.WebSocket && a.IgnoreInvalid == b.IgnoreInvalid &&
-		a.Realm == b.Realm && len(a.Locations) == 0 && len(b.Locations) == 0
+		a.Realm == b.Realm && len(a.Locations) == 0 && len(b.Locations) == 0 && len(a.Scopes) == 0 && len(b.Scopes) == 0
 }
 
 func TestNetHTTP(t *testing.T) { RunHTTP(t, netHTTP()) }
 
-// verifyThenWrite is an adapter that verifies with VerifyRequest and
-// answers with WriteError: what a framework adapter does.
+// routeAdapter is a net/http adapter built as framework adapters are: a
+// Route compiled at registration, Verify on each request, Fail on a
+// refusal.
+func routeAdapter() HTTP {
+	return HTTP{Name: "route", Protect: func(t testing.TB, g *jwtgate.Gate, opts jwtgate.RouteOptions, record Recorder) http.Handler {
+		rt, err := g.Route(opts)
+		if err != nil {
+			panic(err)
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r2, err := rt.Verify(r)
+			if err != nil {
+				rt.Fail(w, r, err)
+				return
+			}
+			record(SeenFrom(r2.Context(), r2.Body))
+		})
+	}}
+}
+
+func TestRouteAdapter(t *testing.T) { RunHTTP(t, routeAdapter()) }
+
+// verifyThenWrite is an adapter that verifies with VerifyRequest (opts
+// possibly changed by mutate) and answers with WriteError, which knows
+// neither Config.OnError nor the route's realm.
 func verifyThenWrite(mutate func(g *jwtgate.Gate, r *http.Request, opts jwtgate.RouteOptions) (*http.Request, error)) HTTP {
 	return HTTP{Name: "broken", Protect: func(t testing.TB, g *jwtgate.Gate, opts jwtgate.RouteOptions, record Recorder) http.Handler {
 		if _, err := g.VerifyRequest(httptest.NewRequest("GET", "/", nil), opts); errors.Is(err, jwtgate.ErrConfig) {
@@ -131,7 +154,11 @@ func TestSuiteCatches(t *testing.T) {
 		}), []string{"json"}},
 		{"realm-dropped", verifyThenWrite(func(g *jwtgate.Gate, r *http.Request, o jwtgate.RouteOptions) (*http.Request, error) {
 			return g.VerifyRequest(r, o)
-		}), []string{"route-realm", "on-error"}},
+		}), []string{"route-realm", "on-error", "scope-realm"}},
+		{"no-scopes", verifyThenWrite(func(g *jwtgate.Gate, r *http.Request, o jwtgate.RouteOptions) (*http.Request, error) {
+			o.Scopes = nil
+			return g.VerifyRequest(r, o)
+		}), []string{"scope-missing", "scope-none", "scp-string-missing"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -248,6 +275,7 @@ func TestReferenceOutcomes(t *testing.T) {
 		"optional-no-token", "optional-token", "ignore-invalid", "ignore-invalid-garbage",
 		"cookie-get", "cookie-post-csrf", "cookie-post-csrf-form", "cookie-refresh-route", "cookie-csrf-disabled", "websocket-query",
 		"revoked-skip-revocation", "store-down-fail-open", "verify-claims-accepts", "load-user", "load-user-optional",
+		"scope", "scope-all", "scp-array", "scope-optional-no-token",
 	} {
 		pass[n] = true
 	}

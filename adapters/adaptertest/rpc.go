@@ -41,7 +41,7 @@ type RPC struct {
 // Sentinel tries them.
 var Sentinels = []error{
 	jwtgate.ErrNoToken, jwtgate.ErrBadHeader, jwtgate.ErrExpired, jwtgate.ErrWrongType, jwtgate.ErrNotFresh,
-	jwtgate.ErrRevoked, jwtgate.ErrCSRF, jwtgate.ErrClaims, jwtgate.ErrUserLoad, jwtgate.ErrUnavailable, jwtgate.ErrInvalid,
+	jwtgate.ErrRevoked, jwtgate.ErrCSRF, jwtgate.ErrInsufficientScope, jwtgate.ErrClaims, jwtgate.ErrUserLoad, jwtgate.ErrUnavailable, jwtgate.ErrInvalid,
 }
 
 // Sentinel returns the sentinel error that err wraps: the Kind of a

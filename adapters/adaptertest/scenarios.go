@@ -465,7 +465,7 @@ func Scenarios() []Scenario {
 			return Request{Authorization: bearer("garbage")}
 		}},
 	}
-	return s
+	return append(s, scopeScenarios()...)
 }
 
 func rfc9068(e *Env, c *jwtgate.Config) {
