@@ -17,6 +17,8 @@ import (
 type Options struct {
 	// Default is the checks of every procedure that Procedures and Public
 	// do not name. Its zero value asks for a valid access token.
+	// RouteOptions.Realm has no effect (RPC errors carry no
+	// WWW-Authenticate); Locations and WebSocket are refused.
 	Default jwtgate.RouteOptions
 
 	// Procedures gives procedures their own checks (Optional, Fresh,
@@ -60,7 +62,7 @@ type procedure struct {
 }
 
 // New compiles opts with g's checks. Options that do not apply to RPCs
-// (Locations, WebSocket, Realm), options that g.Route refuses, a badly
+// (Locations, WebSocket), options that g.Route refuses, a badly
 // formed procedure name and a name both public and in Procedures give an
 // error wrapping jwtgate.ErrConfig.
 func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
@@ -103,8 +105,6 @@ func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*procedure
 		return nil, fmt.Errorf("%w: connectjwt: %s: Locations do not apply to RPCs, whose token is in the Authorization header (see Options.Token)", jwtgate.ErrConfig, field)
 	case ro.WebSocket:
 		return nil, fmt.Errorf("%w: connectjwt: %s: WebSocket does not apply to RPCs", jwtgate.ErrConfig, field)
-	case ro.Realm != "":
-		return nil, fmt.Errorf("%w: connectjwt: %s: Realm does not apply to RPCs, whose errors have no WWW-Authenticate", jwtgate.ErrConfig, field)
 	}
 	rt, err := g.Route(ro)
 	if err != nil {

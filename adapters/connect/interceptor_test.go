@@ -240,7 +240,6 @@ func TestNewRefuses(t *testing.T) {
 	}{
 		{"Locations", connectjwt.Options{Default: jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InHeader{}}}}, "Locations"},
 		{"WebSocket", connectjwt.Options{Procedures: map[string]jwtgate.RouteOptions{svc + "Hello": {WebSocket: true}}}, "WebSocket"},
-		{"Realm", connectjwt.Options{Default: jwtgate.RouteOptions{Realm: "api"}}, "Realm"},
 		{"route the Gate refuses", connectjwt.Options{Procedures: map[string]jwtgate.RouteOptions{svc + "Hello": {IgnoreInvalid: true}}}, "IgnoreInvalid"},
 		{"name without slash", connectjwt.Options{Public: []string{"Greeter.Hello"}}, "Greeter.Hello"},
 		{"name without method slash", connectjwt.Options{Procedures: map[string]jwtgate.RouteOptions{"/Greeter": {}}}, "/Greeter"},

@@ -188,8 +188,15 @@ func (e *env) expired(t testing.TB, who string) string {
 // listener and returns a connection to it, with the given dial options.
 func serve(t testing.TB, in *grpcjwt.Interceptor, dial ...grpc.DialOption) *grpc.ClientConn {
 	t.Helper()
+	return serveWith(t, grpc.ChainUnaryInterceptor(in.Unary), []grpc.ServerOption{grpc.StreamInterceptor(in.Stream)}, dial...)
+}
+
+// serveWith starts a Greeter with the given server options on a bufconn
+// listener and returns a connection to it.
+func serveWith(t testing.TB, opt grpc.ServerOption, more []grpc.ServerOption, dial ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer(grpc.UnaryInterceptor(in.Unary), grpc.StreamInterceptor(in.Stream))
+	srv := grpc.NewServer(append([]grpc.ServerOption{opt}, more...)...)
 	srv.RegisterService(&greeterDesc, struct{}{})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(lis) }()

@@ -19,6 +19,8 @@ import (
 type Options struct {
 	// Default is the checks of every method that Methods and Public do
 	// not name. Its zero value asks for a valid access token.
+	// RouteOptions.Realm has no effect (RPC errors carry no
+	// WWW-Authenticate); Locations and WebSocket are refused.
 	Default jwtgate.RouteOptions
 
 	// Methods gives methods their own checks (Optional, Fresh, Refresh,
@@ -60,7 +62,7 @@ type method struct {
 }
 
 // New compiles opts with g's checks. Options that do not apply to gRPC
-// (Locations, WebSocket, Realm), options that g.Route refuses, a badly
+// (Locations, WebSocket), options that g.Route refuses, a badly
 // formed method name and a name both public and in Methods give an error
 // wrapping jwtgate.ErrConfig.
 func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
@@ -103,8 +105,6 @@ func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*method, e
 		return nil, fmt.Errorf("%w: grpcjwt: %s: Locations do not apply to gRPC calls, whose token is in the authorization metadata (see Options.Token)", jwtgate.ErrConfig, field)
 	case ro.WebSocket:
 		return nil, fmt.Errorf("%w: grpcjwt: %s: WebSocket does not apply to gRPC calls", jwtgate.ErrConfig, field)
-	case ro.Realm != "":
-		return nil, fmt.Errorf("%w: grpcjwt: %s: Realm does not apply to gRPC calls, which have no WWW-Authenticate", jwtgate.ErrConfig, field)
 	}
 	rt, err := g.Route(ro)
 	if err != nil {

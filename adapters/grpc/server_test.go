@@ -271,7 +271,6 @@ func TestNewRefuses(t *testing.T) {
 	}{
 		{"Locations", grpcjwt.Options{Default: jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InHeader{}}}}, "Locations"},
 		{"WebSocket", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {WebSocket: true}}}, "WebSocket"},
-		{"Realm", grpcjwt.Options{Default: jwtgate.RouteOptions{Realm: "api"}}, "Realm"},
 		{"route the Gate refuses", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {IgnoreInvalid: true}}}, "IgnoreInvalid"},
 		{"name without slash", grpcjwt.Options{Public: []string{"Greeter.Hello"}}, "Greeter.Hello"},
 		{"name without method slash", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{"/Greeter": {}}}, "/Greeter"},
