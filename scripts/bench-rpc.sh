@@ -5,7 +5,7 @@
 # Connect, a hand-written golang-jwt v5 interceptor). Each round runs both
 # suites once, every implementation one after the other, so they all see
 # the same machine load; COUNT rounds.
-#   bash scripts/bench-rpc.sh [COUNT]
+#   bash scripts/bench-rpc.sh [COUNT [BENCHTIME]]
 # Raw outputs: docs/bench/grpc.txt and docs/bench/connect.txt.
 # Summaries (benchstat from golang.org/x/perf/cmd/benchstat):
 #   benchstat -row .name -col /impl docs/bench/grpc.txt
@@ -14,6 +14,7 @@
 #   go run scripts/rpcratio.go docs/bench/grpc.txt docs/bench/connect.txt
 set -euo pipefail
 count=${1:-6}
+benchtime=${2:-300ms}
 before=$(cut -d' ' -f1-3 /proc/loadavg)
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -24,9 +25,9 @@ trap 'rm -rf "$tmp"' EXIT
 : > "$tmp/connect.txt"
 for i in $(seq "$count"); do
   "$tmp/grpc.test" -test.run '^$' -test.bench '^Benchmark(Unary|Stream|Bufconn)$' -test.benchmem \
-    -test.count 1 -test.benchtime 300ms >> "$tmp/grpc.txt"
+    -test.count 1 -test.benchtime "$benchtime" >> "$tmp/grpc.txt"
   "$tmp/connect.test" -test.run '^$' -test.bench '^Benchmark(Unary|Stream|H2C)$' -test.benchmem \
-    -test.count 1 -test.benchtime 300ms >> "$tmp/connect.txt"
+    -test.count 1 -test.benchtime "$benchtime" >> "$tmp/connect.txt"
 done
 mkdir -p docs/bench
 cp "$tmp/grpc.txt" docs/bench/grpc.txt
