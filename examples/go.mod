@@ -3,8 +3,10 @@ module github.com/jwtgate/jwtgate/examples
 go 1.26.0
 
 require (
+	connectrpc.com/connect v1.21.1
 	github.com/coder/websocket v1.8.15
 	github.com/jwtgate/jwtgate v0.0.0
+	github.com/jwtgate/jwtgate/adapters/connect v0.0.0
 	github.com/jwtgate/jwtgate/adapters/grpc v0.0.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
