@@ -335,26 +335,26 @@ func client(ctx context.Context, addr, username, password string, w io.Writer) e
 
 	out := new(wrapperspb.StringValue)
 	if err := conn.Invoke(ctx, service+"Hello", &emptypb.Empty{}, out); err != nil {
-		return fmt.Errorf("Hello: %w", err)
+		return fmt.Errorf("calling Hello: %w", err)
 	}
 	fmt.Fprintln(w, "Hello:", out.GetValue())
 
 	cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, service+"Countdown")
 	if err != nil {
-		return fmt.Errorf("Countdown: %w", err)
+		return fmt.Errorf("calling Countdown: %w", err)
 	}
 	if err := cs.SendMsg(wrapperspb.Int32(3)); err != nil {
-		return fmt.Errorf("Countdown: %w", err)
+		return fmt.Errorf("calling Countdown: %w", err)
 	}
 	if err := cs.CloseSend(); err != nil {
-		return fmt.Errorf("Countdown: %w", err)
+		return fmt.Errorf("calling Countdown: %w", err)
 	}
 	var got []string
 	for {
 		m := new(wrapperspb.StringValue)
 		if err := cs.RecvMsg(m); err != nil {
 			if !errors.Is(err, io.EOF) {
-				return fmt.Errorf("Countdown: %w", err)
+				return fmt.Errorf("calling Countdown: %w", err)
 			}
 			break
 		}
@@ -376,7 +376,7 @@ func client(ctx context.Context, addr, username, password string, w io.Writer) e
 	// not fresh.
 	creds.Invalidate(mustToken(ctx, creds))
 	if err := conn.Invoke(ctx, service+"Hello", &emptypb.Empty{}, out); err != nil {
-		return fmt.Errorf("Hello after refresh: %w", err)
+		return fmt.Errorf("calling Hello after refresh: %w", err)
 	}
 	fmt.Fprintln(w, "Hello after refresh:", out.GetValue())
 	if err := conn.Invoke(ctx, service+"Admin", &emptypb.Empty{}, out); err != nil {
