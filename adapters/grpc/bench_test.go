@@ -231,3 +231,4 @@ func BenchmarkBufconn(b *testing.B) {
 		})
 	}
 }
+
