@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,7 +75,10 @@ func NewCredentials(fetch func(ctx context.Context) (string, error), opts Creden
 	return c
 }
 
-// GetRequestMetadata returns the authorization metadata of a call.
+// GetRequestMetadata returns the authorization metadata of a call. When
+// no token can be had (the fetch callback failed), grpc fails the call
+// with Unauthenticated and the callback's error in the message, or with
+// the callback's own status error.
 func (c *Credentials) GetRequestMetadata(ctx context.Context, _ ...string) (map[string]string, error) {
 	tok, err := c.Token(ctx)
 	if err != nil {
@@ -174,7 +178,8 @@ func expOf(tok string) time.Time {
 	if err != nil || f <= 0 || f > 1<<40 {
 		return time.Time{}
 	}
-	return time.Unix(0, 0).Add(time.Duration(f * float64(time.Second)))
+	sec := math.Floor(f)
+	return time.Unix(int64(sec), int64((f-sec)*1e9))
 }
 
 // Invalidate drops the cached token if it is tok (a token a server

@@ -238,3 +238,21 @@ func TestCredentialsNoExp(t *testing.T) {
 		t.Errorf("%d fetches of a token without exp, want 1", calls.Load())
 	}
 }
+
+// A far exp is read without overflow: the token is kept.
+func TestCredentialsFarExp(t *testing.T) {
+	e := newEnv(t)
+	var calls atomic.Int32
+	creds := grpcjwt.NewCredentials(func(ctx context.Context) (string, error) {
+		calls.Add(1)
+		return e.gate.CreateAccessToken(ctx, "alice", jwtgate.TTL(250*365*24*time.Hour))
+	}, grpcjwt.CredentialsOptions{})
+	for range 3 {
+		if _, err := creds.Token(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls.Load() != 1 {
+		t.Errorf("%d fetches of a token that expires in 250 years, want 1", calls.Load())
+	}
+}
