@@ -231,4 +231,3 @@ func BenchmarkBufconn(b *testing.B) {
 		})
 	}
 }
-
