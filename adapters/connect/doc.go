@@ -18,9 +18,11 @@
 // A call's token is its one Authorization header, "Bearer <token>", the
 // same over the Connect, gRPC and gRPC-Web protocols; no header is no
 // token, and several headers, another scheme or a malformed value are
-// refused (Options.Token replaces this reading). Handlers find the
-// verified token and user in their context with jwtgate.TokenFrom and
-// jwtgate.User, as net/http handlers behind the Gate do.
+// refused (Options.Token replaces this reading). Tokens are bearer
+// tokens: a DPoP-bound token is refused, and a policy that requires DPoP
+// is refused by New. Handlers find the verified token and user in their
+// context with jwtgate.TokenFrom and jwtgate.User, as net/http handlers
+// behind the Gate do.
 //
 // Refusals are *connect.Error values: CodeUnauthenticated for no, a
 // malformed, an invalid, expired or revoked token, the wrong token type

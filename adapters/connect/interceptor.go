@@ -18,7 +18,8 @@ type Options struct {
 	// Default is the checks of every procedure that Procedures and Public
 	// do not name. Its zero value asks for a valid access token.
 	// RouteOptions.Realm has no effect (RPC errors carry no
-	// WWW-Authenticate); Locations and WebSocket are refused.
+	// WWW-Authenticate); Locations, WebSocket and DPoPRequired are
+	// refused. Tokens are bearer tokens: a DPoP-bound one is refused.
 	Default jwtgate.RouteOptions
 
 	// Procedures gives procedures their own checks (Optional, Fresh,
@@ -37,9 +38,11 @@ type Options struct {
 	// Token finds the token of a call to procedure in its request
 	// header. It returns "" and no error for a call without a token, and
 	// an error wrapping jwtgate.ErrBadHeader for credentials it cannot
-	// use. Nil means BearerToken. It is the place for other schemes, DPoP
-	// proofs for instance, which would also check the proof against the
-	// call before returning the token.
+	// use. Nil means BearerToken. It is the place for another header or
+	// scheme; the token it returns is checked as a bearer token, so a
+	// DPoP-bound token is refused (Connect calls are HTTP requests, but
+	// the Gate's DPoP check needs the request, which interceptors do not
+	// see).
 	Token func(ctx context.Context, procedure string, header http.Header) (string, error)
 }
 
@@ -62,7 +65,7 @@ type procedure struct {
 }
 
 // New compiles opts with g's checks. Options that do not apply to RPCs
-// (Locations, WebSocket), options that g.Route refuses, a badly
+// (Locations, WebSocket, DPoPRequired), options that g.Route refuses, a badly
 // formed procedure name and a name both public and in Procedures give an
 // error wrapping jwtgate.ErrConfig.
 func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
@@ -105,6 +108,8 @@ func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*procedure
 		return nil, fmt.Errorf("%w: connectjwt: %s: Locations do not apply to RPCs, whose token is in the Authorization header (see Options.Token)", jwtgate.ErrConfig, field)
 	case ro.WebSocket:
 		return nil, fmt.Errorf("%w: connectjwt: %s: WebSocket does not apply to RPCs", jwtgate.ErrConfig, field)
+	case ro.DPoP == jwtgate.DPoPRequired:
+		return nil, fmt.Errorf("%w: connectjwt: %s: DPoPRequired: DPoP proofs are not checked on RPCs yet, so no call could pass (a DPoP-bound token is refused as a bearer token)", jwtgate.ErrConfig, field)
 	}
 	rt, err := g.Route(ro)
 	if err != nil {

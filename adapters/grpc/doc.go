@@ -18,8 +18,9 @@
 // A call's token is the one value of its "authorization" metadata,
 // "Bearer <token>"; no value is no token, and several values, another
 // scheme or a malformed value are refused (Options.Token replaces this
-// reading, for DPoP for instance). Handlers, streaming ones included,
-// find the verified token and user in their context with
+// reading). Tokens are bearer tokens: a DPoP-bound token is refused, and
+// a policy that requires DPoP is refused by New. Handlers, streaming ones
+// included, find the verified token and user in their context with
 // jwtgate.TokenFrom and jwtgate.User, as net/http handlers behind the
 // Gate do.
 //

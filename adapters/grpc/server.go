@@ -20,7 +20,8 @@ type Options struct {
 	// Default is the checks of every method that Methods and Public do
 	// not name. Its zero value asks for a valid access token.
 	// RouteOptions.Realm has no effect (RPC errors carry no
-	// WWW-Authenticate); Locations and WebSocket are refused.
+	// WWW-Authenticate); Locations, WebSocket and DPoPRequired are
+	// refused. Tokens are bearer tokens: a DPoP-bound one is refused.
 	Default jwtgate.RouteOptions
 
 	// Methods gives methods their own checks (Optional, Fresh, Refresh,
@@ -39,9 +40,10 @@ type Options struct {
 	// Token finds the token of a call to fullMethod. It returns "" and no
 	// error for a call without a token, and an error wrapping
 	// jwtgate.ErrBadHeader for credentials it cannot use. Nil means
-	// BearerToken. It is the place for other schemes, DPoP proofs for
-	// instance, which would also check the proof against the call before
-	// returning the token.
+	// BearerToken. It is the place for another metadata key or scheme;
+	// the token it returns is checked as a bearer token, so a DPoP-bound
+	// token is refused (DPoP on RPCs needs the Gate to check proofs
+	// outside HTTP requests, which it does not yet do).
 	Token func(ctx context.Context, fullMethod string) (string, error)
 }
 
@@ -62,7 +64,7 @@ type method struct {
 }
 
 // New compiles opts with g's checks. Options that do not apply to gRPC
-// (Locations, WebSocket), options that g.Route refuses, a badly
+// (Locations, WebSocket, DPoPRequired), options that g.Route refuses, a badly
 // formed method name and a name both public and in Methods give an error
 // wrapping jwtgate.ErrConfig.
 func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
@@ -105,6 +107,8 @@ func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*method, e
 		return nil, fmt.Errorf("%w: grpcjwt: %s: Locations do not apply to gRPC calls, whose token is in the authorization metadata (see Options.Token)", jwtgate.ErrConfig, field)
 	case ro.WebSocket:
 		return nil, fmt.Errorf("%w: grpcjwt: %s: WebSocket does not apply to gRPC calls", jwtgate.ErrConfig, field)
+	case ro.DPoP == jwtgate.DPoPRequired:
+		return nil, fmt.Errorf("%w: grpcjwt: %s: DPoPRequired: DPoP proofs are not checked on RPCs yet, so no call could pass (a DPoP-bound token is refused as a bearer token)", jwtgate.ErrConfig, field)
 	}
 	rt, err := g.Route(ro)
 	if err != nil {
