@@ -184,9 +184,9 @@ func (in *Interceptor) Authenticate(ctx context.Context, procedure string, heade
 		return ctx, nil
 	}
 	tok, err := in.token(ctx, procedure, header)
-	var t *jwtgate.Token
+	var authed context.Context
 	if err == nil {
-		t, err = p.route.VerifyToken(ctx, tok)
+		authed, _, err = p.route.VerifyTokenContext(ctx, tok)
 	}
 	if err != nil {
 		if p.optional && (errors.Is(err, jwtgate.ErrNoToken) || p.ignoreInvalid && ignorable(err)) {
@@ -194,10 +194,7 @@ func (in *Interceptor) Authenticate(ctx context.Context, procedure string, heade
 		}
 		return nil, Error(err)
 	}
-	if t == nil {
-		return ctx, nil
-	}
-	return jwtgate.NewContext(ctx, t, nil), nil
+	return authed, nil
 }
 
 // ignorable reports the errors RouteOptions.IgnoreInvalid lets through,

@@ -182,9 +182,9 @@ func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (con
 		return ctx, nil
 	}
 	tok, err := in.token(ctx, fullMethod)
-	var t *jwtgate.Token
+	var authed context.Context
 	if err == nil {
-		t, err = m.route.VerifyToken(ctx, tok)
+		authed, _, err = m.route.VerifyTokenContext(ctx, tok)
 	}
 	if err != nil {
 		if m.optional && (errors.Is(err, jwtgate.ErrNoToken) || m.ignoreInvalid && ignorable(err)) {
@@ -192,10 +192,7 @@ func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (con
 		}
 		return nil, Status(err).Err()
 	}
-	if t == nil {
-		return ctx, nil
-	}
-	return jwtgate.NewContext(ctx, t, nil), nil
+	return authed, nil
 }
 
 // ignorable reports the errors RouteOptions.IgnoreInvalid lets through,
