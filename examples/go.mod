@@ -5,15 +5,24 @@ go 1.26.0
 require (
 	github.com/coder/websocket v1.8.15
 	github.com/gin-gonic/gin v1.12.0
+	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/jwtgate/jwtgate v0.0.0
 	github.com/jwtgate/jwtgate/adapters/gin v0.0.0
 	github.com/labstack/echo/v4 v4.16.5
 )
 
 require (
+	github.com/andybalholm/brotli v1.2.0 // indirect
+	github.com/gofiber/schema v1.7.0 // indirect
+	github.com/gofiber/utils/v2 v2.0.2 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/klauspost/compress v1.18.4 // indirect
 	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/mattn/go-colorable v0.1.15 // indirect
+	github.com/philhofer/fwd v1.2.0 // indirect
+	github.com/tinylib/msgp v1.6.3 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasthttp v1.69.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 )
 
@@ -31,6 +40,7 @@ require (
 	github.com/goccy/go-yaml v1.19.2 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/jwtgate/jwtgate/adapters/echo v0.0.0
+	github.com/jwtgate/jwtgate/adapters/fiber v0.0.0
 	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
 	github.com/leodido/go-urn v1.4.0 // indirect
 	github.com/mattn/go-isatty v0.0.22 // indirect
@@ -55,3 +65,5 @@ replace github.com/jwtgate/jwtgate => ..
 replace github.com/jwtgate/jwtgate/adapters/gin => ../adapters/gin
 
 replace github.com/jwtgate/jwtgate/adapters/echo => ../adapters/echo
+
+replace github.com/jwtgate/jwtgate/adapters/fiber => ../adapters/fiber
