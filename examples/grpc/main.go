@@ -18,8 +18,8 @@
 //
 // Run the server, then the client against it:
 //
-//	go run ./examples/grpc -addr 127.0.0.1:50051
-//	go run ./examples/grpc -call 127.0.0.1:50051 -user alice -password alice-pw
+//	go run ./examples/grpc -addr 127.0.0.1:8000
+//	go run ./examples/grpc -call 127.0.0.1:8000 -user alice -password alice-pw
 //
 // The client's credentials log in on the first call, send the access
 // token with every call, and, when it is about to expire or the server
@@ -84,7 +84,7 @@ func checkPassword(username, password string) (account, bool) {
 
 func main() {
 	fs := flag.NewFlagSet("grpc", flag.ExitOnError)
-	addr := fs.String("addr", "127.0.0.1:50051", "`host:port` to listen on (port 0 picks a free port)")
+	addr := fs.String("addr", "127.0.0.1:8000", "`host:port` to listen on (port 0 picks a free port)")
 	call := fs.String("call", "", "run the client against the server at `host:port` instead of serving")
 	user := fs.String("user", "alice", "the client's user name")
 	password := fs.String("password", "alice-pw", "the client's password")
