@@ -3,9 +3,11 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,7 +22,10 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/services"
 	"github.com/jwtgate/jwtgate/interop/internal/serveproc"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
+	"github.com/jwtgate/jwtgate/revoke/sqlstore/postgres/pgtest"
 )
 
 // Real OAuth 2 clients against a real "jwtgate serve" (the built binary,
@@ -45,15 +50,20 @@ type oauthService struct {
 	tokenURL, issuer string
 }
 
-func startOAuthService(t *testing.T) *oauthService {
+// startOAuthService registers the clients and starts serve, on the
+// embedded store or, with env, on the stores it names.
+func startOAuthService(t *testing.T, env []string) *oauthService {
 	t.Helper()
+	if env != nil {
+		env = serveproc.Env(env...)
+	}
 	dir := t.TempDir()
 	bin, err := serveproc.Build(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	out, err := serveproc.Run(bin, nil, "clients", "add", "billing", "--data-dir", data, "--scopes", "read,write",
+	out, err := serveproc.Run(bin, env, "clients", "add", "billing", "--data-dir", data, "--scopes", "read,write",
 		"--audience", resourceAudience, "--audience", otherAudience)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +90,7 @@ func startOAuthService(t *testing.T) *oauthService {
 	if err := os.WriteFile(jwks, set, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err = serveproc.Run(bin, nil, "clients", "add", "cron", "--data-dir", data, "--scopes", "read", "--audience", resourceAudience, "--jwks", jwks)
+	out, err = serveproc.Run(bin, env, "clients", "add", "cron", "--data-dir", data, "--scopes", "read", "--audience", resourceAudience, "--jwks", jwks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +98,7 @@ func startOAuthService(t *testing.T) *oauthService {
 		t.Fatalf("clients add --jwks printed no client_id: %q", out)
 	}
 
-	s.svc, err = serveproc.Start(bin, nil, filepath.Join(dir, "serve.log"), "--data-dir", data)
+	s.svc, err = serveproc.Start(bin, env, filepath.Join(dir, "serve.log"), "--data-dir", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,10 +116,58 @@ func startOAuthService(t *testing.T) *oauthService {
 }
 
 func TestOAuthClients(t *testing.T) {
-	s := startOAuthService(t)
+	runOAuthClients(t, startOAuthService(t, nil))
+}
+
+// TestOAuthClientsSharedStores: the same clients against serve on
+// PostgreSQL (users, clients, keys, revocations) and Redis (revocations,
+// single-use client assertion ids), as instances scaled out run.
+func TestOAuthClientsSharedStores(t *testing.T) {
+	runOAuthClients(t, startOAuthService(t, sharedStores(t)))
+}
+
+func runOAuthClients(t *testing.T, s *oauthService) {
 	t.Run("x-oauth2", func(t *testing.T) { testXOAuth2(t, s) })
 	t.Run("oauth4webapi", func(t *testing.T) { testOAuth4WebAPI(t, s) })
 	t.Run("pyjwt", func(t *testing.T) { testPyJWTResourceServer(t, s) })
+}
+
+// sharedStores returns the environment of serve on a PostgreSQL schema
+// of the test's own (dropped at its end) and Redis under a key prefix of
+// its own, or skips (fails, with JWTGATE_REQUIRE_SERVICES=1) the test
+// when either cannot be reached.
+func sharedStores(t *testing.T) []string {
+	t.Helper()
+	dsn, redis := pgtest.PostgresDSN(), redistest.RedisAddr()
+	db := pgtest.Postgres(t, dsn)
+	if c, err := net.DialTimeout("tcp", redis, 3*time.Second); err != nil {
+		services.Unreachable(t, "Redis", err)
+	} else {
+		c.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	schema := "jwtgate_interop_" + strings.ToLower(rand.Text()[:12])
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return []string{
+		"JWTGATE_DATABASE_URL=" + u.String(),
+		"JWTGATE_REDIS=" + redis,
+		"JWTGATE_REDIS_PREFIX=jwtgate-interop-" + rand.Text() + ":",
+	}
 }
 
 // clientCredentials returns the x/oauth2 configuration of the secret

@@ -102,8 +102,9 @@ type Store struct {
 	clock   func() time.Time
 	t       tables
 	q       queries
-	probe   string // the write of Probe
-	cache   *cache // SQLite only; nil when off
+	probe   string      // the write of Probe
+	cache   *cache      // SQLite only; nil when off
+	uses    *useBatcher // SQLite only: the group commits of Use
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -160,6 +161,9 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store
 		s.clock = time.Now
 	}
 	s.q = s.buildQueries()
+	if dialect == SQLite {
+		s.uses = &useBatcher{s: s}
+	}
 	s.probe = probeQuery(dialect, p)
 	if n := opts.CacheEntries; dialect == SQLite && n >= 0 {
 		if n == 0 {
@@ -554,8 +558,11 @@ func (s *Store) answer(r rows, q revoke.Query) bool {
 // conflict branch takes over only an expired row), atomic on both
 // databases: on PostgreSQL a concurrent insert of the same id waits for
 // the other transaction and then finds its row live; on SQLite writes are
-// serialised. The row is deleted by the cleanup after until. On SQLite,
-// like any commit, it empties the answer caches of the database.
+// serialised. The row is deleted by the cleanup after until. On SQLite
+// the calls that arrive together are committed together (one
+// transaction, one flush to disk, for up to 256 of them: see
+// usebatch.go), and, like any commit, empty the answer caches of the
+// database.
 func (s *Store) Use(ctx context.Context, id string, until time.Time) (bool, error) {
 	if err := revoke.Validate("single-use id", id, until); err != nil {
 		return false, err
@@ -565,7 +572,11 @@ func (s *Store) Use(ctx context.Context, id string, until time.Time) (bool, erro
 		return false, fmt.Errorf("%w: single-use id %q: until %v is not in the future", revoke.ErrInvalidArgument, id, until)
 	}
 	// until rounded up to the millisecond, so that the row outlives it.
-	res, err := s.db.ExecContext(ctx, s.q.use, id, ms(until.Add(time.Millisecond-1)), ms(now))
+	u := ms(until.Add(time.Millisecond - 1))
+	if s.uses != nil {
+		return s.uses.use(ctx, &useReq{id: id, until: u, now: ms(now)})
+	}
+	res, err := s.db.ExecContext(ctx, s.q.use, id, u, ms(now))
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: use: %w", err)
 	}

@@ -26,16 +26,15 @@
 //     client assertion is refused with 401).
 //  3. Measures interleaved rounds: in every round, for every store, every
 //     target runs once, with a garbage collection before each run:
-//     - basic: POST /oauth/token, grant_type=client_credentials, the
-//       client's id and secret in Basic (the same bytes every time);
-//     - private_key_jwt: the same grant with a client assertion (RFC
-//       7523) in the form, a new one (new jti) for every request, all
-//       signed before the run (-assertions per run; a run that uses them
-//       all stops early, its rate stays right);
-//     - introspect: POST /oauth/introspect of one access token, the
-//       client authenticated by Basic;
-//     - login: POST /login with the user's password, -login-conns
-//       connections (argon2id bounds it by design).
+//     basic, POST /oauth/token with grant_type=client_credentials and the
+//     client's id and secret in Basic (the same bytes every time);
+//     private_key_jwt, the same grant with an RFC 7523 client assertion
+//     in the form, a new one (new jti) for every request, all signed
+//     before the run (-assertions per run; a run that uses them all stops
+//     early, its rate stays right); introspect, POST /oauth/introspect of
+//     one access token, the client authenticated by Basic; login, POST
+//     /login with the user's password on -login-conns connections
+//     (argon2id bounds it by design).
 //     A run is closed-loop: -conns keep-alive connections, each sending
 //     the next request as soon as it has read the previous response.
 //     Only 200 responses count.
