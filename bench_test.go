@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -72,4 +73,15 @@ func BenchmarkRequired(b *testing.B) {
 			h.ServeHTTP(w, r)
 		}
 	})
+}
+
+// TestTokenContextSize keeps the context of a verified request, with
+// room for the payload, within the 704-byte allocation size class
+// (objects over 512 bytes that hold pointers carry an 8-byte header): a
+// field added to Token must take room from payloadRoom, not add a size
+// class to every request.
+func TestTokenContextSize(t *testing.T) {
+	if n := unsafe.Sizeof(tokenContext{}); n > 696 || n < 672 {
+		t.Errorf("tokenContext is %d bytes; adjust payloadRoom so that it is at most 696 (704 with the allocation header) and close to it", n)
+	}
 }

@@ -27,6 +27,7 @@ type tokenOptions struct {
 	issuer   *string
 	alg      jwt.Algorithm
 	clientID string
+	jkt      string
 }
 
 // Fresh marks an access token fresh (flask-jwt-extended's fresh=True):
@@ -83,6 +84,13 @@ func WithIssuer(iss string) TokenOption { return func(o *tokenOptions) { o.issue
 // WithClientID sets the token's client_id claim (RFC 9068 section 2.2):
 // the OAuth client the token was issued to, where there is one.
 func WithClientID(id string) TokenOption { return func(o *tokenOptions) { o.clientID = id } }
+
+// BindTo binds the token to a DPoP key (RFC 9449 section 6): its cnf
+// claim is {"jkt": thumbprint}, the RFC 7638 SHA-256 thumbprint of the
+// client's public key, base64url (dpop.Proof.Thumbprint). A Gate then
+// accepts the token only with a DPoP proof signed by that key, and never
+// as a bearer token.
+func BindTo(thumbprint string) TokenOption { return func(o *tokenOptions) { o.jkt = thumbprint } }
 
 // CreateAccessToken returns a signed access token for user: its identity
 // (Config.IdentityOf(user), or user itself), a random jti, iat, nbf, exp,
@@ -174,6 +182,9 @@ func (g *Gate) create(ctx context.Context, user any, typ string, opts []TokenOpt
 		claims[c.Claims.Fresh] = jwt.NewNumericDate(now.Add(o.freshFor))
 	case o.fresh || !profile:
 		claims[c.Claims.Fresh] = o.fresh
+	}
+	if o.jkt != "" {
+		claims["cnf"] = map[string]string{"jkt": o.jkt}
 	}
 	if o.clientID != "" {
 		claims["client_id"] = o.clientID

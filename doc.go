@@ -17,6 +17,12 @@
 // checks for custom middleware; NewContext puts a token in a context for
 // tests.
 //
+// Tokens can be bound to a client's key with DPoP (RFC 9449, package
+// dpop): with Config.DPoP, a request that sends "Authorization: DPoP
+// <token>" must carry a proof signed by the key the token names (BindTo),
+// and RouteOptions.DPoP chooses per route between bearer tokens, DPoP or
+// either; a bound token is never accepted as a bearer token.
+//
 // Two token profiles: TokensFlask (the default) makes flask-jwt-extended's
 // tokens, told apart by a private type claim; TokensRFC9068 makes access
 // tokens as RFC 9068 describes them (typ at+jwt, aud) and refresh tokens
@@ -26,7 +32,8 @@
 //
 // Every refusal is an error wrapping one sentinel (ErrNoToken,
 // ErrExpired, ErrInvalid, ErrWrongType, ErrNotFresh, ErrRevoked, ErrCSRF,
-// ErrClaims, ErrInsufficientScope, ErrUserLoad, ErrUnavailable), answered by Config.OnError or,
+// ErrClaims, ErrInsufficientScope, ErrDPoP, ErrDPoPNonce, ErrUserLoad,
+// ErrUnavailable), answered by Config.OnError or,
 // by default, by the Profile: RFC 6750 responses, or flask-jwt-extended's
 // exact status codes and {"msg": ...} texts for clients ported from Python.
 //

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
@@ -98,6 +99,14 @@ type Config struct {
 	// finder returns "" and nil when the request has no token for it, and
 	// an error (ideally wrapping ErrBadHeader) to refuse the request.
 	Finders []func(r *http.Request) (string, error)
+
+	// DPoP, if set, checks the DPoP proofs (RFC 9449) of requests that
+	// send their token as "Authorization: DPoP <token>": the token must be
+	// bound to the proof's key (its cnf.jkt, see BindTo), and the proof
+	// valid for the request. RouteOptions.DPoP says which routes take
+	// such tokens. Without it, the DPoP scheme is not read, and tokens
+	// bound to a key are refused.
+	DPoP *dpop.Verifier
 
 	// Cookies configures cookies and CSRF; required when Locations has
 	// InCookie. See CookieConfig.
@@ -434,8 +443,9 @@ func (g *Gate) setupVerifiers() error {
 		Audiences:      c.profileAudiences(),
 		RequiredClaims: required,
 		// sid, fam and rfam: the session claims that revoke.Check reads
-		// on every request (fam and rfam in tokens made before sid).
-		CaptureClaims:  []string{c.Claims.Identity, c.Claims.Type, c.Claims.Fresh, c.Claims.CSRF, "sid", "fam", "rfam"},
+		// on every request (fam and rfam in tokens made before sid); cnf:
+		// the DPoP binding, checked on every request.
+		CaptureClaims:  captureClaims(&c.Claims),
 		MaxSize:        c.MaxTokenSize,
 		SignatureCache: c.SignatureCache,
 	}
@@ -451,4 +461,21 @@ func (g *Gate) setupVerifiers() error {
 
 // Algorithm returns the algorithm the Gate signs with ("" for a
 // verify-only Gate).
+// The claims the Gate's verifiers capture, by index (Token.CapturedClaim).
+const (
+	capIdentity = iota
+	capType
+	capFresh
+	capCSRF
+	capSID
+	capFam
+	capRFam
+	capCNF
+)
+
+func captureClaims(n *ClaimNames) []string {
+	return []string{capIdentity: n.Identity, capType: n.Type, capFresh: n.Fresh, capCSRF: n.CSRF,
+		capSID: "sid", capFam: "fam", capRFam: "rfam", capCNF: "cnf"}
+}
+
 func (g *Gate) Algorithm() jwt.Algorithm { return g.alg }

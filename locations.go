@@ -160,6 +160,8 @@ type found struct {
 	loc   Location
 	csrf  string // the CSRF value the request sent (cookie tokens)
 	check bool   // whether the CSRF value must match the token's claim
+	dpop  bool   // the token came under the DPoP scheme (RFC 9449)
+	req   *http.Request
 }
 
 // findToken looks in the locations in order. A location without a token
@@ -219,6 +221,14 @@ func (g *Gate) fromHeader(r *http.Request, h *InHeader, key string) (found, erro
 	var raw string
 	if vs := r.Header[key]; len(vs) > 0 {
 		raw = vs[0]
+	}
+	if g.cfg.DPoP != nil && key == "Authorization" && !h.NoScheme && len(raw) > 5 && raw[4] == ' ' && strings.EqualFold(raw[:4], "DPoP") {
+		// RFC 9449 section 7.1: "Authorization: DPoP <token>", alone.
+		token := strings.TrimLeft(raw[5:], " ")
+		if token == "" || strings.ContainsAny(token, " \t,") {
+			return found{}, &dpopSchemeError{newError(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: DPoP <JWT>'", h.Name, h.Name), nil)}
+		}
+		return found{token: token, dpop: true}, nil
 	}
 	// Fast path: "<scheme> <token>" with nothing else.
 	if n := len(h.Scheme); n > 0 && len(raw) > n+1 && raw[n] == ' ' && strings.EqualFold(raw[:n], h.Scheme) {

@@ -66,6 +66,12 @@ type RouteOptions struct {
 	// 3.1). Each scope must be a non-empty RFC 6749 scope-token (visible
 	// ASCII but '"' and '\\').
 	Scopes []string
+
+	// DPoP says whether the route takes DPoP-bound tokens with their
+	// proofs (Config.DPoP): DPoPAllowed (the zero value) takes them and
+	// bearer tokens, DPoPRequired only them, DPoPRefused only bearer
+	// tokens. A DPoP-bound token is never accepted as a bearer token.
+	DPoP DPoPPolicy
 }
 
 // Required lets a request through only with a valid access token.
@@ -188,14 +194,14 @@ func (rt *Route) VerifyToken(ctx context.Context, token string) (*Token, error) 
 	if token == "" {
 		return nil, newError(ErrNoToken, "Request does not contain an access token", nil)
 	}
-	return rt.g.check(ctx, found{token: token}, &rt.opts, new(Token))
+	return rt.g.check(ctx, found{token: token}, &rt.opts, new(Token), nil)
 }
 
 // Fail answers a refusal of this route: Config.OnError if set, or the
 // profile's response (WriteError), with the route's realm.
 func (rt *Route) Fail(w http.ResponseWriter, r *http.Request, err error) {
-	if rt.opts.Realm != "" {
-		err = &realmError{err, rt.opts.Realm}
+	if rt.opts.Realm != "" || rt.opts.DPoP != DPoPAllowed {
+		err = &realmError{err, rt.opts.Realm, rt.opts.DPoP}
 	}
 	rt.g.fail(w, r, err)
 }
@@ -226,9 +232,13 @@ func (g *Gate) verifyRequest(r *http.Request, rt *Route) (*http.Request, error) 
 	opts := &rt.opts
 	f, err := g.findToken(r, rt.locs, opts.Refresh, opts.WebSocket)
 	if err == nil {
+		f.req = r
 		tc := &tokenContext{Context: r.Context()}
-		if _, err = g.check(r.Context(), f, opts, &tc.tok); err == nil {
+		if _, err = g.check(r.Context(), f, opts, &tc.tok, tc.buf[:]); err == nil {
 			return r.WithContext(tc), nil
+		}
+		if f.dpop {
+			err = &dpopSchemeError{err}
 		}
 	}
 	if opts.Optional && (errors.Is(err, ErrNoToken) || (opts.IgnoreInvalid && ignorable(err))) {
@@ -262,7 +272,7 @@ func (g *Gate) VerifyToken(ctx context.Context, token string, opts RouteOptions,
 		}
 		f.csrf, f.check = v, true
 	}
-	return g.check(ctx, f, &opts, new(Token))
+	return g.check(ctx, f, &opts, new(Token), nil)
 }
 
 // tokenContext is a context carrying a request's verified token, as
@@ -271,7 +281,16 @@ func (g *Gate) VerifyToken(ctx context.Context, token string, opts RouteOptions,
 type tokenContext struct {
 	context.Context
 	tok Token
+	// buf holds the payload of tokens up to its size, so that verifying
+	// a request's token allocates once (jwt.Verifier.VerifyIntoBuffer).
+	buf [payloadRoom]byte
 }
+
+// payloadRoom is the payload size kept inside a tokenContext: enough for
+// the Gate's own tokens with a few custom claims, and the context fills
+// the 704-byte size class with its 8-byte allocation header
+// (TestTokenContextSize).
+const payloadRoom = 240
 
 func (c *tokenContext) Value(key any) any {
 	if _, ok := key.(tokenKey); ok {
@@ -283,8 +302,8 @@ func (c *tokenContext) Value(key any) any {
 func (c *tokenContext) String() string { return fmt.Sprint(c.Context) + ".WithValue(jwtgate token)" }
 
 // check runs the checks that follow finding a token, verifying it into t.
-func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token) (*Token, error) {
-	if err := g.verify(ctx, f.token, false, t); err != nil {
+func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token, buf []byte) (*Token, error) {
+	if err := g.verifyBuf(ctx, f.token, false, t, buf); err != nil {
 		return nil, err
 	}
 	t.Location = f.loc
@@ -316,6 +335,9 @@ func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token)
 	if err := g.checkRevoked(ctx, t, opts.SkipRevocation); err != nil {
 		return nil, err
 	}
+	if err := g.checkDPoP(ctx, f, opts, t); err != nil {
+		return nil, err
+	}
 	if g.cfg.VerifyClaims != nil {
 		if err := g.cfg.VerifyClaims(ctx, t); err != nil {
 			return nil, newError(ErrClaims, "User claims verification failed", err)
@@ -334,10 +356,11 @@ func (g *Gate) check(ctx context.Context, f found, opts *RouteOptions, t *Token)
 	return t, nil
 }
 
-// realmError carries a route's realm to WriteError.
+// realmError carries a route's realm and DPoP policy to WriteError.
 type realmError struct {
 	error
 	realm string
+	dpop  DPoPPolicy
 }
 
 func (e *realmError) Unwrap() error { return e.error }
@@ -371,6 +394,11 @@ func (g *Gate) checkRevoked(ctx context.Context, t *Token, skip bool) error {
 // allowExpired), then reads the Gate's claims. Its errors are Gate errors
 // in the profile's words.
 func (g *Gate) verify(ctx context.Context, token string, allowExpired bool, t *Token) error {
+	return g.verifyBuf(ctx, token, allowExpired, t, nil)
+}
+
+// verifyBuf is verify keeping the payload in buf when it fits.
+func (g *Gate) verifyBuf(ctx context.Context, token string, allowExpired bool, t *Token, buf []byte) error {
 	v := g.verifier
 	if allowExpired {
 		v = g.expVerify
@@ -378,7 +406,7 @@ func (g *Gate) verify(ctx context.Context, token string, allowExpired bool, t *T
 	if g.cfg.DecodeKey != nil {
 		ctx = context.WithValue(ctx, rawTokenKey{}, token)
 	}
-	if err := v.VerifyInto(ctx, token, &t.Token); err != nil {
+	if err := v.VerifyIntoBuffer(ctx, token, &t.Token, buf); err != nil {
 		return g.classify(err, token)
 	}
 	return g.readGateClaims(t, g.clock())

@@ -66,9 +66,13 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := p.Status(err)
 	msg := messageOf(err)
 	realm := g.cfg.Realm
+	policy := DPoPAllowed
 	var re *realmError
 	if errors.As(err, &re) {
-		realm = re.realm
+		if re.realm != "" {
+			realm = re.realm
+		}
+		policy = re.dpop
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -109,12 +113,30 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		case errors.Is(err, ErrUnavailable):
 			code = "temporarily_unavailable"
 		}
+		switch {
+		case errors.Is(err, ErrDPoP):
+			code = "invalid_dpop_proof"
+		case errors.Is(err, ErrDPoPNonce):
+			code = "use_dpop_nonce"
+			h.Set("DPoP-Nonce", g.cfg.DPoP.Nonce())
+		}
 		if status == http.StatusUnauthorized || status == http.StatusBadRequest || code == "insufficient_scope" {
-			c := bearerChallenge(realm, code, msg)
+			var scope string
 			if se := (*ScopeError)(nil); errors.As(err, &se) {
-				c += `, scope="` + strings.Join(se.Required, " ") + `"`
+				scope = `, scope="` + strings.Join(se.Required, " ") + `"`
 			}
-			h.Set("WWW-Authenticate", c)
+			var ds *dpopSchemeError
+			switch {
+			case g.cfg.DPoP == nil || policy == DPoPRefused:
+				h.Set("WWW-Authenticate", bearerChallenge(realm, code, msg)+scope)
+			case errors.As(err, &ds) || policy == DPoPRequired || code == "invalid_dpop_proof" || code == "use_dpop_nonce":
+				// RFC 9449 section 7.1: the DPoP scheme's challenge.
+				h.Set("WWW-Authenticate", dpopChallenge(g.cfg.DPoP.AlgsParam(), code, msg)+scope)
+			default:
+				// Both schemes are taken: a challenge for each.
+				h.Set("WWW-Authenticate", bearerChallenge(realm, code, msg)+scope)
+				h.Add("WWW-Authenticate", dpopChallenge(g.cfg.DPoP.AlgsParam(), "", ""))
+			}
 		}
 		b := map[string]string{"error": code, "error_description": msg}
 		if code == "" {
@@ -140,6 +162,16 @@ func bearerChallenge(realm, code, desc string) string {
 		b.WriteString(strconv.Quote(challengeSafe(desc)))
 	}
 	return b.String()
+}
+
+// dpopChallenge builds an RFC 9449 section 7.1 WWW-Authenticate value:
+// the algorithms, and the error code and description if any.
+func dpopChallenge(algs, code, desc string) string {
+	c := `DPoP algs="` + algs + `"`
+	if code != "" {
+		c += `, error="` + code + `", error_description=` + strconv.Quote(challengeSafe(desc))
+	}
+	return c
 }
 
 // challengeSafe keeps the visible ASCII characters RFC 6750 allows in

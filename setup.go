@@ -2,6 +2,7 @@ package jwtgate
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -70,12 +71,31 @@ func (g *Gate) routeError(opts *RouteOptions) error {
 	if err := checkRealm("RouteOptions.Realm", opts.Realm); err != nil {
 		return bad("%v", err)
 	}
+	switch {
+	case opts.DPoP > DPoPRefused:
+		return bad("RouteOptions.DPoP %v is not a DPoPPolicy: use DPoPAllowed, DPoPRequired or DPoPRefused", opts.DPoP)
+	case opts.DPoP == DPoPRequired && c.DPoP == nil:
+		return bad("RouteOptions.DPoP is DPoPRequired but Config.DPoP is nil, so no proof can be checked: set Config.DPoP (dpop.NewVerifier)")
+	case opts.DPoP == DPoPRequired && !readsAuthorization(opts.Locations):
+		return bad("RouteOptions.DPoP is DPoPRequired but the route does not read the Authorization header, where DPoP tokens come: add InHeader{} to its Locations")
+	}
 	for _, s := range opts.Scopes {
 		if !validScope(s) {
 			return bad("RouteOptions.Scopes holds %q, which is not a scope: a scope is one or more visible ASCII characters other than '\"' and '\\' (RFC 6749 section 3.3); list scopes one per entry", s)
 		}
 	}
 	return nil
+}
+
+// readsAuthorization reports whether locs read the Authorization header
+// with a scheme, where DPoP tokens come.
+func readsAuthorization(locs []Location) bool {
+	for _, l := range locs {
+		if h, ok := l.(InHeader); ok && !h.NoScheme && (h.Name == "" || http.CanonicalHeaderKey(h.Name) == "Authorization") {
+			return true
+		}
+	}
+	return false
 }
 
 // oneOption returns the single options value of a variadic call, the zero

@@ -48,21 +48,21 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 	if c.Tokens == TokensRFC9068 {
 		t.Type = typeOfHeader(&jt.Header)
 	}
-	if raw, ok := jt.RawClaim(c.Claims.Identity); ok {
+	if raw, ok := jt.CapturedClaim(capIdentity); ok {
 		if raw[0] == '"' {
 			t.Identity = strictjson.StringValue(raw)
 		} else {
 			t.Identity = raw
 		}
 	}
-	if raw, ok := jt.RawClaim(c.Claims.Type); ok && c.Tokens != TokensRFC9068 {
+	if raw, ok := jt.CapturedClaim(capType); ok && c.Tokens != TokensRFC9068 {
 		s, err := jsonString(raw)
 		if err != nil {
 			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.Claims.Type), err)
 		}
 		t.Type = s
 	}
-	if raw, ok := jt.RawClaim(c.Claims.Fresh); ok {
+	if raw, ok := jt.CapturedClaim(capFresh); ok {
 		switch {
 		case raw == "true":
 			t.Fresh = true
@@ -77,7 +77,7 @@ func (g *Gate) readGateClaims(t *Token, now time.Time) error {
 			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a boolean or a numeric date", c.Claims.Fresh), nil)
 		}
 	}
-	if raw, ok := jt.RawClaim(c.Claims.CSRF); ok {
+	if raw, ok := jt.CapturedClaim(capCSRF); ok {
 		s, err := jsonString(raw)
 		if err != nil {
 			return newError(ErrInvalid, fmt.Sprintf("Invalid %s claim: must be a string", c.Claims.CSRF), err)

@@ -2,12 +2,12 @@
 # Installs what the differential tests in interop/ need beyond Go:
 #   - PyJWT and cryptography for the system Python (Debian packages
 #     python3-jwt and python3-cryptography; the tests run /usr/bin/python3),
-#   - Node's jose package, pinned in interop/node/package-lock.json, into
-#     interop/node/node_modules (npm ci).
+#   - Node's jose and oauth4webapi packages, pinned in
+#     interop/node/package-lock.json, into interop/node/node_modules (npm ci).
 # Node.js 20 or later and npm must already be on PATH.
 #
 # Idempotent and patient: apt-get runs only when a package is missing, npm ci only when
-# the installed jose differs from the lock. Quiet on success; on failure it
+# the installed jose or oauth4webapi differs from the lock. Quiet on success; on failure it
 # prints what went wrong and exits non-zero.
 set -euo pipefail
 
@@ -50,17 +50,25 @@ fi
 /usr/bin/python3 interop/python/pyjwt_tool.py --probe >"$log" 2>&1 ||
 	fail "PyJWT is still not usable from /usr/bin/python3"
 
-# ---- jose for node ----
+# ---- jose and oauth4webapi for node ----
 command -v node >/dev/null 2>&1 || fail "node is not on PATH: install Node.js 20 or later"
 command -v npm >/dev/null 2>&1 || fail "npm is not on PATH: install it with Node.js 20 or later"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "node $(node --version) is too old: jose needs Node.js 20 or later"
 
-want=$(node -p 'require("./interop/node/package-lock.json").packages["node_modules/jose"].version')
-have=$(node -p 'require("./interop/node/node_modules/jose/package.json").version' 2>/dev/null || true)
-if [ "$want" != "$have" ]; then
+stale=
+for pkg in jose oauth4webapi; do
+	want=$(node -p "require('./interop/node/package-lock.json').packages['node_modules/$pkg'].version")
+	have=$(node -p "require('./interop/node/node_modules/$pkg/package.json').version" 2>/dev/null || true)
+	if [ "$want" != "$have" ]; then
+		stale=1
+	fi
+done
+if [ -n "$stale" ]; then
 	npm ci --prefix interop/node --no-audit --no-fund --loglevel=error >"$log" 2>&1 ||
 		fail "npm ci --prefix interop/node failed"
 fi
 node interop/node/jose_tool.mjs --probe >"$log" 2>&1 ||
 	fail "jose is still not usable (node interop/node/jose_tool.mjs --probe)"
+node interop/node/oauth_client.mjs --probe >"$log" 2>&1 ||
+	fail "oauth4webapi is still not usable (node interop/node/oauth_client.mjs --probe)"

@@ -10,11 +10,14 @@ require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/jwtgate/jwtgate v0.0.0
 	github.com/jwtgate/jwtgate/cmd/jwtgate v0.0.0
+	github.com/jwtgate/jwtgate/revoke/redisstore v0.0.0
+	github.com/jwtgate/jwtgate/revoke/sqlstore/postgres v0.0.0
 	github.com/kataras/jwt v0.1.12
 	github.com/labstack/echo-jwt/v4 v4.4.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/lestrrat-go/jwx/v2 v2.1.3
 	github.com/lestrrat-go/jwx/v3 v3.3.0
+	golang.org/x/oauth2 v0.38.0
 )
 
 require (
@@ -26,8 +29,6 @@ require (
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/pgx/v5 v5.12.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
-	github.com/jwtgate/jwtgate/revoke/redisstore v0.0.0 // indirect
-	github.com/jwtgate/jwtgate/revoke/sqlstore/postgres v0.0.0 // indirect
 	github.com/jwtgate/jwtgate/revoke/sqlstore/sqlite v0.0.0 // indirect
 	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/lestrrat-go/blackmagic v1.0.4 // indirect

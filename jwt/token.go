@@ -80,6 +80,21 @@ func (t *Token) RawClaim(name string) (string, bool) {
 	return string(out), ok
 }
 
+// CapturedClaim returns the raw JSON text of the i-th claim of the
+// verifier's VerifierOptions.CaptureClaims, if the token has it: RawClaim
+// without looking the name up. It reports false for an i out of range, and
+// for a Token that no Verifier made.
+func (t *Token) CapturedClaim(i int) (string, bool) {
+	if t.v == nil || i < 0 || i >= len(t.v.opts.CaptureClaims) {
+		return "", false
+	}
+	at := int(t.captured[i]) - 1
+	if at < 0 {
+		return "", false
+	}
+	return t.payload[at:strictjson.SkipValue(t.payload, at)], true
+}
+
 // Claim returns the raw JSON value of the claim name, if present.
 func (t *Token) Claim(name string) (json.RawMessage, bool) {
 	var out json.RawMessage

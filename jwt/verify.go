@@ -207,6 +207,24 @@ func (v *Verifier) VerifyInto(ctx context.Context, token string, t *Token) error
 	return v.finish(token, &sig, true, t, nil)
 }
 
+// VerifyIntoBuffer is VerifyInto with room for the payload: when the
+// decoded payload fits in buf, t keeps it there, so that a caller that
+// allocates t and buf together (or reuses them) makes no allocation at
+// all. t's strings may point into buf: nothing may write to buf while t
+// is in use.
+func (v *Verifier) VerifyIntoBuffer(ctx context.Context, token string, t *Token, buf []byte) error {
+	*t = Token{}
+	sig, err := v.signature(ctx, token)
+	if err != nil {
+		return err
+	}
+	var b []byte
+	if n := sig.payloadLen(); n >= 0 && n <= len(buf) {
+		b = buf[:n]
+	}
+	return v.finish(token, &sig, true, t, b)
+}
+
 // VerifySignature checks the size, syntax, header, algorithm and signature
 // only. The payload may be any bytes and no claim is read: use it for JWS
 // objects that are not JWTs.

@@ -500,8 +500,41 @@ func TestCaptureClaims(t *testing.T) {
 			t.Errorf("RawClaim(%q) = %q, %v; want %q", name, got, ok, want)
 		}
 	}
+	for i, want := range []string{`"access"`, "1767225700.5", ""} { // type, fresh, csrf (absent)
+		got, ok := tok.CapturedClaim(i)
+		if got != want || ok != (want != "") {
+			t.Errorf("CapturedClaim(%d) = %q, %v; want %q", i, got, ok, want)
+		}
+	}
+	for _, i := range []int{-1, 3, MaxCapture} {
+		if got, ok := tok.CapturedClaim(i); ok {
+			t.Errorf("CapturedClaim(%d) = %q, true for an index out of range", i, got)
+		}
+	}
+	if _, ok := new(Token).CapturedClaim(0); ok {
+		t.Error("CapturedClaim on a Token no Verifier made reported a claim")
+	}
 	if _, err := NewVerifier(testKey(t), VerifierOptions{CaptureClaims: make([]string, MaxCapture+1)}); !errors.Is(err, ErrInvalidOption) {
 		t.Errorf("too many captured claims: %v", err)
+	}
+}
+
+func TestVerifyIntoBuffer(t *testing.T) {
+	v := testVerifier(t, VerifierOptions{CaptureClaims: []string{"type"}})
+	payload := `{"sub":"a","type":"x"}`
+	for _, size := range []int{0, len(payload) - 1, len(payload), 512} {
+		var tok Token
+		buf := make([]byte, size)
+		if err := v.VerifyIntoBuffer(context.Background(), hsToken(hs256, payload), &tok, buf); err != nil {
+			t.Fatal(err)
+		}
+		if string(tok.Payload()) != payload || tok.Claims.Subject != "a" {
+			t.Fatalf("buffer of %d: payload %q", size, tok.Payload())
+		}
+		inBuf := size >= len(payload) && string(buf[:len(payload)]) == payload
+		if inBuf != (size >= len(payload)) {
+			t.Errorf("buffer of %d bytes: payload kept in it = %v", size, inBuf)
+		}
 	}
 }
 

@@ -49,3 +49,9 @@ func BenchmarkProtected(b *testing.B) {
 	b.Run("none", func(b *testing.B) { storetest.BenchProtected(b, nil) })
 	b.Run("memory", func(b *testing.B) { storetest.BenchProtected(b, revoke.NewMemory(revoke.MemoryOptions{})) })
 }
+
+// BenchmarkMemoryUse: OneTimeStore.Use of the memory store (a new id; a
+// replayed one).
+func BenchmarkMemoryUse(b *testing.B) {
+	storetest.BenchUse(b, revoke.NewMemory(revoke.MemoryOptions{MaxEntries: -1}))
+}

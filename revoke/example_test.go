@@ -106,3 +106,23 @@ func ExampleRotateRefresh() {
 	// replay: true
 	// access token of the session: true
 }
+
+// A single-use id, such as the jti of a client assertion: the first use
+// is accepted, a replay is refused, on every instance sharing the store.
+func ExampleOneTimeStore() {
+	ctx := context.Background()
+	var store revoke.Store = revoke.NewMemory(revoke.MemoryOptions{})
+	exp := time.Now().Add(time.Minute) // the assertion's exp
+	id := "client_assertion:billing:4f1c2a"
+	for range 2 {
+		first, err := revoke.UseOnce(ctx, store, id, exp)
+		if err != nil {
+			fmt.Println("refused: the store cannot tell:", err)
+			continue
+		}
+		fmt.Println("first use:", first)
+	}
+	// Output:
+	// first use: true
+	// first use: false
+}

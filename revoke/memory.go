@@ -9,8 +9,8 @@ import (
 
 // MemoryOptions configure NewMemory.
 type MemoryOptions struct {
-	// MaxEntries bounds the entries kept (revoked jtis, subject cutoffs
-	// and families together). When the store is full and no entry has
+	// MaxEntries bounds the entries kept (revoked jtis, subject cutoffs,
+	// families and single-use ids together). When the store is full and no entry has
 	// expired, writes fail with ErrFull; nothing acknowledged is dropped.
 	// Default: 1,000,000. Negative: no bound.
 	MaxEntries int
@@ -29,6 +29,7 @@ type Memory struct {
 	jtis     map[string]int64 // until, unix ns
 	subjects map[string]subjectEntry
 	families map[string]*familyEntry
+	used     map[string]int64 // single-use ids: until, unix ns
 }
 
 type subjectEntry struct{ before, until int64 }
@@ -43,6 +44,7 @@ var (
 	_ Store        = (*Memory)(nil)
 	_ TokenChecker = (*Memory)(nil)
 	_ NonBlocking  = (*Memory)(nil)
+	_ OneTimeStore = (*Memory)(nil)
 )
 
 // NewMemory returns an empty memory store.
@@ -53,6 +55,7 @@ func NewMemory(opts MemoryOptions) *Memory {
 		jtis:     make(map[string]int64),
 		subjects: make(map[string]subjectEntry),
 		families: make(map[string]*familyEntry),
+		used:     make(map[string]int64),
 	}
 	if m.max == 0 {
 		m.max = 1_000_000
@@ -71,7 +74,11 @@ func (m *Memory) NonBlocking() {}
 func (m *Memory) Len() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.jtis) + len(m.subjects) + len(m.families)
+	return m.lenLocked()
+}
+
+func (m *Memory) lenLocked() int {
+	return len(m.jtis) + len(m.subjects) + len(m.families) + len(m.used)
 }
 
 // Sweep forgets expired entries. Writes sweep by themselves when the store
@@ -99,6 +106,11 @@ func (m *Memory) sweepLocked(now int64) {
 			delete(m.families, k)
 		}
 	}
+	for k, u := range m.used {
+		if u <= now {
+			delete(m.used, k)
+		}
+	}
 }
 
 // roomLocked makes room for n new entries or returns ErrFull.
@@ -106,11 +118,11 @@ func (m *Memory) roomLocked(n int, now int64) error {
 	if m.max < 0 {
 		return nil
 	}
-	if len(m.jtis)+len(m.subjects)+len(m.families)+n <= m.max {
+	if m.lenLocked()+n <= m.max {
 		return nil
 	}
 	m.sweepLocked(now)
-	if len(m.jtis)+len(m.subjects)+len(m.families)+n <= m.max {
+	if m.lenLocked()+n <= m.max {
 		return nil
 	}
 	return fmt.Errorf("%w: %d entries, none expired (MemoryOptions.MaxEntries)", ErrFull, m.max)
@@ -282,4 +294,32 @@ func (m *Memory) Rotate(_ context.Context, family, oldJTI, newJTI string, until 
 	f.current = newJTI
 	f.until = max(f.until, u)
 	return nil
+}
+
+// Use implements OneTimeStore under the store's lock: the first call with
+// id records it until the given time; later calls, until then, answer
+// false. An expired record is replaced. A full store (MaxEntries) is an
+// error wrapping ErrFull, and first false.
+func (m *Memory) Use(_ context.Context, id string, until time.Time) (bool, error) {
+	if err := Validate("single-use id", id, until); err != nil {
+		return false, err
+	}
+	now := m.clock().UnixNano()
+	u := until.UnixNano()
+	if u <= now {
+		return false, fmt.Errorf("%w: single-use id %q: until %v is not in the future", ErrInvalidArgument, id, until)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.used[id]
+	if ok && old > now {
+		return false, nil
+	}
+	if !ok {
+		if err := m.roomLocked(1, now); err != nil {
+			return false, err
+		}
+	}
+	m.used[id] = u
+	return true, nil
 }

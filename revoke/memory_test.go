@@ -32,6 +32,9 @@ func TestMemoryFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Full: the store refuses rather than forget a, b or c.
+	if first, err := m.Use(ctx, "u", now.Add(time.Hour)); first || !errors.Is(err, revoke.ErrFull) {
+		t.Errorf("Use on a full store = %v, %v; want false, ErrFull", first, err)
+	}
 	for name, err := range map[string]error{
 		"Revoke":        m.Revoke(ctx, "d", now.Add(time.Hour)),
 		"RevokeSubject": m.RevokeSubject(ctx, "s", now, now.Add(time.Hour)),
@@ -58,7 +61,20 @@ func TestMemoryFull(t *testing.T) {
 	if m.Len() != 3 {
 		t.Fatalf("Len = %d, want 3", m.Len())
 	}
-	clock.Advance(3 * time.Hour)
+	// A used id needs room like any entry...
+	if first, err := m.Use(ctx, "u", now.Add(2*time.Hour)); first || !errors.Is(err, revoke.ErrFull) {
+		t.Errorf("Use on a full store = %v, %v; want false, ErrFull", first, err)
+	}
+	// ...takes the room of expired entries...
+	clock.Advance(time.Hour)
+	if first, err := m.Use(ctx, "u", now.Add(2*time.Hour)); !first || err != nil {
+		t.Fatalf("Use after expiry = %v, %v; want true", first, err)
+	}
+	if m.Len() != 2 {
+		t.Fatalf("Len = %d, want 2 (a, revoked until 2 h, and u; b and d swept)", m.Len())
+	}
+	// ...and gives it back once it expires.
+	clock.Advance(2 * time.Hour)
 	m.Sweep()
 	if m.Len() != 0 {
 		t.Fatalf("Len after Sweep = %d, want 0", m.Len())

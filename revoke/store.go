@@ -21,6 +21,15 @@
 // (revoke/sqlstore for SQLite and PostgreSQL, revoke/redisstore for Redis);
 // revoke/storetest is the conformance suite every store passes.
 //
+// # Single-use ids
+//
+// The same stores record ids that may be used once, across instances:
+// the jti of an OAuth 2 client assertion (RFC 7523), of a DPoP proof (RFC
+// 9449). OneTimeStore's Use answers "first" to exactly one caller per id,
+// on every instance sharing the store, until the id's own expiry; UseOnce
+// calls it on any Store. A store that cannot answer makes Use fail, never
+// answer "first": the id is then refused.
+//
 // # Security
 //
 // Revocations are kept until the token they revoke would expire, never
@@ -35,6 +44,7 @@ package revoke
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -52,6 +62,10 @@ var (
 	// ErrInvalidArgument: an empty jti, subject or family, or a zero or
 	// past expiry time.
 	ErrInvalidArgument = errors.New("revoke: invalid argument")
+
+	// ErrNotOneTime: the store does not implement OneTimeStore, so it
+	// cannot record single-use ids.
+	ErrNotOneTime = errors.New("revoke: store cannot record single-use ids")
 )
 
 // Store keeps revocations. Implementations are safe for concurrent use.
@@ -137,6 +151,44 @@ type CachedChecker interface {
 // on I/O (the memory store): Check does not put a timeout on them.
 type NonBlocking interface {
 	NonBlocking()
+}
+
+// OneTimeStore is implemented by stores that can record single-use ids
+// (client assertion jti, later DPoP proof jti) across instances.
+//
+// Every store of jwtgate implements it (the memory store, revoke/sqlstore
+// and revoke/redisstore), in a namespace of its own: an id recorded by
+// Use is not a revoked jti, and Revoke does not consume an id. Callers
+// should still put what the id is for in it (for example
+// "client_assertion:"+clientID+":"+jti), since different issuers of ids
+// may pick the same ones.
+//
+// Use fails closed: when the store cannot answer or cannot keep the record
+// (down, slow, full, an unreadable reply), it returns an error and first
+// false, never first true, and the caller must refuse the id. An id
+// recorded once is refused by every instance sharing the store until the
+// given time; after it, the store may forget it, and Use of the same id
+// is first again.
+type OneTimeStore interface {
+	// Use records id as used until the given time; first is true only
+	// for the first call with that id, on every instance (atomic).
+	//
+	// An empty id, a zero until or an until not after the store's current
+	// time is an error wrapping ErrInvalidArgument (an id whose use is
+	// already over cannot be recorded: refuse what carries it).
+	Use(ctx context.Context, id string, until time.Time) (first bool, err error)
+}
+
+// UseOnce records id in s as used until the given time, with s's
+// OneTimeStore. A store without one is an error wrapping ErrNotOneTime: a
+// single-use id cannot be checked without a store that keeps it, and the
+// caller must then refuse the id.
+func UseOnce(ctx context.Context, s Store, id string, until time.Time) (first bool, err error) {
+	o, ok := s.(OneTimeStore)
+	if !ok {
+		return false, fmt.Errorf("%w: %T", ErrNotOneTime, s)
+	}
+	return o.Use(ctx, id, until)
 }
 
 // Query names a token for a revocation check: its jti, its subject (for

@@ -11,6 +11,9 @@
 //	jwtgate serve [--addr ADDR] [--data-dir DIR] [--issuer URL] [--audience URL] [--alg ALG] [--access-ttl DUR] [--refresh-ttl DUR]
 //	jwtgate users add|passwd|delete [--data-dir DIR] USER
 //	jwtgate users list [--data-dir DIR]
+//	jwtgate clients add NAME --scopes a,b [--audience URI]... [--jwks FILE|--jwks-uri URL] [--ttl D] [--refresh]
+//	jwtgate clients update|rotate-secret|show|delete ID|NAME
+//	jwtgate clients list
 //
 // "jwtgate serve" runs the token service of package server on the data
 // directory (SQLite database and signing key, created on first start,
@@ -21,6 +24,8 @@
 // directory; passwords are read from the terminal or standard input,
 // never from arguments, and new ones need at least 8 characters
 // (--min-password-length), at most 1024 bytes, and not the username in any letter case.
+// "jwtgate clients" manages the OAuth 2.0 clients of the token
+// endpoint, in the same stores; a new client's secret is printed once.
 // Started by "go run", serve stops when the go command does.
 //
 // Exit status: 0 on success, 1 when a token is rejected (or a users
@@ -62,6 +67,10 @@ Usage:
   jwtgate serve [--addr ADDR] [--data-dir DIR] [flags]
   jwtgate users add|passwd|delete [--data-dir DIR] USER
   jwtgate users list [--data-dir DIR]
+  jwtgate clients add NAME --scopes a,b [--audience URI]... [--jwks FILE|--jwks-uri URL] [--ttl D] [--refresh]
+  jwtgate clients update ID|NAME [flags]
+  jwtgate clients rotate-secret ID|NAME [--grace D]
+  jwtgate clients list|show|delete [ID|NAME]
 
 Run "jwtgate COMMAND SUBCOMMAND --help" for the flags of a command.
 Exit status: 0 success, 1 token rejected or command failed, 2 usage or key error.
@@ -86,6 +95,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"token": {"verify": tokenVerify, "sign": tokenSign, "decode": tokenDecode},
 		"keys":  {"generate": keysGenerate, "thumbprint": keysThumbprint, "public": keysPublic, "rotate": keysRotate},
 		"users": {"add": usersAdd, "passwd": usersPasswd, "delete": usersDelete, "list": usersList},
+		"clients": {"add": clientsAdd, "update": clientsUpdate, "rotate-secret": clientsRotate, "delete": clientsDelete,
+			"list": clientsList, "show": clientsShow},
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":

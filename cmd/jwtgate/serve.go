@@ -119,7 +119,7 @@ type serveOptions struct {
 	config, addr, issuer, algFlag, tlsCert, tlsKey *string
 	audience                                       *string
 	logLevel, authPath, authUserKey, authPassKey   *string
-	trustedProxies                                 *string
+	trustedProxies, scopes                         *string
 	accessTTL, refreshTTL, keysReload, storeBound  *time.Duration
 	jwksMaxAge                                     *time.Duration
 	secure                                         *bool
@@ -152,6 +152,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.authPath = fs.String("auth-path", "/auth", "path of the Flask-JWT endpoint (JWT_AUTH_URL_RULE) [JWTGATE_AUTH_PATH]")
 	o.authUserKey = fs.String("auth-username-key", "username", "username member of its body (JWT_AUTH_USERNAME_KEY) [JWTGATE_AUTH_USERNAME_KEY]")
 	o.authPassKey = fs.String("auth-password-key", "password", "password member of its body (JWT_AUTH_PASSWORD_KEY) [JWTGATE_AUTH_PASSWORD_KEY]")
+	o.scopes = fs.String("scopes", "", "comma-separated scopes published as scopes_supported in the OAuth metadata (those given to clients with 'jwtgate clients'); empty: not published [JWTGATE_SCOPES]")
 	o.logLevel = fs.String("log-level", "info", "least level logged: debug, info (one line per request, written in batches at most 100 ms late), warn or error (written at once) [JWTGATE_LOG_LEVEL]")
 	for name, v := range map[string]string{
 		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "audience": "JWTGATE_AUDIENCE", "alg": "JWTGATE_ALG",
@@ -159,7 +160,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "store-bound": "JWTGATE_STORE_BOUND", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
 		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
 		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
-		"jwks-max-age": "JWTGATE_JWKS_MAX_AGE",
+		"jwks-max-age": "JWTGATE_JWKS_MAX_AGE", "scopes": "JWTGATE_SCOPES",
 	} {
 		vars[name] = v
 	}
@@ -292,6 +293,9 @@ type service struct {
 
 func (s *service) close() {
 	s.ln.Close()
+	if s.srv != nil {
+		s.srv.Close()
+	}
 	s.st.Close()
 }
 
@@ -339,7 +343,7 @@ func startService(e *env, o *serveOptions, set serveSettings, log, lifeLog *slog
 		SecureCookies: *o.secure, LoginBurst: *o.loginBurst, LoginEvery: loginEvery, Limiter: limiter, Logger: log,
 		AuthPath: *o.authPath, AuthUsernameKey: *o.authUserKey, AuthPasswordKey: *o.authPassKey,
 		TrustedProxies: set.proxies, StoreBound: *o.storeBound,
-		JWKSMaxAge: *o.jwksMaxAge,
+		JWKSMaxAge: *o.jwksMaxAge, Clients: st.Clients, Scopes: splitList(*o.scopes),
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
@@ -417,4 +421,15 @@ func runHTTP(e *env, o *serveOptions, set serveSettings, svc *service, out *batc
 	}
 	lifeLog.Info("stopped")
 	return exitOK
+}
+
+// splitList returns the non-empty comma-separated items of s.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -69,3 +69,10 @@ func BenchmarkPing(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUse: OneTimeStore.Use in Redis, one SET NX PX round trip (a
+// new id; a replayed one).
+func BenchmarkUse(b *testing.B) {
+	c := needRedis(b)
+	storetest.BenchUse(b, newStore(b, c, uniquePrefix(b, c)))
+}

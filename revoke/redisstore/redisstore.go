@@ -17,6 +17,8 @@
 //	<prefix>j:<jti>      "1", expiring at the token's exp
 //	<prefix>s:<subject>  cutoff, Unix ms, expiring at the cutoff's until
 //	<prefix>f:<family>   hash {cur: current jti, rev: "1" once revoked}
+//	<prefix>u:<id>       "1", a single-use id (OneTimeStore), expiring at
+//	                     its until
 //
 // Redis must keep what it acknowledged: run it with
 // maxmemory-policy noeviction (every key here has a TTL, so volatile-*
@@ -110,6 +112,7 @@ var (
 	_ revoke.Store         = (*Store)(nil)
 	_ revoke.TokenChecker  = (*Store)(nil)
 	_ revoke.CachedChecker = (*Store)(nil)
+	_ revoke.OneTimeStore  = (*Store)(nil)
 )
 
 // New connects to Redis with opt and returns a store on that client.
@@ -190,6 +193,7 @@ func (s *Store) Close() {
 func (s *Store) jtiKey(jti string) string { return s.prefix + "j:" + jti }
 func (s *Store) subKey(sub string) string { return s.prefix + "s:" + sub }
 func (s *Store) famKey(fam string) string { return s.prefix + "f:" + fam }
+func (s *Store) useKey(id string) string  { return s.prefix + "u:" + id }
 
 // revokeScript sets KEYS[1] until ARGV[1] (Unix ms), keeping a later
 // expiry that is already there.
@@ -504,4 +508,53 @@ func (s *Store) Rotate(ctx context.Context, family, oldJTI, newJTI string, until
 	}
 	s.local.drop(key)
 	return fmt.Errorf("%w: family %q, token %q", revoke.ErrReused, family, oldJTI)
+}
+
+// useScript is SET NX PX as a script, for Options.WaitReplicas (exec runs
+// scripts): 1 when KEYS[1] was set, 0 when it was there.
+var useScript = newScript(`
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0`)
+
+// Use implements revoke.OneTimeStore with one command on one key, SET
+// <prefix>u:<id> 1 NX PX <ms to until>: Redis sets the key only if it is
+// missing, atomically, so one caller on any instance gets "OK" and the
+// others nil until the key expires (Cluster: one key, one slot). The
+// lifetime is relative (PX, from this instance's clock), so a Redis
+// server whose clock is off neither shortens nor stretches it. With
+// Options.WaitReplicas the write waits for replicas (an error, and first
+// false, when too few acknowledge it: the id stays used). The key is
+// never read through a cache.
+func (s *Store) Use(ctx context.Context, id string, until time.Time) (bool, error) {
+	if err := revoke.Validate("single-use id", id, until); err != nil {
+		return false, err
+	}
+	ttl := time.Until(until)
+	if ttl <= 0 {
+		return false, fmt.Errorf("%w: single-use id %q: until %v is not in the future", revoke.ErrInvalidArgument, id, until)
+	}
+	// Rounded up to the millisecond, so that the key outlives until.
+	px := int64((ttl + time.Millisecond - 1) / time.Millisecond)
+	key := s.useKey(id)
+	if s.waitReplicas > 0 {
+		n, err := s.exec(ctx, useScript, []string{key}, []string{strconv.FormatInt(px, 10)}).AsInt64()
+		if err != nil {
+			return false, fmt.Errorf("redisstore: use: %w", err)
+		}
+		if n != 0 && n != 1 {
+			return false, fmt.Errorf("redisstore: use: unexpected answer %d", n)
+		}
+		return n == 1, nil
+	}
+	v, err := s.c.Do(ctx, s.c.B().Set().Key(key).Value("1").Nx().PxMilliseconds(px).Build()).ToString()
+	if rueidis.IsRedisNil(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("redisstore: use: %w", err)
+	}
+	if v != "OK" {
+		return false, fmt.Errorf("redisstore: use: unexpected answer %.40q", v)
+	}
+	return true, nil
 }

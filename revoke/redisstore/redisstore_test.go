@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -260,4 +261,59 @@ func TestServerComesBack(t *testing.T) {
 	proxy := storetest.NewProxy(t, redistest.RedisAddr())
 	via := newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{proxy.Addr()}, Dialer: net.Dialer{Timeout: time.Second}}, redisstore.Options{Prefix: p})
 	storetest.RunComeback(t, via, newStore(t, c, p), proxy)
+}
+
+// TestUseWaitReplicas: with Options.WaitReplicas, Use waits for the
+// replica and answers as without it; with no replica to wait for, it fails
+// (never first), and the id stays used.
+func TestUseWaitReplicas(t *testing.T) {
+	master := redistest.StartRedis(t)
+	redistest.StartRedis(t, "replicaof 127.0.0.1 "+strconv.Itoa(master.Port))
+	p := storetest.ID("jwtgate-test") + ":"
+	s := newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{master.Addr}}, redisstore.Options{Prefix: p, WaitReplicas: 1})
+	until := time.Now().Add(time.Hour)
+	id := storetest.ID("id")
+	// The replica may take a moment to finish its first sync: bounded
+	// tries until a write is acknowledged by it (before, WAIT gives up
+	// or the context ends).
+	var first bool
+	var err error
+	for try := range 100 {
+		if try > 0 {
+			t.Logf("try %d: %v", try, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		first, err = s.Use(ctx, id, until)
+		cancel()
+		if err == nil {
+			break
+		}
+		if first {
+			t.Fatalf("Use failed (%v), yet first", err)
+		}
+		id = storetest.ID("id")
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil || !first {
+		t.Fatalf("first Use with a replica = %v, %v; want true", first, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if first, err := s.Use(ctx, id, until); err != nil || first {
+		t.Fatalf("second Use with a replica = %v, %v; want false", first, err)
+	}
+
+	// No replica: WAIT gives up.
+	c := needRedis(t)
+	lone := uniquePrefix(t, c)
+	w := newStoreOpt(t, rueidis.ClientOption{InitAddress: []string{redistest.RedisAddr()}}, redisstore.Options{Prefix: lone, WaitReplicas: 1, Bound: 200 * time.Millisecond})
+	id = storetest.ID("id")
+	// No deadline: WAIT waits for Bound.
+	if first, err := w.Use(context.Background(), id, until); first || !errors.Is(err, redisstore.ErrNotReplicated) {
+		t.Fatalf("Use with no replica to wait for = %v, %v; want false, ErrNotReplicated", first, err)
+	}
+	plain := newStore(t, c, lone)
+	if first, err := plain.Use(ctx, id, until); err != nil || first {
+		t.Fatalf("Use of an id whose write was not replicated = %v, %v; want false (it stays used)", first, err)
+	}
 }

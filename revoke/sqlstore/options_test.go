@@ -65,7 +65,7 @@ func TestSchema(t *testing.T) {
 			t.Fatalf("%v: %d statements", c.d, len(stmts))
 		}
 		all := strings.Join(stmts, "\n")
-		for _, table := range []string{"app_revoked_jti", "app_revoked_subject", "app_refresh_family"} {
+		for _, table := range []string{"app_revoked_jti", "app_revoked_subject", "app_refresh_family", "app_used_id"} {
 			if !strings.Contains(all, table) {
 				t.Errorf("%v: no table %s in %s", c.d, table, all)
 			}

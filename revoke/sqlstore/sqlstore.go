@@ -102,15 +102,16 @@ type Store struct {
 	clock   func() time.Time
 	t       tables
 	q       queries
-	probe   string // the write of Probe
-	cache   *cache // SQLite only; nil when off
+	probe   string      // the write of Probe
+	cache   *cache      // SQLite only; nil when off
+	uses    *useBatcher // SQLite only: the group commits of Use
 
 	stop     chan struct{}
 	stopOnce sync.Once
 	done     chan struct{}
 }
 
-type tables struct{ jti, subject, family string }
+type tables struct{ jti, subject, family, used string }
 
 type queries struct {
 	revoke, revoked, revokeSubject, cutoff, check string
@@ -118,12 +119,14 @@ type queries struct {
 	famInsert, famSelect, famUpdate, famRevoke    string
 	famEnd, famRevoked                            string
 	cleanJTI, cleanSubject, cleanFamily           string
+	use, cleanUsed                                string
 }
 
 var (
 	_ revoke.Store         = (*Store)(nil)
 	_ revoke.TokenChecker  = (*Store)(nil)
 	_ revoke.CachedChecker = (*Store)(nil)
+	_ revoke.OneTimeStore  = (*Store)(nil)
 )
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -150,7 +153,7 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store
 		db:      db,
 		dialect: dialect,
 		clock:   opts.Clock,
-		t:       tables{jti: p + "revoked_jti", subject: p + "revoked_subject", family: p + "refresh_family"},
+		t:       tables{jti: p + "revoked_jti", subject: p + "revoked_subject", family: p + "refresh_family", used: p + "used_id"},
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -158,6 +161,9 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts Options) (*Store
 		s.clock = time.Now
 	}
 	s.q = s.buildQueries()
+	if dialect == SQLite {
+		s.uses = &useBatcher{s: s}
+	}
 	s.probe = probeQuery(dialect, p)
 	if n := opts.CacheEntries; dialect == SQLite && n >= 0 {
 		if n == 0 {
@@ -216,6 +222,7 @@ func schemaRelations(prefix string) []string {
 		prefix + "revoked_jti", prefix + "revoked_jti_expires",
 		prefix + "revoked_subject", prefix + "revoked_subject_expires",
 		prefix + "refresh_family", prefix + "refresh_family_expires",
+		prefix + "used_id", prefix + "used_id_expires",
 		probeTable(prefix),
 	}
 }
@@ -234,12 +241,14 @@ func Schema(d Dialect, prefix string) []string {
 		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %srevoked_subject_expires ON %srevoked_subject (expires_at)`, prefix, prefix),
 		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %srefresh_family (family %s PRIMARY KEY, current_jti %s NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, expires_at %s NOT NULL)`, prefix, text, text, big),
 		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %srefresh_family_expires ON %srefresh_family (expires_at)`, prefix, prefix),
+		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %sused_id (id %s PRIMARY KEY, expires_at %s NOT NULL)`, prefix, text, big),
+		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %sused_id_expires ON %sused_id (expires_at)`, prefix, prefix),
 		probeSchema(d, prefix),
 	}
 }
 
 func (s *Store) buildQueries() queries {
-	j, sb, f := s.t.jti, s.t.subject, s.t.family
+	j, sb, f, u := s.t.jti, s.t.subject, s.t.family, s.t.used
 	q := queries{
 		revoke:  `INSERT INTO ` + j + ` (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = CASE WHEN excluded.expires_at > ` + j + `.expires_at THEN excluded.expires_at ELSE ` + j + `.expires_at END`,
 		revoked: `SELECT COUNT(*) FROM ` + j + ` WHERE jti = ? AND expires_at > ?`,
@@ -265,10 +274,18 @@ func (s *Store) buildQueries() queries {
 		cleanJTI:     `DELETE FROM ` + j + ` WHERE expires_at <= ?`,
 		cleanSubject: `DELETE FROM ` + sb + ` WHERE expires_at <= ?`,
 		cleanFamily:  `DELETE FROM ` + f + ` WHERE expires_at <= ?`,
+
+		// A new id is inserted; an id already there is taken over only if
+		// its row has expired (the cleanup may not have run yet). One
+		// statement: the row changed (1) if and only if this call is the
+		// first use.
+		use: `INSERT INTO ` + u + ` (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at ` +
+			`WHERE ` + u + `.expires_at <= ?`,
+		cleanUsed: `DELETE FROM ` + u + ` WHERE expires_at <= ?`,
 	}
 	if s.dialect == Postgres {
 		q.famSelect += ` FOR UPDATE`
-		for _, p := range []*string{&q.revoke, &q.revoked, &q.revokeSubject, &q.cutoff, &q.check, &q.famInsert, &q.famSelect, &q.famUpdate, &q.famRevoke, &q.famEnd, &q.famRevoked, &q.cleanJTI, &q.cleanSubject, &q.cleanFamily} {
+		for _, p := range []*string{&q.revoke, &q.revoked, &q.revokeSubject, &q.cutoff, &q.check, &q.famInsert, &q.famSelect, &q.famUpdate, &q.famRevoke, &q.famEnd, &q.famRevoked, &q.cleanJTI, &q.cleanSubject, &q.cleanFamily, &q.use, &q.cleanUsed} {
 			*p = rebind(*p)
 		}
 	}
@@ -363,7 +380,7 @@ func (s *Store) cleanupLoop(every time.Duration) {
 func (s *Store) Cleanup(ctx context.Context) error {
 	defer s.invalidate()
 	now := ms(s.clock())
-	for _, q := range []string{s.q.cleanJTI, s.q.cleanSubject, s.q.cleanFamily} {
+	for _, q := range []string{s.q.cleanJTI, s.q.cleanSubject, s.q.cleanFamily, s.q.cleanUsed} {
 		if _, err := s.db.ExecContext(ctx, q, now); err != nil {
 			return fmt.Errorf("sqlstore: cleanup: %w", err)
 		}
@@ -535,6 +552,45 @@ func (s *Store) answer(r rows, q revoke.Query) bool {
 		return false
 	}
 	return revoke.CutoffRevokes(time.UnixMilli(r.subject.cutoff), q.IssuedAt)
+}
+
+// Use implements revoke.OneTimeStore in one statement (an INSERT whose
+// conflict branch takes over only an expired row), atomic on both
+// databases: on PostgreSQL a concurrent insert of the same id waits for
+// the other transaction and then finds its row live; on SQLite writes are
+// serialised. The row is deleted by the cleanup after until. On SQLite
+// the calls that arrive together are committed together (one
+// transaction, one flush to disk, for up to 256 of them: see
+// usebatch.go), and, like any commit, empty the answer caches of the
+// database.
+func (s *Store) Use(ctx context.Context, id string, until time.Time) (bool, error) {
+	if err := revoke.Validate("single-use id", id, until); err != nil {
+		return false, err
+	}
+	now := s.clock()
+	if !until.After(now) {
+		return false, fmt.Errorf("%w: single-use id %q: until %v is not in the future", revoke.ErrInvalidArgument, id, until)
+	}
+	// until rounded up to the millisecond, so that the row outlives it.
+	u := ms(until.Add(time.Millisecond - 1))
+	if s.uses != nil {
+		return s.uses.use(ctx, &useReq{id: id, until: u, now: ms(now)})
+	}
+	res, err := s.db.ExecContext(ctx, s.q.use, id, u, ms(now))
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: use: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: use: %w", err)
+	}
+	switch n {
+	case 0:
+		return false, nil
+	case 1:
+		return true, nil
+	}
+	return false, fmt.Errorf("sqlstore: use: %d rows changed by one insert", n)
 }
 
 type execer interface {

@@ -226,6 +226,27 @@ func RunInstances(t *testing.T, a, b revoke.Store) {
 			t.Fatalf("another session after reuse: %d %s; want 200", code, body)
 		}
 	}
+
+	// Single-use ids: used on one instance, refused on the other, and
+	// exactly one first when both race for the same id.
+	oa, okA := a.(revoke.OneTimeStore)
+	ob, okB := b.(revoke.OneTimeStore)
+	if !okA || !okB {
+		t.Logf("%T or %T does not implement revoke.OneTimeStore: single-use ids not tested", a, b)
+		return
+	}
+	until := time.Now().Add(time.Hour)
+	id := ID("id")
+	for i, c := range []struct {
+		o    revoke.OneTimeStore
+		want bool
+	}{{oa, true}, {ob, false}, {oa, false}} {
+		first, err := c.o.Use(context.Background(), id, until)
+		if err != nil || first != c.want {
+			t.Fatalf("Use %d of one id, alternating instances = %v, %v; want %v", i, first, err, c.want)
+		}
+	}
+	RaceOneTime(t, []revoke.OneTimeStore{oa, ob}, until)
 }
 
 func waitRefused(t *testing.T, in *Instance, token string, start time.Time, what string) {
@@ -298,6 +319,14 @@ func RunFaults(t *testing.T, working, down revoke.Store) {
 	}
 	if code, body := NewInstance(t, down).Do(t, "GET", "/protected", access); code != 503 {
 		t.Fatalf("store down: %d %s; want 503", code, body)
+	}
+	// A single-use id cannot be recorded: an error, never first.
+	if o, ok := down.(revoke.OneTimeStore); ok {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if first, err := o.Use(c, ID("id"), time.Now().Add(time.Hour)); first || err == nil {
+			t.Fatalf("Use on a store that is down = %v, %v; want false and an error", first, err)
+		}
 	}
 	// The slow store would answer "not revoked" after its delay; only the
 	// Check timeout turns that into a 503, so the status proves it applied.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"net"
 	"sync"
 	"testing"
@@ -191,6 +192,28 @@ func RunComeback(t *testing.T, viaProxy, direct revoke.Store, p *Proxy) {
 	if code, body := side.Do(t, "POST", "/logout", victim); code/100 != 2 {
 		t.Fatalf("logout on the other instance during the outage: %d %s", code, body)
 	}
+	// Single-use ids while the server is away: an error, never first; an
+	// id used elsewhere meanwhile is refused once it is back.
+	oVia, okVia := viaProxy.(revoke.OneTimeStore)
+	oDirect, okDirect := direct.(revoke.OneTimeStore)
+	usedElsewhere := ID("id")
+	until := time.Now().Add(time.Hour)
+	if okVia && okDirect {
+		for _, id := range []string{ID("id"), usedElsewhere} {
+			c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			first, err := oVia.Use(c, id, until)
+			cancel()
+			if first || err == nil {
+				t.Fatalf("Use with the server away = %v, %v; want false and an error", first, err)
+			}
+		}
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		first, err := oDirect.Use(c, usedElsewhere, until)
+		cancel()
+		if !first || err != nil {
+			t.Fatalf("Use on the other instance during the outage = %v, %v; want true", first, err)
+		}
+	}
 
 	p.Up(t)
 	// The instance reconnects by itself; give it a bounded number of tries.
@@ -205,5 +228,13 @@ func RunComeback(t *testing.T, viaProxy, direct revoke.Store, p *Proxy) {
 	}
 	if code, body := in.Do(t, "GET", "/protected", victim); code != 401 {
 		t.Fatalf("token revoked during the outage: %d %s; want 401", code, body)
+	}
+	if okVia && okDirect {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		first, err := oVia.Use(c, usedElsewhere, until)
+		cancel()
+		if first || err != nil {
+			t.Fatalf("Use of an id used elsewhere during the outage, server back = %v, %v; want false", first, err)
+		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,6 +164,9 @@ func RunConfig(t *testing.T, cfg Config) {
 	t.Run("FamilyExpiry", func(t *testing.T) { testFamilyExpiry(t, cfg) })
 	t.Run("ConcurrentRevokeFamily", func(t *testing.T) { testConcurrentRevokeFamily(t, cfg) })
 	t.Run("Errors", func(t *testing.T) { testErrors(t, cfg) })
+	t.Run("OneTime", func(t *testing.T) { testOneTime(t, cfg) })
+	t.Run("OneTimeExpiry", func(t *testing.T) { testOneTimeExpiry(t, cfg) })
+	t.Run("ConcurrentOneTime", func(t *testing.T) { testConcurrentOneTime(t, cfg) })
 	if cfg.Reopen != nil {
 		t.Run("Restart", func(t *testing.T) { testRestart(t, cfg) })
 	}
@@ -515,8 +519,17 @@ func testRestart(t *testing.T, cfg Config) {
 	if err := s.Rotate(ctx(t), fam, fam, "r1", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	used := ID("used")
+	if o, ok := s.(revoke.OneTimeStore); ok {
+		first, err := o.Use(ctx(t), used, now.Add(time.Hour))
+		mustAnswer(t, "Use before restart", first, err, true)
+	}
 	s = cfg.Reopen(t, s)
 	mustRevoked(t, s, jti, true)
+	if o, ok := s.(revoke.OneTimeStore); ok {
+		first, err := o.Use(ctx(t), used, now.Add(time.Hour))
+		mustAnswer(t, "Use after restart", first, err, false)
+	}
 	if c, err := s.SubjectCutoff(ctx(t), sub); err != nil || !c.Equal(cut) {
 		t.Fatalf("cutoff after restart = %v, %v; want %v", c, err, cut)
 	}
@@ -721,6 +734,188 @@ func testConcurrentRevokeFamily(t *testing.T, cfg Config) {
 		mustCheck(t, s, revoke.Query{JTI: cur, Family: fam}, true)
 		if err := s.Rotate(ctx(t), fam, cur, ID("after"), until); !errors.Is(err, revoke.ErrReused) {
 			t.Fatalf("round %d: rotating after the session ended: err = %v, want ErrReused", round, err)
+		}
+	}
+}
+
+// oneTime returns the store as a revoke.OneTimeStore, or skips the test
+// when it is not one.
+func oneTime(t *testing.T, s revoke.Store) revoke.OneTimeStore {
+	t.Helper()
+	o, ok := s.(revoke.OneTimeStore)
+	if !ok {
+		t.Skipf("%T does not implement revoke.OneTimeStore", s)
+	}
+	return o
+}
+
+func mustUse(t *testing.T, o revoke.OneTimeStore, id string, until time.Time, want bool) {
+	t.Helper()
+	first, err := o.Use(ctx(t), id, until)
+	mustAnswer(t, fmt.Sprintf("Use(%q)", id), first, err, want)
+}
+
+// testOneTime: the first Use of an id is first, every later one is not,
+// whatever its until; ids are independent of each other and of the
+// revocations; bad arguments are errors and never first.
+func testOneTime(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	o := oneTime(t, e.store)
+	s := e.store
+	until := e.now().Add(time.Hour)
+	a, b := ID("id"), ID("id")
+	mustUse(t, o, a, until, true)
+	mustUse(t, o, a, until, false)
+	mustUse(t, o, a, until.Add(time.Hour), false)
+	mustUse(t, o, a, e.now().Add(time.Minute), false)
+	mustUse(t, o, b, until, true)
+	mustUse(t, o, b, until, false)
+	// A namespace of its own: a used id is not a revoked jti, and a
+	// revoked jti is not a used id.
+	mustRevoked(t, s, a, false)
+	c := ID("id")
+	if err := s.Revoke(ctx(t), c, until); err != nil {
+		t.Fatal(err)
+	}
+	mustUse(t, o, c, until, true)
+	// Ids that differ only in case, or by a suffix, are other ids.
+	mustUse(t, o, strings.ToUpper(a), until, true)
+	mustUse(t, o, a+"x", until, true)
+	mustUse(t, o, a[:len(a)-1], until, true)
+
+	for name, arg := range map[string]struct {
+		id    string
+		until time.Time
+	}{
+		"empty id":   {"", until},
+		"zero until": {ID("id"), time.Time{}},
+		"past until": {ID("id"), e.now().Add(-time.Minute)},
+	} {
+		first, err := o.Use(ctx(t), arg.id, arg.until)
+		if first || !errors.Is(err, revoke.ErrInvalidArgument) {
+			t.Errorf("Use with %s = %v, %v; want false, ErrInvalidArgument", name, first, err)
+		}
+	}
+	// A refused argument records nothing.
+	d := ID("id")
+	if _, err := o.Use(ctx(t), d, e.now().Add(-time.Minute)); err == nil {
+		t.Fatal("Use with a past until: no error")
+	}
+	mustUse(t, o, d, until, true)
+	// A canceled context: an error for stores that do I/O (the memory
+	// store may answer), and never first with an error.
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if first, err := o.Use(cctx, ID("id"), until); first && err != nil {
+		t.Errorf("Use with canceled context = %v, %v", first, err)
+	}
+	if first, err := o.Use(cctx, a, until); first {
+		t.Errorf("Use of a used id with canceled context = %v, %v; want false", first, err)
+	}
+}
+
+// testOneTimeExpiry: an id is used until its until, and is first again
+// after it.
+func testOneTimeExpiry(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	o := oneTime(t, e.store)
+	id, long := ID("id"), ID("id")
+	if cfg.ServerClock {
+		now := time.Now()
+		mustUse(t, o, id, now.Add(1500*time.Millisecond), true)
+		mustUse(t, o, long, now.Add(time.Hour), true)
+		mustUse(t, o, id, time.Now().Add(time.Hour), false)
+		// Bounded polling: the store forgets the id after its until.
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			first, err := o.Use(ctx(t), id, time.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first {
+				if time.Now().Before(now.Add(1500 * time.Millisecond)) {
+					t.Fatal("id first again before its until")
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("id still used 15 s after a 1.5 s until")
+			}
+		}
+		mustUse(t, o, long, time.Now().Add(time.Hour), false)
+		mustUse(t, o, id, time.Now().Add(time.Hour), false) // used again, for an hour
+		return
+	}
+	now := e.now()
+	mustUse(t, o, id, now.Add(10*time.Second), true)
+	mustUse(t, o, long, now.Add(time.Hour), true)
+	e.clock.Advance(9 * time.Second)
+	mustUse(t, o, id, e.now().Add(time.Hour), false)
+	e.clock.Advance(time.Second)
+	// Expired, cleanup or not: the id may be used again, once.
+	mustUse(t, o, id, e.now().Add(time.Hour), true)
+	mustUse(t, o, id, e.now().Add(time.Hour), false)
+	mustUse(t, o, long, e.now().Add(time.Hour), false)
+	gone := ID("id")
+	mustUse(t, o, gone, e.now().Add(time.Second), true)
+	e.clock.Advance(2 * time.Second)
+	if cl, ok := e.store.(interface{ Cleanup(context.Context) error }); ok {
+		if err := cl.Cleanup(ctx(t)); err != nil {
+			t.Fatalf("Cleanup: %v", err)
+		}
+	}
+	if m, ok := e.store.(interface{ Sweep() }); ok {
+		m.Sweep()
+	}
+	mustUse(t, o, long, e.now().Add(time.Hour), false)
+	mustUse(t, o, id, e.now().Add(time.Hour), false)
+	mustUse(t, o, gone, e.now().Add(time.Hour), true)
+}
+
+// testConcurrentOneTime: rounds of many callers using one id at once,
+// released together: in each, exactly one is first.
+func testConcurrentOneTime(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	o := oneTime(t, e.store)
+	RaceOneTime(t, []revoke.OneTimeStore{o}, e.now().Add(time.Hour))
+}
+
+// RaceOneTime runs rounds in which many goroutines call Use with the same
+// id at once, spread over the stores (handles on the same data, as on
+// several instances), and fails the test unless exactly one is first in
+// each round and no call fails.
+func RaceOneTime(t *testing.T, stores []revoke.OneTimeStore, until time.Time) {
+	t.Helper()
+	const rounds, n = 10, 16
+	for round := range rounds {
+		id := ID("id")
+		var first atomic.Int32
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				ok, err := stores[i%len(stores)].Use(context.Background(), id, until)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if ok {
+					first.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if got := first.Load(); got != 1 {
+			t.Fatalf("round %d: %d of %d concurrent Use calls of one id were first; want exactly 1", round, got, n)
+		}
+		for _, o := range stores {
+			mustUse(t, o, id, until, false)
 		}
 	}
 }

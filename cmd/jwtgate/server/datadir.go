@@ -48,6 +48,7 @@ type DataDir struct {
 	Logger      *slog.Logger
 	DB          *sql.DB
 	Users       *SQLUsers
+	Clients     *SQLClients
 	Revocations *sqlstore.Store
 	// Created reports that OpenDataDir made the database: the directory
 	// is new (or held no database).
@@ -81,12 +82,17 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 		db.Close()
 		return nil, err
 	}
+	clients, err := newSQLClients(ctx, db, sqlstore.SQLite)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	rs, err := sqlstore.New(ctx, db, sqlstore.SQLite, sqlstore.Options{MaxStaleness: crossProcessDelay})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &DataDir{Path: dir, DB: db, Users: users, Revocations: rs, Created: created}, nil
+	return &DataDir{Path: dir, DB: db, Users: users, Clients: clients, Revocations: rs, Created: created}, nil
 }
 
 func (d *DataDir) logger() *slog.Logger {

@@ -283,11 +283,16 @@ func (s *settleSignal) wake() {
 // The caller calls settle exactly once, with failed true if the
 // credentials were checked and wrong.
 func (s *Server) reserve(w http.ResponseWriter, r *http.Request, username string) (settle func(failed bool), ok bool) {
+	return s.reserveKey(w, r, "user:"+username, username)
+}
+
+// reserveKey is reserve for the bucket user (the username's, or an OAuth
+// client's, "client:ID"), whose name the logs give as username.
+func (s *Server) reserveKey(w http.ResponseWriter, r *http.Request, user, username string) (settle func(failed bool), ok bool) {
 	if s.limitIP == nil {
 		return func(bool) {}, true
 	}
 	ip := "ip:" + s.clientKey(r)
-	user := "user:" + username
 	id := rand.Text()
 	wctx, cancel := context.WithTimeout(r.Context(), loginWaitMax)
 	defer cancel()

@@ -25,8 +25,16 @@
 //	GET  /userinfo      {"username": ...}
 //	GET  /.well-known/jwks.json   the public keys: every key that signs,
 //	                    will sign or signed tokens still valid
+//	POST /oauth/token   OAuth 2.0 token endpoint (RFC 6749 section 3.2) for
+//	                    registered clients (Config.Clients): grants
+//	                    client_credentials and refresh_token; client
+//	                    authentication by client_secret_basic,
+//	                    client_secret_post or private_key_jwt (RFC 7523)
+//	POST /oauth/introspect  token introspection (RFC 7662)
+//	POST /oauth/revoke  token revocation (RFC 7009)
 //	GET  /.well-known/oauth-authorization-server
-//	                    RFC 8414 metadata: issuer and jwks_uri
+//	                    RFC 8414 metadata: issuer, jwks_uri and the OAuth
+//	                    endpoints
 //	GET  /healthz       200 while the process runs
 //	GET  /readyz        200 when every store proves it works, else 503
 //	                    naming the stores that did not (see below)
@@ -80,19 +88,28 @@
 // {"stores": {"users": "ok", "revocations": "timeout", "keys": "failed"}}
 // (no error text; the log has it).
 //
-// Metadata: the service publishes only what it does. It is not an OAuth
-// 2.0 authorization server in full: /login and /refresh take JSON
-// credentials and tokens, not the form-encoded grants of an OAuth token
-// endpoint, and there is no authorization endpoint. Its RFC 8414 document
-// therefore names the issuer and the JWKS and nothing else: no
-// token_endpoint or authorization_endpoint, and no
-// response_types_supported or grant_types_supported, which would have no
-// elements (RFC 8414 section 3.2 says to leave such members out). Clients
-// must not read the absence of grant_types_supported as its default
-// ("authorization_code", "implicit"): without an authorization endpoint
-// neither is possible. There is no OpenID Connect discovery document
+// Metadata: the service publishes only what it does. /login and /refresh
+// take JSON credentials and tokens, not the form-encoded grants of an
+// OAuth token endpoint; with a client registry (Config.Clients) the
+// service also has /oauth/token, /oauth/introspect and /oauth/revoke,
+// and its RFC 8414 document names them with their grant types
+// (client_credentials, refresh_token), client authentication methods and
+// assertion algorithms. There is no authorization endpoint: no
+// authorization_endpoint and no response_types_supported (RFC 8414
+// section 2 lists it as required, but its values are response_type
+// values of the authorization endpoint: with none, section 3.2 says to
+// leave the member out). Clients must not
+// read the absence of grant_types_supported, in a service without
+// clients, as its default ("authorization_code", "implicit"). There is
+// no OpenID Connect discovery document
 // (/.well-known/openid-configuration answers 404): the service issues no
 // id tokens.
+//
+// OAuth requests are form bodies (application/x-www-form-urlencoded, at
+// most 16 KiB, no parameter twice except resource, no query string), and
+// every error is one of RFC 6749 section 5.2 (invalid_client with 401 and
+// WWW-Authenticate: Basic). Failed client authentications spend the
+// client's budget ("client:ID") and the address's, like failed logins.
 //
 // Keys: each key is bound to its own algorithm (ES256/384/512, EdDSA,
 // RS256..PS512; never HMAC, whose secret cannot be published), signs
@@ -123,6 +140,10 @@
 //     [ErrUnsupportedAlgorithm]; the manifest of a data directory's
 //     rotated keys, [ManifestFile], [Manifest] and [ManifestKey];
 //   - login limits: [Limiter], [Grant] and [NewRedisLimiter];
+//   - OAuth clients: [Client], [ClientStore], its SQL implementation
+//     [SQLClients], [NewClientID], [NewClientSecret], [HashClientSecret],
+//     [ValidScope], the errors [ErrClientNotFound], [ErrClientExists] and
+//     [ErrBadClient];
 //   - passwords: [PasswordPolicy], [DefaultMinPasswordLength],
 //     [MaxPasswordLen], [ValidUsername], [ValidPassword], [RandomPassword],
 //     [HashPassword], [VerifyPassword] and [ErrBadHash];
@@ -233,6 +254,21 @@ type Config struct {
 	// StoreBound makes the answer 503.
 	StoreBound time.Duration
 
+	// Clients is the registry of OAuth 2.0 clients. With it, the service
+	// has the endpoints /oauth/token (client_credentials and
+	// refresh_token grants), /oauth/introspect (RFC 7662) and
+	// /oauth/revoke (RFC 7009); without it, none of them.
+	Clients ClientStore
+	// OneTime keeps the jti of private_key_jwt client assertions, so that
+	// each is accepted once on every instance: Revocations when it
+	// implements revoke.OneTimeStore (the memory, SQL and Redis stores
+	// do) and OneTime is nil. Without either, private_key_jwt is not
+	// offered.
+	OneTime revoke.OneTimeStore
+	// Scopes are published as scopes_supported in the metadata when set:
+	// the scopes the service's clients may be given.
+	Scopes []string
+
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -253,6 +289,7 @@ type Server struct {
 	checks             []storeCheck // of /readyz
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
+	oauthState
 }
 
 // New checks cfg and returns a Server.
@@ -274,10 +311,25 @@ func New(cfg Config) (*Server, error) {
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
 	s.checks = storeChecks(cfg)
 	s.setLimiters()
+	s.algs = algs
+	s.isRevoked = s.timedCheck(revoke.Check(cfg.Revocations))
 	if s.gate, err = s.newGate(algs); err != nil {
 		return nil, err
 	}
-	meta, err := metadataHandler(cfg.Issuer, cfg.JWKSMaxAge)
+	if cfg.Clients != nil {
+		s.oneTime = cfg.OneTime
+		if ot, ok := cfg.Revocations.(revoke.OneTimeStore); ok && s.oneTime == nil {
+			s.oneTime = ot
+		}
+		for _, sc := range cfg.Scopes {
+			if err := ValidScope(sc); err != nil {
+				return nil, fmt.Errorf("server: Scopes: %w", err)
+			}
+		}
+		base := strings.TrimSuffix(cfg.Issuer, "/")
+		s.clients = newClientCache(cfg.Clients, cfg.Clock, []string{cfg.Issuer, base + tokenPath})
+	}
+	meta, err := metadataHandler(s.metadata())
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +432,7 @@ func (s *Server) newGate(algs []jwt.Algorithm) (*jwtgate.Gate, error) {
 		RequiredClaims:  []string{"exp", "iat", "jti"},
 		Locations:       []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InCookie{}},
 		Cookies:         cookies,
-		IsRevoked:       s.timedCheck(revoke.Check(cfg.Revocations)),
+		IsRevoked:       s.isRevoked,
 		OnError:         s.gateError,
 		// Clients present the same access token many times: its signature
 		// is checked once (claims and revocation on every request).
@@ -438,6 +490,11 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /readyz", s.readyz)
+	if s.clients != nil {
+		m.Handle("POST "+tokenPath, bounded(http.HandlerFunc(s.token)))
+		m.Handle("POST "+introspectPath, bounded(http.HandlerFunc(s.introspect)))
+		m.Handle("POST "+revokePath, bounded(http.HandlerFunc(s.revokeToken)))
+	}
 	m.HandleFunc("GET /{$}", s.page)
 	m.HandleFunc("GET /app.js", s.script)
 	m.HandleFunc("/", s.noEndpoint)
@@ -497,6 +554,7 @@ func checkAuthConfig(cfg Config) error {
 	}
 	switch p {
 	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz", "/app.js",
+		tokenPath, introspectPath, revokePath,
 		"/.well-known/jwks.json", metadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}

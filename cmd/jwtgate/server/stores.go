@@ -64,6 +64,7 @@ type StoreConfig struct {
 // Stores are the opened stores of the service. Close them when done.
 type Stores struct {
 	Users       *SQLUsers
+	Clients     *SQLClients
 	Revocations revoke.Store
 	Keys        KeyStore
 	// Redis is the Redis client when StoreConfig.Redis is set: give it to
@@ -104,7 +105,7 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 			d.logger().Info("new data directory: created its database", "dir", abs)
 		}
 		st.closers = append(st.closers, d.Close)
-		st.Users, st.Revocations, st.Keys = d.Users, d.Revocations, d
+		st.Users, st.Clients, st.Revocations, st.Keys = d.Users, d.Clients, d.Revocations, d
 		where = append(where, "data directory "+cfg.DataDir)
 	} else {
 		db, err := OpenPostgres(ctx, cfg.DatabaseURL)
@@ -113,6 +114,9 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		}
 		st.closers = append(st.closers, db.Close)
 		if st.Users, err = newSQLUsers(ctx, db, sqlstore.Postgres); err != nil {
+			return nil, err
+		}
+		if st.Clients, err = newSQLClients(ctx, db, sqlstore.Postgres); err != nil {
 			return nil, err
 		}
 		if st.Keys, err = NewSQLKeys(ctx, db); err != nil {

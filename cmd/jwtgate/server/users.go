@@ -234,6 +234,11 @@ func (s *SQLUsers) add(ctx context.Context, username, password string, generated
 	if err := ValidUsername(username); err != nil {
 		return err
 	}
+	if strings.HasPrefix(username, clientIDPrefix) {
+		// A client's tokens have its id as sub: a user must never have
+		// one (RFC 9068 section 5).
+		return fmt.Errorf("%w: names starting with %q are OAuth client ids", ErrBadUsername, clientIDPrefix)
+	}
 	if err := s.Policy.Check(username, password); err != nil {
 		return err
 	}

@@ -135,8 +135,13 @@ const DefaultIOTimeout = 30 * time.Second
 // Duration has passed (requests in flight then still complete) or, when
 // Requests is not zero, until Requests requests have been sent in all.
 type Load struct {
-	Addr     string
-	Req      []byte
+	Addr string
+	Req  []byte
+	// Next, when set, gives each request's bytes instead of Req (for
+	// requests that may be sent once only, prepared before the run); a
+	// connection stops when it returns false. It must be safe for
+	// concurrent use and cheap: its time counts in the latency.
+	Next     func() ([]byte, bool)
 	Conns    int
 	Duration time.Duration // used when Requests is 0
 	Requests int           // in all; 0: run for Duration
@@ -254,11 +259,18 @@ func (l Load) conn(s *connStats, deadline, ioDeadline time.Time, remaining *atom
 				return
 			}
 		}
+		req := l.Req
+		if l.Next != nil {
+			var ok bool
+			if req, ok = l.Next(); !ok {
+				return
+			}
+		}
 		t0 := time.Now()
 		if l.Requests == 0 && !t0.Before(deadline) {
 			return
 		}
-		_, err := c.Write(l.Req)
+		_, err := c.Write(req)
 		var status int
 		keepAlive := false
 		if err == nil {

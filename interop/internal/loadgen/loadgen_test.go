@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -142,5 +144,44 @@ func TestStats(t *testing.T) {
 	base := []Result{{Completed: 200, Elapsed: time.Second}, {}, {Completed: 100, Elapsed: time.Second}}
 	if r := PairedRatio(runs, base); r != 1.25 { // median of 0.5 and 2, round 2 left out
 		t.Errorf("PairedRatio = %v", r)
+	}
+}
+
+// TestLoadNext: with Next, every request is sent once, each with its own
+// bytes, and the run ends when Next has no more.
+func TestLoadNext(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		mu.Unlock()
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	const n = 50
+	reqs := make([][]byte, n)
+	for i := range reqs {
+		reqs[i] = RawRequest("GET", addr, "/"+strconv.Itoa(i), nil, nil)
+	}
+	var next atomic.Int64
+	r := Load{Addr: addr, Conns: 4, Duration: time.Hour, Next: func() ([]byte, bool) {
+		i := next.Add(1) - 1
+		if i >= n {
+			return nil, false
+		}
+		return reqs[i], true
+	}}.Run()
+	if r.Completed != n || r.Errors != 0 {
+		t.Fatalf("run: %d completed, %d errors (%v); want %d and 0", r.Completed, r.Errors, r.FirstErr, n)
+	}
+	if len(seen) != n {
+		t.Fatalf("the server saw %d distinct requests, want %d", len(seen), n)
+	}
+	for path, c := range seen {
+		if c != 1 {
+			t.Errorf("%s sent %d times", path, c)
+		}
 	}
 }

@@ -16,3 +16,10 @@ func BenchmarkProtected(b *testing.B) {
 		storetest.BenchProtected(b, pgStore(b, db, uniquePrefix(b, db), nil))
 	})
 }
+
+// BenchmarkUse: OneTimeStore.Use in PostgreSQL, one INSERT (a new id; a
+// replayed one).
+func BenchmarkUse(b *testing.B) {
+	db := needPostgres(b)
+	storetest.BenchUse(b, pgStore(b, db, uniquePrefix(b, db), nil))
+}

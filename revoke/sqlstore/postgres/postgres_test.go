@@ -37,7 +37,7 @@ func pgStore(t testing.TB, db *sql.DB, prefix string, now func() time.Time) *sql
 func uniquePrefix(t testing.TB, db *sql.DB) string {
 	p := strings.ReplaceAll(storetest.ID("t"), "-", "_") + "_"
 	t.Cleanup(func() {
-		for _, tbl := range []string{"revoked_jti", "revoked_subject", "refresh_family", "probe"} {
+		for _, tbl := range []string{"revoked_jti", "revoked_subject", "refresh_family", "used_id", "probe"} {
 			if _, err := db.Exec(`DROP TABLE IF EXISTS ` + p + tbl); err != nil {
 				t.Errorf("cleanup: %v", err)
 			}

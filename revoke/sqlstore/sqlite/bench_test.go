@@ -125,3 +125,10 @@ func BenchmarkDataVersion(b *testing.B) {
 		raw(b, ctx)
 	})
 }
+
+// BenchmarkUse: OneTimeStore.Use in SQLite, one INSERT committed with
+// synchronous=FULL (a new id; a replayed one).
+func BenchmarkUse(b *testing.B) {
+	_, s := openSQLite(b, filepath.Join(b.TempDir(), "bench.db"), nil)
+	storetest.BenchUse(b, s)
+}

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,5 +169,58 @@ func TestSQLiteKill9(t *testing.T) {
 	}
 	if err := s.Revoke(context.Background(), "after", time.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("store unusable after kill -9: %v", err)
+	}
+}
+
+// TestSQLiteUseGroupCommit: Use calls made together are committed
+// together, each with its own answer: every new id is first once, a
+// repeated id exactly once, whatever group it lands in; a caller whose
+// context has ended gets an error, never first.
+func TestSQLiteUseGroupCommit(t *testing.T) {
+	_, s := openSQLite(t, filepath.Join(t.TempDir(), "use.db"), nil)
+	until := time.Now().Add(time.Hour)
+	const n, repeats = 300, 40
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = storetest.ID("id")
+	}
+	shared := storetest.ID("shared")
+	var wg sync.WaitGroup
+	var sharedFirst atomic.Int32
+	errs := make(chan error, n+repeats)
+	for i := range n + repeats {
+		wg.Go(func() {
+			id := shared
+			if i < n {
+				id = ids[i]
+			}
+			first, err := s.Use(context.Background(), id, until)
+			switch {
+			case err != nil:
+				errs <- err
+			case id == shared && first:
+				sharedFirst.Add(1)
+			case id != shared && !first:
+				errs <- fmt.Errorf("new id %s: not first", id)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := sharedFirst.Load(); got != 1 {
+		t.Fatalf("an id used by %d callers at once was first %d times, want 1", repeats, got)
+	}
+	for _, id := range ids[:10] {
+		if first, err := s.Use(context.Background(), id, until); err != nil || first {
+			t.Fatalf("Use(%s) again = %v, %v; want false", id, first, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if first, err := s.Use(ctx, storetest.ID("id"), until); first || err == nil {
+		t.Fatalf("Use with an ended context = %v, %v; want false and an error", first, err)
 	}
 }

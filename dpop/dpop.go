@@ -1,0 +1,332 @@
+package dpop
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jwtgate/jwtgate/jwk"
+	"github.com/jwtgate/jwtgate/jwt"
+
+	"github.com/jwtgate/jwtgate/internal/strictjson"
+)
+
+// MaxProofSize is the longest proof Verify reads, in bytes.
+const MaxProofSize = 8 << 10
+
+// maxJTI bounds the jti of a proof, which is kept in the replay store.
+const maxJTI = 256
+
+// Type is the typ header of a DPoP proof.
+const Type = "dpop+jwt"
+
+// Errors. Every error of Verify wraps one of them.
+var (
+	// ErrInvalidProof: the proof is missing, malformed, signed wrongly,
+	// for another request, too old, replayed, or not by the key the
+	// access token is bound to (RFC 9449 error invalid_dpop_proof).
+	ErrInvalidProof = errors.New("dpop: invalid DPoP proof")
+
+	// ErrUseNonce: the proof has no nonce, or one that is not valid (any
+	// more); the client should retry with Verifier.Nonce (RFC 9449 error
+	// use_dpop_nonce).
+	ErrUseNonce = errors.New("dpop: a DPoP nonce is required")
+
+	// ErrUnavailable: the replay store could not answer, so the proof is
+	// refused.
+	ErrUnavailable = errors.New("dpop: replay check unavailable")
+
+	// ErrConfig: NewVerifier, NewNonces or NewProver was given bad options.
+	ErrConfig = errors.New("dpop: invalid options")
+)
+
+// ReplayStore records the proofs already used. Every store of package
+// revoke implements it (revoke.OneTimeStore): memory for one instance,
+// SQLite, PostgreSQL or Redis for several.
+type ReplayStore interface {
+	// Use records id as used until the given time and reports whether
+	// this was the first use, atomically across every instance sharing
+	// the store.
+	Use(ctx context.Context, id string, until time.Time) (first bool, err error)
+}
+
+// DefaultAlgorithms are the proof algorithms accepted by default: every
+// asymmetric JWS algorithm of package jwt.
+var defaultAlgorithms = []jwt.Algorithm{jwt.ES256, jwt.ES384, jwt.ES512, jwt.EdDSA, jwt.PS256, jwt.PS384, jwt.PS512, jwt.RS256, jwt.RS384, jwt.RS512}
+
+// DefaultAlgorithms returns the proof algorithms accepted when
+// Options.Algorithms is empty: every asymmetric algorithm of package jwt.
+func DefaultAlgorithms() []jwt.Algorithm { return slices.Clone(defaultAlgorithms) }
+
+// Options configure a Verifier.
+type Options struct {
+	// Replay records the jti of every accepted proof; required. Use a
+	// store shared by every instance that accepts the same tokens.
+	Replay ReplayStore
+
+	// Algorithms are the accepted proof algorithms, all asymmetric;
+	// empty means DefaultAlgorithms. They are listed, in this order, in
+	// the algs parameter of the DPoP challenge.
+	Algorithms []jwt.Algorithm
+
+	// MaxAge is how long after its iat a proof is accepted (60 s when
+	// zero). A proof is kept in the replay store for MaxAge plus Leeway.
+	MaxAge time.Duration
+
+	// Leeway is how far in the future a proof's iat may be, for clocks
+	// that run ahead (5 s when zero; a negative value means none).
+	Leeway time.Duration
+
+	// Nonces, if set, makes a nonce from it required in every proof
+	// (RFC 9449 section 9).
+	Nonces *Nonces
+
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the service: VerifyRequest reads the URI the client addressed from
+	// their X-Forwarded-Proto and X-Forwarded-Host headers (RequestURL).
+	// Empty (the default), those headers are ignored.
+	TrustedProxies []netip.Prefix
+}
+
+// Verifier checks DPoP proofs. It is safe for concurrent use.
+type Verifier struct {
+	opts     Options
+	algs     []jwt.Algorithm
+	algsText string
+	keys     headerKeys
+	jwtv     *jwt.Verifier
+}
+
+// NewVerifier checks opts and returns a Verifier.
+func NewVerifier(opts Options) (*Verifier, error) {
+	if opts.Replay == nil {
+		return nil, fmt.Errorf("%w: Replay is nil: every proof must be recorded to be used once (revoke.NewMemory on one instance, a shared store on several)", ErrConfig)
+	}
+	algs := opts.Algorithms
+	if len(algs) == 0 {
+		algs = defaultAlgorithms
+	}
+	for _, a := range algs {
+		if !slices.Contains(defaultAlgorithms, a) {
+			return nil, fmt.Errorf("%w: algorithm %q: a proof must use an asymmetric algorithm, one of %v", ErrConfig, a, defaultAlgorithms)
+		}
+	}
+	if opts.MaxAge < 0 {
+		return nil, fmt.Errorf("%w: MaxAge %s is negative", ErrConfig, opts.MaxAge)
+	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = time.Minute
+	}
+	switch {
+	case opts.Leeway == 0:
+		opts.Leeway = 5 * time.Second
+	case opts.Leeway < 0:
+		opts.Leeway = 0
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	v := &Verifier{opts: opts, algs: slices.Clone(algs)}
+	names := make([]string, len(algs))
+	for i, a := range algs {
+		names[i] = string(a)
+	}
+	v.algsText = strings.Join(names, " ")
+	v.keys = headerKeys{algs: v.algs}
+	jv, err := jwt.NewVerifier(&v.keys, jwt.VerifierOptions{
+		Algorithms:     v.algs,
+		Type:           Type,
+		RequiredClaims: []string{"jti", "htm", "htu", "iat"},
+		CaptureClaims:  []string{"htm", "htu", "ath", "nonce"},
+		MaxSize:        MaxProofSize,
+		// iat is checked below, against MaxAge and Leeway; exp and nbf,
+		// which a proof has no use for, are still checked if present.
+		Leeway: opts.Leeway,
+		Clock:  opts.Clock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	v.jwtv = jv
+	return v, nil
+}
+
+// Algorithms returns the accepted proof algorithms, for the algs
+// parameter of a DPoP challenge (RFC 9449 section 7.1) and the metadata
+// member dpop_signing_alg_values_supported.
+func (v *Verifier) Algorithms() []jwt.Algorithm { return slices.Clone(v.algs) }
+
+// AlgsParam returns the accepted algorithms as the space-separated value of
+// the algs parameter of a WWW-Authenticate: DPoP challenge.
+func (v *Verifier) AlgsParam() string { return v.algsText }
+
+// Nonce returns the nonce a client should use now, or "" without
+// Options.Nonces: the value of the DPoP-Nonce response header.
+func (v *Verifier) Nonce() string {
+	if v.opts.Nonces == nil {
+		return ""
+	}
+	return v.opts.Nonces.Current()
+}
+
+// Request is what a proof must match.
+type Request struct {
+	// Method is the request's method (htm).
+	Method string
+	// URL is the request's target URI as the client addressed it
+	// (absolute: scheme and host included); its query and fragment are
+	// ignored (htu). RequestURL builds it from an *http.Request.
+	URL *url.URL
+	// AccessToken, if set, is the access token sent with the proof: the
+	// proof's ath must be its hash.
+	AccessToken string
+	// Thumbprint, if set, is the RFC 7638 thumbprint the access token is
+	// bound to (its cnf.jkt): the proof's key must be that key.
+	Thumbprint string
+}
+
+// Proof is a verified DPoP proof.
+type Proof struct {
+	ID         string    // jti
+	Method     string    // htm
+	URL        string    // htu
+	IssuedAt   time.Time // iat
+	Nonce      string    // nonce, if any
+	Key        *jwt.Key  // the public key of the header's jwk
+	Thumbprint string    // its RFC 7638 SHA-256 thumbprint, base64url: the jkt to bind tokens to
+}
+
+// Verify checks proof, the value of a request's single DPoP header, against
+// req, as RFC 9449 section 4.3 says, and records its jti in the replay
+// store. Errors wrap ErrInvalidProof, ErrUseNonce or ErrUnavailable.
+func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (*Proof, error) {
+	if proof == "" {
+		return nil, fmt.Errorf("%w: no proof", ErrInvalidProof)
+	}
+	if len(proof) > MaxProofSize {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidProof, MaxProofSize)
+	}
+	t, err := v.jwtv.Verify(ctx, proof)
+	if err != nil {
+		if errors.Is(err, ErrInvalidProof) { // from the header's key
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidProof, err)
+	}
+	p := &Proof{ID: t.Claims.ID, Key: t.Key()}
+	if p.ID == "" || len(p.ID) > maxJTI {
+		return nil, fmt.Errorf("%w: jti must be a non-empty string of at most %d bytes", ErrInvalidProof, maxJTI)
+	}
+	if p.Method, err = stringClaim(t, "htm"); err != nil {
+		return nil, err
+	}
+	if p.URL, err = stringClaim(t, "htu"); err != nil {
+		return nil, err
+	}
+	if p.Method != req.Method {
+		return nil, fmt.Errorf("%w: htm %q is not the request's method %s", ErrInvalidProof, p.Method, req.Method)
+	}
+	if err := matchURL(p.URL, req.URL); err != nil {
+		return nil, err
+	}
+	now := v.opts.Clock()
+	p.IssuedAt = t.Claims.IssuedAt.Time
+	switch {
+	case p.IssuedAt.After(now.Add(v.opts.Leeway)):
+		return nil, fmt.Errorf("%w: iat is in the future", ErrInvalidProof)
+	case p.IssuedAt.Before(now.Add(-v.opts.MaxAge)):
+		return nil, fmt.Errorf("%w: iat is more than %s old", ErrInvalidProof, v.opts.MaxAge)
+	}
+	if _, ok := t.RawClaim("nonce"); ok {
+		if p.Nonce, err = stringClaim(t, "nonce"); err != nil {
+			return nil, err
+		}
+	}
+	if n := v.opts.Nonces; n != nil {
+		if p.Nonce == "" {
+			return nil, fmt.Errorf("%w: the proof has no nonce", ErrUseNonce)
+		}
+		if !n.Valid(p.Nonce) {
+			return nil, fmt.Errorf("%w: the proof's nonce is not valid (any more)", ErrUseNonce)
+		}
+	}
+	if req.AccessToken != "" {
+		ath, err := stringClaim(t, "ath")
+		if err != nil {
+			return nil, err
+		}
+		want := AccessTokenHash(req.AccessToken)
+		if subtle.ConstantTimeCompare([]byte(ath), []byte(want)) != 1 {
+			return nil, fmt.Errorf("%w: ath is not the hash of the access token", ErrInvalidProof)
+		}
+	}
+	tp, err := jwk.Thumbprint(p.Key, crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("%w: thumbprint: %w", ErrInvalidProof, err)
+	}
+	p.Thumbprint = base64.RawURLEncoding.EncodeToString(tp)
+	if req.Thumbprint != "" && subtle.ConstantTimeCompare([]byte(req.Thumbprint), []byte(p.Thumbprint)) != 1 {
+		return nil, fmt.Errorf("%w: the proof is signed by another key than the one the access token is bound to", ErrInvalidProof)
+	}
+	first, err := v.opts.Replay.Use(ctx, "dpop:"+p.Thumbprint+":"+p.ID, p.IssuedAt.Add(v.opts.MaxAge+v.opts.Leeway))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !first {
+		return nil, fmt.Errorf("%w: the proof was used before (jti %q)", ErrInvalidProof, p.ID)
+	}
+	return p, nil
+}
+
+// VerifyRequest checks the proof of r: r must carry exactly one DPoP
+// header, whose proof Verify checks against r's method and URI
+// (RequestURL, with Options.TrustedProxies), accessToken (ath) and
+// thumbprint (the token's cnf.jkt), both optional.
+func (v *Verifier) VerifyRequest(ctx context.Context, r *http.Request, accessToken, thumbprint string) (*Proof, error) {
+	vs := r.Header.Values("DPoP")
+	switch len(vs) {
+	case 0:
+		return nil, fmt.Errorf("%w: no DPoP header", ErrInvalidProof)
+	case 1:
+	default:
+		return nil, fmt.Errorf("%w: %d DPoP headers; send one", ErrInvalidProof, len(vs))
+	}
+	return v.Verify(ctx, vs[0], Request{
+		Method:      r.Method,
+		URL:         RequestURL(r, v.opts.TrustedProxies),
+		AccessToken: accessToken,
+		Thumbprint:  thumbprint,
+	})
+}
+
+// stringClaim reads a claim of the proof that must be a string.
+func stringClaim(t *jwt.Token, name string) (string, error) {
+	raw, ok := t.RawClaim(name)
+	if !ok {
+		return "", fmt.Errorf("%w: no %s claim", ErrInvalidProof, name)
+	}
+	if raw[0] != '"' {
+		return "", fmt.Errorf("%w: claim %s must be a string", ErrInvalidProof, name)
+	}
+	return strictjson.StringValue(raw), nil
+}
+
+// AccessTokenHash returns the ath of a proof sent with token: the
+// base64url SHA-256 hash of its ASCII text (RFC 9449 section 4.2).
+func AccessTokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}

@@ -1,0 +1,117 @@
+package dpop_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/dpop"
+)
+
+// TestTransport runs the client Transport against a server that checks
+// proofs with a Verifier requiring nonces: the first request of each kind
+// is refused with use_dpop_nonce and retried once, later ones carry the
+// remembered nonce.
+func TestTransport(t *testing.T) {
+	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a shared nonce secret of 32 byte")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newVerifier(t, &replay{}, func(o *dpop.Options) { o.Nonces = nonces; o.Clock = time.Now })
+	var calls, refusals atomic.Int32
+	const token = "tok-123"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Authorization") != "DPoP "+token {
+			t.Errorf("Authorization %q", r.Header.Get("Authorization"))
+		}
+		_, err := v.Verify(r.Context(), r.Header.Get("DPoP"), dpop.Request{Method: r.Method, URL: dpop.RequestURL(r, nil), AccessToken: token})
+		if errors.Is(err, dpop.ErrUseNonce) {
+			refusals.Add(1)
+			w.Header().Set("DPoP-Nonce", v.Nonce())
+			if r.URL.Path == "/token" { // an authorization server answers 400
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof"}`)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if err != nil {
+			t.Errorf("server: %v", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, "ok:"+string(body))
+	}))
+	defer srv.Close()
+	p, err := dpop.NewProver(ecKey(t), "ES256", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &dpop.Transport{Prover: p, Token: func(context.Context) (string, error) { return token, nil }}}
+	do := func(method, path, body string) string {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path+"?q=1", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	if got := do("POST", "/token", "grant"); got != "ok:grant" {
+		t.Errorf("body %q: the retry did not resend the body", got)
+	}
+	if got := do("GET", "/api", ""); got != "ok:" {
+		t.Errorf("body %q", got)
+	}
+	if calls.Load() != 3 || refusals.Load() != 1 {
+		t.Errorf("%d calls, %d nonce refusals; want 3 and 1 (one retry, then the nonce remembered)", calls.Load(), refusals.Load())
+	}
+}
+
+func TestRequestURL(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tt := range []struct {
+		name, remote, proto, host, want string
+		proxies                         []netip.Prefix
+	}{
+		{name: "direct", remote: "192.0.2.1:5000", want: "http://api.example.com/a%2Fb/c"},
+		{name: "headers ignored without proxies", remote: "10.1.1.1:5000", proto: "https", host: "evil.example", want: "http://api.example.com/a%2Fb/c"},
+		{name: "headers ignored from an untrusted peer", remote: "192.0.2.1:5000", proto: "https", host: "evil.example", proxies: proxies, want: "http://api.example.com/a%2Fb/c"},
+		{name: "trusted proxy", remote: "10.1.1.1:5000", proto: "https", host: "public.example", proxies: proxies, want: "https://public.example/a%2Fb/c"},
+		{name: "last value wins", remote: "10.1.1.1:5000", proto: "http, https", host: "evil.example, public.example", proxies: proxies, want: "https://public.example/a%2Fb/c"},
+		{name: "bad proto ignored", remote: "10.1.1.1:5000", proto: "gopher", proxies: proxies, want: "http://api.example.com/a%2Fb/c"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://api.example.com/a%2Fb/c?x=1", nil)
+			r.RemoteAddr = tt.remote
+			if tt.proto != "" {
+				r.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			if tt.host != "" {
+				r.Header.Set("X-Forwarded-Host", tt.host)
+			}
+			if got := dpop.RequestURL(r, tt.proxies).String(); got != tt.want {
+				t.Errorf("RequestURL = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,214 @@
+package dpop
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// matchURL checks a proof's htu against the request's URI, ignoring the
+// request's query and fragment, after RFC 3986 syntax- and scheme-based
+// normalisation (RFC 9449 section 4.3, check 9).
+func matchURL(htu string, req *url.URL) error {
+	if req == nil {
+		return fmt.Errorf("%w: the request's URI is unknown", ErrInvalidProof)
+	}
+	if strings.ContainsAny(htu, "?#") {
+		return fmt.Errorf("%w: htu has a query or a fragment", ErrInvalidProof)
+	}
+	want, err := normalURL(req)
+	if err != nil {
+		return fmt.Errorf("%w: request URI: %w", ErrInvalidProof, err)
+	}
+	u, err := url.Parse(htu)
+	if err != nil {
+		return fmt.Errorf("%w: htu: %w", ErrInvalidProof, err)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%w: htu has user information", ErrInvalidProof)
+	}
+	got, err := normalURL(u)
+	if err != nil {
+		return fmt.Errorf("%w: htu: %w", ErrInvalidProof, err)
+	}
+	if got != want {
+		return fmt.Errorf("%w: htu %q is not the request's URI %q", ErrInvalidProof, got, want)
+	}
+	return nil
+}
+
+// normalURL returns scheme://host[:port]/path of u, normalised: scheme and
+// host in lower case, the scheme's default port left out, an empty path
+// as "/", percent-encodings in upper case and those of unreserved
+// characters decoded, dot segments removed.
+func normalURL(u *url.URL) (string, error) {
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && scheme != "http" {
+		return "", fmt.Errorf("scheme %q is not http or https", u.Scheme)
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return "", fmt.Errorf("not an absolute http URI")
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	p, err := normalPath(u.EscapedPath())
+	if err != nil {
+		return "", err
+	}
+	return scheme + "://" + host + p, nil
+}
+
+// normalPath normalises the percent-encodings of an escaped path and
+// removes its dot segments.
+func normalPath(p string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			return "", fmt.Errorf("bad percent-encoding in path")
+		}
+		d := unhex(p[i+1])<<4 | unhex(p[i+2])
+		if isUnreserved(d) {
+			b.WriteByte(d)
+		} else {
+			b.WriteByte('%')
+			b.WriteString(strings.ToUpper(p[i+1 : i+3]))
+		}
+		i += 2
+	}
+	out := removeDots(b.String())
+	if out == "" {
+		out = "/"
+	}
+	return out, nil
+}
+
+// removeDots is RFC 3986 section 5.2.4's remove_dot_segments.
+func removeDots(in string) string {
+	var out []string
+	for in != "" {
+		switch {
+		case strings.HasPrefix(in, "../"):
+			in = in[3:]
+		case strings.HasPrefix(in, "./"):
+			in = in[2:]
+		case strings.HasPrefix(in, "/./"):
+			in = in[2:]
+		case in == "/.":
+			in = "/"
+		case strings.HasPrefix(in, "/../"):
+			in = in[3:]
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		case in == "/..":
+			in = "/"
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		case in == "." || in == "..":
+			in = ""
+		default:
+			start := 0
+			if in[0] == '/' {
+				start = 1
+			}
+			end := strings.IndexByte(in[start:], '/')
+			if end < 0 {
+				end = len(in)
+			} else {
+				end += start
+			}
+			out = append(out, in[:end])
+			in = in[end:]
+		}
+	}
+	return strings.Join(out, "")
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+func isUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// RequestURL returns the target URI of r as its client addressed it, for
+// Request.URL: https when r came over TLS, r.Host, and r's path. Only when
+// r comes straight from a trusted proxy (its RemoteAddr in proxies) are
+// the proxy's X-Forwarded-Proto and X-Forwarded-Host headers used instead,
+// each read from its last value (the one the nearest proxy set); without
+// proxies they are ignored, so a client cannot pick the URI its proofs
+// are checked against.
+func RequestURL(r *http.Request, proxies []netip.Prefix) *url.URL {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if len(proxies) > 0 && fromProxy(r.RemoteAddr, proxies) {
+		if v := lastValue(r.Header, "X-Forwarded-Proto"); v == "http" || v == "https" {
+			scheme = v
+		}
+		if v := lastValue(r.Header, "X-Forwarded-Host"); v != "" {
+			host = v
+		}
+	}
+	return &url.URL{Scheme: scheme, Host: host, Path: r.URL.Path, RawPath: r.URL.RawPath}
+}
+
+func fromProxy(remote string, proxies []netip.Prefix) bool {
+	h, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		h = remote
+	}
+	ip, err := netip.ParseAddr(h)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func lastValue(h http.Header, name string) string {
+	vs := h.Values(name)
+	if len(vs) == 0 {
+		return ""
+	}
+	v := vs[len(vs)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return strings.TrimSpace(v)
+}

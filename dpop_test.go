@@ -1,0 +1,316 @@
+package jwtgate
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/dpop"
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// oneTime is an in-memory dpop.ReplayStore; down makes it fail.
+type oneTime struct {
+	mu   sync.Mutex
+	used map[string]bool
+	down bool
+}
+
+func (s *oneTime) Use(_ context.Context, id string, _ time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return false, errors.New("store down")
+	}
+	if s.used == nil {
+		s.used = map[string]bool{}
+	}
+	first := !s.used[id]
+	s.used[id] = true
+	return first, nil
+}
+
+func dpopGate(t testing.TB, store *oneTime, nonces *dpop.Nonces) *Gate {
+	t.Helper()
+	now := func() time.Time { return testNow.Add(300 * time.Millisecond) }
+	v, err := dpop.NewVerifier(dpop.Options{Replay: store, Clock: now, Nonces: nonces, Algorithms: []jwt.Algorithm{jwt.ES256, jwt.EdDSA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testGate(t, func(c *Config) { c.DPoP = v })
+}
+
+func newProverAt(t *testing.T, at time.Time) *dpop.Prover {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dpop.NewProver(k, jwt.ES256, func() time.Time { return at })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDPoPRoutes(t *testing.T) {
+	store := &oneTime{}
+	g := dpopGate(t, store, nil)
+	p := newProverAt(t, testNow)
+	other := newProverAt(t, testNow)
+	bound := access(t, g, "alice", BindTo(p.Thumbprint()))
+	plain := access(t, g, "alice")
+	target := "http://api.example.com/orders?id=7"
+	proof := func(p *dpop.Prover, method, uri, token string) string {
+		u, _ := url.Parse(uri)
+		s, err := p.Proof(method, u, token, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	replayed := proof(p, "GET", target, bound)
+	type hdrs = map[string][]string
+	tests := []struct {
+		name      string
+		policy    DPoPPolicy
+		header    hdrs
+		status    int
+		code      string // the body's error
+		challenge string // a prefix of the first WWW-Authenticate value
+		second    string // the second WWW-Authenticate value, if any
+	}{
+		{name: "bound token with its proof", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {replayed}}, status: 200},
+		{name: "replayed proof", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {replayed}}, status: 401, code: "invalid_dpop_proof", challenge: `DPoP algs="ES256 EdDSA", error="invalid_dpop_proof"`},
+		{name: "required: bound token", policy: DPoPRequired, header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "GET", target, bound)}}, status: 200},
+		{name: "bound token as bearer", header: hdrs{"Authorization": {"Bearer " + bound}}, status: 401, code: "invalid_token", challenge: `Bearer realm="jwtgate", error="invalid_token"`, second: `DPoP algs="ES256 EdDSA"`},
+		{name: "unbound token as DPoP", header: hdrs{"Authorization": {"DPoP " + plain}, "Dpop": {proof(p, "GET", target, plain)}}, status: 401, code: "invalid_token", challenge: `DPoP algs="ES256 EdDSA", error="invalid_token"`},
+		{name: "required: bearer token", policy: DPoPRequired, header: hdrs{"Authorization": {"Bearer " + plain}}, status: 401, code: "invalid_dpop_proof", challenge: `DPoP algs="ES256 EdDSA", error="invalid_dpop_proof"`},
+		{name: "required: no token", policy: DPoPRequired, status: 401, code: "unauthorized", challenge: `DPoP algs="ES256 EdDSA"`},
+		{name: "allowed: no token, both challenges", status: 401, code: "unauthorized", challenge: `Bearer realm="jwtgate"`, second: `DPoP algs="ES256 EdDSA"`},
+		{name: "refused: DPoP", policy: DPoPRefused, header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "GET", target, bound)}}, status: 400, code: "invalid_request"},
+		{name: "refused: bearer", policy: DPoPRefused, header: hdrs{"Authorization": {"Bearer " + plain}}, status: 200},
+		{name: "no proof", header: hdrs{"Authorization": {"DPoP " + bound}}, status: 401, code: "invalid_dpop_proof"},
+		{name: "two proofs", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "GET", target, bound), proof(p, "GET", target, bound)}}, status: 401, code: "invalid_dpop_proof"},
+		{name: "proof for another method", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "POST", target, bound)}}, status: 401, code: "invalid_dpop_proof"},
+		{name: "proof for another URI", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "GET", "http://api.example.com/other", bound)}}, status: 401, code: "invalid_dpop_proof"},
+		{name: "proof for another token", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "GET", target, plain)}}, status: 401, code: "invalid_dpop_proof"},
+		{name: "proof by another key", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(other, "GET", target, bound)}}, status: 401, code: "invalid_dpop_proof"},
+		{name: "stale proof", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(newProverAt(t, testNow.Add(-2*time.Minute)), "GET", target, bound)}}, status: 401, code: "invalid_dpop_proof"},
+		{name: "DPoP scheme with two words", header: hdrs{"Authorization": {"DPoP " + bound + " x"}}, status: 400, code: "invalid_request"},
+		{name: "DPoP scheme beside Bearer", header: hdrs{"Authorization": {"DPoP " + bound + ", Bearer " + plain}}, status: 400, code: "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := g.Protect(RouteOptions{DPoP: tt.policy})(echo(g))
+			r := httptest.NewRequest("GET", target, nil)
+			for k, vs := range tt.header {
+				r.Header[k] = vs
+			}
+			res := serve(h, r)
+			if res.status != tt.status {
+				t.Fatalf("status %d, want %d (%v)", res.status, tt.status, res.body)
+			}
+			if tt.code != "" && res.body["error"] != tt.code {
+				t.Errorf("error %v, want %s (%v)", res.body["error"], tt.code, res.body)
+			}
+			ch := res.header.Values("WWW-Authenticate")
+			if tt.challenge != "" && (len(ch) == 0 || !strings.HasPrefix(ch[0], tt.challenge)) {
+				t.Errorf("WWW-Authenticate %q, want it to start with %q", ch, tt.challenge)
+			}
+			if tt.second != "" && (len(ch) != 2 || ch[1] != tt.second) {
+				t.Errorf("WWW-Authenticate %q, want a second challenge %q", ch, tt.second)
+			}
+			if tt.second == "" && len(ch) > 1 {
+				t.Errorf("WWW-Authenticate %q: one challenge expected", ch)
+			}
+		})
+	}
+
+	// The token in the context says what it is bound to.
+	r := httptest.NewRequest("GET", target, nil)
+	r.Header.Set("Authorization", "DPoP "+bound)
+	r.Header.Set("DPoP", proof(p, "GET", target, bound))
+	rt, _ := g.Route(RouteOptions{})
+	r2, err := rt.Verify(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk, _ := TokenFrom(r2.Context()); tk.Thumbprint() != p.Thumbprint() {
+		t.Errorf("Thumbprint %q, want %q", tk.Thumbprint(), p.Thumbprint())
+	}
+	// Outside a request a bound token cannot be proven.
+	if _, err := rt.VerifyToken(context.Background(), bound); !errors.Is(err, ErrInvalid) {
+		t.Errorf("VerifyToken(bound) = %v, want ErrInvalid", err)
+	}
+
+	// A replay store that cannot answer fails closed.
+	store.down = true
+	r = httptest.NewRequest("GET", target, nil)
+	r.Header.Set("Authorization", "DPoP "+bound)
+	r.Header.Set("DPoP", proof(p, "GET", target, bound))
+	if res := serve(g.Required(echo(g)), r); res.status != http.StatusServiceUnavailable {
+		t.Errorf("store down: %d, want 503", res.status)
+	}
+}
+
+func TestDPoPWithoutConfig(t *testing.T) {
+	g := testGate(t, nil)
+	p := newProverAt(t, testNow)
+	bound := access(t, g, "alice", BindTo(p.Thumbprint()))
+	r := reqSpec{headers: map[string]string{"Authorization": "Bearer " + bound}}.build()
+	res := serve(g.Required(echo(g)), r)
+	if res.status != 401 || !strings.Contains(res.body["error_description"].(string), "does not take DPoP") {
+		t.Errorf("bound token on a Gate without DPoP: %d %v", res.status, res.body)
+	}
+	// The DPoP scheme is not read.
+	r = reqSpec{headers: map[string]string{"Authorization": "DPoP " + bound}}.build()
+	if res := serve(g.Required(echo(g)), r); res.status != 401 || len(res.header.Values("WWW-Authenticate")) != 1 {
+		t.Errorf("DPoP scheme on a Gate without DPoP: %d %v", res.status, res.header)
+	}
+	for name, opts := range map[string]RouteOptions{
+		"required without Config.DPoP": {DPoP: DPoPRequired},
+		"unknown policy":               {DPoP: 9},
+	} {
+		if _, err := g.Route(opts); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: %v, want ErrConfig", name, err)
+		}
+	}
+	gd := dpopGate(t, &oneTime{}, nil)
+	if _, err := gd.Route(RouteOptions{DPoP: DPoPRequired, Locations: []Location{InQuery{}}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("DPoPRequired without the Authorization header: %v, want ErrConfig", err)
+	}
+	if _, err := gd.Route(RouteOptions{DPoP: DPoPRequired, Locations: []Location{InHeader{Name: "X-Token", NoScheme: true}}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("DPoPRequired on a header without scheme: %v, want ErrConfig", err)
+	}
+}
+
+// TestDPoPNonceAndTransport: a real client (dpop.Transport) against a
+// Gate-protected server requiring nonces: refused once with
+// use_dpop_nonce and a DPoP-Nonce, then accepted.
+func TestDPoPNonceAndTransport(t *testing.T) {
+	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a nonce secret of thirty-two by."), Clock: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := dpop.NewVerifier(dpop.Options{Replay: &oneTime{}, Nonces: nonces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := testGate(t, func(c *Config) { c.DPoP = v; c.Clock = nil })
+	var refusals int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.Protect(RouteOptions{DPoP: DPoPRequired})(echo(g)).ServeHTTP(&countNonce{ResponseWriter: w, n: &refusals, mu: &mu}, r)
+	}))
+	defer srv.Close()
+	p, err := dpop.NewProver(mustECKey(t), jwt.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := access(t, g, "alice", BindTo(p.Thumbprint()))
+
+	// By hand first: the refusal carries the nonce.
+	u, _ := url.Parse(srv.URL + "/x")
+	first, _ := p.Proof("GET", u, token, "")
+	req, _ := http.NewRequest("GET", u.String(), nil)
+	req.Header.Set("Authorization", "DPoP "+token)
+	req.Header.Set("DPoP", first)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || resp.Header.Get("DPoP-Nonce") == "" ||
+		!strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), `DPoP algs="`) || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="use_dpop_nonce"`) {
+		t.Fatalf("without nonce: %d %v", resp.StatusCode, resp.Header)
+	}
+
+	client := &http.Client{Transport: &dpop.Transport{Prover: p, Token: func(context.Context) (string, error) { return token, nil }}}
+	for range 3 {
+		resp, err := client.Get(srv.URL + "/x?y=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"identity":"alice"`) {
+			t.Fatalf("through the Transport: %d %s", resp.StatusCode, b)
+		}
+	}
+	if refusals != 2 {
+		t.Errorf("%d use_dpop_nonce refusals, want 2 (by hand, then the Transport's first request)", refusals)
+	}
+}
+
+// countNonce counts the use_dpop_nonce refusals written through it.
+type countNonce struct {
+	http.ResponseWriter
+	n  *int
+	mu *sync.Mutex
+}
+
+func (c *countNonce) WriteHeader(code int) {
+	if strings.Contains(c.Header().Get("WWW-Authenticate"), "use_dpop_nonce") {
+		c.mu.Lock()
+		*c.n++
+		c.mu.Unlock()
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func mustECKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// FuzzDPoPRequest: any Authorization and DPoP headers, method and path
+// get an answer from a DPoP Gate, never a panic: 200 only for a bound
+// token with a proof that verifies.
+func FuzzDPoPRequest(f *testing.F) {
+	g := dpopGate(f, &oneTime{}, nil)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p, _ := dpop.NewProver(k, jwt.ES256, func() time.Time { return testNow })
+	bound, _ := g.CreateAccessToken(context.Background(), "alice", BindTo(p.Thumbprint()))
+	u, _ := url.Parse("http://example.com/x")
+	proof, _ := p.Proof("GET", u, bound, "")
+	f.Add("DPoP "+bound, proof, "GET", "/x")
+	f.Add("dpop  "+bound, proof+","+proof, "POST", "/x/../x")
+	f.Add("DPoP ", "a.b.c", "GET", "/")
+	f.Add("Bearer "+bound, "", "GET", "/x")
+	h := g.Required(echo(g))
+	f.Fuzz(func(t *testing.T, auth, proof, method, path string) {
+		if !validMethod(method) {
+			method = "GET"
+		}
+		r := httptest.NewRequest("GET", "http://example.com/", nil)
+		r.Method = method
+		if pu, err := url.Parse(path); err == nil {
+			r.URL.Path, r.URL.RawPath = pu.Path, pu.RawPath
+		}
+		r.Header.Set("Authorization", auth)
+		if proof != "" {
+			r.Header.Set("DPoP", proof)
+		}
+		res := serve(h, r)
+		switch res.status {
+		case 200, 400, 401:
+		default:
+			t.Fatalf("status %d", res.status)
+		}
+	})
+}
