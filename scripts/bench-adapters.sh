@@ -23,7 +23,7 @@ done
 # implementations see the same machine load.
 for i in $(seq "$count"); do
   for m in "${mods[@]}"; do
-    (cd "adapters/$m" && "$tmp/$m.test" -test.run '^$' -test.bench 'Protected' -test.benchmem \
+    (cd "adapters/$m" && "$tmp/$m.test" -test.run '^$' -test.bench 'Protected|Overhead' -test.benchmem \
       -test.count 1 -test.benchtime 300ms) >> "$root/docs/bench/adapters-$m.txt"
   done
 done

@@ -14,16 +14,16 @@
 // quietly drop a check or answer in another form. An adapter that
 // compiles each route with Gate.Route, runs Route.Verify on each request
 // and answers refusals with Route.Fail (Config.OnError, else the
-// profile's answer, with the route's realm) passes by construction, as
-// long as it hands the handler the request Verify returned and stops the
-// chain on a refusal:
+// profile's answer, with the route's realm) passes, as long as it hands
+// the handler the request Verify returned and stops the chain on a
+// refusal (the suite's own tests run such an adapter on net/http):
 //
 //	func TestConformance(t *testing.T) {
 //		adaptertest.RunHTTP(t, adaptertest.HTTP{
 //			Name: "gin",
 //			Protect: func(t testing.TB, g *jwtgate.Gate, opts jwtgate.RouteOptions, record adaptertest.Recorder) http.Handler {
 //				e := gin.New()
-//				e.Any("/*path", ginjwt.Protect(g, opts), func(c *gin.Context) {
+//				e.Any("/*path", gingate.New(g).Protect(opts), func(c *gin.Context) {
 //					record(adaptertest.SeenFrom(c.Request.Context(), c.Request.Body))
 //					c.Status(http.StatusOK)
 //				})

@@ -290,3 +290,23 @@ func TestReferenceOutcomes(t *testing.T) {
 		}
 	}
 }
+
+// TestLocationsDeclared checks that an adapter declaring the locations it
+// supports has the other scenarios skipped, and only those.
+func TestLocationsDeclared(t *testing.T) {
+	a := HTTP{Locations: []jwtgate.Location{jwtgate.InHeader{}, jwtgate.InQuery{}}}
+	for _, c := range []struct {
+		loc  jwtgate.Location
+		want bool
+	}{
+		{nil, true}, {jwtgate.InHeader{Name: "X-Token"}, true}, {jwtgate.InQuery{}, true},
+		{jwtgate.InCookie{}, false}, {jwtgate.InJSON{}, false},
+	} {
+		if got := a.supports(c.loc); got != c.want {
+			t.Errorf("supports(%T) = %v", c.loc, got)
+		}
+	}
+	if all := (HTTP{}); !all.supports(jwtgate.InCookie{}) || !all.supports(jwtgate.InJSON{}) {
+		t.Error("an adapter declaring no locations does not support them all")
+	}
+}
