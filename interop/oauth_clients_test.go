@@ -345,6 +345,23 @@ func testOAuth4WebAPI(t *testing.T, s *oauthService) {
 		}
 		accessTokens = append(accessTokens, r["access_token"].(string))
 	}
+	// The same assertion (jti) twice: the first passes, the replay is
+	// refused: 401 invalid_client. The service adds a Basic challenge to
+	// every invalid_client (RFC 6749 section 5.2 allows it), and
+	// oauth4webapi then reports the challenge rather than the body's
+	// error code.
+	ok("private_key_jwt_fixed_jti")
+	if r := res["private_key_jwt_replayed"]; r == nil || r["error"] == nil {
+		t.Errorf("a replayed client assertion: %v; want 401 invalid_client", r)
+	} else {
+		e, _ := r["error"].(map[string]any)
+		challenges, _ := e["challenges"].([]any)
+		basic := len(challenges) == 1 && challenges[0].(map[string]any)["scheme"] == "basic"
+		if e["status"] != float64(401) || e["oauth_error"] != "invalid_client" && !basic {
+			t.Errorf("a replayed client assertion: %v; want 401 invalid_client", e)
+		}
+		t.Logf("a replayed client assertion, as oauth4webapi reports it: %v", e)
+	}
 	// The tokens pass the Gate of a resource server.
 	gate, keys, err := newResourceGate(s.issuer, resourceAudience)
 	if err != nil {

@@ -105,6 +105,32 @@ func (p *Proc) Logs() string { return p.logs.String() }
 // the test ends, and must then exit cleanly (graceful shutdown).
 func Start(t testing.TB, bin string, env []string, args ...string) *Proc {
 	t.Helper()
+	p := Listen(t, bin, env, args...)
+
+	// The listener is bound before the line is logged, so the first
+	// attempt normally answers; the loop is a bounded safety net.
+	c := &http.Client{}
+	for attempt := 0; ; attempt++ {
+		resp, err := c.Get(p.URL + "/")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if attempt == 50 {
+			t.Fatalf("%s does not answer: %v\n%s", p.URL, err, p.Logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return p
+}
+
+// Listen is Start for programs that do not answer HTTP/1.1 (a gRPC
+// server): it runs bin and waits for its "listening" log line, which the
+// program logs once its listener is bound, without polling it. The
+// program is stopped with SIGTERM when the test ends, and must then exit
+// cleanly.
+func Listen(t testing.TB, bin string, env []string, args ...string) *Proc {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(filteredEnv(env), env...)
 	stderr, err := cmd.StderrPipe()
@@ -149,21 +175,6 @@ func Start(t testing.TB, bin string, env []string, args ...string) *Proc {
 	p.Addr = addr
 	p.URL = "http://" + addr
 	t.Cleanup(func() { p.cleanup(t) })
-
-	// The listener is bound before the line is logged, so the first
-	// attempt normally answers; the loop is a bounded safety net.
-	c := &http.Client{}
-	for attempt := 0; ; attempt++ {
-		resp, err := c.Get(p.URL + "/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if attempt == 50 {
-			t.Fatalf("%s does not answer: %v\n%s", p.URL, err, p.Logs())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	return p
 }
 

@@ -91,6 +91,16 @@ const keyClient = { client_id: input.key_client.client_id };
 const keyAuth = oauth.PrivateKeyJwt({ key: privateKey, kid: jwk.kid });
 const viaKey = await step("private_key_jwt", () => grant(keyClient, keyAuth));
 
+// A replayed assertion: the same jti twice (oauth4webapi makes a new one
+// per request unless told otherwise). The second must be refused.
+const replayedJTI = crypto.randomUUID();
+const replayAuth = oauth.PrivateKeyJwt(
+  { key: privateKey, kid: jwk.kid },
+  { [oauth.modifyAssertion]: (_header, payload) => { payload.jti = replayedJTI; } },
+);
+await step("private_key_jwt_fixed_jti", () => grant(keyClient, replayAuth));
+await step("private_key_jwt_replayed", () => grant(keyClient, replayAuth));
+
 if (viaBasic.access_token) {
   await step("introspect_basic", () => introspect(secretClient, basic, viaBasic.access_token));
   // Another client (a resource server, as a rule) introspects it too.

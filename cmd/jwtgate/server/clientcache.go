@@ -40,6 +40,7 @@ type clientCache struct {
 
 	mu      sync.Mutex
 	entries map[string]*clientEntry
+	asking  map[string]*clientCall
 	remote  map[string]*jwk.CachedSet // by jwks_uri
 	closed  bool
 }
@@ -60,23 +61,51 @@ type verifierSlot struct {
 
 func newClientCache(store ClientStore, clock func() time.Time, audiences []string) *clientCache {
 	return &clientCache{store: store, clock: clock, audiences: audiences,
-		entries: map[string]*clientEntry{}, remote: map[string]*jwk.CachedSet{}}
+		entries: map[string]*clientEntry{}, asking: map[string]*clientCall{}, remote: map[string]*jwk.CachedSet{}}
 }
 
 // lookup returns the entry of client id (its c is nil when there is no
-// such client).
+// such client). Requests that find the entry expired while another one
+// asks the store wait for that answer rather than ask too.
 func (cc *clientCache) lookup(ctx context.Context, id string) (*clientEntry, error) {
 	now := cc.clock()
 	cc.mu.Lock()
 	e, ok := cc.entries[id]
-	cc.mu.Unlock()
 	if ok && now.Before(e.until) {
+		cc.mu.Unlock()
 		return e, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	if call, asking := cc.asking[id]; asking {
+		cc.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.e, call.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	call := &clientCall{done: make(chan struct{}), err: errors.New("client lookup ended without an answer")}
+	cc.asking[id] = call
+	cc.mu.Unlock()
+	defer func() {
+		cc.mu.Lock()
+		delete(cc.asking, id)
+		if call.err == nil {
+			if len(cc.entries) >= clientCacheMax {
+				clear(cc.entries)
+			}
+			cc.entries[id] = call.e
+		}
+		cc.mu.Unlock()
+		close(call.done)
+	}()
+	// The lookup is every waiter's: it does not end with the request
+	// that started it, only with its own deadline.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	c, found, err := cc.store.Client(ctx, id)
+	c, found, err := cc.store.Client(sctx, id)
 	if err != nil {
+		call.err = err
 		return nil, err
 	}
 	if !found {
@@ -84,17 +113,19 @@ func (cc *clientCache) lookup(ctx context.Context, id string) (*clientEntry, err
 	}
 	if ok && e.c != nil && c != nil && sameKeys(e.c, c) {
 		// Same keys: keep the verifier made for them.
-		e = &clientEntry{c: c, until: now.Add(clientCacheTTL), keys: e.keys}
+		call.e = &clientEntry{c: c, until: now.Add(clientCacheTTL), keys: e.keys}
 	} else {
-		e = &clientEntry{c: c, until: now.Add(clientCacheTTL), keys: &verifierSlot{}}
+		call.e = &clientEntry{c: c, until: now.Add(clientCacheTTL), keys: &verifierSlot{}}
 	}
-	cc.mu.Lock()
-	if len(cc.entries) >= clientCacheMax {
-		clear(cc.entries)
-	}
-	cc.entries[id] = e
-	cc.mu.Unlock()
-	return e, nil
+	call.err = nil
+	return call.e, nil
+}
+
+// clientCall is a lookup under way.
+type clientCall struct {
+	done chan struct{}
+	e    *clientEntry
+	err  error
 }
 
 func sameKeys(a, b *Client) bool { return a.JWKS == b.JWKS && a.JWKSURI == b.JWKSURI }

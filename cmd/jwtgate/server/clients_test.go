@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,5 +119,62 @@ func TestSQLClients(t *testing.T) {
 				t.Fatalf("deleted client found: %v %v", ok, err)
 			}
 		})
+	}
+}
+
+// slowClients is a ClientStore that counts its lookups and answers each
+// once release is closed.
+type slowClients struct {
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (s *slowClients) Client(ctx context.Context, id string) (*Client, bool, error) {
+	s.calls.Add(1)
+	<-s.release
+	return &Client{ID: id, Name: "n", SecretHash: HashClientSecret("x")}, true, nil
+}
+
+// TestClientCacheOneLookup: requests that find a client's entry missing
+// or expired at once make one store lookup between them, and the answer
+// is kept for clientCacheTTL.
+func TestClientCacheOneLookup(t *testing.T) {
+	store := &slowClients{release: make(chan struct{})}
+	now := time.Now()
+	clock := func() time.Time { return now }
+	cc := newClientCache(store, clock, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			e, err := cc.lookup(context.Background(), "jc_A")
+			if err == nil && (e.c == nil || e.c.ID != "jc_A") {
+				err = errors.New("wrong entry")
+			}
+			errs <- err
+		})
+	}
+	for store.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// The others wait for the first lookup (they may still be on their
+	// way to it: they find either it or its answer).
+	close(store.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := store.calls.Load(); n != 1 {
+		t.Errorf("%d lookups, want 1", n)
+	}
+	if _, err := cc.lookup(context.Background(), "jc_A"); err != nil || store.calls.Load() != 1 {
+		t.Errorf("a lookup within the TTL asked the store: %v, %d calls", err, store.calls.Load())
+	}
+	now = now.Add(clientCacheTTL)
+	if _, err := cc.lookup(context.Background(), "jc_A"); err != nil || store.calls.Load() != 2 {
+		t.Errorf("a lookup after the TTL did not ask the store: %v, %d calls", err, store.calls.Load())
 	}
 }

@@ -21,10 +21,9 @@ const metadataPath = "/.well-known/oauth-authorization-server"
 // endpoints, the grant types client_credentials and refresh_token, the
 // client authentication methods and, for private_key_jwt, the algorithms
 // of client assertions. There is no authorization endpoint, so
-// response_types_supported, which RFC 8414 section 2 requires of servers
-// that have one (its values are those of the authorization endpoint's
-// response_type), is left out, and so are the members that would have no
-// elements (section 3.2). No OpenID Connect member is written: the
+// response_types_supported (required by RFC 8414 section 2; its values
+// are the authorization endpoint's response_type values) would have no
+// elements and is left out, as section 3.2 says of every such member. No OpenID Connect member is written: the
 // service issues no id tokens.
 type metadata struct {
 	Issuer                   string   `json:"issuer"`

@@ -96,8 +96,9 @@
 // (client_credentials, refresh_token), client authentication methods and
 // assertion algorithms. There is no authorization endpoint: no
 // authorization_endpoint and no response_types_supported (RFC 8414
-// requires that member of servers with an authorization endpoint; its
-// values are response_type values of that endpoint). Clients must not
+// section 2 lists it as required, but its values are response_type
+// values of the authorization endpoint: with none, section 3.2 says to
+// leave the member out). Clients must not
 // read the absence of grant_types_supported, in a service without
 // clients, as its default ("authorization_code", "implicit"). There is
 // no OpenID Connect discovery document

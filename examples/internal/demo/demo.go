@@ -67,6 +67,10 @@ type Server struct {
 	// LongLived leaves out the read and write timeouts, which would cut
 	// WebSocket connections; the header timeout stays.
 	LongLived bool
+
+	// H2C serves HTTP/2 without TLS (prior knowledge) besides HTTP/1.1,
+	// for gRPC and Connect clients on a local demonstration.
+	H2C bool
 }
 
 // SignalContext returns a context cancelled by SIGINT or SIGTERM.
@@ -96,6 +100,11 @@ func Run(ctx context.Context, s Server) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if s.H2C {
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
 	}
 	if !s.LongLived {
 		srv.ReadTimeout = 30 * time.Second
@@ -173,6 +182,15 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush sends what is buffered (streaming responses, such as Connect's
+// server streams, need it).
+func (s *statusRecorder) Flush() {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	_ = http.NewResponseController(s.ResponseWriter).Flush()
+}
 
 // WriteJSON writes v as a JSON response with status. Responses that carry
 // tokens must not be cached, so every response says no-store.

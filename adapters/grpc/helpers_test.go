@@ -1,0 +1,228 @@
+package grpcjwt_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/jwtgate/jwtgate"
+	grpcjwt "github.com/jwtgate/jwtgate/adapters/grpc"
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// The test service, written by hand over well-known types: Greeter with
+// unary methods that answer "hello <identity>" (or "hello anonymous")
+// and a server stream, Count, that sends three messages.
+const svc = "/jwtgate.test.Greeter/"
+
+type user struct{ Name string }
+
+// reply is what every handler answers: who the context says the caller
+// is, with the loaded user if any.
+func reply(ctx context.Context) string {
+	t, ok := jwtgate.TokenFrom(ctx)
+	if !ok {
+		return "hello anonymous"
+	}
+	if u, ok := jwtgate.User[*user](ctx); ok {
+		return "hello " + t.Identity + " (user " + u.Name + ")"
+	}
+	return "hello " + t.Identity
+}
+
+func unaryMethod(name string) grpc.MethodDesc {
+	return grpc.MethodDesc{
+		MethodName: name,
+		Handler: func(srv any, ctx context.Context, dec func(any) error, icpt grpc.UnaryServerInterceptor) (any, error) {
+			in := new(wrapperspb.StringValue)
+			if err := dec(in); err != nil {
+				return nil, err
+			}
+			h := func(ctx context.Context, _ any) (any, error) { return wrapperspb.String(reply(ctx)), nil }
+			if icpt == nil {
+				return h(ctx, in)
+			}
+			return icpt(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: svc + name}, h)
+		},
+	}
+}
+
+var countStream = grpc.StreamDesc{
+	StreamName:    "Count",
+	ServerStreams: true,
+	Handler: func(_ any, stream grpc.ServerStream) error {
+		in := new(wrapperspb.StringValue)
+		if err := stream.RecvMsg(in); err != nil {
+			return err
+		}
+		for i := range 3 {
+			if err := stream.SendMsg(wrapperspb.String(fmt.Sprintf("%s %d", reply(stream.Context()), i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+var greeterDesc = grpc.ServiceDesc{
+	ServiceName: "jwtgate.test.Greeter",
+	HandlerType: (*any)(nil),
+	Methods: []grpc.MethodDesc{
+		unaryMethod("Hello"), unaryMethod("Fresh"), unaryMethod("Orders"), unaryMethod("Public"),
+		unaryMethod("Maybe"), unaryMethod("Lenient"), unaryMethod("Refresh"), unaryMethod("Unchecked"),
+	},
+	Streams:  []grpc.StreamDesc{countStream},
+	Metadata: "jwtgate_test.proto",
+}
+
+// testPolicy protects Greeter: Hello and Count with the default (an
+// access token), Fresh a fresh one, Orders the scope orders:write, Maybe
+// optional, Lenient optional ignoring invalid tokens, Refresh a refresh
+// token, Unchecked without revocation check; Public is public.
+var testPolicy = grpcjwt.Options{
+	Methods: map[string]jwtgate.RouteOptions{
+		svc + "Fresh":     {Fresh: true},
+		svc + "Orders":    {Scopes: []string{"orders:write"}},
+		svc + "Maybe":     {Optional: true},
+		svc + "Lenient":   {Optional: true, IgnoreInvalid: true},
+		svc + "Refresh":   {Refresh: true},
+		svc + "Unchecked": {SkipRevocation: true},
+	},
+	Public: []string{svc + "Public"},
+}
+
+var secret = []byte("a secret of at least thirty-two bytes!")
+
+// env is a Gate with revocation, a claims hook and a user loader whose
+// behaviour tests can change, and a Gate with the same key whose clock is
+// two hours behind, for expired tokens.
+type env struct {
+	gate, past *jwtgate.Gate
+	revoked    sync.Map // jti -> true
+	storeDown  atomic.Bool
+	usersDown  atomic.Bool
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{}
+	key, err := jwt.NewHMACKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := jwtgate.Config{
+		SigningKey: key,
+		IsRevoked: func(_ context.Context, tok *jwtgate.Token) (bool, error) {
+			if e.storeDown.Load() {
+				return false, errors.New("revocation store: connection refused")
+			}
+			_, ok := e.revoked.Load(tok.Claims.ID)
+			return ok, nil
+		},
+		VerifyClaims: func(_ context.Context, tok *jwtgate.Token) error {
+			if tok.Identity == "mallory" {
+				return errors.New("mallory is banned")
+			}
+			return nil
+		},
+		LoadUser: func(_ context.Context, tok *jwtgate.Token) (any, error) {
+			switch {
+			case e.usersDown.Load():
+				return nil, errors.New("user store: timeout")
+			case tok.Identity == "ghost":
+				return nil, nil
+			case tok.Identity == "bob":
+				return &user{Name: "Bob"}, nil
+			}
+			return tok.Identity, nil
+		},
+	}
+	if e.gate, err = jwtgate.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Clock = func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	if e.past, err = jwtgate.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) access(t testing.TB, who string, opts ...jwtgate.TokenOption) string {
+	t.Helper()
+	tok, err := e.gate.CreateAccessToken(context.Background(), who, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (e *env) refresh(t testing.TB, who string) string {
+	t.Helper()
+	tok, err := e.gate.CreateRefreshToken(context.Background(), who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (e *env) expired(t testing.TB, who string) string {
+	t.Helper()
+	tok, err := e.past.CreateAccessToken(context.Background(), who, jwtgate.Fresh())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// serve starts a Greeter protected by the interceptor on a bufconn
+// listener and returns a connection to it, with the given dial options.
+func serve(t testing.TB, in *grpcjwt.Interceptor, dial ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	return serveWith(t, grpc.ChainUnaryInterceptor(in.Unary), []grpc.ServerOption{grpc.StreamInterceptor(in.Stream)}, dial...)
+}
+
+// serveWith starts a Greeter with the given server options on a bufconn
+// listener and returns a connection to it.
+func serveWith(t testing.TB, opt grpc.ServerOption, more []grpc.ServerOption, dial ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer(append([]grpc.ServerOption{opt}, more...)...)
+	srv.RegisterService(&greeterDesc, struct{}{})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(lis) }()
+	opts := append([]grpc.DialOption{
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	}, dial...)
+	conn, err := grpc.NewClient("passthrough:///bufnet", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return conn
+}
+
+func mustNew(t testing.TB, g *jwtgate.Gate, opts grpcjwt.Options) *grpcjwt.Interceptor {
+	t.Helper()
+	in, err := grpcjwt.New(g, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}

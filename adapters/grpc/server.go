@@ -1,0 +1,310 @@
+package grpcjwt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+// Options is the policy of an Interceptor: the checks each method gets.
+// Its zero value asks every method for a valid access token.
+type Options struct {
+	// Default is the checks of every method that Methods and Public do
+	// not name. Its zero value asks for a valid access token.
+	// RouteOptions.Realm has no effect (RPC errors carry no
+	// WWW-Authenticate); Locations, WebSocket and DPoPRequired are
+	// refused. Tokens are bearer tokens: a DPoP-bound one is refused.
+	Default jwtgate.RouteOptions
+
+	// Methods gives methods their own checks (Optional, Fresh, Refresh,
+	// Scopes, SkipTypeCheck, SkipRevocation, IgnoreInvalid), by full
+	// method name ("/package.Service/Method", as grpc.UnaryServerInfo
+	// and grpc.StreamServerInfo name it), or every method of a service by
+	// the service's name and a slash ("/package.Service/"). A method's
+	// own entry wins over its service's.
+	Methods map[string]jwtgate.RouteOptions
+
+	// Public lists the methods (or services, "/package.Service/") that
+	// get no check at all: their calls pass without reading the token.
+	// A name may not be both in Public and in Methods.
+	Public []string
+
+	// Token finds the token of a call to fullMethod. It returns "" and no
+	// error for a call without a token, and an error wrapping
+	// jwtgate.ErrBadHeader for credentials it cannot use. Nil means
+	// BearerToken. It is the place for another metadata key or scheme;
+	// the token it returns is checked as a bearer token, so a DPoP-bound
+	// token is refused (DPoP on RPCs needs the Gate to check proofs
+	// outside HTTP requests, which it does not yet do).
+	Token func(ctx context.Context, fullMethod string) (string, error)
+}
+
+// Interceptor authenticates gRPC calls with a Gate: Unary and Stream are
+// its server interceptors. Make it with New; it is safe for concurrent
+// use.
+type Interceptor struct {
+	def     *method
+	methods map[string]*method // a nil value marks a public name
+	token   func(ctx context.Context, fullMethod string) (string, error)
+}
+
+// method is one policy entry, compiled.
+type method struct {
+	route         *jwtgate.Route
+	optional      bool
+	ignoreInvalid bool
+}
+
+// New compiles opts with g's checks. Options that do not apply to gRPC
+// (Locations, WebSocket, DPoPRequired), options that g.Route refuses, a badly
+// formed method name and a name both public and in Methods give an error
+// wrapping jwtgate.ErrConfig.
+func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
+	if g == nil {
+		return nil, fmt.Errorf("%w: grpcjwt: nil Gate", jwtgate.ErrConfig)
+	}
+	def, err := compile(g, "Default", opts.Default)
+	if err != nil {
+		return nil, err
+	}
+	in := &Interceptor{def: def, methods: make(map[string]*method, len(opts.Methods)+len(opts.Public)), token: opts.Token}
+	if in.token == nil {
+		in.token = func(ctx context.Context, _ string) (string, error) { return BearerToken(ctx) }
+	}
+	for _, name := range opts.Public {
+		if err := checkName(name); err != nil {
+			return nil, fmt.Errorf("%w: grpcjwt: Public: %v", jwtgate.ErrConfig, err)
+		}
+		if _, ok := opts.Methods[name]; ok {
+			return nil, fmt.Errorf("%w: grpcjwt: %q is in both Public and Methods: keep one", jwtgate.ErrConfig, name)
+		}
+		in.methods[name] = nil
+	}
+	for name, ro := range opts.Methods {
+		if err := checkName(name); err != nil {
+			return nil, fmt.Errorf("%w: grpcjwt: Methods: %v", jwtgate.ErrConfig, err)
+		}
+		m, err := compile(g, "Methods["+name+"]", ro)
+		if err != nil {
+			return nil, err
+		}
+		in.methods[name] = m
+	}
+	return in, nil
+}
+
+func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*method, error) {
+	switch {
+	case len(ro.Locations) > 0:
+		return nil, fmt.Errorf("%w: grpcjwt: %s: Locations do not apply to gRPC calls, whose token is in the authorization metadata (see Options.Token)", jwtgate.ErrConfig, field)
+	case ro.WebSocket:
+		return nil, fmt.Errorf("%w: grpcjwt: %s: WebSocket does not apply to gRPC calls", jwtgate.ErrConfig, field)
+	case ro.DPoP == jwtgate.DPoPRequired:
+		return nil, fmt.Errorf("%w: grpcjwt: %s: DPoPRequired: DPoP proofs are not checked on RPCs yet, so no call could pass (a DPoP-bound token is refused as a bearer token)", jwtgate.ErrConfig, field)
+	}
+	rt, err := g.Route(ro)
+	if err != nil {
+		return nil, fmt.Errorf("grpcjwt: %s: %w", field, err)
+	}
+	return &method{route: rt, optional: ro.Optional, ignoreInvalid: ro.IgnoreInvalid}, nil
+}
+
+// checkName accepts "/service/method" and "/service/".
+func checkName(name string) error {
+	svc, m, ok := strings.Cut(strings.TrimPrefix(name, "/"), "/")
+	if !strings.HasPrefix(name, "/") || !ok || svc == "" || strings.Contains(m, "/") {
+		return fmt.Errorf("method name %q: want \"/package.Service/Method\" or \"/package.Service/\"", name)
+	}
+	return nil
+}
+
+// lookup returns the policy of fullMethod, nil for a public one.
+func (in *Interceptor) lookup(fullMethod string) *method {
+	if m, ok := in.methods[fullMethod]; ok {
+		return m
+	}
+	if i := strings.LastIndexByte(fullMethod, '/'); i > 0 {
+		if m, ok := in.methods[fullMethod[:i+1]]; ok {
+			return m
+		}
+	}
+	return in.def
+}
+
+// Unary is the grpc.UnaryServerInterceptor: grpc.UnaryInterceptor(in.Unary).
+func (in *Interceptor) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, err := in.Authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+// Stream is the grpc.StreamServerInterceptor:
+// grpc.StreamInterceptor(in.Stream). The handler's stream carries the
+// authenticated context.
+func (in *Interceptor) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx := ss.Context()
+	ctx2, err := in.Authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return err
+	}
+	if ctx2 != ctx {
+		ss = &serverStream{ss, ctx2}
+	}
+	return handler(srv, ss)
+}
+
+// serverStream is a ServerStream with the authenticated context.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *serverStream) Context() context.Context { return s.ctx }
+
+// Authenticate runs the checks of fullMethod on the call whose incoming
+// context is ctx, as Unary and Stream do, for other interceptor chains.
+// It returns ctx carrying the token (jwtgate.TokenFrom, jwtgate.User),
+// ctx itself for a call let through unauthenticated, or a status error
+// (see Status).
+func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
+	m := in.lookup(fullMethod)
+	if m == nil {
+		return ctx, nil
+	}
+	tok, err := in.token(ctx, fullMethod)
+	var authed context.Context
+	if err == nil {
+		authed, _, err = m.route.VerifyTokenContext(ctx, tok)
+	}
+	if err != nil {
+		if m.optional && (errors.Is(err, jwtgate.ErrNoToken) || m.ignoreInvalid && ignorable(err)) {
+			return ctx, nil
+		}
+		return nil, Status(err).Err()
+	}
+	return authed, nil
+}
+
+// ignorable reports the errors RouteOptions.IgnoreInvalid lets through,
+// as the Gate's middleware does: those about the token itself, not
+// revocation or availability.
+func ignorable(err error) bool {
+	for _, e := range []error{jwtgate.ErrBadHeader, jwtgate.ErrInvalid, jwtgate.ErrExpired, jwtgate.ErrWrongType,
+		jwtgate.ErrNotFresh, jwtgate.ErrUserLoad, jwtgate.ErrClaims} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Code returns the status code of a Gate's refusal: Unavailable when a
+// store or key source could not answer (fail closed), PermissionDenied
+// for a valid token that is not enough (not fresh, insufficient scope,
+// refused by the claims hook), Canceled or DeadlineExceeded when the
+// call's context ended, and Unauthenticated for the rest (no token, a
+// malformed, invalid, expired or revoked token, the wrong type, no user).
+func Code(err error) codes.Code {
+	switch {
+	case err == nil:
+		return codes.OK
+	case errors.Is(err, context.Canceled):
+		return codes.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return codes.DeadlineExceeded
+	case errors.Is(err, jwtgate.ErrUnavailable):
+		return codes.Unavailable
+	case errors.Is(err, jwtgate.ErrNotFresh), errors.Is(err, jwtgate.ErrInsufficientScope),
+		errors.Is(err, jwtgate.ErrClaims), errors.Is(err, jwtgate.ErrCSRF):
+		return codes.PermissionDenied
+	case errors.Is(err, jwtgate.ErrConfig):
+		return codes.Internal
+	}
+	return codes.Unauthenticated
+}
+
+// Status returns the gRPC status of a Gate's refusal: Code's code and the
+// Gate's client-facing message, which names the failed check and never
+// quotes the token.
+func Status(err error) *status.Status {
+	c := Code(err)
+	if c == codes.OK {
+		return status.New(codes.OK, "")
+	}
+	return status.New(c, message(err, c))
+}
+
+func message(err error, c codes.Code) string {
+	var e *jwtgate.Error
+	switch {
+	case c == codes.Internal:
+		return "authentication is misconfigured"
+	case c == codes.Canceled || c == codes.DeadlineExceeded:
+		return "call ended during authentication"
+	case !errors.As(err, &e) || e.Message == "":
+		return "authentication failed"
+	// These messages may quote the token's identity or typ: say what
+	// failed instead.
+	case e.Kind == jwtgate.ErrUserLoad:
+		return "User could not be loaded"
+	case e.Kind == jwtgate.ErrWrongType:
+		return "Wrong token type for this method"
+	}
+	return e.Message
+}
+
+// BearerToken returns the token of the incoming call whose context is
+// ctx: its authorization metadata must hold exactly one value,
+// "Bearer <token>" (the scheme in any case). No value gives "" and no
+// error; several values, another scheme or a malformed value give an
+// error wrapping jwtgate.ErrBadHeader.
+func BearerToken(ctx context.Context) (string, error) {
+	vs := metadata.ValueFromIncomingContext(ctx, "authorization")
+	switch len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return ParseBearer(vs[0])
+	}
+	return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: more than one value", nil)
+}
+
+// ParseBearer returns the token of an authorization value,
+// "Bearer <token>": "" for an empty value, an error wrapping
+// jwtgate.ErrBadHeader for another scheme or anything but one word after
+// the scheme.
+func ParseBearer(v string) (string, error) {
+	// Fast path: "Bearer <token>" with nothing else.
+	if len(v) > 7 && v[6] == ' ' && strings.EqualFold(v[:6], "Bearer") && oneWord(v[7:]) {
+		return v[7:], nil
+	}
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	scheme, rest, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'Bearer <JWT>'", nil)
+	}
+	tok := strings.TrimLeft(rest, " \t")
+	if tok == "" || !oneWord(tok) {
+		return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'Bearer <JWT>'", nil)
+	}
+	return tok, nil
+}
+
+// oneWord reports whether s has no space, tab or comma. IndexByte is
+// vectorised; IndexAny over a whole token is not.
+func oneWord(s string) bool {
+	return strings.IndexByte(s, ' ') < 0 && strings.IndexByte(s, '\t') < 0 && strings.IndexByte(s, ',') < 0
+}
