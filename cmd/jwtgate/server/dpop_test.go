@@ -542,7 +542,7 @@ func doURL(t *testing.T, method, u, body, contentType string, hdr ...string) rep
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw), sentAuth: req.Header.Get("Authorization") != ""}
 	json.Unmarshal(raw, &r.body)
 	return r
 }

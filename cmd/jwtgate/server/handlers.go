@@ -235,7 +235,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 	proof, oerr := s.requestProof(w, r)
 	if oerr != nil {
-		writeOAuthError(w, oerr)
+		writeOAuthError(w, r, oerr)
 		return
 	}
 	user, ok := s.authenticate(w, r, s.authKeys)
@@ -266,7 +266,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		oerr = badRequest("DPoP-bound tokens are sent in the Authorization header with their proofs, never as cookies: leave out cookies=1")
 	}
 	if oerr != nil {
-		writeOAuthError(w, oerr)
+		writeOAuthError(w, r, oerr)
 		return
 	}
 	user, ok := s.authenticate(w, r, defaultKeys)

@@ -47,7 +47,8 @@ type oauthError struct {
 	status int
 	code   string
 	desc   string
-	// challenge adds WWW-Authenticate: Basic (invalid_client).
+	// challenge adds WWW-Authenticate: Basic (invalid_client), when the
+	// client used the Authorization header.
 	challenge bool
 	// retry adds Retry-After: 1 (503).
 	retry bool
@@ -71,12 +72,15 @@ func storeDown(desc string) *oauthError {
 	return &oauthError{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", desc: desc, retry: true}
 }
 
-// writeOAuthError answers with e, with the headers RFC 6749 section 5.1
-// asks of every token endpoint answer.
-func writeOAuthError(w http.ResponseWriter, e *oauthError) {
+// writeOAuthError answers r with e, with the headers RFC 6749 section 5.1
+// asks of every token endpoint answer. An invalid_client answer challenges
+// with the Basic scheme only when the client sent an Authorization header
+// (section 5.2): a client that authenticated in the form or with an
+// assertion gets the error alone.
+func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	h := w.Header()
 	h.Set("Pragma", "no-cache")
-	if e.challenge {
+	if e.challenge && len(r.Header.Values("Authorization")) > 0 {
 		h.Set("WWW-Authenticate", `Basic realm="jwtgate", charset="UTF-8"`)
 	}
 	if e.retry {
@@ -327,7 +331,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if oerr != nil {
-		writeOAuthError(w, oerr)
+		writeOAuthError(w, r, oerr)
 	}
 }
 
@@ -682,7 +686,7 @@ func (s *Server) activeToken(ctx context.Context, raw string) (*jwtgate.Token, e
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	f, oerr := readForm(w, r)
 	if oerr != nil {
-		writeOAuthError(w, oerr)
+		writeOAuthError(w, r, oerr)
 		return
 	}
 	c, oerr, answered := s.authenticateClient(w, r, f)
@@ -690,18 +694,18 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if oerr != nil {
-		writeOAuthError(w, oerr)
+		writeOAuthError(w, r, oerr)
 		return
 	}
 	raw := f.get("token")
 	if raw == "" {
-		writeOAuthError(w, badRequest("token is required"))
+		writeOAuthError(w, r, badRequest("token is required"))
 		return
 	}
 	t, err := s.activeToken(r.Context(), raw)
 	if err != nil {
 		s.log.Error("introspection", "err", err)
-		writeOAuthError(w, storeDown("the stores cannot answer"))
+		writeOAuthError(w, r, storeDown("the stores cannot answer"))
 		return
 	}
 	if t == nil || (t.Type == jwtgate.TypeRefresh && claimString(t, "client_id") != c.ID) {
@@ -743,7 +747,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	f, oerr := readForm(w, r)
 	if oerr != nil {
-		writeOAuthError(w, oerr)
+		writeOAuthError(w, r, oerr)
 		return
 	}
 	c, oerr, answered := s.authenticateClient(w, r, f)
@@ -751,12 +755,12 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if oerr != nil {
-		writeOAuthError(w, oerr)
+		writeOAuthError(w, r, oerr)
 		return
 	}
 	raw := f.get("token")
 	if raw == "" {
-		writeOAuthError(w, badRequest("token is required"))
+		writeOAuthError(w, r, badRequest("token is required"))
 		return
 	}
 	// token_type_hint (access_token, refresh_token, or another) is only
@@ -782,7 +786,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Error("revocation", "err", err)
-		writeOAuthError(w, storeDown("the revocation store did not confirm the revocation; it is safe to retry"))
+		writeOAuthError(w, r, storeDown("the revocation store did not confirm the revocation; it is safe to retry"))
 		return
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "token revoked", slog.String("client_id", c.ID), slog.String("type", t.Type))

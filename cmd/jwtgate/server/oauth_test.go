@@ -178,8 +178,13 @@ func wantOAuthError(t *testing.T, what string, r reply, status int, code string)
 	if r.header.Get("Cache-Control") != "no-store" || r.header.Get("Pragma") != "no-cache" {
 		t.Errorf("%s: Cache-Control %q, Pragma %q", what, r.header.Get("Cache-Control"), r.header.Get("Pragma"))
 	}
-	if status == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic ") {
-		t.Errorf("%s: 401 without a Basic challenge: %q", what, r.header.Get("WWW-Authenticate"))
+	// RFC 6749 section 5.2: a Basic challenge answers a client that used
+	// the Authorization header, and only such a client.
+	switch ch := r.header.Get("WWW-Authenticate"); {
+	case code == "invalid_client" && r.sentAuth && !strings.HasPrefix(ch, "Basic "):
+		t.Errorf("%s: invalid_client for an Authorization header without a Basic challenge: %q", what, ch)
+	case code == "invalid_client" && !r.sentAuth && ch != "":
+		t.Errorf("%s: invalid_client for a client that sent no Authorization header, with a challenge: %q", what, ch)
 	}
 }
 

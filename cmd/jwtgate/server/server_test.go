@@ -110,10 +110,11 @@ func newFixtureWith(t *testing.T, rev revoke.Store, mutate func(*Config)) (*fixt
 }
 
 type reply struct {
-	status int
-	header http.Header
-	body   map[string]any
-	raw    string
+	status   int
+	header   http.Header
+	body     map[string]any
+	raw      string
+	sentAuth bool // the request had an Authorization header
 }
 
 func (f *fixture) do(t *testing.T, method, path, contentType, body string, hdr ...string) reply {
@@ -134,7 +135,7 @@ func (f *fixture) do(t *testing.T, method, path, contentType, body string, hdr .
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw), sentAuth: req.Header.Get("Authorization") != ""}
 	json.Unmarshal(raw, &r.body)
 	return r
 }
