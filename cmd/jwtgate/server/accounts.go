@@ -84,6 +84,12 @@ func (a *Accounts) AddUser(ctx context.Context, actor Actor, username, password 
 	if err != nil {
 		return err
 	}
+	return a.addHashed(ctx, actor, username, h, admin)
+}
+
+// addHashed creates a user whose password hash is h (made in one of the
+// server's hashing slots).
+func (a *Accounts) addHashed(ctx context.Context, actor Actor, username, h string, admin bool) error {
 	e := a.event(actor, evUserAdd, username, outcomeSuccess, map[string]any{"admin": admin})
 	return a.change(ctx, e, func(tx *sql.Tx) error { return a.Users.insert(ctx, tx, username, h, false, admin) })
 }

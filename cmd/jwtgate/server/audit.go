@@ -32,6 +32,7 @@ const (
 	evAdminSessionEnd  = "admin.session.end"
 	evAdminSessionsAll = "admin.sessions.end_all"
 	evKeyRotate        = "key.rotate"
+	evAdminDenied      = "admin.denied"
 )
 
 // Outcomes of audit events.
