@@ -328,6 +328,9 @@ func TestUsersCommands(t *testing.T) {
 	if r := jwtgate(t, dir, "", "users", "delete", "--data-dir", dd, "bob"); r.code != exitRejected {
 		t.Fatalf("deleting bob twice: exit %d", r.code)
 	}
+	if out := mustRun(t, dir, "carol-password\n", "users", "add", "--admin", "--data-dir", dd, "carol"); !strings.Contains(out, "added user carol (admin)") {
+		t.Fatalf("users add --admin: %q", out)
+	}
 
 	// The server uses the users (and creates no admin: the store is not empty).
 	p := startServe(t, nil, "-data-dir", dd)
@@ -348,6 +351,31 @@ func TestUsersCommands(t *testing.T) {
 	expect(t, "session's first access token after passwd", call(t, "GET", p.url+"/userinfo", str(session, "access_token"), ""), 401)
 	expect(t, "session's newest access token after passwd", call(t, "GET", p.url+"/userinfo", str(refreshed, "access_token"), ""), 401)
 	expect(t, "session's refresh token after passwd", call(t, "POST", p.url+"/refresh", str(refreshed, "refresh_token"), ""), 401)
+
+	// carol, added with --admin, uses the admin API, and finds there what
+	// the commands did; alice may not.
+	carol := str(expect(t, "carol's login", call(t, "POST", p.url+"/login", "", `{"username":"carol","password":"carol-password"}`), 200), "access_token")
+	alice := str(expect(t, "alice's login", call(t, "POST", p.url+"/login", "", `{"username":"alice","password":"newer-password"}`), 200), "access_token")
+	expect(t, "alice on the admin API", call(t, "GET", p.url+"/admin/users", alice, ""), 403)
+	users := expect(t, "carol lists the users", call(t, "GET", p.url+"/admin/users", carol, ""), 200)
+	var listed []string
+	for _, u := range users.body["users"].([]any) {
+		u := u.(map[string]any)
+		listed = append(listed, fmt.Sprint(u["username"], " admin=", u["admin"]))
+	}
+	if strings.Join(listed, ",") != "alice admin=false,carol admin=true" {
+		t.Errorf("users: %v", listed)
+	}
+	audit := expect(t, "carol reads the audit log", call(t, "GET", p.url+"/admin/audit?type=admin.", carol, ""), 200)
+	var done []string
+	for _, e := range audit.body["events"].([]any) {
+		e := e.(map[string]any)
+		done = append(done, fmt.Sprint(e["actor"], " ", e["type"], " ", e["subject"]))
+	}
+	want := "alice admin.denied alice,cli admin.user.password_reset alice,cli admin.user.add carol,cli admin.user.delete bob,cli admin.user.password_reset alice,cli admin.user.add bob,cli admin.user.add alice"
+	if strings.Join(done, ",") != want {
+		t.Errorf("admin events, newest first:\n%s\nwant\n%s", strings.Join(done, ","), want)
+	}
 	p.stop(t)
 }
 

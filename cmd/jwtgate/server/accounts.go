@@ -94,15 +94,14 @@ func (a *Accounts) addHashed(ctx context.Context, actor Actor, username, h strin
 	return a.change(ctx, e, func(tx *sql.Tx) error { return a.Users.insert(ctx, tx, username, h, false, admin) })
 }
 
-// SetPassword sets a user's password and ends every session of the
-// user. typ is the event: EventUserPassword (an administrator or the
-// users command) or EventPasswordChange (the user).
-func (a *Accounts) SetPassword(ctx context.Context, actor Actor, typ, username, password string) error {
+// SetPassword sets a user's password, as an administrator (or the users
+// command) does, and ends every session of the user.
+func (a *Accounts) SetPassword(ctx context.Context, actor Actor, username, password string) error {
 	h, err := a.Users.newHash(username, password)
 	if err != nil {
 		return err
 	}
-	if err := a.setHash(ctx, actor, typ, username, h); err != nil {
+	if err := a.setHash(ctx, actor, evUserPassword, username, h); err != nil {
 		return err
 	}
 	_, err = a.endAll(ctx, username, endedPasswordChange)
@@ -143,6 +142,9 @@ func (a *Accounts) DeleteUser(ctx context.Context, actor Actor, username string)
 		return derr
 	}
 	if _, err := a.endAll(ctx, username, endedUserDeleted); err != nil {
+		if derr != nil {
+			return fmt.Errorf("%w (%w)", err, derr)
+		}
 		return err
 	}
 	return derr
