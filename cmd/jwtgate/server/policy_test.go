@@ -209,8 +209,10 @@ func testUsersTableMigration(t *testing.T, db *sql.DB, dialect sqlstore.Dialect)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO jwtgate_users VALUES ('admin', '`+h+`', 1)`); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"admin", "other"} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO jwtgate_users VALUES ('`+name+`', '`+h+`', 1)`); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i := range 2 { // the second open finds the column there
 		u, err := newSQLUsers(ctx, db, dialect)
@@ -228,6 +230,21 @@ func testUsersTableMigration(t *testing.T, db *sql.DB, dialect sqlstore.Dialect)
 	u, _ := newSQLUsers(ctx, db, dialect)
 	if err := u.SetPassword(ctx, "admin", "a new password"); err != nil {
 		t.Fatal(err)
+	}
+	// The user admin, the first user the service made, has the admin
+	// role; others do not; nobody is disabled.
+	for name, admin := range map[string]bool{"admin": true, "other": false} {
+		if got, err := u.Get(ctx, name); err != nil || got.Admin != admin || got.Disabled {
+			t.Errorf("%s after the upgrade: %+v %v, want admin %v", name, got, err, admin)
+		}
+	}
+	// A role taken away is not given back by the next open.
+	if _, err := db.ExecContext(ctx, `UPDATE jwtgate_users SET is_admin = 0`); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = newSQLUsers(ctx, db, dialect)
+	if got, _ := u.Get(ctx, "admin"); got.Admin {
+		t.Error("reopening gave the admin role back")
 	}
 }
 
