@@ -150,11 +150,10 @@ func (a *Accounts) DeleteUser(ctx context.Context, actor Actor, username string)
 	return derr
 }
 
-// EndSessions ends every session of username (every token issued until
-// now), audited as typ (EventAdminSessionsAll, EventLogoutAll), with
-// reason in the registry. It returns the number of sessions the registry
+// endSessions ends every session of username (every token issued until
+// now), audited as an event of type typ, with reason in the registry. It returns the number of sessions the registry
 // marked ended.
-func (a *Accounts) EndSessions(ctx context.Context, actor Actor, typ, username, reason string) (int, error) {
+func (a *Accounts) endSessions(ctx context.Context, actor Actor, typ, username, reason string) (int, error) {
 	if err := a.Audit.Record(ctx, a.event(actor, typ, username, outcomeSuccess, map[string]any{"reason": reason})); err != nil {
 		return 0, err
 	}
@@ -184,12 +183,15 @@ func (a *Accounts) endAll(ctx context.Context, username, reason string) (int, er
 	return n, nil
 }
 
-// EndSession ends session sid of username: the error wraps
+// endSession ends session sid of username: the error wraps
 // ErrSessionNotFound when the registry has no such session of that user
 // (another user's session is not found either). Ending a session
-// already ended does it again (it is idempotent). typ is the event
-// (EventSessionEnded, EventAdminSessionEnd), reason the registry's.
-func (a *Accounts) EndSession(ctx context.Context, actor Actor, typ, username, sid, reason string) error {
+// already ended does it again (it is idempotent). typ is the event's
+// type, reason the registry's.
+func (a *Accounts) endSession(ctx context.Context, actor Actor, typ, username, sid, reason string) error {
+	if sid == "" || len(sid) > maxSIDLen {
+		return fmt.Errorf("%w: %q", ErrSessionNotFound, truncate(sid, 32))
+	}
 	s, ok, err := a.Sessions.Get(ctx, sid)
 	if err != nil {
 		return err
@@ -214,10 +216,10 @@ func (a *Accounts) EndSession(ctx context.Context, actor Actor, typ, username, s
 	return nil
 }
 
-// ActiveSessions returns the sessions of username that are active at now:
+// activeSessions returns the sessions of username that are active at now:
 // not ended nor expired in the registry, and not ended in the revocation
 // store (a session whose end the registry missed is marked ended then).
-func (a *Accounts) ActiveSessions(ctx context.Context, username string) ([]Session, error) {
+func (a *Accounts) activeSessions(ctx context.Context, username string) ([]Session, error) {
 	now := a.now()
 	list, err := a.Sessions.Active(ctx, username, now)
 	if err != nil || len(list) == 0 {

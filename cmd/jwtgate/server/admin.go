@@ -313,7 +313,7 @@ func (s *Server) adminSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	list, err := s.accounts.ActiveSessions(ctx, name)
+	list, err := s.accounts.activeSessions(ctx, name)
 	if err != nil {
 		s.log.Error("list sessions", "err", err)
 		unavailable(w, "the stores cannot answer")
@@ -330,7 +330,7 @@ func (s *Server) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
-	n, err := s.accounts.EndSessions(ctx, s.actor(r, t.Identity), evAdminSessionsAll, name, endedByAdmin)
+	n, err := s.accounts.endSessions(ctx, s.actor(r, t.Identity), evAdminSessionsAll, name, endedByAdmin)
 	if err != nil {
 		s.storeFailure(w, "end sessions", err)
 		return
@@ -347,7 +347,7 @@ func (s *Server) adminEndSession(w http.ResponseWriter, r *http.Request) {
 	sid := r.PathValue("sid")
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
-	err := s.accounts.EndSession(ctx, s.actor(r, t.Identity), evAdminSessionEnd, name, sid, endedByAdmin)
+	err := s.accounts.endSession(ctx, s.actor(r, t.Identity), evAdminSessionEnd, name, sid, endedByAdmin)
 	if errors.Is(err, ErrSessionNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "no such session of that user")
 		return

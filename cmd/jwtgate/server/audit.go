@@ -48,7 +48,8 @@ type Event struct {
 	// ID orders the events of one store (assigned when written).
 	ID   int64
 	Time time.Time
-	// Type is one of the Event* constants.
+	// Type is what happened: "login.success", "admin.user.add", ...
+	// (docs/ADMIN.md lists them).
 	Type string
 	// Actor is who did it: a username, "cli" for the jwtgate commands,
 	// or "" for an unauthenticated request (a failed sign-in).

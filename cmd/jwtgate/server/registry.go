@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -56,6 +55,9 @@ const (
 	touchEvery = time.Minute
 	// maxTouched bounds the memory of those writes (cleared when full).
 	maxTouched = 100_000
+	// maxSIDLen bounds the session ids looked up (the service's are 22
+	// characters).
+	maxSIDLen = 64
 	// maxSessionsListed bounds the sessions of one user listed at once.
 	maxSessionsListed = 200
 )
@@ -265,6 +267,3 @@ func scanSessions(rows *sql.Rows) ([]Session, error) {
 	}
 	return out, nil
 }
-
-// errNoSession: the registry has no such session for the user.
-var errNoSession = errors.New("no such session")
