@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -292,5 +293,34 @@ func TestRecordQueries(t *testing.T) {
 				t.Errorf("second page: %s", got)
 			}
 		})
+	}
+}
+
+// TestBootstrapAudited: the first user, made by the service, is an admin,
+// and its creation is an audit event of the service (never its password).
+func TestBootstrapAudited(t *testing.T) {
+	ctx := context.Background()
+	d, err := OpenDataDir(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	d.Audit.SetLogger(slog.New(slog.DiscardHandler))
+	if err := d.Bootstrap(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	pw := logField(logs.String(), "password")
+	u, err := d.Users.Get(ctx, "admin")
+	if err != nil || !u.Admin || pw == "" {
+		t.Fatalf("first user: %+v %v (password logged: %v)", u, err, pw != "")
+	}
+	events, err := d.Audit.Events(ctx, AuditFilter{})
+	if err != nil || len(events) != 1 || events[0].Actor != "jwtgate" || events[0].Type != evUserAdd || events[0].Subject != "admin" {
+		t.Fatalf("events: %+v %v", events, err)
+	}
+	if strings.Contains(fmt.Sprint(events), pw) {
+		t.Fatal("the password is in the audit log")
 	}
 }

@@ -116,7 +116,7 @@ func testUnclaimedPassword(t *testing.T, u *SQLUsers) {
 	ctx := context.Background()
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	if err := bootstrap(ctx, u, log); err != nil {
+	if err := bootstrap(ctx, u, nil, log); err != nil {
 		t.Fatal(err)
 	}
 	pw := logField(logs.String(), "password")
@@ -132,7 +132,7 @@ func testUnclaimedPassword(t *testing.T, u *SQLUsers) {
 	hint := "jwtgate users passwd admin"
 	for i := range 2 {
 		logs.Reset()
-		if err := bootstrap(ctx, u, log); err != nil {
+		if err := bootstrap(ctx, u, nil, log); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(logs.String(), hint) || strings.Contains(logs.String(), "password=") {
@@ -153,7 +153,7 @@ func testUnclaimedPassword(t *testing.T, u *SQLUsers) {
 		t.Fatalf("Unclaimed after admin's sign-in = %q, %v", names, err)
 	}
 	logs.Reset()
-	if err := bootstrap(ctx, u, log); err != nil {
+	if err := bootstrap(ctx, u, nil, log); err != nil {
 		t.Fatal(err)
 	}
 	if logs.String() != "" {

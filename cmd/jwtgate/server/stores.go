@@ -269,7 +269,7 @@ func (st *Stores) Close() error {
 // once everything else has been checked, so that a start that fails
 // never makes a password that no one will see again.
 func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
-	return bootstrap(ctx, st.Users, log)
+	return bootstrap(ctx, st.Users, st.Audit, log)
 }
 
 // Accounts returns the shared account operations on these stores, for a
