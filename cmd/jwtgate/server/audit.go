@@ -97,6 +97,7 @@ func newSQLAudit(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQ
 		)`,
 		`CREATE INDEX IF NOT EXISTS jwtgate_audit_time ON jwtgate_audit (time_ms)`,
 		`CREATE INDEX IF NOT EXISTS jwtgate_audit_subject ON jwtgate_audit (subject, id)`,
+		`CREATE INDEX IF NOT EXISTS jwtgate_audit_actor ON jwtgate_audit (actor, id)`,
 	} {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("server: create audit table: %w", err)
