@@ -186,9 +186,16 @@ func TestServeEnvAndFlags(t *testing.T) {
 	r := jwtgate(t, dir, "", "serve", "--help")
 	for _, want := range []string{"127.0.0.1:8080", "./jwtgate-data", "ES256", "15m0s", "720h0m0s", "JWTGATE_ADDR", "JWTGATE_REFRESH_TTL", "-login-burst",
 		"-config", "JWTGATE_CONFIG", "-database-url", "JWTGATE_DATABASE_URL", "-redis", "JWTGATE_REDIS", "jwtgate:", "-keys-reload", "30s",
-		"-redis-sentinel-master", "JWTGATE_REDIS_SENTINEL_MASTER", "-redis-bound", "-redis-wait-replicas", "Redis Cluster"} {
+		"-redis-sentinel-master", "JWTGATE_REDIS_SENTINEL_MASTER", "-redis-bound", "-redis-wait-replicas", "Redis Cluster",
+		"-audit-retention", "2160h0m0s", "JWTGATE_AUDIT_RETENTION"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("serve --help (exit %d) does not list %q:\n%s", r.code, want, r.stdout)
+		}
+	}
+	for _, v := range []string{"0s", "-1h"} {
+		if r := jwtgate(t, dir, "", "serve", "-audit-retention", v, "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "d")); r.code != exitUsage ||
+			!strings.Contains(r.stderr, "--audit-retention") {
+			t.Errorf("serve -audit-retention %s: exit %d, want %d: %s", v, r.code, exitUsage, r.stderr)
 		}
 	}
 	if r := jwtgate(t, dir, "", "serve", "-alg", "HS256", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "d")); r.code != exitUsage {
