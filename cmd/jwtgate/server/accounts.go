@@ -131,6 +131,12 @@ func (a *Accounts) SetDisabled(ctx context.Context, actor Actor, username string
 	return err
 }
 
+// SetAdmin gives a user the admin role, or takes it away.
+func (a *Accounts) SetAdmin(ctx context.Context, actor Actor, username string, admin bool) error {
+	e := a.event(actor, evUserRole, username, outcomeSuccess, map[string]any{"admin": admin})
+	return a.change(ctx, e, func(tx *sql.Tx) error { return a.Users.setAdmin(ctx, tx, username, admin) })
+}
+
 // DeleteUser deletes a user and ends its sessions. For a user already
 // gone it still ends the sessions (so that a delete whose sessions could
 // not be ended is completed by running it again), then returns an error

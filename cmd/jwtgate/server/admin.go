@@ -25,6 +25,7 @@ import (
 //	POST   /admin/users/{username}/disable      disable (ends its sessions)
 //	POST   /admin/users/{username}/enable       enable
 //	POST   /admin/users/{username}/password     reset {"password"} (ends its sessions)
+//	POST   /admin/users/{username}/role         {"admin": true|false}
 //	GET    /admin/users/{username}/sessions     its active sessions
 //	DELETE /admin/users/{username}/sessions     end them all
 //	DELETE /admin/users/{username}/sessions/{sid}  end one
@@ -45,6 +46,7 @@ func (s *Server) adminRoutes(m *http.ServeMux) {
 	m.Handle("POST /admin/users/{username}/disable", change(s.adminSetDisabled(true)))
 	m.Handle("POST /admin/users/{username}/enable", change(s.adminSetDisabled(false)))
 	m.Handle("POST /admin/users/{username}/password", change(s.adminResetPassword))
+	m.Handle("POST /admin/users/{username}/role", change(s.adminSetRole))
 	m.Handle("GET /admin/users/{username}/sessions", read(s.adminSessions))
 	m.Handle("DELETE /admin/users/{username}/sessions", change(s.adminEndSessions))
 	m.Handle("DELETE /admin/users/{username}/sessions/{sid}", change(s.adminEndSession))
@@ -266,6 +268,42 @@ func (s *Server) adminSetDisabled(disabled bool) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"user": toUserJSON(u)})
 	}
+}
+
+// roleChange is the body of POST /admin/users/{username}/role.
+type roleChange struct {
+	Admin *bool `json:"admin"`
+}
+
+func (s *Server) adminSetRole(w http.ResponseWriter, r *http.Request) {
+	t, _ := jwtgate.TokenFrom(r.Context())
+	name, ok := pathUser(w, r)
+	if !ok {
+		return
+	}
+	var body roleChange
+	if !readJSON(w, r, &body) {
+		return
+	}
+	if body.Admin == nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "admin (true or false) is required")
+		return
+	}
+	if !*body.Admin && t.Identity == name {
+		writeError(w, http.StatusConflict, "conflict", "an administrator cannot take their own admin role away")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
+	defer cancel()
+	if err := s.accounts.SetAdmin(ctx, s.actor(r, t.Identity), name, *body.Admin); err != nil {
+		s.userError(w, "set role", err)
+		return
+	}
+	u, err := s.accounts.Users.Get(ctx, name)
+	if err != nil {
+		u = User{Username: name, Admin: *body.Admin}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": toUserJSON(u)})
 }
 
 // passwordReset is the body of POST /admin/users/{username}/password.

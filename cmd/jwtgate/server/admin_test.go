@@ -35,6 +35,7 @@ var adminEndpoints = []struct {
 	{"POST", "/admin/users/alice/disable", "", true},
 	{"POST", "/admin/users/alice/enable", "", true},
 	{"POST", "/admin/users/alice/password", `{"password":"a long enough password"}`, true},
+	{"POST", "/admin/users/alice/role", `{"admin":true}`, true},
 	{"GET", "/admin/users/alice/sessions", "", false},
 	{"DELETE", "/admin/users/alice/sessions", "", true},
 	{"DELETE", "/admin/users/alice/sessions/nosuchsession", "", true},
@@ -221,11 +222,27 @@ func TestAdminUsers(t *testing.T) {
 	wantStatus(t, "delete again", f.do(t, "DELETE", "/admin/users/alice", "", "", bearer(root)...), 404)
 	wantStatus(t, "get deleted", f.do(t, "GET", "/admin/users/alice", "", "", bearer(root)...), 404)
 
-	// bob, made admin, may use the API; carol may not.
+	// bob, made admin, may use the API; carol may not, until she gets the
+	// role; bob without it no longer may, at his next request.
 	bob, _ := f.login(t, "bob", "a long enough password")
 	wantStatus(t, "bob lists users", f.do(t, "GET", "/admin/users", "", "", bearer(bob)...), 200)
 	carol, _ := f.login(t, "carol", "a long enough password")
 	wantStatus(t, "carol lists users", f.do(t, "GET", "/admin/users", "", "", bearer(carol)...), 403)
+	for _, c := range []struct {
+		name, path, body string
+		status           int
+	}{
+		{"no admin member", "/admin/users/carol/role", `{}`, 400},
+		{"admin not a bool", "/admin/users/carol/role", `{"admin":1}`, 400},
+		{"missing user", "/admin/users/nobody/role", `{"admin":true}`, 404},
+		{"own role away", "/admin/users/root/role", `{"admin":false}`, 409},
+		{"give carol the role", "/admin/users/carol/role", `{"admin":true}`, 200},
+		{"take bob's away", "/admin/users/bob/role", `{"admin":false}`, 200},
+	} {
+		wantStatus(t, c.name, f.do(t, "POST", c.path, "application/json", c.body, bearer(root)...), c.status)
+	}
+	wantStatus(t, "carol, admin now, lists users", f.do(t, "GET", "/admin/users", "", "", bearer(carol)...), 200)
+	wantStatus(t, "bob, no longer admin, lists users", f.do(t, "GET", "/admin/users", "", "", bearer(bob)...), 403)
 
 	// Every change is in the audit log, with root as actor.
 	var types []string
@@ -238,7 +255,7 @@ func TestAdminUsers(t *testing.T) {
 			types = append(types, e.Type+" "+e.Subject)
 		}
 	}
-	want := []string{"admin.user.delete alice", "admin.user.password_reset alice", "admin.user.enable alice",
+	want := []string{"admin.user.role bob", "admin.user.role carol", "admin.user.delete alice", "admin.user.password_reset alice", "admin.user.enable alice",
 		"admin.user.disable alice", "admin.user.add carol", "admin.user.add bob", "admin.user.add " + markup}
 	if strings.Join(types, "\n") != strings.Join(want, "\n") {
 		t.Errorf("root's admin events, newest first:\n%s\nwant\n%s", strings.Join(types, "\n"), strings.Join(want, "\n"))

@@ -27,6 +27,7 @@ const (
 	evUserAdd          = "admin.user.add"
 	evUserDelete       = "admin.user.delete"
 	evUserDisable      = "admin.user.disable"
+	evUserRole         = "admin.user.role"
 	evUserEnable       = "admin.user.enable"
 	evUserPassword     = "admin.user.password_reset"
 	evAdminSessionEnd  = "admin.session.end"
