@@ -181,12 +181,9 @@ func usersAdd(e *env, args []string) int {
 func usersPasswd(e *env, args []string) int {
 	return usersCmd(e, "passwd", 1, args, func(d *server.Stores, pos []string, ttl time.Duration) int {
 		ctx, cancel := e.storeCtx()
-		ok, err := d.Users.Exists(ctx, pos[0])
+		_, err := d.Users.Get(ctx, pos[0]) // a disabled user too
 		cancel()
-		if err != nil || !ok {
-			if err == nil {
-				err = fmt.Errorf("%w: %q", server.ErrUserNotFound, pos[0])
-			}
+		if err != nil {
 			return e.result("passwd", err)
 		}
 		pw, err := e.readPassword()
