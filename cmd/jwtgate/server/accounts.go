@@ -157,8 +157,8 @@ func (a *Accounts) DeleteUser(ctx context.Context, actor Actor, username string)
 }
 
 // endSessions ends every session of username (every token issued until
-// now), audited as an event of type typ, with reason in the registry. It returns the number of sessions the registry
-// marked ended.
+// now), audited as an event of type typ, with reason in the registry. It
+// returns the number of sessions the registry marked ended.
 func (a *Accounts) endSessions(ctx context.Context, actor Actor, typ, username, reason string) (int, error) {
 	if err := a.Audit.Record(ctx, a.event(actor, typ, username, outcomeSuccess, map[string]any{"reason": reason})); err != nil {
 		return 0, err

@@ -284,9 +284,11 @@ func (st *Stores) Accounts(maxLifetime time.Duration) *Accounts {
 // and a user later made with the same name inherits none. Tokens issued
 // in the same millisecond are revoked too (revoke.CutoffRevokes).
 //
-// It returns 100 ms (twice the interval at which SQLite data directories
+// It also marks the sessions ended in the registry, when there is one,
+// and returns 100 ms (twice the interval at which SQLite data directories
 // look for revocations) after the revocation is stored, when every
-// server sharing the stores refuses those sessions.
+// server sharing the stores refuses those sessions. It writes no audit
+// event: Accounts makes the audited changes that end sessions.
 func (st *Stores) EndSessions(ctx context.Context, username string, maxLifetime time.Duration) error {
 	if _, err := st.Accounts(maxLifetime).endAll(ctx, username, endedLogoutAll); err != nil {
 		return err
