@@ -410,3 +410,50 @@ func TestAdminStoreDown(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditDown: when the audit log cannot be written, an admin change is
+// not made (503), nor a password change, nor the end of sessions; a
+// sign-in keeps its answer, and the lost event is logged at error level
+// and counted.
+func TestAuditDown(t *testing.T) {
+	f, root := adminFixture(t)
+	alice, _ := f.login(t, "alice", testPassword)
+	if _, err := f.data.DB.Exec(`DROP TABLE jwtgate_audit`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, method, path, body, token string
+	}{
+		{"add a user", "POST", "/admin/users", `{"username":"carol","password":"a long enough password"}`, root},
+		{"disable", "POST", "/admin/users/alice/disable", "", root},
+		{"reset a password", "POST", "/admin/users/alice/password", `{"password":"a long enough password"}`, root},
+		{"give a role", "POST", "/admin/users/alice/role", `{"admin":true}`, root},
+		{"delete", "DELETE", "/admin/users/alice", "", root},
+		{"end all sessions", "DELETE", "/admin/users/alice/sessions", "", root},
+		{"end others", "POST", "/account/sessions/end-others", "", alice},
+		{"change one's password", "POST", "/account/password", `{"current_password":"` + testPassword + `","new_password":"a new long password"}`, alice},
+	} {
+		ctype := ""
+		if c.body != "" {
+			ctype = "application/json"
+		}
+		wantStatus(t, c.name, f.do(t, c.method, c.path, ctype, c.body, bearer(c.token)...), 503)
+	}
+	// Nothing changed.
+	if _, err := f.data.Users.Get(context.Background(), "carol"); err == nil {
+		t.Error("carol was added without an audit event")
+	}
+	if u, err := f.data.Users.Get(context.Background(), "alice"); err != nil || u.Disabled || u.Admin {
+		t.Errorf("alice after the refused changes: %+v %v", u, err)
+	}
+	f.wantAccess(t, "alice's session", alice, 200)
+	// Sign-in goes on; the event is counted as lost, and logged.
+	f.login(t, "alice", testPassword)
+	m := f.do(t, "GET", "/metrics", "", "")
+	if !strings.Contains(m.raw, `jwtgate_records_lost_total{kind="audit"}`) {
+		t.Errorf("metrics do not count the lost audit events:\n%s", m.raw)
+	}
+	if !strings.Contains(f.logs.String(), "level=ERROR msg=audit event=login.success") {
+		t.Errorf("the lost sign-in event is not logged at error level:\n%s", f.logs.String())
+	}
+}
