@@ -189,6 +189,13 @@ func TestAdminUsers(t *testing.T) {
 		t.Errorf("markup user: %s", r.raw)
 	}
 	wantStatus(t, "get missing user", f.do(t, "GET", "/admin/users/nobody", "", "", bearer(root)...), 404)
+	// A name with a slash is one path segment, percent-encoded.
+	wantStatus(t, "add x/y", add("x/y", "a long enough password", false), 201)
+	r = f.do(t, "GET", "/admin/users/x%2Fy", "", "", bearer(root)...)
+	if u, _ := r.body["user"].(map[string]any); r.status != 200 || u["username"] != "x/y" {
+		t.Errorf("get x%%2Fy: %d %s", r.status, r.raw)
+	}
+	wantStatus(t, "delete x/y", f.do(t, "DELETE", "/admin/users/x%2Fy", "", "", bearer(root)...), 200)
 
 	// Disable: no sign-in, tokens and refresh refused; enable: sign-in.
 	a1, r1 := f.login(t, "alice", testPassword)
@@ -256,7 +263,7 @@ func TestAdminUsers(t *testing.T) {
 		}
 	}
 	want := []string{"admin.user.role bob", "admin.user.role carol", "admin.user.delete alice", "admin.user.password_reset alice", "admin.user.enable alice",
-		"admin.user.disable alice", "admin.user.add carol", "admin.user.add bob", "admin.user.add " + markup}
+		"admin.user.disable alice", "admin.user.delete x/y", "admin.user.add x/y", "admin.user.add carol", "admin.user.add bob", "admin.user.add " + markup}
 	if strings.Join(types, "\n") != strings.Join(want, "\n") {
 		t.Errorf("root's admin events, newest first:\n%s\nwant\n%s", strings.Join(types, "\n"), strings.Join(want, "\n"))
 	}
