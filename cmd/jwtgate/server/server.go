@@ -41,8 +41,25 @@
 //	GET  /              a small sign-in page (plain HTML and /app.js) that
 //	                    uses cookie mode with CSRF
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
-//	                    issued by type, verifications by outcome, and the
-//	                    latency of revocation checks
+//	                    issued by type, verifications by outcome, records
+//	                    (audit events, session registry writes) lost, and
+//	                    the latency of revocation checks
+//
+// With a session registry and an audit log (Config.Sessions and
+// Config.Audit, which "jwtgate serve" always gives), every session is
+// recorded (at login, refresh, logout and reuse), the events of sign-in,
+// refresh and logout are written to the audit log, and two more groups of
+// endpoints are served (JSON; docs/ADMIN.md has the details):
+//
+//	GET    /account/sessions             the caller's active sessions,
+//	                                     "current": true for its own
+//	DELETE /account/sessions/{sid}       end one of them (POST too)
+//	POST   /account/sessions/end-others  end every other session of the user
+//	POST   /account/password             change the password
+//	/admin/...                           the admin API: users, their
+//	                                     sessions, signing keys, audit
+//	                                     events; for users with the admin
+//	                                     role, fresh tokens for changes
 //
 // Access tokens follow RFC 9068: typ at+jwt, iss, sub, aud (Config.Audience),
 // exp, iat (with milliseconds), jti. Refresh tokens have typ refresh+jwt and
@@ -154,6 +171,12 @@
 //   - passwords: [PasswordPolicy], [DefaultMinPasswordLength],
 //     [MaxPasswordLen], [ValidUsername], [ValidPassword], [RandomPassword],
 //     [HashPassword], [VerifyPassword] and [ErrBadHash];
+//   - sessions and the audit log: [SQLSessions] and its [Session];
+//     [SQLAudit] with [Event], [AuditFilter], [Pruner] and
+//     [DefaultAuditRetention];
+//   - the changes the admin API and the users and keys commands share:
+//     [Accounts], [Actor], [CLIActor], [User], [ErrSessionsNotEnded],
+//     [ErrSessionNotFound], [RotateKey] and [RotationPlan];
 //   - [DefaultStoreBound].
 package server
 
@@ -289,6 +312,19 @@ type Config struct {
 	// (invalid_dpop_proof), and so is a bearer token on the protected
 	// routes.
 	DPoPRequired bool
+	// Sessions is the session registry and Audit the audit log (Stores
+	// has both). With them, the service records every session and the
+	// events of sign-in, refresh and logout, and serves the account
+	// endpoints (/account/...) and, when Users is a *SQLUsers, the admin
+	// API (/admin/...). Nil: none of these.
+	Sessions *SQLSessions
+	Audit    *SQLAudit
+	// KeyStore is the store Keys follows (Stores.Keys), for the admin
+	// API's key rotation; KeysReload is how often instances reload it.
+	// A rotated key signs from KeyActivationDelay(JWKSMaxAge, KeysReload)
+	// on. Nil: the admin API lists the keys but cannot rotate them.
+	KeyStore   KeyStore
+	KeysReload time.Duration
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -308,6 +344,8 @@ type Server struct {
 	authKeys           credentialKeys
 	dummy              dummyHash
 	checks             []storeCheck // of /readyz
+	// accounts is set when Config has Sessions and Audit.
+	accounts *Accounts
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
 	oauthState
@@ -358,6 +396,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.authKeys = credentialKeys{cfg.AuthUsernameKey, cfg.AuthPasswordKey}
+	if cfg.Sessions != nil && cfg.Audit != nil {
+		if cfg.Audit.log == nil {
+			cfg.Audit.SetLogger(cfg.Logger)
+		}
+		users, _ := cfg.Users.(*SQLUsers)
+		s.accounts = &Accounts{Users: users, Revocations: cfg.Revocations, Sessions: cfg.Sessions, Audit: cfg.Audit,
+			MaxLifetime: cfg.RefreshTTL, Clock: cfg.Clock}
+	}
 	s.mux = s.routes(meta)
 	return s, nil
 }
@@ -412,6 +458,12 @@ func (cfg *Config) fillDefaults() error {
 	}
 	if cfg.AuthPasswordKey == "" {
 		cfg.AuthPasswordKey = "password"
+	}
+	if cfg.KeysReload < 0 {
+		return errors.New("server: negative KeysReload")
+	}
+	if (cfg.Sessions == nil) != (cfg.Audit == nil) {
+		return errors.New("server: Config needs both Sessions and Audit, or neither")
 	}
 	return nil
 }
@@ -521,6 +573,12 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 		m.Handle("POST "+introspectPath, bounded(http.HandlerFunc(s.introspect)))
 		m.Handle("POST "+revokePath, bounded(http.HandlerFunc(s.revokeToken)))
 	}
+	if s.accounts != nil {
+		s.accountRoutes(m)
+		if s.accounts.Users != nil {
+			s.adminRoutes(m)
+		}
+	}
 	m.HandleFunc("GET /{$}", s.page)
 	m.HandleFunc("GET /app.js", s.script)
 	m.HandleFunc("/", s.noEndpoint)
@@ -584,6 +642,9 @@ func checkAuthConfig(cfg Config) error {
 		"/.well-known/jwks.json", metadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}
+	if strings.HasPrefix(p, "/account/") || strings.HasPrefix(p, "/admin/") {
+		return fmt.Errorf("server: AuthPath %q is under /account/ or /admin/, the account and admin endpoints", p)
+	}
 	u, pw := cfg.AuthUsernameKey, cfg.AuthPasswordKey
 	if u == pw || len(u) > 64 || len(pw) > 64 || !utf8.ValidString(u) || !utf8.ValidString(pw) {
 		return fmt.Errorf("server: AuthUsernameKey %q and AuthPasswordKey %q: want two different names of at most 64 bytes", u, pw)
@@ -613,6 +674,15 @@ type presenceCall struct {
 	done chan struct{}
 	ok   bool
 	err  error
+}
+
+// forget drops what p remembers of user: after disabling it, so that
+// this instance refuses its tokens at once (others within the ttl; the
+// sessions are also revoked).
+func (p *presence) forget(user string) {
+	p.mu.Lock()
+	delete(p.until, user)
+	p.mu.Unlock()
 }
 
 // exists reports whether user exists, from memory or from ask, which

@@ -66,7 +66,11 @@ type Stores struct {
 	Users       *SQLUsers
 	Clients     *SQLClients
 	Revocations revoke.Store
-	Keys        KeyStore
+	// Sessions is the session registry and Audit the audit log, in the
+	// users' database.
+	Sessions *SQLSessions
+	Audit    *SQLAudit
+	Keys     KeyStore
 	// Redis is the Redis client when StoreConfig.Redis is set: give it to
 	// NewRedisLimiter to share login limits.
 	Redis rueidis.Client
@@ -106,6 +110,7 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		}
 		st.closers = append(st.closers, d.Close)
 		st.Users, st.Clients, st.Revocations, st.Keys = d.Users, d.Clients, d.Revocations, d
+		st.Sessions, st.Audit = d.Sessions, d.Audit
 		where = append(where, "data directory "+cfg.DataDir)
 	} else {
 		db, err := OpenPostgres(ctx, cfg.DatabaseURL)
@@ -120,6 +125,12 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 			return nil, err
 		}
 		if st.Keys, err = NewSQLKeys(ctx, db); err != nil {
+			return nil, err
+		}
+		if st.Sessions, err = newSQLSessions(ctx, db, sqlstore.Postgres); err != nil {
+			return nil, err
+		}
+		if st.Audit, err = newSQLAudit(ctx, db, sqlstore.Postgres); err != nil {
 			return nil, err
 		}
 		if cfg.Redis == "" {
@@ -166,6 +177,7 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		}
 	}
 	st.Where = strings.Join(where, " + ")
+	st.Audit.SetLogger(cfg.Logger)
 	return st, nil
 }
 
@@ -261,7 +273,13 @@ func (st *Stores) Close() error {
 // once everything else has been checked, so that a start that fails
 // never makes a password that no one will see again.
 func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
-	return bootstrap(ctx, st.Users, log)
+	return bootstrap(ctx, st.Users, st.Audit, log)
+}
+
+// Accounts returns the shared account operations on these stores, for a
+// service whose longest token lifetime is maxLifetime.
+func (st *Stores) Accounts(maxLifetime time.Duration) *Accounts {
+	return &Accounts{Users: st.Users, Revocations: st.Revocations, Sessions: st.Sessions, Audit: st.Audit, MaxLifetime: maxLifetime}
 }
 
 // EndSessions revokes every token of username issued until now, for
@@ -270,13 +288,23 @@ func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
 // and a user later made with the same name inherits none. Tokens issued
 // in the same millisecond are revoked too (revoke.CutoffRevokes).
 //
-// It returns 100 ms (twice the interval at which SQLite data directories
+// It also marks the sessions ended in the registry, when there is one,
+// and returns 100 ms (twice the interval at which SQLite data directories
 // look for revocations) after the revocation is stored, when every
-// server sharing the stores refuses those sessions.
+// server sharing the stores refuses those sessions. It writes no audit
+// event: Accounts makes the audited changes that end sessions.
 func (st *Stores) EndSessions(ctx context.Context, username string, maxLifetime time.Duration) error {
-	if err := revoke.LogoutEverywhere(ctx, st.Revocations, username, time.Now(), maxLifetime); err != nil {
+	if _, err := st.Accounts(maxLifetime).endAll(ctx, username, endedLogoutAll); err != nil {
 		return err
 	}
+	return st.WaitRevocations(ctx)
+}
+
+// WaitRevocations waits until every server sharing the stores refuses
+// what was revoked before it was called: 100 ms, twice the interval at
+// which SQLite data directories look for revocations made by another
+// process.
+func (st *Stores) WaitRevocations(ctx context.Context) error {
 	select {
 	case <-time.After(endSessionsWait):
 		return nil
