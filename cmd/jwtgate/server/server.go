@@ -30,8 +30,10 @@
 //	GET  /healthz       200 while the process runs
 //	GET  /readyz        200 when every store proves it works, else 503
 //	                    naming the stores that did not (see below)
-//	GET  /              a small sign-in page (plain HTML and /app.js) that
-//	                    uses cookie mode with CSRF
+//	GET  /signin, POST /signin, GET /account, POST /account, POST /signout
+//	                    the sign-in and account pages (see pages.go): HTML
+//	                    forms that work without JavaScript, over the JSON
+//	                    endpoints; GET / sends the browser to one of them
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
 //	                    issued by type, verifications by outcome, and the
 //	                    latency of revocation checks
@@ -232,6 +234,8 @@ type Config struct {
 	// is probed at once, and one that fails or has not answered within
 	// StoreBound makes the answer 503.
 	StoreBound time.Duration
+	// UI brands the sign-in and account pages, or replaces them.
+	UI UIConfig
 
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
@@ -251,6 +255,10 @@ type Server struct {
 	authKeys           credentialKeys
 	dummy              dummyHash
 	checks             []storeCheck // of /readyz
+	cookies            *jwtgate.CookieConfig
+	ui                 *ui
+	// origins refuses cross-origin form posts to the pages.
+	origins *http.CrossOriginProtection
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
 }
@@ -273,6 +281,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(), settled: newSettleSignal(),
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
 	s.checks = storeChecks(cfg)
+	if s.ui, err = newUI(cfg.UI); err != nil {
+		return nil, err
+	}
+	s.origins = http.NewCrossOriginProtection()
 	s.setLimiters()
 	if s.gate, err = s.newGate(algs); err != nil {
 		return nil, err
@@ -362,6 +374,7 @@ func (s *Server) newGate(algs []jwt.Algorithm) (*jwtgate.Gate, error) {
 	cfg := s.cfg
 	cookies := jwtgate.DefaultCookies()
 	cookies.Secure = cfg.SecureCookies
+	s.cookies = cookies
 	return jwtgate.New(jwtgate.Config{
 		Keys: cfg.Keys,
 		EncodeKey: func(context.Context, any) (*jwt.Key, error) {
@@ -438,8 +451,13 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /readyz", s.readyz)
-	m.HandleFunc("GET /{$}", s.page)
-	m.HandleFunc("GET /app.js", s.script)
+	m.HandleFunc("GET /{$}", s.home)
+	m.HandleFunc("GET /signin", s.signinPage)
+	m.Handle("POST /signin", bounded(http.HandlerFunc(s.signin)))
+	m.HandleFunc("GET /account", s.accountPage)
+	m.Handle("POST /account", bounded(http.HandlerFunc(s.account)))
+	m.Handle("POST /signout", bounded(http.HandlerFunc(s.signout)))
+	m.HandleFunc("GET /ui/{file}", s.asset)
 	m.HandleFunc("/", s.noEndpoint)
 	return m
 }
@@ -496,9 +514,13 @@ func checkAuthConfig(cfg Config) error {
 		return fmt.Errorf("server: AuthPath %q: want a plain absolute path such as /auth", p)
 	}
 	switch p {
-	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz", "/app.js",
+	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz",
+		"/signin", "/signout", "/account",
 		"/.well-known/jwks.json", metadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
+	}
+	if strings.HasPrefix(p, "/ui/") || strings.HasPrefix(p, "/account/") {
+		return fmt.Errorf("server: AuthPath %q is under the pages' paths", p)
 	}
 	u, pw := cfg.AuthUsernameKey, cfg.AuthPasswordKey
 	if u == pw || len(u) > 64 || len(pw) > 64 || !utf8.ValidString(u) || !utf8.ValidString(pw) {
