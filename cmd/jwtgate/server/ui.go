@@ -36,6 +36,13 @@ type UIConfig struct {
 	TemplateDir string
 }
 
+// Validate checks c as New does: the settings, and that the templates
+// parse and render.
+func (c UIConfig) Validate() error {
+	_, err := newUI(c)
+	return err
+}
+
 // defaultAccent passes 4.5:1 against white (6.1:1).
 const defaultAccent = "#1f5fbf"
 
