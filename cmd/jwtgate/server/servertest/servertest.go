@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/jwk"
@@ -22,6 +23,10 @@ type Options struct {
 	Username, Password string
 	// Audience is the service's Config.Audience: "" for none.
 	Audience string
+	// LoginBurst and LoginEvery are the service's login limits: its
+	// defaults when zero.
+	LoginBurst int
+	LoginEvery time.Duration
 }
 
 // Start runs the service until the test ends, with the test server's URL
@@ -52,6 +57,7 @@ func Start(t testing.TB, opts Options) (*httptest.Server, *server.Server) {
 	s, err := server.New(server.Config{
 		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
 		Issuer: ts.URL, Audience: opts.Audience, Logger: log,
+		LoginBurst: opts.LoginBurst, LoginEvery: opts.LoginEvery,
 	})
 	if err != nil {
 		t.Fatal(err)
