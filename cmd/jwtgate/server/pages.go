@@ -26,7 +26,10 @@ import (
 //	GET  /         303 to /account with session cookies, else to /signin
 //	GET  /signin   the sign-in form
 //	POST /signin   username and password, form-encoded: 303 to /account
-//	               with the session cookies, or the form again with why
+//	               with the session cookies, or the form again with why;
+//	               or resume=1 and csrf_token (the refresh CSRF value): a
+//	               refresh (POST /refresh) of a session whose access token
+//	               expired, 303 to /account
 //	GET  /account  the user's sessions and the password form (303 to
 //	               /signin without a session)
 //	POST /account  action=end-session (sid), end-others, or password
@@ -153,6 +156,10 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, msgBadForm)
 		return
 	}
+	if r.PostForm.Get("resume") == "1" {
+		s.resume(w, r)
+		return
+	}
 	d.Username = r.PostForm.Get("username")
 	password := r.PostForm.Get("password")
 	if d.Username == "" || password == "" {
@@ -189,7 +196,45 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// signedOut sends the browser to the sign-in page with a notice.
+// resume refreshes the session of a browser whose access token expired:
+// POST /refresh, in process, with the form's CSRF value.
+func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
+	res := s.subrequest(r, http.MethodPost, "/refresh", "", r.PostForm.Get(formCSRFField), nil)
+	switch {
+	case res.status == http.StatusOK:
+		res.copyCookies(w)
+		s.pageHeaders(w, "text/plain; charset=utf-8", true)
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+	case res.status >= 500:
+		d := s.signinData()
+		d.Message, d.Kind, d.RetryAfter = msgUnavailable, "error", res.retryAfter()
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfter))
+		s.render(w, s.ui.signin, res.status, d)
+	default:
+		// Ended, reused, or a stale page: sign in again.
+		s.gate.UnsetJWTCookies(w)
+		s.toSignin(w, r, "expired")
+	}
+}
+
+// resumePage offers to refresh the session of a browser that holds a
+// refresh token but no working access token; without one, it sends the
+// browser to sign in.
+func (s *Server) resumePage(w http.ResponseWriter, r *http.Request) {
+	cc := s.cookies
+	rc, err1 := r.Cookie(cc.RefreshName)
+	csrf, err2 := r.Cookie(cc.CSRFRefreshName)
+	if err1 != nil || err2 != nil || rc.Value == "" || csrf.Value == "" {
+		s.toSignin(w, r, "")
+		return
+	}
+	d := s.signinData()
+	d.Resume = csrf.Value
+	d.Message, d.Kind = "Welcome back. Continue where you left off.", "info"
+	s.render(w, s.ui.signin, http.StatusOK, d)
+}
+
+// toSignin sends the browser to the sign-in page with a notice.
 func (s *Server) toSignin(w http.ResponseWriter, r *http.Request, notice string) {
 	s.pageHeaders(w, "text/plain; charset=utf-8", true)
 	target := "/signin"
@@ -212,17 +257,17 @@ func (s *Server) accountData(w http.ResponseWriter, r *http.Request) (AccountPag
 	d := AccountPage{ServiceName: s.ui.name, LogoURL: s.ui.logo}
 	cc := s.cookies
 	if c, err := r.Cookie(cc.AccessName); err != nil || c.Value == "" {
-		notice := ""
-		if c, err := r.Cookie(cc.RefreshName); err == nil && c.Value != "" {
-			notice = "expired"
-		}
-		s.toSignin(w, r, notice)
+		s.resumePage(w, r)
 		return d, false
 	}
 	who := s.subrequest(r, http.MethodGet, "/userinfo", "", "", nil)
 	switch who.status {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
+		if c, err := r.Cookie(cc.RefreshName); err == nil && c.Value != "" {
+			s.resumePage(w, r)
+			return d, false
+		}
 		s.toSignin(w, r, "expired")
 		return d, false
 	default:
@@ -467,6 +512,7 @@ func (s *Server) subrequest(r *http.Request, method, target, contentType, csrf s
 	}
 	if csrf != "" {
 		req.Header.Set(cc.CSRFAccessHeader, csrf)
+		req.Header.Set(cc.CSRFRefreshHeader, csrf)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.ContentLength = int64(len(body))

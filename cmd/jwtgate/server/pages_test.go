@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -246,10 +248,15 @@ func TestSigninSignout(t *testing.T) {
 		}
 	}
 	wantStatus(t, "userinfo after sign-out", f.do(t, "GET", "/userinfo", "", "", "Cookie", cookie), http.StatusUnauthorized)
-	// The account page of an ended session sends the browser to sign in.
-	resp, _ = f.page(t, "GET", "/account", nil, "Cookie", cookie)
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/signin?notice=expired" {
-		t.Errorf("account page after sign-out: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	// The account page of an ended session offers to resume it, which
+	// fails and sends the browser to sign in, forgetting the cookies.
+	resp, body = f.page(t, "GET", "/account", nil, "Cookie", cookie)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="csrf_token" value="`+jar["csrf_refresh_token"]+`"`) {
+		t.Errorf("account page after sign-out: %d\n%s", resp.StatusCode, body)
+	}
+	resp, _ = f.page(t, "POST", "/signin", url.Values{"resume": {"1"}, "csrf_token": {jar["csrf_refresh_token"]}}, "Cookie", cookie)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/signin?notice=expired" || len(resp.Cookies()) != 4 {
+		t.Errorf("resuming an ended session: %d to %q, cookies %q", resp.StatusCode, resp.Header.Get("Location"), resp.Header["Set-Cookie"])
 	}
 	_, body = f.page(t, "GET", "/signin?notice=expired", nil)
 	if !strings.Contains(body, signinNotices["expired"]) {
@@ -263,6 +270,68 @@ func TestSigninSignout(t *testing.T) {
 	resp, _ = f.page(t, "GET", "/account", nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/signin" {
 		t.Errorf("account page without cookies: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// TestResume: a browser whose access token has expired resumes its
+// session with the refresh token, through a form that needs the refresh
+// CSRF value.
+func TestResume(t *testing.T) {
+	f := newFixture(t)
+	resp, _ := f.page(t, "POST", "/signin", url.Values{"username": {"alice"}, "password": {testPassword}})
+	_, jar := cookieHeader(resp)
+	// The browser dropped the access cookie when it expired.
+	kept := "refresh_token_cookie=" + jar["refresh_token_cookie"] + "; csrf_refresh_token=" + jar["csrf_refresh_token"]
+	resp, body := f.page(t, "GET", "/account", nil, "Cookie", kept)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="resume-form"`) || !strings.Contains(body, `value="`+jar["csrf_refresh_token"]+`"`) {
+		t.Fatalf("account page with only the refresh cookies: %d\n%s", resp.StatusCode, body)
+	}
+	for _, c := range []struct {
+		name string
+		form url.Values
+		hdr  []string
+	}{
+		{"no CSRF value", url.Values{"resume": {"1"}}, nil},
+		{"cross-site", url.Values{"resume": {"1"}, "csrf_token": {jar["csrf_refresh_token"]}}, []string{"Sec-Fetch-Site", "cross-site"}},
+	} {
+		resp, _ := f.page(t, "POST", "/signin", c.form, append([]string{"Cookie", kept}, c.hdr...)...)
+		if resp.StatusCode == http.StatusSeeOther && resp.Header.Get("Location") == "/account" {
+			t.Errorf("resume with %s: accepted", c.name)
+		}
+		for _, ck := range resp.Cookies() {
+			if ck.Value != "" {
+				t.Errorf("resume with %s set %s", c.name, ck.Name)
+			}
+		}
+	}
+	// The refused attempts spent nothing: the refresh token still works.
+	resp, _ = f.page(t, "POST", "/signin", url.Values{"resume": {"1"}, "csrf_token": {jar["csrf_refresh_token"]}}, "Cookie", kept)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account" || len(resp.Cookies()) != 4 {
+		t.Fatalf("resume: %d to %q, cookies %q", resp.StatusCode, resp.Header.Get("Location"), resp.Header["Set-Cookie"])
+	}
+	cookie, _ := cookieHeader(resp)
+	if resp, body := f.page(t, "GET", "/account", nil, "Cookie", cookie); resp.StatusCode != 200 || !strings.Contains(body, `id="username">alice<`) {
+		t.Errorf("account page after resuming: %d", resp.StatusCode)
+	}
+}
+
+// failingLimiter cannot answer.
+type failingLimiter struct{}
+
+func (failingLimiter) Take(context.Context, string, string) (Grant, error) {
+	return Grant{}, errors.New("limiter down")
+}
+
+func (failingLimiter) Settle(context.Context, string, string, bool) error { return nil }
+
+// TestSigninUnavailable: a sign-in the service cannot check shows that
+// the service is unavailable, with when to retry.
+func TestSigninUnavailable(t *testing.T) {
+	f, _ := newFixtureWith(t, nil, func(c *Config) { c.Limiter = failingLimiter{} })
+	resp, body := f.page(t, "POST", "/signin", url.Values{"username": {"alice"}, "password": {testPassword}})
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || len(resp.Cookies()) != 0 ||
+		!strings.Contains(body, html.EscapeString(msgUnavailable)) {
+		t.Errorf("sign-in with the limiter down: %d, Retry-After %q\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 }
 

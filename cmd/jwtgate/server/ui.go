@@ -62,6 +62,11 @@ type SignInPage struct {
 	// RetryAfter: seconds before another attempt can be made, after a
 	// refusal for too many attempts; 0 otherwise.
 	RetryAfter int
+	// Resume, when set, is the CSRF value of the browser's refresh
+	// token: its access token has expired, and a form posting resume=1
+	// and csrf_token=Resume to /signin refreshes the session instead of
+	// asking for the password again.
+	Resume string
 }
 
 // AccountPage is what the account template receives.
@@ -158,7 +163,7 @@ func newUI(cfg UIConfig) (*ui, error) {
 	if cfg.TemplateDir != "" {
 		pages, dir = os.DirFS(cfg.TemplateDir), "."
 	}
-	if u.signin, err = parsePage(pages, dir, "signin.html", SignInPage{ServiceName: u.name, LogoURL: u.logo, Message: "m", Kind: "error", RetryAfter: 1}); err != nil {
+	if u.signin, err = parsePage(pages, dir, "signin.html", SignInPage{ServiceName: u.name, LogoURL: u.logo, Message: "m", Kind: "error", RetryAfter: 1, Resume: "r"}); err != nil {
 		return nil, withDir(cfg.TemplateDir, err)
 	}
 	sample := AccountPage{ServiceName: u.name, LogoURL: u.logo, Username: "u", CSRF: "c", Message: "m", Kind: "info",

@@ -59,7 +59,7 @@ const (
 var (
 	wantPagesSteps = []string{
 		"signin page", "keyboard focus order", "wrong password", "keyboard sign-in", "second device",
-		"account page lists both devices", "end the other device's session", "phone", "end every other session",
+		"account page lists both devices", "end the other device's session", "phone", "resume an expired session", "end every other session",
 		"csrf", "cross-site sign-in form", "password change", "sign out", "without javascript", "rate limit",
 	}
 	wantScans = []string{

@@ -201,6 +201,9 @@
       .catch(() => show("error", "The service cannot be reached. Check your connection and try again."))
       .finally(() => {
         if (button && button.isConnected) button.disabled = false;
+        // A button that went with its session leaves the focus nowhere:
+        // it goes to the message that says what happened.
+        if (!button || !button.isConnected || document.activeElement === document.body) message.focus();
         done();
       });
   });

@@ -6,6 +6,14 @@
 "use strict";
 
 (function () {
+  // A session whose access token expired resumes at once: the page's
+  // resume form refreshes it (POST /signin, resume=1).
+  const resume = document.getElementById("resume-form");
+  if (resume) {
+    document.getElementById("resume-submit").disabled = true;
+    resume.submit();
+    return;
+  }
   const form = document.getElementById("signin-form");
   const username = document.getElementById("username");
   const password = document.getElementById("password");

@@ -229,8 +229,9 @@ async function main() {
     expect((await text(pa, "#message")) === "The session has ended.", `message ${await text(pa, "#message")}`);
     expect((await pa.$$("#sessions > li")).length === 1, "the ended session is still listed");
     expect((await refusedIn(pb)) === 401, "device B's session still works after it was ended");
+    // Its account page tries to resume the session, which fails.
     await pb.goto(`${base}/account`);
-    expect(pb.url() === `${base}/signin?notice=expired`, `device B's account page went to ${pb.url()}`);
+    await pb.waitForURL(`${base}/signin?notice=expired`);
     expect((await text(pb, "#message")) === "Your session has ended. Sign in again.", `device B shows ${await text(pb, "#message")}`);
     await pb.waitForSelector("body[data-ready]");
     await scan(pb, "signin expired");
@@ -251,6 +252,15 @@ async function main() {
       await pc.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
       "the account page scrolls sideways on a phone",
     );
+
+    step("resume an expired session");
+    // The browser drops the access cookie when the token expires; the
+    // refresh token resumes the session without the password.
+    await c.clearCookies({ name: "access_token_cookie" });
+    await pc.goto(`${base}/account`);
+    await pc.waitForSelector("#sessions > li.current");
+    expect(pc.url() === `${base}/account`, `resuming went to ${pc.url()}`);
+    expect((await c.cookies()).length === 4, `${(await c.cookies()).length} cookies after resuming`);
 
     step("end every other session");
     await pa.reload();
