@@ -376,8 +376,11 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 	case res.status >= 200 && res.status < 300:
 		s.pageHeaders(w, "text/plain; charset=utf-8", true)
 		http.Redirect(w, r, "/account?notice="+notice, http.StatusSeeOther)
-	case res.status == http.StatusUnauthorized && res.code() == "unauthorized":
-		s.toSignin(w, r, "expired")
+	case res.status == http.StatusUnauthorized:
+		// The access token expired or the session ended: the account
+		// page resumes the session if it can, else asks to sign in.
+		s.pageHeaders(w, "text/plain; charset=utf-8", true)
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	case res.status == http.StatusForbidden && res.code() == "csrf_failed":
 		s.accountFailed(w, r, http.StatusForbidden, "This page was out of date, so nothing was changed. Try again.")
 	case res.status == http.StatusNotFound:
