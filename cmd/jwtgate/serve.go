@@ -122,7 +122,7 @@ type serveOptions struct {
 	trustedProxies                                 *string
 	uiName, uiLogo, uiAccent, uiTemplates          *string
 	accessTTL, refreshTTL, keysReload, storeBound  *time.Duration
-	jwksMaxAge                                     *time.Duration
+	jwksMaxAge, auditRetention                     *time.Duration
 	secure                                         *bool
 	loginBurst, minPasswordLen                     *int
 	stores                                         *storeFlags
@@ -157,6 +157,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.uiLogo = fs.String("ui-logo", "", "absolute https URL of a logo shown on the pages; its origin is allowed in their Content-Security-Policy [JWTGATE_UI_LOGO]")
 	o.uiAccent = fs.String("ui-accent", "#1f5fbf", "accent colour of the pages (#RRGGBB): it must have a contrast of at least 4.5:1 with white, or the start is refused [JWTGATE_UI_ACCENT]")
 	o.uiTemplates = fs.String("ui-templates", "", "directory of signin.html and account.html (html/template) that replace the built-in pages; parsed at start [JWTGATE_UI_TEMPLATES]")
+	o.auditRetention = fs.Duration("audit-retention", server.DefaultAuditRetention, "how long audit events (and the records of ended sessions) are kept; older ones are deleted in the background [JWTGATE_AUDIT_RETENTION]")
 	o.logLevel = fs.String("log-level", "info", "least level logged: debug, info (one line per request, written in batches at most 100 ms late), warn or error (written at once) [JWTGATE_LOG_LEVEL]")
 	for name, v := range map[string]string{
 		"addr": "JWTGATE_ADDR", "issuer": "JWTGATE_ISSUER", "audience": "JWTGATE_AUDIENCE", "alg": "JWTGATE_ALG",
@@ -164,8 +165,8 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 		"login-burst": "JWTGATE_LOGIN_BURST", "keys-reload": "JWTGATE_KEYS_RELOAD", "store-bound": "JWTGATE_STORE_BOUND", "tls-cert": "JWTGATE_TLS_CERT", "tls-key": "JWTGATE_TLS_KEY",
 		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
 		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
-		"jwks-max-age": "JWTGATE_JWKS_MAX_AGE",
-		"ui-name":      "JWTGATE_UI_NAME", "ui-logo": "JWTGATE_UI_LOGO", "ui-accent": "JWTGATE_UI_ACCENT", "ui-templates": "JWTGATE_UI_TEMPLATES",
+		"jwks-max-age": "JWTGATE_JWKS_MAX_AGE", "audit-retention": "JWTGATE_AUDIT_RETENTION",
+		"ui-name": "JWTGATE_UI_NAME", "ui-logo": "JWTGATE_UI_LOGO", "ui-accent": "JWTGATE_UI_ACCENT", "ui-templates": "JWTGATE_UI_TEMPLATES",
 	} {
 		vars[name] = v
 	}
@@ -253,8 +254,8 @@ func checkServeFlags(e *env, o *serveOptions) (serveSettings, bool) {
 		e.errorf("serve: --login-burst must be positive, or -1 for no limit")
 		return set, false
 	}
-	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 || *o.stores.redisBound <= 0 {
-		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload, --store-bound and --redis-bound must be positive")
+	if *o.accessTTL <= 0 || *o.refreshTTL <= 0 || *o.keysReload <= 0 || *o.storeBound <= 0 || *o.stores.redisBound <= 0 || *o.auditRetention <= 0 {
+		e.errorf("serve: --access-ttl, --refresh-ttl, --keys-reload, --store-bound, --redis-bound and --audit-retention must be positive")
 		return set, false
 	}
 	if *o.stores.redisWaitReplicas < 0 {
@@ -356,6 +357,7 @@ func startService(e *env, o *serveOptions, set serveSettings, log, lifeLog *slog
 		TrustedProxies: set.proxies, StoreBound: *o.storeBound,
 		JWKSMaxAge: *o.jwksMaxAge,
 		UI:         uiConfig(o),
+		Sessions:   st.Sessions, Audit: st.Audit, KeyStore: st.Keys, KeysReload: *o.keysReload,
 	})
 	if err != nil {
 		log.Error("cannot start the service", "err", err)
@@ -393,6 +395,8 @@ func runHTTP(e *env, o *serveOptions, set serveSettings, svc *service, out *batc
 	reloadCtx, stopReload := context.WithCancel(e.ctx)
 	defer stopReload()
 	go svc.keys.Run(reloadCtx, *o.keysReload)
+	pruner := &server.Pruner{Audit: svc.st.Audit, Sessions: svc.st.Sessions, Retention: *o.auditRetention, Logger: log}
+	go pruner.Run(reloadCtx)
 	hs := &http.Server{
 		Handler:           svc.srv,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -20,7 +20,7 @@ import (
 
 // Files in the data directory.
 const (
-	dbFile  = "jwtgate.db"      // SQLite: users and revocations
+	dbFile  = "jwtgate.db"      // SQLite: users, sessions, audit log and revocations
 	keyFile = "signing-key.pem" // PKCS #8 private key, mode 0600
 )
 
@@ -49,6 +49,8 @@ type DataDir struct {
 	DB          *sql.DB
 	Users       *SQLUsers
 	Revocations *sqlstore.Store
+	Sessions    *SQLSessions
+	Audit       *SQLAudit
 	// Created reports that OpenDataDir made the database: the directory
 	// is new (or held no database).
 	Created bool
@@ -81,12 +83,22 @@ func OpenDataDir(ctx context.Context, dir string) (*DataDir, error) {
 		db.Close()
 		return nil, err
 	}
+	sessions, err := newSQLSessions(ctx, db, sqlstore.SQLite)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	audit, err := newSQLAudit(ctx, db, sqlstore.SQLite)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	rs, err := sqlstore.New(ctx, db, sqlstore.SQLite, sqlstore.Options{MaxStaleness: crossProcessDelay})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &DataDir{Path: dir, DB: db, Users: users, Revocations: rs, Created: created}, nil
+	return &DataDir{Path: dir, DB: db, Users: users, Revocations: rs, Sessions: sessions, Audit: audit, Created: created}, nil
 }
 
 func (d *DataDir) logger() *slog.Logger {
@@ -183,7 +195,7 @@ func bootstrap(ctx context.Context, users *SQLUsers, log *slog.Logger) error {
 		return err
 	}
 	pw := RandomPassword()
-	if err := users.add(ctx, "admin", pw, true); errors.Is(err, ErrUserExists) {
+	if err := users.add(ctx, "admin", pw, true, true); errors.Is(err, ErrUserExists) {
 		return nil // another process started at the same time and made it
 	} else if err != nil {
 		return err

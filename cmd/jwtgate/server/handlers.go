@@ -196,6 +196,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		settle(true)
 		s.stats.login("bad_credentials")
 		s.log.Info("login refused", "username", c.Username)
+		s.record(ctx, r, evLoginFailure, "", c.Username, outcomeFailure, map[string]any{"reason": "bad_credentials"})
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")
 		return "", false
 	}
@@ -215,6 +216,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 	if revoke.CutoffRevokes(cutoff, lookedUp) {
 		s.stats.login("sessions_ended")
 		s.log.Info("login refused: the user's sessions were ended during it", "username", c.Username)
+		s.record(ctx, r, evLoginFailure, "", c.Username, outcomeFailure, map[string]any{"reason": "sessions_ended"})
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "the user's sessions were ended during this sign-in (a new password?); sign in again")
 		return "", false
 	}
@@ -243,6 +245,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.stats.tokenIssued("access")
+	s.record(r.Context(), r, evLoginSuccess, user, user, outcomeSuccess, map[string]any{"endpoint": s.cfg.AuthPath})
 	writeJSON(w, http.StatusOK, map[string]string{"access_token": access})
 }
 
@@ -251,20 +254,36 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// A new session: its id is in both tokens, and names the refresh
-	// family.
+	sid, refresh, ok := s.newSession(w, r, user)
+	if !ok {
+		return
+	}
+	s.record(r.Context(), r, evLoginSuccess, user, user, outcomeSuccess, map[string]any{"session": sid})
+	q := r.URL.Query().Get("cookies")
+	s.issue(w, r, user, sid, refresh, q == "1" || q == "true", jwtgate.Fresh())
+}
+
+// newSession starts a session of user, signed in by request r: its id
+// (in both tokens, naming the refresh family), recorded in the session
+// registry, and its first refresh token. It answers the request itself
+// (503, 500) and reports false when it cannot.
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, user string) (sid, refresh string, ok bool) {
 	sid, err := revoke.NewSession()
 	if err != nil {
 		s.fail(w, "new session", err)
-		return
+		return "", "", false
 	}
-	refresh, err := s.gate.CreateRefreshToken(r.Context(), user, revoke.InSession(sid))
+	if err := s.startSession(r.Context(), r, user, sid); err != nil {
+		s.log.Error("session registry", "username", user, "err", err)
+		unavailable(w, "the session registry cannot record the session: nothing was issued")
+		return "", "", false
+	}
+	refresh, err = s.gate.CreateRefreshToken(r.Context(), user, revoke.InSession(sid))
 	if err != nil {
 		s.fail(w, "create refresh token", err)
-		return
+		return "", "", false
 	}
-	q := r.URL.Query().Get("cookies")
-	s.issue(w, r, user, sid, refresh, q == "1" || q == "true", jwtgate.Fresh())
+	return sid, refresh, true
 }
 
 // issue makes an access token of session sid, which the refresh token
@@ -304,6 +323,8 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		// The store has revoked the family: every access and refresh
 		// token of the session is refused from now on.
 		s.log.Warn("refresh token reused: its session is ended", "username", t.Identity, "session", sid)
+		s.sessionEnded(ctx, sid, endedReuse)
+		s.record(ctx, r, evReuseDetected, t.Identity, t.Identity, outcomeFailure, map[string]any{"session": sid})
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "refresh token reused; log in again")
 		return
 	}
@@ -319,6 +340,8 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, refreshUnknown)
 		return
 	}
+	s.touchSession(ctx, r, t.Identity, sid)
+	s.record(ctx, r, evRefresh, t.Identity, t.Identity, outcomeSuccess, map[string]any{"session": sid})
 	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie{})
 }
 
@@ -338,6 +361,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.gate.UnsetJWTCookies(w)
 	}
 	s.log.Info("logout", "username", t.Identity)
+	sid, _ := revoke.SessionOf(t) // EndSession has read it
+	s.sessionEnded(ctx, sid, endedLogout)
+	s.record(ctx, r, evLogout, t.Identity, t.Identity, outcomeSuccess, map[string]any{"session": sid})
 	writeJSON(w, http.StatusOK, map[string]bool{"logout": true})
 }
 
@@ -345,7 +371,8 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
 	t, _ := jwtgate.TokenFrom(ctx)
-	if err := revoke.LogoutEverywhere(ctx, s.cfg.Revocations, t.Identity, s.cfg.Clock(), s.cfg.RefreshTTL); err != nil {
+	cutoff := s.cfg.Clock()
+	if err := revoke.LogoutEverywhere(ctx, s.cfg.Revocations, t.Identity, cutoff, s.cfg.RefreshTTL); err != nil {
 		s.log.Error("logout everywhere", "err", err)
 		unavailable(w, logoutUnknown)
 		return
@@ -354,6 +381,8 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) {
 		s.gate.UnsetJWTCookies(w)
 	}
 	s.log.Info("logout everywhere", "username", t.Identity)
+	s.userSessionsEnded(ctx, t.Identity, cutoff, endedLogoutAll)
+	s.record(ctx, r, evLogoutAll, t.Identity, t.Identity, outcomeSuccess, nil)
 	writeJSON(w, http.StatusOK, map[string]bool{"logout": true})
 }
 

@@ -21,6 +21,7 @@ type metrics struct {
 	logins        map[string]*atomic.Uint64 // by outcome
 	issued        map[string]*atomic.Uint64 // by token type
 	verifications map[string]*atomic.Uint64 // by outcome
+	lost          map[string]*atomic.Uint64 // records not written, by kind
 	store         histogram                 // revocation store check latency
 }
 
@@ -29,6 +30,7 @@ func newMetrics() *metrics {
 		logins:        map[string]*atomic.Uint64{},
 		issued:        map[string]*atomic.Uint64{},
 		verifications: map[string]*atomic.Uint64{},
+		lost:          map[string]*atomic.Uint64{},
 		store:         newHistogram([]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
 	}
 }
@@ -47,6 +49,7 @@ func (m *metrics) inc(set map[string]*atomic.Uint64, label string) {
 func (m *metrics) login(outcome string)        { m.inc(m.logins, outcome) }
 func (m *metrics) tokenIssued(typ string)      { m.inc(m.issued, typ) }
 func (m *metrics) verification(outcome string) { m.inc(m.verifications, outcome) }
+func (m *metrics) recordLost(kind string)      { m.inc(m.lost, kind) }
 
 // verificationOutcome names a Gate error for the verifications counter.
 func verificationOutcome(err error) string {
@@ -110,6 +113,7 @@ func (m *metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	counter("jwtgate_logins_total", "Login attempts (POST /auth and /login) by outcome.", "outcome", m.logins)
 	counter("jwtgate_tokens_issued_total", "Tokens issued by type.", "type", m.issued)
 	counter("jwtgate_verifications_total", "Token verifications on protected endpoints by outcome.", "outcome", m.verifications)
+	counter("jwtgate_records_lost_total", "Audit events and session registry writes that failed (the request went on), by kind.", "kind", m.lost)
 	h := &m.store
 	const name = "jwtgate_revocation_check_seconds"
 	fmt.Fprintf(&b, "# HELP %s Latency of revocation store checks.\n# TYPE %s histogram\n", name, name)

@@ -160,7 +160,7 @@ func testUnclaimedPassword(t *testing.T, u *SQLUsers) {
 		t.Fatalf("a start after the first sign-in logged:\n%s", logs.String())
 	}
 	// A password change ends the mark too.
-	if err := u.add(ctx, "root", RandomPassword(), true); err != nil {
+	if err := u.add(ctx, "root", RandomPassword(), true, false); err != nil {
 		t.Fatal(err)
 	}
 	if names, _ := u.Unclaimed(ctx); !slices.Equal(names, []string{"root"}) {

@@ -178,23 +178,37 @@ func (l *limiter) sweep(now time.Time) {
 	}
 }
 
-// clientKey is the client's IP address: the connection's, or, when the
+// clientKey is the rate-limit key of the request's client
+// (clientAddrKey of clientAddr), or the connection's unparsed address.
+func (s *Server) clientKey(r *http.Request) string {
+	a, ok := s.clientAddr(r)
+	if !ok {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
+		}
+		return host
+	}
+	return clientAddrKey(a)
+}
+
+// clientAddr is the client's IP address: the connection's, or, when the
 // connection comes from a trusted proxy (Config.TrustedProxies), the
 // rightmost address of X-Forwarded-For that is not a trusted proxy's.
 // Addresses are normalised (IPv4 in IPv6 unmapped), so one client has one
-// key, and an IPv6 client is keyed by its /64 (clientAddrKey).
-func (s *Server) clientKey(r *http.Request) string {
+// address. ok is false when the connection's address cannot be read.
+func (s *Server) clientAddr(r *http.Request) (netip.Addr, bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
-		return host
+		return netip.Addr{}, false
 	}
 	addr = addr.Unmap()
 	if !s.trusted(addr) {
-		return clientAddrKey(addr)
+		return addr, true
 	}
 	// Walk X-Forwarded-For from the right: each proxy appends the address
 	// it received the request from. The first one not trusted is the
@@ -205,16 +219,16 @@ func (s *Server) clientKey(r *http.Request) string {
 		for j := len(parts) - 1; j >= 0; j-- {
 			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
 			if err != nil {
-				return clientAddrKey(addr) // unreadable: limit the proxy itself
+				return addr, true // unreadable: the proxy itself
 			}
 			a = a.Unmap()
 			if !s.trusted(a) {
-				return clientAddrKey(a)
+				return a, true
 			}
 			addr = a
 		}
 	}
-	return clientAddrKey(addr)
+	return addr, true
 }
 
 // clientAddrKey is the rate-limit key of a client address: the address

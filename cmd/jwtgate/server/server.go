@@ -35,8 +35,25 @@
 //	                    forms that work without JavaScript, over the JSON
 //	                    endpoints; GET / sends the browser to one of them
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
-//	                    issued by type, verifications by outcome, and the
-//	                    latency of revocation checks
+//	                    issued by type, verifications by outcome, records
+//	                    (audit events, session registry writes) lost, and
+//	                    the latency of revocation checks
+//
+// With a session registry and an audit log (Config.Sessions and
+// Config.Audit, which "jwtgate serve" always gives), every session is
+// recorded (at login, refresh, logout and reuse), the events of sign-in,
+// refresh and logout are written to the audit log, and two more groups of
+// endpoints are served (JSON; docs/ADMIN.md has the details):
+//
+//	GET    /account/sessions             the caller's active sessions,
+//	                                     "current": true for its own
+//	DELETE /account/sessions/{sid}       end one of them (POST too)
+//	POST   /account/sessions/end-others  end every other session of the user
+//	POST   /account/password             change the password
+//	/admin/...                           the admin API: users, their
+//	                                     sessions, signing keys, audit
+//	                                     events; for users with the admin
+//	                                     role, fresh tokens for changes
 //
 // Access tokens follow RFC 9068: typ at+jwt, iss, sub, aud (Config.Audience),
 // exp, iat (with milliseconds), jti. Refresh tokens have typ refresh+jwt and
@@ -128,6 +145,12 @@
 //   - passwords: [PasswordPolicy], [DefaultMinPasswordLength],
 //     [MaxPasswordLen], [ValidUsername], [ValidPassword], [RandomPassword],
 //     [HashPassword], [VerifyPassword] and [ErrBadHash];
+//   - sessions and the audit log: [SQLSessions] and its [Session];
+//     [SQLAudit] with [Event], [AuditFilter], [Pruner] and
+//     [DefaultAuditRetention];
+//   - the changes the admin API and the users and keys commands share:
+//     [Accounts], [Actor], [CLIActor], [User], [ErrSessionsNotEnded],
+//     [ErrSessionNotFound], [RotateKey] and [RotationPlan];
 //   - [DefaultStoreBound].
 package server
 
@@ -237,6 +260,20 @@ type Config struct {
 	// UI brands the sign-in and account pages, or replaces them.
 	UI UIConfig
 
+	// Sessions is the session registry and Audit the audit log (Stores
+	// has both). With them, the service records every session and the
+	// events of sign-in, refresh and logout, and serves the account
+	// endpoints (/account/...) and, when Users is a *SQLUsers, the admin
+	// API (/admin/...). Nil: none of these.
+	Sessions *SQLSessions
+	Audit    *SQLAudit
+	// KeyStore is the store Keys follows (Stores.Keys), for the admin
+	// API's key rotation; KeysReload is how often instances reload it.
+	// A rotated key signs from KeyActivationDelay(JWKSMaxAge, KeysReload)
+	// on. Nil: the admin API lists the keys but cannot rotate them.
+	KeyStore   KeyStore
+	KeysReload time.Duration
+
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -259,6 +296,8 @@ type Server struct {
 	ui                 *ui
 	// origins refuses cross-origin form posts to the pages.
 	origins *http.CrossOriginProtection
+	// accounts is set when Config has Sessions and Audit.
+	accounts *Accounts
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
 }
@@ -294,6 +333,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.authKeys = credentialKeys{cfg.AuthUsernameKey, cfg.AuthPasswordKey}
+	if cfg.Sessions != nil && cfg.Audit != nil {
+		if cfg.Audit.log == nil {
+			cfg.Audit.SetLogger(cfg.Logger)
+		}
+		users, _ := cfg.Users.(*SQLUsers)
+		s.accounts = &Accounts{Users: users, Revocations: cfg.Revocations, Sessions: cfg.Sessions, Audit: cfg.Audit,
+			MaxLifetime: cfg.RefreshTTL, Clock: cfg.Clock}
+	}
 	s.mux = s.routes(meta)
 	return s, nil
 }
@@ -348,6 +395,12 @@ func (cfg *Config) fillDefaults() error {
 	}
 	if cfg.AuthPasswordKey == "" {
 		cfg.AuthPasswordKey = "password"
+	}
+	if cfg.KeysReload < 0 {
+		return errors.New("server: negative KeysReload")
+	}
+	if (cfg.Sessions == nil) != (cfg.Audit == nil) {
+		return errors.New("server: Config needs both Sessions and Audit, or neither")
 	}
 	return nil
 }
@@ -451,6 +504,9 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /readyz", s.readyz)
+	if s.accounts != nil {
+		s.accountRoutes(m)
+	}
 	m.HandleFunc("GET /{$}", s.home)
 	m.HandleFunc("GET /signin", s.signinPage)
 	m.Handle("POST /signin", bounded(http.HandlerFunc(s.signin)))
@@ -519,8 +575,8 @@ func checkAuthConfig(cfg Config) error {
 		"/.well-known/jwks.json", metadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}
-	if strings.HasPrefix(p, "/ui/") || strings.HasPrefix(p, "/account/") {
-		return fmt.Errorf("server: AuthPath %q is under the pages' paths", p)
+	if strings.HasPrefix(p, "/account/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/ui/") {
+		return fmt.Errorf("server: AuthPath %q is under /account/, /admin/ or /ui/, the account and admin endpoints and the pages' files", p)
 	}
 	u, pw := cfg.AuthUsernameKey, cfg.AuthPasswordKey
 	if u == pw || len(u) > 64 || len(pw) > 64 || !utf8.ValidString(u) || !utf8.ValidString(pw) {

@@ -96,6 +96,7 @@ func newFixtureWith(t *testing.T, rev revoke.Store, mutate func(*Config)) (*fixt
 	cfg := Config{
 		Users: data.Users, Revocations: rev, Keys: ring,
 		Algorithm: jwt.ES256, Issuer: f.srv.URL, Logger: log,
+		Sessions: data.Sessions, Audit: data.Audit,
 	}
 	if mutate != nil {
 		mutate(&cfg)

@@ -177,7 +177,7 @@ func TestPasswdEndsSessions(t *testing.T) {
 			if err := f.data.Users.Add(ctx, "bob", testPassword); err != nil {
 				t.Fatal(err)
 			}
-			st := &Stores{Users: f.data.Users, Revocations: f.rev}
+			st := &Stores{Users: f.data.Users, Revocations: f.rev, Sessions: f.data.Sessions, Audit: f.data.Audit}
 			a1, r1 := f.login(t, "alice", testPassword)
 			a2, r2 := f.refresh(t, r1)
 			b1, s1 := f.login(t, "alice", testPassword)

@@ -65,7 +65,11 @@ type StoreConfig struct {
 type Stores struct {
 	Users       *SQLUsers
 	Revocations revoke.Store
-	Keys        KeyStore
+	// Sessions is the session registry and Audit the audit log, in the
+	// users' database.
+	Sessions *SQLSessions
+	Audit    *SQLAudit
+	Keys     KeyStore
 	// Redis is the Redis client when StoreConfig.Redis is set: give it to
 	// NewRedisLimiter to share login limits.
 	Redis rueidis.Client
@@ -105,6 +109,7 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		}
 		st.closers = append(st.closers, d.Close)
 		st.Users, st.Revocations, st.Keys = d.Users, d.Revocations, d
+		st.Sessions, st.Audit = d.Sessions, d.Audit
 		where = append(where, "data directory "+cfg.DataDir)
 	} else {
 		db, err := OpenPostgres(ctx, cfg.DatabaseURL)
@@ -116,6 +121,12 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 			return nil, err
 		}
 		if st.Keys, err = NewSQLKeys(ctx, db); err != nil {
+			return nil, err
+		}
+		if st.Sessions, err = newSQLSessions(ctx, db, sqlstore.Postgres); err != nil {
+			return nil, err
+		}
+		if st.Audit, err = newSQLAudit(ctx, db, sqlstore.Postgres); err != nil {
 			return nil, err
 		}
 		if cfg.Redis == "" {
@@ -162,6 +173,7 @@ func Open(ctx context.Context, cfg StoreConfig) (_ *Stores, err error) {
 		}
 	}
 	st.Where = strings.Join(where, " + ")
+	st.Audit.SetLogger(cfg.Logger)
 	return st, nil
 }
 
@@ -260,6 +272,12 @@ func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
 	return bootstrap(ctx, st.Users, log)
 }
 
+// Accounts returns the shared account operations on these stores, for a
+// service whose longest token lifetime is maxLifetime.
+func (st *Stores) Accounts(maxLifetime time.Duration) *Accounts {
+	return &Accounts{Users: st.Users, Revocations: st.Revocations, Sessions: st.Sessions, Audit: st.Audit, MaxLifetime: maxLifetime}
+}
+
 // EndSessions revokes every token of username issued until now, for
 // maxLifetime (the longest token lifetime the server issues, its refresh
 // TTL): after a password change or a deletion, so that old sessions end
@@ -270,9 +288,17 @@ func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
 // look for revocations) after the revocation is stored, when every
 // server sharing the stores refuses those sessions.
 func (st *Stores) EndSessions(ctx context.Context, username string, maxLifetime time.Duration) error {
-	if err := revoke.LogoutEverywhere(ctx, st.Revocations, username, time.Now(), maxLifetime); err != nil {
+	if _, err := st.Accounts(maxLifetime).endAll(ctx, username, endedLogoutAll); err != nil {
 		return err
 	}
+	return st.WaitRevocations(ctx)
+}
+
+// WaitRevocations waits until every server sharing the stores refuses
+// what was revoked before it was called: 100 ms, twice the interval at
+// which SQLite data directories look for revocations made by another
+// process.
+func (st *Stores) WaitRevocations(ctx context.Context) error {
 	select {
 	case <-time.After(endSessionsWait):
 		return nil

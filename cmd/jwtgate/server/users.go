@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -95,13 +94,18 @@ type SQLUsers struct {
 
 // The users table. password_unclaimed is 1 while the password is one the
 // service generated (the first admin's) and it has neither been used to
-// sign in nor been changed: it may be known to no one. Tables made before
-// that column existed get it, as 0, when opened.
+// sign in nor been changed: it may be known to no one. is_admin gives the
+// admin role (the admin API); disabled users cannot sign in, refresh or
+// use their tokens. Tables made before those columns existed get them
+// when opened: password_unclaimed and disabled as 0, is_admin as 1 for
+// the user "admin" (the first user the service makes) and 0 for others.
 const usersSchema = `CREATE TABLE IF NOT EXISTS jwtgate_users (
 	username           TEXT PRIMARY KEY,
 	password_hash      TEXT NOT NULL,
 	created_ms         BIGINT NOT NULL,
-	password_unclaimed INTEGER NOT NULL DEFAULT 0
+	password_unclaimed INTEGER NOT NULL DEFAULT 0,
+	is_admin           INTEGER NOT NULL DEFAULT 0,
+	disabled           INTEGER NOT NULL DEFAULT 0
 )`
 
 // usersProbeSchema is the table of Probe: one row, rewritten by each.
@@ -132,54 +136,54 @@ func newSQLUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQ
 	return s, nil
 }
 
-// migrateUsers adds password_unclaimed to a table made without it. It
-// looks first, so that the usual start takes no lock on the table; of
-// two processes adding the column at once, the loser finds it there.
+// migrateUsers adds the columns a table made by an older version lacks.
+// It looks first, so that the usual start takes no lock on the table; of
+// two processes adding a column at once, the loser finds it there.
 func migrateUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) error {
-	has := func() bool {
-		rows, err := db.QueryContext(ctx, `SELECT password_unclaimed FROM jwtgate_users WHERE 1 = 0`)
-		if err != nil {
-			return false
+	for _, col := range []struct{ name, then string }{
+		{"password_unclaimed", ""},
+		{"is_admin", `UPDATE jwtgate_users SET is_admin = 1 WHERE username = 'admin'`},
+		{"disabled", ""},
+	} {
+		has := func() bool {
+			rows, err := db.QueryContext(ctx, `SELECT `+col.name+` FROM jwtgate_users WHERE 1 = 0`)
+			if err != nil {
+				return false
+			}
+			rows.Close()
+			return true
 		}
-		rows.Close()
-		return true
-	}
-	if has() {
-		return nil
-	}
-	add := `ALTER TABLE jwtgate_users ADD COLUMN password_unclaimed INTEGER NOT NULL DEFAULT 0`
-	if dialect == sqlstore.Postgres {
-		add = `ALTER TABLE jwtgate_users ADD COLUMN IF NOT EXISTS password_unclaimed INTEGER NOT NULL DEFAULT 0`
-	}
-	if _, err := db.ExecContext(ctx, add); err != nil && !has() {
-		return err
+		if has() {
+			continue
+		}
+		add := `ALTER TABLE jwtgate_users ADD COLUMN ` + col.name + ` INTEGER NOT NULL DEFAULT 0`
+		if dialect == sqlstore.Postgres {
+			add = `ALTER TABLE jwtgate_users ADD COLUMN IF NOT EXISTS ` + col.name + ` INTEGER NOT NULL DEFAULT 0`
+		}
+		if _, err := db.ExecContext(ctx, add); err != nil {
+			if !has() {
+				return err
+			}
+			continue // another process added it (and ran col.then)
+		}
+		if col.then != "" {
+			if _, err := db.ExecContext(ctx, col.then); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
 // q returns query with PostgreSQL's $n placeholders instead of ? when
 // the store is on PostgreSQL.
-func (s *SQLUsers) q(query string) string {
-	if s.dialect != sqlstore.Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (s *SQLUsers) q(query string) string { return rebind(s.dialect, query) }
 
-// PasswordHash implements UserStore.
+// PasswordHash implements UserStore. A disabled user is reported as
+// missing: its sign-ins are refused like those of an unknown user.
 func (s *SQLUsers) PasswordHash(ctx context.Context, username string) (string, bool, error) {
 	var h string
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT password_hash FROM jwtgate_users WHERE username = ?`), username).Scan(&h)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT password_hash FROM jwtgate_users WHERE username = ? AND disabled = 0`), username).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -189,7 +193,8 @@ func (s *SQLUsers) PasswordHash(ctx context.Context, username string) (string, b
 	return h, true, nil
 }
 
-// Exists implements UserStore.
+// Exists implements UserStore: a disabled user does not exist for the
+// service (its tokens are refused).
 func (s *SQLUsers) Exists(ctx context.Context, username string) (bool, error) {
 	_, ok, err := s.PasswordHash(ctx, username)
 	return ok, err
@@ -226,29 +231,38 @@ func (s *SQLUsers) Count(ctx context.Context) (int, error) {
 // Add creates a user; it fails with ErrUserExists if the name is taken,
 // and with ErrBadPassword if the password breaks s.Policy.
 func (s *SQLUsers) Add(ctx context.Context, username, password string) error {
-	return s.add(ctx, username, password, false)
+	return s.add(ctx, username, password, false, false)
 }
 
-// add creates a user; generated marks its password as unclaimed.
-func (s *SQLUsers) add(ctx context.Context, username, password string, generated bool) error {
-	if err := ValidUsername(username); err != nil {
-		return err
-	}
-	if err := s.Policy.Check(username, password); err != nil {
-		return err
-	}
-	h, err := HashPassword(password)
+// add creates a user; generated marks its password as unclaimed, admin
+// gives it the admin role.
+func (s *SQLUsers) add(ctx context.Context, username, password string, generated, admin bool) error {
+	h, err := s.newHash(username, password)
 	if err != nil {
 		return err
 	}
-	mark := 0
+	return s.insert(ctx, s.db, username, h, generated, admin)
+}
+
+// newHash checks username and the policy, and hashes password.
+func (s *SQLUsers) newHash(username, password string) (string, error) {
+	if err := ValidUsername(username); err != nil {
+		return "", err
+	}
+	if err := s.Policy.Check(username, password); err != nil {
+		return "", err
+	}
+	return HashPassword(password)
+}
+
+// insert adds a user with password hash h.
+func (s *SQLUsers) insert(ctx context.Context, x execer, username, h string, generated, admin bool) error {
 	if generated {
-		mark = 1
 		s.unclaimed.Store(true)
 	}
-	res, err := s.db.ExecContext(ctx,
-		s.q(`INSERT INTO jwtgate_users (username, password_hash, created_ms, password_unclaimed) VALUES (?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`),
-		username, h, time.Now().UnixMilli(), mark)
+	res, err := x.ExecContext(ctx,
+		s.q(`INSERT INTO jwtgate_users (username, password_hash, created_ms, password_unclaimed, is_admin) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`),
+		username, h, time.Now().UnixMilli(), b2i(generated), b2i(admin))
 	if err != nil {
 		return err
 	}
@@ -260,17 +274,102 @@ func (s *SQLUsers) add(ctx context.Context, username, password string, generated
 	return nil
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // SetPassword changes a user's password; it fails with ErrBadPassword if
 // the password breaks s.Policy.
 func (s *SQLUsers) SetPassword(ctx context.Context, username, password string) error {
-	if err := s.Policy.Check(username, password); err != nil {
-		return err
-	}
-	h, err := HashPassword(password)
+	h, err := s.newHash(username, password)
 	if err != nil {
 		return err
 	}
-	return s.affectOne(ctx, username, `UPDATE jwtgate_users SET password_hash = ?, password_unclaimed = 0 WHERE username = ?`, h, username)
+	return s.setHash(ctx, s.db, username, h)
+}
+
+func (s *SQLUsers) setHash(ctx context.Context, x execer, username, h string) error {
+	return s.affectOne(ctx, x, username, `UPDATE jwtgate_users SET password_hash = ?, password_unclaimed = 0 WHERE username = ?`, h, username)
+}
+
+// SetDisabled disables or enables a user. A disabled user cannot sign in,
+// and the service refuses its tokens (end its sessions too: see
+// Accounts.SetDisabled).
+func (s *SQLUsers) SetDisabled(ctx context.Context, username string, disabled bool) error {
+	return s.setDisabled(ctx, s.db, username, disabled)
+}
+
+func (s *SQLUsers) setDisabled(ctx context.Context, x execer, username string, disabled bool) error {
+	return s.affectOne(ctx, x, username, `UPDATE jwtgate_users SET disabled = ? WHERE username = ?`, b2i(disabled), username)
+}
+
+// User is a user as the admin API shows it: never its password hash.
+type User struct {
+	Username string
+	Created  time.Time
+	Admin    bool
+	Disabled bool
+}
+
+const userColumns = `SELECT username, created_ms, is_admin, disabled FROM jwtgate_users`
+
+// Get returns a user, disabled or not; the error wraps ErrUserNotFound
+// when there is none.
+func (s *SQLUsers) Get(ctx context.Context, username string) (User, error) {
+	list, err := s.users(ctx, userColumns+` WHERE username = ?`, username)
+	if err != nil {
+		return User{}, err
+	}
+	if len(list) == 0 {
+		return User{}, fmt.Errorf("%w: %q", ErrUserNotFound, username)
+	}
+	return list[0], nil
+}
+
+// MaxUsersPage is the most users one call of Page returns.
+const maxUsersPage = 500
+
+// Page returns, in username order, at most limit users (MaxUsersPage when
+// limit is out of 1..MaxUsersPage) whose name comes after after and
+// contains search (as bytes, letter case included).
+func (s *SQLUsers) Page(ctx context.Context, search, after string, limit int) ([]User, error) {
+	if limit <= 0 || limit > maxUsersPage {
+		limit = maxUsersPage
+	}
+	q, args := userColumns+` WHERE username > ?`, []any{after}
+	if search != "" {
+		// strpos/instr: no LIKE wildcards to escape.
+		if s.dialect == sqlstore.Postgres {
+			q += ` AND strpos(username, ?) > 0`
+		} else {
+			q += ` AND instr(username, ?) > 0`
+		}
+		args = append(args, search)
+	}
+	return s.users(ctx, q+` ORDER BY username LIMIT ?`, append(args, limit)...)
+}
+
+func (s *SQLUsers) users(ctx context.Context, query string, args ...any) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		var u User
+		var ms int64
+		var admin, disabled int
+		if err := rows.Scan(&u.Username, &ms, &admin, &disabled); err != nil {
+			return nil, err
+		}
+		u.Created, u.Admin, u.Disabled = time.UnixMilli(ms), admin != 0, disabled != 0
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
 
 // Unclaimed returns, in order, the users whose password was generated by
@@ -302,11 +401,15 @@ func (s *SQLUsers) ClaimPassword(ctx context.Context, username string) error {
 
 // Delete removes a user.
 func (s *SQLUsers) Delete(ctx context.Context, username string) error {
-	return s.affectOne(ctx, username, `DELETE FROM jwtgate_users WHERE username = ?`, username)
+	return s.delete(ctx, s.db, username)
 }
 
-func (s *SQLUsers) affectOne(ctx context.Context, username, query string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+func (s *SQLUsers) delete(ctx context.Context, x execer, username string) error {
+	return s.affectOne(ctx, x, username, `DELETE FROM jwtgate_users WHERE username = ?`, username)
+}
+
+func (s *SQLUsers) affectOne(ctx context.Context, x execer, username, query string, args ...any) error {
+	res, err := x.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return err
 	}
