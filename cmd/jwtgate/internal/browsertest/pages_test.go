@@ -64,7 +64,7 @@ var (
 	}
 	wantScans = []string{
 		"signin", "signin wrong password", "account", "signin expired", "signin phone", "account phone",
-		"account without javascript", "signin rate limited",
+		"signin rate limited",
 	}
 )
 

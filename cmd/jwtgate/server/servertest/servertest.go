@@ -1,7 +1,8 @@
 // Package servertest starts the token service of "jwtgate serve"
 // (server.New) on a loopback port, for the tests of other packages and
 // modules: a fresh data directory holding one user, its ES256 signing
-// key and its revocations, as a first start of the service makes them.
+// key, its revocations, sessions and audit log, as a first start of the
+// service makes them.
 package servertest
 
 import (
@@ -55,8 +56,8 @@ func Start(t testing.TB, opts Options) (*httptest.Server, *server.Server) {
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	s, err := server.New(server.Config{
-		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
-		Issuer: ts.URL, Audience: opts.Audience, Logger: log,
+		Users: data.Users, Revocations: data.Revocations, Sessions: data.Sessions, Audit: data.Audit,
+		Keys: ring, Algorithm: jwt.ES256, Issuer: ts.URL, Audience: opts.Audience, Logger: log,
 		LoginBurst: opts.LoginBurst, LoginEvery: opts.LoginEvery,
 	})
 	if err != nil {
