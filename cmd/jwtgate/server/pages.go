@@ -106,8 +106,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 // Messages of the sign-in page. None says whether a username exists.
 const (
 	msgBadCredentials = "The username or password is not right."
-	msgRateLimited    = "Too many attempts. Wait before you try again."
-	msgUnavailable    = "The service cannot sign you in right now. Try again in a moment."
+	msgRateLimited    = "Too many attempts."
+	msgUnavailable    = "The service cannot sign you in right now."
 	msgCrossSite      = "This form was sent from another site, so it was not accepted. Sign in on this page."
 	msgBadForm        = "Enter your username and password."
 	msgFailed         = "Something went wrong on our side. Try again."

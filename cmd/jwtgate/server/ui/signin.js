@@ -31,11 +31,11 @@
     }
   }
 
-  // wait disables the button for seconds, counting down on it, then
+  // wait disables the button for total seconds, counting down on it, then
   // says that another attempt can be made.
-  function wait(seconds) {
+  function wait(total) {
     clearInterval(timer);
-    let left = Math.max(1, Math.ceil(seconds));
+    let left = Math.max(1, Math.ceil(total));
     submit.disabled = true;
     submit.textContent = `Wait ${left} s`;
     timer = setInterval(() => {
@@ -52,6 +52,8 @@
     }, 1000);
     document.body.dataset.waiting = String(left);
   }
+
+  const seconds = (n) => (n === 1 ? "1 second" : `${n} seconds`);
 
   function retryAfter(resp) {
     const n = Number.parseInt(resp.headers.get("Retry-After") || "", 10);
@@ -91,13 +93,13 @@
         break;
       case 429: {
         const n = retryAfter(resp);
-        show("error", `Too many attempts. Wait before you try again. Try again in ${n} seconds.`);
+        show("error", `Too many attempts. Try again in ${seconds(n)}.`);
         wait(n);
         break;
       }
       case 503: {
         const n = retryAfter(resp);
-        show("error", `The service cannot sign you in right now. Try again in a moment. Try again in ${n} seconds.`);
+        show("error", `The service cannot sign you in right now. Try again in ${seconds(n)}.`);
         wait(n);
         break;
       }
