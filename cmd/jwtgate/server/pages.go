@@ -388,8 +388,26 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 	case res.status >= 500:
 		s.accountFailed(w, r, res.status, "The service cannot do this right now. Try again in a moment.")
 	default:
-		s.accountFailed(w, r, res.status, sentence(res.description()))
+		s.accountFailed(w, r, res.status, formMessage(res.description()))
 	}
+}
+
+// formMessage turns the description of a refused account request into a
+// sentence about the form's fields.
+func formMessage(desc string) string {
+	for _, f := range []struct{ member, field string }{
+		{"new_password: ", "The new password is not accepted: "},
+		{"current_password: ", "The current password is not accepted: "},
+	} {
+		if rest, ok := strings.CutPrefix(desc, f.member); ok {
+			_, why, found := strings.Cut(rest, ": ")
+			if !found {
+				why = rest
+			}
+			return f.field + strings.TrimSuffix(why, ".") + "."
+		}
+	}
+	return sentence(desc)
 }
 
 // accountFailed shows the account page again with why a form failed.

@@ -433,3 +433,80 @@ func TestContrast(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountForms: the account page's forms without JavaScript, over
+// the account endpoints.
+func TestAccountForms(t *testing.T) {
+	f := newFixture(t)
+	signin := func(pw string) (string, map[string]string) {
+		t.Helper()
+		resp, body := f.page(t, "POST", "/signin", url.Values{"username": {"alice"}, "password": {pw}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d\n%s", resp.StatusCode, body)
+		}
+		return cookieHeader(resp)
+	}
+	post := func(cookie string, form url.Values) (*http.Response, string) {
+		t.Helper()
+		return f.page(t, "POST", "/account", form, "Cookie", cookie)
+	}
+	mine, jar := signin(testPassword)
+	other, _ := signin(testPassword)
+	csrf := jar["csrf_access_token"]
+
+	_, page := f.page(t, "GET", "/account", nil, "Cookie", mine)
+	if strings.Count(page, `<li class="session`) != 2 || strings.Count(page, "This device") != 1 {
+		t.Fatalf("account page does not list two sessions, one this device's:\n%s", page)
+	}
+	for _, c := range []struct {
+		name   string
+		form   url.Values
+		status int
+		msg    string
+	}{
+		{"unknown action", url.Values{"action": {"nothing"}, "csrf_token": {csrf}}, 400, "The form could not be read."},
+		{"no session", url.Values{"action": {"end-session"}, "csrf_token": {csrf}}, 400, "No session was chosen."},
+		{"unknown session", url.Values{"action": {"end-session"}, "sid": {"nope"}, "csrf_token": {csrf}}, 404, "That session has already ended."},
+		{"no CSRF value", url.Values{"action": {"end-others"}}, 403, "This page was out of date, so nothing was changed. Try again."},
+		{"wrong current password", url.Values{"action": {"password"}, "current_password": {"wrong"}, "new_password": {"a new password"}, "csrf_token": {csrf}}, 400, "The current password is wrong."},
+		{"short new password", url.Values{"action": {"password"}, "current_password": {testPassword}, "new_password": {"short"}, "csrf_token": {csrf}}, 400, "The new password is not accepted: it must be at least 8 characters long."},
+	} {
+		resp, body := post(mine, c.form)
+		if resp.StatusCode != c.status || !strings.Contains(body, html.EscapeString(c.msg)) || len(resp.Cookies()) != 0 {
+			t.Errorf("%s: %d, cookies %q, want %d with %q\n%s", c.name, resp.StatusCode, resp.Header["Set-Cookie"], c.status, c.msg, body)
+		}
+	}
+	wantStatus(t, "the other session after refused forms", f.do(t, "GET", "/userinfo", "", "", "Cookie", other), 200)
+
+	// End every other session: this one goes on with new cookies.
+	resp, _ := post(mine, url.Values{"action": {"end-others"}, "csrf_token": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account?notice=others-ended" {
+		t.Fatalf("end-others: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	wantStatus(t, "the other session after end-others", f.do(t, "GET", "/userinfo", "", "", "Cookie", other), http.StatusUnauthorized)
+	if len(resp.Cookies()) == 4 {
+		mine, jar = cookieHeader(resp)
+	}
+	wantStatus(t, "this session after end-others", f.do(t, "GET", "/userinfo", "", "", "Cookie", mine), 200)
+	_, page = f.page(t, "GET", "/account?notice=others-ended", nil, "Cookie", mine)
+	if !strings.Contains(page, accountNotices["others-ended"]) || strings.Count(page, `<li class="session`) != 1 {
+		t.Errorf("account page after end-others:\n%s", page)
+	}
+
+	// Change the password: the other sessions end, this one goes on.
+	other, _ = signin(testPassword)
+	const newPassword = "a brand new password"
+	resp, _ = post(mine, url.Values{"action": {"password"}, "current_password": {testPassword}, "new_password": {newPassword}, "csrf_token": {jar["csrf_access_token"]}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account?notice=password-changed" {
+		t.Fatalf("password change: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if len(resp.Cookies()) == 4 {
+		mine, _ = cookieHeader(resp)
+	}
+	wantStatus(t, "this session after the password change", f.do(t, "GET", "/userinfo", "", "", "Cookie", mine), 200)
+	wantStatus(t, "the other session after the password change", f.do(t, "GET", "/userinfo", "", "", "Cookie", other), http.StatusUnauthorized)
+	if resp, _ := f.page(t, "POST", "/signin", url.Values{"username": {"alice"}, "password": {testPassword}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("sign-in with the old password: %d", resp.StatusCode)
+	}
+	signin(newPassword)
+}

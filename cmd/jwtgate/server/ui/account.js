@@ -68,6 +68,18 @@
       const b = await resp.json();
       if (b && typeof b.error_description === "string" && b.error_description) {
         const d = b.error_description;
+        // "new_password: invalid password: it must ..." names a field.
+        for (const [member, field] of [
+          ["new_password: ", "The new password is not accepted: "],
+          ["current_password: ", "The current password is not accepted: "],
+        ]) {
+          if (d.startsWith(member)) {
+            const rest = d.slice(member.length);
+            const i = rest.indexOf(": ");
+            const why = i >= 0 ? rest.slice(i + 2) : rest;
+            return field + why.replace(/\.$/, "") + ".";
+          }
+        }
         return d.charAt(0).toUpperCase() + d.slice(1) + (d.endsWith(".") ? "" : ".");
       }
     } catch {
