@@ -36,7 +36,8 @@ import (
 //	               (current_password, new_password), with csrf_token:
 //	               303 to /account, or the page again with why
 //	POST /signout  csrf_token: ends the session, 303 to /signin
-//	GET  /ui/...   style sheets and scripts
+//	GET  /ui/...   style sheets and scripts; /ui/custom/... the files of
+//	               a template directory's static/
 
 // The account endpoints the account page uses.
 const (
@@ -80,7 +81,11 @@ func (s *Server) render(w http.ResponseWriter, t *template.Template, status int,
 
 // asset serves a file of /ui/.
 func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.ui.assets[r.PathValue("file")]
+	name := r.PathValue("file")
+	if strings.HasPrefix(r.URL.Path, "/ui/custom/") {
+		name = "custom/" + name
+	}
+	a, ok := s.ui.assets[name]
 	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", "no endpoint at this path")
 		return

@@ -409,10 +409,28 @@ func TestTemplateDir(t *testing.T) {
 		t.Fatalf("with a template that does not parse: %v", err)
 	}
 	write("account.html", `<p>custom account of {{.Username}}</p>`)
+	if err := os.Mkdir(filepath.Join(dir, "static"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write("static/run.sh", "#!/bin/sh")
+	if _, err := newUI(UIConfig{TemplateDir: dir}); err == nil || !strings.Contains(err.Error(), "static/run.sh") {
+		t.Fatalf("with a script in static/: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "static", "run.sh")); err != nil {
+		t.Fatal(err)
+	}
+	write("static/site.css", "body { color: #111; }")
 	f, _ := newFixtureWith(t, nil, func(c *Config) { c.UI = UIConfig{TemplateDir: dir, ServiceName: "Custom"} })
 	resp, body := f.page(t, "POST", "/signin", url.Values{"username": {"<i>x</i>"}, "password": {"nope"}})
 	if resp.StatusCode != http.StatusUnauthorized || body != `<!doctype html><title>Custom</title><form method="post" action="/signin">`+html.EscapeString(msgBadCredentials)+`</form>` {
 		t.Errorf("custom sign-in page: %d %q", resp.StatusCode, body)
+	}
+	resp, body = f.page(t, "GET", "/ui/custom/site.css", nil)
+	if resp.StatusCode != 200 || body != "body { color: #111; }" || resp.Header.Get("Content-Type") != "text/css; charset=utf-8" || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("GET /ui/custom/site.css: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	if resp, _ := f.page(t, "GET", "/ui/custom/other.css", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /ui/custom/other.css: %d", resp.StatusCode)
 	}
 }
 

@@ -514,6 +514,7 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 	m.Handle("POST /account", bounded(http.HandlerFunc(s.account)))
 	m.Handle("POST /signout", bounded(http.HandlerFunc(s.signout)))
 	m.HandleFunc("GET /ui/{file}", s.asset)
+	m.HandleFunc("GET /ui/custom/{file}", s.asset)
 	m.HandleFunc("/", s.noEndpoint)
 	return m
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -32,7 +33,14 @@ type UIConfig struct {
 	// TemplateDir, when set, holds signin.html and account.html,
 	// html/template files that replace the built-in pages (each receives
 	// a SignInPage or an AccountPage). They are parsed by New: a missing
-	// or broken template stops the start.
+	// or broken template stops the start. The pages keep their
+	// Content-Security-Policy: no inline script or style; they may use
+	// the built-in files (/ui/style.css, /ui/theme.css, /ui/signin.js,
+	// /ui/account.js, whose element ids they then keep) and their own,
+	// from the subdirectory static/, served at /ui/custom/NAME: at most
+	// 64 files of at most 1 MiB, named with letters, digits, '.', '-'
+	// and '_', of the types .css, .js, .png, .jpg, .jpeg, .gif, .webp,
+	// .svg, .ico, .woff and .woff2, read once by New.
 	TemplateDir string
 }
 
@@ -158,6 +166,11 @@ func newUI(cfg UIConfig) (*ui, error) {
 		}
 		u.assets[name] = asset{ct, b}
 	}
+	if cfg.TemplateDir != "" {
+		if err := u.readStatic(filepath.Join(cfg.TemplateDir, "static")); err != nil {
+			return nil, withDir(cfg.TemplateDir, err)
+		}
+	}
 	var pages fs.FS = uiFiles
 	dir := "ui"
 	if cfg.TemplateDir != "" {
@@ -172,6 +185,47 @@ func newUI(cfg UIConfig) (*ui, error) {
 		return nil, withDir(cfg.TemplateDir, err)
 	}
 	return u, nil
+}
+
+// staticTypes are the files a template directory's static/ may hold.
+var staticTypes = map[string]string{
+	".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
+	".svg": "image/svg+xml", ".ico": "image/x-icon", ".woff": "font/woff", ".woff2": "font/woff2",
+}
+
+// staticName is the name of a file of static/.
+var staticName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
+
+// readStatic reads the files of dir, if it exists, as assets under
+// custom/.
+func (u *ui) readStatic(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(entries) > 64 {
+		return fmt.Errorf("static/ has %d entries, more than 64", len(entries))
+	}
+	for _, e := range entries {
+		name := e.Name()
+		ct, ok := staticTypes[strings.ToLower(filepath.Ext(name))]
+		if !e.Type().IsRegular() || !staticName.MatchString(name) || !ok {
+			return fmt.Errorf("static/%s: want regular files named with letters, digits, '.', '-' and '_', of the types .css, .js, .png, .jpg, .jpeg, .gif, .webp, .svg, .ico, .woff or .woff2", name)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if len(b) > 1<<20 {
+			return fmt.Errorf("static/%s is larger than 1 MiB", name)
+		}
+		u.assets["custom/"+name] = asset{ct, b}
+	}
+	return nil
 }
 
 func withDir(dir string, err error) error {
