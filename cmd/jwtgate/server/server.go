@@ -31,9 +31,11 @@
 //	GET  /readyz        200 when every store proves it works, else 503
 //	                    naming the stores that did not (see below)
 //	GET  /signin, POST /signin, GET /account, POST /account, POST /signout
-//	                    the sign-in and account pages (see pages.go): HTML
-//	                    forms that work without JavaScript, over the JSON
-//	                    endpoints; GET / sends the browser to one of them
+//	                    the sign-in and account pages: HTML forms that work
+//	                    without JavaScript, over the JSON endpoints (made
+//	                    in process, with the browser's cookies); GET /
+//	                    sends the browser to one of them; GET /ui/... their
+//	                    style sheets and scripts
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
 //	                    issued by type, verifications by outcome, records
 //	                    (audit events, session registry writes) lost, and
@@ -151,6 +153,8 @@
 //   - the changes the admin API and the users and keys commands share:
 //     [Accounts], [Actor], [CLIActor], [User], [ErrSessionsNotEnded],
 //     [ErrSessionNotFound], [RotateKey] and [RotationPlan];
+//   - the pages: [UIConfig], and what their templates receive,
+//     [SignInPage], [AccountPage] and [SessionView];
 //   - [DefaultStoreBound].
 package server
 
