@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -273,18 +274,11 @@ func keysRotate(e *env, args []string) int {
 		e.errorf("keys rotate: %v", err)
 		return exitUsage
 	}
-	rot := server.Rotation{ActivateAfter: server.KeyActivationDelay(*maxAge, *reload), RetireAfter: *retire}
-	if !flagGiven(fs, "retire-after") {
-		// The old keys verify every token they signed until it expires:
-		// with --now, servers sign with them until their next reload.
-		rot.RetireAfter = max(*refreshTTL, *accessTTL)
-		if *now {
-			rot.RetireAfter += *reload
-		}
+	plan := server.RotationPlan{JWKSMaxAge: *maxAge, KeysReload: *reload, AccessTTL: *accessTTL, RefreshTTL: *refreshTTL, Now: *now}
+	if flagGiven(fs, "retire-after") {
+		plan.RetireAfter = retire
 	}
-	if *now {
-		rot.ActivateAfter = 0
-	}
+	var alg jwt.Algorithm
 	if *algFlag != "" {
 		a, err := parseAlg(*algFlag)
 		if err == nil {
@@ -294,29 +288,28 @@ func keysRotate(e *env, args []string) int {
 			e.errorf("keys rotate: --alg: %v", err)
 			return exitUsage
 		}
-		rot.Alg = a
+		alg = a
 	}
-	var ks server.KeyStore
-	if *stores.databaseURL != "" {
-		db, err := server.OpenPostgres(e.ctx, *stores.databaseURL)
-		if err != nil {
-			e.errorf("keys rotate: %s", oneLine(err))
-			return exitUsage
-		}
-		defer db.Close()
-		if ks, err = server.NewSQLKeys(e.ctx, db); err != nil {
-			e.errorf("keys rotate: %s", oneLine(err))
-			return exitRejected
-		}
-	} else {
+	rot := plan.Rotation(alg)
+	if *stores.databaseURL == "" {
 		if fi, err := os.Stat(*stores.dataDir); err != nil || !fi.IsDir() {
 			e.errorf("keys rotate: %s is not a data directory", *stores.dataDir)
 			return exitUsage
 		}
-		ks = &server.DataDir{Path: *stores.dataDir}
 	}
+	// The key store and the audit log, without Redis: rotations are
+	// recorded beside the users.
+	cfg := server.StoreConfig{DataDir: *stores.dataDir, DatabaseURL: *stores.databaseURL,
+		Logger: slog.New(slog.DiscardHandler)}
+	st, err := server.Open(e.ctx, cfg)
+	if err != nil {
+		e.errorf("keys rotate: %s", oneLine(err))
+		return exitUsage
+	}
+	defer st.Close()
+	ks := st.Keys
 	t := time.Now()
-	oldKID, newKID, err := ks.RotateKey(e.ctx, rot, t)
+	oldKID, newKID, err := server.RotateKey(e.ctx, ks, st.Audit, server.CLIActor, rot, t)
 	if err != nil {
 		e.errorf("keys rotate: %s", oneLine(err))
 		if errors.Is(err, server.ErrUnsupportedAlgorithm) {

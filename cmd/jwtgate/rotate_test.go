@@ -84,6 +84,16 @@ func TestKeysRotate(t *testing.T) {
 	if kid1 == "" || kid1 == kid0 || !strings.Contains(out, "old key "+kid0+" verifies until") {
 		t.Fatalf("keys rotate: %q", out)
 	}
+	// The rotation is in the audit log, by the command.
+	if d, err := server.OpenDataDir(context.Background(), dd); err != nil {
+		t.Fatal(err)
+	} else {
+		events, err := d.Audit.Events(context.Background(), server.AuditFilter{Type: "key.rotate"})
+		d.Close()
+		if err != nil || len(events) != 1 || events[0].Actor != "cli" || events[0].Outcome != "success" {
+			t.Fatalf("key.rotate events: %+v (%v), want one by cli", events, err)
+		}
+	}
 	for _, f := range []string{"signing-key.pem", "keys.json", filepath.Join("keys", kid1+".pem")} {
 		if fi, err := os.Stat(filepath.Join(dd, f)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", f, fi, err)

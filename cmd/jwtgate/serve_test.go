@@ -186,9 +186,16 @@ func TestServeEnvAndFlags(t *testing.T) {
 	r := jwtgate(t, dir, "", "serve", "--help")
 	for _, want := range []string{"127.0.0.1:8080", "./jwtgate-data", "ES256", "15m0s", "720h0m0s", "JWTGATE_ADDR", "JWTGATE_REFRESH_TTL", "-login-burst",
 		"-config", "JWTGATE_CONFIG", "-database-url", "JWTGATE_DATABASE_URL", "-redis", "JWTGATE_REDIS", "jwtgate:", "-keys-reload", "30s",
-		"-redis-sentinel-master", "JWTGATE_REDIS_SENTINEL_MASTER", "-redis-bound", "-redis-wait-replicas", "Redis Cluster"} {
+		"-redis-sentinel-master", "JWTGATE_REDIS_SENTINEL_MASTER", "-redis-bound", "-redis-wait-replicas", "Redis Cluster",
+		"-audit-retention", "2160h0m0s", "JWTGATE_AUDIT_RETENTION"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("serve --help (exit %d) does not list %q:\n%s", r.code, want, r.stdout)
+		}
+	}
+	for _, v := range []string{"0s", "-1h"} {
+		if r := jwtgate(t, dir, "", "serve", "-audit-retention", v, "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "d")); r.code != exitUsage ||
+			!strings.Contains(r.stderr, "--audit-retention") {
+			t.Errorf("serve -audit-retention %s: exit %d, want %d: %s", v, r.code, exitUsage, r.stderr)
 		}
 	}
 	if r := jwtgate(t, dir, "", "serve", "-alg", "HS256", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "d")); r.code != exitUsage {
@@ -328,6 +335,9 @@ func TestUsersCommands(t *testing.T) {
 	if r := jwtgate(t, dir, "", "users", "delete", "--data-dir", dd, "bob"); r.code != exitRejected {
 		t.Fatalf("deleting bob twice: exit %d", r.code)
 	}
+	if out := mustRun(t, dir, "carol-password\n", "users", "add", "--admin", "--data-dir", dd, "carol"); !strings.Contains(out, "added user carol (admin)") {
+		t.Fatalf("users add --admin: %q", out)
+	}
 
 	// The server uses the users (and creates no admin: the store is not empty).
 	p := startServe(t, nil, "-data-dir", dd)
@@ -348,6 +358,31 @@ func TestUsersCommands(t *testing.T) {
 	expect(t, "session's first access token after passwd", call(t, "GET", p.url+"/userinfo", str(session, "access_token"), ""), 401)
 	expect(t, "session's newest access token after passwd", call(t, "GET", p.url+"/userinfo", str(refreshed, "access_token"), ""), 401)
 	expect(t, "session's refresh token after passwd", call(t, "POST", p.url+"/refresh", str(refreshed, "refresh_token"), ""), 401)
+
+	// carol, added with --admin, uses the admin API, and finds there what
+	// the commands did; alice may not.
+	carol := str(expect(t, "carol's login", call(t, "POST", p.url+"/login", "", `{"username":"carol","password":"carol-password"}`), 200), "access_token")
+	alice := str(expect(t, "alice's login", call(t, "POST", p.url+"/login", "", `{"username":"alice","password":"newer-password"}`), 200), "access_token")
+	expect(t, "alice on the admin API", call(t, "GET", p.url+"/admin/users", alice, ""), 403)
+	users := expect(t, "carol lists the users", call(t, "GET", p.url+"/admin/users", carol, ""), 200)
+	var listed []string
+	for _, u := range users.body["users"].([]any) {
+		u := u.(map[string]any)
+		listed = append(listed, fmt.Sprint(u["username"], " admin=", u["admin"]))
+	}
+	if strings.Join(listed, ",") != "alice admin=false,carol admin=true" {
+		t.Errorf("users: %v", listed)
+	}
+	audit := expect(t, "carol reads the audit log", call(t, "GET", p.url+"/admin/audit?type=admin.", carol, ""), 200)
+	var done []string
+	for _, e := range audit.body["events"].([]any) {
+		e := e.(map[string]any)
+		done = append(done, fmt.Sprint(e["actor"], " ", e["type"], " ", e["subject"]))
+	}
+	want := "alice admin.denied alice,cli admin.user.password_reset alice,cli admin.user.add carol,cli admin.user.delete bob,cli admin.user.password_reset alice,cli admin.user.add bob,cli admin.user.add alice"
+	if strings.Join(done, ",") != want {
+		t.Errorf("admin events, newest first:\n%s\nwant\n%s", strings.Join(done, ","), want)
+	}
 	p.stop(t)
 }
 

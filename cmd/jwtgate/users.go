@@ -21,6 +21,11 @@ import (
 // --redis (or their JWTGATE_* variables) and runs do on them with the
 // positional arguments.
 func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Stores, []string, time.Duration) int) int {
+	return usersCmdFlags(e, name, nargs, args, nil, do)
+}
+
+// usersCmdFlags is usersCmd with more flags, defined by more.
+func usersCmdFlags(e *env, name string, nargs int, args []string, more func(*flag.FlagSet), do func(*server.Stores, []string, time.Duration) int) int {
 	synopsis := "users " + name + " [--data-dir DIR | --database-url URL [--redis ADDR]]"
 	if nargs == 1 {
 		synopsis += " USER"
@@ -37,6 +42,9 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 	var minLen *int
 	if name == "add" || name == "passwd" {
 		minLen = addPasswordFlag(fs, vars)
+	}
+	if more != nil {
+		more(fs)
 	}
 	var ttl *time.Duration
 	if name == "passwd" || name == "delete" {
@@ -76,6 +84,9 @@ func usersCmd(e *env, name string, nargs int, args []string, do func(*server.Sto
 	}
 	defer data.Close()
 	data.Users.Policy = policy
+	// The audit log's own lines are the server's: a command reports its
+	// outcome itself.
+	data.Audit.SetLogger(slog.New(slog.DiscardHandler))
 	var lifetime time.Duration
 	if ttl != nil {
 		if lifetime = *ttl; lifetime <= 0 {
@@ -144,17 +155,25 @@ func (e *env) result(cmd string, err error) int {
 }
 
 func usersAdd(e *env, args []string) int {
-	return usersCmd(e, "add", 1, args, func(d *server.Stores, pos []string, _ time.Duration) int {
+	var admin *bool
+	more := func(fs *flag.FlagSet) {
+		admin = fs.Bool("admin", false, "give the user the admin role: the admin API of jwtgate serve (/admin/...)")
+	}
+	return usersCmdFlags(e, "add", 1, args, more, func(d *server.Stores, pos []string, _ time.Duration) int {
 		pw, err := e.readPassword()
 		if err != nil {
 			return e.result("add", err)
 		}
 		ctx, cancel := e.storeCtx()
 		defer cancel()
-		if err := e.result("add", d.Users.Add(ctx, pos[0], pw)); err != exitOK {
+		if err := e.result("add", d.Accounts(0).AddUser(ctx, server.CLIActor, pos[0], pw, *admin)); err != exitOK {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "added user %s\n", pos[0])
+		role := ""
+		if *admin {
+			role = " (admin)"
+		}
+		fmt.Fprintf(e.stdout, "added user %s%s\n", pos[0], role)
 		return exitOK
 	})
 }
@@ -162,12 +181,9 @@ func usersAdd(e *env, args []string) int {
 func usersPasswd(e *env, args []string) int {
 	return usersCmd(e, "passwd", 1, args, func(d *server.Stores, pos []string, ttl time.Duration) int {
 		ctx, cancel := e.storeCtx()
-		ok, err := d.Users.Exists(ctx, pos[0])
+		_, err := d.Users.Get(ctx, pos[0]) // a disabled user too
 		cancel()
-		if err != nil || !ok {
-			if err == nil {
-				err = fmt.Errorf("%w: %q", server.ErrUserNotFound, pos[0])
-			}
+		if err != nil {
 			return e.result("passwd", err)
 		}
 		pw, err := e.readPassword()
@@ -175,17 +191,17 @@ func usersPasswd(e *env, args []string) int {
 			return e.result("passwd", err)
 		}
 		ctx, cancel = e.storeCtx()
-		err = d.Users.SetPassword(ctx, pos[0], pw)
-		cancel()
-		if err := e.result("passwd", err); err != exitOK {
-			return err
-		}
-		ctx, cancel = e.storeCtx()
 		defer cancel()
-		if err := d.EndSessions(ctx, pos[0], ttl); err != nil {
+		err = d.Accounts(ttl).SetPassword(ctx, server.CLIActor, pos[0], pw)
+		if err == nil {
+			err = d.WaitRevocations(ctx)
+		} else if !errors.Is(err, server.ErrSessionsNotEnded) {
+			return e.result("passwd", err)
+		}
+		if err != nil {
 			// Every part of it is idempotent: running it again ends them.
 			e.errorf("users passwd: the password of %s was changed, but its sessions could not be ended: %v; run 'jwtgate users passwd %s' again",
-				pos[0], storeErr(err, usersStoreTimeout), pos[0])
+				pos[0], sessionsCause(err), pos[0])
 			return exitRejected
 		}
 		fmt.Fprintf(e.stdout, "changed the password of %s and ended its sessions\n", pos[0])
@@ -196,24 +212,30 @@ func usersPasswd(e *env, args []string) int {
 func usersDelete(e *env, args []string) int {
 	return usersCmd(e, "delete", 1, args, func(d *server.Stores, pos []string, ttl time.Duration) int {
 		ctx, cancel := e.storeCtx()
-		derr := d.Users.Delete(ctx, pos[0])
-		cancel()
-		if derr != nil && !errors.Is(derr, server.ErrUserNotFound) {
-			return e.result("delete", derr)
-		}
-		// Also for a user already gone: a delete whose sessions could not
-		// be ended is completed by running it again.
-		ctx, cancel = e.storeCtx()
 		defer cancel()
-		if err := d.EndSessions(ctx, pos[0], ttl); err != nil {
+		// Also for a user already gone, the sessions are ended: a delete
+		// whose sessions could not be ended is completed by running it
+		// again.
+		derr := d.Accounts(ttl).DeleteUser(ctx, server.CLIActor, pos[0])
+		notFound := errors.Is(derr, server.ErrUserNotFound)
+		var err error
+		switch {
+		case errors.Is(derr, server.ErrSessionsNotEnded):
+			err = derr
+		case derr != nil && !notFound:
+			return e.result("delete", derr)
+		default:
+			err = d.WaitRevocations(ctx)
+		}
+		if err != nil {
 			what := "deleted user " + pos[0] + ", but its sessions could not be ended"
-			if derr != nil {
+			if notFound {
 				what = "the sessions of " + pos[0] + " could not be ended"
 			}
-			e.errorf("users delete: %s: %v; run 'jwtgate users delete %s' again", what, storeErr(err, usersStoreTimeout), pos[0])
+			e.errorf("users delete: %s: %v; run 'jwtgate users delete %s' again", what, sessionsCause(err), pos[0])
 			return exitRejected
 		}
-		if derr != nil {
+		if notFound {
 			return e.result("delete", derr)
 		}
 		fmt.Fprintf(e.stdout, "deleted user %s\n", pos[0])
@@ -234,6 +256,16 @@ func usersList(e *env, args []string) int {
 		}
 		return exitOK
 	})
+}
+
+// sessionsCause is the cause of a failure to end sessions, without the
+// words the command's own message says already.
+func sessionsCause(err error) string {
+	msg := strings.TrimPrefix(err.Error(), server.ErrSessionsNotEnded.Error()+": ")
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("the store did not answer within %v: %s", usersStoreTimeout, msg)
+	}
+	return msg
 }
 
 // readPassword reads a new password: from the terminal without echo,

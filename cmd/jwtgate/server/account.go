@@ -76,7 +76,7 @@ func (s *Server) accountSessions(w http.ResponseWriter, r *http.Request) {
 	t, sid := caller(r)
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	list, err := s.accounts.ActiveSessions(ctx, t.Identity)
+	list, err := s.accounts.activeSessions(ctx, t.Identity)
 	if err != nil {
 		s.log.Error("list sessions", "err", err)
 		unavailable(w, "the stores cannot answer")
@@ -90,7 +90,7 @@ func (s *Server) accountEndSession(w http.ResponseWriter, r *http.Request) {
 	sid := r.PathValue("sid")
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
-	err := s.accounts.EndSession(ctx, s.actor(r, t.Identity), evSessionEnded, t.Identity, sid, endedByUser)
+	err := s.accounts.endSession(ctx, s.actor(r, t.Identity), evSessionEnded, t.Identity, sid, endedByUser)
 	if errors.Is(err, ErrSessionNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "no such session")
 		return
@@ -114,7 +114,7 @@ func (s *Server) accountEndOthers(w http.ResponseWriter, r *http.Request) {
 	t, _ := caller(r)
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
-	n, err := s.accounts.EndSessions(ctx, s.actor(r, t.Identity), evSessionsEnded, t.Identity, endedByUser)
+	n, err := s.accounts.endSessions(ctx, s.actor(r, t.Identity), evSessionsEnded, t.Identity, endedByUser)
 	if err != nil {
 		s.storeFailure(w, "end other sessions", err)
 		return

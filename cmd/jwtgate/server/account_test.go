@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -241,5 +242,47 @@ func TestAccountPassword(t *testing.T) {
 	}
 	if strings.Join(outcomes, ",") != "success,failure" {
 		t.Errorf("password change events (newest first): %v, want success,failure", outcomes)
+	}
+}
+
+// TestSessionAddressAndRegistryDown: a session records the client's
+// address as the login limits see it (X-Forwarded-For only from a
+// trusted proxy; an IPv6 client's whole address); a login whose session
+// the registry cannot record gets 503 and no token.
+func TestSessionAddressAndRegistryDown(t *testing.T) {
+	f, _ := newFixtureWith(t, nil, func(c *Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	b := `{"username":"alice","password":"` + testPassword + `"}`
+	r := f.do(t, "POST", "/login", "application/json", b, "X-Forwarded-For", "192.0.2.9, 2001:db8::5")
+	wantStatus(t, "login through the proxy", r, 200)
+	access, _ := r.body["access_token"].(string)
+	refresh, _ := r.body["refresh_token"].(string)
+	l := f.sessions(t, "/account/sessions", bearer(access)...)
+	if len(l.Sessions) != 1 || l.Sessions[0].Address != "2001:db8::5" {
+		t.Fatalf("session through a trusted proxy: %+v, want address 2001:db8::5", l)
+	}
+
+	if _, err := f.data.DB.Exec(`DROP TABLE jwtgate_sessions`); err != nil {
+		t.Fatal(err)
+	}
+	r = f.do(t, "POST", "/login", "application/json", b)
+	wantStatus(t, "login with the registry gone", r, 503)
+	if strings.Contains(r.raw, "token") && !strings.Contains(r.raw, "nothing was issued") {
+		t.Fatalf("login with the registry gone: %s", r.raw)
+	}
+	if r.header.Get("Set-Cookie") != "" || r.body["access_token"] != nil {
+		t.Fatalf("login with the registry gone issued something: %v %s", r.header, r.raw)
+	}
+	// Refreshes go on (the session was recorded at its start); the lost
+	// write is counted.
+	f.wantAccess(t, "the earlier session", access, 200)
+	f.data.Sessions.mu.Lock()
+	clear(f.data.Sessions.touched) // as on an instance that has not written it yet
+	f.data.Sessions.mu.Unlock()
+	f.refresh(t, refresh)
+	m := f.do(t, "GET", "/metrics", "", "")
+	if !strings.Contains(m.raw, `jwtgate_records_lost_total{kind="session"} 1`) {
+		t.Errorf("metrics do not count the lost registry write:\n%s", m.raw)
 	}
 }

@@ -84,19 +84,24 @@ func (a *Accounts) AddUser(ctx context.Context, actor Actor, username, password 
 	if err != nil {
 		return err
 	}
+	return a.addHashed(ctx, actor, username, h, admin)
+}
+
+// addHashed creates a user whose password hash is h (made in one of the
+// server's hashing slots).
+func (a *Accounts) addHashed(ctx context.Context, actor Actor, username, h string, admin bool) error {
 	e := a.event(actor, evUserAdd, username, outcomeSuccess, map[string]any{"admin": admin})
 	return a.change(ctx, e, func(tx *sql.Tx) error { return a.Users.insert(ctx, tx, username, h, false, admin) })
 }
 
-// SetPassword sets a user's password and ends every session of the
-// user. typ is the event: EventUserPassword (an administrator or the
-// users command) or EventPasswordChange (the user).
-func (a *Accounts) SetPassword(ctx context.Context, actor Actor, typ, username, password string) error {
+// SetPassword sets a user's password, as an administrator (or the users
+// command) does, and ends every session of the user.
+func (a *Accounts) SetPassword(ctx context.Context, actor Actor, username, password string) error {
 	h, err := a.Users.newHash(username, password)
 	if err != nil {
 		return err
 	}
-	if err := a.setHash(ctx, actor, typ, username, h); err != nil {
+	if err := a.setHash(ctx, actor, evUserPassword, username, h); err != nil {
 		return err
 	}
 	_, err = a.endAll(ctx, username, endedPasswordChange)
@@ -126,6 +131,12 @@ func (a *Accounts) SetDisabled(ctx context.Context, actor Actor, username string
 	return err
 }
 
+// SetAdmin gives a user the admin role, or takes it away.
+func (a *Accounts) SetAdmin(ctx context.Context, actor Actor, username string, admin bool) error {
+	e := a.event(actor, evUserRole, username, outcomeSuccess, map[string]any{"admin": admin})
+	return a.change(ctx, e, func(tx *sql.Tx) error { return a.Users.setAdmin(ctx, tx, username, admin) })
+}
+
 // DeleteUser deletes a user and ends its sessions. For a user already
 // gone it still ends the sessions (so that a delete whose sessions could
 // not be ended is completed by running it again), then returns an error
@@ -137,16 +148,18 @@ func (a *Accounts) DeleteUser(ctx context.Context, actor Actor, username string)
 		return derr
 	}
 	if _, err := a.endAll(ctx, username, endedUserDeleted); err != nil {
+		if derr != nil {
+			return fmt.Errorf("%w (%w)", err, derr)
+		}
 		return err
 	}
 	return derr
 }
 
-// EndSessions ends every session of username (every token issued until
-// now), audited as typ (EventAdminSessionsAll, EventLogoutAll), with
-// reason in the registry. It returns the number of sessions the registry
-// marked ended.
-func (a *Accounts) EndSessions(ctx context.Context, actor Actor, typ, username, reason string) (int, error) {
+// endSessions ends every session of username (every token issued until
+// now), audited as an event of type typ, with reason in the registry. It
+// returns the number of sessions the registry marked ended.
+func (a *Accounts) endSessions(ctx context.Context, actor Actor, typ, username, reason string) (int, error) {
 	if err := a.Audit.Record(ctx, a.event(actor, typ, username, outcomeSuccess, map[string]any{"reason": reason})); err != nil {
 		return 0, err
 	}
@@ -176,12 +189,15 @@ func (a *Accounts) endAll(ctx context.Context, username, reason string) (int, er
 	return n, nil
 }
 
-// EndSession ends session sid of username: the error wraps
+// endSession ends session sid of username: the error wraps
 // ErrSessionNotFound when the registry has no such session of that user
 // (another user's session is not found either). Ending a session
-// already ended does it again (it is idempotent). typ is the event
-// (EventSessionEnded, EventAdminSessionEnd), reason the registry's.
-func (a *Accounts) EndSession(ctx context.Context, actor Actor, typ, username, sid, reason string) error {
+// already ended does it again (it is idempotent). typ is the event's
+// type, reason the registry's.
+func (a *Accounts) endSession(ctx context.Context, actor Actor, typ, username, sid, reason string) error {
+	if sid == "" || len(sid) > maxSIDLen {
+		return fmt.Errorf("%w: %q", ErrSessionNotFound, truncate(sid, 32))
+	}
 	s, ok, err := a.Sessions.Get(ctx, sid)
 	if err != nil {
 		return err
@@ -206,10 +222,10 @@ func (a *Accounts) EndSession(ctx context.Context, actor Actor, typ, username, s
 	return nil
 }
 
-// ActiveSessions returns the sessions of username that are active at now:
+// activeSessions returns the sessions of username that are active at now:
 // not ended nor expired in the registry, and not ended in the revocation
 // store (a session whose end the registry missed is marked ended then).
-func (a *Accounts) ActiveSessions(ctx context.Context, username string) ([]Session, error) {
+func (a *Accounts) activeSessions(ctx context.Context, username string) ([]Session, error) {
 	now := a.now()
 	list, err := a.Sessions.Active(ctx, username, now)
 	if err != nil || len(list) == 0 {

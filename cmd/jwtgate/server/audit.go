@@ -27,11 +27,13 @@ const (
 	evUserAdd          = "admin.user.add"
 	evUserDelete       = "admin.user.delete"
 	evUserDisable      = "admin.user.disable"
+	evUserRole         = "admin.user.role"
 	evUserEnable       = "admin.user.enable"
 	evUserPassword     = "admin.user.password_reset"
 	evAdminSessionEnd  = "admin.session.end"
 	evAdminSessionsAll = "admin.sessions.end_all"
 	evKeyRotate        = "key.rotate"
+	evAdminDenied      = "admin.denied"
 )
 
 // Outcomes of audit events.
@@ -47,7 +49,8 @@ type Event struct {
 	// ID orders the events of one store (assigned when written).
 	ID   int64
 	Time time.Time
-	// Type is one of the Event* constants.
+	// Type is what happened: "login.success", "admin.user.add", ...
+	// (docs/ADMIN.md lists them).
 	Type string
 	// Actor is who did it: a username, "cli" for the jwtgate commands,
 	// or "" for an unauthenticated request (a failed sign-in).
@@ -95,6 +98,7 @@ func newSQLAudit(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQ
 		)`,
 		`CREATE INDEX IF NOT EXISTS jwtgate_audit_time ON jwtgate_audit (time_ms)`,
 		`CREATE INDEX IF NOT EXISTS jwtgate_audit_subject ON jwtgate_audit (subject, id)`,
+		`CREATE INDEX IF NOT EXISTS jwtgate_audit_actor ON jwtgate_audit (actor, id)`,
 	} {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("server: create audit table: %w", err)

@@ -178,10 +178,12 @@ func (d *DataDir) SigningKey(alg jwt.Algorithm, log *slog.Logger) (*jwt.Key, err
 // When a generated password has never been used nor changed since, it
 // may be known to no one: every start then says how to set one.
 func (d *DataDir) Bootstrap(ctx context.Context, log *slog.Logger) error {
-	return bootstrap(ctx, d.Users, log)
+	return bootstrap(ctx, d.Users, d.Audit, log)
 }
 
-func bootstrap(ctx context.Context, users *SQLUsers, log *slog.Logger) error {
+// bootstrap makes the first user; with an audit log, the user and its
+// event (actor "jwtgate", the service itself) are written together.
+func bootstrap(ctx context.Context, users *SQLUsers, audit *SQLAudit, log *slog.Logger) error {
 	n, err := users.Count(ctx)
 	if err != nil {
 		return err
@@ -195,7 +197,19 @@ func bootstrap(ctx context.Context, users *SQLUsers, log *slog.Logger) error {
 		return err
 	}
 	pw := RandomPassword()
-	if err := users.add(ctx, "admin", pw, true, true); errors.Is(err, ErrUserExists) {
+	add := func() error { return users.add(ctx, "admin", pw, true, true) }
+	if audit != nil {
+		add = func() error {
+			h, err := users.newHash("admin", pw)
+			if err != nil {
+				return err
+			}
+			a := &Accounts{Users: users, Audit: audit}
+			e := a.event(Actor{Name: "jwtgate"}, evUserAdd, "admin", outcomeSuccess, map[string]any{"admin": true, "first_user": true})
+			return a.change(ctx, e, func(tx *sql.Tx) error { return users.insert(ctx, tx, "admin", h, true, true) })
+		}
+	}
+	if err := add(); errors.Is(err, ErrUserExists) {
 		return nil // another process started at the same time and made it
 	} else if err != nil {
 		return err

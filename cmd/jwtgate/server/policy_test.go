@@ -116,7 +116,7 @@ func testUnclaimedPassword(t *testing.T, u *SQLUsers) {
 	ctx := context.Background()
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	if err := bootstrap(ctx, u, log); err != nil {
+	if err := bootstrap(ctx, u, nil, log); err != nil {
 		t.Fatal(err)
 	}
 	pw := logField(logs.String(), "password")
@@ -132,7 +132,7 @@ func testUnclaimedPassword(t *testing.T, u *SQLUsers) {
 	hint := "jwtgate users passwd admin"
 	for i := range 2 {
 		logs.Reset()
-		if err := bootstrap(ctx, u, log); err != nil {
+		if err := bootstrap(ctx, u, nil, log); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(logs.String(), hint) || strings.Contains(logs.String(), "password=") {
@@ -153,7 +153,7 @@ func testUnclaimedPassword(t *testing.T, u *SQLUsers) {
 		t.Fatalf("Unclaimed after admin's sign-in = %q, %v", names, err)
 	}
 	logs.Reset()
-	if err := bootstrap(ctx, u, log); err != nil {
+	if err := bootstrap(ctx, u, nil, log); err != nil {
 		t.Fatal(err)
 	}
 	if logs.String() != "" {
@@ -209,8 +209,10 @@ func testUsersTableMigration(t *testing.T, db *sql.DB, dialect sqlstore.Dialect)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO jwtgate_users VALUES ('admin', '`+h+`', 1)`); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"admin", "other"} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO jwtgate_users VALUES ('`+name+`', '`+h+`', 1)`); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i := range 2 { // the second open finds the column there
 		u, err := newSQLUsers(ctx, db, dialect)
@@ -228,6 +230,21 @@ func testUsersTableMigration(t *testing.T, db *sql.DB, dialect sqlstore.Dialect)
 	u, _ := newSQLUsers(ctx, db, dialect)
 	if err := u.SetPassword(ctx, "admin", "a new password"); err != nil {
 		t.Fatal(err)
+	}
+	// The user admin, the first user the service made, has the admin
+	// role; others do not; nobody is disabled.
+	for name, admin := range map[string]bool{"admin": true, "other": false} {
+		if got, err := u.Get(ctx, name); err != nil || got.Admin != admin || got.Disabled {
+			t.Errorf("%s after the upgrade: %+v %v, want admin %v", name, got, err, admin)
+		}
+	}
+	// A role taken away is not given back by the next open.
+	if _, err := db.ExecContext(ctx, `UPDATE jwtgate_users SET is_admin = 0`); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = newSQLUsers(ctx, db, dialect)
+	if got, _ := u.Get(ctx, "admin"); got.Admin {
+		t.Error("reopening gave the admin role back")
 	}
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -45,7 +44,13 @@ const sessionsSchema = `CREATE TABLE IF NOT EXISTS jwtgate_sessions (
 	ended_reason TEXT
 )`
 
-const sessionsIndex = `CREATE INDEX IF NOT EXISTS jwtgate_sessions_username ON jwtgate_sessions (username, created_ms)`
+// The indexes: a user's sessions (lists, ends), and the pruning's two
+// conditions.
+var sessionsIndexes = []string{
+	`CREATE INDEX IF NOT EXISTS jwtgate_sessions_username ON jwtgate_sessions (username, created_ms)`,
+	`CREATE INDEX IF NOT EXISTS jwtgate_sessions_expires ON jwtgate_sessions (expires_ms)`,
+	`CREATE INDEX IF NOT EXISTS jwtgate_sessions_ended ON jwtgate_sessions (ended_ms)`,
+}
 
 // Registry limits.
 const (
@@ -56,6 +61,9 @@ const (
 	touchEvery = time.Minute
 	// maxTouched bounds the memory of those writes (cleared when full).
 	maxTouched = 100_000
+	// maxSIDLen bounds the session ids looked up (the service's are 22
+	// characters).
+	maxSIDLen = 64
 	// maxSessionsListed bounds the sessions of one user listed at once.
 	maxSessionsListed = 200
 )
@@ -89,7 +97,7 @@ type Session struct {
 
 // newSQLSessions returns the registry of db, creating its table.
 func newSQLSessions(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQLSessions, error) {
-	for _, stmt := range []string{sessionsSchema, sessionsIndex} {
+	for _, stmt := range append([]string{sessionsSchema}, sessionsIndexes...) {
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("server: create sessions table: %w", err)
 		}
@@ -265,6 +273,3 @@ func scanSessions(rows *sql.Rows) ([]Session, error) {
 	}
 	return out, nil
 }
-
-// errNoSession: the registry has no such session for the user.
-var errNoSession = errors.New("no such session")

@@ -510,6 +510,9 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 	m.HandleFunc("GET /readyz", s.readyz)
 	if s.accounts != nil {
 		s.accountRoutes(m)
+		if s.accounts.Users != nil {
+			s.adminRoutes(m)
+		}
 	}
 	m.HandleFunc("GET /{$}", s.home)
 	m.HandleFunc("GET /signin", s.signinPage)
@@ -612,6 +615,15 @@ type presenceCall struct {
 	done chan struct{}
 	ok   bool
 	err  error
+}
+
+// forget drops what p remembers of user: after disabling it, so that
+// this instance refuses its tokens at once (others within the ttl; the
+// sessions are also revoked).
+func (p *presence) forget(user string) {
+	p.mu.Lock()
+	delete(p.until, user)
+	p.mu.Unlock()
 }
 
 // exists reports whether user exists, from memory or from ask, which

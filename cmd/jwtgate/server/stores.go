@@ -269,7 +269,7 @@ func (st *Stores) Close() error {
 // once everything else has been checked, so that a start that fails
 // never makes a password that no one will see again.
 func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
-	return bootstrap(ctx, st.Users, log)
+	return bootstrap(ctx, st.Users, st.Audit, log)
 }
 
 // Accounts returns the shared account operations on these stores, for a
@@ -284,9 +284,11 @@ func (st *Stores) Accounts(maxLifetime time.Duration) *Accounts {
 // and a user later made with the same name inherits none. Tokens issued
 // in the same millisecond are revoked too (revoke.CutoffRevokes).
 //
-// It returns 100 ms (twice the interval at which SQLite data directories
+// It also marks the sessions ended in the registry, when there is one,
+// and returns 100 ms (twice the interval at which SQLite data directories
 // look for revocations) after the revocation is stored, when every
-// server sharing the stores refuses those sessions.
+// server sharing the stores refuses those sessions. It writes no audit
+// event: Accounts makes the audited changes that end sessions.
 func (st *Stores) EndSessions(ctx context.Context, username string, maxLifetime time.Duration) error {
 	if _, err := st.Accounts(maxLifetime).endAll(ctx, username, endedLogoutAll); err != nil {
 		return err

@@ -306,6 +306,10 @@ func (s *SQLUsers) setDisabled(ctx context.Context, x execer, username string, d
 	return s.affectOne(ctx, x, username, `UPDATE jwtgate_users SET disabled = ? WHERE username = ?`, b2i(disabled), username)
 }
 
+func (s *SQLUsers) setAdmin(ctx context.Context, x execer, username string, admin bool) error {
+	return s.affectOne(ctx, x, username, `UPDATE jwtgate_users SET is_admin = ? WHERE username = ?`, b2i(admin), username)
+}
+
 // User is a user as the admin API shows it: never its password hash.
 type User struct {
 	Username string
