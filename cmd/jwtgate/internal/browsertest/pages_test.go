@@ -51,6 +51,8 @@ type csrfRefusal struct {
 }
 
 const (
+	// markupUser is a username with markup: the pages must show it as text.
+	markupUser       = `<b id="injected-name">bold</b> & "quoted" <script>alert(1)</script>`
 	pagesPassword    = "pages test: correct horse battery"
 	pagesNewPassword = "pages test: a new horse, a new battery"
 )
@@ -60,10 +62,10 @@ var (
 	wantPagesSteps = []string{
 		"signin page", "keyboard focus order", "wrong password", "keyboard sign-in", "second device",
 		"account page lists both devices", "end the other device's session", "phone", "resume an expired session", "end every other session",
-		"csrf", "cross-site sign-in form", "password change", "sign out", "without javascript", "rate limit",
+		"csrf", "cross-site sign-in form", "markup username", "password change", "sign out", "without javascript", "rate limit",
 	}
 	wantScans = []string{
-		"signin", "signin wrong password", "account", "signin expired", "signin phone", "account phone",
+		"signin", "signin wrong password", "account", "signin expired", "signin phone", "account phone", "account markup username",
 		"signin rate limited",
 	}
 )
@@ -78,13 +80,15 @@ func TestPagesInChromium(t *testing.T) {
 	node, chromium := requireBrowser(t)
 	// A few failures pass; the rate-limit step spends the rest. The
 	// period is long enough that no token comes back during the test.
-	srv, _ := servertest.Start(t, servertest.Options{Username: "alice", Password: pagesPassword, LoginBurst: 5, LoginEvery: 5 * time.Minute})
+	srv, _ := servertest.Start(t, servertest.Options{Username: "alice", Password: pagesPassword, LoginBurst: 5, LoginEvery: 5 * time.Minute,
+		MoreUsers: map[string]string{markupUser: pagesPassword}})
 
 	out := t.TempDir()
 	if keep := os.Getenv("JWTGATE_BROWSERTEST_OUT"); keep != "" {
 		out = filepath.Join(keep, "pages")
 	}
-	args := []string{"pages.mjs", srv.URL + "/", "--username", "alice", "--password", pagesPassword, "--new-password", pagesNewPassword, "--out", out}
+	args := []string{"pages.mjs", srv.URL + "/", "--username", "alice", "--password", pagesPassword, "--new-password", pagesNewPassword,
+		"--markup-user", markupUser, "--out", out}
 	if os.Getenv("JWTGATE_SCREENSHOTS") == "1" {
 		shots, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "docs", "screenshots"))
 		if err != nil {

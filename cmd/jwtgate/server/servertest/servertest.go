@@ -20,8 +20,10 @@ import (
 
 // Options say what the service holds and checks.
 type Options struct {
-	// Username and Password are the one user of the data directory.
+	// Username and Password are the user of the data directory.
 	Username, Password string
+	// MoreUsers are more users, by name, with their passwords.
+	MoreUsers map[string]string
 	// Audience is the service's Config.Audience: "" for none.
 	Audience string
 	// LoginBurst and LoginEvery are the service's login limits: its
@@ -51,6 +53,11 @@ func Start(t testing.TB, opts Options) (*httptest.Server, *server.Server) {
 	}
 	if err := data.Users.Add(ctx, opts.Username, opts.Password); err != nil {
 		t.Fatal(err)
+	}
+	for name, pw := range opts.MoreUsers {
+		if err := data.Users.Add(ctx, name, pw); err != nil {
+			t.Fatal(err)
+		}
 	}
 	mux := http.NewServeMux()
 	ts := httptest.NewServer(mux)

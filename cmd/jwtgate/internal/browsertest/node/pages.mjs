@@ -2,10 +2,12 @@
 // headless Chromium, as several devices of one user.
 //
 //   node pages.mjs URL --username NAME --password PASSWORD --new-password PASSWORD
-//                      [--out DIR] [--shots DIR]
+//                      --markup-user NAME [--out DIR] [--shots DIR]
 //
 // URL is the service started by the Go test (pages_test.go), whose login
-// limit lets a few failures through before it refuses. The script checks
+// limit lets a few failures through before it refuses, and which has a
+// second user, --markup-user, whose name holds markup and whose password
+// is --password. The script checks
 // what a user sees and can do, and reports what fails in "problems":
 // keyboard-only sign-in (focus order, visible focus), the wrong-password
 // state, the account page (sessions, "this device", markup in a user
@@ -36,13 +38,13 @@ const MARKUP_AGENT = `Mozilla/5.0 (X11; Linux x86_64) <img src=x id=injected> <b
 
 function usage(msg) {
   process.stderr.write(
-    `pages.mjs: ${msg}\nusage: node pages.mjs URL --username NAME --password PASSWORD --new-password PASSWORD [--out DIR] [--shots DIR]\n`,
+    `pages.mjs: ${msg}\nusage: node pages.mjs URL --username NAME --password PASSWORD --new-password PASSWORD --markup-user NAME [--out DIR] [--shots DIR]\n`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { url: null, out: null, shots: null, username: null, password: null, "new-password": null };
+  const opts = { url: null, out: null, shots: null, username: null, password: null, "new-password": null, "markup-user": null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a.startsWith("--") && a.slice(2) in opts) {
@@ -54,7 +56,9 @@ function parseArgs(argv) {
     }
   }
   if (opts.url === null) usage("no URL");
-  if (!opts.username || !opts.password || !opts["new-password"]) usage("--username, --password and --new-password are required");
+  if (!opts.username || !opts.password || !opts["new-password"] || !opts["markup-user"]) {
+    usage("--username, --password, --new-password and --markup-user are required");
+  }
   opts.base = new URL(opts.url).origin;
   return opts;
 }
@@ -125,10 +129,10 @@ async function main() {
 
   // signIn signs in through the form with the mouse and waits for the
   // account page.
-  async function signIn(page, password) {
+  async function signIn(page, password, name = username) {
     await page.goto(`${base}/signin`);
     await page.waitForSelector("body[data-ready]");
-    await page.fill("#username", username);
+    await page.fill("#username", name);
     await page.fill("#password", password);
     await Promise.all([page.waitForURL(`${base}/account`), page.click("#signin-submit")]);
     await page.waitForSelector("body[data-ready]");
@@ -310,6 +314,19 @@ async function main() {
       expect(resp.status() === 403, `a cross-site sign-in form got ${resp.status()}, want 403`);
       expect((await x.cookies()).length === 0, "a cross-site sign-in form set cookies");
       await x.close();
+    }
+
+    // ---- A username with markup is shown as text. ----
+    step("markup username");
+    {
+      const m = await newContext(browser, "M", { viewport: DESKTOP }, result);
+      const pm = await m.newPage();
+      await signIn(pm, opts.password, opts["markup-user"]);
+      expect((await pm.textContent("#username")) === opts["markup-user"], `the account page names ${await pm.textContent("#username")}`);
+      expect((await pm.$("#injected-name")) === null && (await pm.$$("script")).length === 1, "markup of a username became elements");
+      await scan(pm, "account markup username");
+      await Promise.all([pm.waitForURL(`${base}/signin?notice=signed-out`), pm.click("#signout")]);
+      await m.close();
     }
 
     // ---- A password change ends the other sessions. ----
