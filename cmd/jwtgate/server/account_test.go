@@ -286,3 +286,25 @@ func TestSessionAddressAndRegistryDown(t *testing.T) {
 		t.Errorf("metrics do not count the lost registry write:\n%s", m.raw)
 	}
 }
+
+// TestAccountPasswordCookies: with cookies, a password change answers
+// with the cookies of the new session (and no token in the body); the old
+// cookies are refused.
+func TestAccountPasswordCookies(t *testing.T) {
+	f := newFixture(t)
+	old := f.cookieLogin(t)
+	r := f.do(t, "POST", "/account/password", "application/json",
+		`{"current_password":"`+testPassword+`","new_password":"a new long password"}`, old.accessHeaders()...)
+	wantStatus(t, "change password by cookie", r, 200)
+	if r.body["access_token"] != nil || r.body["refresh_token"] != nil || r.body["password_changed"] != true {
+		t.Fatalf("answer: %s, want no token in the body", r.raw)
+	}
+	c := cookiesOf(t, r)
+	f.wantAccess(t, "old access cookie", old["access_token_cookie"], 401)
+	wantStatus(t, "old refresh cookie", f.do(t, "POST", "/refresh", "", "", old.refreshHeaders()...), 401)
+	l := f.sessions(t, "/account/sessions", c.accessHeaders()...)
+	if len(l.Sessions) != 1 || l.Sessions[0].SID != r.body["session"] || !l.Sessions[0].Current {
+		t.Fatalf("sessions with the new cookies: %+v", l)
+	}
+	f.cookieRefresh(t, c)
+}

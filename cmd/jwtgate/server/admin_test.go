@@ -189,6 +189,13 @@ func TestAdminUsers(t *testing.T) {
 		t.Errorf("markup user: %s", r.raw)
 	}
 	wantStatus(t, "get missing user", f.do(t, "GET", "/admin/users/nobody", "", "", bearer(root)...), 404)
+	// A name with a slash is one path segment, percent-encoded.
+	wantStatus(t, "add x/y", add("x/y", "a long enough password", false), 201)
+	r = f.do(t, "GET", "/admin/users/x%2Fy", "", "", bearer(root)...)
+	if u, _ := r.body["user"].(map[string]any); r.status != 200 || u["username"] != "x/y" {
+		t.Errorf("get x%%2Fy: %d %s", r.status, r.raw)
+	}
+	wantStatus(t, "delete x/y", f.do(t, "DELETE", "/admin/users/x%2Fy", "", "", bearer(root)...), 200)
 
 	// Disable: no sign-in, tokens and refresh refused; enable: sign-in.
 	a1, r1 := f.login(t, "alice", testPassword)
@@ -256,7 +263,7 @@ func TestAdminUsers(t *testing.T) {
 		}
 	}
 	want := []string{"admin.user.role bob", "admin.user.role carol", "admin.user.delete alice", "admin.user.password_reset alice", "admin.user.enable alice",
-		"admin.user.disable alice", "admin.user.add carol", "admin.user.add bob", "admin.user.add " + markup}
+		"admin.user.disable alice", "admin.user.delete x/y", "admin.user.add x/y", "admin.user.add carol", "admin.user.add bob", "admin.user.add " + markup}
 	if strings.Join(types, "\n") != strings.Join(want, "\n") {
 		t.Errorf("root's admin events, newest first:\n%s\nwant\n%s", strings.Join(types, "\n"), strings.Join(want, "\n"))
 	}
@@ -408,5 +415,52 @@ func TestAdminStoreDown(t *testing.T) {
 		if r.status != 503 {
 			t.Errorf("%s %s with the store down: %d %s, want 503", e.method, e.path, r.status, r.raw)
 		}
+	}
+}
+
+// TestAuditDown: when the audit log cannot be written, an admin change is
+// not made (503), nor a password change, nor the end of sessions; a
+// sign-in keeps its answer, and the lost event is logged at error level
+// and counted.
+func TestAuditDown(t *testing.T) {
+	f, root := adminFixture(t)
+	alice, _ := f.login(t, "alice", testPassword)
+	if _, err := f.data.DB.Exec(`DROP TABLE jwtgate_audit`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, method, path, body, token string
+	}{
+		{"add a user", "POST", "/admin/users", `{"username":"carol","password":"a long enough password"}`, root},
+		{"disable", "POST", "/admin/users/alice/disable", "", root},
+		{"reset a password", "POST", "/admin/users/alice/password", `{"password":"a long enough password"}`, root},
+		{"give a role", "POST", "/admin/users/alice/role", `{"admin":true}`, root},
+		{"delete", "DELETE", "/admin/users/alice", "", root},
+		{"end all sessions", "DELETE", "/admin/users/alice/sessions", "", root},
+		{"end others", "POST", "/account/sessions/end-others", "", alice},
+		{"change one's password", "POST", "/account/password", `{"current_password":"` + testPassword + `","new_password":"a new long password"}`, alice},
+	} {
+		ctype := ""
+		if c.body != "" {
+			ctype = "application/json"
+		}
+		wantStatus(t, c.name, f.do(t, c.method, c.path, ctype, c.body, bearer(c.token)...), 503)
+	}
+	// Nothing changed.
+	if _, err := f.data.Users.Get(context.Background(), "carol"); err == nil {
+		t.Error("carol was added without an audit event")
+	}
+	if u, err := f.data.Users.Get(context.Background(), "alice"); err != nil || u.Disabled || u.Admin {
+		t.Errorf("alice after the refused changes: %+v %v", u, err)
+	}
+	f.wantAccess(t, "alice's session", alice, 200)
+	// Sign-in goes on; the event is counted as lost, and logged.
+	f.login(t, "alice", testPassword)
+	m := f.do(t, "GET", "/metrics", "", "")
+	if !strings.Contains(m.raw, `jwtgate_records_lost_total{kind="audit"}`) {
+		t.Errorf("metrics do not count the lost audit events:\n%s", m.raw)
+	}
+	if !strings.Contains(f.logs.String(), "level=ERROR msg=audit event=login.success") {
+		t.Errorf("the lost sign-in event is not logged at error level:\n%s", f.logs.String())
 	}
 }
