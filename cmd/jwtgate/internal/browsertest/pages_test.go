@@ -65,7 +65,7 @@ var (
 		"csrf", "cross-site sign-in form", "markup username", "password change", "sign out", "without javascript", "rate limit",
 	}
 	wantScans = []string{
-		"signin", "signin wrong password", "account", "signin expired", "signin phone", "account phone", "account markup username",
+		"signin", "signin wrong password", "account", "signin expired", "signin phone", "account phone", "account redrawn", "account markup username",
 		"signin rate limited",
 	}
 )

@@ -277,6 +277,8 @@ async function main() {
     expect((await pa.$$("#sessions > li")).length === 1, "other sessions are still listed");
     expect((await refusedIn(pc)) === 401, "the phone's session still works after end-others");
     expect((await refusedIn(pa)) === 200, "device A was signed out by end-others");
+    // The list the script drew, and the message it showed.
+    await scan(pa, "account redrawn");
 
     // ---- Every state-changing request needs its CSRF value. ----
     step("csrf");
