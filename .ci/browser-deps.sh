@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the browser test in cmd/jwtgate/internal/browsertest needs beyond Go:
 #   - Chromium from Debian (package chromium, /usr/bin/chromium),
-#   - playwright-core, pinned in cmd/jwtgate/internal/browsertest/node/package-lock.json,
+#   - playwright-core and axe-core (the accessibility scan injected into each
+#     page), pinned in cmd/jwtgate/internal/browsertest/node/package-lock.json,
 #     into cmd/jwtgate/internal/browsertest/node/node_modules (npm ci). playwright-core
 #     downloads no browser; the test drives Debian's Chromium.
 # Node.js 20 or later and npm must already be on PATH.
 #
 # Idempotent and patient: apt-get (update and install) runs only when Chromium is
-# missing, npm ci only when the installed playwright-core differs from the
-# lock. Quiet on success; on failure it prints what went wrong and exits
+# missing, npm ci only when an installed package (playwright-core, axe-core)
+# differs from the lock. Quiet on success; on failure it prints what went wrong and exits
 # non-zero.
 set -euo pipefail
 
@@ -43,17 +44,23 @@ if [ "$(dpkg-query -W -f='${Status}' chromium 2>/dev/null)" != "install ok insta
 fi
 /usr/bin/chromium --version >"$log" 2>&1 || fail "/usr/bin/chromium --version failed"
 
-# ---- playwright-core ----
+# ---- playwright-core, axe-core ----
 command -v node >/dev/null 2>&1 || fail "node is not on PATH: install Node.js 20 or later"
 command -v npm >/dev/null 2>&1 || fail "npm is not on PATH: install it with Node.js 20 or later"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "node $(node --version) is too old: playwright-core needs Node.js 20 or later"
 
-want=$(node -p "require('./$node_dir/package-lock.json').packages['node_modules/playwright-core'].version")
-have=$(node -p "require('./$node_dir/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
-if [ "$want" != "$have" ]; then
+stale=
+for pkg in playwright-core axe-core; do
+	want=$(node -p "require('./$node_dir/package-lock.json').packages['node_modules/$pkg'].version")
+	have=$(node -p "require('./$node_dir/node_modules/$pkg/package.json').version" 2>/dev/null || true)
+	[ "$want" = "$have" ] || stale=1
+done
+if [ -n "$stale" ]; then
 	npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error >"$log" 2>&1 ||
 		fail "npm ci --prefix $node_dir failed"
 fi
 (cd "$node_dir" && node --input-type=module -e "import { chromium } from 'playwright-core'; if (typeof chromium.launchPersistentContext !== 'function') process.exit(1);") >"$log" 2>&1 ||
 	fail "playwright-core is still not usable from $node_dir"
+(cd "$node_dir" && node -e "if (typeof require('axe-core').run !== 'function') process.exit(1);") >"$log" 2>&1 ||
+	fail "axe-core is still not usable from $node_dir"

@@ -120,6 +120,7 @@ type serveOptions struct {
 	audience                                       *string
 	logLevel, authPath, authUserKey, authPassKey   *string
 	trustedProxies, scopes                         *string
+	uiName, uiLogo, uiAccent, uiTemplates          *string
 	accessTTL, refreshTTL, keysReload, storeBound  *time.Duration
 	jwksMaxAge, auditRetention                     *time.Duration
 	secure                                         *bool
@@ -155,6 +156,10 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.authUserKey = fs.String("auth-username-key", "username", "username member of its body (JWT_AUTH_USERNAME_KEY) [JWTGATE_AUTH_USERNAME_KEY]")
 	o.authPassKey = fs.String("auth-password-key", "password", "password member of its body (JWT_AUTH_PASSWORD_KEY) [JWTGATE_AUTH_PASSWORD_KEY]")
 	o.scopes = fs.String("scopes", "", "comma-separated scopes published as scopes_supported in the OAuth metadata (those given to clients with 'jwtgate clients'); empty: not published [JWTGATE_SCOPES]")
+	o.uiName = fs.String("ui-name", "jwtgate", "service name shown on the sign-in and account pages [JWTGATE_UI_NAME]")
+	o.uiLogo = fs.String("ui-logo", "", "absolute https URL of a logo shown on the pages; its origin is allowed in their Content-Security-Policy [JWTGATE_UI_LOGO]")
+	o.uiAccent = fs.String("ui-accent", "#1f5fbf", "accent colour of the pages (#RRGGBB): it must have a contrast of at least 4.5:1 with white, or the start is refused [JWTGATE_UI_ACCENT]")
+	o.uiTemplates = fs.String("ui-templates", "", "directory of signin.html and account.html (html/template) that replace the built-in pages; parsed at start [JWTGATE_UI_TEMPLATES]")
 	o.auditRetention = fs.Duration("audit-retention", server.DefaultAuditRetention, "how long audit events (and the records of ended sessions) are kept; older ones are deleted in the background [JWTGATE_AUDIT_RETENTION]")
 	o.logLevel = fs.String("log-level", "info", "least level logged: debug, info (one line per request, written in batches at most 100 ms late), warn or error (written at once) [JWTGATE_LOG_LEVEL]")
 	for name, v := range map[string]string{
@@ -164,6 +169,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 		"log-level": "JWTGATE_LOG_LEVEL", "auth-path": "JWTGATE_AUTH_PATH", "trusted-proxies": "JWTGATE_TRUSTED_PROXIES",
 		"auth-username-key": "JWTGATE_AUTH_USERNAME_KEY", "auth-password-key": "JWTGATE_AUTH_PASSWORD_KEY",
 		"jwks-max-age": "JWTGATE_JWKS_MAX_AGE", "scopes": "JWTGATE_SCOPES", "audit-retention": "JWTGATE_AUDIT_RETENTION",
+		"ui-name": "JWTGATE_UI_NAME", "ui-logo": "JWTGATE_UI_LOGO", "ui-accent": "JWTGATE_UI_ACCENT", "ui-templates": "JWTGATE_UI_TEMPLATES",
 	} {
 		vars[name] = v
 	}
@@ -219,6 +225,11 @@ func serve(e *env, args []string) int {
 	return runHTTP(e, o, set, svc, out, log, lifeLog)
 }
 
+// uiConfig returns the settings of the pages.
+func uiConfig(o *serveOptions) server.UIConfig {
+	return server.UIConfig{ServiceName: *o.uiName, LogoURL: *o.uiLogo, Accent: *o.uiAccent, TemplateDir: *o.uiTemplates}
+}
+
 // serveSettings are the values of serve's flags that checkServeFlags
 // parsed.
 type serveSettings struct {
@@ -252,6 +263,10 @@ func checkServeFlags(e *env, o *serveOptions) (serveSettings, bool) {
 	}
 	if *o.stores.redisWaitReplicas < 0 {
 		e.errorf("serve: --redis-wait-replicas must be 0 or more")
+		return set, false
+	}
+	if err := uiConfig(o).Validate(); err != nil {
+		e.errorf("serve: the pages (--ui-name, --ui-logo, --ui-accent, --ui-templates): %v", err)
 		return set, false
 	}
 	if err := checkKeyTiming(*o.jwksMaxAge, *o.keysReload); err != nil {
@@ -357,6 +372,7 @@ func startService(e *env, o *serveOptions, set serveSettings, log, lifeLog *slog
 		TrustedProxies: set.proxies, StoreBound: *o.storeBound,
 		JWKSMaxAge: *o.jwksMaxAge, Clients: st.Clients, Scopes: splitList(*o.scopes),
 		DPoP: dv, DPoPRequired: *o.dpop.required,
+		UI:       uiConfig(o),
 		Sessions: st.Sessions, Audit: st.Audit, KeyStore: st.Keys, KeysReload: *o.keysReload,
 	})
 	if err != nil {

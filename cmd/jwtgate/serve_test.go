@@ -187,7 +187,8 @@ func TestServeEnvAndFlags(t *testing.T) {
 	for _, want := range []string{"127.0.0.1:8080", "./jwtgate-data", "ES256", "15m0s", "720h0m0s", "JWTGATE_ADDR", "JWTGATE_REFRESH_TTL", "-login-burst",
 		"-config", "JWTGATE_CONFIG", "-database-url", "JWTGATE_DATABASE_URL", "-redis", "JWTGATE_REDIS", "jwtgate:", "-keys-reload", "30s",
 		"-redis-sentinel-master", "JWTGATE_REDIS_SENTINEL_MASTER", "-redis-bound", "-redis-wait-replicas", "Redis Cluster",
-		"-audit-retention", "2160h0m0s", "JWTGATE_AUDIT_RETENTION"} {
+		"-audit-retention", "2160h0m0s", "JWTGATE_AUDIT_RETENTION",
+		"-ui-name", "-ui-logo", "-ui-accent", "#1f5fbf", "-ui-templates", "JWTGATE_UI_ACCENT"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("serve --help (exit %d) does not list %q:\n%s", r.code, want, r.stdout)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,6 +49,20 @@ func TestServeAudience(t *testing.T) {
 		"-issuer", "https://id.example", "-audience", "https://id.example/refresh")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--audience") {
 		t.Errorf("serve with the refresh endpoint as audience: exit %d, %q", r.code, r.stderr)
+	}
+	// The pages' settings are checked before anything is opened.
+	for _, c := range []struct{ flag, value, want string }{
+		{"-ui-accent", "#eeeeee", "contrast of 1.16:1"},
+		{"-ui-logo", "javascript:alert(1)", "absolute http or https URL"},
+		{"-ui-templates", filepath.Join(dir, "none"), "signin.html"},
+	} {
+		r := jwtgate(t, dir, "", "serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "ui-data"), c.flag, c.value)
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("serve %s %s: exit %d, %q", c.flag, c.value, r.code, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "ui-data")); err == nil {
+			t.Errorf("serve %s %s made its data directory", c.flag, c.value)
+		}
 	}
 }
 

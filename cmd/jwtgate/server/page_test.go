@@ -2,51 +2,9 @@ package server
 
 import (
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 )
-
-var inlineHandler = regexp.MustCompile(`(?i)\son[a-z]+\s*=`)
-
-func TestPageHeaders(t *testing.T) {
-	f := newFixture(t)
-	for _, c := range []struct {
-		path, contentType, contains string
-	}{
-		{"/", "text/html; charset=utf-8", `<script src="/app.js" defer></script>`},
-		{"/app.js", "text/javascript; charset=utf-8", `"/login?cookies=1"`},
-	} {
-		r := f.do(t, "GET", c.path, "", "")
-		wantStatus(t, "GET "+c.path, r, 200)
-		want := map[string]string{
-			"Content-Type":            c.contentType,
-			"Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-			"X-Content-Type-Options":  "nosniff",
-			"X-Frame-Options":         "DENY",
-			"Referrer-Policy":         "no-referrer",
-		}
-		for k, v := range want {
-			if got := r.header.Values(k); len(got) != 1 || got[0] != v {
-				t.Errorf("GET %s: %s: %q, want %q", c.path, k, got, v)
-			}
-		}
-		if !strings.Contains(r.raw, c.contains) {
-			t.Errorf("GET %s: the body lacks %q", c.path, c.contains)
-		}
-		if strings.Contains(r.raw, "unsafe-inline") {
-			t.Errorf("GET %s mentions unsafe-inline", c.path)
-		}
-	}
-	// The page holds no inline script or style: the CSP would block it.
-	page := f.do(t, "GET", "/", "", "").raw
-	if strings.Count(page, "<script") != 1 || strings.Contains(page, "<style") || strings.Contains(page, " style=") || inlineHandler.MatchString(page) {
-		t.Errorf("the page has inline script or style:\n%s", page)
-	}
-	// Only GET / serves the page: other paths and methods do not.
-	wantStatus(t, "GET /nothing", f.do(t, "GET", "/nothing", "", ""), http.StatusNotFound)
-	wantStatus(t, "POST /", f.do(t, "POST", "/", "", ""), http.StatusMethodNotAllowed)
-}
 
 // TestCookieLogoutUnsetsCookies: a logout whose token came from the
 // cookies deletes the four cookies; one made with a bearer token sets

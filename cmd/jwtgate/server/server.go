@@ -38,8 +38,12 @@
 //	GET  /healthz       200 while the process runs
 //	GET  /readyz        200 when every store proves it works, else 503
 //	                    naming the stores that did not (see below)
-//	GET  /              a small sign-in page (plain HTML and /app.js) that
-//	                    uses cookie mode with CSRF
+//	GET  /signin, POST /signin, GET /account, POST /account, POST /signout
+//	                    the sign-in and account pages: HTML forms that work
+//	                    without JavaScript, over the JSON endpoints (made
+//	                    in process, with the browser's cookies); GET /
+//	                    sends the browser to one of them; GET /ui/... their
+//	                    style sheets and scripts
 //	GET  /metrics       Prometheus text format: logins by outcome, tokens
 //	                    issued by type, verifications by outcome, records
 //	                    (audit events, session registry writes) lost, and
@@ -177,6 +181,8 @@
 //   - the changes the admin API and the users and keys commands share:
 //     [Accounts], [Actor], [CLIActor], [User], [ErrSessionsNotEnded],
 //     [ErrSessionNotFound], [RotateKey] and [RotationPlan];
+//   - the pages: [UIConfig], and what their templates receive,
+//     [SignInPage], [AccountPage] and [SessionView];
 //   - [DefaultStoreBound].
 package server
 
@@ -284,6 +290,8 @@ type Config struct {
 	// is probed at once, and one that fails or has not answered within
 	// StoreBound makes the answer 503.
 	StoreBound time.Duration
+	// UI brands the sign-in and account pages, or replaces them.
+	UI UIConfig
 
 	// Clients is the registry of OAuth 2.0 clients. With it, the service
 	// has the endpoints /oauth/token (client_credentials and
@@ -344,6 +352,10 @@ type Server struct {
 	authKeys           credentialKeys
 	dummy              dummyHash
 	checks             []storeCheck // of /readyz
+	cookies            *jwtgate.CookieConfig
+	ui                 *ui
+	// origins refuses cross-origin form posts to the pages.
+	origins *http.CrossOriginProtection
 	// accounts is set when Config has Sessions and Audit.
 	accounts *Accounts
 	// verifyPassword is VerifyPassword; tests count its calls.
@@ -372,6 +384,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, hash: make(chan struct{}, cfg.MaxHashing), stats: newMetrics(), settled: newSettleSignal(),
 		present: &presence{ttl: userCacheTTL, max: 100_000, until: map[string]time.Time{}}, verifyPassword: VerifyPassword}
 	s.checks = storeChecks(cfg)
+	if s.ui, err = newUI(cfg.UI); err != nil {
+		return nil, err
+	}
+	s.origins = http.NewCrossOriginProtection()
 	s.setLimiters()
 	s.algs = algs
 	s.isRevoked = s.timedCheck(revoke.Check(cfg.Revocations))
@@ -490,6 +506,7 @@ func (s *Server) newGate(algs []jwt.Algorithm) (*jwtgate.Gate, error) {
 	cfg := s.cfg
 	cookies := jwtgate.DefaultCookies()
 	cookies.Secure = cfg.SecureCookies
+	s.cookies = cookies
 	return jwtgate.New(jwtgate.Config{
 		Keys: cfg.Keys,
 		EncodeKey: func(context.Context, any) (*jwt.Key, error) {
@@ -579,8 +596,14 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 			s.adminRoutes(m)
 		}
 	}
-	m.HandleFunc("GET /{$}", s.page)
-	m.HandleFunc("GET /app.js", s.script)
+	m.HandleFunc("GET /{$}", s.home)
+	m.HandleFunc("GET /signin", s.signinPage)
+	m.Handle("POST /signin", bounded(http.HandlerFunc(s.signin)))
+	m.HandleFunc("GET /account", s.accountPage)
+	m.Handle("POST /account", bounded(http.HandlerFunc(s.account)))
+	m.Handle("POST /signout", bounded(http.HandlerFunc(s.signout)))
+	m.HandleFunc("GET /ui/{file}", s.asset)
+	m.HandleFunc("GET /ui/custom/{file}", s.asset)
 	m.HandleFunc("/", s.noEndpoint)
 	return m
 }
@@ -637,13 +660,13 @@ func checkAuthConfig(cfg Config) error {
 		return fmt.Errorf("server: AuthPath %q: want a plain absolute path such as /auth", p)
 	}
 	switch p {
-	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz", "/app.js",
-		tokenPath, introspectPath, revokePath,
+	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz",
+		"/signin", "/signout", "/account", tokenPath, introspectPath, revokePath,
 		"/.well-known/jwks.json", metadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}
-	if strings.HasPrefix(p, "/account/") || strings.HasPrefix(p, "/admin/") {
-		return fmt.Errorf("server: AuthPath %q is under /account/ or /admin/, the account and admin endpoints", p)
+	if strings.HasPrefix(p, "/account/") || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/ui/") {
+		return fmt.Errorf("server: AuthPath %q is under /account/, /admin/ or /ui/, the account and admin endpoints and the pages' files", p)
 	}
 	u, pw := cfg.AuthUsernameKey, cfg.AuthPasswordKey
 	if u == pw || len(u) > 64 || len(pw) > 64 || !utf8.ValidString(u) || !utf8.ValidString(pw) {

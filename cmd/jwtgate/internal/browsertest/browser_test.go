@@ -59,8 +59,10 @@ func requireBrowser(t *testing.T) (node, chromium string) {
 	if fi, err := os.Stat(chromium); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 		missing = append(missing, "Chromium is not installed at "+chromium)
 	}
-	if _, err := os.Stat(filepath.Join("node", "node_modules", "playwright-core", "package.json")); err != nil {
-		missing = append(missing, "playwright-core is not installed in cmd/jwtgate/internal/browsertest/node/node_modules")
+	for _, pkg := range []string{"playwright-core", "axe-core"} {
+		if _, err := os.Stat(filepath.Join("node", "node_modules", pkg, "package.json")); err != nil {
+			missing = append(missing, pkg+" is not installed in cmd/jwtgate/internal/browsertest/node/node_modules")
+		}
 	}
 	if len(missing) > 0 {
 		msg := "browser test: " + strings.Join(missing, "; ") + ": " + installHint

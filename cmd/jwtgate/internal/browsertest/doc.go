@@ -6,9 +6,15 @@
 // The test serves a small page whose JavaScript logs in, calls a protected
 // endpoint with and without the CSRF header, refreshes and logs out; the
 // Node script node/flow.mjs clicks through it and reports what the browser
-// saw. A second test drives the sign-in page of jwtgate serve (package
-// server) with node/serve_page.mjs: sign in, a refused POST without the
-// CSRF header, refresh, sign out. Without Chromium or node/node_modules the test is skipped, or fails
-// when JWTGATE_REQUIRE_SERVICES=1 or CI=true; .ci/browser-deps.sh installs
-// both.
+// saw. A second test drives the sign-in and account pages of jwtgate
+// serve (package server) with node/pages.mjs, as several devices of one
+// user: keyboard-only sign-in, the wrong-password and rate-limit states,
+// ending a session and seeing it refused on the other device, a password
+// change, sign-out, requests without their CSRF value refused, the pages
+// without JavaScript, and an axe-core accessibility scan of every page
+// state (no serious or critical violation). With JWTGATE_SCREENSHOTS=1 it
+// writes the README's screenshots (desktop and phone widths) to
+// docs/screenshots. Without Chromium or node/node_modules the tests are
+// skipped, or fail when JWTGATE_REQUIRE_SERVICES=1 or CI=true;
+// .ci/browser-deps.sh installs both.
 package browsertest

@@ -1,7 +1,8 @@
 // Package servertest starts the token service of "jwtgate serve"
 // (server.New) on a loopback port, for the tests of other packages and
 // modules: a fresh data directory holding one user, its ES256 signing
-// key and its revocations, as a first start of the service makes them.
+// key, its revocations, sessions and audit log, as a first start of the
+// service makes them.
 package servertest
 
 import (
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/jwk"
@@ -18,10 +20,16 @@ import (
 
 // Options say what the service holds and checks.
 type Options struct {
-	// Username and Password are the one user of the data directory.
+	// Username and Password are the user of the data directory.
 	Username, Password string
+	// MoreUsers are more users, by name, with their passwords.
+	MoreUsers map[string]string
 	// Audience is the service's Config.Audience: "" for none.
 	Audience string
+	// LoginBurst and LoginEvery are the service's login limits: its
+	// defaults when zero.
+	LoginBurst int
+	LoginEvery time.Duration
 }
 
 // Start runs the service until the test ends, with the test server's URL
@@ -46,12 +54,18 @@ func Start(t testing.TB, opts Options) (*httptest.Server, *server.Server) {
 	if err := data.Users.Add(ctx, opts.Username, opts.Password); err != nil {
 		t.Fatal(err)
 	}
+	for name, pw := range opts.MoreUsers {
+		if err := data.Users.Add(ctx, name, pw); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mux := http.NewServeMux()
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	s, err := server.New(server.Config{
-		Users: data.Users, Revocations: data.Revocations, Keys: ring, Algorithm: jwt.ES256,
-		Issuer: ts.URL, Audience: opts.Audience, Logger: log,
+		Users: data.Users, Revocations: data.Revocations, Sessions: data.Sessions, Audit: data.Audit,
+		Keys: ring, Algorithm: jwt.ES256, Issuer: ts.URL, Audience: opts.Audience, Logger: log,
+		LoginBurst: opts.LoginBurst, LoginEvery: opts.LoginEvery,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-// Shared by flow.mjs and serve_page.mjs: how the browser tests start
+// Shared by flow.mjs and pages.mjs: how the browser tests start
 // Debian's Chromium, read Set-Cookie lines and keep a screenshot of a
 // failure.
 import path from "node:path";
@@ -6,6 +6,44 @@ import { chromium } from "playwright-core";
 
 // Every Playwright action waits this long at most; nothing asserts a duration.
 export const TIMEOUT_MS = Number(process.env.JWTGATE_BROWSERTEST_TIMEOUT_MS) || 180_000;
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+// launchBrowser starts headless Chromium (JWTGATE_CHROMIUM or
+// /usr/bin/chromium) for several contexts, each a separate browser
+// profile in memory: separate cookies, as on separate devices.
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.JWTGATE_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    timeout: TIMEOUT_MS,
+    args: ARGS,
+  });
+}
+
+// newContext opens a context of browser with the test's timeouts, and
+// records its page errors and console lines into result under label.
+export async function newContext(browser, label, options, result) {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(TIMEOUT_MS);
+  context.on("page", (p) => watch(p, label, result));
+  return context;
+}
+
+function watch(page, label, result) {
+  page.on("pageerror", (e) => result.pageErrors.push(`${label}: ${e && e.stack ? e.stack : e}`));
+  page.on("console", (m) => result.console.push(`${label}: ${m.type()}: ${m.text()}`));
+}
 
 // launch starts headless Chromium (JWTGATE_CHROMIUM or /usr/bin/chromium)
 // on a fresh profile, with the flags this closed network needs, and
@@ -17,16 +55,7 @@ export async function launch(profile, viewport, result) {
     headless: true,
     timeout: TIMEOUT_MS,
     viewport,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: ARGS,
   });
   context.setDefaultTimeout(TIMEOUT_MS);
   context.setDefaultNavigationTimeout(TIMEOUT_MS);
