@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	mrand "math/rand/v2"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
 )
@@ -54,6 +56,7 @@ func newBudgetServer(t *testing.T, burst int, lim Limiter) *Server {
 	t.Helper()
 	cfg, _ := testConfig(t)
 	cfg.LoginBurst, cfg.Limiter = burst, lim
+	cfg.Users = cheapHashes{cfg.Users}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -462,3 +465,25 @@ func TestRedisLimiterTakeErrors(t *testing.T) {
 		t.Errorf("Take on a closed client: %v; want it to wrap rueidis.ErrClosing", err)
 	}
 }
+
+// cheapHashes gives the users' passwords argon2id hashes of the smallest
+// cost (m=64 KiB, t=1) instead of the stored ones: these tests count what
+// the limiter lets through, and with the race detector on a loaded
+// machine twenty verifications at full cost can outlast the bounded wait
+// for attempts in flight (loginWaitMax), which answers 503 by design.
+type cheapHashes struct{ UserStore }
+
+func (c cheapHashes) PasswordHash(ctx context.Context, username string) (string, bool, error) {
+	_, ok, err := c.UserStore.PasswordHash(ctx, username)
+	if !ok || err != nil {
+		return "", ok, err
+	}
+	return cheapTestHash, true, nil
+}
+
+// cheapTestHash is the argon2id hash of testPassword with m=64, t=1, p=1.
+var cheapTestHash = func() string {
+	salt := []byte("0123456789abcdef")
+	key := argon2.IDKey([]byte(testPassword), salt, 1, 64, 1, 32)
+	return fmt.Sprintf("$argon2id$v=%d$m=64,t=1,p=1$%s$%s", argon2.Version, b64.EncodeToString(salt), b64.EncodeToString(key))
+}()
