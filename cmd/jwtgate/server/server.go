@@ -417,7 +417,8 @@ func New(cfg Config) (*Server, error) {
 			cfg.Audit.SetLogger(cfg.Logger)
 		}
 		users, _ := cfg.Users.(*SQLUsers)
-		s.accounts = &Accounts{Users: users, Revocations: cfg.Revocations, Sessions: cfg.Sessions, Audit: cfg.Audit,
+		clients, _ := cfg.Clients.(*SQLClients)
+		s.accounts = &Accounts{Users: users, Clients: clients, Revocations: cfg.Revocations, Sessions: cfg.Sessions, Audit: cfg.Audit,
 			MaxLifetime: cfg.RefreshTTL, Clock: cfg.Clock}
 	}
 	s.mux = s.routes(meta)
