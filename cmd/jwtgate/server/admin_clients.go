@@ -193,24 +193,32 @@ type newClient struct {
 	JWKSURI   string          `json:"jwks_uri"`
 }
 
+// client returns the client b describes.
+func (b newClient) client() (*Client, error) {
+	jwks, err := jwksValue(b.JWKS)
+	if err != nil {
+		return nil, err
+	}
+	ttl, err := ttlValue(b.TTL)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Name: b.Name, Scopes: b.Scopes, Audiences: b.Audiences, TTL: ttl, Refresh: b.Refresh,
+		JWKS: jwks, JWKSURI: b.JWKSURI}, nil
+}
+
 func (s *Server) adminAddClient(w http.ResponseWriter, r *http.Request) {
 	t, _ := jwtgate.TokenFrom(r.Context())
 	var body newClient
 	if !readJSON(w, r, &body) {
 		return
 	}
-	jwks, err := jwksValue(body.JWKS)
+	c, err := body.client()
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	ttl, err := ttlValue(body.TTL)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
-		return
-	}
-	c := &Client{Name: body.Name, Scopes: body.Scopes, Audiences: body.Audiences, TTL: ttl, Refresh: body.Refresh,
-		JWKS: jwks, JWKSURI: body.JWKSURI, Created: s.cfg.Clock()}
+	c.Created = s.cfg.Clock()
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
 	secret, err := s.accounts.AddClient(ctx, s.actor(r, t.Identity), c)
@@ -227,7 +235,7 @@ func (s *Server) adminAddClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-// clientChange is the body of PATCH /admin/clients/{client}: the members
+// clientChangeBody is the body of PATCH /admin/clients/{client}: the members
 // given are changed.
 type clientChangeBody struct {
 	Name      *string          `json:"name"`
@@ -240,6 +248,27 @@ type clientChangeBody struct {
 	JWKSURI   *string          `json:"jwks_uri"`
 }
 
+// update returns the change b asks for.
+func (b clientChangeBody) update() (ClientUpdate, error) {
+	u := ClientUpdate{Name: b.Name, Scopes: b.Scopes, Audiences: b.Audiences, Refresh: b.Refresh,
+		Disabled: b.Disabled, JWKSURI: b.JWKSURI}
+	if b.TTL != nil {
+		ttl, err := ttlValue(*b.TTL)
+		if err != nil {
+			return u, err
+		}
+		u.TTL = &ttl
+	}
+	if b.JWKS != nil {
+		jwks, err := jwksValue(*b.JWKS)
+		if err != nil {
+			return u, err
+		}
+		u.JWKS = &jwks
+	}
+	return u, nil
+}
+
 func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request) {
 	t, _ := jwtgate.TokenFrom(r.Context())
 	key, ok := pathClient(w, r)
@@ -250,23 +279,10 @@ func (s *Server) adminUpdateClient(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &body) {
 		return
 	}
-	u := ClientUpdate{Name: body.Name, Scopes: body.Scopes, Audiences: body.Audiences, Refresh: body.Refresh,
-		Disabled: body.Disabled, JWKSURI: body.JWKSURI}
-	if body.TTL != nil {
-		ttl, err := ttlValue(*body.TTL)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
-			return
-		}
-		u.TTL = &ttl
-	}
-	if body.JWKS != nil {
-		jwks, err := jwksValue(*body.JWKS)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
-			return
-		}
-		u.JWKS = &jwks
+	u, err := body.update()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeWriteTimeout)
 	defer cancel()
