@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jwtgate/jwtgate/jwk"
 )
@@ -407,4 +410,57 @@ func anyStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestClientChangesKeepEachOther: an update made from a client read
+// before a rotation keeps the new secret; of two rotations at once, both
+// secrets answered work (the first as the previous one, within the
+// grace); a rotation from a stale read is refused by the store.
+func TestClientChangesKeepEachOther(t *testing.T) {
+	f, _, svcID, _ := adminClientsFixture(t)
+	ctx := context.Background()
+	a, cs := f.s.accounts, f.s.accounts.Clients
+	stale, err := cs.Find(ctx, svcID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := a.RotateClientSecret(ctx, CLIActor, "svc", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.Scopes = []string{"read", "write"}
+	if err := cs.setFields(ctx, cs.db, stale, []string{"scopes"}); err != nil {
+		t.Fatal(err)
+	}
+	now := f.s.cfg.Clock()
+	c, err := cs.Find(ctx, svcID)
+	if err != nil || !c.CheckSecret(secret, now) || !slices.Equal(c.Scopes, stale.Scopes) {
+		t.Fatalf("after a stale update: %+v %v, want the rotated secret and both scopes", c, err)
+	}
+	if _, err := stale.rotateSecret(0, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.setSecret(ctx, cs.db, stale, HashClientSecret("not the stored one")); !errors.Is(err, errSecretChanged) {
+		t.Errorf("a rotation from a stale read: %v, want errSecretChanged", err)
+	}
+
+	var wg sync.WaitGroup
+	secrets := make([]string, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() { _, secrets[i], errs[i] = a.RotateClientSecret(ctx, CLIActor, svcID, time.Hour) })
+	}
+	wg.Wait()
+	c, err = cs.Find(ctx, svcID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if errs[i] != nil || !c.CheckSecret(secrets[i], now) {
+			t.Errorf("rotation %d at once: %v; its secret works: %t", i, errs[i], c.CheckSecret(secrets[i], now))
+		}
+	}
+	if c.CheckSecret(secret, now) {
+		t.Error("the secret before both rotations still works")
+	}
 }

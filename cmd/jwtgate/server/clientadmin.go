@@ -161,7 +161,7 @@ func (a *Accounts) UpdateClient(ctx context.Context, actor Actor, key string, u 
 			return nil, nil, err
 		}
 		e := a.clientEvent(actor, evClientUpdate, c, map[string]any{"changed": changed})
-		if err := a.clientChange(ctx, e, func(tx *sql.Tx) error { return a.Clients.update(ctx, tx, c) }); err != nil {
+		if err := a.clientChange(ctx, e, func(tx *sql.Tx) error { return a.Clients.setFields(ctx, tx, c, changed) }); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -183,19 +183,29 @@ func (a *Accounts) RotateClientSecret(ctx context.Context, actor Actor, key stri
 	if a.Clients == nil {
 		return nil, "", errors.New("server: no client registry")
 	}
-	c, err := a.Clients.Find(ctx, key)
-	if err != nil {
-		return nil, "", err
+	// A rotation made at the same time wins: this one reads again, and
+	// keeps the secret that rotation made valid for grace in its turn.
+	for range 3 {
+		c, err := a.Clients.Find(ctx, key)
+		if err != nil {
+			return nil, "", err
+		}
+		prev := c.SecretHash
+		secret, err := c.rotateSecret(grace, a.now())
+		if err != nil {
+			return nil, "", err
+		}
+		e := a.clientEvent(actor, evClientRotateSecret, c, map[string]any{"grace": grace.String()})
+		err = a.clientChange(ctx, e, func(tx *sql.Tx) error { return a.Clients.setSecret(ctx, tx, c, prev) })
+		if errors.Is(err, errSecretChanged) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return c, secret, nil
 	}
-	secret, err := c.rotateSecret(grace, a.now())
-	if err != nil {
-		return nil, "", err
-	}
-	e := a.clientEvent(actor, evClientRotateSecret, c, map[string]any{"grace": grace.String()})
-	if err := a.clientChange(ctx, e, func(tx *sql.Tx) error { return a.Clients.update(ctx, tx, c) }); err != nil {
-		return nil, "", err
-	}
-	return c, secret, nil
+	return nil, "", fmt.Errorf("server: rotate the secret of %q: %w", key, errSecretChanged)
 }
 
 // DeleteClient ends the tokens of the client whose id or name is key,

@@ -361,6 +361,76 @@ func (s *SQLClients) update(ctx context.Context, x execer, c *Client) error {
 	return nil
 }
 
+// clientFields are the columns of the settings an update may change,
+// by the names ClientUpdate.apply reports.
+var clientFields = map[string]struct {
+	column string
+	value  func(c *Client) any
+}{
+	"name":      {"name", func(c *Client) any { return c.Name }},
+	"scopes":    {"scopes", func(c *Client) any { return strings.Join(c.Scopes, " ") }},
+	"audiences": {"audiences", func(c *Client) any { return strings.Join(c.Audiences, " ") }},
+	"ttl":       {"ttl_ms", func(c *Client) any { return c.TTL.Milliseconds() }},
+	"refresh":   {"refresh", func(c *Client) any { return boolInt(c.Refresh) }},
+	"disabled":  {"disabled", func(c *Client) any { return boolInt(c.Disabled) }},
+	"jwks":      {"jwks", func(c *Client) any { return c.JWKS }},
+	"jwks_uri":  {"jwks_uri", func(c *Client) any { return c.JWKSURI }},
+}
+
+// setFields stores the settings of c named by fields, and only those:
+// a concurrent change to other settings, or to the secret, is kept.
+func (s *SQLClients) setFields(ctx context.Context, x execer, c *Client, fields []string) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	var set []string
+	var args []any
+	for _, f := range fields {
+		col, ok := clientFields[f]
+		if !ok {
+			return fmt.Errorf("server: unknown client setting %q", f)
+		}
+		set = append(set, col.column+" = ?")
+		args = append(args, col.value(c))
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	res, err := x.ExecContext(ctx, s.q(`UPDATE jwtgate_clients SET `+strings.Join(set, ", ")+` WHERE client_id = ?`), append(args, c.ID)...)
+	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "unique") {
+			return fmt.Errorf("%w: %q", ErrClientExists, c.Name)
+		}
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: %q", ErrClientNotFound, c.ID)
+	}
+	return nil
+}
+
+// errSecretChanged: the client's secret changed since it was read.
+var errSecretChanged = errors.New("the client's secret changed meanwhile")
+
+// setSecret stores the secrets of c if the stored secret is still
+// prevHash (errSecretChanged otherwise), so that of two rotations made
+// at once, one fails rather than both answer a secret.
+func (s *SQLClients) setSecret(ctx context.Context, x execer, c *Client, prevHash string) error {
+	res, err := x.ExecContext(ctx, s.q(`UPDATE jwtgate_clients SET secret_hash = ?, old_secret_hash = ?, old_secret_until = ? WHERE client_id = ? AND secret_hash = ?`),
+		c.SecretHash, c.OldSecretHash, c.OldSecretUntil.UnixMilli(), c.ID, prevHash)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return errSecretChanged
+	}
+	return nil
+}
+
 // RotateSecret gives the client a new secret and keeps the current one
 // valid for grace (not at all when grace is 0). It returns the new
 // secret, which is stored only as its hash. It writes no audit event:
