@@ -110,6 +110,10 @@ func TestServeTwoInstancesAdminClients(t *testing.T) {
 	grant := url.Values{"grant_type": {"client_credentials"}}
 	expect(t, "its token on B", formCall(t, b.url+"/oauth/token", grant, id, secret), 200)
 	expect(t, "its token on A (cached there)", formCall(t, a.url+"/oauth/token", grant, id, secret), 200)
+	upd := expect(t, "update on B", call(t, "PATCH", b.url+"/admin/clients/"+name, admB, `{"scopes":["read","write"],"ttl":60}`), 200)
+	if fmt.Sprint(upd.body["changed"]) != "[scopes ttl]" {
+		t.Errorf("update on B: %s", upd.raw)
+	}
 	rot := expect(t, "rotate on B", call(t, "POST", b.url+"/admin/clients/"+id+"/rotate-secret", admB, `{"grace":0}`), 200)
 	second := str(rot, "client_secret")
 	refused := false
@@ -137,7 +141,7 @@ func TestServeTwoInstancesAdminClients(t *testing.T) {
 		e := e.(map[string]any)
 		got = append(got, fmt.Sprint(e["actor"], " ", e["type"]))
 	}
-	if want := "admin client.delete, client.auth_failure,admin client.rotate_secret,admin client.add"; strings.Join(got, ",") != want {
+	if want := "admin client.delete, client.auth_failure,admin client.rotate_secret,admin client.update,admin client.add"; strings.Join(got, ",") != want {
 		t.Errorf("client events, newest first: %s, want %s", strings.Join(got, ","), want)
 	}
 	if strings.Contains(ev.raw, secret) || strings.Contains(ev.raw, second) {
