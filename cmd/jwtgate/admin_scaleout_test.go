@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServeTwoInstancesAdmin runs two instances sharing PostgreSQL and
@@ -79,5 +82,69 @@ func TestServeTwoInstancesAdmin(t *testing.T) {
 		if strings.Join(got, ",") != want {
 			t.Errorf("alice's events at %s, newest first:\n%s\nwant\n%s", p.url, strings.Join(got, ","), want)
 		}
+	}
+}
+
+// TestServeTwoInstancesAdminClients runs two instances sharing
+// PostgreSQL and Redis: a client added through the admin API of A gets
+// tokens on B with its one-time secret; a secret rotated (without grace)
+// through B stops working on A within the client cache's lifetime; the
+// client deleted on A is gone on B; both read the same client events
+// (the refused secret's among them).
+func TestServeTwoInstancesAdminClients(t *testing.T) {
+	env := sharedStores(t)
+	args := []string{"-data-dir", filepath.Join(t.TempDir(), "unused"), "-issuer", "https://auth.example", "-keys-reload", "1h"}
+	a := startServe(t, env, args...)
+	pw := logField(a.Logs(), "password", "username=admin")
+	b := startServe(t, env, args...)
+	admA := str(expect(t, "admin login on A", call(t, "POST", a.url+"/login", "", `{"username":"admin","password":"`+pw+`"}`), 200), "access_token")
+	admB := str(expect(t, "admin login on B", call(t, "POST", b.url+"/login", "", `{"username":"admin","password":"`+pw+`"}`), 200), "access_token")
+
+	name := "svc-" + rand.Text()
+	added := expect(t, "add a client on A", call(t, "POST", a.url+"/admin/clients", admA, `{"name":"`+name+`","scopes":["read"]}`), 201)
+	secret := str(added, "client_secret")
+	id, _ := added.body["client"].(map[string]any)["client_id"].(string)
+	if secret == "" || id == "" {
+		t.Fatalf("add: %s", added.raw)
+	}
+	grant := url.Values{"grant_type": {"client_credentials"}}
+	expect(t, "its token on B", formCall(t, b.url+"/oauth/token", grant, id, secret), 200)
+	expect(t, "its token on A (cached there)", formCall(t, a.url+"/oauth/token", grant, id, secret), 200)
+	upd := expect(t, "update on B", call(t, "PATCH", b.url+"/admin/clients/"+name, admB, `{"scopes":["read","write"],"ttl":60}`), 200)
+	if fmt.Sprint(upd.body["changed"]) != "[scopes ttl]" {
+		t.Errorf("update on B: %s", upd.raw)
+	}
+	rot := expect(t, "rotate on B", call(t, "POST", b.url+"/admin/clients/"+id+"/rotate-secret", admB, `{"grace":0}`), 200)
+	second := str(rot, "client_secret")
+	refused := false
+	for range 2000 {
+		r := formCall(t, a.url+"/oauth/token", grant, id, secret)
+		if r.status == 401 {
+			refused = true
+			break
+		}
+		if r.status != 200 {
+			t.Fatalf("the replaced secret on A: %d %s", r.status, r.raw)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !refused {
+		t.Fatal("the replaced secret still works on A")
+	}
+	expect(t, "the new secret on A", formCall(t, a.url+"/oauth/token", grant, id, second), 200)
+	expect(t, "delete on A", call(t, "DELETE", a.url+"/admin/clients/"+name, admA, ""), 200)
+	expect(t, "deleted, on B", call(t, "GET", b.url+"/admin/clients/"+id, admB, ""), 404)
+
+	ev := expect(t, "client events on B", call(t, "GET", b.url+"/admin/audit?type=client.&user="+id, admB, ""), 200)
+	var got []string
+	for _, e := range ev.body["events"].([]any) {
+		e := e.(map[string]any)
+		got = append(got, fmt.Sprint(e["actor"], " ", e["type"]))
+	}
+	if want := "admin client.delete, client.auth_failure,admin client.rotate_secret,admin client.update,admin client.add"; strings.Join(got, ",") != want {
+		t.Errorf("client events, newest first: %s, want %s", strings.Join(got, ","), want)
+	}
+	if strings.Contains(ev.raw, secret) || strings.Contains(ev.raw, second) {
+		t.Errorf("the audit log holds a secret: %s", ev.raw)
 	}
 }

@@ -39,41 +39,43 @@ func addClientFlags(fs *flag.FlagSet, update bool) *clientSettings {
 	return cs
 }
 
-// apply sets the given flags (every one for add) on c.
-func (cs *clientSettings) apply(c *server.Client, given map[string]bool, add bool) error {
+// update returns the change the given flags make (every one for add,
+// where the keys are read only when given).
+func (cs *clientSettings) update(given map[string]bool, add bool) (server.ClientUpdate, error) {
+	var u server.ClientUpdate
 	set := func(name string) bool { return add || given[name] }
 	if set("scopes") {
-		c.Scopes = splitList(*cs.scopes)
+		sc := splitList(*cs.scopes)
+		u.Scopes = &sc
 	}
 	if set("audience") {
-		c.Audiences = cs.audiences
+		a := []string(cs.audiences)
+		u.Audiences = &a
 	}
 	if set("ttl") {
-		c.TTL = *cs.ttl
+		u.TTL = cs.ttl
 	}
 	if set("refresh") {
-		c.Refresh = *cs.refresh
+		u.Refresh = cs.refresh
 	}
 	if given["jwks"] || (add && *cs.jwks != "") {
 		b, err := os.ReadFile(*cs.jwks)
 		if err != nil {
-			return err
+			return u, err
 		}
-		c.JWKS, c.JWKSURI = string(b), ""
+		jwks := string(b)
+		u.JWKS = &jwks
 	}
 	if given["jwks-uri"] || (add && *cs.jwksURI != "") {
-		c.JWKSURI = *cs.jwksURI
-		if !given["jwks"] {
-			c.JWKS = ""
-		}
+		u.JWKSURI = cs.jwksURI
 	}
 	if cs.name != nil && given["name"] {
-		c.Name = *cs.name
+		u.Name = cs.name
 	}
 	if cs.disabled != nil && given["disabled"] {
-		c.Disabled = *cs.disabled
+		u.Disabled = cs.disabled
 	}
-	return nil
+	return u, nil
 }
 
 // clientsCmd opens the stores like the users commands and runs do with
@@ -145,18 +147,21 @@ func clientsAdd(e *env, args []string) int {
 		"only its SHA-256 is stored.", 1, args,
 		func(fs *flag.FlagSet) any { return addClientFlags(fs, false) },
 		func(d *server.Stores, pos []string, given map[string]bool, flags any, _ time.Duration) int {
-			cs := flags.(*clientSettings)
-			c := &server.Client{Name: pos[0]}
-			if err := cs.apply(c, given, true); err != nil {
+			u, err := flags.(*clientSettings).update(given, true)
+			if err != nil {
 				return e.clientResult("add", fmt.Errorf("%w: %w", server.ErrBadClient, err))
 			}
-			var secret string
-			if c.JWKS == "" && c.JWKSURI == "" {
-				secret, c.SecretHash = server.NewClientSecret()
+			c := &server.Client{Name: pos[0], Scopes: *u.Scopes, Audiences: *u.Audiences, TTL: *u.TTL, Refresh: *u.Refresh}
+			if u.JWKS != nil {
+				c.JWKS = *u.JWKS
+			}
+			if u.JWKSURI != nil {
+				c.JWKSURI = *u.JWKSURI
 			}
 			ctx, cancel := e.storeCtx()
 			defer cancel()
-			if code := e.clientResult("add", d.Clients.Add(ctx, c)); code != exitOK {
+			secret, err := d.Accounts(0).AddClient(ctx, server.CLIActor, c)
+			if code := e.clientResult("add", err); code != exitOK {
 				return code
 			}
 			fmt.Fprintf(e.stdout, "client_id: %s\n", c.ID)
@@ -174,21 +179,21 @@ func clientsUpdate(e *env, args []string) int {
 		func(d *server.Stores, pos []string, given map[string]bool, flags any, ttl time.Duration) int {
 			ctx, cancel := e.storeCtx()
 			defer cancel()
-			c, err := d.Clients.Find(ctx, pos[0])
+			u, err := flags.(*clientSettings).update(given, false)
 			if err != nil {
-				return e.clientResult("update", err)
-			}
-			was := c.Disabled
-			if err := flags.(*clientSettings).apply(c, given, false); err != nil {
 				return e.clientResult("update", fmt.Errorf("%w: %w", server.ErrBadClient, err))
 			}
-			if code := e.clientResult("update", d.Clients.Update(ctx, c)); code != exitOK {
+			c, _, err := d.Accounts(ttl).UpdateClient(ctx, server.CLIActor, pos[0], u)
+			if errors.Is(err, server.ErrSessionsNotEnded) {
+				e.errorf("clients update: %s is disabled, but its tokens could not be revoked: %v; run the command again", c.ID, storeErr(err, usersStoreTimeout))
+				return exitRejected
+			}
+			if code := e.clientResult("update", err); code != exitOK {
 				return code
 			}
-			if c.Disabled && !was {
-				if err := d.EndSessions(ctx, c.ID, ttl); err != nil {
-					e.errorf("clients update: %s is disabled, but its tokens could not be revoked: %v; run the command again", c.ID, storeErr(err, usersStoreTimeout))
-					return exitRejected
+			if c.Disabled && u.Disabled != nil {
+				if err := d.WaitRevocations(ctx); err != nil {
+					return e.clientResult("update", err)
 				}
 			}
 			fmt.Fprintf(e.stdout, "updated client %s\n", c.ID)
@@ -203,17 +208,13 @@ func clientsRotate(e *env, args []string) int {
 		},
 		func(d *server.Stores, pos []string, _ map[string]bool, flags any, _ time.Duration) int {
 			grace := *flags.(*time.Duration)
-			if grace < 0 || grace > 30*24*time.Hour {
-				e.errorf("clients rotate-secret: --grace %v: want 0 to 720h", grace)
+			if grace < 0 || grace > server.MaxSecretGrace {
+				e.errorf("clients rotate-secret: --grace %v: want 0 to %v", grace, server.MaxSecretGrace)
 				return exitUsage
 			}
 			ctx, cancel := e.storeCtx()
 			defer cancel()
-			c, err := d.Clients.Find(ctx, pos[0])
-			if err != nil {
-				return e.clientResult("rotate-secret", err)
-			}
-			secret, err := d.Clients.RotateSecret(ctx, c.ID, grace, time.Now())
+			c, secret, err := d.Accounts(0).RotateClientSecret(ctx, server.CLIActor, pos[0], grace)
 			if code := e.clientResult("rotate-secret", err); code != exitOK {
 				return code
 			}
@@ -230,16 +231,16 @@ func clientsDelete(e *env, args []string) int {
 		func(d *server.Stores, pos []string, _ map[string]bool, _ any, ttl time.Duration) int {
 			ctx, cancel := e.storeCtx()
 			defer cancel()
-			c, err := d.Clients.Find(ctx, pos[0])
-			if err != nil {
-				return e.clientResult("delete", err)
+			c, err := d.Accounts(ttl).DeleteClient(ctx, server.CLIActor, pos[0])
+			if errors.Is(err, server.ErrSessionsNotEnded) {
+				e.errorf("clients delete: the tokens of %s could not be revoked, so it is kept: %v; run the command again", pos[0], storeErr(err, usersStoreTimeout))
+				return exitRejected
 			}
-			if code := e.clientResult("delete", d.Clients.Delete(ctx, c.ID)); code != exitOK {
+			if code := e.clientResult("delete", err); code != exitOK {
 				return code
 			}
-			if err := d.EndSessions(ctx, c.ID, ttl); err != nil {
-				e.errorf("clients delete: deleted %s, but its tokens could not be revoked: %v", c.ID, storeErr(err, usersStoreTimeout))
-				return exitRejected
+			if err := d.WaitRevocations(ctx); err != nil {
+				return e.clientResult("delete", err)
 			}
 			fmt.Fprintf(e.stdout, "deleted client %s\n", c.ID)
 			return exitOK

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -139,11 +142,50 @@ func TestClientsCommands(t *testing.T) {
 			t.Errorf("token claims %v", claims)
 		}
 	}
+	expect(t, "wrong secret", formCall(t, tokenURL, url.Values{"grant_type": {"client_credentials"}}, id, "jcs_wrong"), 401)
+	mustRun(t, dir, "", "clients", "update", "cron", "--data-dir", data, "--disabled")
 	mustRun(t, dir, "", "clients", "delete", "billing", "--data-dir", data)
 	if r := jwtgate(t, dir, "", "clients", "show", "billing", "--data-dir", data); r.code != exitRejected {
 		t.Errorf("show after delete: exit %d", r.code)
 	}
 	p.stop(t)
+
+	// Every change is audited as the command's, with the client's id and
+	// name and never a secret or its hash; the refused secret too.
+	d, err := server.OpenDataDir(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	events, err := d.Audit.Events(context.Background(), server.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range slices.Backward(events) {
+		if !strings.HasPrefix(e.Type, "client.") {
+			continue
+		}
+		b, _ := json.Marshal(e)
+		for _, s := range []string{secret, newSecret, server.HashClientSecret(secret), server.HashClientSecret(newSecret), "jcs_"} {
+			if strings.Contains(string(b), s) {
+				t.Errorf("event %s holds a secret or its hash: %s", e.Type, b)
+			}
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %v %v", e.Type, e.Actor, e.Subject, e.Details["name"], e.Details["changed"]))
+	}
+	want := []string{
+		"client.add cli " + id + " billing <nil>",
+		"client.add cli " + keysID + " cron <nil>",
+		"client.update cli " + id + " billing [scopes]",
+		"client.rotate_secret cli " + id + " billing <nil>",
+		"client.auth_failure  " + id + " <nil> <nil>",
+		"client.update cli " + keysID + " cron [disabled]",
+		"client.delete cli " + id + " billing <nil>",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("client events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 // TestOAuthTwoInstances runs two instances sharing PostgreSQL and Redis:

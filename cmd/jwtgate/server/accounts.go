@@ -27,7 +27,10 @@ import (
 // end them after the user change is committed: when that fails, the error
 // wraps ErrSessionsNotEnded, and running the change again ends them.
 type Accounts struct {
-	Users       *SQLUsers
+	Users *SQLUsers
+	// Clients is the OAuth client registry, in the users' database (nil:
+	// the client changes fail).
+	Clients     *SQLClients
 	Revocations revoke.Store
 	Sessions    *SQLSessions
 	Audit       *SQLAudit

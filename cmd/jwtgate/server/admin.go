@@ -32,6 +32,8 @@ import (
 //	GET    /admin/keys                          signing keys, state and times
 //	POST   /admin/keys/rotate                   rotate {"alg","now"} (both optional)
 //	GET    /admin/audit?user=&type=&since=&until=&before=&limit=  events, newest first
+//
+// and, with a client registry, the OAuth clients (see adminClientRoutes).
 func (s *Server) adminRoutes(m *http.ServeMux) {
 	read := func(h http.HandlerFunc) http.Handler {
 		return bounded(s.gate.Required(s.verified(s.requireAdmin(h))))
@@ -55,6 +57,9 @@ func (s *Server) adminRoutes(m *http.ServeMux) {
 		m.Handle("POST /admin/keys/rotate", change(s.adminRotateKey))
 	}
 	m.Handle("GET /admin/audit", read(s.adminAudit))
+	if s.accounts.Clients != nil {
+		s.adminClientRoutes(m, read, change)
+	}
 }
 
 // requireAdmin lets the request through only when the token's user holds

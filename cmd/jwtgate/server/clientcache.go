@@ -121,6 +121,14 @@ func (cc *clientCache) lookup(ctx context.Context, id string) (*clientEntry, err
 	return call.e, nil
 }
 
+// forget drops what the cache knows of client id (its entry, not a
+// lookup under way), after a change made on this instance.
+func (cc *clientCache) forget(id string) {
+	cc.mu.Lock()
+	delete(cc.entries, id)
+	cc.mu.Unlock()
+}
+
 // clientCall is a lookup under way.
 type clientCall struct {
 	done chan struct{}

@@ -298,20 +298,7 @@ func (s *SQLClients) Find(ctx context.Context, key string) (*Client, error) {
 
 // List returns every client, by name.
 func (s *SQLClients) List(ctx context.Context) ([]*Client, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM jwtgate_clients ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return s.clients(ctx, `SELECT `+clientColumns+` FROM jwtgate_clients ORDER BY name`)
 }
 
 func boolInt(b bool) int {
@@ -321,8 +308,11 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// Add stores a new client (c.ID, c.Created are set when empty).
-func (s *SQLClients) Add(ctx context.Context, c *Client) error {
+// Add stores a new client (c.ID, c.Created are set when empty). It
+// writes no audit event: Accounts.AddClient does.
+func (s *SQLClients) Add(ctx context.Context, c *Client) error { return s.add(ctx, s.db, c) }
+
+func (s *SQLClients) add(ctx context.Context, x execer, c *Client) error {
 	if c.ID == "" {
 		c.ID = NewClientID()
 	}
@@ -332,7 +322,7 @@ func (s *SQLClients) Add(ctx context.Context, c *Client) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO jwtgate_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+	res, err := x.ExecContext(ctx, s.q(`INSERT INTO jwtgate_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 		c.ID, c.Name, c.SecretHash, c.OldSecretHash, c.OldSecretUntil.UnixMilli(), strings.Join(c.Scopes, " "), strings.Join(c.Audiences, " "),
 		c.TTL.Milliseconds(), c.JWKS, c.JWKSURI, boolInt(c.Refresh), boolInt(c.Disabled), c.Created.UnixMilli())
 	if err != nil {
@@ -346,12 +336,15 @@ func (s *SQLClients) Add(ctx context.Context, c *Client) error {
 	return nil
 }
 
-// Update stores every setting of c, an existing client.
-func (s *SQLClients) Update(ctx context.Context, c *Client) error {
+// Update stores every setting of c, an existing client. It writes no
+// audit event: Accounts.UpdateClient does.
+func (s *SQLClients) Update(ctx context.Context, c *Client) error { return s.update(ctx, s.db, c) }
+
+func (s *SQLClients) update(ctx context.Context, x execer, c *Client) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE jwtgate_clients SET name = ?, secret_hash = ?, old_secret_hash = ?, old_secret_until = ?, scopes = ?, audiences = ?, ttl_ms = ?, jwks = ?, jwks_uri = ?, refresh = ?, disabled = ? WHERE client_id = ?`),
+	res, err := x.ExecContext(ctx, s.q(`UPDATE jwtgate_clients SET name = ?, secret_hash = ?, old_secret_hash = ?, old_secret_until = ?, scopes = ?, audiences = ?, ttl_ms = ?, jwks = ?, jwks_uri = ?, refresh = ?, disabled = ? WHERE client_id = ?`),
 		c.Name, c.SecretHash, c.OldSecretHash, c.OldSecretUntil.UnixMilli(), strings.Join(c.Scopes, " "), strings.Join(c.Audiences, " "),
 		c.TTL.Milliseconds(), c.JWKS, c.JWKSURI, boolInt(c.Refresh), boolInt(c.Disabled), c.ID)
 	if err != nil {
@@ -368,13 +361,81 @@ func (s *SQLClients) Update(ctx context.Context, c *Client) error {
 	return nil
 }
 
+// clientFields are the columns of the settings an update may change,
+// by the names ClientUpdate.apply reports.
+var clientFields = map[string]struct {
+	column string
+	value  func(c *Client) any
+}{
+	"name":      {"name", func(c *Client) any { return c.Name }},
+	"scopes":    {"scopes", func(c *Client) any { return strings.Join(c.Scopes, " ") }},
+	"audiences": {"audiences", func(c *Client) any { return strings.Join(c.Audiences, " ") }},
+	"ttl":       {"ttl_ms", func(c *Client) any { return c.TTL.Milliseconds() }},
+	"refresh":   {"refresh", func(c *Client) any { return boolInt(c.Refresh) }},
+	"disabled":  {"disabled", func(c *Client) any { return boolInt(c.Disabled) }},
+	"jwks":      {"jwks", func(c *Client) any { return c.JWKS }},
+	"jwks_uri":  {"jwks_uri", func(c *Client) any { return c.JWKSURI }},
+}
+
+// setFields stores the settings of c named by fields, and only those:
+// a concurrent change to other settings, or to the secret, is kept.
+func (s *SQLClients) setFields(ctx context.Context, x execer, c *Client, fields []string) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	var set []string
+	var args []any
+	for _, f := range fields {
+		col, ok := clientFields[f]
+		if !ok {
+			return fmt.Errorf("server: unknown client setting %q", f)
+		}
+		set = append(set, col.column+" = ?")
+		args = append(args, col.value(c))
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	res, err := x.ExecContext(ctx, s.q(`UPDATE jwtgate_clients SET `+strings.Join(set, ", ")+` WHERE client_id = ?`), append(args, c.ID)...)
+	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "unique") {
+			return fmt.Errorf("%w: %q", ErrClientExists, c.Name)
+		}
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: %q", ErrClientNotFound, c.ID)
+	}
+	return nil
+}
+
+// errSecretChanged: the client's secret changed since it was read.
+var errSecretChanged = errors.New("the client's secret changed meanwhile")
+
+// setSecret stores the secrets of c if the stored secret is still
+// prevHash (errSecretChanged otherwise), so that of two rotations made
+// at once, one fails rather than both answer a secret.
+func (s *SQLClients) setSecret(ctx context.Context, x execer, c *Client, prevHash string) error {
+	res, err := x.ExecContext(ctx, s.q(`UPDATE jwtgate_clients SET secret_hash = ?, old_secret_hash = ?, old_secret_until = ? WHERE client_id = ? AND secret_hash = ?`),
+		c.SecretHash, c.OldSecretHash, c.OldSecretUntil.UnixMilli(), c.ID, prevHash)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return errSecretChanged
+	}
+	return nil
+}
+
 // RotateSecret gives the client a new secret and keeps the current one
 // valid for grace (not at all when grace is 0). It returns the new
-// secret, which is stored only as its hash.
+// secret, which is stored only as its hash. It writes no audit event:
+// Accounts.RotateClientSecret does.
 func (s *SQLClients) RotateSecret(ctx context.Context, id string, grace time.Duration, now time.Time) (string, error) {
-	if grace < 0 {
-		return "", fmt.Errorf("%w: negative grace period", ErrBadClient)
-	}
 	c, ok, err := s.Client(ctx, id)
 	if err != nil {
 		return "", err
@@ -382,18 +443,34 @@ func (s *SQLClients) RotateSecret(ctx context.Context, id string, grace time.Dur
 	if !ok {
 		return "", fmt.Errorf("%w: %q", ErrClientNotFound, id)
 	}
+	secret, err := c.rotateSecret(grace, now)
+	if err != nil {
+		return "", err
+	}
+	return secret, s.Update(ctx, c)
+}
+
+// rotateSecret sets a new secret on c, keeping the current one valid for
+// grace, and returns the new secret.
+func (c *Client) rotateSecret(grace time.Duration, now time.Time) (string, error) {
+	if grace < 0 {
+		return "", fmt.Errorf("%w: negative grace period", ErrBadClient)
+	}
 	secret, hash := NewClientSecret()
 	c.OldSecretHash, c.OldSecretUntil = "", time.UnixMilli(0)
 	if grace > 0 && c.SecretHash != "" {
 		c.OldSecretHash, c.OldSecretUntil = c.SecretHash, now.Add(grace)
 	}
 	c.SecretHash = hash
-	return secret, s.Update(ctx, c)
+	return secret, nil
 }
 
-// Delete removes a client.
-func (s *SQLClients) Delete(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM jwtgate_clients WHERE client_id = ?`), id)
+// Delete removes a client. It writes no audit event:
+// Accounts.DeleteClient does.
+func (s *SQLClients) Delete(ctx context.Context, id string) error { return s.delete(ctx, s.db, id) }
+
+func (s *SQLClients) delete(ctx context.Context, x execer, id string) error {
+	res, err := x.ExecContext(ctx, s.q(`DELETE FROM jwtgate_clients WHERE client_id = ?`), id)
 	if err != nil {
 		return err
 	}
@@ -403,6 +480,35 @@ func (s *SQLClients) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: %q", ErrClientNotFound, id)
 	}
 	return nil
+}
+
+// Page returns at most limit clients (maxClientsPage when limit is not
+// 1 to maxClientsPage) whose name is after after, by name.
+func (s *SQLClients) Page(ctx context.Context, after string, limit int) ([]*Client, error) {
+	if limit <= 0 || limit > maxClientsPage {
+		limit = maxClientsPage
+	}
+	return s.clients(ctx, `SELECT `+clientColumns+` FROM jwtgate_clients WHERE name > ? ORDER BY name LIMIT ?`, after, limit)
+}
+
+// maxClientsPage bounds a page of Page.
+const maxClientsPage = 500
+
+func (s *SQLClients) clients(ctx context.Context, query string, args ...any) ([]*Client, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // HasScope reports whether the client may ask for scope s.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jwtgate/jwtgate/cmd/jwtgate/server"
 	"github.com/jwtgate/jwtgate/jwk"
@@ -57,4 +58,40 @@ func Example_clientCredentials() {
 	json.NewDecoder(w.Body).Decode(&answer)
 	fmt.Println(w.Code, answer.TokenType, answer.ExpiresIn, answer.Scope)
 	// Output: 200 Bearer 900 invoices:read
+}
+
+// An administrator's tool registers a client through Accounts, as the
+// admin API and "jwtgate clients add" do: the change and its audit
+// event are written together, and the secret is returned once.
+func ExampleAccounts_AddClient() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "jwtgate-example")
+	defer os.RemoveAll(dir)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	data, err := server.Open(ctx, server.StoreConfig{DataDir: dir, Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	defer data.Close()
+	accounts := data.Accounts(720 * time.Hour)
+
+	client := &server.Client{Name: "billing", Scopes: []string{"invoices:read"}}
+	secret, err := accounts.AddClient(ctx, server.CLIActor, client)
+	if err != nil {
+		panic(err)
+	}
+	scopes := []string{"invoices:read", "invoices:write"}
+	_, changed, err := accounts.UpdateClient(ctx, server.CLIActor, "billing", server.ClientUpdate{Scopes: &scopes})
+	if err != nil {
+		panic(err)
+	}
+	events, _ := data.Audit.Events(ctx, server.AuditFilter{Type: "client."})
+	fmt.Println(strings.HasPrefix(secret, "jcs_"), changed)
+	for _, e := range events {
+		fmt.Println(e.Type, e.Actor, e.Details["name"])
+	}
+	// Output:
+	// true [scopes]
+	// client.update cli billing
+	// client.add cli billing
 }

@@ -200,6 +200,11 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, f *o
 	settle(oerr != nil && oerr.code == "invalid_client")
 	if oerr != nil {
 		s.log.Info("client authentication refused", "client_id", truncate(id, 64), "method", method, "reason", oerr.desc)
+		if oerr.code == "invalid_client" {
+			// Bounded by the login limiter, as sign-in failures are.
+			s.record(r.Context(), r, evClientAuthFailure, "", truncate(id, 64), outcomeFailure,
+				map[string]any{"method": method, "reason": truncate(oerr.desc, 200)})
+		}
 		return nil, oerr, false
 	}
 	return &authedClient{Client: c, method: method}, nil, false

@@ -178,9 +178,10 @@
 //   - sessions and the audit log: [SQLSessions] and its [Session];
 //     [SQLAudit] with [Event], [AuditFilter], [Pruner] and
 //     [DefaultAuditRetention];
-//   - the changes the admin API and the users and keys commands share:
-//     [Accounts], [Actor], [CLIActor], [User], [ErrSessionsNotEnded],
-//     [ErrSessionNotFound], [RotateKey] and [RotationPlan];
+//   - the changes the admin API and the users, clients and keys commands
+//     share: [Accounts], [Actor], [CLIActor], [User], [ClientUpdate],
+//     [MaxSecretGrace], [ErrSessionsNotEnded], [ErrSessionNotFound],
+//     [RotateKey] and [RotationPlan];
 //   - the pages: [UIConfig], and what their templates receive,
 //     [SignInPage], [AccountPage] and [SessionView];
 //   - [DefaultStoreBound].
@@ -417,7 +418,8 @@ func New(cfg Config) (*Server, error) {
 			cfg.Audit.SetLogger(cfg.Logger)
 		}
 		users, _ := cfg.Users.(*SQLUsers)
-		s.accounts = &Accounts{Users: users, Revocations: cfg.Revocations, Sessions: cfg.Sessions, Audit: cfg.Audit,
+		clients, _ := cfg.Clients.(*SQLClients)
+		s.accounts = &Accounts{Users: users, Clients: clients, Revocations: cfg.Revocations, Sessions: cfg.Sessions, Audit: cfg.Audit,
 			MaxLifetime: cfg.RefreshTTL, Clock: cfg.Clock}
 	}
 	s.mux = s.routes(meta)

@@ -279,7 +279,7 @@ func (st *Stores) Bootstrap(ctx context.Context, log *slog.Logger) error {
 // Accounts returns the shared account operations on these stores, for a
 // service whose longest token lifetime is maxLifetime.
 func (st *Stores) Accounts(maxLifetime time.Duration) *Accounts {
-	return &Accounts{Users: st.Users, Revocations: st.Revocations, Sessions: st.Sessions, Audit: st.Audit, MaxLifetime: maxLifetime}
+	return &Accounts{Users: st.Users, Clients: st.Clients, Revocations: st.Revocations, Sessions: st.Sessions, Audit: st.Audit, MaxLifetime: maxLifetime}
 }
 
 // EndSessions revokes every token of username issued until now, for
