@@ -687,24 +687,36 @@ func (s *Server) activeToken(ctx context.Context, raw string) (*jwtgate.Token, e
 	return t, nil
 }
 
-// introspect is POST /oauth/introspect (RFC 7662).
-func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
+// tokenRequest reads the form of an introspection or revocation request,
+// authenticates its client and returns the client and the token
+// parameter; it answers the request itself and reports false when it
+// cannot.
+func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*authedClient, string, bool) {
 	f, oerr := readForm(w, r)
 	if oerr != nil {
 		writeOAuthError(w, r, oerr)
-		return
+		return nil, "", false
 	}
 	c, oerr, answered := s.authenticateClient(w, r, f)
 	if answered {
-		return
+		return nil, "", false
 	}
 	if oerr != nil {
 		writeOAuthError(w, r, oerr)
-		return
+		return nil, "", false
 	}
 	raw := f.get("token")
 	if raw == "" {
 		writeOAuthError(w, r, badRequest("token is required"))
+		return nil, "", false
+	}
+	return c, raw, true
+}
+
+// introspect is POST /oauth/introspect (RFC 7662).
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
+	c, raw, ok := s.tokenRequest(w, r)
+	if !ok {
 		return
 	}
 	t, err := s.activeToken(r.Context(), raw)
@@ -750,22 +762,8 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 // revokeToken is POST /oauth/revoke (RFC 7009): a client revokes one of
 // its own tokens; a refresh token ends its whole session.
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
-	f, oerr := readForm(w, r)
-	if oerr != nil {
-		writeOAuthError(w, r, oerr)
-		return
-	}
-	c, oerr, answered := s.authenticateClient(w, r, f)
-	if answered {
-		return
-	}
-	if oerr != nil {
-		writeOAuthError(w, r, oerr)
-		return
-	}
-	raw := f.get("token")
-	if raw == "" {
-		writeOAuthError(w, r, badRequest("token is required"))
+	c, raw, ok := s.tokenRequest(w, r)
+	if !ok {
 		return
 	}
 	// token_type_hint (access_token, refresh_token, or another) is only
