@@ -183,7 +183,8 @@
 //     [Accounts], [Actor], [CLIActor], [User], [ErrSessionsNotEnded],
 //     [ErrSessionNotFound], [RotateKey] and [RotationPlan];
 //   - the pages: [UIConfig], and what their templates receive,
-//     [SignInPage], [AccountPage] and [SessionView];
+//     [SignInPage], [AccountPage], [SessionView], [AdminPage],
+//     [AdminUserView] and [AuditView];
 //   - [DefaultStoreBound].
 package server
 
