@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,7 +135,7 @@ func readAdminQuery(q url.Values) adminQuery {
 func (s *Server) adminData(r *http.Request, d *AdminPage, q adminQuery) {
 	d.Search, d.After, d.AuditUser, d.AuditType = q.search, q.after, q.auditUser, q.auditType
 
-	v := url.Values{"limit": {"20"}}
+	v := url.Values{"limit": {strconv.Itoa(adminUsersPage)}}
 	if q.search != "" {
 		v.Set("q", q.search)
 	}
@@ -177,7 +178,7 @@ func (s *Server) adminData(r *http.Request, d *AdminPage, q adminQuery) {
 		}
 	}
 
-	a := url.Values{"limit": {"50"}}
+	a := url.Values{"limit": {strconv.Itoa(adminAuditPage)}}
 	if q.auditUser != "" {
 		a.Set("user", q.auditUser)
 	}

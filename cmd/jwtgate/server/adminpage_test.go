@@ -309,3 +309,35 @@ func TestAdminPageNotFresh(t *testing.T) {
 		t.Errorf("a change after reauth: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+func TestAdminPagePaging(t *testing.T) {
+	f, _ := adminFixture(t)
+	ctx := context.Background()
+	for i := range adminUsersPage + 5 {
+		if err := f.s.accounts.Users.Add(ctx, "user"+string(rune('a'+i)), testPassword); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := f.pageSignin(t, "root", testPassword)
+	_, page := f.page(t, "GET", "/admin", nil, "Cookie", root.header())
+	if n := strings.Count(page, `<li class="session user"`); n != adminUsersPage {
+		t.Errorf("first page: %d users, want %d", n, adminUsersPage)
+	}
+	// alice, root, then usera...: the page ends at user r.
+	if !strings.Contains(page, `<a id="next-page" href="/admin?q=&amp;after=userr">`) || strings.Contains(page, "First page") {
+		t.Fatalf("first page's links:\n%s", page)
+	}
+	_, page = f.page(t, "GET", "/admin?q=&after=userr", nil, "Cookie", root.header())
+	if n := strings.Count(page, `<li class="session user"`); n != 7 || strings.Contains(page, `id="next-page"`) || !strings.Contains(page, "First page") ||
+		!strings.Contains(page, `data-username="users"`) || strings.Contains(page, `data-username="userr"`) {
+		t.Errorf("second page: %d users\n%s", n, page)
+	}
+	_, page = f.page(t, "GET", "/admin?q=userc", nil, "Cookie", root.header())
+	if n := strings.Count(page, `<li class="session user"`); n != 1 || !strings.Contains(page, `data-username="userc"`) || !strings.Contains(page, `value="userc"`) {
+		t.Errorf("search for userc: %d users\n%s", n, page)
+	}
+	_, page = f.page(t, "GET", "/admin?q=nobody", nil, "Cookie", root.header())
+	if !strings.Contains(page, "No user matches.") {
+		t.Errorf("search for nobody:\n%s", page)
+	}
+}

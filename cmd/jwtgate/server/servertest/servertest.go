@@ -62,6 +62,7 @@ func Start(t testing.TB, opts Options) (*httptest.Server, *server.Server) {
 			t.Fatal(err)
 		}
 	}
+	data.Audit.SetLogger(log)
 	accounts := &server.Accounts{Users: data.Users, Revocations: data.Revocations, Sessions: data.Sessions, Audit: data.Audit}
 	for name, pw := range opts.Admins {
 		if err := accounts.AddUser(ctx, server.CLIActor, name, pw, true); err != nil {
