@@ -5,6 +5,8 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -339,5 +341,43 @@ func TestAdminPagePaging(t *testing.T) {
 	_, page = f.page(t, "GET", "/admin?q=nobody", nil, "Cookie", root.header())
 	if !strings.Contains(page, "No user matches.") {
 		t.Errorf("search for nobody:\n%s", page)
+	}
+}
+
+func TestAdminTemplate(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"signin.html":  `<p>{{.Message}}</p>`,
+		"account.html": `<p>{{.Username}}</p>`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Without admin.html: the built-in admin page.
+	u, err := newUI(UIConfig{TemplateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := u.admin.Execute(&b, AdminPage{ServiceName: "x"}); err != nil || !strings.Contains(b.String(), "<h1>Administration</h1>") {
+		t.Errorf("the built-in admin page: %v\n%s", err, b.String())
+	}
+	// With it: that one, checked like the others.
+	if err := os.WriteFile(filepath.Join(dir, "admin.html"), []byte(`<p>{{.Nothing}}</p>`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newUI(UIConfig{TemplateDir: dir}); err == nil || !strings.Contains(err.Error(), "admin.html does not render") {
+		t.Errorf("with an admin.html that does not render: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "admin.html"), []byte(`<p>admin of {{.Username}}</p>`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if u, err = newUI(UIConfig{TemplateDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	if err := u.admin.Execute(&b, AdminPage{Username: "<b>"}); err != nil || b.String() != "<p>admin of &lt;b&gt;</p>" {
+		t.Errorf("the custom admin page: %v %q", err, b.String())
 	}
 }
