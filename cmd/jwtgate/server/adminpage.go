@@ -54,16 +54,16 @@ var adminAuditTypes = []string{
 	evPasswordChange, evSessionEnded, evSessionsEnded, evKeyRotate,
 }
 
-// adminNotices are the messages a redirect to /admin may ask for; %s is
-// the user of the redirect's user parameter.
+// adminNotices are the messages a redirect to /admin may ask for. They
+// are fixed texts: a link cannot make the page say what it wants.
 var adminNotices = map[string]string{
-	"added":          "The user %s was added.",
-	"disabled":       "%s is disabled: they cannot sign in, and their sessions have ended.",
-	"enabled":        "%s is enabled: they can sign in again.",
-	"password-reset": "The password of %s was reset, and their sessions have ended.",
-	"deleted":        "The user %s was deleted, and their sessions have ended.",
-	"session-ended":  "The session of %s has ended.",
-	"sessions-ended": "Every session of %s has ended.",
+	"added":          "The user was added.",
+	"disabled":       "The user is disabled: they cannot sign in, and their sessions have ended.",
+	"enabled":        "The user is enabled: they can sign in again.",
+	"password-reset": "The password was reset, and the user's sessions have ended.",
+	"deleted":        "The user was deleted, and their sessions have ended.",
+	"session-ended":  "The session has ended.",
+	"sessions-ended": "Every session of the user has ended.",
 	"reauth":         "You signed in again: you can make changes.",
 }
 
@@ -112,9 +112,11 @@ func (s *Server) adminBase(w http.ResponseWriter, r *http.Request) (AdminPage, b
 		s.render(w, s.ui.admin, http.StatusForbidden, d)
 		return d, false
 	}
-	// GET: no CSRF check; the Gate reads the access cookie and its
-	// freshness.
-	_, err := s.freshRoute.Verify(r)
+	// Is the access token fresh? Asked as a GET, which needs no CSRF
+	// value, also when the page answers a form.
+	get := r.Clone(r.Context())
+	get.Method = http.MethodGet
+	_, err := s.freshRoute.Verify(get)
 	d.Fresh = err == nil
 	return d, true
 }
@@ -207,11 +209,8 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	aq := readAdminQuery(q)
 	s.adminData(r, &d, aq)
-	if f, ok := adminNotices[q.Get("notice")]; ok {
-		d.Message, d.Kind = strings.Replace(f, "%s", truncate(q.Get("user"), maxUsernameLen), 1), "info"
-		if q.Get("notice") == "deleted" {
-			d.Selected, d.Sessions = "", nil
-		}
+	if m, ok := adminNotices[q.Get("notice")]; ok {
+		d.Message, d.Kind = m, "info"
 	}
 	if !d.Fresh && d.Message == "" {
 		d.Message, d.Kind = msgNotFresh, "info"
@@ -226,7 +225,11 @@ func (s *Server) adminFailed(w http.ResponseWriter, r *http.Request, status int,
 	if !ok {
 		return
 	}
-	s.adminData(r, &d, adminQuery{selected: r.PostForm.Get("username")})
+	var q adminQuery
+	if a := r.PostForm.Get("action"); a == "end-session" || a == "end-sessions" {
+		q.selected = r.PostForm.Get("username")
+	}
+	s.adminData(r, &d, q)
 	d.Message, d.Kind = msg, "error"
 	s.render(w, s.ui.admin, status, d)
 }
@@ -289,7 +292,11 @@ func (s *Server) adminForm(w http.ResponseWriter, r *http.Request) {
 	res.copyCookies(w)
 	switch {
 	case res.status >= 200 && res.status < 300:
-		target := "/admin?" + url.Values{"notice": {notice}, "user": {name}}.Encode()
+		v := url.Values{"notice": {notice}}
+		if action == "end-session" || action == "end-sessions" {
+			v.Set("user", name) // back to that user's sessions
+		}
+		target := "/admin?" + v.Encode()
 		s.pageHeaders(w, "text/plain; charset=utf-8", true)
 		http.Redirect(w, r, target, http.StatusSeeOther)
 	case res.status == http.StatusUnauthorized && strings.Contains(strings.ToLower(res.description()), "fresh"):

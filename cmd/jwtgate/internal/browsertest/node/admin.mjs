@@ -156,7 +156,7 @@ async function main() {
     await pa.fill("#add-username", NEW_USER);
     await pa.fill("#add-password", NEW_PASSWORD);
     await submit(pa, "#add-submit");
-    expect((await text(pa, "#message")) === `The user ${NEW_USER} was added.`, `message after adding: ${await text(pa, "#message")}`);
+    expect((await text(pa, "#message")) === "The user was added.", `message after adding: ${await text(pa, "#message")}`);
     expect((await pa.locator(userItem(NEW_USER)).count()) === 1, "the new user is not listed");
     await scan(pa, "admin user added");
 
@@ -168,14 +168,14 @@ async function main() {
     expect((await pa.locator("#user-sessions li[data-sid]").count()) === 1, "the new user's session is not listed");
     await scan(pa, "admin sessions");
     await submit(pa, "#user-sessions li[data-sid] button");
-    expect((await text(pa, "#message")) === `The session of ${NEW_USER} has ended.`, `message after ending: ${await text(pa, "#message")}`);
+    expect((await text(pa, "#message")) === "The session has ended.", `message after ending: ${await text(pa, "#message")}`);
     expect((await userinfo(pb)) === 401, "the ended session still works in the other context");
 
     step("disable a user");
     expect(await signIn(pb, NEW_USER, NEW_PASSWORD), "the new user cannot sign in again");
     await pa.goto(`${base}/admin`);
     await submit(pa, `${userItem(NEW_USER)} .actions button`);
-    expect((await text(pa, "#message")).startsWith(`${NEW_USER} is disabled`), `message after disabling: ${await text(pa, "#message")}`);
+    expect((await text(pa, "#message")).startsWith("The user is disabled"), `message after disabling: ${await text(pa, "#message")}`);
     expect((await text(pa, `${userItem(NEW_USER)} .badge.off`)) === "Disabled", "the user is not shown disabled");
     expect((await userinfo(pb)) === 401, "the disabled user's session still works");
     expect(!(await signIn(pb, NEW_USER, NEW_PASSWORD)), "the disabled user signed in");
@@ -261,7 +261,7 @@ async function main() {
     await submit(pa, "#reauth-submit");
     expect((await pa.locator("#reauth-form").count()) === 0, "the page still asks for the password");
     await submit(pa, `${userItem(NEW_USER)} .actions button`);
-    expect((await text(pa, "#message")).startsWith(`${NEW_USER} is enabled`), `enable after the password: ${await text(pa, "#message")}`);
+    expect((await text(pa, "#message")).startsWith("The user is enabled"), `enable after the password: ${await text(pa, "#message")}`);
     expect(await signIn(pb, NEW_USER, NEW_PASSWORD), "the enabled user cannot sign in");
 
     step("ordinary user");
