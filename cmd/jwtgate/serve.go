@@ -159,7 +159,7 @@ func defineServeFlags(fs *flag.FlagSet) (*serveOptions, map[string]string) {
 	o.uiName = fs.String("ui-name", "jwtgate", "service name shown on the sign-in and account pages [JWTGATE_UI_NAME]")
 	o.uiLogo = fs.String("ui-logo", "", "absolute https URL of a logo shown on the pages; its origin is allowed in their Content-Security-Policy [JWTGATE_UI_LOGO]")
 	o.uiAccent = fs.String("ui-accent", "#1f5fbf", "accent colour of the pages (#RRGGBB): it must have a contrast of at least 4.5:1 with white, or the start is refused [JWTGATE_UI_ACCENT]")
-	o.uiTemplates = fs.String("ui-templates", "", "directory of signin.html and account.html (html/template) that replace the built-in pages; parsed at start [JWTGATE_UI_TEMPLATES]")
+	o.uiTemplates = fs.String("ui-templates", "", "directory of signin.html, account.html and optionally admin.html (html/template) that replace the built-in pages; parsed at start [JWTGATE_UI_TEMPLATES]")
 	o.auditRetention = fs.Duration("audit-retention", server.DefaultAuditRetention, "how long audit events (and the records of ended sessions) are kept; older ones are deleted in the background [JWTGATE_AUDIT_RETENTION]")
 	o.logLevel = fs.String("log-level", "info", "least level logged: debug, info (one line per request, written in batches at most 100 ms late), warn or error (written at once) [JWTGATE_LOG_LEVEL]")
 	for name, v := range map[string]string{

@@ -256,14 +256,15 @@ var accountNotices = map[string]string{
 	"password-changed": "Your password has changed. Your other sessions have ended.",
 }
 
-// accountData fills the account page from the JSON endpoints. It reports
-// false, having answered the request, when the browser has no session.
-func (s *Server) accountData(w http.ResponseWriter, r *http.Request) (AccountPage, bool) {
-	d := AccountPage{ServiceName: s.ui.name, LogoURL: s.ui.logo}
+// pageUser finds the signed-in user of a page request, with the CSRF
+// value of the forms, through GET /userinfo in process. It reports false,
+// having answered the request, when the browser has no working session:
+// the page to resume it, or the sign-in page.
+func (s *Server) pageUser(w http.ResponseWriter, r *http.Request) (username, csrf string, ok bool) {
 	cc := s.cookies
 	if c, err := r.Cookie(cc.AccessName); err != nil || c.Value == "" {
 		s.resumePage(w, r)
-		return d, false
+		return "", "", false
 	}
 	who := s.subrequest(r, http.MethodGet, "/userinfo", "", "", nil)
 	switch who.status {
@@ -271,22 +272,34 @@ func (s *Server) accountData(w http.ResponseWriter, r *http.Request) (AccountPag
 	case http.StatusUnauthorized:
 		if c, err := r.Cookie(cc.RefreshName); err == nil && c.Value != "" {
 			s.resumePage(w, r)
-			return d, false
+			return "", "", false
 		}
 		s.toSignin(w, r, "expired")
-		return d, false
+		return "", "", false
 	default:
 		s.render(w, s.ui.signin, who.status, SignInPage{ServiceName: s.ui.name, LogoURL: s.ui.logo, Message: msgUnavailable, Kind: "error", RetryAfter: who.retryAfter()})
-		return d, false
+		return "", "", false
 	}
 	var u struct {
 		Username string `json:"username"`
 	}
 	json.Unmarshal(who.body.Bytes(), &u)
-	d.Username = u.Username
 	if c, err := r.Cookie(cc.CSRFAccessName); err == nil {
-		d.CSRF = c.Value
+		csrf = c.Value
 	}
+	return u.Username, csrf, true
+}
+
+// accountData fills the account page from the JSON endpoints. It reports
+// false, having answered the request, when the browser has no session.
+func (s *Server) accountData(w http.ResponseWriter, r *http.Request) (AccountPage, bool) {
+	d := AccountPage{ServiceName: s.ui.name, LogoURL: s.ui.logo}
+	name, csrf, ok := s.pageUser(w, r)
+	if !ok {
+		return d, false
+	}
+	d.Username, d.CSRF = name, csrf
+	d.Admin = s.isAdmin(r.Context(), name)
 	list := s.subrequest(r, http.MethodGet, accountSessionsPath, "", "", nil)
 	if list.status != http.StatusOK {
 		d.SessionsError = "Your sessions cannot be listed right now."

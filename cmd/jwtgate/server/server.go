@@ -39,7 +39,8 @@
 //	GET  /readyz        200 when every store proves it works, else 503
 //	                    naming the stores that did not (see below)
 //	GET  /signin, POST /signin, GET /account, POST /account, POST /signout
-//	                    the sign-in and account pages: HTML forms that work
+//	GET  /admin, POST /admin (with the admin API: the admin page)
+//	                    the sign-in, account and admin pages: HTML forms that work
 //	                    without JavaScript, over the JSON endpoints (made
 //	                    in process, with the browser's cookies); GET /
 //	                    sends the browser to one of them; GET /ui/... their
@@ -183,7 +184,8 @@
 //     [MaxSecretGrace], [ErrSessionsNotEnded], [ErrSessionNotFound],
 //     [RotateKey] and [RotationPlan];
 //   - the pages: [UIConfig], and what their templates receive,
-//     [SignInPage], [AccountPage] and [SessionView];
+//     [SignInPage], [AccountPage], [SessionView], [AdminPage],
+//     [AdminUserView] and [AuditView];
 //   - [DefaultStoreBound].
 package server
 
@@ -359,6 +361,8 @@ type Server struct {
 	origins *http.CrossOriginProtection
 	// accounts is set when Config has Sessions and Audit.
 	accounts *Accounts
+	// freshRoute checks that a page request's access token is fresh.
+	freshRoute *jwtgate.Route
 	// verifyPassword is VerifyPassword; tests count its calls.
 	verifyPassword func(hash, password string) (bool, error)
 	oauthState
@@ -596,6 +600,7 @@ func (s *Server) routes(meta http.Handler) *http.ServeMux {
 		s.accountRoutes(m)
 		if s.accounts.Users != nil {
 			s.adminRoutes(m)
+			s.adminPageRoutes(m)
 		}
 	}
 	m.HandleFunc("GET /{$}", s.home)
@@ -663,7 +668,7 @@ func checkAuthConfig(cfg Config) error {
 	}
 	switch p {
 	case "/", "/login", "/refresh", "/logout", "/logout/all", "/userinfo", "/metrics", "/healthz", "/readyz",
-		"/signin", "/signout", "/account", tokenPath, introspectPath, revokePath,
+		"/signin", "/signout", "/account", "/admin", tokenPath, introspectPath, revokePath,
 		"/.well-known/jwks.json", metadataPath:
 		return fmt.Errorf("server: AuthPath %q is another endpoint's", p)
 	}

@@ -30,9 +30,10 @@ type UIConfig struct {
 	// have a contrast ratio of at least 4.5:1 (WCAG 2.2 AA): a lighter
 	// colour is refused. Default: #1f5fbf.
 	Accent string
-	// TemplateDir, when set, holds signin.html and account.html,
-	// html/template files that replace the built-in pages (each receives
-	// a SignInPage or an AccountPage). They are parsed by New: a missing
+	// TemplateDir, when set, holds signin.html and account.html, and
+	// optionally admin.html, html/template files that replace the
+	// built-in pages (each receives a SignInPage, an AccountPage or an
+	// AdminPage; without admin.html the built-in admin page is used). They are parsed by New: a missing
 	// or broken template stops the start. The pages keep their
 	// Content-Security-Policy: no inline script or style; they may use
 	// the built-in files (/ui/style.css, /ui/theme.css, /ui/signin.js,
@@ -82,6 +83,8 @@ type AccountPage struct {
 	ServiceName, LogoURL string
 	// Username is the signed-in user's name.
 	Username string
+	// Admin: the user holds the admin role (the page links to /admin).
+	Admin bool
 	// CSRF is the value of the readable CSRF cookie, for the forms'
 	// csrf_token fields.
 	CSRF string
@@ -91,6 +94,56 @@ type AccountPage struct {
 	SessionsError string
 	// Message and Kind as in SignInPage.
 	Message, Kind string
+}
+
+// AdminPage is what the admin template receives.
+type AdminPage struct {
+	ServiceName, LogoURL string
+	// Username and CSRF as in AccountPage.
+	Username, CSRF string
+	// Forbidden: the user does not hold the admin role; the page says so
+	// and shows nothing else (status 403).
+	Forbidden bool
+	// Fresh: the user's access token is fresh (from a sign-in), so
+	// changes can be made. When false the page offers to enter the
+	// password again (a form posting action=reauth and password).
+	Fresh bool
+	// Message and Kind as in SignInPage.
+	Message, Kind string
+	// Search is the users search (q); After the first name of this page
+	// of users after which the page starts ("" for the first page); Next
+	// the After of the next page ("" when this is the last).
+	Search, After, Next string
+	Users               []AdminUserView
+	UsersError          string
+	// ConfirmDelete, when set, is the user whose deletion the page asks
+	// to confirm.
+	ConfirmDelete string
+	// Selected, when set, is the user whose sessions are shown.
+	Selected      string
+	Sessions      []SessionView
+	SessionsError string
+	// AuditUser and AuditType filter the audit events; AuditTypes are the
+	// choices of the type filter.
+	AuditUser, AuditType string
+	AuditTypes           []string
+	Events               []AuditView
+	AuditError           string
+}
+
+// AdminUserView is one user as the admin page shows it.
+type AdminUserView struct {
+	Username string
+	Created  string // RFC 3339, UTC
+	Admin    bool
+	Disabled bool
+}
+
+// AuditView is one audit event as the admin page shows it.
+type AuditView struct {
+	Time                        string // RFC 3339, UTC
+	Type, Actor, Subject        string
+	Address, Outcome, SessionID string
 }
 
 // SessionView is one session as the account page shows it.
@@ -113,6 +166,7 @@ type ui struct {
 	csp        string
 	signin     *template.Template
 	account    *template.Template
+	admin      *template.Template
 	// assets by path under /ui/: content type and bytes.
 	assets map[string]asset
 }
@@ -182,6 +236,21 @@ func newUI(cfg UIConfig) (*ui, error) {
 	sample := AccountPage{ServiceName: u.name, LogoURL: u.logo, Username: "u", CSRF: "c", Message: "m", Kind: "info",
 		Sessions: []SessionView{{ID: "s", Created: "c", LastUsed: "l", UserAgent: "a", Address: "a", Current: true}}}
 	if u.account, err = parsePage(pages, dir, "account.html", sample); err != nil {
+		return nil, withDir(cfg.TemplateDir, err)
+	}
+	// A template directory made before the admin page may lack
+	// admin.html: the built-in one is used then.
+	adminFS, adminDir := pages, dir
+	if cfg.TemplateDir != "" {
+		if _, err := os.Stat(filepath.Join(cfg.TemplateDir, "admin.html")); errors.Is(err, fs.ErrNotExist) {
+			adminFS, adminDir = uiFiles, "ui"
+		}
+	}
+	adminSample := AdminPage{ServiceName: u.name, LogoURL: u.logo, Username: "u", CSRF: "c", Fresh: true, Message: "m", Kind: "info",
+		Search: "s", After: "a", Next: "n", Users: []AdminUserView{{Username: "u", Created: "c", Admin: true, Disabled: true}},
+		UsersError: "e", ConfirmDelete: "u", Selected: "u", Sessions: sample.Sessions, SessionsError: "e",
+		AuditUser: "u", AuditType: "t", AuditTypes: []string{"t"}, Events: []AuditView{{Time: "t", Type: "t", Actor: "a", Subject: "s", Address: "a", Outcome: "o", SessionID: "s"}}, AuditError: "e"}
+	if u.admin, err = parsePage(adminFS, adminDir, "admin.html", adminSample); err != nil {
 		return nil, withDir(cfg.TemplateDir, err)
 	}
 	return u, nil

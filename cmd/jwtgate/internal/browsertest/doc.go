@@ -14,7 +14,14 @@
 // without JavaScript, and an axe-core accessibility scan of every page
 // state (no serious or critical violation). With JWTGATE_SCREENSHOTS=1 it
 // writes the README's screenshots (desktop and phone widths) to
-// docs/screenshots. Without Chromium or node/node_modules the tests are
+// docs/screenshots. A third test drives the admin page with
+// node/admin.mjs: an administrator adds a user, ends their session and
+// disables them (each seen refused in the user's browser), deletes a
+// user through the confirmation step, reads the audit view, and enters
+// the password again after a refresh to make a change; changes without
+// their CSRF value are refused, a username with markup is shown as
+// text, an ordinary user gets the 403 page, and axe-core scans every
+// state. Without Chromium or node/node_modules the tests are
 // skipped, or fail when JWTGATE_REQUIRE_SERVICES=1 or CI=true;
 // .ci/browser-deps.sh installs both.
 package browsertest

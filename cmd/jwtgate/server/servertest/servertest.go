@@ -24,6 +24,9 @@ type Options struct {
 	Username, Password string
 	// MoreUsers are more users, by name, with their passwords.
 	MoreUsers map[string]string
+	// Admins are more users, by name, with their passwords, who hold the
+	// admin role.
+	Admins map[string]string
 	// Audience is the service's Config.Audience: "" for none.
 	Audience string
 	// LoginBurst and LoginEvery are the service's login limits: its
@@ -56,6 +59,13 @@ func Start(t testing.TB, opts Options) (*httptest.Server, *server.Server) {
 	}
 	for name, pw := range opts.MoreUsers {
 		if err := data.Users.Add(ctx, name, pw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data.Audit.SetLogger(log)
+	accounts := &server.Accounts{Users: data.Users, Revocations: data.Revocations, Sessions: data.Sessions, Audit: data.Audit}
+	for name, pw := range opts.Admins {
+		if err := accounts.AddUser(ctx, server.CLIActor, name, pw, true); err != nil {
 			t.Fatal(err)
 		}
 	}
