@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,10 @@ func TestServeLoginBurst(t *testing.T) {
 				if err != nil {
 					t.Error(err)
 					return
+				}
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					b, _ := io.ReadAll(resp.Body)
+					t.Logf("503: %s", b)
 				}
 				resp.Body.Close()
 				codes <- resp.StatusCode

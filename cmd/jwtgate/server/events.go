@@ -17,8 +17,13 @@ func (s *Server) actor(r *http.Request, name string) Actor {
 }
 
 // recordTimeout bounds an audit or registry write made for a sign-in,
-// refresh or logout.
-const recordTimeout = time.Second
+// refresh or logout. On the embedded SQLite store every write is a commit
+// of its own, one after the other: twenty sign-ins at once make some sixty
+// of them, which a busy disk took more than a second to flush (a login
+// refused 503 for want of its session record), so the bound leaves room
+// for a queue of commits while staying well inside a request's budget
+// (requestTimeout).
+const recordTimeout = 3 * time.Second
 
 // record writes an event of sign-in, refresh or logout, whose outcome
 // the request has already decided: a write that fails does not change
