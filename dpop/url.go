@@ -23,6 +23,10 @@ func matchURL(htu string, req *url.URL) error {
 	if err != nil {
 		return fmt.Errorf("%w: request URI: %w", ErrInvalidProof, err)
 	}
+	if htu == want {
+		// Already in normal form, as clients write it: nothing to parse.
+		return nil
+	}
 	u, err := url.Parse(htu)
 	if err != nil {
 		return fmt.Errorf("%w: htu: %w", ErrInvalidProof, err)
