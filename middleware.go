@@ -241,10 +241,21 @@ func (g *Gate) verifyRequest(r *http.Request, rt *Route) (*http.Request, error) 
 			err = &dpopSchemeError{err}
 		}
 	}
-	if opts.Optional && (errors.Is(err, ErrNoToken) || (opts.IgnoreInvalid && ignorable(err))) {
+	if rt.Admits(err) {
 		return r, nil
 	}
 	return nil, err
+}
+
+// Admits reports whether the route lets a call through unauthenticated
+// despite err, a refusal of its checks: on an Optional route, err wraps
+// ErrNoToken, or, with IgnoreInvalid, it is about the token itself (not
+// CSRF, scopes, DPoP, revocation or availability). Verify applies it;
+// an adapter that reads the token itself (VerifyToken,
+// VerifyTokenContext) calls it on their errors and on its own
+// ErrBadHeader.
+func (rt *Route) Admits(err error) bool {
+	return err != nil && rt.opts.Optional && (errors.Is(err, ErrNoToken) || (rt.opts.IgnoreInvalid && ignorable(err)))
 }
 
 // ignorable reports the errors RouteOptions.IgnoreInvalid lets through:

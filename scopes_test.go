@@ -202,3 +202,32 @@ func TestRoute(t *testing.T) {
 		t.Errorf("Route(IgnoreInvalid alone) = %v, want ErrConfig", err)
 	}
 }
+
+func TestRouteAdmits(t *testing.T) {
+	g := testGate(t, nil)
+	noToken := newError(ErrNoToken, "none", nil)
+	expired := newError(ErrExpired, "expired", nil)
+	scope := newError(ErrInsufficientScope, "scope", nil)
+	down := newError(ErrUnavailable, "down", nil)
+	for _, tt := range []struct {
+		opts RouteOptions
+		err  error
+		want bool
+	}{
+		{RouteOptions{}, noToken, false},
+		{RouteOptions{Optional: true}, nil, false},
+		{RouteOptions{Optional: true}, noToken, true},
+		{RouteOptions{Optional: true}, expired, false},
+		{RouteOptions{Optional: true, IgnoreInvalid: true}, expired, true},
+		{RouteOptions{Optional: true, IgnoreInvalid: true}, scope, false},
+		{RouteOptions{Optional: true, IgnoreInvalid: true}, down, false},
+	} {
+		rt, err := g.Route(tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rt.Admits(tt.err); got != tt.want {
+			t.Errorf("%+v Admits(%v) = %v, want %v", tt.opts, tt.err, got, tt.want)
+		}
+	}
+}

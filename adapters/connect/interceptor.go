@@ -59,9 +59,7 @@ var _ connect.Interceptor = (*Interceptor)(nil)
 
 // procedure is one policy entry, compiled.
 type procedure struct {
-	route         *jwtgate.Route
-	optional      bool
-	ignoreInvalid bool
+	route *jwtgate.Route
 }
 
 // New compiles opts with g's checks. Options that do not apply to RPCs
@@ -115,7 +113,7 @@ func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*procedure
 	if err != nil {
 		return nil, fmt.Errorf("connectjwt: %s: %w", field, err)
 	}
-	return &procedure{route: rt, optional: ro.Optional, ignoreInvalid: ro.IgnoreInvalid}, nil
+	return &procedure{route: rt}, nil
 }
 
 // checkName accepts "/service/method" and "/service/".
@@ -189,25 +187,12 @@ func (in *Interceptor) Authenticate(ctx context.Context, procedure string, heade
 		authed, _, err = p.route.VerifyTokenContext(ctx, tok)
 	}
 	if err != nil {
-		if p.optional && (errors.Is(err, jwtgate.ErrNoToken) || p.ignoreInvalid && ignorable(err)) {
+		if p.route.Admits(err) {
 			return ctx, nil
 		}
 		return nil, Error(err)
 	}
 	return authed, nil
-}
-
-// ignorable reports the errors RouteOptions.IgnoreInvalid lets through,
-// as the Gate's middleware does: those about the token itself, not
-// revocation or availability.
-func ignorable(err error) bool {
-	for _, e := range []error{jwtgate.ErrBadHeader, jwtgate.ErrInvalid, jwtgate.ErrExpired, jwtgate.ErrWrongType,
-		jwtgate.ErrNotFresh, jwtgate.ErrUserLoad, jwtgate.ErrClaims} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // Code returns the Connect code of a Gate's refusal: CodeUnavailable

@@ -58,9 +58,7 @@ type Interceptor struct {
 
 // method is one policy entry, compiled.
 type method struct {
-	route         *jwtgate.Route
-	optional      bool
-	ignoreInvalid bool
+	route *jwtgate.Route
 }
 
 // New compiles opts with g's checks. Options that do not apply to gRPC
@@ -114,7 +112,7 @@ func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*method, e
 	if err != nil {
 		return nil, fmt.Errorf("grpcjwt: %s: %w", field, err)
 	}
-	return &method{route: rt, optional: ro.Optional, ignoreInvalid: ro.IgnoreInvalid}, nil
+	return &method{route: rt}, nil
 }
 
 // checkName accepts "/service/method" and "/service/".
@@ -187,25 +185,12 @@ func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (con
 		authed, _, err = m.route.VerifyTokenContext(ctx, tok)
 	}
 	if err != nil {
-		if m.optional && (errors.Is(err, jwtgate.ErrNoToken) || m.ignoreInvalid && ignorable(err)) {
+		if m.route.Admits(err) {
 			return ctx, nil
 		}
 		return nil, Status(err).Err()
 	}
 	return authed, nil
-}
-
-// ignorable reports the errors RouteOptions.IgnoreInvalid lets through,
-// as the Gate's middleware does: those about the token itself, not
-// revocation or availability.
-func ignorable(err error) bool {
-	for _, e := range []error{jwtgate.ErrBadHeader, jwtgate.ErrInvalid, jwtgate.ErrExpired, jwtgate.ErrWrongType,
-		jwtgate.ErrNotFresh, jwtgate.ErrUserLoad, jwtgate.ErrClaims} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // Code returns the status code of a Gate's refusal: Unavailable when a
