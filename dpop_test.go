@@ -314,3 +314,18 @@ func FuzzDPoPRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteErrorDPoPWithoutConfig: WriteError given a DPoP error by
+// application code, on a Gate without Config.DPoP, answers without a
+// nonce or a DPoP challenge, and does not panic.
+func TestWriteErrorDPoPWithoutConfig(t *testing.T) {
+	g := testGate(t, nil)
+	for _, kind := range []error{ErrDPoPNonce, ErrDPoP} {
+		w := httptest.NewRecorder()
+		g.WriteError(w, httptest.NewRequest("GET", "/", nil), NewError(kind, "from the application", nil))
+		if w.Code != http.StatusUnauthorized || w.Header().Get("DPoP-Nonce") != "" ||
+			!strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer ") {
+			t.Errorf("%v: %d %v", kind, w.Code, w.Header())
+		}
+	}
+}

@@ -118,7 +118,9 @@ func (g *Gate) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			code = "invalid_dpop_proof"
 		case errors.Is(err, ErrDPoPNonce):
 			code = "use_dpop_nonce"
-			h.Set("DPoP-Nonce", g.cfg.DPoP.Nonce())
+			if g.cfg.DPoP != nil {
+				h.Set("DPoP-Nonce", g.cfg.DPoP.Nonce())
+			}
 		}
 		if status == http.StatusUnauthorized || status == http.StatusBadRequest || code == "insufficient_scope" {
 			var scope string
