@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,6 +90,9 @@ type Verifier struct {
 	clock    func() time.Time
 	maxSize  int
 	required []string
+	// names are the distinct member names the claims scan looks for
+	// besides the registered claims: required and captured ones.
+	names []claimName
 
 	sigs  *sigCache // nil without SignatureCache
 	plans planCache // Token.Decode's plans, per type
@@ -138,6 +142,7 @@ func NewVerifier(keys KeySet, opts VerifierOptions) (*Verifier, error) {
 	v.opts.Critical = slices.Clone(opts.Critical)
 	v.opts.CaptureClaims = slices.Clone(opts.CaptureClaims)
 	v.required = slices.Compact(slices.Sorted(slices.Values(opts.RequiredClaims)))
+	v.names = claimNames(v.required, v.opts.CaptureClaims)
 	if v.clock == nil {
 		v.clock = time.Now
 	}
@@ -472,14 +477,14 @@ func (v *Verifier) claims(t *Token) error {
 	var present uint64
 	var has registered
 	err := strictjson.ScanObject(t.payload, func(name string, kind strictjson.Kind, raw string) error {
-		for i, r := range v.required {
-			if r == name {
-				present |= 1 << i
-			}
-		}
-		for i, c := range v.opts.CaptureClaims {
-			if c == name {
-				t.captured[i] = uint32(offsetIn(t.payload, raw) + 1)
+		fp := nameFingerprint(name)
+		for i := range v.names {
+			if n := &v.names[i]; n.fp == fp && n.name == name {
+				present |= n.required
+				for c := n.captured; c != 0; c &= c - 1 {
+					t.captured[bits.TrailingZeros8(c)] = uint32(offsetIn(t.payload, raw) + 1)
+				}
+				break
 			}
 		}
 		return setClaim(&t.Claims, &t.dates, &has, name, kind, raw)
@@ -498,6 +503,49 @@ func (v *Verifier) claims(t *Token) error {
 		}
 	}
 	return v.validate(&t.Claims, has)
+}
+
+// claimName is a member name the claims scan looks for, with what finding
+// it means: which required claims it is (bits of Verifier.required) and
+// which captured ones (bits of CaptureClaims' indexes).
+type claimName struct {
+	fp       uint64 // nameFingerprint(name)
+	name     string
+	required uint64
+	captured uint8
+}
+
+// claimNames merges the required and captured names into one list of
+// distinct names.
+func claimNames(required, captured []string) []claimName {
+	var names []claimName
+	find := func(name string) *claimName {
+		for i := range names {
+			if names[i].name == name {
+				return &names[i]
+			}
+		}
+		names = append(names, claimName{fp: nameFingerprint(name), name: name})
+		return &names[len(names)-1]
+	}
+	for i, r := range required {
+		find(r).required |= 1 << i
+	}
+	for i, c := range captured {
+		find(c).captured |= 1 << i
+	}
+	return names
+}
+
+// nameFingerprint packs a member name's length and three of its bytes into
+// an integer, so that the claims scan tells most names apart with one
+// comparison instead of a string comparison for each name of the same
+// length (every registered claim name has three letters).
+func nameFingerprint(s string) uint64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return uint64(len(s)) | uint64(s[0])<<32 | uint64(s[len(s)/2])<<40 | uint64(s[len(s)-1])<<48
 }
 
 // registered records which registered claims were present.

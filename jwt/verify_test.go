@@ -561,3 +561,48 @@ func TestVerifyInto(t *testing.T) {
 		t.Fatalf("bad token: %v", err)
 	}
 }
+
+// TestClaimNamesMatchExactly checks the claims scan's name matching:
+// names that share a length and the bytes the fingerprint reads, a name
+// both required and captured, a name captured twice, the empty name and
+// names that differ only in case.
+func TestClaimNamesMatchExactly(t *testing.T) {
+	tests := []struct {
+		name     string
+		required []string
+		capture  []string
+		payload  string
+		missing  []string // the required claim reported missing, if any (at most one)
+		captured []string // CapturedClaim(i) for each i of capture
+	}{
+		{"same fingerprint, other name", []string{"axbyc"}, nil, `{"azbwc":1}`, []string{"axbyc"}, nil},
+		{"same fingerprint, both present", []string{"axbyc"}, []string{"azbwc", "axbyc"}, `{"azbwc":1,"axbyc":2}`, nil, []string{"1", "2"}},
+		{"required and captured", []string{"tenant"}, []string{"tenant"}, `{"tenant":"t1"}`, nil, []string{`"t1"`}},
+		{"captured twice", nil, []string{"role", "x", "role"}, `{"role":"r"}`, nil, []string{`"r"`, "", `"r"`}},
+		{"empty name", []string{""}, []string{""}, `{"":true}`, nil, []string{"true"}},
+		{"empty name missing", []string{""}, nil, `{"a":true}`, []string{""}, nil},
+		{"case differs", []string{"Tenant"}, []string{"TENANT"}, `{"tenant":1}`, []string{"Tenant"}, nil},
+		{"registered names captured", []string{"sub", "jti"}, []string{"sub", "iat"}, `{"sub":"u","jti":"j","iat":1767225600}`, nil, []string{`"u"`, "1767225600"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := testVerifier(t, VerifierOptions{RequiredClaims: tt.required, CaptureClaims: tt.capture})
+			tok, err := v.Verify(context.Background(), hsToken(hs256, tt.payload))
+			if len(tt.missing) > 0 {
+				var ce *ClaimError
+				if !errors.As(err, &ce) || ce.Claim != tt.missing[0] || ce.Reason != ClaimMissing {
+					t.Fatalf("err = %v, want %q missing", err, tt.missing[0])
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range tt.captured {
+				if got, ok := tok.CapturedClaim(i); got != w || ok != (w != "") {
+					t.Errorf("CapturedClaim(%d) = %q, %v; want %q", i, got, ok, w)
+				}
+			}
+		})
+	}
+}
