@@ -111,10 +111,8 @@ func (g *Gate) checkDPoP(ctx context.Context, f found, opts *RouteOptions, t *To
 		return newError(ErrBadHeader, "DPoP is not accepted here: send a bearer token", nil)
 	case jkt == "":
 		return newError(ErrInvalid, "Token is not bound to a DPoP key: send it as a bearer token", nil)
-	case f.req == nil:
-		return newError(ErrDPoP, "DPoP proof cannot be checked outside an HTTP request", nil)
 	}
-	if _, err := g.cfg.DPoP.VerifyRequest(ctx, f.req, f.token, jkt); err != nil {
+	if err := g.proveDPoP(ctx, f, jkt); err != nil {
 		switch {
 		case errors.Is(err, dpop.ErrUseNonce):
 			return newError(ErrDPoPNonce, "DPoP nonce required: retry with the nonce in the DPoP-Nonce header", err)
@@ -124,6 +122,25 @@ func (g *Gate) checkDPoP(ctx context.Context, f found, opts *RouteOptions, t *To
 		return newError(ErrDPoP, "Invalid DPoP proof", err)
 	}
 	return nil
+}
+
+// proveDPoP checks the one DPoP proof of the request or call that f came
+// from, made by the key jkt for f's token.
+func (g *Gate) proveDPoP(ctx context.Context, f found, jkt string) error {
+	if f.req != nil {
+		_, err := g.cfg.DPoP.VerifyRequest(ctx, f.req, f.token, jkt)
+		return err
+	}
+	switch {
+	case len(f.proofs) == 0:
+		return fmt.Errorf("%w: no DPoP proof", dpop.ErrInvalidProof)
+	case len(f.proofs) > 1:
+		return fmt.Errorf("%w: %d DPoP proofs; send one", dpop.ErrInvalidProof, len(f.proofs))
+	case f.url == nil:
+		return fmt.Errorf("%w: no URL to check the proof against", dpop.ErrInvalidProof)
+	}
+	_, err := g.cfg.DPoP.Verify(ctx, f.proofs[0], dpop.Request{Method: f.method, URL: f.url, AccessToken: f.token, Thumbprint: jkt})
+	return err
 }
 
 // dpopSchemeError marks the refusal of a request that used the DPoP

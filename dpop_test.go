@@ -329,3 +329,144 @@ func TestWriteErrorDPoPWithoutConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyCall: DPoP on a call that is not an *http.Request (an RPC),
+// with the rules of the middleware.
+func TestVerifyCall(t *testing.T) {
+	store := &oneTime{}
+	g := dpopGate(t, store, nil)
+	p := newProverAt(t, testNow)
+	other := newProverAt(t, testNow)
+	bound := access(t, g, "alice", BindTo(p.Thumbprint()))
+	plain := access(t, g, "alice")
+	target, _ := url.Parse("https://api.example.com/shop.Orders/Get")
+	proof := func(p *dpop.Prover, method, uri, token string) string {
+		u, _ := url.Parse(uri)
+		s, err := p.Proof(method, u, token, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	valid := func() []string { return []string{proof(p, "POST", target.String(), bound)} }
+	replayed := valid()
+	tests := []struct {
+		name   string
+		policy DPoPPolicy
+		call   Call
+		want   error // nil: accepted
+	}{
+		{name: "bound token with its proof", call: Call{Scheme: "DPoP", Token: bound, Proofs: replayed}},
+		{name: "scheme in another case", call: Call{Scheme: "dpop", Token: bound, Proofs: valid()}},
+		{name: "replayed proof", call: Call{Scheme: "DPoP", Token: bound, Proofs: replayed}, want: ErrDPoP},
+		{name: "proof for another method", call: Call{Scheme: "DPoP", Token: bound, Proofs: []string{proof(p, "GET", target.String(), bound)}}, want: ErrDPoP},
+		{name: "proof for another URL", call: Call{Scheme: "DPoP", Token: bound, Proofs: []string{proof(p, "POST", "https://api.example.com/shop.Orders/Cancel", bound)}}, want: ErrDPoP},
+		{name: "proof for another origin", call: Call{Scheme: "DPoP", Token: bound, Proofs: []string{proof(p, "POST", "http://api.example.com/shop.Orders/Get", bound)}}, want: ErrDPoP},
+		{name: "proof by another key", call: Call{Scheme: "DPoP", Token: bound, Proofs: []string{proof(other, "POST", target.String(), bound)}}, want: ErrDPoP},
+		{name: "proof for another token", call: Call{Scheme: "DPoP", Token: bound, Proofs: []string{proof(p, "POST", target.String(), plain)}}, want: ErrDPoP},
+		{name: "missing proof", call: Call{Scheme: "DPoP", Token: bound}, want: ErrDPoP},
+		{name: "two proofs", call: Call{Scheme: "DPoP", Token: bound, Proofs: append(valid(), valid()...)}, want: ErrDPoP},
+		{name: "no URL", call: Call{Scheme: "DPoP", Token: bound, Proofs: valid(), URL: nil}, want: ErrDPoP},
+		{name: "bound token as bearer", call: Call{Scheme: "Bearer", Token: bound}, want: ErrInvalid},
+		{name: "unbound token as DPoP", call: Call{Scheme: "DPoP", Token: plain, Proofs: []string{proof(p, "POST", target.String(), plain)}}, want: ErrInvalid},
+		{name: "bearer token", call: Call{Scheme: "Bearer", Token: plain}},
+		{name: "refused: DPoP", policy: DPoPRefused, call: Call{Scheme: "DPoP", Token: bound, Proofs: valid()}, want: ErrBadHeader},
+		{name: "refused: bearer", policy: DPoPRefused, call: Call{Scheme: "Bearer", Token: plain}},
+		{name: "required: bound token", policy: DPoPRequired, call: Call{Scheme: "DPoP", Token: bound, Proofs: valid()}},
+		{name: "required: bearer token", policy: DPoPRequired, call: Call{Scheme: "Bearer", Token: plain}, want: ErrDPoP},
+		{name: "no token", call: Call{Scheme: "DPoP"}, want: ErrNoToken},
+		{name: "another scheme", call: Call{Scheme: "Basic", Token: plain}, want: ErrBadHeader},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt, err := g.Route(RouteOptions{DPoP: tt.policy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := tt.call
+			c.Method = "POST"
+			if tt.name != "no URL" {
+				c.URL = target
+			}
+			ctx, tok, err := rt.VerifyCall(context.Background(), &c)
+			if tt.want != nil {
+				if !errors.Is(err, tt.want) || ctx != nil || tok != nil {
+					t.Fatalf("VerifyCall = %v, %v, %v; want %v", ctx, tok, err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := TokenFrom(ctx); !ok || got != tok || got.Identity != "alice" {
+				t.Errorf("TokenFrom: %v, %v", got, ok)
+			}
+			if c.Scheme != "Bearer" && tok.Thumbprint() != p.Thumbprint() {
+				t.Errorf("Thumbprint %q, want %q", tok.Thumbprint(), p.Thumbprint())
+			}
+		})
+	}
+
+	// A replay store that cannot answer fails closed.
+	rt, _ := g.Route(RouteOptions{})
+	store.down = true
+	_, _, err := rt.VerifyCall(context.Background(), &Call{Scheme: "DPoP", Token: bound, Proofs: valid(), Method: "POST", URL: target})
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("store down: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestVerifyCallNonce: with server nonces, a proof without one is refused
+// with ErrDPoPNonce; a proof with Gate.DPoPNonce passes.
+func TestVerifyCallNonce(t *testing.T) {
+	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a nonce secret of thirty-two by."), Clock: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := dpopGate(t, &oneTime{}, nonces)
+	p := newProverAt(t, testNow)
+	bound := access(t, g, "alice", BindTo(p.Thumbprint()))
+	target, _ := url.Parse("http://127.0.0.1:8080/shop.Orders/Get")
+	rt, _ := g.Route(RouteOptions{DPoP: DPoPRequired})
+	call := func(nonce string) error {
+		s, err := p.Proof("POST", target, bound, nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = rt.VerifyCall(context.Background(), &Call{Scheme: "DPoP", Token: bound, Proofs: []string{s}, Method: "POST", URL: target})
+		return err
+	}
+	if err := call(""); !errors.Is(err, ErrDPoPNonce) {
+		t.Fatalf("without nonce: %v, want ErrDPoPNonce", err)
+	}
+	if err := call("bm9uY2U"); !errors.Is(err, ErrDPoPNonce) {
+		t.Fatalf("with a made-up nonce: %v, want ErrDPoPNonce", err)
+	}
+	n := g.DPoPNonce()
+	if n == "" {
+		t.Fatal("DPoPNonce is empty on a Gate with nonces")
+	}
+	if err := call(n); err != nil {
+		t.Fatalf("with the nonce: %v", err)
+	}
+	if n := testGate(t, nil).DPoPNonce(); n != "" {
+		t.Errorf("DPoPNonce without Config.DPoP = %q", n)
+	}
+}
+
+// TestVerifyCallWithoutConfig: on a Gate without Config.DPoP the DPoP
+// scheme is not taken, and a bound token is refused as for HTTP.
+func TestVerifyCallWithoutConfig(t *testing.T) {
+	g := testGate(t, nil)
+	p := newProverAt(t, testNow)
+	bound := access(t, g, "alice", BindTo(p.Thumbprint()))
+	rt, _ := g.Route(RouteOptions{})
+	target, _ := url.Parse("https://api.example.com/shop.Orders/Get")
+	s, _ := p.Proof("POST", target, bound, "")
+	if _, _, err := rt.VerifyCall(context.Background(), &Call{Scheme: "DPoP", Token: bound, Proofs: []string{s}, Method: "POST", URL: target}); !errors.Is(err, ErrBadHeader) {
+		t.Errorf("DPoP scheme: %v, want ErrBadHeader", err)
+	}
+	if _, _, err := rt.VerifyCall(context.Background(), &Call{Scheme: "Bearer", Token: bound}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bound token as bearer: %v, want ErrInvalid", err)
+	}
+}

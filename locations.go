@@ -161,7 +161,13 @@ type found struct {
 	csrf  string // the CSRF value the request sent (cookie tokens)
 	check bool   // whether the CSRF value must match the token's claim
 	dpop  bool   // the token came under the DPoP scheme (RFC 9449)
-	req   *http.Request
+	// Where the DPoP proof is: the request's header, or a call's proofs
+	// with the method and URL they are for (VerifyCall; not a *Call,
+	// which would then escape to the heap on the bearer path too).
+	req    *http.Request
+	proofs []string
+	method string
+	url    *url.URL
 }
 
 // findToken looks in the locations in order. A location without a token
