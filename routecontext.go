@@ -54,10 +54,13 @@ type Call struct {
 // middleware's: ErrDPoP for a missing or bad proof, ErrDPoPNonce when a
 // server nonce is needed (the client retries with Gate.DPoPNonce),
 // ErrUnavailable when the replay store cannot answer. An empty token is
-// an error wrapping ErrNoToken, which the caller may let through
-// (Route.Admits); another scheme, or DPoP on a Gate without Config.DPoP,
-// is one wrapping ErrBadHeader.
+// an error wrapping ErrNoToken, whatever the scheme, which the caller may
+// let through (Route.Admits); another scheme, or DPoP on a Gate without
+// Config.DPoP, is one wrapping ErrBadHeader.
 func (rt *Route) VerifyCall(ctx context.Context, c *Call) (context.Context, *Token, error) {
+	if c.Token == "" {
+		return nil, nil, newError(ErrNoToken, "Request does not contain an access token", nil)
+	}
 	f := found{token: c.Token, proofs: c.Proofs, method: c.Method, url: c.URL}
 	switch {
 	case strings.EqualFold(c.Scheme, "Bearer"):
@@ -65,9 +68,6 @@ func (rt *Route) VerifyCall(ctx context.Context, c *Call) (context.Context, *Tok
 		f.dpop = true
 	default:
 		return nil, nil, newError(ErrBadHeader, "Unsupported authorization scheme: expected 'Bearer <JWT>'"+rt.g.dpopHint(), nil)
-	}
-	if c.Token == "" {
-		return nil, nil, newError(ErrNoToken, "Request does not contain an access token", nil)
 	}
 	tc := &tokenContext{Context: ctx}
 	if _, err := rt.g.check(ctx, f, &rt.opts, &tc.tok, tc.buf[:]); err != nil {
