@@ -6,15 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/dpop"
 )
 
 // CredentialsOptions tune Credentials. The zero value is the safe default.
@@ -33,10 +37,23 @@ type CredentialsOptions struct {
 	// Clock returns the time to compare with a token's exp; time.Now when
 	// nil.
 	Clock func() time.Time
+
+	// DPoP, if set, makes the credentials send DPoP-bound tokens (RFC
+	// 9449): "authorization: DPoP <token>" and, in the dpop metadata, a
+	// proof made by DPoP for the call, method POST to the URL
+	// scheme://authority/package.Service/Method, where the scheme is
+	// https on a connection with TLS and http on one without. The fetch
+	// callback must return tokens bound to the prover's key
+	// (Prover.Thumbprint). A server that wants a nonce refuses the call
+	// with a dpop-nonce header; RetryUnary and StreamNonces remember it
+	// for the next calls to that server, and RetryUnary retries the call
+	// once with it.
+	DPoP *dpop.Prover
 }
 
 // Credentials are per-RPC credentials (credentials.PerRPCCredentials)
-// that send "authorization: Bearer <token>" with every call. The token
+// that send "authorization: Bearer <token>" with every call (or, with
+// CredentialsOptions.DPoP, "DPoP <token>" and a proof). The token
 // comes from a fetch callback (a login, a refresh-token exchange, a file
 // a sidecar renews) and is cached: the callback runs again when the
 // cached token comes within RefreshBefore of its exp (read from the
@@ -53,16 +70,21 @@ type Credentials struct {
 	before time.Duration
 	secure bool
 	clock  func() time.Time
+	prover *dpop.Prover
 
-	mu   sync.Mutex
-	tok  string
-	exp  time.Time     // zero: the token has no exp
-	wait chan struct{} // closed when the fetch in flight ends; nil if none
+	mu     sync.Mutex
+	tok    string
+	exp    time.Time         // zero: the token has no exp
+	wait   chan struct{}     // closed when the fetch in flight ends; nil if none
+	nonces map[string]string // DPoP nonces by origin (scheme://authority)
 }
+
+// maxNonces bounds the DPoP nonces remembered, one per server origin.
+const maxNonces = 64
 
 // NewCredentials returns Credentials whose tokens come from fetch.
 func NewCredentials(fetch func(ctx context.Context) (string, error), opts CredentialsOptions) *Credentials {
-	c := &Credentials{fetch: fetch, before: opts.RefreshBefore, secure: !opts.AllowInsecure, clock: opts.Clock}
+	c := &Credentials{fetch: fetch, before: opts.RefreshBefore, secure: !opts.AllowInsecure, clock: opts.Clock, prover: opts.DPoP}
 	if c.before == 0 {
 		c.before = 30 * time.Second
 	}
@@ -75,19 +97,86 @@ func NewCredentials(fetch func(ctx context.Context) (string, error), opts Creden
 	return c
 }
 
-// GetRequestMetadata returns the authorization metadata of a call. When
-// no token can be had (the fetch callback failed), grpc fails the call
-// with Unauthenticated and the callback's error in the message, or with
-// the callback's own status error.
-func (c *Credentials) GetRequestMetadata(ctx context.Context, _ ...string) (map[string]string, error) {
+// GetRequestMetadata returns the authorization metadata of a call (and
+// its DPoP proof, with CredentialsOptions.DPoP). When no token can be had
+// (the fetch callback failed), grpc fails the call with Unauthenticated
+// and the callback's error in the message, or with the callback's own
+// status error.
+func (c *Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (map[string]string, error) {
 	tok, err := c.Token(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if u, ok := ctx.Value(usedKey{c}).(*atomic.Pointer[string]); ok {
-		u.Store(&tok)
+	if c.prover == nil {
+		if u, ok := ctx.Value(usedKey{c}).(*atomic.Pointer[sent]); ok {
+			u.Store(&sent{tok: tok})
+		}
+		return map[string]string{"authorization": "Bearer " + tok}, nil
 	}
-	return map[string]string{"authorization": "Bearer " + tok}, nil
+	target, err := callURL(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	origin := target.Scheme + "://" + target.Host
+	proof, err := c.prover.Proof("POST", target, tok, c.nonce(origin))
+	if err != nil {
+		return nil, fmt.Errorf("grpcjwt: DPoP proof: %w", err)
+	}
+	if u, ok := ctx.Value(usedKey{c}).(*atomic.Pointer[sent]); ok {
+		u.Store(&sent{tok: tok, origin: origin})
+	}
+	return map[string]string{"authorization": "DPoP " + tok, "dpop": proof}, nil
+}
+
+// callURL returns the URL of the call whose credentials are asked for:
+// the authority of the service's URI that grpc passes (always https,
+// with the default port left out), the connection's scheme and the
+// call's full method.
+func callURL(ctx context.Context, uri []string) (*url.URL, error) {
+	ri, ok := credentials.RequestInfoFromContext(ctx)
+	if !ok || len(uri) == 0 || ri.Method == "" {
+		return nil, errors.New("grpcjwt: DPoP credentials outside a call: no method or service URI to make the proof for")
+	}
+	u, err := url.Parse(uri[0])
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("grpcjwt: DPoP proof: service URI %q has no authority", uri[0])
+	}
+	scheme := "http"
+	if ri.AuthInfo != nil && ri.AuthInfo.AuthType() == "tls" {
+		scheme = "https"
+	}
+	return &url.URL{Scheme: scheme, Host: u.Host, Path: ri.Method}, nil
+}
+
+// nonce returns the DPoP nonce last given by the server at origin.
+func (c *Credentials) nonce(origin string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nonces[origin]
+}
+
+// remember keeps the nonce a refusal from the server at origin carried
+// in its dpop-nonce header or trailer, and reports whether there was one
+// that differs from the one sent.
+func (c *Credentials) remember(origin string, mds ...metadata.MD) bool {
+	var n string
+	for _, md := range mds {
+		if vs := md.Get("dpop-nonce"); len(vs) > 0 && vs[0] != "" {
+			n = vs[0]
+			break
+		}
+	}
+	if n == "" || origin == "" || !printable(n) {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nonces == nil || len(c.nonces) >= maxNonces {
+		c.nonces = make(map[string]string)
+	}
+	old := c.nonces[origin]
+	c.nonces[origin] = n
+	return old != n
 }
 
 // RequireTransportSecurity reports whether the credentials need a secure
@@ -194,26 +283,74 @@ func (c *Credentials) Invalidate(tok string) {
 }
 
 // usedKey carries, in a call's context, where GetRequestMetadata records
-// the token it sent.
+// what it sent.
 type usedKey struct{ c *Credentials }
+
+// sent is the token a call carried, and with DPoP the origin its proof
+// was for.
+type sent struct{ tok, origin string }
 
 // RetryUnary is a grpc.UnaryClientInterceptor
 // (grpc.WithChainUnaryInterceptor(creds.RetryUnary)) for connections that
 // use c: when a call that carried a token fails with Unauthenticated, it
-// invalidates that token and makes the call once more with a new one.
-// The server's interceptor refuses a call before its handler runs, so
-// the retry does not repeat work; a handler that itself answers
-// Unauthenticated gets the call twice.
+// makes the call once more. With DPoP, a refusal that carries a new
+// nonce (the dpop-nonce header) is retried with that nonce, and the
+// nonce kept for later calls; any other refusal invalidates the token,
+// and the retry fetches a new one. The server's interceptor refuses a
+// call before its handler runs, so the retry does not repeat work; a
+// handler that itself answers Unauthenticated gets the call twice.
 func (c *Credentials) RetryUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	used := new(atomic.Pointer[string])
-	err := invoker(context.WithValue(ctx, usedKey{c}, used), method, req, reply, cc, opts...)
+	used := new(atomic.Pointer[sent])
+	var header, trailer metadata.MD
+	first := opts
+	if c.prover != nil {
+		first = append(opts[:len(opts):len(opts)], grpc.Header(&header), grpc.Trailer(&trailer))
+	}
+	err := invoker(context.WithValue(ctx, usedKey{c}, used), method, req, reply, cc, first...)
 	if status.Code(err) != codes.Unauthenticated {
 		return err
 	}
-	tok := used.Load()
-	if tok == nil {
+	s := used.Load()
+	if s == nil {
 		return err
 	}
-	c.Invalidate(*tok)
+	if !c.remember(s.origin, header, trailer) {
+		c.Invalidate(s.tok)
+	}
 	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// StreamNonces is a grpc.StreamClientInterceptor
+// (grpc.WithChainStreamInterceptor(creds.StreamNonces)) for connections
+// that use c with DPoP: when a stream ends with Unauthenticated and a
+// dpop-nonce header or trailer, it keeps the nonce for later calls, so
+// that the caller's next attempt carries it. Streams are not retried.
+func (c *Credentials) StreamNonces(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	if c.prover == nil {
+		return streamer(ctx, desc, cc, method, opts...)
+	}
+	used := new(atomic.Pointer[sent])
+	cs, err := streamer(context.WithValue(ctx, usedKey{c}, used), desc, cc, method, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &nonceStream{ClientStream: cs, c: c, used: used}, nil
+}
+
+// nonceStream watches a client stream's end for a DPoP nonce.
+type nonceStream struct {
+	grpc.ClientStream
+	c    *Credentials
+	used *atomic.Pointer[sent]
+}
+
+func (s *nonceStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil && status.Code(err) == codes.Unauthenticated {
+		if u := s.used.Load(); u != nil {
+			h, _ := s.ClientStream.Header()
+			s.c.remember(u.origin, h, s.ClientStream.Trailer())
+		}
+	}
+	return err
 }

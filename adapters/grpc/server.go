@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/jwtgate/jwtgate"
@@ -20,8 +22,8 @@ type Options struct {
 	// Default is the checks of every method that Methods and Public do
 	// not name. Its zero value asks for a valid access token.
 	// RouteOptions.Realm has no effect (RPC errors carry no
-	// WWW-Authenticate); Locations, WebSocket and DPoPRequired are
-	// refused. Tokens are bearer tokens: a DPoP-bound one is refused.
+	// WWW-Authenticate); Locations and WebSocket are refused.
+	// RouteOptions.DPoP applies as on HTTP routes (see Origin).
 	Default jwtgate.RouteOptions
 
 	// Methods gives methods their own checks (Optional, Fresh, Refresh,
@@ -37,13 +39,27 @@ type Options struct {
 	// A name may not be both in Public and in Methods.
 	Public []string
 
+	// Origin is the public origin of the service, "https://api.example.com"
+	// (an absolute http or https URL without path, query or fragment), for
+	// a service that clients reach through a proxy or load balancer. A
+	// DPoP proof (RFC 9449) is for the URL of the call as the client
+	// addresses it: method POST, and this origin followed by the full
+	// method name ("https://api.example.com/package.Service/Method").
+	// Empty, the origin is the :authority the server received, after
+	// https on a connection with TLS and http on one without; behind a
+	// proxy that is not what the client addressed, and every proof would
+	// be refused.
+	Origin string
+
 	// Token finds the token of a call to fullMethod. It returns "" and no
 	// error for a call without a token, and an error wrapping
-	// jwtgate.ErrBadHeader for credentials it cannot use. Nil means
-	// BearerToken. It is the place for another metadata key or scheme;
-	// the token it returns is checked as a bearer token, so a DPoP-bound
-	// token is refused (DPoP on RPCs needs the Gate to check proofs
-	// outside HTTP requests, which it does not yet do).
+	// jwtgate.ErrBadHeader for credentials it cannot use. Nil means the
+	// authorization metadata: one value, "Bearer <token>", or, on a Gate
+	// with Config.DPoP, "DPoP <token>" with its proof in the one value of
+	// the dpop metadata. It is the place for another metadata key or
+	// scheme; the token it returns is checked as a bearer token, so with
+	// a Token hook a DPoP-bound token is refused, and New refuses
+	// DPoPRequired.
 	Token func(ctx context.Context, fullMethod string) (string, error)
 }
 
@@ -51,9 +67,11 @@ type Options struct {
 // its server interceptors. Make it with New; it is safe for concurrent
 // use.
 type Interceptor struct {
+	gate    *jwtgate.Gate
 	def     *method
 	methods map[string]*method // a nil value marks a public name
 	token   func(ctx context.Context, fullMethod string) (string, error)
+	origin  *url.URL // Options.Origin, nil if not given
 }
 
 // method is one policy entry, compiled.
@@ -62,21 +80,24 @@ type method struct {
 }
 
 // New compiles opts with g's checks. Options that do not apply to gRPC
-// (Locations, WebSocket, DPoPRequired), options that g.Route refuses, a badly
-// formed method name and a name both public and in Methods give an error
-// wrapping jwtgate.ErrConfig.
+// (Locations, WebSocket), DPoPRequired with a Token hook, an Origin that
+// is not an absolute http(s) URL without path, options that g.Route
+// refuses, a badly formed method name and a name both public and in
+// Methods give an error wrapping jwtgate.ErrConfig.
 func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
 	if g == nil {
 		return nil, fmt.Errorf("%w: grpcjwt: nil Gate", jwtgate.ErrConfig)
 	}
-	def, err := compile(g, "Default", opts.Default)
+	origin, err := parseOrigin(opts.Origin)
+	if err != nil {
+		return nil, fmt.Errorf("%w: grpcjwt: Origin: %v", jwtgate.ErrConfig, err)
+	}
+	custom := opts.Token != nil
+	def, err := compile(g, "Default", opts.Default, custom)
 	if err != nil {
 		return nil, err
 	}
-	in := &Interceptor{def: def, methods: make(map[string]*method, len(opts.Methods)+len(opts.Public)), token: opts.Token}
-	if in.token == nil {
-		in.token = func(ctx context.Context, _ string) (string, error) { return BearerToken(ctx) }
-	}
+	in := &Interceptor{gate: g, def: def, methods: make(map[string]*method, len(opts.Methods)+len(opts.Public)), token: opts.Token, origin: origin}
 	for _, name := range opts.Public {
 		if err := checkName(name); err != nil {
 			return nil, fmt.Errorf("%w: grpcjwt: Public: %v", jwtgate.ErrConfig, err)
@@ -90,7 +111,7 @@ func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
 		if err := checkName(name); err != nil {
 			return nil, fmt.Errorf("%w: grpcjwt: Methods: %v", jwtgate.ErrConfig, err)
 		}
-		m, err := compile(g, "Methods["+name+"]", ro)
+		m, err := compile(g, "Methods["+name+"]", ro, custom)
 		if err != nil {
 			return nil, err
 		}
@@ -99,20 +120,37 @@ func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
 	return in, nil
 }
 
-func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*method, error) {
+func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions, custom bool) (*method, error) {
 	switch {
 	case len(ro.Locations) > 0:
 		return nil, fmt.Errorf("%w: grpcjwt: %s: Locations do not apply to gRPC calls, whose token is in the authorization metadata (see Options.Token)", jwtgate.ErrConfig, field)
 	case ro.WebSocket:
 		return nil, fmt.Errorf("%w: grpcjwt: %s: WebSocket does not apply to gRPC calls", jwtgate.ErrConfig, field)
-	case ro.DPoP == jwtgate.DPoPRequired:
-		return nil, fmt.Errorf("%w: grpcjwt: %s: DPoPRequired: DPoP proofs are not checked on RPCs yet, so no call could pass (a DPoP-bound token is refused as a bearer token)", jwtgate.ErrConfig, field)
+	case ro.DPoP == jwtgate.DPoPRequired && custom:
+		return nil, fmt.Errorf("%w: grpcjwt: %s: DPoPRequired with Options.Token, whose tokens are bearer tokens, so no call could pass", jwtgate.ErrConfig, field)
 	}
 	rt, err := g.Route(ro)
 	if err != nil {
 		return nil, fmt.Errorf("grpcjwt: %s: %w", field, err)
 	}
 	return &method{route: rt}, nil
+}
+
+// parseOrigin checks Options.Origin: nil for "".
+func parseOrigin(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return nil, err
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.Opaque != "":
+		return nil, fmt.Errorf("%q is not an absolute http or https URL", s)
+	case u.User != nil, (u.Path != "" && u.Path != "/"), u.RawQuery != "", u.ForceQuery, u.Fragment != "":
+		return nil, fmt.Errorf("%q: want scheme and host only, as \"https://api.example.com\"", s)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
 // checkName accepts "/service/method" and "/service/".
@@ -173,24 +211,96 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 // context is ctx, as Unary and Stream do, for other interceptor chains.
 // It returns ctx carrying the token (jwtgate.TokenFrom, jwtgate.User),
 // ctx itself for a call let through unauthenticated, or a status error
-// (see Status).
+// (see Status). A refusal for want of a DPoP nonce also sets the fresh
+// nonce in the call's dpop-nonce response header (grpc.SetHeader).
 func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
 	m := in.lookup(fullMethod)
 	if m == nil {
 		return ctx, nil
 	}
-	tok, err := in.token(ctx, fullMethod)
+	var c jwtgate.Call
+	var err error
+	if in.token != nil {
+		c.Scheme = "Bearer"
+		c.Token, err = in.token(ctx, fullMethod)
+	} else {
+		err = in.read(ctx, fullMethod, &c)
+	}
 	var authed context.Context
 	if err == nil {
-		authed, _, err = m.route.VerifyTokenContext(ctx, tok)
+		authed, _, err = m.route.VerifyCall(ctx, &c)
 	}
 	if err != nil {
 		if m.route.Admits(err) {
 			return ctx, nil
 		}
+		if errors.Is(err, jwtgate.ErrDPoPNonce) {
+			if n := in.gate.DPoPNonce(); n != "" {
+				_ = grpc.SetHeader(ctx, metadata.Pairs("dpop-nonce", n))
+			}
+		}
 		return nil, Status(err).Err()
 	}
 	return authed, nil
+}
+
+// read fills c from the call's metadata: the scheme and token of its one
+// authorization value, and for the DPoP scheme its dpop values, method
+// and URL.
+func (in *Interceptor) read(ctx context.Context, fullMethod string, c *jwtgate.Call) error {
+	vs := metadata.ValueFromIncomingContext(ctx, "authorization")
+	switch {
+	case len(vs) == 0:
+		return nil
+	case len(vs) > 1:
+		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: more than one value", nil)
+	}
+	v := vs[0]
+	// Fast path: "Bearer <token>" with nothing else.
+	if len(v) > 7 && v[6] == ' ' && strings.EqualFold(v[:6], "Bearer") && oneWord(v[7:]) {
+		c.Scheme, c.Token = "Bearer", v[7:]
+		return nil
+	}
+	// The DPoP scheme goes to VerifyCall, which refuses it on a Gate
+	// without Config.DPoP.
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	scheme, rest, _ := strings.Cut(v, " ")
+	tok := strings.TrimLeft(rest, " \t")
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && tok != "" && oneWord(tok):
+		c.Scheme, c.Token = "Bearer", tok
+		return nil
+	case !strings.EqualFold(scheme, "DPoP"):
+		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'Bearer <JWT>'", nil)
+	case tok == "" || !oneWord(tok):
+		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'DPoP <JWT>'", nil)
+	}
+	c.Scheme, c.Token = "DPoP", tok
+	c.Proofs = metadata.ValueFromIncomingContext(ctx, "dpop")
+	c.Method = "POST"
+	c.URL = in.url(ctx, fullMethod)
+	return nil
+}
+
+// url returns the URL of a call to fullMethod as its client addressed
+// it: Options.Origin, or the scheme of the connection and the
+// :authority, and the method's path; nil if there is no :authority.
+func (in *Interceptor) url(ctx context.Context, fullMethod string) *url.URL {
+	if in.origin != nil {
+		return &url.URL{Scheme: in.origin.Scheme, Host: in.origin.Host, Path: fullMethod}
+	}
+	as := metadata.ValueFromIncomingContext(ctx, ":authority")
+	if len(as) != 1 || as[0] == "" {
+		return nil
+	}
+	scheme := "http"
+	if p, ok := peer.FromContext(ctx); ok && p.AuthInfo != nil && p.AuthInfo.AuthType() == "tls" {
+		scheme = "https"
+	}
+	return &url.URL{Scheme: scheme, Host: as[0], Path: fullMethod}
 }
 
 // Code returns the status code of a Gate's refusal: Unavailable when a

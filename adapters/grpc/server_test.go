@@ -273,7 +273,7 @@ func TestNewRefuses(t *testing.T) {
 		{"Locations", grpcjwt.Options{Default: jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InHeader{}}}}, "Locations"},
 		{"WebSocket", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {WebSocket: true}}}, "WebSocket"},
 		{"route the Gate refuses", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {IgnoreInvalid: true}}}, "IgnoreInvalid"},
-		{"DPoPRequired", grpcjwt.Options{Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}, "DPoPRequired"},
+		{"DPoPRequired without Config.DPoP", grpcjwt.Options{Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}, "DPoPRequired"},
 		{"name without slash", grpcjwt.Options{Public: []string{"Greeter.Hello"}}, "Greeter.Hello"},
 		{"name without method slash", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{"/Greeter": {}}}, "/Greeter"},
 		{"name too deep", grpcjwt.Options{Public: []string{"/a/b/c"}}, "/a/b/c"},
