@@ -18,11 +18,25 @@
 // A call's token is its one Authorization header, "Bearer <token>", the
 // same over the Connect, gRPC and gRPC-Web protocols; no header is no
 // token, and several headers, another scheme or a malformed value are
-// refused (Options.Token replaces this reading). Tokens are bearer
-// tokens: a DPoP-bound token is refused, and a policy that requires DPoP
-// is refused by New. Handlers find the verified token and user in their
-// context with jwtgate.TokenFrom and jwtgate.User, as net/http handlers
-// behind the Gate do.
+// refused (Options.Token replaces this reading, for bearer tokens only).
+// Handlers find the verified token and user in their context with
+// jwtgate.TokenFrom and jwtgate.User, as net/http handlers behind the
+// Gate do.
+//
+// On a Gate with Config.DPoP, a call may also send a DPoP-bound token
+// (RFC 9449) as "Authorization: DPoP <token>" with one DPoP header. A
+// Connect call is an HTTP request, a POST (or a GET for a unary call to
+// an idempotent procedure) to the procedure's path, so the proof is for
+// that method and the URL origin/package.Service/Method. Interceptors do
+// not see the *http.Request, only its header: the origin is
+// Options.Origin, or https and the Host header, which is right for a
+// service addressed over https, with or without a proxy that ends TLS
+// and keeps Host; set Origin otherwise. Proofs are checked as the Gate
+// checks them on HTTP routes (jwtgate.Route.VerifyCall), and
+// RouteOptions.DPoP applies: DPoPRequired takes only DPoP-bound tokens,
+// DPoPRefused only bearer tokens, and a bound token sent as a bearer
+// token is refused. When the Gate wants a server nonce, the refusal
+// carries it in a DPoP-Nonce response header.
 //
 // Refusals are *connect.Error values: CodeUnauthenticated for no, a
 // malformed, an invalid, expired or revoked token, the wrong token type

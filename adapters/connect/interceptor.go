@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -18,8 +19,8 @@ type Options struct {
 	// Default is the checks of every procedure that Procedures and Public
 	// do not name. Its zero value asks for a valid access token.
 	// RouteOptions.Realm has no effect (RPC errors carry no
-	// WWW-Authenticate); Locations, WebSocket and DPoPRequired are
-	// refused. Tokens are bearer tokens: a DPoP-bound one is refused.
+	// WWW-Authenticate); Locations and WebSocket are refused.
+	// RouteOptions.DPoP applies as on HTTP routes (see Origin).
 	Default jwtgate.RouteOptions
 
 	// Procedures gives procedures their own checks (Optional, Fresh,
@@ -35,14 +36,29 @@ type Options struct {
 	// A name may not be both in Public and in Procedures.
 	Public []string
 
+	// Origin is the public origin of the service, "https://api.example.com"
+	// (an absolute http or https URL without path, query or fragment). A
+	// DPoP proof (RFC 9449) is for the URL of the call as the client
+	// addresses it: this origin followed by the procedure
+	// ("https://api.example.com/package.Service/Method"), and the call's
+	// HTTP method (POST, or GET for a unary call sent as one). Empty, the
+	// origin is https and the call's Host header: an interceptor does not
+	// see the connection, so it cannot tell TLS from plaintext, and a
+	// service that takes DPoP-bound tokens is addressed over https, often
+	// through a proxy that ends TLS. Set it when clients address another
+	// host than the one the server receives (a proxy or load balancer
+	// that rewrites Host) or plain http (h2c without a proxy).
+	Origin string
+
 	// Token finds the token of a call to procedure in its request
 	// header. It returns "" and no error for a call without a token, and
 	// an error wrapping jwtgate.ErrBadHeader for credentials it cannot
-	// use. Nil means BearerToken. It is the place for another header or
-	// scheme; the token it returns is checked as a bearer token, so a
-	// DPoP-bound token is refused (Connect calls are HTTP requests, but
-	// the Gate's DPoP check needs the request, which interceptors do not
-	// see).
+	// use. Nil means the Authorization header: one value, "Bearer
+	// <token>", or, on a Gate with Config.DPoP, "DPoP <token>" with its
+	// proof in the one DPoP header. It is the place for another header or
+	// scheme; the token it returns is checked as a bearer token, so with
+	// a Token hook a DPoP-bound token is refused, and New refuses
+	// DPoPRequired.
 	Token func(ctx context.Context, procedure string, header http.Header) (string, error)
 }
 
@@ -50,9 +66,11 @@ type Options struct {
 // connect.Interceptor (connect.WithInterceptors(in)). Make it with New;
 // it is safe for concurrent use.
 type Interceptor struct {
-	def   *procedure
-	procs map[string]*procedure // a nil value marks a public name
-	token func(ctx context.Context, procedure string, header http.Header) (string, error)
+	gate   *jwtgate.Gate
+	def    *procedure
+	procs  map[string]*procedure // a nil value marks a public name
+	token  func(ctx context.Context, procedure string, header http.Header) (string, error)
+	origin *url.URL // Options.Origin, nil if not given
 }
 
 var _ connect.Interceptor = (*Interceptor)(nil)
@@ -63,21 +81,24 @@ type procedure struct {
 }
 
 // New compiles opts with g's checks. Options that do not apply to RPCs
-// (Locations, WebSocket, DPoPRequired), options that g.Route refuses, a badly
-// formed procedure name and a name both public and in Procedures give an
-// error wrapping jwtgate.ErrConfig.
+// (Locations, WebSocket), DPoPRequired with a Token hook, an Origin that
+// is not an absolute http(s) URL without path, options that g.Route
+// refuses, a badly formed procedure name and a name both public and in
+// Procedures give an error wrapping jwtgate.ErrConfig.
 func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
 	if g == nil {
 		return nil, fmt.Errorf("%w: connectjwt: nil Gate", jwtgate.ErrConfig)
 	}
-	def, err := compile(g, "Default", opts.Default)
+	origin, err := parseOrigin(opts.Origin)
+	if err != nil {
+		return nil, fmt.Errorf("%w: connectjwt: Origin: %v", jwtgate.ErrConfig, err)
+	}
+	custom := opts.Token != nil
+	def, err := compile(g, "Default", opts.Default, custom)
 	if err != nil {
 		return nil, err
 	}
-	in := &Interceptor{def: def, procs: make(map[string]*procedure, len(opts.Procedures)+len(opts.Public)), token: opts.Token}
-	if in.token == nil {
-		in.token = func(_ context.Context, _ string, h http.Header) (string, error) { return BearerToken(h) }
-	}
+	in := &Interceptor{gate: g, def: def, procs: make(map[string]*procedure, len(opts.Procedures)+len(opts.Public)), token: opts.Token, origin: origin}
 	for _, name := range opts.Public {
 		if err := checkName(name); err != nil {
 			return nil, fmt.Errorf("%w: connectjwt: Public: %v", jwtgate.ErrConfig, err)
@@ -91,7 +112,7 @@ func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
 		if err := checkName(name); err != nil {
 			return nil, fmt.Errorf("%w: connectjwt: Procedures: %v", jwtgate.ErrConfig, err)
 		}
-		p, err := compile(g, "Procedures["+name+"]", ro)
+		p, err := compile(g, "Procedures["+name+"]", ro, custom)
 		if err != nil {
 			return nil, err
 		}
@@ -100,20 +121,37 @@ func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
 	return in, nil
 }
 
-func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions) (*procedure, error) {
+func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions, custom bool) (*procedure, error) {
 	switch {
 	case len(ro.Locations) > 0:
 		return nil, fmt.Errorf("%w: connectjwt: %s: Locations do not apply to RPCs, whose token is in the Authorization header (see Options.Token)", jwtgate.ErrConfig, field)
 	case ro.WebSocket:
 		return nil, fmt.Errorf("%w: connectjwt: %s: WebSocket does not apply to RPCs", jwtgate.ErrConfig, field)
-	case ro.DPoP == jwtgate.DPoPRequired:
-		return nil, fmt.Errorf("%w: connectjwt: %s: DPoPRequired: DPoP proofs are not checked on RPCs yet, so no call could pass (a DPoP-bound token is refused as a bearer token)", jwtgate.ErrConfig, field)
+	case ro.DPoP == jwtgate.DPoPRequired && custom:
+		return nil, fmt.Errorf("%w: connectjwt: %s: DPoPRequired with Options.Token, whose tokens are bearer tokens, so no call could pass", jwtgate.ErrConfig, field)
 	}
 	rt, err := g.Route(ro)
 	if err != nil {
 		return nil, fmt.Errorf("connectjwt: %s: %w", field, err)
 	}
 	return &procedure{route: rt}, nil
+}
+
+// parseOrigin checks Options.Origin: nil for "".
+func parseOrigin(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return nil, err
+	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.Opaque != "":
+		return nil, fmt.Errorf("%q is not an absolute http or https URL", s)
+	case u.User != nil, (u.Path != "" && u.Path != "/"), u.RawQuery != "", u.ForceQuery, u.Fragment != "":
+		return nil, fmt.Errorf("%q: want scheme and host only, as \"https://api.example.com\"", s)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
 // checkName accepts "/service/method" and "/service/".
@@ -146,7 +184,7 @@ func (in *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if spec.IsClient {
 			return next(ctx, req)
 		}
-		ctx, err := in.Authenticate(ctx, spec.Procedure, req.Header())
+		ctx, err := in.authenticate(ctx, spec.Procedure, req.HTTPMethod(), req.Header())
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +201,7 @@ func (in *Interceptor) WrapStreamingClient(next connect.StreamingClientFunc) con
 // runs; the handler's context carries the token.
 func (in *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		ctx, err := in.Authenticate(ctx, conn.Spec().Procedure, conn.RequestHeader())
+		ctx, err := in.authenticate(ctx, conn.Spec().Procedure, http.MethodPost, conn.RequestHeader())
 		if err != nil {
 			return err
 		}
@@ -175,24 +213,99 @@ func (in *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) c
 // request header, as the interceptor does, for custom chains. It returns
 // ctx carrying the token (jwtgate.TokenFrom, jwtgate.User), ctx itself
 // for a call let through unauthenticated, or a *connect.Error (see
-// Error).
+// Error). A DPoP proof is checked for method POST, that of every call but
+// unary ones sent as GET, which the interceptor checks for GET. A
+// refusal for want of a DPoP nonce carries the fresh nonce in its
+// DPoP-Nonce metadata, which Connect sends as a response header.
 func (in *Interceptor) Authenticate(ctx context.Context, procedure string, header http.Header) (context.Context, error) {
+	return in.authenticate(ctx, procedure, http.MethodPost, header)
+}
+
+func (in *Interceptor) authenticate(ctx context.Context, procedure, method string, header http.Header) (context.Context, error) {
 	p := in.lookup(procedure)
 	if p == nil {
 		return ctx, nil
 	}
-	tok, err := in.token(ctx, procedure, header)
+	var c jwtgate.Call
+	var err error
+	if in.token != nil {
+		c.Scheme = "Bearer"
+		c.Token, err = in.token(ctx, procedure, header)
+	} else {
+		err = in.read(header, procedure, method, &c)
+	}
 	var authed context.Context
 	if err == nil {
-		authed, _, err = p.route.VerifyTokenContext(ctx, tok)
+		authed, _, err = p.route.VerifyCall(ctx, &c)
 	}
 	if err != nil {
 		if p.route.Admits(err) {
 			return ctx, nil
 		}
-		return nil, Error(err)
+		ce := Error(err)
+		if errors.Is(err, jwtgate.ErrDPoPNonce) {
+			if n := in.gate.DPoPNonce(); n != "" {
+				ce.Meta().Set("DPoP-Nonce", n)
+			}
+		}
+		return nil, ce
 	}
 	return authed, nil
+}
+
+// read fills c from a request header: the scheme and token of its one
+// Authorization header, and for the DPoP scheme its DPoP headers and the
+// call's method and URL.
+func (in *Interceptor) read(h http.Header, procedure, method string, c *jwtgate.Call) error {
+	vs := h["Authorization"]
+	switch {
+	case len(vs) == 0:
+		return nil
+	case len(vs) > 1:
+		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: more than one value", nil)
+	}
+	v := vs[0]
+	// Fast path: "Bearer <token>" with nothing else.
+	if len(v) > 7 && v[6] == ' ' && strings.EqualFold(v[:6], "Bearer") && oneWord(v[7:]) {
+		c.Scheme, c.Token = "Bearer", v[7:]
+		return nil
+	}
+	// The DPoP scheme goes to VerifyCall, which refuses it on a Gate
+	// without Config.DPoP.
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	scheme, rest, _ := strings.Cut(v, " ")
+	tok := strings.TrimLeft(rest, " \t")
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && tok != "" && oneWord(tok):
+		c.Scheme, c.Token = "Bearer", tok
+		return nil
+	case !strings.EqualFold(scheme, "DPoP"):
+		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: expected 'Bearer <JWT>'", nil)
+	case tok == "" || !oneWord(tok):
+		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: expected 'DPoP <JWT>'", nil)
+	}
+	c.Scheme, c.Token = "DPoP", tok
+	c.Proofs = h.Values("DPoP")
+	c.Method = method
+	c.URL = in.url(h, procedure)
+	return nil
+}
+
+// url returns the URL of a call to procedure as its client addressed it:
+// Options.Origin, or https and the Host header, and the procedure's path;
+// nil without either.
+func (in *Interceptor) url(h http.Header, procedure string) *url.URL {
+	if in.origin != nil {
+		return &url.URL{Scheme: in.origin.Scheme, Host: in.origin.Host, Path: procedure}
+	}
+	host := h.Values("Host")
+	if len(host) != 1 || host[0] == "" {
+		return nil
+	}
+	return &url.URL{Scheme: "https", Host: host[0], Path: procedure}
 }
 
 // Code returns the Connect code of a Gate's refusal: CodeUnavailable

@@ -242,7 +242,7 @@ func TestNewRefuses(t *testing.T) {
 		{"Locations", connectjwt.Options{Default: jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InHeader{}}}}, "Locations"},
 		{"WebSocket", connectjwt.Options{Procedures: map[string]jwtgate.RouteOptions{svc + "Hello": {WebSocket: true}}}, "WebSocket"},
 		{"route the Gate refuses", connectjwt.Options{Procedures: map[string]jwtgate.RouteOptions{svc + "Hello": {IgnoreInvalid: true}}}, "IgnoreInvalid"},
-		{"DPoPRequired", connectjwt.Options{Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}, "DPoPRequired"},
+		{"DPoPRequired without Config.DPoP", connectjwt.Options{Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}, "DPoPRequired"},
 		{"name without slash", connectjwt.Options{Public: []string{"Greeter.Hello"}}, "Greeter.Hello"},
 		{"name without method slash", connectjwt.Options{Procedures: map[string]jwtgate.RouteOptions{"/Greeter": {}}}, "/Greeter"},
 		{"name too deep", connectjwt.Options{Public: []string{"/a/b/c"}}, "/a/b/c"},

@@ -1,0 +1,295 @@
+package connectjwt_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/jwtgate/jwtgate"
+	connectjwt "github.com/jwtgate/jwtgate/adapters/connect"
+	"github.com/jwtgate/jwtgate/dpop"
+	"github.com/jwtgate/jwtgate/jwt"
+)
+
+// replay is an in-memory dpop.ReplayStore.
+type replay struct {
+	mu   sync.Mutex
+	used map[string]bool
+}
+
+func (s *replay) Use(_ context.Context, id string, _ time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used == nil {
+		s.used = map[string]bool{}
+	}
+	first := !s.used[id]
+	s.used[id] = true
+	return first, nil
+}
+
+// dpopGate returns a Gate that takes DPoP-bound tokens, with server
+// nonces if nonces is set.
+func dpopGate(t testing.TB, nonces *dpop.Nonces) *jwtgate.Gate {
+	t.Helper()
+	v, err := dpop.NewVerifier(dpop.Options{Replay: &replay{}, Nonces: nonces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := jwt.NewHMACKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := jwtgate.New(jwtgate.Config{SigningKey: key, DPoP: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func newProver(t testing.TB) *dpop.Prover {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dpop.NewProver(k, jwt.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// proofFor makes a proof for a call to procedure at origin.
+func proofFor(t testing.TB, p *dpop.Prover, method, origin, procedure, token, nonce string) string {
+	t.Helper()
+	u, err := url.Parse(origin + svc + procedure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Proof(method, u, token, nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// dpopCall calls procedure (Count: the stream) with the given headers
+// (name, value pairs) and returns the reply (the stream's messages
+// joined by "|") and the error.
+func dpopCall(ctx context.Context, base string, hc *http.Client, tr transport, procedure string, kv []string, opts ...connect.ClientOption) (string, error) {
+	c := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](hc, base+svc+procedure, append(clientOptions(tr), opts...)...)
+	req := connect.NewRequest(wrapperspb.String("hi"))
+	for i := 0; i+1 < len(kv); i += 2 {
+		req.Header().Add(kv[i], kv[i+1])
+	}
+	if procedure != "Count" {
+		res, err := c.CallUnary(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		return res.Msg.GetValue(), nil
+	}
+	s, err := c.CallServerStream(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	defer s.Close()
+	var got []string
+	for s.Receive() {
+		got = append(got, s.Msg().GetValue())
+	}
+	return strings.Join(got, "|"), s.Err()
+}
+
+// late is a handler set once the server's URL, which Options.Origin
+// names, is known.
+type late struct{ h http.Handler }
+
+func (l *late) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.ServeHTTP(w, r) }
+
+func TestDPoP(t *testing.T) {
+	g := dpopGate(t, nil)
+	p, other := newProver(t), newProver(t)
+	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := g.CreateAccessToken(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := connectjwt.Options{Procedures: map[string]jwtgate.RouteOptions{
+		svc + "Orders":    {DPoP: jwtgate.DPoPRequired},
+		svc + "Unchecked": {DPoP: jwtgate.DPoPRefused},
+	}}
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			l := &late{}
+			base, hc := server(t, l, tr)
+			policy.Origin = base
+			l.h = handler(mustNew(t, g, policy))
+			proof := func(procedure string) string { return proofFor(t, p, "POST", base, procedure, bound, "") }
+			replayed := proof("Hello")
+			dp := "DPoP " + bound
+			tests := []struct {
+				name, procedure string
+				kv              []string
+				code            connect.Code // 0: success
+				want            string       // the reply, or a part of the message
+			}{
+				{"bound token with its proof", "Hello", []string{"Authorization", dp, "DPoP", replayed}, 0, "hello alice"},
+				{"stream with its proof", "Count", []string{"Authorization", dp, "DPoP", proof("Count")}, 0, "hello alice 0|hello alice 1|hello alice 2"},
+				{"replayed proof", "Hello", []string{"Authorization", dp, "DPoP", replayed}, connect.CodeUnauthenticated, "Invalid DPoP proof"},
+				{"proof for another procedure", "Hello", []string{"Authorization", dp, "DPoP", proof("Fresh")}, connect.CodeUnauthenticated, "Invalid DPoP proof"},
+				{"stream, proof for another procedure", "Count", []string{"Authorization", dp, "DPoP", proof("Hello")}, connect.CodeUnauthenticated, "Invalid DPoP proof"},
+				{"proof for GET", "Hello", []string{"Authorization", dp, "DPoP", proofFor(t, p, "GET", base, "Hello", bound, "")}, connect.CodeUnauthenticated, "Invalid DPoP proof"},
+				{"proof for https", "Hello", []string{"Authorization", dp, "DPoP", proofFor(t, p, "POST", strings.Replace(base, "http:", "https:", 1), "Hello", bound, "")}, connect.CodeUnauthenticated, "Invalid DPoP proof"},
+				{"proof by another key", "Hello", []string{"Authorization", dp, "DPoP", proofFor(t, other, "POST", base, "Hello", bound, "")}, connect.CodeUnauthenticated, "Invalid DPoP proof"},
+				{"no proof", "Hello", []string{"Authorization", dp}, connect.CodeUnauthenticated, "Invalid DPoP proof"},
+				{"two proofs", "Hello", []string{"Authorization", dp, "DPoP", proof("Hello"), "DPoP", proof("Hello")}, connect.CodeUnauthenticated, "Invalid DPoP proof"},
+				{"bound token as bearer", "Hello", []string{"Authorization", "Bearer " + bound}, connect.CodeUnauthenticated, "bound to a DPoP key"},
+				{"stream, bound token as bearer", "Count", []string{"Authorization", "Bearer " + bound}, connect.CodeUnauthenticated, "bound to a DPoP key"},
+				{"bearer token", "Hello", []string{"Authorization", "Bearer " + plain}, 0, "hello alice"},
+				{"required: bound token", "Orders", []string{"Authorization", dp, "DPoP", proof("Orders")}, 0, "hello alice"},
+				{"required: bearer token", "Orders", []string{"Authorization", "Bearer " + plain}, connect.CodeUnauthenticated, "DPoP required"},
+				{"refused: DPoP", "Unchecked", []string{"Authorization", dp, "DPoP", proof("Unchecked")}, connect.CodeUnauthenticated, "DPoP is not accepted here"},
+			}
+			for _, tt := range tests {
+				got, err := dpopCall(t.Context(), base, hc, tr, tt.procedure, tt.kv)
+				if connect.CodeOf(err) != tt.code && !(tt.code == 0 && err == nil) {
+					t.Errorf("%s: %q, %v; want %v", tt.name, got, err, tt.code)
+					continue
+				}
+				if tt.code == 0 && got != tt.want || tt.code != 0 && !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("%s: %q, %v; want %q", tt.name, got, err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// Without Options.Origin, proofs are for https and the Host header.
+func TestDPoPHostOrigin(t *testing.T) {
+	g := dpopGate(t, nil)
+	p := newProver(t)
+	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := handler(mustNew(t, g, connectjwt.Options{}))
+	for _, tr := range transports {
+		base, hc := server(t, h, tr)
+		host := strings.TrimPrefix(base, "http://")
+		for _, tt := range []struct {
+			origin string
+			ok     bool
+		}{
+			{"https://" + host, true},
+			{base, false},
+			{"https://other.example.com", false},
+		} {
+			for _, procedure := range []string{"Hello", "Count"} {
+				_, err := dpopCall(t.Context(), base, hc, tr, procedure, []string{"Authorization", "DPoP " + bound, "DPoP", proofFor(t, p, "POST", tt.origin, procedure, bound, "")})
+				if (err == nil) != tt.ok {
+					t.Errorf("%s: %s: proof for %s: %v, want ok=%v", tr.name, procedure, tt.origin, err, tt.ok)
+				}
+			}
+		}
+	}
+}
+
+// A server that wants nonces refuses a proof without one, with the nonce
+// in the DPoP-Nonce metadata, over every protocol, unary and streaming.
+func TestDPoPNonce(t *testing.T) {
+	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a nonce secret of thirty-two by.")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := dpopGate(t, nonces)
+	p := newProver(t)
+	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range transports {
+		l := &late{}
+		base, hc := server(t, l, tr)
+		l.h = handler(mustNew(t, g, connectjwt.Options{Origin: base}))
+		for _, procedure := range []string{"Hello", "Count"} {
+			_, err := dpopCall(t.Context(), base, hc, tr, procedure, []string{"Authorization", "DPoP " + bound, "DPoP", proofFor(t, p, "POST", base, procedure, bound, "")})
+			var ce *connect.Error
+			if !errors.As(err, &ce) || ce.Code() != connect.CodeUnauthenticated || ce.Meta().Get("DPoP-Nonce") == "" {
+				t.Fatalf("%s: %s without nonce: %v", tr.name, procedure, err)
+			}
+			nonce := ce.Meta().Get("DPoP-Nonce")
+			if _, err := dpopCall(t.Context(), base, hc, tr, procedure, []string{"Authorization", "DPoP " + bound, "DPoP", proofFor(t, p, "POST", base, procedure, bound, nonce)}); err != nil {
+				t.Errorf("%s: %s with the nonce: %v", tr.name, procedure, err)
+			}
+		}
+	}
+}
+
+// A unary call sent as GET (an idempotent procedure) has a proof for GET.
+func TestDPoPGet(t *testing.T) {
+	g := dpopGate(t, nil)
+	p := newProver(t)
+	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &late{}
+	tr := transports[0]
+	base, hc := server(t, l, tr)
+	in := mustNew(t, g, connectjwt.Options{Origin: base})
+	var sawGet bool
+	mux := http.NewServeMux()
+	mux.Handle(svc+"Hello", connect.NewUnaryHandler(svc+"Hello",
+		func(ctx context.Context, req *connect.Request[wrapperspb.StringValue]) (*connect.Response[wrapperspb.StringValue], error) {
+			sawGet = req.HTTPMethod() == http.MethodGet
+			return connect.NewResponse(wrapperspb.String(reply(ctx))), nil
+		}, connect.WithInterceptors(in), connect.WithIdempotency(connect.IdempotencyNoSideEffects)))
+	l.h = mux
+	get := []connect.ClientOption{connect.WithHTTPGet(), connect.WithIdempotency(connect.IdempotencyNoSideEffects)}
+	got, err := dpopCall(t.Context(), base, hc, tr, "Hello", []string{"Authorization", "DPoP " + bound, "DPoP", proofFor(t, p, "GET", base, "Hello", bound, "")}, get...)
+	if err != nil || got != "hello alice" || !sawGet {
+		t.Fatalf("GET with a proof for GET: %q, %v (GET %v)", got, err, sawGet)
+	}
+	if _, err := dpopCall(t.Context(), base, hc, tr, "Hello", []string{"Authorization", "DPoP " + bound, "DPoP", proofFor(t, p, "POST", base, "Hello", bound, "")}, get...); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Errorf("GET with a proof for POST: %v, want Unauthenticated", err)
+	}
+}
+
+func TestNewRefusesDPoP(t *testing.T) {
+	g := dpopGate(t, nil)
+	hook := func(context.Context, string, http.Header) (string, error) { return "", nil }
+	for _, tt := range []struct {
+		name string
+		opts connectjwt.Options
+		want string
+	}{
+		{"DPoPRequired with a Token hook", connectjwt.Options{Token: hook, Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}, "DPoPRequired"},
+		{"Origin not a URL", connectjwt.Options{Origin: "api.example.com"}, "Origin"},
+		{"Origin with a path", connectjwt.Options{Origin: "https://api.example.com/rpc"}, "Origin"},
+		{"Origin with a query", connectjwt.Options{Origin: "https://api.example.com?x=1"}, "Origin"},
+		{"Origin of another scheme", connectjwt.Options{Origin: "ftp://api.example.com"}, "Origin"},
+	} {
+		if in, err := connectjwt.New(g, tt.opts); in != nil || !errors.Is(err, jwtgate.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, %v; want ErrConfig mentioning %q", tt.name, in, err, tt.want)
+		}
+	}
+	if _, err := connectjwt.New(g, connectjwt.Options{Origin: "https://api.example.com/", Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}); err != nil {
+		t.Errorf("DPoPRequired with an Origin: %v", err)
+	}
+}
