@@ -5,8 +5,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,6 +19,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -397,5 +402,65 @@ func TestDPoPCredentialsStreamNonce(t *testing.T) {
 	}
 	if got, _, err := streamCall(t.Context(), conn); err != nil || len(got) != 3 {
 		t.Fatalf("second stream: %q, %v", got, err)
+	}
+}
+
+// tlsCreds returns server and client TLS credentials for the name bufnet,
+// from a self-signed certificate.
+func tlsCreds(t testing.TB) (server, client credentials.TransportCredentials) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bufnet"}, DNSNames: []string{"bufnet"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: k}}, MinVersion: tls.VersionTLS13}),
+		credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13})
+}
+
+// Over TLS a call's URL is https, on the server and in the credentials.
+func TestDPoPTLS(t *testing.T) {
+	g := dpopGate(t, nil)
+	p := newProver(t)
+	bound := bind(t, g, p)
+	in := mustNew(t, g, grpcjwt.Options{Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}})
+	srvCreds, cliCreds := tlsCreds(t)
+	creds := grpcjwt.NewCredentials(func(context.Context) (string, error) { return bound, nil }, grpcjwt.CredentialsOptions{DPoP: p})
+	conn := serveWith(t, grpc.ChainUnaryInterceptor(in.Unary), []grpc.ServerOption{grpc.StreamInterceptor(in.Stream), grpc.Creds(srvCreds)},
+		grpc.WithTransportCredentials(cliCreds), grpc.WithPerRPCCredentials(creds))
+	if got, err := call(t.Context(), conn, "Hello"); err != nil || got != "hello alice" {
+		t.Fatalf("unary with the credentials: %q, %v", got, err)
+	}
+	if got, _, err := streamCall(t.Context(), conn); err != nil || len(got) != 3 {
+		t.Fatalf("stream with the credentials: %q, %v", got, err)
+	}
+
+	// By hand, without the credentials: the proof must be for https.
+	plain := serveWith(t, grpc.ChainUnaryInterceptor(in.Unary), []grpc.ServerOption{grpc.Creds(srvCreds)}, grpc.WithTransportCredentials(cliCreds))
+	for _, tt := range []struct {
+		origin string
+		code   codes.Code
+	}{
+		{"https://bufnet", codes.OK},
+		{bufOrigin, codes.Unauthenticated},
+	} {
+		md := withMD(t.Context(), "authorization", "DPoP "+bound, "dpop", proofFor(t, p, "POST", tt.origin, "Hello", bound, ""))
+		if _, _, err := unaryCall(md, plain, "Hello"); status.Code(err) != tt.code {
+			t.Errorf("proof for %s over TLS: %v, want %v", tt.origin, err, tt.code)
+		}
 	}
 }
