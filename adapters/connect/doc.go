@@ -36,7 +36,9 @@
 // RouteOptions.DPoP applies: DPoPRequired takes only DPoP-bound tokens,
 // DPoPRefused only bearer tokens, and a bound token sent as a bearer
 // token is refused. When the Gate wants a server nonce, the refusal
-// carries it in a DPoP-Nonce response header.
+// carries it in a DPoP-Nonce response header, over every protocol. On
+// the client, dpop.Transport as the http.Client's transport makes the
+// proofs (it sees the request) and keeps the nonces it is given.
 //
 // Refusals are *connect.Error values: CodeUnauthenticated for no, a
 // malformed, an invalid, expired or revoked token, the wrong token type

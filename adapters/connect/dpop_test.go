@@ -293,3 +293,34 @@ func TestNewRefusesDPoP(t *testing.T) {
 		t.Errorf("DPoPRequired with an Origin: %v", err)
 	}
 }
+
+// A Connect client over dpop.Transport: the transport makes each call's
+// proof (for the request's method and URL) and learns the server's nonce
+// from the DPoP-Nonce response header of a refusal, over every protocol,
+// unary and streaming; the next call carries it.
+func TestDPoPTransport(t *testing.T) {
+	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a nonce secret of thirty-two by.")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := dpopGate(t, nonces)
+	p := newProver(t)
+	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range transports {
+		for _, procedure := range []string{"Hello", "Count"} {
+			l := &late{}
+			base, hc := server(t, l, tr)
+			l.h = handler(mustNew(t, g, connectjwt.Options{Origin: base, Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}))
+			hc.Transport = &dpop.Transport{Prover: p, Base: hc.Transport, Token: func(context.Context) (string, error) { return bound, nil }}
+			if _, err := dpopCall(t.Context(), base, hc, tr, procedure, nil); connect.CodeOf(err) != connect.CodeUnauthenticated || !strings.Contains(err.Error(), "nonce") {
+				t.Errorf("%s: %s: first call: %v, want a nonce refusal", tr.name, procedure, err)
+			}
+			if got, err := dpopCall(t.Context(), base, hc, tr, procedure, nil); err != nil || !strings.HasPrefix(got, "hello alice") {
+				t.Errorf("%s: %s: second call, with the nonce: %q, %v", tr.name, procedure, got, err)
+			}
+		}
+	}
+}

@@ -184,7 +184,7 @@ func (in *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if spec.IsClient {
 			return next(ctx, req)
 		}
-		ctx, err := in.authenticate(ctx, spec.Procedure, req.HTTPMethod(), req.Header())
+		ctx, err := in.authenticate(ctx, spec.Procedure, req.HTTPMethod(), req.Header(), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +201,7 @@ func (in *Interceptor) WrapStreamingClient(next connect.StreamingClientFunc) con
 // runs; the handler's context carries the token.
 func (in *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		ctx, err := in.authenticate(ctx, conn.Spec().Procedure, http.MethodPost, conn.RequestHeader())
+		ctx, err := in.authenticate(ctx, conn.Spec().Procedure, http.MethodPost, conn.RequestHeader(), conn)
 		if err != nil {
 			return err
 		}
@@ -216,12 +216,19 @@ func (in *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) c
 // Error). A DPoP proof is checked for method POST, that of every call but
 // unary ones sent as GET, which the interceptor checks for GET. A
 // refusal for want of a DPoP nonce carries the fresh nonce in its
-// DPoP-Nonce metadata, which Connect sends as a response header.
+// DPoP-Nonce metadata, and in the DPoP-Nonce response header when ctx
+// is a unary handler's (connect.CallInfoForHandlerContext).
 func (in *Interceptor) Authenticate(ctx context.Context, procedure string, header http.Header) (context.Context, error) {
-	return in.authenticate(ctx, procedure, http.MethodPost, header)
+	return in.authenticate(ctx, procedure, http.MethodPost, header, nil)
 }
 
-func (in *Interceptor) authenticate(ctx context.Context, procedure, method string, header http.Header) (context.Context, error) {
+// authenticate is Authenticate for a call with the given HTTP method. A
+// DPoP nonce goes in the error's metadata, for Connect clients, and in
+// the HTTP response header, where other clients (dpop.Transport) look
+// for it, and where Connect does not put a streaming error's metadata,
+// nor the gRPC protocol any error's: that of conn, a streaming call, or
+// for a unary call (conn nil) its handler context's (connect.CallInfo).
+func (in *Interceptor) authenticate(ctx context.Context, procedure, method string, header http.Header, conn connect.StreamingHandlerConn) (context.Context, error) {
 	p := in.lookup(procedure)
 	if p == nil {
 		return ctx, nil
@@ -246,6 +253,15 @@ func (in *Interceptor) authenticate(ctx context.Context, procedure, method strin
 		if errors.Is(err, jwtgate.ErrDPoPNonce) {
 			if n := in.gate.DPoPNonce(); n != "" {
 				ce.Meta().Set("DPoP-Nonce", n)
+				var response http.Header
+				if conn != nil {
+					response = conn.ResponseHeader()
+				} else if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
+					response = ci.ResponseHeader()
+				}
+				if response != nil {
+					response.Set("DPoP-Nonce", n)
+				}
 			}
 		}
 		return nil, ce
