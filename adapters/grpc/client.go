@@ -118,12 +118,13 @@ func (c *Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (ma
 		return nil, err
 	}
 	origin := target.Scheme + "://" + target.Host
-	proof, err := c.prover.Proof("POST", target, tok, c.nonce(origin))
+	nonce := c.nonce(origin)
+	proof, err := c.prover.Proof("POST", target, tok, nonce)
 	if err != nil {
 		return nil, fmt.Errorf("grpcjwt: DPoP proof: %w", err)
 	}
 	if u, ok := ctx.Value(usedKey{c}).(*atomic.Pointer[sent]); ok {
-		u.Store(&sent{tok: tok, origin: origin})
+		u.Store(&sent{tok: tok, origin: origin, nonce: nonce})
 	}
 	return map[string]string{"authorization": "DPoP " + tok, "dpop": proof}, nil
 }
@@ -155,10 +156,10 @@ func (c *Credentials) nonce(origin string) string {
 	return c.nonces[origin]
 }
 
-// remember keeps the nonce a refusal from the server at origin carried
-// in its dpop-nonce header or trailer, and reports whether there was one
-// that differs from the one sent.
-func (c *Credentials) remember(origin string, mds ...metadata.MD) bool {
+// remember keeps the nonce that a refusal of a call, which sent s,
+// carried in its dpop-nonce header or trailer, and reports whether there
+// was one that differs from the one s had.
+func (c *Credentials) remember(s *sent, mds ...metadata.MD) bool {
 	var n string
 	for _, md := range mds {
 		if vs := md.Get("dpop-nonce"); len(vs) > 0 && vs[0] != "" {
@@ -166,7 +167,7 @@ func (c *Credentials) remember(origin string, mds ...metadata.MD) bool {
 			break
 		}
 	}
-	if n == "" || origin == "" || !printable(n) {
+	if n == "" || s.origin == "" || !printable(n) {
 		return false
 	}
 	c.mu.Lock()
@@ -174,9 +175,8 @@ func (c *Credentials) remember(origin string, mds ...metadata.MD) bool {
 	if c.nonces == nil || len(c.nonces) >= maxNonces {
 		c.nonces = make(map[string]string)
 	}
-	old := c.nonces[origin]
-	c.nonces[origin] = n
-	return old != n
+	c.nonces[s.origin] = n
+	return n != s.nonce
 }
 
 // RequireTransportSecurity reports whether the credentials need a secure
@@ -287,8 +287,8 @@ func (c *Credentials) Invalidate(tok string) {
 type usedKey struct{ c *Credentials }
 
 // sent is the token a call carried, and with DPoP the origin its proof
-// was for.
-type sent struct{ tok, origin string }
+// was for and the nonce it had.
+type sent struct{ tok, origin, nonce string }
 
 // RetryUnary is a grpc.UnaryClientInterceptor
 // (grpc.WithChainUnaryInterceptor(creds.RetryUnary)) for connections that
@@ -314,7 +314,7 @@ func (c *Credentials) RetryUnary(ctx context.Context, method string, req, reply 
 	if s == nil {
 		return err
 	}
-	if !c.remember(s.origin, header, trailer) {
+	if !c.remember(s, header, trailer) {
 		c.Invalidate(s.tok)
 	}
 	return invoker(ctx, method, req, reply, cc, opts...)
@@ -349,7 +349,7 @@ func (s *nonceStream) RecvMsg(m any) error {
 	if err != nil && status.Code(err) == codes.Unauthenticated {
 		if u := s.used.Load(); u != nil {
 			h, _ := s.ClientStream.Header()
-			s.c.remember(u.origin, h, s.ClientStream.Trailer())
+			s.c.remember(u, h, s.ClientStream.Trailer())
 		}
 	}
 	return err

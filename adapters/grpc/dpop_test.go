@@ -464,3 +464,31 @@ func TestDPoPTLS(t *testing.T) {
 		}
 	}
 }
+
+// A DPoP call refused for another reason than a nonce (here a token
+// bound to another key) invalidates the token; the retry fetches a new
+// one.
+func TestDPoPCredentialsInvalidate(t *testing.T) {
+	g := dpopGate(t, nil)
+	p, other := newProver(t), newProver(t)
+	var fetches int
+	var mu sync.Mutex
+	creds := grpcjwt.NewCredentials(func(ctx context.Context) (string, error) {
+		mu.Lock()
+		fetches++
+		n := fetches
+		mu.Unlock()
+		key := p
+		if n == 1 {
+			key = other
+		}
+		return g.CreateAccessToken(ctx, "alice", jwtgate.BindTo(key.Thumbprint()))
+	}, grpcjwt.CredentialsOptions{AllowInsecure: true, DPoP: p})
+	conn := serve(t, mustNew(t, g, grpcjwt.Options{}), grpc.WithPerRPCCredentials(creds), grpc.WithChainUnaryInterceptor(creds.RetryUnary))
+	if got, err := call(t.Context(), conn, "Hello"); err != nil || got != "hello alice" {
+		t.Fatalf("call: %q, %v", got, err)
+	}
+	if fetches != 2 {
+		t.Errorf("%d fetches, want 2 (the token bound to another key dropped)", fetches)
+	}
+}
