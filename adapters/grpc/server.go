@@ -255,29 +255,13 @@ func (in *Interceptor) read(ctx context.Context, fullMethod string, c *jwtgate.C
 	case len(vs) > 1:
 		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: more than one value", nil)
 	}
-	v := vs[0]
-	// Fast path: "Bearer <token>" with nothing else.
-	if len(v) > 7 && v[6] == ' ' && strings.EqualFold(v[:6], "Bearer") && oneWord(v[7:]) {
-		c.Scheme, c.Token = "Bearer", v[7:]
-		return nil
+	scheme, tok, err := parseAuth(vs[0])
+	if err != nil || scheme != "DPoP" {
+		c.Scheme, c.Token = scheme, tok
+		return err
 	}
 	// The DPoP scheme goes to VerifyCall, which refuses it on a Gate
 	// without Config.DPoP.
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil
-	}
-	scheme, rest, _ := strings.Cut(v, " ")
-	tok := strings.TrimLeft(rest, " \t")
-	switch {
-	case strings.EqualFold(scheme, "Bearer") && tok != "" && oneWord(tok):
-		c.Scheme, c.Token = "Bearer", tok
-		return nil
-	case !strings.EqualFold(scheme, "DPoP"):
-		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'Bearer <JWT>'", nil)
-	case tok == "" || !oneWord(tok):
-		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'DPoP <JWT>'", nil)
-	}
 	c.Scheme, c.Token = "DPoP", tok
 	c.Proofs = metadata.ValueFromIncomingContext(ctx, "dpop")
 	c.Method = "POST"
@@ -379,23 +363,40 @@ func BearerToken(ctx context.Context) (string, error) {
 // jwtgate.ErrBadHeader for another scheme or anything but one word after
 // the scheme.
 func ParseBearer(v string) (string, error) {
+	scheme, tok, err := parseAuth(v)
+	if scheme == "DPoP" {
+		return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'Bearer <JWT>'", nil)
+	}
+	return tok, err
+}
+
+// parseAuth returns the scheme, "Bearer" or "DPoP", and the token of an
+// authorization value: "" and "" for an empty value, an error wrapping
+// jwtgate.ErrBadHeader for another scheme or anything but one word after
+// the scheme (with the DPoP scheme, so that ParseBearer can refuse it).
+func parseAuth(v string) (scheme, tok string, err error) {
 	// Fast path: "Bearer <token>" with nothing else.
 	if len(v) > 7 && v[6] == ' ' && strings.EqualFold(v[:6], "Bearer") && oneWord(v[7:]) {
-		return v[7:], nil
+		return "Bearer", v[7:], nil
 	}
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return "", nil
+		return "", "", nil
 	}
-	scheme, rest, _ := strings.Cut(v, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'Bearer <JWT>'", nil)
+	s, rest, _ := strings.Cut(v, " ")
+	tok = strings.TrimLeft(rest, " \t")
+	switch {
+	case strings.EqualFold(s, "Bearer"):
+		scheme = "Bearer"
+	case strings.EqualFold(s, "DPoP"):
+		scheme = "DPoP"
+	default:
+		return "", "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'Bearer <JWT>'", nil)
 	}
-	tok := strings.TrimLeft(rest, " \t")
 	if tok == "" || !oneWord(tok) {
-		return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected 'Bearer <JWT>'", nil)
+		return scheme, "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: expected '"+scheme+" <JWT>'", nil)
 	}
-	return tok, nil
+	return scheme, tok, nil
 }
 
 // oneWord reports whether s has no space, tab or comma. IndexByte is
