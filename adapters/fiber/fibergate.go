@@ -11,11 +11,13 @@
 // request URI as sent (not fasthttp's normalised path), every value of a
 // repeated header in order, Host in Request.Host, the remote address,
 // c.Context() as its context. The conversion reuses a pooled request,
-// header map and URL, and copies the request's text once into a single
-// string, so that what the Gate or a handler keeps (the token, cookie
-// values, a DPoP proof's jti) never aliases fasthttp's reused buffers: one
-// allocation per request besides the Gate's own (docs/BENCHMARKS.md has
-// the figures).
+// header map and URL, and copies the request's text once, into memory
+// that is never written again, so that what the Gate or a handler keeps
+// (the token, cookie values) never aliases fasthttp's reused buffers.
+// That memory comes in 4 KB chunks shared by consecutive requests: the
+// adapter allocates about once per ten requests besides the Gate's own
+// allocations (docs/BENCHMARKS.md has the figures), and a token kept
+// after its request keeps its chunk alive.
 //
 // Hooks that get the request (Config.OnError, Config.Finders) get that
 // pooled *http.Request: as with every value fiber hands out (fiber.Ctx

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/gofiber/fiber/v3"
 )
@@ -18,10 +19,10 @@ import (
 // scratch space that builds them. A conv serves one request at a time;
 // release returns it to convs.
 //
-// What may outlive the request (the verified token, a DPoP proof's jti,
-// cookie values, anything a hook keeps) is a string, and every string the
-// request holds is a substring of one string made for it (conv.text), so
-// none aliases fasthttp's reused buffers nor a conv's own.
+// What may outlive the request (the verified token, cookie values, a
+// header a hook keeps) is a string, and every string the request holds
+// is a substring of one copy of the request's text (keep), so none
+// aliases fasthttp's reused buffers nor a conv's scratch space.
 type conv struct {
 	req  http.Request
 	url  url.URL
@@ -29,8 +30,9 @@ type conv struct {
 	vals []string // backing array of the header's value slices
 	body body
 
-	scratch []byte // the request's text, before it is copied into one string
+	scratch []byte // the request's text, before it is copied into chunk
 	spans   []span // where each header's key and value lie in scratch
+	chunk   []byte // the text of the latest requests (keep)
 }
 
 // span is a header's key and value in a conv's scratch: key at
@@ -64,9 +66,9 @@ func request(c fiber.Ctx) (*conv, *http.Request, error) {
 	return cv, r, nil
 }
 
-// fill builds cv.req from c: one allocation for the request's text (and
-// more only off the common path: a URL that needs url.ParseRequestURI, a
-// repeated header, an address that is not TCP).
+// fill builds cv.req from c. It allocates only for a new chunk of text
+// (keep) and off the common path: a URL that needs url.ParseRequestURI, a
+// repeated header, an address that is not TCP, a request over 1 KB.
 func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 	fr := c.Request()
 	rc := c.RequestCtx()
@@ -89,7 +91,7 @@ func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 		spans = append(spans, span{start, mid, len(b)})
 	}
 	cv.scratch, cv.spans = b, spans
-	text := string(b) // the request's one copy
+	text := cv.keep(b)
 
 	// cv.req is zero (release), and the zero Request's context is
 	// context.Background(), fiber's default.
@@ -142,6 +144,32 @@ func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 	}
 	return r, nil
 }
+
+// keep returns a string with the bytes of b, immutable as strings are: a
+// slice of cv's chunk, which is only ever appended to (the bytes before
+// its length are never written again, so the strings over them never
+// change), and which a new chunk replaces when full. The chunk lives as
+// long as a string over it, so keeping a token keeps up to chunkSize
+// bytes of request text; in exchange, requests allocate once per chunk
+// rather than once each.
+func (cv *conv) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > chunkSize/4 {
+		return string(b) // a large request: its own string
+	}
+	if cap(cv.chunk)-len(cv.chunk) < len(b) {
+		cv.chunk = make([]byte, 0, chunkSize)
+	}
+	start := len(cv.chunk)
+	cv.chunk = append(cv.chunk, b...)
+	return unsafe.String(&cv.chunk[start], len(b))
+}
+
+// chunkSize is the size of a conv's chunk of request text: some ten
+// requests of an API client.
+const chunkSize = 4 << 10
 
 // release clears what cv refers to (the context, the request's text, the
 // body) and returns cv to the pool. Nothing may use cv's request after.

@@ -122,3 +122,39 @@ func TestAppendAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestKeep checks that the strings keep returns never change while later
+// requests fill the chunk and replace it, whatever becomes of the bytes
+// they were copied from, and that small requests share chunks.
+func TestKeep(t *testing.T) {
+	var cv conv
+	var kept, want []string
+	b := make([]byte, 0, 2*chunkSize)
+	for i := range 300 {
+		n := (i * 37) % (chunkSize / 3)
+		if i%50 == 49 {
+			n = chunkSize/4 + i // a large request
+		}
+		b = b[:0]
+		for j := range n {
+			b = append(b, byte('a'+(i+j)%26))
+		}
+		kept = append(kept, cv.keep(b))
+		want = append(want, string(b))
+		for j := range b {
+			b[j] = '!' // the scratch space is reused
+		}
+	}
+	for i := range kept {
+		if kept[i] != want[i] {
+			t.Fatalf("string %d changed: %.20q..., want %.20q...", i, kept[i], want[i])
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	small := []byte("/api/me 10.0.0.1:5000 AuthorizationBearer eyJhbGciOiJIUzI1NiJ9.e30.sig")
+	if n := testing.AllocsPerRun(100, func() { cv.keep(small) }); n >= 0.1 {
+		t.Errorf("keep allocates %v times per small request", n)
+	}
+}
