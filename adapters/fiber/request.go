@@ -16,13 +16,14 @@ import (
 
 // conv is the reusable part of one request's conversion from fasthttp to
 // net/http: the request, its URL, header map and body reader, and the
-// scratch space that builds them. A conv serves one request at a time;
-// release returns it to convs.
+// text they point into. A conv serves one request at a time; release
+// returns it to convs.
 //
 // What may outlive the request (the verified token, cookie values, a
 // header a hook keeps) is a string, and every string the request holds
-// is a substring of one copy of the request's text (keep), so none
-// aliases fasthttp's reused buffers nor a conv's scratch space.
+// is a substring of one copy of the request's text, written once into
+// memory that is never written again (see fill), so none aliases
+// fasthttp's reused buffers.
 type conv struct {
 	req  http.Request
 	url  url.URL
@@ -30,13 +31,26 @@ type conv struct {
 	vals []string // backing array of the header's value slices
 	body body
 
-	scratch []byte // the request's text, before it is copied into chunk
-	spans   []span // where each header's key and value lie in scratch
-	chunk   []byte // the text of the latest requests (keep)
+	// chunk holds the text of the latest requests. It is only ever
+	// appended to: the bytes before its length are never written again,
+	// so the strings over them never change; a new chunk replaces it
+	// when its room runs short. A string over a chunk keeps the whole
+	// chunk alive: keeping a token keeps up to chunkSize bytes.
+	chunk []byte
+	spans []span // where each header's key and value lie in the text
 }
 
-// span is a header's key and value in a conv's scratch: key at
-// [k, v), value at [v, end).
+// chunkSize is the size of a conv's chunk of request text: some ten
+// requests of an API client, so that they allocate once between them. A
+// request's text longer than a quarter of it gets an array of its own.
+const chunkSize = 4 << 10
+
+// maxAddr is the length of the longest address appendAddr writes for a
+// TCP address, a zone aside.
+const maxAddr = len("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535")
+
+// span is a header's key and value in a request's text: key at [k, v),
+// value at [v, end).
 type span struct{ k, v, end int }
 
 // body is the request body over fasthttp's buffer, which the Gate only
@@ -45,9 +59,10 @@ type body struct{ bytes.Reader }
 
 func (*body) Close() error { return nil }
 
-// maxKept bounds the scratch capacity a conv keeps in the pool, so that
-// one request with huge headers does not keep its memory alive.
-const maxKept = 32 << 10
+// maxKept bounds the number of headers a conv keeps room for in the
+// pool, so that one request with a great many headers does not keep its
+// memory alive.
+const maxKept = 256
 
 var convs = sync.Pool{New: func() any { return &conv{hdr: http.Header{}} }}
 
@@ -67,17 +82,31 @@ func request(c fiber.Ctx) (*conv, *http.Request, error) {
 }
 
 // fill builds cv.req from c. It allocates only for a new chunk of text
-// (keep) and off the common path: a URL that needs url.ParseRequestURI, a
+// and off the common path: a URL that needs url.ParseRequestURI, a
 // repeated header, an address that is not TCP, a request over 1 KB.
 func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 	fr := c.Request()
 	rc := c.RequestCtx()
 
-	// Copy the text: the request URI as the client sent it (as net/http
-	// gives it: fasthttp's Request.RequestURI would rebuild it from the
-	// normalised path), the remote address, then each header's key
-	// (canonicalised in place) and value.
-	b := append(cv.scratch[:0], fr.Header.RequestURI()...)
+	// Copy the text into the chunk's room, past its length, where no
+	// string points yet: the request URI as the client sent it (as
+	// net/http gives it: fasthttp's Request.RequestURI would rebuild it
+	// from the normalised path), the remote address, then each header's
+	// key (canonicalised in place) and value. A long text gets an array
+	// of its own, sized by the raw header (which a request made in
+	// process lacks: append then grows it).
+	uri := fr.Header.RequestURI()
+	var room []byte
+	inChunk := len(uri)+len(fr.Header.RawHeaders())+maxAddr <= chunkSize/4
+	if inChunk {
+		if cap(cv.chunk)-len(cv.chunk) < chunkSize/4 {
+			cv.chunk = make([]byte, 0, chunkSize)
+		}
+		room = cv.chunk[len(cv.chunk):]
+	} else {
+		room = make([]byte, 0, len(uri)+len(fr.Header.RawHeaders())+maxAddr)
+	}
+	b := append(room, uri...)
 	uriEnd := len(b)
 	b = appendAddr(b, rc.RemoteAddr())
 	addrEnd := len(b)
@@ -90,8 +119,11 @@ func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 		b = append(b, v...)
 		spans = append(spans, span{start, mid, len(b)})
 	}
-	cv.scratch, cv.spans = b, spans
-	text := cv.keep(b)
+	cv.spans = spans
+	text := unsafe.String(unsafe.SliceData(b), len(b)) // b is not empty: a request URI is at least "/"
+	if inChunk && len(b) <= cap(room) {
+		cv.chunk = cv.chunk[:len(cv.chunk)+len(b)] // b stayed in the chunk: never to be written again
+	}
 
 	// cv.req is zero (release), and the zero Request's context is
 	// context.Background(), fiber's default.
@@ -145,32 +177,6 @@ func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 	return r, nil
 }
 
-// keep returns a string with the bytes of b, immutable as strings are: a
-// slice of cv's chunk, which is only ever appended to (the bytes before
-// its length are never written again, so the strings over them never
-// change), and which a new chunk replaces when full. The chunk lives as
-// long as a string over it, so keeping a token keeps up to chunkSize
-// bytes of request text; in exchange, requests allocate once per chunk
-// rather than once each.
-func (cv *conv) keep(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > chunkSize/4 {
-		return string(b) // a large request: its own string
-	}
-	if cap(cv.chunk)-len(cv.chunk) < len(b) {
-		cv.chunk = make([]byte, 0, chunkSize)
-	}
-	start := len(cv.chunk)
-	cv.chunk = append(cv.chunk, b...)
-	return unsafe.String(&cv.chunk[start], len(b))
-}
-
-// chunkSize is the size of a conv's chunk of request text: some ten
-// requests of an API client.
-const chunkSize = 4 << 10
-
 // release clears what cv refers to (the context, the request's text, the
 // body) and returns cv to the pool. Nothing may use cv's request after.
 func (cv *conv) release() {
@@ -179,8 +185,8 @@ func (cv *conv) release() {
 	clear(cv.hdr) // with any key a hook added
 	clear(cv.vals)
 	cv.body.Reset(nil)
-	if cap(cv.scratch) > maxKept {
-		cv.scratch, cv.spans, cv.vals = nil, nil, nil
+	if cap(cv.spans) > maxKept {
+		cv.spans, cv.vals = nil, nil
 	}
 	convs.Put(cv)
 }
