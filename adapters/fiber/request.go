@@ -37,6 +37,7 @@ type conv struct {
 	// when its room runs short. A string over a chunk keeps the whole
 	// chunk alive: keeping a token keeps up to chunkSize bytes.
 	chunk []byte
+	last  int    // the length of the previous request's text
 	spans []span // where each header's key and value lie in the text
 }
 
@@ -92,19 +93,22 @@ func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 	// string points yet: the request URI as the client sent it (as
 	// net/http gives it: fasthttp's Request.RequestURI would rebuild it
 	// from the normalised path), the remote address, then each header's
-	// key (canonicalised in place) and value. A long text gets an array
-	// of its own, sized by the raw header (which a request made in
-	// process lacks: append then grows it).
+	// key (canonicalised in place) and value. The text's length is
+	// guessed from the raw header, or, for a request made in process
+	// (which has none), from the conv's previous request; a long text
+	// gets an array of its own, and one that outgrows its room moves to
+	// one as append grows it.
 	uri := fr.Header.RequestURI()
+	need := max(len(uri)+len(fr.Header.RawHeaders())+maxAddr, cv.last)
 	var room []byte
-	inChunk := len(uri)+len(fr.Header.RawHeaders())+maxAddr <= chunkSize/4
+	inChunk := need <= chunkSize/4
 	if inChunk {
-		if cap(cv.chunk)-len(cv.chunk) < chunkSize/4 {
+		if cap(cv.chunk)-len(cv.chunk) < need {
 			cv.chunk = make([]byte, 0, chunkSize)
 		}
 		room = cv.chunk[len(cv.chunk):]
 	} else {
-		room = make([]byte, 0, len(uri)+len(fr.Header.RawHeaders())+maxAddr)
+		room = make([]byte, 0, need)
 	}
 	b := append(room, uri...)
 	uriEnd := len(b)
@@ -119,7 +123,7 @@ func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 		b = append(b, v...)
 		spans = append(spans, span{start, mid, len(b)})
 	}
-	cv.spans = spans
+	cv.spans, cv.last = spans, len(b)
 	text := unsafe.String(unsafe.SliceData(b), len(b)) // b is not empty: a request URI is at least "/"
 	if inChunk && len(b) <= cap(room) {
 		cv.chunk = cv.chunk[:len(cv.chunk)+len(b)] // b stayed in the chunk: never to be written again
