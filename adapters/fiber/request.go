@@ -84,7 +84,8 @@ func request(c fiber.Ctx) (*conv, *http.Request, error) {
 
 // fill builds cv.req from c. It allocates only for a new chunk of text
 // and off the common path: a URL that needs url.ParseRequestURI, a
-// repeated header, an address that is not TCP, a request over 1 KB.
+// repeated header, an address that is not TCP, a method that is not
+// one of net/http's constants, a request over 1 KB.
 func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 	fr := c.Request()
 	rc := c.RequestCtx()
