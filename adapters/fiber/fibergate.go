@@ -10,7 +10,7 @@
 // scopes). The request is the one net/http's server would make: the
 // request URI as sent (not fasthttp's normalised path), every value of a
 // repeated header in order, Host in Request.Host, the remote address,
-// c.Context() as its context. The conversion reuses a pooled request,
+// the TLS state of a request over TLS, c.Context() as its context. The conversion reuses a pooled request,
 // header map and URL, and copies the request's text once, into memory
 // that is never written again, so that what the Gate or a handler keeps
 // (the token, cookie values) never aliases fasthttp's reused buffers.

@@ -95,6 +95,11 @@ func listen(t testing.TB, app *fiber.App) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return listenOn(t, app, ln)
+}
+
+// listenOn runs app on ln until t ends, and returns its address.
+func listenOn(t testing.TB, app *fiber.App, ln net.Listener) string {
 	done := make(chan error, 1)
 	go func() { done <- app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
 	t.Cleanup(func() {

@@ -3,6 +3,7 @@ package fibergate
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/netip"
@@ -85,7 +86,8 @@ func request(c fiber.Ctx) (*conv, *http.Request, error) {
 // fill builds cv.req from c. It allocates only for a new chunk of text
 // and off the common path: a URL that needs url.ParseRequestURI, a
 // repeated header, an address that is not TCP, a method that is not
-// one of net/http's constants, a request over 1 KB.
+// one of net/http's constants, a request over 1 KB, the TLS state of a
+// request over TLS.
 func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 	fr := c.Request()
 	rc := c.RequestCtx()
@@ -136,6 +138,13 @@ func (cv *conv) fill(c fiber.Ctx) (*http.Request, error) {
 	if ctx := c.Context(); ctx != context.Background() {
 		var bare http.Request
 		*r = *bare.WithContext(ctx) // inlined: the copy stays on the stack
+	}
+	if rc.IsTLS() {
+		// net/http sets TLS on requests that came over TLS, and the Gate
+		// reads it (a DPoP proof's htu is then https).
+		if r.TLS = rc.TLSConnectionState(); r.TLS == nil {
+			r.TLS = &tls.ConnectionState{} // a wrapped connection fasthttp reads no state from
+		}
 	}
 	r.Method = method(fr.Header.Method())
 	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1

@@ -3,6 +3,7 @@ package fibergate_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	fibergate "github.com/jwtgate/jwtgate/adapters/fiber"
+	"github.com/jwtgate/jwtgate/dpop"
 )
 
 // view is what the Gate and its hooks can read of a request.
@@ -343,4 +345,53 @@ func TestAllocations(t *testing.T) {
 		t.Errorf("the adapter's path allocates %v times per request, the Gate's Required %v: more than 2 added", adapter, required)
 	}
 	t.Logf("allocations per request: adapter %v, Required %v", adapter, required)
+}
+
+// TestTLS checks that a request that came over TLS has its TLS state, as
+// net/http gives it, so that the Gate takes its URL for https (a DPoP
+// proof's htu); and that one that did not has none.
+func TestTLS(t *testing.T) {
+	ts := httptest.NewUnstartedServer(nil) // for its certificate and a client that trusts it
+	ts.StartTLS()
+	defer ts.Close()
+	var mu sync.Mutex
+	var htu []string
+	g := newGate(t, func(c *jwtgate.Config) {
+		c.OnError = func(w http.ResponseWriter, r *http.Request, _ error) {
+			mu.Lock()
+			htu = append(htu, dpop.RequestURL(r, nil).String())
+			mu.Unlock()
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
+	newApp := func() *fiber.App {
+		app := fiber.New()
+		app.Get("/*", fibergate.New(g).Required(), func(c fiber.Ctx) error { return c.SendStatus(http.StatusOK) })
+		return app
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ts.TLS.Clone()
+	cfg.NextProtos = []string{"http/1.1"}
+	secure := listenOn(t, newApp(), tls.NewListener(ln, cfg))
+	plain := listen(t, newApp())
+	client := ts.Client()
+	defer client.CloseIdleConnections()
+	for _, u := range []string{"https://" + secure + "/a//b", "http://" + plain + "/c"} {
+		res, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s: status %d", u, res.StatusCode)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"https://" + secure + "/a//b", "http://" + plain + "/c"}; !slices.Equal(htu, want) {
+		t.Errorf("the Gate took the requests for %q, want %q", htu, want)
+	}
 }
