@@ -10,14 +10,16 @@
 // scopes). The request is the one net/http's server would make: the
 // request URI as sent (not fasthttp's normalised path), every value of a
 // repeated header in order, Host in Request.Host, the remote address,
-// the TLS state of a request over TLS, c.Context() as its context. The conversion reuses a pooled request,
-// header map and URL, and copies the request's text once, into memory
-// that is never written again, so that what the Gate or a handler keeps
-// (the token, cookie values) never aliases fasthttp's reused buffers.
-// That memory comes in 4 KB chunks shared by consecutive requests: the
-// adapter allocates about once per ten requests besides the Gate's own
-// allocations (docs/BENCHMARKS.md has the figures), and a token kept
-// after its request keeps its chunk alive.
+// the TLS state of a request over TLS, c.Context() as its context.
+//
+// The conversion reuses a pooled request, header map and URL, and copies
+// the request's text once, into memory that is never written again, so
+// that what the Gate or a handler keeps (the token, cookie values) never
+// aliases fasthttp's reused buffers. That memory comes in 4 KB chunks
+// shared by consecutive requests: besides the Gate's own allocations, the
+// adapter allocates about once per ten requests of an API client
+// (docs/BENCHMARKS.md has the figures), and a token kept after its
+// request keeps its chunk alive.
 //
 // Hooks that get the request (Config.OnError, Config.Finders) get that
 // pooled *http.Request: as with every value fiber hands out (fiber.Ctx
