@@ -4,11 +4,30 @@
 // token and user from a fiber.Ctx, and cookie login and logout helpers.
 //
 // Fiber runs on fasthttp, not net/http, so each protected request is
-// copied into an *http.Request for the Gate, which then runs exactly the checks of its own net/http middleware
-// (jwtgate.Route: token locations, type, freshness, CSRF on cookie
-// requests, revocation, hooks, scopes). That conversion costs time and
-// allocations the net/http adapters do not pay (docs/BENCHMARKS.md has the
-// figures). A verified request goes on (c.Next) with c.Context() carrying
+// converted into an *http.Request for the Gate, which then runs exactly
+// the checks of its own net/http middleware (jwtgate.Route: token
+// locations, type, freshness, CSRF on cookie requests, revocation, hooks,
+// scopes). The request is the one net/http's server would make: the
+// request URI as sent (not fasthttp's normalised path), every value of a
+// repeated header in order, Host in Request.Host, the remote address,
+// the TLS state of a request over TLS, c.Context() as its context.
+//
+// The conversion reuses a pooled request, header map and URL, and copies
+// the request's text once, into memory that is never written again, so
+// that what the Gate or a handler keeps (the token, cookie values) never
+// aliases fasthttp's reused buffers. That memory comes in 4 KB chunks
+// shared by consecutive requests: besides the Gate's own allocations, the
+// adapter allocates about once per ten requests of an API client
+// (docs/BENCHMARKS.md has the figures), and a token kept after its
+// request keeps its chunk alive.
+//
+// Hooks that get the request (Config.OnError, Config.Finders) get that
+// pooled *http.Request: as with every value fiber hands out (fiber.Ctx
+// and what it returns), it is valid only during the call. Keep no pointer
+// to it, its Header, URL or Body after the hook returns; the strings read
+// from it may be kept.
+//
+// A verified request goes on (c.Next) with c.Context() carrying
 // the token and user, where Token, Identity, Claims and User read them (as
 // do jwtgate.TokenFrom and jwtgate.User on c.Context()). A refused one is
 // answered as the Gate answers it (Route.Fail: Config.OnError, else the
@@ -27,7 +46,6 @@
 package fibergate
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 
@@ -86,7 +104,7 @@ func (a *Auth) Protect(opts jwtgate.RouteOptions) fiber.Handler {
 // Gate.
 func (a *Auth) Route(rt *jwtgate.Route) fiber.Handler {
 	return func(c fiber.Ctx) error {
-		r, err := request(c)
+		cv, r, err := request(c)
 		if err != nil {
 			return err
 		}
@@ -94,34 +112,16 @@ func (a *Auth) Route(rt *jwtgate.Route) fiber.Handler {
 		if err != nil {
 			w := writer{c: c}
 			rt.Fail(&w, r, err)
+			cv.release()
 			w.flush()
 			return nil
 		}
+		// r2 shares r's header and URL; its context, the token's, holds
+		// neither (its parent is c.Context()).
 		c.SetContext(r2.Context())
+		cv.release()
 		return c.Next()
 	}
-}
-
-// request converts c's request for the Gate, with c's context. It copies
-// what it takes from fasthttp's buffers, which fasthttp reuses once the
-// request is answered, since the token (Token.Raw) may outlive the
-// request; and it keeps every value of a repeated header, in order, so
-// the Gate sees what net/http would give it (fiber's
-// adaptor.ConvertRequest keeps only the last).
-func request(c fiber.Ctx) (*http.Request, error) {
-	fr := c.Request()
-	r, err := http.NewRequestWithContext(c.Context(), string(fr.Header.Method()), string(fr.RequestURI()),
-		bytes.NewReader(fr.Body()))
-	if err != nil {
-		return nil, fiber.NewError(fiber.StatusBadRequest, "malformed request")
-	}
-	r.RequestURI = r.URL.RequestURI()
-	r.Host = string(fr.Host())
-	r.RemoteAddr = c.RequestCtx().RemoteAddr().String()
-	for k, v := range fr.Header.All() {
-		r.Header.Add(string(k), string(v))
-	}
-	return r, nil
 }
 
 // Refuse answers c as the Gate answers a refused request (Config.OnError,
@@ -129,12 +129,13 @@ func request(c fiber.Ctx) (*http.Request, error) {
 // errors: make one with jwtgate.NewError) and returns nil, for handlers
 // of your own: return auth.Refuse(c, err).
 func (a *Auth) Refuse(c fiber.Ctx, err error) error {
-	r, cerr := request(c)
+	cv, r, cerr := request(c)
 	if cerr != nil {
 		return cerr
 	}
 	w := writer{c: c}
 	a.refuser.Fail(&w, r, err)
+	cv.release()
 	w.flush()
 	return nil
 }

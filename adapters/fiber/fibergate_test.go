@@ -81,10 +81,25 @@ var adapter = adaptertest.HTTP{
 // serve runs app on a loopback port until t ends, and returns a reverse
 // proxy to it.
 func serve(t testing.TB, app *fiber.App) http.Handler {
+	u := &url.URL{Scheme: "http", Host: listen(t, app)}
+	p := httputil.NewSingleHostReverseProxy(u)
+	p.Transport = &http.Transport{DisableKeepAlives: true} // so that Shutdown has no idle connection to wait for
+	return p
+}
+
+// listen runs app on a loopback port until t ends, and returns its
+// address. Clients must close their connections before t ends (Shutdown
+// waits for them).
+func listen(t testing.TB, app *fiber.App) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return listenOn(t, app, ln)
+}
+
+// listenOn runs app on ln until t ends, and returns its address.
+func listenOn(t testing.TB, app *fiber.App, ln net.Listener) string {
 	done := make(chan error, 1)
 	go func() { done <- app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
 	t.Cleanup(func() {
@@ -93,10 +108,7 @@ func serve(t testing.TB, app *fiber.App) http.Handler {
 		}
 		<-done
 	})
-	u := &url.URL{Scheme: "http", Host: ln.Addr().String()}
-	p := httputil.NewSingleHostReverseProxy(u)
-	p.Transport = &http.Transport{DisableKeepAlives: true} // so that Shutdown has no idle connection to wait for
-	return p
+	return ln.Addr().String()
 }
 
 var now = time.Unix(1767225600, 0)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package fibergate
+
+const raceEnabled = false
