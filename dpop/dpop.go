@@ -259,16 +259,17 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (*Proo
 // of this request, a fresh iat, the nonce), and, on a Gate, ath (the hash
 // of this request's access token) and the binding (the header's key is
 // the one the access token, verified before Verify is called, names in
-// cnf.jkt). Only a holder of that access token can send such a proof,
-// and each request makes at most one write, as a valid client's does:
-// no one else can make the service write, and a token holder no more
-// than by sending valid proofs. A forged proof carrying another
-// request's jti would burn that jti only if it reached the store before
-// the genuine proof, so its sender must know the jti beforehand: jtis
-// are random, so they must have seen the genuine proof, which they could
-// then replay anyway (and lose the race to its first use the same way).
-// The values the decision rests on are re-read from the verified token
-// and compared (sameProof).
+// cnf.jkt). There, only a holder of that access token can cause a write,
+// and at most one per request, as a valid client does. Without a token
+// (a token endpoint), anyone can already cause that one write with a
+// valid proof by a key of their own; a bad signature gains them nothing.
+// The id written is the key's thumbprint and the proof's jti, so a
+// forged proof can take the place of a genuine one only if it carries
+// the genuine proof's key and jti and reaches the store first: jtis are
+// random, so its sender must have seen the genuine proof, which they
+// could then replay as it is, with the same effect (on a Gate, also
+// holding the access token). The values the decision rests on are
+// re-read from the verified token and compared (sameProof).
 func (v *Verifier) verifyOverlapped(ctx context.Context, proof string, req Request) (*Proof, error) {
 	pre, err := v.jwtv.Precheck(ctx, proof)
 	if err != nil {
@@ -278,19 +279,34 @@ func (v *Verifier) verifyOverlapped(ctx context.Context, proof string, req Reque
 	if err != nil {
 		return nil, err
 	}
+	// The signature is checked in a goroutine of its own and the store
+	// called from this one, so that the store's request is on its way
+	// before the signature check takes the CPU: a goroutine started to
+	// make the call could wait for that CPU, with nothing sent, when no
+	// other is idle. A failed signature cancels the call.
 	uctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	used := make(chan error, 1)
-	go func() { used <- v.use(uctx, p) }()
-	t, err := v.jwtv.Verify(ctx, proof)
-	if err != nil {
-		cancel()
-		<-used
-		return nil, invalid(err)
+	type result struct {
+		t   *jwt.Token
+		err error
 	}
-	if err := <-used; err != nil {
-		return nil, err
+	signed := make(chan result, 1)
+	go func() {
+		t, err := v.jwtv.Verify(ctx, proof)
+		if err != nil {
+			cancel()
+		}
+		signed <- result{t, err}
+	}()
+	uerr := v.use(uctx, p)
+	r := <-signed
+	if r.err != nil {
+		return nil, invalid(r.err)
 	}
+	if uerr != nil {
+		return nil, uerr
+	}
+	t := r.t
 	if err := v.sameProof(pre, t, p); err != nil {
 		return nil, err
 	}
