@@ -28,4 +28,15 @@
 // proof's key is the one it names. Last, the proof's jti is recorded in
 // Options.Replay, shared by every instance, so that each proof is used
 // once; a store that cannot answer refuses the proof (fail closed).
+//
+// A replay store across the network (Redis, SQL) costs a round trip as
+// long as an ES256 signature check, so Verify overlaps the two: it
+// parses the proof with the same strict rules without its signature
+// (jwt.Verifier.Precheck), runs every other check above on it, and only
+// then records the jti while the signature is checked; the proof is
+// accepted if both succeed. A proof that fails any other check writes
+// nothing; one with a bad signature can write its own jti, on a request
+// whose access token verified and is bound to the proof's key, as a
+// valid proof would. A store that answers in process (revoke.NonBlocking,
+// the memory store) is called after the signature, as the list says.
 package dpop

@@ -218,32 +218,43 @@ func TestVerify(t *testing.T) {
 		{name: "two proofs", proof: good() + "," + good(), req: dpop.Request{Method: "POST", URL: target, AccessToken: token}, want: dpop.ErrInvalidProof},
 		{name: "garbage", proof: "not a proof", req: dpop.Request{Method: "POST", URL: target}, want: dpop.ErrInvalidProof},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v := newVerifier(t, &replay{}, nil)
-			got, err := v.Verify(ctx, tt.proof, tt.req)
-			if tt.want == nil {
-				if err != nil {
-					t.Fatalf("Verify: %v", err)
+	for _, kind := range storeKinds {
+		for _, tt := range tests {
+			t.Run(kind.name+"/"+tt.name, func(t *testing.T) {
+				store, _ := kind.make()
+				v := newVerifier(t, store, nil)
+				got, err := v.Verify(ctx, tt.proof, tt.req)
+				if tt.want == nil {
+					if err != nil {
+						t.Fatalf("Verify: %v", err)
+					}
+					if got.Thumbprint == "" || got.Method != "POST" || got.Key == nil || got.ID == "" {
+						t.Fatalf("Proof = %+v", got)
+					}
+					return
 				}
-				if got.Thumbprint == "" || got.Method != "POST" {
-					t.Fatalf("Proof = %+v", got)
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("Verify error = %v, want %v", err, tt.want)
 				}
-				return
-			}
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("Verify error = %v, want %v", err, tt.want)
-			}
-			t.Log(err)
-		})
+				t.Log(err)
+			})
+		}
 	}
 }
 
 func TestReplay(t *testing.T) {
+	for _, kind := range storeKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			s, c := kind.make()
+			testReplay(t, s, c.s.(*replay))
+		})
+	}
+}
+
+func testReplay(t *testing.T, s dpop.ReplayStore, store *replay) {
 	ctx := context.Background()
-	store := &replay{}
-	a := newVerifier(t, store, nil)
-	b := newVerifier(t, store, nil) // another instance sharing the store
+	a := newVerifier(t, s, nil)
+	b := newVerifier(t, s, nil) // another instance sharing the store
 	p := newProver(t, ecKey(t), testNow)
 	u := mustURL("https://api.example.com/x")
 	proof, err := p.Proof("GET", u, "", "")

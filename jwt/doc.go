@@ -36,7 +36,11 @@
 //     (RFC 7519 section 4.1.3).
 //
 // The signature is verified before the payload is decoded, so a forger
-// cannot make the verifier parse claims it did not sign.
+// cannot make the verifier parse claims it did not sign. The one
+// exception is asked for by name: [Verifier.Precheck] runs every other
+// check, with the same parser and rules, on a token whose signature is not
+// checked yet, for a caller that starts slow work (a network round trip)
+// while Verify checks the signature.
 //
 // # Speed
 //

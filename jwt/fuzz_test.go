@@ -42,6 +42,20 @@ func FuzzVerify(f *testing.F) {
 			if err == nil && sigErr != nil {
 				t.Fatalf("Verify accepted what VerifySignature refused: %v", sigErr)
 			}
+			// Precheck is Verify without the signature: what it refuses,
+			// Verify refuses; with a good signature, both answer alike;
+			// what Verify accepts, Precheck reads the same.
+			pre, perr := v.Precheck(ctx, token)
+			switch {
+			case perr != nil && err == nil:
+				t.Fatalf("Precheck refused what Verify accepted: %v", perr)
+			case sigErr == nil && (perr == nil) != (err == nil):
+				t.Fatalf("good signature: Precheck %v, Verify %v", perr, err)
+			case sigErr == nil && perr != nil && perr.Error() != err.Error():
+				t.Fatalf("good signature: Precheck %v, Verify %v", perr, err)
+			case err == nil && (pre.Claims.ID != tok.Claims.ID || pre.Claims.Subject != tok.Claims.Subject || pre.Header.Raw() != tok.Header.Raw() || pre.Key() != tok.Key()):
+				t.Fatalf("Precheck and Verify read different claims: %+v, %+v", pre.Claims, tok.Claims)
+			}
 			if sigErr != nil {
 				continue
 			}

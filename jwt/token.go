@@ -8,8 +8,9 @@ import (
 	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
-// Token is a verified token. Its registered claims are parsed; custom
-// claims are decoded only when asked, with Decode.
+// Token is a verified token (or, from Verifier.Precheck, a checked one
+// whose signature is not: trust nothing in it). Its registered claims are
+// parsed; custom claims are decoded only when asked, with Decode.
 type Token struct {
 	Header  Header
 	Claims  Claims
@@ -34,7 +35,8 @@ func (t *Token) Raw() string { return t.raw }
 // any bytes for a token verified with VerifySignature).
 func (t *Token) Payload() []byte { return []byte(t.payload) }
 
-// Key returns the key that verified the token.
+// Key returns the key that verified the token (from Precheck: the key
+// Verify would try first).
 func (t *Token) Key() *Key { return t.key }
 
 // Decode unmarshals the claims set into v: a struct (embed Claims for the

@@ -270,44 +270,48 @@ type verified struct {
 // encoding cannot be canonical.
 func (s *verified) payloadLen() int { return b64url.DecodedLen(s.d2 - s.d1 - 1) }
 
+// Precheck runs every check of Verify but the signature: size, syntax,
+// header, algorithm, the key set's lookup, then the claims. The token it
+// returns is NOT authenticated: anyone can make one that passes. Its Key
+// is the first key of the key set that allows the header's alg, the one
+// Verify would try first.
+//
+// It is for a caller with slow work to start that only a token fitting
+// its request deserves, so that the work overlaps the signature check:
+// package dpop records a proof's jti in a remote replay store while the
+// proof's signature is checked. Parse with Precheck, decide whether to
+// start, then Verify the same string and grant nothing before Verify
+// succeeded; the parser and every rule are Verify's own, and neither the
+// header cache nor the signature cache learns anything from Precheck.
+func (v *Verifier) Precheck(ctx context.Context, token string) (*Token, error) {
+	sig, keys, err := v.unsigned(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.Allows(sig.hdr.Alg) {
+			sig.key = k
+			break
+		}
+	}
+	if sig.key == nil {
+		return nil, fmt.Errorf("%w: no key for this token allows %s", ErrAlgorithm, sig.hdr.Alg)
+	}
+	t, buf := newToken(sig.payloadLen())
+	if err := v.decode(token, &sig, true, t, buf); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
 // signature runs the checks of size, syntax, header, algorithm and
 // signature.
 func (v *Verifier) signature(ctx context.Context, token string) (verified, error) {
-	if len(token) > v.maxSize {
-		return verified{}, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(token), v.maxSize)
-	}
-	d1 := strings.IndexByte(token, '.')
-	if d1 < 0 {
-		return verified{}, errSegments
-	}
-	d2 := strings.IndexByte(token[d1+1:], '.')
-	if d2 < 0 {
-		return verified{}, errSegments
-	}
-	d2 += d1 + 1
-	if n := strings.Count(token[d2+1:], "."); n > 0 {
-		if n == 2 {
-			return verified{}, errJWE
-		}
-		return verified{}, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+3)
-	}
-	hdr, cached, err := v.header(token[:d1])
+	pre, keys, err := v.unsigned(ctx, token)
 	if err != nil {
 		return verified{}, err
 	}
-	if len(v.opts.Algorithms) > 0 && !slices.Contains(v.opts.Algorithms, hdr.Alg) {
-		return verified{}, fmt.Errorf("%w: %s is not in the verifier's allowlist", ErrAlgorithm, hdr.Alg)
-	}
-	if v.opts.Type != "" && !sameType(hdr.Type, v.opts.Type) {
-		return verified{}, fmt.Errorf("%w: typ %q, want %q", ErrMalformed, hdr.Type, v.opts.Type)
-	}
-	if len(token)-d2-1 == 0 {
-		return verified{}, errNoSig
-	}
-	keys, err := v.keys.LookupKeys(ctx, hdr)
-	if err != nil {
-		return verified{}, err
-	}
+	hdr, d2 := pre.hdr, pre.d2
 	info := hdr.Alg.info()
 	input, sig := token[:d2], token[d2+1:]
 	var key *Key
@@ -350,13 +354,71 @@ func (v *Verifier) signature(ctx context.Context, token string) (verified, error
 	if key == nil {
 		return verified{}, err
 	}
-	return verified{hdr: hdr, cached: cached, key: key, d1: d1, d2: d2}, nil
+	pre.key = key
+	return pre, nil
+}
+
+// unsigned runs the checks of size, syntax, header and algorithm, and
+// looks the keys up: everything before the signature. The result has no
+// key yet.
+func (v *Verifier) unsigned(ctx context.Context, token string) (verified, []*Key, error) {
+	if len(token) > v.maxSize {
+		return verified{}, nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(token), v.maxSize)
+	}
+	d1 := strings.IndexByte(token, '.')
+	if d1 < 0 {
+		return verified{}, nil, errSegments
+	}
+	d2 := strings.IndexByte(token[d1+1:], '.')
+	if d2 < 0 {
+		return verified{}, nil, errSegments
+	}
+	d2 += d1 + 1
+	if n := strings.Count(token[d2+1:], "."); n > 0 {
+		if n == 2 {
+			return verified{}, nil, errJWE
+		}
+		return verified{}, nil, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+3)
+	}
+	hdr, cached, err := v.header(token[:d1])
+	if err != nil {
+		return verified{}, nil, err
+	}
+	if len(v.opts.Algorithms) > 0 && !slices.Contains(v.opts.Algorithms, hdr.Alg) {
+		return verified{}, nil, fmt.Errorf("%w: %s is not in the verifier's allowlist", ErrAlgorithm, hdr.Alg)
+	}
+	if v.opts.Type != "" && !sameType(hdr.Type, v.opts.Type) {
+		return verified{}, nil, fmt.Errorf("%w: typ %q, want %q", ErrMalformed, hdr.Type, v.opts.Type)
+	}
+	if len(token)-d2-1 == 0 {
+		return verified{}, nil, errNoSig
+	}
+	keys, err := v.keys.LookupKeys(ctx, hdr)
+	if err != nil {
+		return verified{}, nil, err
+	}
+	return verified{hdr: hdr, cached: cached, d1: d1, d2: d2}, keys, nil
 }
 
 // finish decodes the payload of a token whose signature verified into t
-// and, if claims, checks the claims. buf, if not nil, is where the
-// payload goes: memory of its exact length that nothing else uses.
+// and, if claims, checks the claims (decode); the header then enters the
+// header cache.
 func (v *Verifier) finish(token string, sig *verified, claims bool, t *Token, buf []byte) error {
+	if err := v.decode(token, sig, claims, t, buf); err != nil {
+		return err
+	}
+	if sig.cached == nil {
+		v.remember(token[:sig.d1], sig.hdr)
+	} else if v.hlast.Load() != sig.cached {
+		v.hlast.Store(sig.cached)
+	}
+	return nil
+}
+
+// decode decodes the payload of token into t and, if claims, checks the
+// claims. buf, if not nil, is where the payload goes: memory of its exact
+// length that nothing else uses.
+func (v *Verifier) decode(token string, sig *verified, claims bool, t *Token, buf []byte) error {
 	hdr, d1, d2 := sig.hdr, sig.d1, sig.d2
 	t.Header, t.raw, t.key = *hdr, token, sig.key
 	seg := token[d1+1 : d2]
@@ -390,11 +452,6 @@ func (v *Verifier) finish(token string, sig *verified, claims bool, t *Token, bu
 			return err
 		}
 		t.v = v
-	}
-	if sig.cached == nil {
-		v.remember(token[:d1], hdr)
-	} else if v.hlast.Load() != sig.cached {
-		v.hlast.Store(sig.cached)
 	}
 	return nil
 }

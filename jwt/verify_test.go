@@ -3,6 +3,7 @@ package jwt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -146,9 +147,13 @@ func TestVerifyRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := testVerifier(t, tt.opts)
 			tok, err := v.Verify(ctx, tt.token)
+			pre, perr := v.Precheck(ctx, tt.token)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
+				}
+				if perr != nil || pre.Raw() != tok.Raw() || pre.Payload() == nil {
+					t.Fatalf("Precheck of a valid token: %v", perr)
 				}
 				return
 			}
@@ -160,6 +165,19 @@ func TestVerifyRejects(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("error %q does not say %q", err, tt.msg)
+			}
+			// Precheck refuses with Verify's own error, or passes a token
+			// whose only fault is its signature: the same header and
+			// payload, signed, verify.
+			if perr != nil {
+				if perr.Error() != err.Error() {
+					t.Fatalf("Precheck error %q, Verify's %q", perr, err)
+				}
+				return
+			}
+			d1, d2 := strings.IndexByte(tt.token, '.'), strings.LastIndexByte(tt.token, '.')
+			if _, err := v.Verify(ctx, signRaw(tt.token[:d1], tt.token[d1+1:d2])); err != nil {
+				t.Fatalf("Precheck passed a token refused for more than its signature: %v", err)
 			}
 		})
 	}
@@ -559,6 +577,84 @@ func TestVerifyInto(t *testing.T) {
 	}
 	if err := v.VerifyInto(context.Background(), "x.y.z", &tok); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("bad token: %v", err)
+	}
+}
+
+func TestPrecheck(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	hmacOnly := testKey(t) // does not allow ES256: Precheck skips it
+	key := newES256(t)
+	other := newES256(t)
+	v, err := NewVerifier(&keyList{keys: []*Key{hmacOnly, key}}, VerifierOptions{
+		Clock: fixedClock(now), SignatureCache: 8, CaptureClaims: []string{"htm"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(k *Key, claims string) string {
+		s, err := NewSigner(k, ES256, SignerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.Sign([]byte(claims))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	claims := fmt.Sprintf(`{"jti":"a","iat":%d,"htm":"GET"}`, now.Unix())
+	forged := sign(other, claims) // by a key the set does not hold
+
+	pre, err := v.Precheck(ctx, forged)
+	if err != nil {
+		t.Fatalf("Precheck of a well-formed token: %v", err)
+	}
+	if pre.Key() != key || pre.Claims.ID != "a" || !pre.Claims.IssuedAt.Equal(now) {
+		t.Fatalf("Precheck: key %p (want %p), claims %+v", pre.Key(), key, pre.Claims)
+	}
+	if htm, ok := pre.RawClaim("htm"); !ok || htm != `"GET"` {
+		t.Fatalf("captured htm = %q, %v", htm, ok)
+	}
+	if _, err := v.Verify(ctx, forged); !errors.Is(err, ErrSignature) {
+		t.Fatalf("Verify of the forged token: %v, want ErrSignature", err)
+	}
+	// Neither cache learns from Precheck: only Verify fills them.
+	if m := v.hcache.Load(); m != nil && len(*m) != 0 {
+		t.Fatal("Precheck filled the header cache")
+	}
+	if n := sigCacheLen(v); n != 0 {
+		t.Fatalf("Precheck filled the signature cache (%d entries)", n)
+	}
+
+	// A genuine token: Precheck and Verify read the same values.
+	good := sign(key, claims)
+	pre, err = v.Precheck(ctx, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := v.Verify(ctx, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pre.Key() != tok.Key() || pre.Claims.ID != tok.Claims.ID || string(pre.Payload()) != string(tok.Payload()) || pre.Header.Raw() != tok.Header.Raw() {
+		t.Fatalf("Precheck and Verify differ: %+v / %+v", pre.Claims, tok.Claims)
+	}
+
+	// Claims are checked: an expired token fails Precheck as Verify does.
+	expired := sign(key, fmt.Sprintf(`{"exp":%d}`, now.Unix()))
+	if _, err := v.Precheck(ctx, expired); !errors.Is(err, ErrExpired) {
+		t.Fatalf("Precheck of an expired token: %v, want ErrExpired", err)
+	}
+	// A key set with no key for the alg: Verify's error.
+	v2, err := NewVerifier(hmacOnly, VerifierOptions{Clock: fixedClock(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, perr := v2.Precheck(ctx, good)
+	_, verr := v2.Verify(ctx, good)
+	if !errors.Is(perr, ErrAlgorithm) || perr.Error() != verr.Error() {
+		t.Fatalf("no key for ES256: Precheck %v, Verify %v", perr, verr)
 	}
 }
 

@@ -148,7 +148,9 @@ type CachedChecker interface {
 }
 
 // NonBlocking is an optional interface for stores whose calls never wait
-// on I/O (the memory store): Check does not put a timeout on them.
+// on I/O (the memory store): Check does not put a timeout on them, and
+// package dpop records a proof's jti after its signature verified rather
+// than during the check (a goroutine would cost more than it saves).
 type NonBlocking interface {
 	NonBlocking()
 }
