@@ -93,12 +93,14 @@ func rpcSkip(sc Scenario) string {
 }
 
 // RunRPC runs the scenarios that apply to RPC adapters (the token in the
-// Authorization header, nothing else of the request read) through a and
-// through the Gate's VerifyRequest, and fails the test where the
-// outcomes differ: the handler ran with the same token and user, or the
-// call was refused with the code of the Gate's sentinel error. More than
-// one authorization value is refused with the code of ErrBadHeader. The
-// other scenarios are skipped, saying why.
+// Authorization header, and DPoP proofs in the DPoP header, nothing else
+// of the request read) through a and through the Gate's VerifyRequest,
+// and fails the test where the outcomes differ: the handler ran with the
+// same token and user, or the call was refused with the code of the
+// Gate's sentinel error, and the answer has the Gate's DPoP nonce in
+// dpop-nonce when it refused for want of one (and none otherwise). More
+// than one authorization value is refused with the code of
+// ErrBadHeader. The other scenarios are skipped, saying why.
 func RunRPC(t *testing.T, a RPC) {
 	t.Helper()
 	if a.Call == nil || (a.Code == nil) != (a.CodeOf == nil) {
