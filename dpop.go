@@ -131,15 +131,14 @@ func (g *Gate) proveDPoP(ctx context.Context, f found, jkt string) error {
 		_, err := g.cfg.DPoP.VerifyRequest(ctx, f.req, f.token, jkt)
 		return err
 	}
-	switch {
-	case len(f.proofs) == 0:
-		return fmt.Errorf("%w: no DPoP proof", dpop.ErrInvalidProof)
-	case len(f.proofs) > 1:
-		return fmt.Errorf("%w: %d DPoP proofs; send one", dpop.ErrInvalidProof, len(f.proofs))
-	case f.url == nil:
+	proof, err := dpop.OneProof(f.proofs)
+	if err != nil {
+		return err
+	}
+	if f.url == nil {
 		return fmt.Errorf("%w: no URL to check the proof against", dpop.ErrInvalidProof)
 	}
-	_, err := g.cfg.DPoP.Verify(ctx, f.proofs[0], dpop.Request{Method: f.method, URL: f.url, AccessToken: f.token, Thumbprint: jkt})
+	_, err = g.cfg.DPoP.Verify(ctx, proof, dpop.Request{Method: f.method, URL: f.url, AccessToken: f.token, Thumbprint: jkt})
 	return err
 }
 

@@ -415,15 +415,11 @@ func (v *Verifier) sameProof(pre, t *jwt.Token, p *Proof) error {
 // (RequestURL, with Options.TrustedProxies), accessToken (ath) and
 // thumbprint (the token's cnf.jkt), both optional.
 func (v *Verifier) VerifyRequest(ctx context.Context, r *http.Request, accessToken, thumbprint string) (*Proof, error) {
-	vs := r.Header.Values("DPoP")
-	switch len(vs) {
-	case 0:
-		return nil, fmt.Errorf("%w: no DPoP header", ErrInvalidProof)
-	case 1:
-	default:
-		return nil, fmt.Errorf("%w: %d DPoP headers; send one", ErrInvalidProof, len(vs))
+	proof, err := OneProof(r.Header.Values("DPoP"))
+	if err != nil {
+		return nil, err
 	}
-	return v.Verify(ctx, vs[0], Request{
+	return v.Verify(ctx, proof, Request{
 		Method:      r.Method,
 		URL:         RequestURL(r, v.opts.TrustedProxies),
 		AccessToken: accessToken,

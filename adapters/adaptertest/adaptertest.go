@@ -40,6 +40,13 @@
 // that do not apply to an adapter are skipped with t.Skip, naming what
 // does not apply.
 //
+// The DPoP scenarios (RFC 9449) send DPoP-bound tokens with proofs that
+// dpop.Prover makes for each run, for the URL the adapter's server
+// computes: the request's own for HTTP adapters (HTTP.ProofURL when it
+// differs), RPC.URL for RPC adapters, whose answer must carry the DPoP
+// nonce of a refusal wrapping jwtgate.ErrDPoPNonce in its dpop-nonce
+// metadata.
+//
 // The package imports only the standard library and the core packages.
 package adaptertest
 
@@ -51,11 +58,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/dpop"
 )
 
 // Seen is what a protected handler saw, through the adapter's accessors.
@@ -114,6 +123,12 @@ type HTTP struct {
 	// (InHeader{}, InCookie{}, InQuery{}, InJSON{}); nil means all of
 	// them. Scenarios that send their token elsewhere are skipped.
 	Locations []jwtgate.Location
+
+	// ProofURL returns the URL that the DPoP proofs of r are made for
+	// (htu): the URL the adapter's server computes for r, as a client
+	// addresses it. Nil means dpop.RequestURL(r, nil), the URL of r on
+	// a server that sees r as it was sent.
+	ProofURL func(r *http.Request) *url.URL
 }
 
 func (a *HTTP) supports(l jwtgate.Location) bool {
@@ -171,8 +186,8 @@ func CompareHTTP(t testing.TB, a HTTP, sc Scenario, p jwtgate.Profile) []string 
 	t.Helper()
 	env := newEnv(t, sc, p, false)
 	spec := sc.Request(env)
-	want := serveRef(env.Gate, sc.Route, spec)
-	got := serveWith(t, a, env.Gate, sc.Route, spec)
+	want := serveRef(env, sc.Route, spec)
+	got := serveWith(t, a, env, sc.Route, spec)
 	return diff(a.Name, want, got)
 }
 
@@ -187,42 +202,78 @@ type outcome struct {
 }
 
 // checkedHeaders are the headers the Gate sets on a refusal.
-var checkedHeaders = []string{"WWW-Authenticate", "Content-Type", "Cache-Control", "Retry-After"}
+var checkedHeaders = []string{"WWW-Authenticate", "Content-Type", "Cache-Control", "Retry-After", "DPoP-Nonce"}
 
-func serveRef(g *jwtgate.Gate, opts jwtgate.RouteOptions, spec Request) outcome {
+// requests returns the request of s, with its DPoP proofs made for the
+// URL proofURL gives (dpop.RequestURL when nil), and, when the proofs
+// are to be replayed, a first request with the same proofs (else nil).
+func (s Request) requests(e *Env, proofURL func(*http.Request) *url.URL) (first, r *http.Request) {
+	r = s.build()
+	if s.DPoP == nil {
+		return nil, r
+	}
+	u := dpop.RequestURL(r, nil)
+	if proofURL != nil {
+		u = proofURL(r)
+	}
+	proofs := s.DPoP.make(e, r.Method, u)
+	add := func(r *http.Request) *http.Request {
+		for _, p := range proofs {
+			r.Header.Add("DPoP", p)
+		}
+		return r
+	}
+	if s.DPoP.Replay {
+		first = add(s.build())
+	}
+	return first, add(r)
+}
+
+func serveRef(e *Env, opts jwtgate.RouteOptions, spec Request) outcome {
 	var o outcome
-	h := g.Protect(opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := e.Gate.Protect(opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.ran, o.seen = true, SeenFrom(r.Context(), r.Body)
 		w.WriteHeader(http.StatusOK)
 	}))
-	o.serve(h, spec)
+	first, r := spec.requests(e, nil)
+	if first != nil {
+		if o.serve(h, first); !o.ran {
+			e.T.Fatalf("adaptertest: the Gate refused the first use of a proof (status %d, body %q): the suite is out of date", o.status, o.body)
+		}
+		o = outcome{}
+	}
+	o.serve(h, r)
 	return o
 }
 
-func serveWith(t testing.TB, a HTTP, g *jwtgate.Gate, opts jwtgate.RouteOptions, spec Request) outcome {
+func serveWith(t testing.TB, a HTTP, e *Env, opts jwtgate.RouteOptions, spec Request) outcome {
 	var o outcome
 	calls := 0
-	h := a.Protect(t, g, opts, func(s Seen) {
+	h := a.Protect(t, e.Gate, opts, func(s Seen) {
 		calls++
 		o.ran, o.seen = true, s
 	})
-	o.serve(h, spec)
+	first, r := spec.requests(e, a.ProofURL)
+	if first != nil {
+		o.serve(h, first)
+		o, calls = outcome{}, 0
+	}
+	o.serve(h, r)
 	if calls > 1 {
 		o.panic = fmt.Sprintf("the handler ran %d times", calls)
 	}
 	return o
 }
 
-// serve serves spec with h into o; the handler of h fills o.ran and
-// o.seen.
-func (o *outcome) serve(h http.Handler, spec Request) {
+// serve serves r with h into o; the handler of h fills o.ran and o.seen.
+func (o *outcome) serve(h http.Handler, r *http.Request) {
 	w := httptest.NewRecorder()
 	defer func() {
 		if p := recover(); p != nil {
 			o.panic = p
 		}
 	}()
-	h.ServeHTTP(w, spec.build())
+	h.ServeHTTP(w, r)
 	o.status, o.header, o.body = w.Code, w.Result().Header, w.Body.Bytes()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -31,7 +32,7 @@ func netHTTP() HTTP {
 func equalOpts(a, b jwtgate.RouteOptions) bool {
 	return a.Optional == b.Optional && a.Fresh == b.Fresh && a.Refresh == b.Refresh && a.SkipTypeCheck == b.SkipTypeCheck &&
 		a.SkipRevocation == b.SkipRevocation && a.WebSocket == b.WebSocket && a.IgnoreInvalid == b.IgnoreInvalid &&
-		a.Realm == b.Realm && len(a.Locations) == 0 && len(b.Locations) == 0 && len(a.Scopes) == 0 && len(b.Scopes) == 0
+		a.Realm == b.Realm && a.DPoP == b.DPoP && len(a.Locations) == 0 && len(b.Locations) == 0 && len(a.Scopes) == 0 && len(b.Scopes) == 0
 }
 
 func TestNetHTTP(t *testing.T) { RunHTTP(t, netHTTP()) }
@@ -159,6 +160,29 @@ func TestSuiteCatches(t *testing.T) {
 			o.Scopes = nil
 			return g.VerifyRequest(r, o)
 		}), []string{"scope-missing", "scope-none", "scp-string-missing"}},
+		{"wrong-htu", HTTP{Name: "wrong-htu", Protect: routeAdapter().Protect, ProofURL: func(r *http.Request) *url.URL {
+			return &url.URL{Scheme: "https", Host: r.Host, Path: r.URL.Path}
+		}}, []string{"dpop", "dpop-required", "dpop-nonce"}},
+		{"no-nonce-header", HTTP{Name: "no-nonce-header", Protect: func(t testing.TB, g *jwtgate.Gate, opts jwtgate.RouteOptions, record Recorder) http.Handler {
+			h := routeAdapter().Protect(t, g, opts, record)
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.ServeHTTP(dropHeader{w, "DPoP-Nonce"}, r)
+			})
+		}}, []string{"dpop-nonce-missing"}},
+		{"scheme-as-bearer", verifyThenWrite(func(g *jwtgate.Gate, r *http.Request, o jwtgate.RouteOptions) (*http.Request, error) {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "DPoP ")
+			if !ok || g.DPoPNonce() != "" {
+				return g.VerifyRequest(r, o)
+			}
+			// The token of the DPoP scheme checked without its proof.
+			r = r.Clone(r.Context())
+			r.Header.Set("Authorization", "Bearer "+tok)
+			t, err := g.VerifyToken(r.Context(), tok, o)
+			if err != nil {
+				return nil, err
+			}
+			return r.WithContext(jwtgate.NewContext(r.Context(), t, nil)), nil
+		}), []string{"dpop-replay", "dpop-no-proof", "dpop-wrong-htu", "dpop-wrong-htm", "dpop-wrong-key", "dpop-wrong-ath"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -193,48 +217,108 @@ func TestBadOptionsChecked(t *testing.T) {
 }
 
 // plainRPC is an RPC-style adapter over the Gate: one "Bearer <token>"
-// value, VerifyToken, codes named after the sentinels.
+// value, VerifyToken, or one "DPoP <token>" value and VerifyCall with
+// the dpop values, codes named after the sentinels. broken names what
+// it gets wrong, if anything.
 func plainRPC(broken string) RPC {
+	const callURL = "https://api.example/svc.Greeter/Hello"
 	return RPC{
 		Name: "rpc",
-		Call: func(t testing.TB, g *jwtgate.Gate, opts jwtgate.RouteOptions, auth []string) (*Seen, error) {
+		URL:  callURL,
+		Call: func(t testing.TB, g *jwtgate.Gate, opts jwtgate.RouteOptions, md Metadata) (*Seen, Metadata, error) {
+			auth := md["authorization"]
 			if len(auth) > 1 {
-				return nil, jwtgate.NewError(jwtgate.ErrBadHeader, "several authorization values", nil)
+				return nil, nil, jwtgate.NewError(jwtgate.ErrBadHeader, "several authorization values", nil)
 			}
 			if len(auth) == 0 || broken == "no-token-passes" && auth[0] == "" {
 				if opts.Optional || broken == "no-token-passes" {
-					return &Seen{}, nil
+					return &Seen{}, nil, nil
 				}
-				return nil, jwtgate.NewError(jwtgate.ErrNoToken, "no token", nil)
+				return nil, nil, jwtgate.NewError(jwtgate.ErrNoToken, "no token", nil)
 			}
 			scheme, tok, ok := strings.Cut(auth[0], " ")
+			if strings.EqualFold(scheme, "DPoP") && !ok {
+				return nil, nil, jwtgate.NewError(jwtgate.ErrBadHeader, "malformed", nil)
+			}
+			// The DPoP scheme is a scheme like any other on a Gate
+			// without Config.DPoP, where DPoPRequired is refused.
+			_, noDPoP := g.Route(jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired})
+			dpopOn := noDPoP == nil
+			if strings.EqualFold(scheme, "DPoP") && dpopOn {
+				return dpopCall(t, g, opts, md, tok, callURL, broken)
+			}
 			if !strings.EqualFold(scheme, "Bearer") {
 				if opts.Optional {
-					return &Seen{}, nil
+					return &Seen{}, nil, nil
 				}
-				return nil, jwtgate.NewError(jwtgate.ErrNoToken, "no bearer token", nil)
+				return nil, nil, jwtgate.NewError(jwtgate.ErrNoToken, "no bearer token", nil)
 			}
 			if !ok || tok == "" || strings.ContainsAny(tok, " \t,") {
-				return nil, jwtgate.NewError(jwtgate.ErrBadHeader, "malformed", nil)
+				return nil, nil, jwtgate.NewError(jwtgate.ErrBadHeader, "malformed", nil)
 			}
 			tk, err := g.VerifyToken(context.Background(), tok, opts)
 			if err != nil && opts.Optional && opts.IgnoreInvalid && ignorable(err) {
-				return &Seen{}, nil
+				return &Seen{}, nil, nil
 			}
 			if err != nil {
 				if broken == "all-unauthenticated" {
 					err = jwtgate.NewError(jwtgate.ErrInvalid, "no", err)
 				}
-				return nil, err
+				return nil, nil, err
 			}
 			s := SeenFrom(jwtgate.NewContext(context.Background(), tk, nil), nil)
 			u, _ := jwtgate.User[any](jwtgate.NewContext(context.Background(), tk, nil))
 			s.User = u
-			return &s, nil
+			return &s, nil, nil
 		},
 		Code:   func(s error) any { return s },
 		CodeOf: func(err error) any { return Sentinel(err) },
 	}
+}
+
+// dpopCall is plainRPC's call under the DPoP scheme.
+func dpopCall(t testing.TB, g *jwtgate.Gate, opts jwtgate.RouteOptions, md Metadata, tok, callURL, broken string) (*Seen, Metadata, error) {
+	rt, err := g.Route(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(callURL)
+	if broken == "wrong-url" {
+		u.Scheme = "http"
+	}
+	c := jwtgate.Call{Scheme: "DPoP", Token: tok, Proofs: md["dpop"], Method: http.MethodPost, URL: u}
+	if broken == "first-proof" && len(c.Proofs) > 1 {
+		c.Proofs = c.Proofs[:1]
+	}
+	ctx, _, err := rt.VerifyCall(context.Background(), &c)
+	if err != nil {
+		if rt.Admits(err) {
+			return &Seen{}, nil, nil
+		}
+		var answer Metadata
+		if errors.Is(err, jwtgate.ErrDPoPNonce) && broken != "no-nonce" {
+			answer = Metadata{"dpop-nonce": {g.DPoPNonce()}}
+		}
+		return nil, answer, err
+	}
+	s := SeenFrom(ctx, nil)
+	return &s, nil, nil
+}
+
+// dropHeader is a ResponseWriter that drops one header of the answer.
+type dropHeader struct {
+	http.ResponseWriter
+	name string
+}
+
+func (d dropHeader) WriteHeader(code int) {
+	d.Header().Del(d.name)
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d dropHeader) Write(b []byte) (int, error) {
+	d.Header().Del(d.name)
+	return d.ResponseWriter.Write(b)
 }
 
 func ignorable(err error) bool {
@@ -249,19 +333,49 @@ func ignorable(err error) bool {
 func TestRPC(t *testing.T) { RunRPC(t, plainRPC("")) }
 
 func TestRPCSuiteCatches(t *testing.T) {
-	env := newEnv(t, Scenario{}, jwtgate.ProfileRFC6750, true)
-	expired := env.Access(env.Past, "alice")
-	if d := CompareRPC(t, plainRPC("all-unauthenticated"), env.Gate, jwtgate.RouteOptions{}, bearer(expired)); len(d) == 0 {
+	scenario := func(name string) Scenario {
+		for _, sc := range Scenarios() {
+			if sc.Name == name {
+				return sc
+			}
+		}
+		t.Fatalf("no scenario %s", name)
+		return Scenario{}
+	}
+	expired := Scenario{Name: "expired", Request: func(e *Env) Request { return Request{Authorization: bearer(e.Access(e.Past, "alice"))} }}
+	if d := CompareRPC(t, plainRPC("all-unauthenticated"), expired); len(d) == 0 {
 		t.Error("a wrong code passes")
 	}
-	if d := CompareRPC(t, plainRPC("no-token-passes"), env.Gate, jwtgate.RouteOptions{}, nil); len(d) == 0 {
+	if d := CompareRPC(t, plainRPC("no-token-passes"), scenario("no-token")); len(d) == 0 {
 		t.Error("a call without a token let through passes")
 	}
 	errsOnly := plainRPC("")
 	errsOnly.Code, errsOnly.CodeOf = nil, nil
-	if d := CompareRPC(t, errsOnly, env.Gate, jwtgate.RouteOptions{}, bearer(expired)); len(d) != 0 {
+	if d := CompareRPC(t, errsOnly, expired); len(d) != 0 {
 		t.Errorf("sentinel errors: %v", d)
 	}
+	for _, c := range []struct{ broken, scenario string }{
+		{"wrong-url", "dpop"},
+		{"wrong-url", "dpop-nonce"},
+		{"first-proof", "dpop-two-proofs"},
+		{"no-nonce", "dpop-nonce-missing"},
+	} {
+		if d := CompareRPC(t, plainRPC(c.broken), scenario(c.scenario)); len(d) == 0 {
+			t.Errorf("%s: an adapter with %s passes", c.scenario, c.broken)
+		}
+	}
+	noURL := plainRPC("")
+	noURL.URL = ""
+	if !fails(func(tb testing.TB) { CompareRPC(tb, noURL, scenario("dpop")) }) {
+		t.Error("an adapter without RPC.URL passes the DPoP scenarios")
+	}
+}
+
+// fails reports whether f fails its test (through fatalT).
+func fails(f func(testing.TB)) (failed bool) {
+	defer func() { failed = recover() == errFatal }()
+	f(&fatalT{})
+	return false
 }
 
 // TestReferenceOutcomes pins which scenarios the Gate lets through under
@@ -276,12 +390,13 @@ func TestReferenceOutcomes(t *testing.T) {
 		"cookie-get", "cookie-post-csrf", "cookie-post-csrf-form", "cookie-refresh-route", "cookie-csrf-disabled", "websocket-query",
 		"revoked-skip-revocation", "store-down-fail-open", "verify-claims-accepts", "load-user", "load-user-optional",
 		"scope", "scope-all", "scp-array", "scope-optional-no-token",
+		"dpop", "dpop-required", "dpop-nonce", "dpop-scheme-without-dpop-optional",
 	} {
 		pass[n] = true
 	}
 	for _, sc := range Scenarios() {
 		env := newEnv(t, sc, jwtgate.ProfileRFC6750, false)
-		o := serveRef(env.Gate, sc.Route, sc.Request(env))
+		o := serveRef(env, sc.Route, sc.Request(env))
 		if o.ran != pass[sc.Name] {
 			t.Errorf("%s: the Gate's handler ran: %v (status %d, body %s)", sc.Name, o.ran, o.status, o.body)
 		}

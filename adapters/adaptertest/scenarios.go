@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke"
 )
@@ -53,6 +54,7 @@ type Request struct {
 	Cookies       []*http.Cookie
 	ContentType   string
 	Body          string
+	DPoP          *Proofs // DPoP proofs in the DPoP header; none when nil
 }
 
 func (s Request) build() *http.Request {
@@ -115,11 +117,15 @@ type Env struct {
 
 	// Users counts the calls of a LoadUser hook that scenarios set.
 	Users int
+
+	// Prover makes DPoP proofs with the key that Bound binds tokens to;
+	// OtherProver with another key.
+	Prover, OtherProver *dpop.Prover
 }
 
 func newEnv(t testing.TB, sc Scenario, p jwtgate.Profile, rpc bool) *Env {
 	t.Helper()
-	e := &Env{T: t, Profile: p}
+	e := &Env{T: t, Profile: p, Prover: newProver(t), OtherProver: newProver(t)}
 	e.Store = revoke.NewMemory(revoke.MemoryOptions{Clock: func() time.Time { return Now }})
 	mk := func(secret []byte, now time.Time) *jwtgate.Gate {
 		key, err := jwt.NewHMACKey(secret)
@@ -465,7 +471,8 @@ func Scenarios() []Scenario {
 			return Request{Authorization: bearer("garbage")}
 		}},
 	}
-	return append(s, scopeScenarios()...)
+	s = append(s, scopeScenarios()...)
+	return append(s, dpopScenarios()...)
 }
 
 func rfc9068(e *Env, c *jwtgate.Config) {

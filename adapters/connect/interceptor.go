@@ -184,7 +184,13 @@ func (in *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if spec.IsClient {
 			return next(ctx, req)
 		}
-		ctx, err := in.authenticate(ctx, spec.Procedure, req.HTTPMethod(), req.Header(), nil)
+		method := req.HTTPMethod()
+		if method == "" {
+			// A request made by connect.NewRequest and handed to the
+			// interceptor directly, not received: POST, as Authenticate.
+			method = http.MethodPost
+		}
+		ctx, err := in.authenticate(ctx, spec.Procedure, method, req.Header(), nil)
 		if err != nil {
 			return nil, err
 		}

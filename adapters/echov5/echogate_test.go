@@ -40,7 +40,7 @@ func middleware(a *echogate.Auth, o jwtgate.RouteOptions) echo.MiddlewareFunc {
 
 func isZero(o jwtgate.RouteOptions) bool {
 	return !o.Optional && !o.Fresh && !o.Refresh && !o.SkipTypeCheck && !o.SkipRevocation && !o.WebSocket &&
-		!o.IgnoreInvalid && o.Realm == "" && len(o.Locations) == 0 && len(o.Scopes) == 0
+		!o.IgnoreInvalid && o.Realm == "" && o.DPoP == jwtgate.DPoPAllowed && len(o.Locations) == 0 && len(o.Scopes) == 0
 }
 
 func TestConformance(t *testing.T) { adaptertest.RunHTTP(t, adapter) }

@@ -45,7 +45,7 @@ func handler(a *fibergate.Auth, o jwtgate.RouteOptions) fiber.Handler {
 
 func isZero(o jwtgate.RouteOptions) bool {
 	return !o.Optional && !o.Fresh && !o.Refresh && !o.SkipTypeCheck && !o.SkipRevocation && !o.WebSocket &&
-		!o.IgnoreInvalid && o.Realm == "" && len(o.Locations) == 0 && len(o.Scopes) == 0
+		!o.IgnoreInvalid && o.Realm == "" && o.DPoP == jwtgate.DPoPAllowed && len(o.Locations) == 0 && len(o.Scopes) == 0
 }
 
 func TestConformance(t *testing.T) { adaptertest.RunHTTP(t, adapter) }

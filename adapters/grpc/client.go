@@ -42,7 +42,9 @@ type CredentialsOptions struct {
 	// 9449): "authorization: DPoP <token>" and, in the dpop metadata, a
 	// proof made by DPoP for the call, method POST to the URL
 	// scheme://authority/package.Service/Method, where the scheme is
-	// https on a connection with TLS and http on one without. The fetch
+	// https on a connection with TLS and http on one without, and the
+	// authority has no port 443 (grpc leaves it out; the Interceptor
+	// too). The fetch
 	// callback must return tokens bound to the prover's key
 	// (Prover.Thumbprint). A server that wants a nonce refuses the call
 	// with a dpop-nonce header; RetryUnary and StreamNonces remember it
@@ -130,9 +132,11 @@ func (c *Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (ma
 }
 
 // callURL returns the URL of the call whose credentials are asked for:
-// the authority of the service's URI that grpc passes (always https,
-// with the default port left out), the connection's scheme and the
-// call's full method.
+// the authority of the service's URI that grpc passes, the connection's
+// scheme and the call's full method. grpc writes that URI as https with
+// a port 443 left out, whatever the connection: so a plaintext call to
+// host:443 is signed for http://host/..., and the Interceptor drops a
+// port 443 from the :authority to check the same URL.
 func callURL(ctx context.Context, uri []string) (*url.URL, error) {
 	ri, ok := credentials.RequestInfoFromContext(ctx)
 	if !ok || len(uri) == 0 || ri.Method == "" {

@@ -492,3 +492,63 @@ func TestDPoPCredentialsInvalidate(t *testing.T) {
 		t.Errorf("%d fetches, want 2 (the token bound to another key dropped)", fetches)
 	}
 }
+
+// The credentials and the Interceptor (without Options.Origin) form the
+// same URL for every scheme and port a client can address: grpc gives
+// credentials the authority without a port 443, whatever the scheme,
+// and the server leaves it out of the :authority too. htu is the URL
+// both take, which a proof made by hand must be for.
+func TestDPoPAuthorities(t *testing.T) {
+	g := dpopGate(t, nil)
+	p := newProver(t)
+	bound := bind(t, g, p)
+	srvTLS, cliTLS := tlsCreds(t)
+	for _, tt := range []struct {
+		authority string
+		tls       bool
+		htu       string
+		other     string // a URL the server does not take
+	}{
+		{"bufnet", false, "http://bufnet", "https://bufnet"},
+		{"bufnet:443", false, "http://bufnet", "http://bufnet:443"},
+		{"bufnet:80", false, "http://bufnet:80", "http://bufnet:443"},
+		{"bufnet:8080", false, "http://bufnet:8080", "http://bufnet"},
+		{"bufnet", true, "https://bufnet", "http://bufnet"},
+		{"bufnet:443", true, "https://bufnet:443", "http://bufnet"},
+		{"bufnet:80", true, "https://bufnet:80", "https://bufnet"},
+		{"bufnet:8443", true, "https://bufnet:8443", "https://bufnet"},
+	} {
+		name := tt.authority + " plaintext"
+		if tt.tls {
+			name = tt.authority + " TLS"
+		}
+		t.Run(name, func(t *testing.T) {
+			in := mustNew(t, g, grpcjwt.Options{Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}})
+			srv := []grpc.ServerOption{grpc.StreamInterceptor(in.Stream)}
+			dial := []grpc.DialOption{grpc.WithAuthority(tt.authority)}
+			if tt.tls {
+				srv = append(srv, grpc.Creds(srvTLS))
+				dial = append(dial, grpc.WithTransportCredentials(cliTLS))
+			}
+			creds := grpcjwt.NewCredentials(func(context.Context) (string, error) { return bound, nil },
+				grpcjwt.CredentialsOptions{AllowInsecure: !tt.tls, DPoP: p})
+			conn := serveWith(t, grpc.ChainUnaryInterceptor(in.Unary), srv, append(dial, grpc.WithPerRPCCredentials(creds))...)
+			if got, err := call(t.Context(), conn, "Hello"); err != nil || got != "hello alice" {
+				t.Errorf("unary with the credentials: %q, %v", got, err)
+			}
+			if got, _, err := streamCall(t.Context(), conn); err != nil || len(got) != 3 {
+				t.Errorf("stream with the credentials: %q, %v", got, err)
+			}
+			plain := serveWith(t, grpc.ChainUnaryInterceptor(in.Unary), srv, dial...)
+			for _, c := range []struct {
+				origin string
+				code   codes.Code
+			}{{tt.htu, codes.OK}, {tt.other, codes.Unauthenticated}} {
+				md := withMD(t.Context(), "authorization", "DPoP "+bound, "dpop", proofFor(t, p, "POST", c.origin, "Hello", bound, ""))
+				if _, _, err := unaryCall(md, plain, "Hello"); status.Code(err) != c.code {
+					t.Errorf("proof for %s: %v, want %v", c.origin, err, c.code)
+				}
+			}
+		})
+	}
+}

@@ -46,9 +46,10 @@ type Options struct {
 	// addresses it: method POST, and this origin followed by the full
 	// method name ("https://api.example.com/package.Service/Method").
 	// Empty, the origin is the :authority the server received, after
-	// https on a connection with TLS and http on one without; behind a
-	// proxy that is not what the client addressed, and every proof would
-	// be refused.
+	// https on a connection with TLS and http on one without, and without
+	// a port 443, which gRPC clients leave out of the URI their
+	// credentials sign (see Credentials); behind a proxy that is not what
+	// the client addressed, and every proof would be refused.
 	Origin string
 
 	// Token finds the token of a call to fullMethod. It returns "" and no
@@ -272,6 +273,11 @@ func (in *Interceptor) read(ctx context.Context, fullMethod string, c *jwtgate.C
 // url returns the URL of a call to fullMethod as its client addressed
 // it: Options.Origin, or the scheme of the connection and the
 // :authority, and the method's path; nil if there is no :authority.
+// A port 443 is left out of the :authority whatever the scheme, as
+// grpc-go's clients leave it out of the URI they give credentials (so
+// a plaintext service on port 443 checks http://host/..., what they
+// sign); over TLS that is the default port, which the proof's check
+// ignores anyway.
 func (in *Interceptor) url(ctx context.Context, fullMethod string) *url.URL {
 	if in.origin != nil {
 		return &url.URL{Scheme: in.origin.Scheme, Host: in.origin.Host, Path: fullMethod}
@@ -284,7 +290,7 @@ func (in *Interceptor) url(ctx context.Context, fullMethod string) *url.URL {
 	if p, ok := peer.FromContext(ctx); ok && p.AuthInfo != nil && p.AuthInfo.AuthType() == "tls" {
 		scheme = "https"
 	}
-	return &url.URL{Scheme: scheme, Host: as[0], Path: fullMethod}
+	return &url.URL{Scheme: scheme, Host: strings.TrimSuffix(as[0], ":443"), Path: fullMethod}
 }
 
 // Code returns the status code of a Gate's refusal: Unavailable when a

@@ -20,6 +20,16 @@
 //
 //	go run ./examples/grpc -addr 127.0.0.1:8000
 //	go run ./examples/grpc -call 127.0.0.1:8000 -user alice -password alice-pw
+//	go run ./examples/grpc -call 127.0.0.1:8000 -dpop
+//
+// The service also takes DPoP-bound tokens (RFC 9449): a Login or
+// Refresh call that carries a DPoP proof in its dpop metadata (for POST
+// to http://<authority>/demo.Greeter/Login or .../Refresh) gets an access
+// token bound to the proof's key, which the other methods take only as
+// "authorization: DPoP <token>" with a new proof by that key for each
+// call, and refuse as a bearer token: a stolen token is no use without
+// the key. With -dpop the client makes a key, proves it at login, and its
+// credentials sign a proof for every call (CredentialsOptions.DPoP).
 //
 // The client's credentials log in on the first call, send the access
 // token with every call, and, when it is about to expire or the server
@@ -34,6 +44,9 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -42,6 +55,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -59,8 +73,10 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	grpcjwt "github.com/jwtgate/jwtgate/adapters/grpc"
+	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/examples/internal/demo"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 const service = "/demo.Greeter/"
@@ -88,6 +104,7 @@ func main() {
 	call := fs.String("call", "", "run the client against the server at `host:port` instead of serving")
 	user := fs.String("user", "alice", "the client's user name")
 	password := fs.String("password", "alice-pw", "the client's password")
+	useDPoP := fs.Bool("dpop", false, "make the client use DPoP-bound tokens")
 	_ = fs.Parse(os.Args[1:])
 	log := demo.NewLogger()
 	var err error
@@ -95,7 +112,7 @@ func main() {
 	case fs.NArg() > 0:
 		err = fmt.Errorf("unexpected arguments %q", fs.Args())
 	case *call != "":
-		err = client(context.Background(), *call, *user, *password, os.Stdout)
+		err = client(context.Background(), *call, *user, *password, *useDPoP, os.Stdout)
 	default:
 		err = serve(*addr, log)
 	}
@@ -105,19 +122,27 @@ func main() {
 	}
 }
 
-// newGate returns the service's Gate.
-func newGate(log *slog.Logger) (*jwtgate.Gate, error) {
+// newGate returns the service's Gate and the DPoP verifier it uses, for
+// the proofs of Login and Refresh.
+func newGate(log *slog.Logger) (*jwtgate.Gate, *dpop.Verifier, error) {
 	secret, err := demo.Secret(log, "JWT_SECRET_KEY", false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key, err := jwt.NewHMACKey(secret, jwt.HS256)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return jwtgate.New(jwtgate.Config{
+	// DPoP proofs are used once: a store of every proof's jti (memory on
+	// one instance; a shared store of package revoke on several).
+	proofs, err := dpop.NewVerifier(dpop.Options{Replay: revoke.NewMemory(revoke.MemoryOptions{})})
+	if err != nil {
+		return nil, nil, err
+	}
+	gate, err := jwtgate.New(jwtgate.Config{
 		SigningKey: key,
 		Logger:     log,
+		DPoP:       proofs,
 		ExtraClaims: func(_ context.Context, identity any) (map[string]any, error) {
 			name, _ := identity.(string)
 			if s := accounts[name].scope; s != "" {
@@ -126,6 +151,7 @@ func newGate(log *slog.Logger) (*jwtgate.Gate, error) {
 			return nil, nil
 		},
 	})
+	return gate, proofs, err
 }
 
 // policy is who may call what.
@@ -138,7 +164,7 @@ var policy = grpcjwt.Options{
 }
 
 func serve(addr string, log *slog.Logger) error {
-	gate, err := newGate(log)
+	gate, proofs, err := newGate(log)
 	if err != nil {
 		return err
 	}
@@ -150,7 +176,7 @@ func serve(addr string, log *slog.Logger) error {
 		grpc.ChainUnaryInterceptor(logUnary(log), in.Unary),
 		grpc.ChainStreamInterceptor(logStream(log), in.Stream),
 	)
-	srv.RegisterService(greeterDesc(gate), nil)
+	srv.RegisterService(greeterDesc(gate, proofs), nil)
 	healthpb.RegisterHealthServer(srv, health.NewServer())
 
 	ln, err := net.Listen("tcp", addr)
@@ -195,8 +221,8 @@ func logStream(log *slog.Logger) grpc.StreamServerInterceptor {
 }
 
 // greeterDesc is demo.Greeter, whose handlers find the caller with
-// jwtgate.TokenFrom.
-func greeterDesc(gate *jwtgate.Gate) *grpc.ServiceDesc {
+// jwtgate.TokenFrom; Login and Refresh check DPoP proofs with proofs.
+func greeterDesc(gate *jwtgate.Gate, proofs *dpop.Verifier) *grpc.ServiceDesc {
 	return &grpc.ServiceDesc{
 		ServiceName: "demo.Greeter",
 		HandlerType: (*any)(nil),
@@ -207,7 +233,11 @@ func greeterDesc(gate *jwtgate.Gate) *grpc.ServiceDesc {
 				if _, ok := checkPassword(name, password); !ok {
 					return nil, status.Error(codes.Unauthenticated, "Bad username or password")
 				}
-				access, err := gate.CreateAccessToken(ctx, name, jwtgate.Fresh())
+				bind, err := proofKey(ctx, proofs, "Login")
+				if err != nil {
+					return nil, err
+				}
+				access, err := gate.CreateAccessToken(ctx, name, append(bind, jwtgate.Fresh())...)
 				if err != nil {
 					return nil, status.Error(codes.Internal, "could not create a token")
 				}
@@ -219,7 +249,11 @@ func greeterDesc(gate *jwtgate.Gate) *grpc.ServiceDesc {
 			}),
 			unary("Refresh", new(emptypb.Empty), func(ctx context.Context, _ *emptypb.Empty) (any, error) {
 				t, _ := jwtgate.TokenFrom(ctx)
-				access, err := gate.CreateAccessToken(ctx, t.Identity)
+				bind, err := proofKey(ctx, proofs, "Refresh")
+				if err != nil {
+					return nil, err
+				}
+				access, err := gate.CreateAccessToken(ctx, t.Identity, bind...)
 				if err != nil {
 					return nil, status.Error(codes.Internal, "could not create a token")
 				}
@@ -227,6 +261,9 @@ func greeterDesc(gate *jwtgate.Gate) *grpc.ServiceDesc {
 			}),
 			unary("Hello", new(emptypb.Empty), func(ctx context.Context, _ *emptypb.Empty) (any, error) {
 				t, _ := jwtgate.TokenFrom(ctx)
+				if t.Thumbprint() != "" {
+					return wrapperspb.String("Hello, " + t.Identity + " (DPoP-bound token)"), nil
+				}
 				return wrapperspb.String("Hello, " + t.Identity), nil
 			}),
 			unary("Admin", new(emptypb.Empty), func(ctx context.Context, _ *emptypb.Empty) (any, error) {
@@ -259,6 +296,34 @@ func greeterDesc(gate *jwtgate.Gate) *grpc.ServiceDesc {
 	}
 }
 
+// proofKey checks the DPoP proof of a Login or Refresh call, if it has
+// one, and returns the option that binds the access token to the proof's
+// key (no option without a proof). The proof is for POST to the URL the
+// client addressed: http (this demonstration serves without TLS), the
+// call's :authority without a port 443 (as gRPC clients sign it) and the
+// method's path, as the Interceptor computes it for the other methods.
+func proofKey(ctx context.Context, proofs *dpop.Verifier, method string) ([]jwtgate.TokenOption, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vs := md.Get("dpop")
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	proof, err := dpop.OneProof(vs)
+	if err != nil {
+		return nil, status.Error(codes.Unauthenticated, err.Error())
+	}
+	authority := md.Get(":authority")
+	if len(authority) != 1 {
+		return nil, status.Error(codes.Unauthenticated, "no :authority to check the DPoP proof against")
+	}
+	u := &url.URL{Scheme: "http", Host: strings.TrimSuffix(authority[0], ":443"), Path: service + method}
+	p, err := proofs.Verify(ctx, proof, dpop.Request{Method: "POST", URL: u})
+	if err != nil {
+		return nil, status.Error(codes.Unauthenticated, "Invalid DPoP proof: "+err.Error())
+	}
+	return []jwtgate.TokenOption{jwtgate.BindTo(p.Thumbprint)}, nil
+}
+
 // unary makes the method descriptor of a unary method whose request is
 // a Req.
 func unary[Req any](name string, _ *Req, f func(context.Context, *Req) (any, error)) grpc.MethodDesc {
@@ -280,10 +345,14 @@ func unary[Req any](name string, _ *Req, f func(context.Context, *Req) (any, err
 
 // tokens is the client's side of the login: the fetch callback of its
 // credentials. It logs in once, then gets new access tokens with the
-// refresh token, logging in again if the refresh token is refused.
+// refresh token, logging in again if the refresh token is refused. With
+// a prover, Login and Refresh carry a DPoP proof by its key, for POST to
+// origin and the method, so that the access tokens are bound to it.
 type tokens struct {
 	conn               *grpc.ClientConn // without credentials: Login and Refresh send their own
 	username, password string
+	prover             *dpop.Prover // nil for bearer tokens
+	origin             string       // "http://host:port", the server's origin
 
 	mu      sync.Mutex
 	refresh string
@@ -295,7 +364,11 @@ func (t *tokens) fetch(ctx context.Context) (string, error) {
 	if t.refresh != "" {
 		out := new(structpb.Struct)
 		rctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+t.refresh)
-		err := t.conn.Invoke(rctx, service+"Refresh", &emptypb.Empty{}, out)
+		rctx, err := t.prove(rctx, "Refresh")
+		if err != nil {
+			return "", err
+		}
+		err = t.conn.Invoke(rctx, service+"Refresh", &emptypb.Empty{}, out)
 		if err == nil {
 			return out.GetFields()["access_token"].GetStringValue(), nil
 		}
@@ -309,16 +382,37 @@ func (t *tokens) fetch(ctx context.Context) (string, error) {
 		return "", err
 	}
 	out := new(structpb.Struct)
-	if err := t.conn.Invoke(ctx, service+"Login", in, out); err != nil {
+	lctx, err := t.prove(ctx, "Login")
+	if err != nil {
+		return "", err
+	}
+	if err := t.conn.Invoke(lctx, service+"Login", in, out); err != nil {
 		return "", err
 	}
 	t.refresh = out.GetFields()["refresh_token"].GetStringValue()
 	return out.GetFields()["access_token"].GetStringValue(), nil
 }
 
+// prove returns ctx with a DPoP proof for a call to method in its
+// outgoing metadata, or ctx itself without a prover.
+func (t *tokens) prove(ctx context.Context, method string) (context.Context, error) {
+	if t.prover == nil {
+		return ctx, nil
+	}
+	u, err := url.Parse(t.origin + service + method)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := t.prover.Proof("POST", u, "", "")
+	if err != nil {
+		return nil, err
+	}
+	return metadata.AppendToOutgoingContext(ctx, "dpop", proof), nil
+}
+
 // client calls every method of the server at addr as username and
-// prints what it got.
-func client(ctx context.Context, addr, username, password string, w io.Writer) error {
+// prints what it got; with useDPoP, with DPoP-bound tokens.
+func client(ctx context.Context, addr, username, password string, useDPoP bool, w io.Writer) error {
 	plain := grpc.WithTransportCredentials(insecure.NewCredentials())
 	loginConn, err := grpc.NewClient(addr, plain)
 	if err != nil {
@@ -326,8 +420,25 @@ func client(ctx context.Context, addr, username, password string, w io.Writer) e
 	}
 	defer loginConn.Close()
 	tok := &tokens{conn: loginConn, username: username, password: password}
-	creds := grpcjwt.NewCredentials(tok.fetch, grpcjwt.CredentialsOptions{AllowInsecure: true})
-	conn, err := grpc.NewClient(addr, plain, grpc.WithPerRPCCredentials(creds), grpc.WithChainUnaryInterceptor(creds.RetryUnary))
+	opts := grpcjwt.CredentialsOptions{AllowInsecure: true}
+	if useDPoP {
+		// The client's key: in a real client, made once and kept with
+		// the tokens bound to it.
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return err
+		}
+		if tok.prover, err = dpop.NewProver(key, jwt.ES256, nil); err != nil {
+			return err
+		}
+		// Plaintext, and no port 443 in the URL: what the credentials
+		// sign too (gRPC leaves it out).
+		tok.origin = "http://" + strings.TrimSuffix(addr, ":443")
+		opts.DPoP = tok.prover
+	}
+	creds := grpcjwt.NewCredentials(tok.fetch, opts)
+	conn, err := grpc.NewClient(addr, plain, grpc.WithPerRPCCredentials(creds),
+		grpc.WithChainUnaryInterceptor(creds.RetryUnary), grpc.WithChainStreamInterceptor(creds.StreamNonces))
 	if err != nil {
 		return err
 	}
@@ -338,6 +449,14 @@ func client(ctx context.Context, addr, username, password string, w io.Writer) e
 		return fmt.Errorf("calling Hello: %w", err)
 	}
 	fmt.Fprintln(w, "Hello:", out.GetValue())
+	if useDPoP {
+		// A bound token is no use to whoever takes it without the key:
+		// sent as a bearer token, it is refused.
+		stolen := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+mustToken(ctx, creds))
+		err := loginConn.Invoke(stolen, service+"Hello", &emptypb.Empty{}, out)
+		st := status.Convert(err)
+		fmt.Fprintf(w, "Hello with the token as a bearer token: %s: %s\n", st.Code(), st.Message())
+	}
 
 	cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, service+"Countdown")
 	if err != nil {

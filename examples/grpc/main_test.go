@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/internal/proctest"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -133,6 +138,47 @@ func TestGRPC(t *testing.T) {
 	}
 	wantCode(err, codes.Unauthenticated, "")
 
+	// DPoP: a Login with a proof gets a token bound to its key, taken
+	// with a new proof by that key for each call, refused as a bearer
+	// token, with a replayed proof, or with a proof for another method.
+	clientKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	prover, err := dpop.NewProver(clientKey, jwt.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof := func(method, tok string) string {
+		u, _ := url.Parse("http://" + p.Addr + service + method)
+		pr, err := prover.Proof("POST", u, tok, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pr
+	}
+	in, _ := structpb.NewStruct(map[string]any{"username": "alice", "password": "alice-pw"})
+	out = new(structpb.Struct)
+	if err := conn.Invoke(metadata.AppendToOutgoingContext(ctx, "dpop", proof("Login", "")), service+"Login", in, out); err != nil {
+		t.Fatalf("login with a proof: %v", err)
+	}
+	bound := out.GetFields()["access_token"].GetStringValue()
+	withDPoP := func(tok, proof string) context.Context {
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "DPoP "+tok, "dpop", proof)
+	}
+	if got, err := call(withDPoP(bound, proof("Hello", bound)), "Hello"); err != nil || got != "Hello, alice (DPoP-bound token)" {
+		t.Errorf("Hello with DPoP: %q, %v", got, err)
+	}
+	_, err = call(with(bound), "Hello")
+	wantCode(err, codes.Unauthenticated, "bound to a DPoP key")
+	replayed := proof("Hello", bound)
+	if _, err := call(withDPoP(bound, replayed), "Hello"); err != nil {
+		t.Errorf("Hello with DPoP: %v", err)
+	}
+	_, err = call(withDPoP(bound, replayed), "Hello")
+	wantCode(err, codes.Unauthenticated, "Invalid DPoP proof")
+	_, err = call(withDPoP(bound, proof("Admin", bound)), "Hello")
+	wantCode(err, codes.Unauthenticated, "Invalid DPoP proof")
+	err = conn.Invoke(metadata.AppendToOutgoingContext(ctx, "dpop", "not-a-proof"), service+"Login", in, out)
+	wantCode(err, codes.Unauthenticated, "Invalid DPoP proof")
+
 	// Health is public.
 	res, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 	if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
@@ -154,6 +200,16 @@ func TestGRPC(t *testing.T) {
 			"Admin after refresh: refused: PermissionDenied: Fresh token required\n"
 		if code != 0 || stdout != want {
 			t.Errorf("exit %d\n%s\nwant\n%s\nstderr: %s", code, stdout, want, stderr)
+		}
+		code, stdout, stderr = proctest.RunToExit(t, bin, nil, "-call", p.Addr, "-dpop")
+		want = "Hello: Hello, alice (DPoP-bound token)\n" +
+			"Hello with the token as a bearer token: Unauthenticated: Token is bound to a DPoP key: send it as 'Authorization: DPoP <token>' with a DPoP proof\n" +
+			"Countdown: alice: 3, alice: 2, alice: 1\n" +
+			"Admin: Welcome to the admin area, alice\n" +
+			"Hello after refresh: Hello, alice (DPoP-bound token)\n" +
+			"Admin after refresh: refused: PermissionDenied: Fresh token required\n"
+		if code != 0 || stdout != want {
+			t.Errorf("-dpop: exit %d\n%s\nwant\n%s\nstderr: %s", code, stdout, want, stderr)
 		}
 		code, stdout, _ = proctest.RunToExit(t, bin, nil, "-call", p.Addr, "-user", "bob", "-password", "bob-pw")
 		if code != 0 || !strings.Contains(stdout, "Admin: refused: PermissionDenied: Insufficient scope") {
