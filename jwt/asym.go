@@ -7,9 +7,12 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"errors"
 	"fmt"
 	"math/big"
+	"unsafe"
 
 	"github.com/jwtgate/jwtgate/internal/b64url"
 )
@@ -21,18 +24,49 @@ func digest(h crypto.Hash, msg []byte) []byte {
 	return hh.Sum(nil)
 }
 
-// verifyAsym checks an RSA, RSA-PSS, ECDSA or Ed25519 signature.
+// digestInto hashes msg with h into out, without allocating for the
+// hashes of JOSE's algorithms, and returns the digest.
+func digestInto(out *[sha512.Size]byte, h crypto.Hash, msg []byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		*(*[sha256.Size]byte)(out[:sha256.Size]) = sha256.Sum256(msg)
+		return out[:sha256.Size]
+	case crypto.SHA384:
+		*(*[sha512.Size384]byte)(out[:sha512.Size384]) = sha512.Sum384(msg)
+		return out[:sha512.Size384]
+	case crypto.SHA512:
+		*out = sha512.Sum512(msg)
+		return out[:]
+	}
+	hh := h.New()
+	hh.Write(msg)
+	return hh.Sum(out[:0])
+}
+
+// maxECDSASig is the length of the largest R||S signature (P-521).
+const maxECDSASig = 2 * 66
+
+// verifyAsym checks an RSA, RSA-PSS, ECDSA or Ed25519 signature. The
+// signing input is hashed where it is, never copied; ECDSA and Ed25519
+// signatures are decoded on the stack.
 func (k *Key) verifyAsym(a algInfo, input, sigB64 string) error {
 	n := b64url.DecodedLen(len(sigB64))
 	if n < 0 || n > 1024 { // 8192-bit RSA is the largest signature we decode
 		return fmt.Errorf("%w: signature has an impossible length", ErrSignature)
 	}
-	buf := make([]byte, len(input)+n)
-	copy(buf, input)
-	msg, sig := buf[:len(input)], buf[len(input):]
+	// The hashes read the input and keep nothing.
+	msg := unsafe.Slice(unsafe.StringData(input), len(input))
+	var stack [maxECDSASig]byte
+	var sig []byte
+	if n <= len(stack) {
+		sig = stack[:n]
+	} else {
+		sig = make([]byte, n)
+	}
 	if _, ok := b64url.Decode(sig, sigB64); !ok {
 		return fmt.Errorf("%w: signature is not canonical base64url", ErrMalformed)
 	}
+	var sum [sha512.Size]byte
 	switch a.fam {
 	case famRSA, famPSS:
 		pub := k.pub.(*rsa.PublicKey)
@@ -41,9 +75,9 @@ func (k *Key) verifyAsym(a algInfo, input, sigB64 string) error {
 		}
 		var err error
 		if a.fam == famRSA {
-			err = rsa.VerifyPKCS1v15(pub, a.hash, digest(a.hash, msg), sig)
+			err = rsa.VerifyPKCS1v15(pub, a.hash, digestInto(&sum, a.hash, msg), sig)
 		} else {
-			err = rsa.VerifyPSS(pub, a.hash, digest(a.hash, msg), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+			err = rsa.VerifyPSS(pub, a.hash, digestInto(&sum, a.hash, msg), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 		}
 		if err != nil {
 			return ErrSignature
@@ -58,7 +92,8 @@ func (k *Key) verifyAsym(a algInfo, input, sigB64 string) error {
 		if !inScalarRange(r, order) || !inScalarRange(s, order) {
 			return fmt.Errorf("%w: ECDSA r or s is outside [1, N-1]", ErrSignature)
 		}
-		if !ecdsa.VerifyASN1(pub, digest(a.hash, msg), derSignature(r, s)) {
+		var der [maxDERSig]byte
+		if !ecdsa.VerifyASN1(pub, digestInto(&sum, a.hash, msg), derSignature(&der, r, s)) {
 			return ErrSignature
 		}
 	case famEdDSA:
@@ -71,39 +106,52 @@ func (k *Key) verifyAsym(a algInfo, input, sigB64 string) error {
 	return nil
 }
 
-// inScalarRange reports whether the big-endian integer b is in [1, n-1].
+// inScalarRange reports whether the big-endian integer b, of at most 66
+// bytes, is in [1, n-1], without allocating.
 func inScalarRange(b []byte, n *big.Int) bool {
-	v := new(big.Int).SetBytes(b)
-	return v.Sign() > 0 && v.Cmp(n) < 0
+	if len(b) > maxECDSASig/2 || n.BitLen() > 8*len(b) {
+		return new(big.Int).SetBytes(b).Sign() > 0 && new(big.Int).SetBytes(b).Cmp(n) < 0
+	}
+	var nb [maxECDSASig / 2]byte
+	order := n.FillBytes(nb[:len(b)])
+	zero := true
+	for _, c := range b {
+		if c != 0 {
+			zero = false
+			break
+		}
+	}
+	return !zero && bytes.Compare(b, order) < 0
 }
 
-// derSignature encodes r and s as an ASN.1 ECDSA-Sig-Value.
-func derSignature(r, s []byte) []byte {
-	ri, si := derInt(r), derInt(s)
-	body := len(ri) + len(si)
-	out := make([]byte, 0, body+4)
-	out = append(out, 0x30)
+// maxDERSig is the length of the largest ASN.1 ECDSA-Sig-Value of a
+// P-521 signature: a SEQUENCE with a two-byte length around two INTEGERs
+// of up to 67 bytes (66 and a leading zero) with their headers.
+const maxDERSig = 3 + 2*(2+maxECDSASig/2+1)
+
+// derSignature encodes r and s as an ASN.1 ECDSA-Sig-Value in dst.
+func derSignature(dst *[maxDERSig]byte, r, s []byte) []byte {
+	r, s = bytes.TrimLeft(r, "\x00"), bytes.TrimLeft(s, "\x00")
+	intLen := func(b []byte) int {
+		if len(b) > 0 && b[0]&0x80 != 0 {
+			return len(b) + 1
+		}
+		return len(b)
+	}
+	body := 2 + intLen(r) + 2 + intLen(s)
+	out := append(dst[:0], 0x30)
 	if body >= 0x80 {
 		out = append(out, 0x81)
 	}
 	out = append(out, byte(body))
-	out = append(out, ri...)
-	return append(out, si...)
-}
-
-func derInt(b []byte) []byte {
-	b = bytes.TrimLeft(b, "\x00")
-	pad := len(b) > 0 && b[0]&0x80 != 0
-	n := len(b)
-	if pad {
-		n++
+	for _, b := range [2][]byte{r, s} {
+		out = append(out, 0x02, byte(intLen(b)))
+		if intLen(b) > len(b) {
+			out = append(out, 0)
+		}
+		out = append(out, b...)
 	}
-	out := make([]byte, 0, n+2)
-	out = append(out, 0x02, byte(n))
-	if pad {
-		out = append(out, 0)
-	}
-	return append(out, b...)
+	return out
 }
 
 var errNoPrivate = errors.New("key has no private part")

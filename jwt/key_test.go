@@ -303,7 +303,7 @@ func TestECDSASignatureRules(t *testing.T) {
 				"r=s=0":   fixed(zero, zero),
 				"r=N":     fixed(n, sv),
 				"s=N":     fixed(r, n),
-				"DER":     input + "." + base64.RawURLEncoding.EncodeToString(derSignature(raw[:size], raw[size:])),
+				"DER":     input + "." + base64.RawURLEncoding.EncodeToString(derSignature(new([maxDERSig]byte), raw[:size], raw[size:])),
 				"short":   input + "." + base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1]),
 				"long":    input + "." + base64.RawURLEncoding.EncodeToString(append(raw, 0)),
 				"swapped": fixed(sv, r),
