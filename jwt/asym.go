@@ -131,7 +131,15 @@ const maxDERSig = 3 + 2*(2+maxECDSASig/2+1)
 
 // derSignature encodes r and s as an ASN.1 ECDSA-Sig-Value in dst.
 func derSignature(dst *[maxDERSig]byte, r, s []byte) []byte {
-	r, s = bytes.TrimLeft(r, "\x00"), bytes.TrimLeft(s, "\x00")
+	// Minimal INTEGERs: no leading zero byte, except one for zero itself
+	// (and one added below before a high bit).
+	minimal := func(b []byte) []byte {
+		if t := bytes.TrimLeft(b, "\x00"); len(t) > 0 || len(b) == 0 {
+			return t
+		}
+		return b[len(b)-1:]
+	}
+	r, s = minimal(r), minimal(s)
 	intLen := func(b []byte) int {
 		if len(b) > 0 && b[0]&0x80 != 0 {
 			return len(b) + 1
