@@ -109,8 +109,9 @@ func main() {
 			return peer / d, ok && ok2
 		}), "%.2f×"))
 		fmt.Printf("| %s: registered-only verify / pooled floor | %s |\n", s, summary(each(ratio(p+"jwtgate", p+"floor")), "%.2f×"))
+		fmt.Printf("| %s: registered-only verify into a pooled Token / pooled floor | %s |\n", s, summary(each(ratio(p+"jwtgate-pooled", p+"floor")), "%.2f×"))
 	}
-	for _, im := range []string{"jwtgate", "jwtgate-decode", "cristalhq", "golang-jwt", "floor"} {
+	for _, im := range []string{"jwtgate", "jwtgate-pooled", "jwtgate-decode", "cristalhq", "golang-jwt", "floor"} {
 		p := "BenchmarkParallel/impl=" + im + "/run="
 		fmt.Printf("| parallel throughput / serial, %s | %s |\n", im, summary(each(ratio(p+"serial", p+"parallel")), "%.2f×"))
 	}

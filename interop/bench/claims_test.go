@@ -72,6 +72,7 @@ func claimsImpls() []claimsImpl {
 	return []claimsImpl{
 		{"jwtgate", jwtgateClaimsVerifier(false)},
 		{"jwtgate-decode", jwtgateClaimsVerifier(true)},
+		{"jwtgate-pooled", jwtgatePooledVerifier},
 		{"cristalhq", cristalhqClaimsImpl},
 		{"golang-jwt", golangJWTClaimsImpl},
 		{"floor", pooledFloor},
@@ -107,6 +108,37 @@ func jwtgateClaimsVerifier(decode bool) func(key []byte, token string) (func() (
 			return app, nil
 		}, nil
 	}
+}
+
+// jwtgatePooledVerifier verifies with VerifyIntoBuffer into Tokens and
+// payload buffers kept in a sync.Pool, as a caller that does not keep the
+// Token past its use can: registered claims only, no allocation.
+func jwtgatePooledVerifier(key []byte, token string) (func() (*appClaims, error), error) {
+	k, err := jwt.NewHMACKey(key, jwt.HS256)
+	if err != nil {
+		return nil, err
+	}
+	v, err := jwt.NewVerifier(k, jwt.VerifierOptions{Algorithms: []jwt.Algorithm{jwt.HS256}, Clock: fixedNow, MaxSize: 16 << 10})
+	if err != nil {
+		return nil, err
+	}
+	type room struct {
+		t   jwt.Token
+		buf [16 << 10]byte // the largest payload MaxSize lets through
+	}
+	pool := sync.Pool{New: func() any { return new(room) }}
+	ctx := context.Background()
+	return func() (*appClaims, error) {
+		r := pool.Get().(*room)
+		defer pool.Put(r)
+		if err := v.VerifyIntoBuffer(ctx, token, &r.t, r.buf[:]); err != nil {
+			return nil, err
+		}
+		if r.t.Claims.Subject != wantSub {
+			return nil, errors.New("jwtgate: wrong sub")
+		}
+		return nil, nil
+	}, nil
 }
 
 func cristalhqClaimsImpl(key []byte, token string) (func() (*appClaims, error), error) {
@@ -180,7 +212,7 @@ func prepareClaims(tb testing.TB, im claimsImpl, key []byte, token string, nrole
 		if err != nil {
 			tb.Fatalf("%s: valid token refused: %v", im.name, err)
 		}
-		decodes := im.name != "jwtgate" && im.name != "floor"
+		decodes := im.name != "jwtgate" && im.name != "jwtgate-pooled" && im.name != "floor"
 		if decodes && (app == nil || app.Type != claimType || app.CSRF != claimCSRF || len(app.Roles) != nroles) {
 			tb.Fatalf("%s: custom claims %+v, want %d roles", im.name, app, nroles)
 		}
