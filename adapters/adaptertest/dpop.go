@@ -105,15 +105,41 @@ func withDPoP(nonces bool) func(e *Env, c *jwtgate.Config) {
 
 // newProver returns a prover with a new P-256 key on the suite's clock.
 func newProver(t interface{ Fatal(...any) }) *dpop.Prover {
+	return NewProver(t, func() time.Time { return Now })
+}
+
+// NewProver returns a DPoP prover with a new P-256 key (ES256 proofs) on
+// clock (nil: time.Now), for an adapter's own DPoP tests.
+func NewProver(t interface{ Fatal(...any) }, clock func() time.Time) *dpop.Prover {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := dpop.NewProver(key, jwt.ES256, func() time.Time { return Now })
+	p, err := dpop.NewProver(key, jwt.ES256, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// DPoPGate returns a Gate signing HS256 tokens with secret that takes
+// DPoP-bound tokens (Config.DPoP: a verifier with a memory replay store
+// of its own, and nonces if not nil), on the real clock, for an
+// adapter's own DPoP tests.
+func DPoPGate(t interface{ Fatal(...any) }, secret []byte, nonces *dpop.Nonces) *jwtgate.Gate {
+	v, err := dpop.NewVerifier(dpop.Options{Replay: revoke.NewMemory(revoke.MemoryOptions{}), Nonces: nonces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := jwt.NewHMACKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := jwtgate.New(jwtgate.Config{SigningKey: key, DPoP: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 // Bound returns an access token of the Env's Gate for user, bound to the

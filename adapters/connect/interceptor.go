@@ -11,6 +11,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/adapters/internal/authvalue"
 )
 
 // Options is the policy of an Interceptor: the checks each procedure
@@ -286,7 +287,7 @@ func (in *Interceptor) read(h http.Header, procedure, method string, c *jwtgate.
 	case len(vs) > 1:
 		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: more than one value", nil)
 	}
-	scheme, tok, err := parseAuth(vs[0])
+	scheme, tok, err := authvalue.Parse(vs[0], "Authorization header")
 	if err != nil || scheme != "DPoP" {
 		c.Scheme, c.Token = scheme, tok
 		return err
@@ -388,44 +389,9 @@ func BearerToken(h http.Header) (string, error) {
 // jwtgate.ErrBadHeader for another scheme or anything but one word after
 // the scheme.
 func ParseBearer(v string) (string, error) {
-	scheme, tok, err := parseAuth(v)
+	scheme, tok, err := authvalue.Parse(v, "Authorization header")
 	if scheme == "DPoP" {
-		return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: expected 'Bearer <JWT>'", nil)
+		return "", authvalue.Expected("Authorization header", "Bearer")
 	}
 	return tok, err
-}
-
-// parseAuth returns the scheme, "Bearer" or "DPoP", and the token of an
-// authorization value: "" and "" for an empty value, an error wrapping
-// jwtgate.ErrBadHeader for another scheme or anything but one word after
-// the scheme (with the DPoP scheme, so that ParseBearer can refuse it).
-func parseAuth(v string) (scheme, tok string, err error) {
-	// Fast path: "Bearer <token>" with nothing else.
-	if len(v) > 7 && v[6] == ' ' && strings.EqualFold(v[:6], "Bearer") && oneWord(v[7:]) {
-		return "Bearer", v[7:], nil
-	}
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", "", nil
-	}
-	s, rest, _ := strings.Cut(v, " ")
-	tok = strings.TrimLeft(rest, " \t")
-	switch {
-	case strings.EqualFold(s, "Bearer"):
-		scheme = "Bearer"
-	case strings.EqualFold(s, "DPoP"):
-		scheme = "DPoP"
-	default:
-		return "", "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: expected 'Bearer <JWT>'", nil)
-	}
-	if tok == "" || !oneWord(tok) {
-		return scheme, "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: expected '"+scheme+" <JWT>'", nil)
-	}
-	return scheme, tok, nil
-}
-
-// oneWord reports whether s has no space, tab or comma. IndexByte is
-// vectorised; IndexAny over a whole token is not.
-func oneWord(s string) bool {
-	return strings.IndexByte(s, ' ') < 0 && strings.IndexByte(s, '\t') < 0 && strings.IndexByte(s, ',') < 0
 }

@@ -25,58 +25,21 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/adapters/adaptertest"
 	grpcjwt "github.com/jwtgate/jwtgate/adapters/grpc"
 	"github.com/jwtgate/jwtgate/dpop"
-	"github.com/jwtgate/jwtgate/jwt"
 )
-
-// replay is an in-memory dpop.ReplayStore.
-type replay struct {
-	mu   sync.Mutex
-	used map[string]bool
-}
-
-func (s *replay) Use(_ context.Context, id string, _ time.Time) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.used == nil {
-		s.used = map[string]bool{}
-	}
-	first := !s.used[id]
-	s.used[id] = true
-	return first, nil
-}
 
 // dpopGate returns a Gate that takes DPoP-bound tokens, with server
 // nonces if nonces is set.
 func dpopGate(t testing.TB, nonces *dpop.Nonces) *jwtgate.Gate {
 	t.Helper()
-	v, err := dpop.NewVerifier(dpop.Options{Replay: &replay{}, Nonces: nonces})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := jwt.NewHMACKey(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := jwtgate.New(jwtgate.Config{SigningKey: key, DPoP: v})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return adaptertest.DPoPGate(t, secret, nonces)
 }
 
 func newProver(t testing.TB) *dpop.Prover {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := dpop.NewProver(k, jwt.ES256, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return adaptertest.NewProver(t, nil)
 }
 
 func bind(t testing.TB, g *jwtgate.Gate, p *dpop.Prover) string {
