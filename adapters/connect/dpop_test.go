@@ -17,18 +17,6 @@ import (
 	"github.com/jwtgate/jwtgate/dpop"
 )
 
-// dpopGate returns a Gate that takes DPoP-bound tokens, with server
-// nonces if nonces is set.
-func dpopGate(t testing.TB, nonces *dpop.Nonces) *jwtgate.Gate {
-	t.Helper()
-	return adaptertest.DPoPGate(t, secret, nonces)
-}
-
-func newProver(t testing.TB) *dpop.Prover {
-	t.Helper()
-	return adaptertest.NewProver(t, nil)
-}
-
 // proofFor makes a proof for a call to procedure at origin.
 func proofFor(t testing.TB, p *dpop.Prover, method, origin, procedure, token, nonce string) string {
 	t.Helper()
@@ -78,8 +66,8 @@ type late struct{ h http.Handler }
 func (l *late) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.ServeHTTP(w, r) }
 
 func TestDPoP(t *testing.T) {
-	g := dpopGate(t, nil)
-	p, other := newProver(t), newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nil)
+	p, other := adaptertest.NewProver(t, nil), adaptertest.NewProver(t, nil)
 	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
 	if err != nil {
 		t.Fatal(err)
@@ -140,8 +128,8 @@ func TestDPoP(t *testing.T) {
 
 // Without Options.Origin, proofs are for https and the Host header.
 func TestDPoPHostOrigin(t *testing.T) {
-	g := dpopGate(t, nil)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nil)
+	p := adaptertest.NewProver(t, nil)
 	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
 	if err != nil {
 		t.Fatal(err)
@@ -175,8 +163,8 @@ func TestDPoPNonce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := dpopGate(t, nonces)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nonces)
+	p := adaptertest.NewProver(t, nil)
 	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
 	if err != nil {
 		t.Fatal(err)
@@ -201,8 +189,8 @@ func TestDPoPNonce(t *testing.T) {
 
 // A unary call sent as GET (an idempotent procedure) has a proof for GET.
 func TestDPoPGet(t *testing.T) {
-	g := dpopGate(t, nil)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nil)
+	p := adaptertest.NewProver(t, nil)
 	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +218,7 @@ func TestDPoPGet(t *testing.T) {
 }
 
 func TestNewRefusesDPoP(t *testing.T) {
-	g := dpopGate(t, nil)
+	g := adaptertest.DPoPGate(t, secret, nil)
 	hook := func(context.Context, string, http.Header) (string, error) { return "", nil }
 	for _, tt := range []struct {
 		name string
@@ -261,8 +249,8 @@ func TestDPoPTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := dpopGate(t, nonces)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nonces)
+	p := adaptertest.NewProver(t, nil)
 	bound, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
 	if err != nil {
 		t.Fatal(err)

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"connectrpc.com/connect"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/adapters/internal/authvalue"
+	"github.com/jwtgate/jwtgate/adapters/internal/rpcauth"
 )
 
 // Options is the policy of an Interceptor: the checks each procedure
@@ -68,18 +67,15 @@ type Options struct {
 // it is safe for concurrent use.
 type Interceptor struct {
 	gate   *jwtgate.Gate
-	def    *procedure
-	procs  map[string]*procedure // a nil value marks a public name
+	policy *rpcauth.Policy
 	token  func(ctx context.Context, procedure string, header http.Header) (string, error)
 	origin *url.URL // Options.Origin, nil if not given
 }
 
 var _ connect.Interceptor = (*Interceptor)(nil)
 
-// procedure is one policy entry, compiled.
-type procedure struct {
-	route *jwtgate.Route
-}
+// words names things in errors about the options.
+var words = rpcauth.Words{Package: "connectjwt", Method: "procedure", Field: "Procedures", TokenIn: "the Authorization header", Calls: "RPCs"}
 
 // New compiles opts with g's checks. Options that do not apply to RPCs
 // (Locations, WebSocket), DPoPRequired with a Token hook, an Origin that
@@ -90,91 +86,15 @@ func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
 	if g == nil {
 		return nil, fmt.Errorf("%w: connectjwt: nil Gate", jwtgate.ErrConfig)
 	}
-	origin, err := parseOrigin(opts.Origin)
+	origin, err := rpcauth.ParseOrigin(opts.Origin)
 	if err != nil {
 		return nil, fmt.Errorf("%w: connectjwt: Origin: %v", jwtgate.ErrConfig, err)
 	}
-	custom := opts.Token != nil
-	def, err := compile(g, "Default", opts.Default, custom)
+	policy, err := rpcauth.Compile(g, words, opts.Default, opts.Procedures, opts.Public, opts.Token != nil)
 	if err != nil {
 		return nil, err
 	}
-	in := &Interceptor{gate: g, def: def, procs: make(map[string]*procedure, len(opts.Procedures)+len(opts.Public)), token: opts.Token, origin: origin}
-	for _, name := range opts.Public {
-		if err := checkName(name); err != nil {
-			return nil, fmt.Errorf("%w: connectjwt: Public: %v", jwtgate.ErrConfig, err)
-		}
-		if _, ok := opts.Procedures[name]; ok {
-			return nil, fmt.Errorf("%w: connectjwt: %q is in both Public and Procedures: keep one", jwtgate.ErrConfig, name)
-		}
-		in.procs[name] = nil
-	}
-	for name, ro := range opts.Procedures {
-		if err := checkName(name); err != nil {
-			return nil, fmt.Errorf("%w: connectjwt: Procedures: %v", jwtgate.ErrConfig, err)
-		}
-		p, err := compile(g, "Procedures["+name+"]", ro, custom)
-		if err != nil {
-			return nil, err
-		}
-		in.procs[name] = p
-	}
-	return in, nil
-}
-
-func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions, custom bool) (*procedure, error) {
-	switch {
-	case len(ro.Locations) > 0:
-		return nil, fmt.Errorf("%w: connectjwt: %s: Locations do not apply to RPCs, whose token is in the Authorization header (see Options.Token)", jwtgate.ErrConfig, field)
-	case ro.WebSocket:
-		return nil, fmt.Errorf("%w: connectjwt: %s: WebSocket does not apply to RPCs", jwtgate.ErrConfig, field)
-	case ro.DPoP == jwtgate.DPoPRequired && custom:
-		return nil, fmt.Errorf("%w: connectjwt: %s: DPoPRequired with Options.Token, whose tokens are bearer tokens, so no call could pass", jwtgate.ErrConfig, field)
-	}
-	rt, err := g.Route(ro)
-	if err != nil {
-		return nil, fmt.Errorf("connectjwt: %s: %w", field, err)
-	}
-	return &procedure{route: rt}, nil
-}
-
-// parseOrigin checks Options.Origin: nil for "".
-func parseOrigin(s string) (*url.URL, error) {
-	if s == "" {
-		return nil, nil
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return nil, err
-	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.Opaque != "":
-		return nil, fmt.Errorf("%q is not an absolute http or https URL", s)
-	case u.User != nil, (u.Path != "" && u.Path != "/"), u.RawQuery != "", u.ForceQuery, u.Fragment != "":
-		return nil, fmt.Errorf("%q: want scheme and host only, as \"https://api.example.com\"", s)
-	}
-	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
-}
-
-// checkName accepts "/service/method" and "/service/".
-func checkName(name string) error {
-	svc, m, ok := strings.Cut(strings.TrimPrefix(name, "/"), "/")
-	if !strings.HasPrefix(name, "/") || !ok || svc == "" || strings.Contains(m, "/") {
-		return fmt.Errorf("procedure name %q: want \"/package.Service/Method\" or \"/package.Service/\"", name)
-	}
-	return nil
-}
-
-// lookup returns the policy of name, nil for a public one.
-func (in *Interceptor) lookup(name string) *procedure {
-	if p, ok := in.procs[name]; ok {
-		return p
-	}
-	if i := strings.LastIndexByte(name, '/'); i > 0 {
-		if p, ok := in.procs[name[:i+1]]; ok {
-			return p
-		}
-	}
-	return in.def
+	return &Interceptor{gate: g, policy: policy, token: opts.Token, origin: origin}, nil
 }
 
 // WrapUnary authenticates unary calls to a handler; on a client it
@@ -236,7 +156,7 @@ func (in *Interceptor) Authenticate(ctx context.Context, procedure string, heade
 // nor the gRPC protocol any error's: that of conn, a streaming call, or
 // for a unary call (conn nil) its handler context's (connect.CallInfo).
 func (in *Interceptor) authenticate(ctx context.Context, procedure, method string, header http.Header, conn connect.StreamingHandlerConn) (context.Context, error) {
-	p := in.lookup(procedure)
+	p := in.policy.Lookup(procedure)
 	if p == nil {
 		return ctx, nil
 	}
@@ -250,10 +170,10 @@ func (in *Interceptor) authenticate(ctx context.Context, procedure, method strin
 	}
 	var authed context.Context
 	if err == nil {
-		authed, _, err = p.route.VerifyCall(ctx, &c)
+		authed, _, err = p.VerifyCall(ctx, &c)
 	}
 	if err != nil {
-		if p.route.Admits(err) {
+		if p.Admits(err) {
 			return ctx, nil
 		}
 		ce := Error(err)
@@ -287,7 +207,7 @@ func (in *Interceptor) read(h http.Header, procedure, method string, c *jwtgate.
 	case len(vs) > 1:
 		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: more than one value", nil)
 	}
-	scheme, tok, err := authvalue.Parse(vs[0], "Authorization header")
+	scheme, tok, err := rpcauth.Parse(vs[0], "Authorization header")
 	if err != nil || scheme != "DPoP" {
 		c.Scheme, c.Token = scheme, tok
 		return err
@@ -389,9 +309,9 @@ func BearerToken(h http.Header) (string, error) {
 // jwtgate.ErrBadHeader for another scheme or anything but one word after
 // the scheme.
 func ParseBearer(v string) (string, error) {
-	scheme, tok, err := authvalue.Parse(v, "Authorization header")
+	scheme, tok, err := rpcauth.Parse(v, "Authorization header")
 	if scheme == "DPoP" {
-		return "", authvalue.Expected("Authorization header", "Bearer")
+		return "", rpcauth.Expected("Authorization header", "Bearer")
 	}
 	return tok, err
 }

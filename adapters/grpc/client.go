@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/adapters/internal/authvalue"
+	"github.com/jwtgate/jwtgate/adapters/internal/rpcauth"
 	"github.com/jwtgate/jwtgate/dpop"
 )
 
@@ -240,7 +240,7 @@ func (c *Credentials) fetchOne(ctx context.Context) (tok string, err error) {
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("grpcjwt: fetching a token: %w", err)
-	case tok == "" || !authvalue.OneWord(tok) || !printable(tok):
+	case tok == "" || !rpcauth.OneWord(tok) || !printable(tok):
 		return "", errors.New("grpcjwt: the token fetch callback returned an empty or malformed token")
 	}
 	return tok, nil

@@ -30,18 +30,6 @@ import (
 	"github.com/jwtgate/jwtgate/dpop"
 )
 
-// dpopGate returns a Gate that takes DPoP-bound tokens, with server
-// nonces if nonces is set.
-func dpopGate(t testing.TB, nonces *dpop.Nonces) *jwtgate.Gate {
-	t.Helper()
-	return adaptertest.DPoPGate(t, secret, nonces)
-}
-
-func newProver(t testing.TB) *dpop.Prover {
-	t.Helper()
-	return adaptertest.NewProver(t, nil)
-}
-
 func bind(t testing.TB, g *jwtgate.Gate, p *dpop.Prover) string {
 	t.Helper()
 	tok, err := g.CreateAccessToken(context.Background(), "alice", jwtgate.BindTo(p.Thumbprint()))
@@ -111,8 +99,8 @@ func unaryCall(ctx context.Context, conn *grpc.ClientConn, method string) (strin
 const bufOrigin = "http://bufnet"
 
 func TestDPoPServer(t *testing.T) {
-	g := dpopGate(t, nil)
-	p, other := newProver(t), newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nil)
+	p, other := adaptertest.NewProver(t, nil), adaptertest.NewProver(t, nil)
 	bound := bind(t, g, p)
 	plain, err := g.CreateAccessToken(context.Background(), "alice")
 	if err != nil {
@@ -183,8 +171,8 @@ func TestDPoPServer(t *testing.T) {
 
 // Behind a proxy, proofs are for Options.Origin.
 func TestDPoPServerOrigin(t *testing.T) {
-	g := dpopGate(t, nil)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nil)
+	p := adaptertest.NewProver(t, nil)
 	bound := bind(t, g, p)
 	conn := serve(t, mustNew(t, g, grpcjwt.Options{Origin: "https://api.example.com"}))
 	for _, tt := range []struct {
@@ -210,8 +198,8 @@ func TestDPoPServerNonce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := dpopGate(t, nonces)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nonces)
+	p := adaptertest.NewProver(t, nil)
 	bound := bind(t, g, p)
 	conn := serve(t, mustNew(t, g, grpcjwt.Options{}))
 
@@ -242,7 +230,7 @@ func TestDPoPServerNonce(t *testing.T) {
 // A Gate without Config.DPoP refuses the DPoP scheme as a bad value.
 func TestDPoPServerWithoutConfig(t *testing.T) {
 	e := newEnv(t)
-	p := newProver(t)
+	p := adaptertest.NewProver(t, nil)
 	bound := e.access(t, "alice", jwtgate.BindTo(p.Thumbprint()))
 	conn := serve(t, mustNew(t, e.gate, grpcjwt.Options{}))
 	_, _, err := unaryCall(withMD(t.Context(), "authorization", "DPoP "+bound, "dpop", proofFor(t, p, "POST", bufOrigin, "Hello", bound, "")), conn, "Hello")
@@ -252,7 +240,7 @@ func TestDPoPServerWithoutConfig(t *testing.T) {
 }
 
 func TestNewRefusesDPoP(t *testing.T) {
-	g := dpopGate(t, nil)
+	g := adaptertest.DPoPGate(t, secret, nil)
 	hook := func(context.Context, string) (string, error) { return "", nil }
 	for _, tt := range []struct {
 		name string
@@ -293,8 +281,8 @@ func TestDPoPCredentials(t *testing.T) {
 		if withNonces {
 			n = nonces
 		}
-		g := dpopGate(t, n)
-		p := newProver(t)
+		g := adaptertest.DPoPGate(t, secret, n)
+		p := adaptertest.NewProver(t, nil)
 		var refusals sync.Map // method -> count of dpop-nonce refusals
 		count := func(fullMethod string, err error) {
 			if status.Code(err) != codes.Unauthenticated {
@@ -354,8 +342,8 @@ func TestDPoPCredentialsStreamNonce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := dpopGate(t, nonces)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nonces)
+	p := adaptertest.NewProver(t, nil)
 	creds := grpcjwt.NewCredentials(func(ctx context.Context) (string, error) {
 		return g.CreateAccessToken(ctx, "alice", jwtgate.BindTo(p.Thumbprint()))
 	}, grpcjwt.CredentialsOptions{AllowInsecure: true, DPoP: p})
@@ -397,8 +385,8 @@ func tlsCreds(t testing.TB) (server, client credentials.TransportCredentials) {
 
 // Over TLS a call's URL is https, on the server and in the credentials.
 func TestDPoPTLS(t *testing.T) {
-	g := dpopGate(t, nil)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nil)
+	p := adaptertest.NewProver(t, nil)
 	bound := bind(t, g, p)
 	in := mustNew(t, g, grpcjwt.Options{Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}})
 	srvCreds, cliCreds := tlsCreds(t)
@@ -432,8 +420,8 @@ func TestDPoPTLS(t *testing.T) {
 // bound to another key) invalidates the token; the retry fetches a new
 // one.
 func TestDPoPCredentialsInvalidate(t *testing.T) {
-	g := dpopGate(t, nil)
-	p, other := newProver(t), newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nil)
+	p, other := adaptertest.NewProver(t, nil), adaptertest.NewProver(t, nil)
 	var fetches int
 	var mu sync.Mutex
 	creds := grpcjwt.NewCredentials(func(ctx context.Context) (string, error) {
@@ -462,8 +450,8 @@ func TestDPoPCredentialsInvalidate(t *testing.T) {
 // and the server leaves it out of the :authority too. htu is the URL
 // both take, which a proof made by hand must be for.
 func TestDPoPAuthorities(t *testing.T) {
-	g := dpopGate(t, nil)
-	p := newProver(t)
+	g := adaptertest.DPoPGate(t, secret, nil)
+	p := adaptertest.NewProver(t, nil)
 	bound := bind(t, g, p)
 	srvTLS, cliTLS := tlsCreds(t)
 	for _, tt := range []struct {

@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/adapters/internal/authvalue"
+	"github.com/jwtgate/jwtgate/adapters/internal/rpcauth"
 )
 
 // Options is the policy of an Interceptor: the checks each method gets.
@@ -69,17 +69,14 @@ type Options struct {
 // its server interceptors. Make it with New; it is safe for concurrent
 // use.
 type Interceptor struct {
-	gate    *jwtgate.Gate
-	def     *method
-	methods map[string]*method // a nil value marks a public name
-	token   func(ctx context.Context, fullMethod string) (string, error)
-	origin  *url.URL // Options.Origin, nil if not given
+	gate   *jwtgate.Gate
+	policy *rpcauth.Policy
+	token  func(ctx context.Context, fullMethod string) (string, error)
+	origin *url.URL // Options.Origin, nil if not given
 }
 
-// method is one policy entry, compiled.
-type method struct {
-	route *jwtgate.Route
-}
+// words names things in errors about the options.
+var words = rpcauth.Words{Package: "grpcjwt", Method: "method", Field: "Methods", TokenIn: "the authorization metadata", Calls: "gRPC calls"}
 
 // New compiles opts with g's checks. Options that do not apply to gRPC
 // (Locations, WebSocket), DPoPRequired with a Token hook, an Origin that
@@ -90,91 +87,15 @@ func New(g *jwtgate.Gate, opts Options) (*Interceptor, error) {
 	if g == nil {
 		return nil, fmt.Errorf("%w: grpcjwt: nil Gate", jwtgate.ErrConfig)
 	}
-	origin, err := parseOrigin(opts.Origin)
+	origin, err := rpcauth.ParseOrigin(opts.Origin)
 	if err != nil {
 		return nil, fmt.Errorf("%w: grpcjwt: Origin: %v", jwtgate.ErrConfig, err)
 	}
-	custom := opts.Token != nil
-	def, err := compile(g, "Default", opts.Default, custom)
+	policy, err := rpcauth.Compile(g, words, opts.Default, opts.Methods, opts.Public, opts.Token != nil)
 	if err != nil {
 		return nil, err
 	}
-	in := &Interceptor{gate: g, def: def, methods: make(map[string]*method, len(opts.Methods)+len(opts.Public)), token: opts.Token, origin: origin}
-	for _, name := range opts.Public {
-		if err := checkName(name); err != nil {
-			return nil, fmt.Errorf("%w: grpcjwt: Public: %v", jwtgate.ErrConfig, err)
-		}
-		if _, ok := opts.Methods[name]; ok {
-			return nil, fmt.Errorf("%w: grpcjwt: %q is in both Public and Methods: keep one", jwtgate.ErrConfig, name)
-		}
-		in.methods[name] = nil
-	}
-	for name, ro := range opts.Methods {
-		if err := checkName(name); err != nil {
-			return nil, fmt.Errorf("%w: grpcjwt: Methods: %v", jwtgate.ErrConfig, err)
-		}
-		m, err := compile(g, "Methods["+name+"]", ro, custom)
-		if err != nil {
-			return nil, err
-		}
-		in.methods[name] = m
-	}
-	return in, nil
-}
-
-func compile(g *jwtgate.Gate, field string, ro jwtgate.RouteOptions, custom bool) (*method, error) {
-	switch {
-	case len(ro.Locations) > 0:
-		return nil, fmt.Errorf("%w: grpcjwt: %s: Locations do not apply to gRPC calls, whose token is in the authorization metadata (see Options.Token)", jwtgate.ErrConfig, field)
-	case ro.WebSocket:
-		return nil, fmt.Errorf("%w: grpcjwt: %s: WebSocket does not apply to gRPC calls", jwtgate.ErrConfig, field)
-	case ro.DPoP == jwtgate.DPoPRequired && custom:
-		return nil, fmt.Errorf("%w: grpcjwt: %s: DPoPRequired with Options.Token, whose tokens are bearer tokens, so no call could pass", jwtgate.ErrConfig, field)
-	}
-	rt, err := g.Route(ro)
-	if err != nil {
-		return nil, fmt.Errorf("grpcjwt: %s: %w", field, err)
-	}
-	return &method{route: rt}, nil
-}
-
-// parseOrigin checks Options.Origin: nil for "".
-func parseOrigin(s string) (*url.URL, error) {
-	if s == "" {
-		return nil, nil
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return nil, err
-	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.Opaque != "":
-		return nil, fmt.Errorf("%q is not an absolute http or https URL", s)
-	case u.User != nil, (u.Path != "" && u.Path != "/"), u.RawQuery != "", u.ForceQuery, u.Fragment != "":
-		return nil, fmt.Errorf("%q: want scheme and host only, as \"https://api.example.com\"", s)
-	}
-	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
-}
-
-// checkName accepts "/service/method" and "/service/".
-func checkName(name string) error {
-	svc, m, ok := strings.Cut(strings.TrimPrefix(name, "/"), "/")
-	if !strings.HasPrefix(name, "/") || !ok || svc == "" || strings.Contains(m, "/") {
-		return fmt.Errorf("method name %q: want \"/package.Service/Method\" or \"/package.Service/\"", name)
-	}
-	return nil
-}
-
-// lookup returns the policy of fullMethod, nil for a public one.
-func (in *Interceptor) lookup(fullMethod string) *method {
-	if m, ok := in.methods[fullMethod]; ok {
-		return m
-	}
-	if i := strings.LastIndexByte(fullMethod, '/'); i > 0 {
-		if m, ok := in.methods[fullMethod[:i+1]]; ok {
-			return m
-		}
-	}
-	return in.def
+	return &Interceptor{gate: g, policy: policy, token: opts.Token, origin: origin}, nil
 }
 
 // Unary is the grpc.UnaryServerInterceptor: grpc.UnaryInterceptor(in.Unary).
@@ -216,7 +137,7 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 // (see Status). A refusal for want of a DPoP nonce also sets the fresh
 // nonce in the call's dpop-nonce response header (grpc.SetHeader).
 func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
-	m := in.lookup(fullMethod)
+	m := in.policy.Lookup(fullMethod)
 	if m == nil {
 		return ctx, nil
 	}
@@ -230,10 +151,10 @@ func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (con
 	}
 	var authed context.Context
 	if err == nil {
-		authed, _, err = m.route.VerifyCall(ctx, &c)
+		authed, _, err = m.VerifyCall(ctx, &c)
 	}
 	if err != nil {
-		if m.route.Admits(err) {
+		if m.Admits(err) {
 			return ctx, nil
 		}
 		if errors.Is(err, jwtgate.ErrDPoPNonce) {
@@ -257,7 +178,7 @@ func (in *Interceptor) read(ctx context.Context, fullMethod string, c *jwtgate.C
 	case len(vs) > 1:
 		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: more than one value", nil)
 	}
-	scheme, tok, err := authvalue.Parse(vs[0], "authorization metadata")
+	scheme, tok, err := rpcauth.Parse(vs[0], "authorization metadata")
 	if err != nil || scheme != "DPoP" {
 		c.Scheme, c.Token = scheme, tok
 		return err
@@ -370,9 +291,9 @@ func BearerToken(ctx context.Context) (string, error) {
 // jwtgate.ErrBadHeader for another scheme or anything but one word after
 // the scheme.
 func ParseBearer(v string) (string, error) {
-	scheme, tok, err := authvalue.Parse(v, "authorization metadata")
+	scheme, tok, err := rpcauth.Parse(v, "authorization metadata")
 	if scheme == "DPoP" {
-		return "", authvalue.Expected("authorization metadata", "Bearer")
+		return "", rpcauth.Expected("authorization metadata", "Bearer")
 	}
 	return tok, err
 }
