@@ -272,18 +272,7 @@ func plainURI(uri string) (path, query string, ok bool) {
 // plainPathByte marks the bytes that url.URL.EscapedPath keeps as they are
 // in a path: unreserved characters and the sub-delimiters ":@/" that a
 // path may carry unescaped, except those Go's escaping changes.
-var plainPathByte = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range []byte("-._~$&+,/:;=@") {
-		t[c] = true
-	}
-	return t
-}()
+var plainPathByte = alnumAnd("-._~$&+,/:;=@")
 
 // canonicalKey canonicalises a header key in place as
 // textproto.CanonicalMIMEHeaderKey does (http.Header.Add's rule): the
@@ -317,18 +306,22 @@ func canonicalKey(k []byte) {
 }
 
 // tokenByte marks the characters of an RFC 9110 token.
-var tokenByte = func() (t [256]bool) {
+var tokenByte = alnumAnd("!#$%&'*+-.^_`|~")
+
+// alnumAnd returns a table marking the ASCII letters and digits and the
+// bytes of extra.
+func alnumAnd(extra string) (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = true, true
 	}
-	for _, c := range []byte("!#$%&'*+-.^_`|~") {
-		t[c] = true
+	for i := 0; i < len(extra); i++ {
+		t[extra[i]] = true
 	}
 	return t
-}()
+}
 
 // appendAddr appends a.String() to b, without the allocations of String
 // for a TCP address.

@@ -81,11 +81,7 @@ func claimsImpls() []claimsImpl {
 
 func jwtgateClaimsVerifier(decode bool) func(key []byte, token string) (func() (*appClaims, error), error) {
 	return func(key []byte, token string) (func() (*appClaims, error), error) {
-		k, err := jwt.NewHMACKey(key, jwt.HS256)
-		if err != nil {
-			return nil, err
-		}
-		v, err := jwt.NewVerifier(k, jwt.VerifierOptions{Algorithms: []jwt.Algorithm{jwt.HS256}, Clock: fixedNow, MaxSize: 16 << 10})
+		v, err := newClaimsVerifier(key)
 		if err != nil {
 			return nil, err
 		}
@@ -110,15 +106,20 @@ func jwtgateClaimsVerifier(decode bool) func(key []byte, token string) (func() (
 	}
 }
 
-// jwtgatePooledVerifier verifies with VerifyIntoBuffer into Tokens and
-// payload buffers kept in a sync.Pool, as a caller that does not keep the
-// Token past its use can: registered claims only, no allocation.
-func jwtgatePooledVerifier(key []byte, token string) (func() (*appClaims, error), error) {
+// newClaimsVerifier returns jwtgate's verifier of the benchmarks' tokens.
+func newClaimsVerifier(key []byte) (*jwt.Verifier, error) {
 	k, err := jwt.NewHMACKey(key, jwt.HS256)
 	if err != nil {
 		return nil, err
 	}
-	v, err := jwt.NewVerifier(k, jwt.VerifierOptions{Algorithms: []jwt.Algorithm{jwt.HS256}, Clock: fixedNow, MaxSize: 16 << 10})
+	return jwt.NewVerifier(k, jwt.VerifierOptions{Algorithms: []jwt.Algorithm{jwt.HS256}, Clock: fixedNow, MaxSize: 16 << 10})
+}
+
+// jwtgatePooledVerifier verifies with VerifyIntoBuffer into Tokens and
+// payload buffers kept in a sync.Pool, as a caller that does not keep the
+// Token past its use can: registered claims only, no allocation.
+func jwtgatePooledVerifier(key []byte, token string) (func() (*appClaims, error), error) {
+	v, err := newClaimsVerifier(key)
 	if err != nil {
 		return nil, err
 	}
