@@ -85,3 +85,12 @@ func TestTokenContextSize(t *testing.T) {
 		t.Errorf("tokenContext is %d bytes; adjust payloadRoom so that it is at most 696 (704 with the allocation header) and close to it", n)
 	}
 }
+
+// TestRequestContextSize keeps a verified request's context and request
+// copy within the 1024-byte size class (with the 8-byte header of an
+// allocation over 512 bytes that holds pointers).
+func TestRequestContextSize(t *testing.T) {
+	if n := unsafe.Sizeof(requestContext{}); n > 1016 {
+		t.Errorf("requestContext is %d bytes: over the 1024-byte size class", n)
+	}
+}
