@@ -19,28 +19,8 @@ import (
 
 // middleware picks the Auth's shortcut for the options it stands for.
 func middleware(a *echogate.Auth, o jwtgate.RouteOptions) echo.MiddlewareFunc {
-	flags := o
-	flags.Optional, flags.Fresh, flags.Refresh = false, false, false
-	if !isZero(flags) {
-		return a.Protect(o)
-	}
-	type flagSet struct{ optional, fresh, refresh bool }
-	switch (flagSet{o.Optional, o.Fresh, o.Refresh}) {
-	case flagSet{}:
-		return a.Required()
-	case flagSet{optional: true}:
-		return a.Optional()
-	case flagSet{fresh: true}:
-		return a.Fresh()
-	case flagSet{refresh: true}:
-		return a.Refresh()
-	}
-	return a.Protect(o)
-}
-
-func isZero(o jwtgate.RouteOptions) bool {
-	return !o.Optional && !o.Fresh && !o.Refresh && !o.SkipTypeCheck && !o.SkipRevocation && !o.WebSocket &&
-		!o.IgnoreInvalid && o.Realm == "" && o.DPoP == jwtgate.DPoPAllowed && len(o.Locations) == 0 && len(o.Scopes) == 0
+	return adaptertest.Pick(o, adaptertest.Shortcuts[echo.MiddlewareFunc]{
+		Required: a.Required, Optional: a.Optional, Fresh: a.Fresh, Refresh: a.Refresh, Protect: a.Protect})
 }
 
 func TestConformance(t *testing.T) { adaptertest.RunHTTP(t, adapter) }

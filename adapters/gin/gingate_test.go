@@ -21,28 +21,8 @@ func init() { gin.SetMode(gin.TestMode) }
 
 // middleware picks the Auth's shortcut for the options it stands for.
 func middleware(a *gingate.Auth, opts jwtgate.RouteOptions) gin.HandlerFunc {
-	switch {
-	case isZero(opts):
-		return a.Required()
-	case opts.Optional && onlyFlags(opts) && !opts.Fresh && !opts.Refresh:
-		return a.Optional()
-	case opts.Fresh && onlyFlags(opts) && !opts.Optional && !opts.Refresh:
-		return a.Fresh()
-	case opts.Refresh && onlyFlags(opts) && !opts.Optional && !opts.Fresh:
-		return a.Refresh()
-	}
-	return a.Protect(opts)
-}
-
-// onlyFlags reports options made of Optional, Fresh and Refresh alone.
-func onlyFlags(o jwtgate.RouteOptions) bool {
-	o.Optional, o.Fresh, o.Refresh = false, false, false
-	return isZero(o)
-}
-
-func isZero(o jwtgate.RouteOptions) bool {
-	return !o.Optional && !o.Fresh && !o.Refresh && !o.SkipTypeCheck && !o.SkipRevocation && !o.WebSocket &&
-		!o.IgnoreInvalid && o.Realm == "" && o.DPoP == jwtgate.DPoPAllowed && len(o.Locations) == 0 && len(o.Scopes) == 0
+	return adaptertest.Pick(opts, adaptertest.Shortcuts[gin.HandlerFunc]{
+		Required: a.Required, Optional: a.Optional, Fresh: a.Fresh, Refresh: a.Refresh, Protect: a.Protect})
 }
 
 func TestConformance(t *testing.T) { adaptertest.RunHTTP(t, adapter) }
