@@ -240,44 +240,5 @@ func TestCookieLoginLogout(t *testing.T) {
 	e.POST("/logout/refresh", func(c *gin.Context) { _ = auth.UnsetRefreshCookies(c) })
 	e.POST("/transfer", auth.Required(), func(c *gin.Context) { c.String(http.StatusOK, "sent by %s", gingate.Identity(c)) })
 
-	w := httptest.NewRecorder()
-	e.ServeHTTP(w, httptest.NewRequest("POST", "/login?user=dave", nil))
-	cookies := map[string]*http.Cookie{}
-	for _, ck := range w.Result().Cookies() {
-		cookies[ck.Name] = ck
-	}
-	for _, n := range []string{"access_token_cookie", "csrf_access_token", "refresh_token_cookie", "csrf_refresh_token"} {
-		if cookies[n] == nil || cookies[n].Value == "" {
-			t.Fatalf("login did not set %s: %v", n, w.Result().Cookies())
-		}
-	}
-	post := func(csrf string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest("POST", "/transfer", nil)
-		r.AddCookie(cookies["access_token_cookie"])
-		if csrf != "" {
-			r.Header.Set("X-CSRF-TOKEN", csrf)
-		}
-		w := httptest.NewRecorder()
-		e.ServeHTTP(w, r)
-		return w
-	}
-	if w := post(""); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "csrf") {
-		t.Errorf("without CSRF: %d %s", w.Code, w.Body)
-	}
-	if w := post(cookies["csrf_access_token"].Value); w.Code != 200 || w.Body.String() != "sent by dave" {
-		t.Errorf("with CSRF: %d %s", w.Code, w.Body)
-	}
-	for path, want := range map[string]int{"/logout": 4, "/logout/access": 2, "/logout/refresh": 2} {
-		w = httptest.NewRecorder()
-		e.ServeHTTP(w, httptest.NewRequest("POST", path, nil))
-		n := 0
-		for _, ck := range w.Result().Cookies() {
-			if ck.MaxAge < 0 && ck.Value == "" {
-				n++
-			}
-		}
-		if n != want {
-			t.Errorf("%s expired %d cookies, want %d: %v", path, n, want, w.Result().Cookies())
-		}
-	}
+	adaptertest.CheckCookieFlow(t, e)
 }
