@@ -31,16 +31,16 @@ func call(ctx context.Context, url string, hc *http.Client, tr transport, proced
 
 func TestUnary(t *testing.T) {
 	e := newEnv(t)
-	h := handler(mustNew(t, e.gate, testPolicy))
-	alice := e.access(t, "alice")
-	fresh := e.access(t, "alice", jwtgate.Fresh())
-	scoped := e.access(t, "alice", jwtgate.WithClaims(map[string]any{"scope": "orders:read orders:write"}))
-	revoked := e.access(t, "alice")
-	rt, err := e.gate.DecodeToken(context.Background(), revoked)
+	h := handler(mustNew(t, e.Gate, testPolicy))
+	alice := e.Access(t, "alice")
+	fresh := e.Access(t, "alice", jwtgate.Fresh())
+	scoped := e.Access(t, "alice", jwtgate.WithClaims(map[string]any{"scope": "orders:read orders:write"}))
+	revoked := e.Access(t, "alice")
+	rt, err := e.Gate.DecodeToken(context.Background(), revoked)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.revoked.Store(rt.Claims.ID, true)
+	e.Revoked.Store(rt.Claims.ID, true)
 	forged := alice[:len(alice)-2] + "AA"
 	if forged == alice {
 		forged = alice[:len(alice)-2] + "BA"
@@ -55,21 +55,21 @@ func TestUnary(t *testing.T) {
 	}{
 		{"valid", "Hello", []string{B(alice)}, 0, "hello alice"},
 		{"scheme in lower case", "Hello", []string{"bearer " + alice}, 0, "hello alice"},
-		{"user loaded", "Hello", []string{B(e.access(t, "bob"))}, 0, "hello bob (user Bob)"},
+		{"user loaded", "Hello", []string{B(e.Access(t, "bob"))}, 0, "hello bob (user Bob)"},
 		{"no token", "Hello", nil, connect.CodeUnauthenticated, "does not contain an access token"},
 		{"two values", "Hello", []string{B(alice), B(alice)}, connect.CodeUnauthenticated, "more than one value"},
 		{"other scheme", "Hello", []string{"Basic YWxpY2U6cHc="}, connect.CodeUnauthenticated, "expected 'Bearer <JWT>'"},
 		{"scheme alone", "Hello", []string{"Bearer"}, connect.CodeUnauthenticated, "expected 'Bearer <JWT>'"},
 		{"two words", "Hello", []string{B(alice) + " extra"}, connect.CodeUnauthenticated, "expected 'Bearer <JWT>'"},
-		{"DPoP-bound token as bearer", "Hello", []string{B(e.access(t, "alice", jwtgate.WithClaims(map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})))}, connect.CodeUnauthenticated, "bound to a DPoP key"},
+		{"DPoP-bound token as bearer", "Hello", []string{B(e.Access(t, "alice", jwtgate.WithClaims(map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})))}, connect.CodeUnauthenticated, "bound to a DPoP key"},
 		{"bad signature", "Hello", []string{B(forged)}, connect.CodeUnauthenticated, "Signature verification failed"},
 		{"not a JWT", "Hello", []string{B("not.a.jwt")}, connect.CodeUnauthenticated, "Malformed token"},
-		{"expired", "Hello", []string{B(e.expired(t, "alice"))}, connect.CodeUnauthenticated, "expired"},
+		{"expired", "Hello", []string{B(e.Expired(t, "alice"))}, connect.CodeUnauthenticated, "expired"},
 		{"revoked", "Hello", []string{B(revoked)}, connect.CodeUnauthenticated, "revoked"},
 		{"revoked, procedure skips revocation", "Unchecked", []string{B(revoked)}, 0, "hello alice"},
-		{"refresh token", "Hello", []string{B(e.refresh(t, "alice"))}, connect.CodeUnauthenticated, "Wrong token type"},
-		{"unknown user", "Hello", []string{B(e.access(t, "ghost"))}, connect.CodeUnauthenticated, "User could not be loaded"},
-		{"claims hook refuses", "Hello", []string{B(e.access(t, "mallory"))}, connect.CodePermissionDenied, "claims verification failed"},
+		{"refresh token", "Hello", []string{B(e.Refresh(t, "alice"))}, connect.CodeUnauthenticated, "Wrong token type"},
+		{"unknown user", "Hello", []string{B(e.Access(t, "ghost"))}, connect.CodeUnauthenticated, "User could not be loaded"},
+		{"claims hook refuses", "Hello", []string{B(e.Access(t, "mallory"))}, connect.CodePermissionDenied, "claims verification failed"},
 		{"fresh procedure, fresh token", "Fresh", []string{B(fresh)}, 0, "hello alice"},
 		{"fresh procedure, token not fresh", "Fresh", []string{B(alice)}, connect.CodePermissionDenied, "Fresh token required"},
 		{"scoped procedure, scope given", "Orders", []string{B(scoped)}, 0, "hello alice"},
@@ -82,7 +82,7 @@ func TestUnary(t *testing.T) {
 		{"lenient procedure, bad token", "Lenient", []string{B(forged)}, 0, "hello anonymous"},
 		{"lenient procedure, malformed value", "Lenient", []string{"Bearer a b"}, 0, "hello anonymous"},
 		{"lenient procedure, revoked token", "Lenient", []string{B(revoked)}, connect.CodeUnauthenticated, "revoked"},
-		{"refresh procedure, refresh token", "Refresh", []string{B(e.refresh(t, "alice"))}, 0, "hello alice"},
+		{"refresh procedure, refresh token", "Refresh", []string{B(e.Refresh(t, "alice"))}, 0, "hello alice"},
 		{"refresh procedure, access token", "Refresh", []string{B(alice)}, connect.CodeUnauthenticated, "Wrong token type"},
 	}
 	for _, tr := range transports {
@@ -134,8 +134,8 @@ func readStream(ctx context.Context, url string, hc *http.Client, tr transport, 
 
 func TestStream(t *testing.T) {
 	e := newEnv(t)
-	h := handler(mustNew(t, e.gate, testPolicy))
-	bob := "Bearer " + e.access(t, "bob")
+	h := handler(mustNew(t, e.Gate, testPolicy))
+	bob := "Bearer " + e.Access(t, "bob")
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			url, hc := server(t, h, tr)
@@ -150,8 +150,8 @@ func TestStream(t *testing.T) {
 				code connect.Code
 			}{
 				{"no token", nil, connect.CodeUnauthenticated},
-				{"expired", []string{"Bearer " + e.expired(t, "bob")}, connect.CodeUnauthenticated},
-				{"claims hook refuses", []string{"Bearer " + e.access(t, "mallory")}, connect.CodePermissionDenied},
+				{"expired", []string{"Bearer " + e.Expired(t, "bob")}, connect.CodeUnauthenticated},
+				{"claims hook refuses", []string{"Bearer " + e.Access(t, "mallory")}, connect.CodePermissionDenied},
 			} {
 				got, err := readStream(t.Context(), url, hc, tr, tt.auth...)
 				if connect.CodeOf(err) != tt.code || len(got) != 0 {
@@ -166,15 +166,15 @@ func TestStream(t *testing.T) {
 func TestUnavailable(t *testing.T) {
 	e := newEnv(t)
 	tr := transports[1]
-	url, hc := server(t, handler(mustNew(t, e.gate, testPolicy)), tr)
-	bob := "Bearer " + e.access(t, "bob")
+	url, hc := server(t, handler(mustNew(t, e.Gate, testPolicy)), tr)
+	bob := "Bearer " + e.Access(t, "bob")
 	for _, tt := range []struct {
 		name string
 		down func(bool)
 		want string
 	}{
-		{"revocation store", e.storeDown.Store, "Revocation check unavailable"},
-		{"user store", e.usersDown.Store, "User store unavailable"},
+		{"revocation store", e.StoreDown.Store, "Revocation check unavailable"},
+		{"user store", e.UsersDown.Store, "User store unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.down(true)
@@ -199,8 +199,8 @@ func TestUnavailable(t *testing.T) {
 // client, the interceptor does nothing.
 func TestPolicyAndHooks(t *testing.T) {
 	e := newEnv(t)
-	alice := e.access(t, "alice")
-	in := mustNew(t, e.gate, connectjwt.Options{
+	alice := e.Access(t, "alice")
+	in := mustNew(t, e.Gate, connectjwt.Options{
 		Procedures: map[string]jwtgate.RouteOptions{svc: {Optional: true}, svc + "Fresh": {Fresh: true}},
 		Token: func(_ context.Context, procedure string, h http.Header) (string, error) {
 			if !strings.HasPrefix(procedure, svc) {
@@ -225,7 +225,7 @@ func TestPolicyAndHooks(t *testing.T) {
 	if _, _, err := call(t.Context(), url, hc, tr, "Fresh"); connect.CodeOf(err) != connect.CodeUnauthenticated {
 		t.Errorf("procedure entry: %v, want Unauthenticated", err)
 	}
-	in = mustNew(t, e.gate, connectjwt.Options{Public: []string{svc}})
+	in = mustNew(t, e.Gate, connectjwt.Options{Public: []string{svc}})
 	url, hc = server(t, handler(in), tr)
 	if got, err := readStream(t.Context(), url, hc, tr); err != nil || len(got) != 3 || got[0] != "hello anonymous 0" {
 		t.Errorf("public service stream: %q, %v", got, err)
@@ -249,7 +249,7 @@ func TestNewRefuses(t *testing.T) {
 		{"public and in Procedures", connectjwt.Options{Public: []string{svc + "Hello"}, Procedures: map[string]jwtgate.RouteOptions{svc + "Hello": {}}}, "both"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			in, err := connectjwt.New(e.gate, tt.opts)
+			in, err := connectjwt.New(e.Gate, tt.opts)
 			if in != nil || !errors.Is(err, jwtgate.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New: %v, %v; want ErrConfig mentioning %q", in, err, tt.want)
 			}

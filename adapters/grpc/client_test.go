@@ -28,17 +28,17 @@ type fetcher struct {
 
 func (f *fetcher) fetch(ctx context.Context) (string, error) {
 	f.calls.Add(1)
-	tok, err := f.e.gate.CreateAccessToken(ctx, "alice")
+	tok, err := f.e.Gate.CreateAccessToken(ctx, "alice")
 	f.last.Store(tok)
 	return tok, err
 }
 
 func (f *fetcher) revokeLast() {
-	tok, err := f.e.gate.DecodeToken(context.Background(), f.last.Load().(string))
+	tok, err := f.e.Gate.DecodeToken(context.Background(), f.last.Load().(string))
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.e.revoked.Store(tok.Claims.ID, true)
+	f.e.Revoked.Store(tok.Claims.ID, true)
 }
 
 func TestCredentials(t *testing.T) {
@@ -50,7 +50,7 @@ func TestCredentials(t *testing.T) {
 		AllowInsecure: true,
 		Clock:         func() time.Time { return time.Unix(0, now.Load()) },
 	})
-	conn := serve(t, mustNew(t, e.gate, testPolicy),
+	conn := serve(t, mustNew(t, e.Gate, testPolicy),
 		grpc.WithPerRPCCredentials(creds), grpc.WithChainUnaryInterceptor(creds.RetryUnary))
 
 	for i := range 3 {
@@ -88,7 +88,7 @@ func TestCredentials(t *testing.T) {
 	if _, err := call(t.Context(), conn, "Fresh"); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("fresh method: %v, want PermissionDenied", err)
 	}
-	e.storeDown.Store(true)
+	e.StoreDown.Store(true)
 	before := f.calls.Load()
 	if _, err := call(t.Context(), conn, "Hello"); status.Code(err) != codes.Unavailable {
 		t.Errorf("store down: %v, want Unavailable", err)
@@ -104,7 +104,7 @@ func TestCredentialsInvalidate(t *testing.T) {
 	e := newEnv(t)
 	f := &fetcher{e: e, t: t}
 	creds := grpcjwt.NewCredentials(f.fetch, grpcjwt.CredentialsOptions{AllowInsecure: true})
-	conn := serve(t, mustNew(t, e.gate, testPolicy), grpc.WithPerRPCCredentials(creds))
+	conn := serve(t, mustNew(t, e.Gate, testPolicy), grpc.WithPerRPCCredentials(creds))
 	if _, err := call(t.Context(), conn, "Hello"); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestCredentialsNoExp(t *testing.T) {
 	var calls atomic.Int32
 	creds := grpcjwt.NewCredentials(func(ctx context.Context) (string, error) {
 		calls.Add(1)
-		return e.gate.CreateAccessToken(ctx, "alice", jwtgate.TTL(jwtgate.NoExpiry))
+		return e.Gate.CreateAccessToken(ctx, "alice", jwtgate.TTL(jwtgate.NoExpiry))
 	}, grpcjwt.CredentialsOptions{Clock: func() time.Time { return time.Now().Add(1000 * time.Hour) }})
 	for range 3 {
 		if _, err := creds.Token(t.Context()); err != nil {
@@ -245,7 +245,7 @@ func TestCredentialsFarExp(t *testing.T) {
 	var calls atomic.Int32
 	creds := grpcjwt.NewCredentials(func(ctx context.Context) (string, error) {
 		calls.Add(1)
-		return e.gate.CreateAccessToken(ctx, "alice", jwtgate.TTL(250*365*24*time.Hour))
+		return e.Gate.CreateAccessToken(ctx, "alice", jwtgate.TTL(250*365*24*time.Hour))
 	}, grpcjwt.CredentialsOptions{})
 	for range 3 {
 		if _, err := creds.Token(t.Context()); err != nil {

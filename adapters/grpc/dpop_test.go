@@ -231,8 +231,8 @@ func TestDPoPServerNonce(t *testing.T) {
 func TestDPoPServerWithoutConfig(t *testing.T) {
 	e := newEnv(t)
 	p := adaptertest.NewProver(t, nil)
-	bound := e.access(t, "alice", jwtgate.BindTo(p.Thumbprint()))
-	conn := serve(t, mustNew(t, e.gate, grpcjwt.Options{}))
+	bound := e.Access(t, "alice", jwtgate.BindTo(p.Thumbprint()))
+	conn := serve(t, mustNew(t, e.Gate, grpcjwt.Options{}))
 	_, _, err := unaryCall(withMD(t.Context(), "authorization", "DPoP "+bound, "dpop", proofFor(t, p, "POST", bufOrigin, "Hello", bound, "")), conn, "Hello")
 	if status.Code(err) != codes.Unauthenticated || !strings.Contains(status.Convert(err).Message(), "Unsupported authorization scheme") {
 		t.Errorf("DPoP on a Gate without DPoP: %v", err)

@@ -18,8 +18,8 @@ import (
 // accepts, and every refusal is Unauthenticated.
 func FuzzInterceptor(f *testing.F) {
 	e := newEnv(f)
-	valid := e.access(f, "alice")
-	in := mustNew(f, e.gate, grpcjwt.Options{})
+	valid := e.Access(f, "alice")
+	in := mustNew(f, e.Gate, grpcjwt.Options{})
 	for _, seed := range []string{
 		"Bearer " + valid, "bearer " + valid, "Bearer  " + valid + " ", "Bearer " + valid + ",", "Bearer",
 		"Bearer " + valid[:len(valid)-1], "Basic abc", "", " ", "\x00", "Bearer \xff\xfe", "Bearer a.b.c",
@@ -41,7 +41,7 @@ func FuzzInterceptor(f *testing.F) {
 		// replayed in others, with other tokens.
 		wantOK := false
 		if !twice && perr == nil && tok != "" {
-			_, verr := e.gate.VerifyToken(context.Background(), tok, jwtgate.RouteOptions{})
+			_, verr := e.Gate.VerifyToken(context.Background(), tok, jwtgate.RouteOptions{})
 			wantOK = verr == nil
 		}
 

@@ -2,13 +2,9 @@ package grpcjwt_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -16,8 +12,8 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/adapters/adaptertest"
 	grpcjwt "github.com/jwtgate/jwtgate/adapters/grpc"
-	"github.com/jwtgate/jwtgate/jwt"
 )
 
 // The test service, written by hand over well-known types: Greeter with
@@ -25,7 +21,7 @@ import (
 // and a server stream, Count, that sends three messages.
 const svc = "/jwtgate.test.Greeter/"
 
-type user struct{ Name string }
+type user = adaptertest.User
 
 // reply is what every handler answers: who the context says the caller
 // is, with the loaded user if any.
@@ -103,86 +99,10 @@ var testPolicy = grpcjwt.Options{
 
 var secret = []byte("a secret of at least thirty-two bytes!")
 
-// env is a Gate with revocation, a claims hook and a user loader whose
-// behaviour tests can change, and a Gate with the same key whose clock is
-// two hours behind, for expired tokens.
-type env struct {
-	gate, past *jwtgate.Gate
-	revoked    sync.Map // jti -> true
-	storeDown  atomic.Bool
-	usersDown  atomic.Bool
-}
+// env is the adapters' shared HookEnv.
+type env = adaptertest.HookEnv
 
-func newEnv(t testing.TB) *env {
-	t.Helper()
-	e := &env{}
-	key, err := jwt.NewHMACKey(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := jwtgate.Config{
-		SigningKey: key,
-		IsRevoked: func(_ context.Context, tok *jwtgate.Token) (bool, error) {
-			if e.storeDown.Load() {
-				return false, errors.New("revocation store: connection refused")
-			}
-			_, ok := e.revoked.Load(tok.Claims.ID)
-			return ok, nil
-		},
-		VerifyClaims: func(_ context.Context, tok *jwtgate.Token) error {
-			if tok.Identity == "mallory" {
-				return errors.New("mallory is banned")
-			}
-			return nil
-		},
-		LoadUser: func(_ context.Context, tok *jwtgate.Token) (any, error) {
-			switch {
-			case e.usersDown.Load():
-				return nil, errors.New("user store: timeout")
-			case tok.Identity == "ghost":
-				return nil, nil
-			case tok.Identity == "bob":
-				return &user{Name: "Bob"}, nil
-			}
-			return tok.Identity, nil
-		},
-	}
-	if e.gate, err = jwtgate.New(cfg); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Clock = func() time.Time { return time.Now().Add(-2 * time.Hour) }
-	if e.past, err = jwtgate.New(cfg); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-func (e *env) access(t testing.TB, who string, opts ...jwtgate.TokenOption) string {
-	t.Helper()
-	tok, err := e.gate.CreateAccessToken(context.Background(), who, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
-func (e *env) refresh(t testing.TB, who string) string {
-	t.Helper()
-	tok, err := e.gate.CreateRefreshToken(context.Background(), who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
-func (e *env) expired(t testing.TB, who string) string {
-	t.Helper()
-	tok, err := e.past.CreateAccessToken(context.Background(), who, jwtgate.Fresh())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
+func newEnv(t testing.TB) *env { return adaptertest.NewHookEnv(t, secret) }
 
 // serve starts a Greeter protected by the interceptor on a bufconn
 // listener and returns a connection to it, with the given dial options.

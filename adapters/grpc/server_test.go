@@ -31,16 +31,16 @@ func call(ctx context.Context, conn *grpc.ClientConn, method string, auth ...str
 
 func TestUnary(t *testing.T) {
 	e := newEnv(t)
-	conn := serve(t, mustNew(t, e.gate, testPolicy))
-	alice := e.access(t, "alice")
-	fresh := e.access(t, "alice", jwtgate.Fresh())
-	scoped := e.access(t, "alice", jwtgate.WithClaims(map[string]any{"scope": "orders:read orders:write"}))
-	revoked := e.access(t, "alice")
-	rt, err := e.gate.DecodeToken(context.Background(), revoked)
+	conn := serve(t, mustNew(t, e.Gate, testPolicy))
+	alice := e.Access(t, "alice")
+	fresh := e.Access(t, "alice", jwtgate.Fresh())
+	scoped := e.Access(t, "alice", jwtgate.WithClaims(map[string]any{"scope": "orders:read orders:write"}))
+	revoked := e.Access(t, "alice")
+	rt, err := e.Gate.DecodeToken(context.Background(), revoked)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.revoked.Store(rt.Claims.ID, true)
+	e.Revoked.Store(rt.Claims.ID, true)
 	forged := alice[:len(alice)-2] + "AA"
 	if forged == alice {
 		forged = alice[:len(alice)-2] + "BA"
@@ -55,22 +55,22 @@ func TestUnary(t *testing.T) {
 	}{
 		{"valid", "Hello", []string{B(alice)}, codes.OK, "hello alice"},
 		{"scheme in lower case", "Hello", []string{"bearer " + alice}, codes.OK, "hello alice"},
-		{"user loaded", "Hello", []string{B(e.access(t, "bob"))}, codes.OK, "hello bob (user Bob)"},
+		{"user loaded", "Hello", []string{B(e.Access(t, "bob"))}, codes.OK, "hello bob (user Bob)"},
 		{"no token", "Hello", nil, codes.Unauthenticated, "does not contain an access token"},
 		{"empty value", "Hello", []string{""}, codes.Unauthenticated, "does not contain an access token"},
 		{"two values", "Hello", []string{B(alice), B(alice)}, codes.Unauthenticated, "more than one value"},
 		{"other scheme", "Hello", []string{"Basic YWxpY2U6cHc="}, codes.Unauthenticated, "expected 'Bearer <JWT>'"},
 		{"scheme alone", "Hello", []string{"Bearer"}, codes.Unauthenticated, "expected 'Bearer <JWT>'"},
 		{"two words", "Hello", []string{B(alice) + " extra"}, codes.Unauthenticated, "expected 'Bearer <JWT>'"},
-		{"DPoP-bound token as bearer", "Hello", []string{B(e.access(t, "alice", jwtgate.WithClaims(map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})))}, codes.Unauthenticated, "bound to a DPoP key"},
+		{"DPoP-bound token as bearer", "Hello", []string{B(e.Access(t, "alice", jwtgate.WithClaims(map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})))}, codes.Unauthenticated, "bound to a DPoP key"},
 		{"bad signature", "Hello", []string{B(forged)}, codes.Unauthenticated, "Signature verification failed"},
 		{"not a JWT", "Hello", []string{B("not.a.jwt")}, codes.Unauthenticated, "Malformed token"},
-		{"expired", "Hello", []string{B(e.expired(t, "alice"))}, codes.Unauthenticated, "expired"},
+		{"expired", "Hello", []string{B(e.Expired(t, "alice"))}, codes.Unauthenticated, "expired"},
 		{"revoked", "Hello", []string{B(revoked)}, codes.Unauthenticated, "revoked"},
 		{"revoked, method skips revocation", "Unchecked", []string{B(revoked)}, codes.OK, "hello alice"},
-		{"refresh token", "Hello", []string{B(e.refresh(t, "alice"))}, codes.Unauthenticated, "Wrong token type"},
-		{"unknown user", "Hello", []string{B(e.access(t, "ghost"))}, codes.Unauthenticated, "User could not be loaded"},
-		{"claims hook refuses", "Hello", []string{B(e.access(t, "mallory"))}, codes.PermissionDenied, "claims verification failed"},
+		{"refresh token", "Hello", []string{B(e.Refresh(t, "alice"))}, codes.Unauthenticated, "Wrong token type"},
+		{"unknown user", "Hello", []string{B(e.Access(t, "ghost"))}, codes.Unauthenticated, "User could not be loaded"},
+		{"claims hook refuses", "Hello", []string{B(e.Access(t, "mallory"))}, codes.PermissionDenied, "claims verification failed"},
 		{"fresh method, fresh token", "Fresh", []string{B(fresh)}, codes.OK, "hello alice"},
 		{"fresh method, token not fresh", "Fresh", []string{B(alice)}, codes.PermissionDenied, "Fresh token required"},
 		{"scoped method, scope given", "Orders", []string{B(scoped)}, codes.OK, "hello alice"},
@@ -84,7 +84,7 @@ func TestUnary(t *testing.T) {
 		{"lenient method, bad token", "Lenient", []string{B(forged)}, codes.OK, "hello anonymous"},
 		{"lenient method, malformed value", "Lenient", []string{"Bearer a b"}, codes.OK, "hello anonymous"},
 		{"lenient method, revoked token", "Lenient", []string{B(revoked)}, codes.Unauthenticated, "revoked"},
-		{"refresh method, refresh token", "Refresh", []string{B(e.refresh(t, "alice"))}, codes.OK, "hello alice"},
+		{"refresh method, refresh token", "Refresh", []string{B(e.Refresh(t, "alice"))}, codes.OK, "hello alice"},
 		{"refresh method, access token", "Refresh", []string{B(alice)}, codes.Unauthenticated, "Wrong token type"},
 	}
 	for _, tt := range tests {
@@ -115,15 +115,15 @@ func TestUnary(t *testing.T) {
 // Stores that cannot answer refuse the call: fail closed.
 func TestUnavailable(t *testing.T) {
 	e := newEnv(t)
-	conn := serve(t, mustNew(t, e.gate, testPolicy))
-	alice := "Bearer " + e.access(t, "alice")
+	conn := serve(t, mustNew(t, e.Gate, testPolicy))
+	alice := "Bearer " + e.Access(t, "alice")
 	for _, tt := range []struct {
 		name string
 		down func(bool)
 		want string
 	}{
-		{"revocation store", e.storeDown.Store, "Revocation check unavailable"},
-		{"user store", e.usersDown.Store, "User store unavailable"},
+		{"revocation store", e.StoreDown.Store, "Revocation check unavailable"},
+		{"user store", e.UsersDown.Store, "User store unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.down(true)
@@ -177,8 +177,8 @@ func TestStream(t *testing.T) {
 	e := newEnv(t)
 	policy := testPolicy
 	policy.Public = append([]string{"/jwtgate.test.Open/"}, policy.Public...)
-	conn := serve(t, mustNew(t, e.gate, policy))
-	got, err := readStream(t.Context(), conn, "Count", "Bearer "+e.access(t, "bob"))
+	conn := serve(t, mustNew(t, e.Gate, policy))
+	got, err := readStream(t.Context(), conn, "Count", "Bearer "+e.Access(t, "bob"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,16 +193,16 @@ func TestStream(t *testing.T) {
 		code codes.Code
 	}{
 		{"no token", nil, codes.Unauthenticated},
-		{"expired", []string{"Bearer " + e.expired(t, "bob")}, codes.Unauthenticated},
-		{"claims hook refuses", []string{"Bearer " + e.access(t, "mallory")}, codes.PermissionDenied},
+		{"expired", []string{"Bearer " + e.Expired(t, "bob")}, codes.Unauthenticated},
+		{"claims hook refuses", []string{"Bearer " + e.Access(t, "mallory")}, codes.PermissionDenied},
 	} {
 		got, err := readStream(t.Context(), conn, "Count", tt.auth...)
 		if status.Code(err) != tt.code || len(got) != 0 {
 			t.Errorf("%s: got %q, %v; want no message and %v", tt.name, got, err, tt.code)
 		}
 	}
-	e.storeDown.Store(true)
-	if _, err := readStream(t.Context(), conn, "Count", "Bearer "+e.access(t, "bob")); status.Code(err) != codes.Unavailable {
+	e.StoreDown.Store(true)
+	if _, err := readStream(t.Context(), conn, "Count", "Bearer "+e.Access(t, "bob")); status.Code(err) != codes.Unavailable {
 		t.Errorf("revocation store down: %v, want Unavailable", err)
 	}
 }
@@ -211,7 +211,7 @@ func TestStream(t *testing.T) {
 // slash; a method's own entry wins.
 func TestServicePolicy(t *testing.T) {
 	e := newEnv(t)
-	in := mustNew(t, e.gate, grpcjwt.Options{
+	in := mustNew(t, e.Gate, grpcjwt.Options{
 		Methods: map[string]jwtgate.RouteOptions{
 			svc:           {Optional: true},
 			svc + "Fresh": {Fresh: true},
@@ -221,10 +221,10 @@ func TestServicePolicy(t *testing.T) {
 	if got, err := call(t.Context(), conn, "Hello"); err != nil || got != "hello anonymous" {
 		t.Errorf("service-wide Optional: %q, %v", got, err)
 	}
-	if _, err := call(t.Context(), conn, "Fresh", "Bearer "+e.access(t, "alice")); status.Code(err) != codes.PermissionDenied {
+	if _, err := call(t.Context(), conn, "Fresh", "Bearer "+e.Access(t, "alice")); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("method entry: %v, want PermissionDenied", err)
 	}
-	in = mustNew(t, e.gate, grpcjwt.Options{Public: []string{svc}})
+	in = mustNew(t, e.Gate, grpcjwt.Options{Public: []string{svc}})
 	conn = serve(t, in)
 	if got, err := readStream(t.Context(), conn, "Count"); err != nil || len(got) != 3 || got[0] != "hello anonymous 0" {
 		t.Errorf("public service stream: %q, %v", got, err)
@@ -234,8 +234,8 @@ func TestServicePolicy(t *testing.T) {
 // Options.Token replaces the reading of the authorization metadata.
 func TestTokenHook(t *testing.T) {
 	e := newEnv(t)
-	alice := e.access(t, "alice")
-	in := mustNew(t, e.gate, grpcjwt.Options{
+	alice := e.Access(t, "alice")
+	in := mustNew(t, e.Gate, grpcjwt.Options{
 		Token: func(ctx context.Context, method string) (string, error) {
 			if method != svc+"Hello" {
 				return "", errors.New("unexpected method " + method)
@@ -281,7 +281,7 @@ func TestNewRefuses(t *testing.T) {
 		{"public and in Methods", grpcjwt.Options{Public: []string{svc + "Hello"}, Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {}}}, "both"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			in, err := grpcjwt.New(e.gate, tt.opts)
+			in, err := grpcjwt.New(e.Gate, tt.opts)
 			if in != nil || !errors.Is(err, jwtgate.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New: %v, %v; want ErrConfig mentioning %q", in, err, tt.want)
 			}
@@ -356,8 +356,8 @@ func TestCode(t *testing.T) {
 // (for chains that call Authenticate themselves).
 func TestAuthenticate(t *testing.T) {
 	e := newEnv(t)
-	in := mustNew(t, e.gate, testPolicy)
-	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+e.access(t, "alice")))
+	in := mustNew(t, e.Gate, testPolicy)
+	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+e.Access(t, "alice")))
 	ctx2, err := in.Authenticate(ctx, svc+"Hello")
 	if err != nil {
 		t.Fatal(err)
