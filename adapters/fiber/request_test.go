@@ -395,3 +395,13 @@ func TestTLS(t *testing.T) {
 		t.Errorf("the Gate took the requests for %q, want %q", htu, want)
 	}
 }
+
+// discard is a ResponseWriter that keeps nothing but the status.
+type discard struct {
+	h    http.Header
+	code int
+}
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(code int)        { d.code = code }
