@@ -414,6 +414,11 @@ func TestVerifyCall(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) {
 		t.Errorf("store down: %v, want ErrUnavailable", err)
 	}
+
+	// No call at all is a call without a token, not a panic.
+	if _, _, err := rt.VerifyCall(context.Background(), nil); !errors.Is(err, ErrNoToken) {
+		t.Errorf("nil call: %v, want ErrNoToken", err)
+	}
 }
 
 // TestVerifyCallNonce: with server nonces, a proof without one is refused

@@ -58,7 +58,7 @@ type Call struct {
 // let through (Route.Admits); another scheme, or DPoP on a Gate without
 // Config.DPoP, is one wrapping ErrBadHeader.
 func (rt *Route) VerifyCall(ctx context.Context, c *Call) (context.Context, *Token, error) {
-	if c.Token == "" {
+	if c == nil || c.Token == "" {
 		return nil, nil, newError(ErrNoToken, "Request does not contain an access token", nil)
 	}
 	f := found{token: c.Token, proofs: c.Proofs, method: c.Method, url: c.URL}
