@@ -200,14 +200,11 @@ func (in *Interceptor) authenticate(ctx context.Context, procedure, method strin
 // Authorization header, and for the DPoP scheme its DPoP headers and the
 // call's method and URL.
 func (in *Interceptor) read(h http.Header, procedure, method string, c *jwtgate.Call) error {
-	vs := h["Authorization"]
-	switch {
-	case len(vs) == 0:
-		return nil
-	case len(vs) > 1:
-		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: more than one value", nil)
+	v, err := rpcauth.One(h["Authorization"], "Authorization header")
+	if v == "" || err != nil {
+		return err
 	}
-	scheme, tok, err := rpcauth.Parse(vs[0], "Authorization header")
+	scheme, tok, err := rpcauth.Parse(v, "Authorization header")
 	if err != nil || scheme != "DPoP" {
 		c.Scheme, c.Token = scheme, tok
 		return err
@@ -242,19 +239,21 @@ func (in *Interceptor) url(h http.Header, procedure string) *url.URL {
 // CodeDeadlineExceeded when the call's context ended, and
 // CodeUnauthenticated for the rest (no token, a malformed, invalid,
 // expired or revoked token, the wrong type, no user).
-func Code(err error) connect.Code {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return connect.CodeCanceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return connect.CodeDeadlineExceeded
-	case errors.Is(err, jwtgate.ErrUnavailable):
-		return connect.CodeUnavailable
-	case errors.Is(err, jwtgate.ErrNotFresh), errors.Is(err, jwtgate.ErrInsufficientScope),
-		errors.Is(err, jwtgate.ErrClaims), errors.Is(err, jwtgate.ErrCSRF):
+func Code(err error) connect.Code { return code(rpcauth.Classify(err)) }
+
+// code is the Connect code of a class of refusal.
+func code(c rpcauth.Class) connect.Code {
+	switch c {
+	case rpcauth.PermissionDenied:
 		return connect.CodePermissionDenied
-	case errors.Is(err, jwtgate.ErrConfig):
+	case rpcauth.Unavailable:
+		return connect.CodeUnavailable
+	case rpcauth.Internal:
 		return connect.CodeInternal
+	case rpcauth.Canceled:
+		return connect.CodeCanceled
+	case rpcauth.DeadlineExceeded:
+		return connect.CodeDeadlineExceeded
 	}
 	return connect.CodeUnauthenticated
 }
@@ -266,27 +265,8 @@ func Error(err error) *connect.Error {
 	if err == nil {
 		return nil
 	}
-	c := Code(err)
-	return connect.NewError(c, errors.New(message(err, c)))
-}
-
-func message(err error, c connect.Code) string {
-	var e *jwtgate.Error
-	switch {
-	case c == connect.CodeInternal:
-		return "authentication is misconfigured"
-	case c == connect.CodeCanceled || c == connect.CodeDeadlineExceeded:
-		return "call ended during authentication"
-	case !errors.As(err, &e) || e.Message == "":
-		return "authentication failed"
-	// These messages may quote the token's identity or typ: say what
-	// failed instead.
-	case e.Kind == jwtgate.ErrUserLoad:
-		return "User could not be loaded"
-	case e.Kind == jwtgate.ErrWrongType:
-		return "Wrong token type for this procedure"
-	}
-	return e.Message
+	c := rpcauth.Classify(err)
+	return connect.NewError(code(c), errors.New(rpcauth.Message(err, c, "procedure")))
 }
 
 // BearerToken returns the token of a request header: its Authorization
@@ -295,13 +275,11 @@ func message(err error, c connect.Code) string {
 // malformed value give an error wrapping jwtgate.ErrBadHeader.
 func BearerToken(h http.Header) (string, error) {
 	vs := h["Authorization"]
-	switch len(vs) {
-	case 0:
-		return "", nil
-	case 1:
-		return ParseBearer(vs[0])
+	v, err := rpcauth.One(vs, "Authorization header")
+	if err != nil {
+		return "", err
 	}
-	return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad Authorization header: more than one value", nil)
+	return ParseBearer(v)
 }
 
 // ParseBearer returns the token of an Authorization value,
@@ -309,9 +287,5 @@ func BearerToken(h http.Header) (string, error) {
 // jwtgate.ErrBadHeader for another scheme or anything but one word after
 // the scheme.
 func ParseBearer(v string) (string, error) {
-	scheme, tok, err := rpcauth.Parse(v, "Authorization header")
-	if scheme == "DPoP" {
-		return "", rpcauth.Expected("Authorization header", "Bearer")
-	}
-	return tok, err
+	return rpcauth.ParseBearer(v, "Authorization header")
 }

@@ -171,14 +171,11 @@ func (in *Interceptor) Authenticate(ctx context.Context, fullMethod string) (con
 // authorization value, and for the DPoP scheme its dpop values, method
 // and URL.
 func (in *Interceptor) read(ctx context.Context, fullMethod string, c *jwtgate.Call) error {
-	vs := metadata.ValueFromIncomingContext(ctx, "authorization")
-	switch {
-	case len(vs) == 0:
-		return nil
-	case len(vs) > 1:
-		return jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: more than one value", nil)
+	v, err := rpcauth.One(metadata.ValueFromIncomingContext(ctx, "authorization"), "authorization metadata")
+	if v == "" || err != nil {
+		return err
 	}
-	scheme, tok, err := rpcauth.Parse(vs[0], "authorization metadata")
+	scheme, tok, err := rpcauth.Parse(v, "authorization metadata")
 	if err != nil || scheme != "DPoP" {
 		c.Scheme, c.Token = scheme, tok
 		return err
@@ -222,20 +219,25 @@ func (in *Interceptor) url(ctx context.Context, fullMethod string) *url.URL {
 // call's context ended, and Unauthenticated for the rest (no token, a
 // malformed, invalid, expired or revoked token, the wrong type, no user).
 func Code(err error) codes.Code {
-	switch {
-	case err == nil:
+	if err == nil {
 		return codes.OK
-	case errors.Is(err, context.Canceled):
-		return codes.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return codes.DeadlineExceeded
-	case errors.Is(err, jwtgate.ErrUnavailable):
-		return codes.Unavailable
-	case errors.Is(err, jwtgate.ErrNotFresh), errors.Is(err, jwtgate.ErrInsufficientScope),
-		errors.Is(err, jwtgate.ErrClaims), errors.Is(err, jwtgate.ErrCSRF):
+	}
+	return code(rpcauth.Classify(err))
+}
+
+// code is the status code of a class of refusal.
+func code(c rpcauth.Class) codes.Code {
+	switch c {
+	case rpcauth.PermissionDenied:
 		return codes.PermissionDenied
-	case errors.Is(err, jwtgate.ErrConfig):
+	case rpcauth.Unavailable:
+		return codes.Unavailable
+	case rpcauth.Internal:
 		return codes.Internal
+	case rpcauth.Canceled:
+		return codes.Canceled
+	case rpcauth.DeadlineExceeded:
+		return codes.DeadlineExceeded
 	}
 	return codes.Unauthenticated
 }
@@ -244,30 +246,11 @@ func Code(err error) codes.Code {
 // Gate's client-facing message, which names the failed check and never
 // quotes the token.
 func Status(err error) *status.Status {
-	c := Code(err)
-	if c == codes.OK {
+	if err == nil {
 		return status.New(codes.OK, "")
 	}
-	return status.New(c, message(err, c))
-}
-
-func message(err error, c codes.Code) string {
-	var e *jwtgate.Error
-	switch {
-	case c == codes.Internal:
-		return "authentication is misconfigured"
-	case c == codes.Canceled || c == codes.DeadlineExceeded:
-		return "call ended during authentication"
-	case !errors.As(err, &e) || e.Message == "":
-		return "authentication failed"
-	// These messages may quote the token's identity or typ: say what
-	// failed instead.
-	case e.Kind == jwtgate.ErrUserLoad:
-		return "User could not be loaded"
-	case e.Kind == jwtgate.ErrWrongType:
-		return "Wrong token type for this method"
-	}
-	return e.Message
+	c := rpcauth.Classify(err)
+	return status.New(code(c), rpcauth.Message(err, c, "method"))
 }
 
 // BearerToken returns the token of the incoming call whose context is
@@ -277,13 +260,11 @@ func message(err error, c codes.Code) string {
 // error wrapping jwtgate.ErrBadHeader.
 func BearerToken(ctx context.Context) (string, error) {
 	vs := metadata.ValueFromIncomingContext(ctx, "authorization")
-	switch len(vs) {
-	case 0:
-		return "", nil
-	case 1:
-		return ParseBearer(vs[0])
+	v, err := rpcauth.One(vs, "authorization metadata")
+	if err != nil {
+		return "", err
 	}
-	return "", jwtgate.NewError(jwtgate.ErrBadHeader, "Bad authorization metadata: more than one value", nil)
+	return ParseBearer(v)
 }
 
 // ParseBearer returns the token of an authorization value,
@@ -291,9 +272,5 @@ func BearerToken(ctx context.Context) (string, error) {
 // jwtgate.ErrBadHeader for another scheme or anything but one word after
 // the scheme.
 func ParseBearer(v string) (string, error) {
-	scheme, tok, err := rpcauth.Parse(v, "authorization metadata")
-	if scheme == "DPoP" {
-		return "", rpcauth.Expected("authorization metadata", "Bearer")
-	}
-	return tok, err
+	return rpcauth.ParseBearer(v, "authorization metadata")
 }
