@@ -1,0 +1,74 @@
+package adaptertest
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+// FuzzHTTP sends malformed Authorization headers, cookies, CSRF headers
+// and query values through adapter and through the Gate's own
+// middleware, on a required and an optional route: the answers must be
+// the same, and never a panic or a 500. With sendable, inputs a client
+// cannot put in a header (control characters, leading or trailing
+// space, which a real server in front refuses or strips) are skipped:
+// for adapters that are driven through a real server.
+func FuzzHTTP(f *testing.F, adapter HTTP, sendable bool) {
+	for _, s := range [][4]string{
+		{"Bearer", "", "", ""},
+		{"Bearer a b", "", "", ""},
+		{"bearer eyJ.eyJ.sig", "", "", ""},
+		{"Basic x, Bearer y, Bearer z", "", "", ""},
+		{"Bearer \x00\xff", "a=b", "x", "%zz"},
+		{"Bearer \xff", "a=b", "x", "%zz"},
+		{"", "access_token_cookie=eyJhbGciOiJIUzI1NiJ9.e30.x", "", ""},
+		{"", "access_token_cookie=\"quoted\"; csrf_access_token=1", "1", ""},
+		{"", "", "", "Bearer%20x"},
+		{",,,", "", "", ""},
+	} {
+		f.Add(s[0], s[1], s[2], s[3], true)
+	}
+	f.Fuzz(func(t *testing.T, authz, cookie, csrf, query string, post bool) {
+		if sendable {
+			for _, v := range []string{authz, cookie, csrf} {
+				if !sendableHeaderValue(v) {
+					t.Skip()
+				}
+			}
+		}
+		method := "GET"
+		if post {
+			method = "POST"
+		}
+		req := Request{Method: method, Target: "/?jwt=" + url.QueryEscape(query), Header: http.Header{}}
+		if authz != "" {
+			req.Authorization = []string{authz}
+		}
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		if csrf != "" {
+			req.Header.Set("X-CSRF-TOKEN", csrf)
+		}
+		for _, opts := range []jwtgate.RouteOptions{{}, {Optional: true}} {
+			sc := Scenario{Name: "fuzz", Route: opts, Request: func(*Env) Request { return req }}
+			for _, d := range CompareHTTP(t, adapter, sc, jwtgate.ProfileRFC6750) {
+				t.Error(d)
+			}
+		}
+	})
+}
+
+// sendableHeaderValue reports a value net/http's client sends: no
+// control characters but tab, and no leading or trailing space, which
+// servers strip.
+func sendableHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return len(v) == 0 || (v[0] != ' ' && v[0] != '\t' && v[len(v)-1] != ' ' && v[len(v)-1] != '\t')
+}
