@@ -142,3 +142,22 @@ func BenchOverhead(b *testing.B, cases []BenchCase, adapter string) {
 	slices.Sort(diffs)
 	b.ReportMetric(float64(diffs[len(diffs)/2]), "overhead-ns/op")
 }
+
+// BenchRequired measures the Gate's own Required on net/http serving
+// token, its handler checking the request's context with authenticated
+// (and panicking if it says no): the baseline the RPC adapters are held
+// to.
+func BenchRequired(b *testing.B, g *jwtgate.Gate, token string, authenticated func(context.Context) bool) {
+	serve := ServeGET(g.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !authenticated(r.Context()) {
+			panic("not authenticated")
+		}
+		w.WriteHeader(http.StatusOK)
+	})), token)
+	b.ReportAllocs()
+	for b.Loop() {
+		if code := serve(); code != http.StatusOK {
+			b.Fatalf("status %d", code)
+		}
+	}
+}

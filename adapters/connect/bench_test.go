@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/adapters/adaptertest"
 	connectjwt "github.com/jwtgate/jwtgate/adapters/connect"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -141,26 +141,8 @@ var impls = []string{"unprotected", "connectjwt", "required", "golang-jwt-interc
 // benchRequired measures the Gate's own Required on net/http with the
 // same token and handler work: the baseline the adapters are held to.
 func benchRequired(b *testing.B, bb *bench) {
-	h := bb.gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !authenticated(r.Context()) {
-			panic("not authenticated")
-		}
-		w.WriteHeader(204)
-	}))
-	r := httptest.NewRequest("GET", "/", nil)
-	r.Header = bb.header
-	w := &nopWriter{h: http.Header{}}
-	b.ReportAllocs()
-	for b.Loop() {
-		h.ServeHTTP(w, r)
-	}
+	adaptertest.BenchRequired(b, bb.gate, bb.token, authenticated)
 }
-
-type nopWriter struct{ h http.Header }
-
-func (w *nopWriter) Header() http.Header         { return w.h }
-func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *nopWriter) WriteHeader(int)             {}
 
 // BenchmarkUnary calls each interceptor's unary function directly, with
 // the request a Connect handler would give it and a handler that checks

@@ -3,8 +3,6 @@ package grpcjwt_test
 import (
 	"context"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/adapters/adaptertest"
 	grpcjwt "github.com/jwtgate/jwtgate/adapters/grpc"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -118,26 +117,8 @@ var impls = []string{"unprotected", "grpcjwt", "required", "go-grpc-middleware"}
 // benchRequired measures the Gate's own Required on net/http with the
 // same token and handler work: the baseline the adapters are held to.
 func benchRequired(b *testing.B, bb *bench) {
-	h := bb.gate.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !authenticated(r.Context()) {
-			panic("not authenticated")
-		}
-		w.WriteHeader(204)
-	}))
-	r := httptest.NewRequest("GET", "/", nil)
-	r.Header.Set("Authorization", "Bearer "+bb.token)
-	w := &nopWriter{h: http.Header{}}
-	b.ReportAllocs()
-	for b.Loop() {
-		h.ServeHTTP(w, r)
-	}
+	adaptertest.BenchRequired(b, bb.gate, bb.token, authenticated)
 }
-
-type nopWriter struct{ h http.Header }
-
-func (w *nopWriter) Header() http.Header         { return w.h }
-func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *nopWriter) WriteHeader(int)             {}
 
 // BenchmarkUnary calls each unary interceptor directly, with the
 // metadata a gRPC server would give it and a handler that checks the
