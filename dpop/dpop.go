@@ -226,7 +226,9 @@ type Proof struct {
 // every other check has passed on the proof as parsed, and the proof is
 // accepted only if its signature verifies and the store answers that
 // this is the jti's first use. Verify waits for the store's call (whose
-// context it cancels when the signature fails) before it returns.
+// context it cancels when the signature fails) before it returns. The
+// error is the same in both orders: a proof with a bad signature is
+// refused for its signature, whatever else is wrong with it.
 func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (*Proof, error) {
 	if proof == "" {
 		return nil, fmt.Errorf("%w: no proof", ErrInvalidProof)
@@ -274,11 +276,11 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (*Proo
 func (v *Verifier) verifyOverlapped(ctx context.Context, proof string, req Request) (*Proof, error) {
 	pre, err := v.jwtv.Precheck(ctx, proof)
 	if err != nil {
-		return nil, invalid(err)
+		return nil, v.refuse(ctx, proof, invalid(err))
 	}
 	p, err := v.check(pre, req)
 	if err != nil {
-		return nil, err
+		return nil, v.refuse(ctx, proof, err)
 	}
 	// The store is called from a goroutine of its own, which runs first
 	// (Gosched) so that its request is on its way before the signature
@@ -306,6 +308,20 @@ func (v *Verifier) verifyOverlapped(ctx context.Context, proof string, req Reque
 	}
 	p.Key = t.Key()
 	return p, nil
+}
+
+// refuse returns the error of a proof that failed a check before its
+// signature was checked (err), as the in-process order would: that of
+// its signature if the signature is bad, err otherwise. The answer then
+// does not depend on the store (a forged proof without a nonce is
+// refused for its signature, not with ErrUseNonce), and tells the
+// sender of a forged proof nothing about the checks after the signature,
+// at the cost of the signature check the in-process order makes anyway.
+func (v *Verifier) refuse(ctx context.Context, proof string, err error) error {
+	if _, serr := v.jwtv.Verify(ctx, proof); serr != nil {
+		return invalid(serr)
+	}
+	return err
 }
 
 // invalid wraps an error of the proof's JWT checks in ErrInvalidProof.

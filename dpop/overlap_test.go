@@ -3,6 +3,7 @@ package dpop_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -114,6 +115,72 @@ func TestCheapFailuresWriteNothing(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Both orders give the same answer to every proof, a valid one included:
+// a proof with a bad signature is refused for its signature, whatever
+// else is wrong with it, even where the order with a remote store finds
+// the other fault first (no nonce, htm, a malformed claim).
+func TestSameAnswerInBothOrders(t *testing.T) {
+	ctx := context.Background()
+	key := ecKey(t)
+	p := newProver(t, key, testNow)
+	target := mustURL("https://api.example.com/orders/7")
+	const token = "the.access.token"
+	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a shared nonce secret of 32 byte"), Clock: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof := func(p *dpop.Prover, method, nonce string) string {
+		s, err := p.Proof(method, target, token, nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	req := dpop.Request{Method: "POST", URL: target, AccessToken: token, Thumbprint: p.Thumbprint()}
+	tests := []struct {
+		name   string
+		proof  string
+		nonces bool
+		want   error // nil: accepted
+	}{
+		{name: "valid", proof: proof(p, "POST", "")},
+		{name: "valid with a nonce", proof: proof(p, "POST", nonces.Current()), nonces: true},
+		{name: "bad signature", proof: forge(proof(p, "POST", "")), want: dpop.ErrInvalidProof},
+		{name: "bad signature, no nonce", proof: forge(proof(p, "POST", "")), nonces: true, want: dpop.ErrInvalidProof},
+		{name: "bad signature, bad nonce", proof: forge(proof(p, "POST", "garbage")), nonces: true, want: dpop.ErrInvalidProof},
+		{name: "bad signature, wrong htm", proof: forge(proof(p, "GET", "")), want: dpop.ErrInvalidProof},
+		{name: "bad signature, stale iat", proof: forge(proof(newProver(t, key, testNow.Add(-2*time.Minute)), "POST", "")), want: dpop.ErrInvalidProof},
+		{name: "bad signature, another key", proof: forge(proof(newProver(t, ecKey(t), testNow), "POST", "")), want: dpop.ErrInvalidProof},
+		{name: "no nonce", proof: proof(p, "POST", ""), nonces: true, want: dpop.ErrUseNonce},
+		{name: "wrong htm", proof: proof(p, "GET", ""), want: dpop.ErrInvalidProof},
+		{name: "malformed", proof: "a.b.c", want: dpop.ErrInvalidProof},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			answers := make([]string, len(storeKinds))
+			for i, kind := range storeKinds {
+				store, _ := kind.make()
+				v := newVerifier(t, store, func(o *dpop.Options) {
+					if tt.nonces {
+						o.Nonces = nonces
+					}
+				})
+				_, err := v.Verify(ctx, tt.proof, req)
+				if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+					t.Fatalf("%s: Verify: %v, want %v", kind.name, err, tt.want)
+				}
+				answers[i] = fmt.Sprint(err)
+			}
+			if answers[0] != answers[1] {
+				t.Fatalf("the answer depends on the store:\n%s: %s\n%s: %s", storeKinds[0].name, answers[0], storeKinds[1].name, answers[1])
+			}
+			if strings.HasPrefix(tt.name, "bad signature") && !strings.Contains(answers[0], "signature") {
+				t.Fatalf("a forged proof refused for something else than its signature: %s", answers[0])
+			}
+		})
 	}
 }
 
