@@ -2,8 +2,10 @@ package dpop_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,27 +62,46 @@ func forge(proof string) string {
 	return string(b)
 }
 
+// orderCase is the setting of the tests that compare the two orders:
+// a client's key and prover, the URI and access token of its request,
+// and nonces to turn on.
+type orderCase struct {
+	t      *testing.T
+	key    *ecdsa.PrivateKey
+	p      *dpop.Prover
+	target *url.URL
+	token  string
+	nonces *dpop.Nonces
+	req    dpop.Request // POST to target with token, bound to p's key
+}
+
+func newOrderCase(t *testing.T) *orderCase {
+	key := ecKey(t)
+	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a shared nonce secret of 32 byte"), Clock: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &orderCase{t: t, key: key, p: newProver(t, key, testNow), target: mustURL("https://api.example.com/orders/7"), token: "the.access.token", nonces: nonces}
+	c.req = dpop.Request{Method: "POST", URL: c.target, AccessToken: c.token, Thumbprint: c.p.Thumbprint()}
+	return c
+}
+
+// proof is p's proof for method on the case's request, with nonce.
+func (c *orderCase) proof(p *dpop.Prover, method, nonce string) string {
+	s, err := p.Proof(method, c.target, c.token, nonce)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return s
+}
+
 // A proof that fails any check but its signature never reaches the store,
 // whatever the order: no one but the holder of the access token can make
 // the service write, and only with a proof of its request.
 func TestCheapFailuresWriteNothing(t *testing.T) {
 	ctx := context.Background()
-	key := ecKey(t)
-	p := newProver(t, key, testNow)
-	target := mustURL("https://api.example.com/orders/7")
-	const token = "the.access.token"
-	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a shared nonce secret of 32 byte"), Clock: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof := func(p *dpop.Prover, method, nonce string) string {
-		s, err := p.Proof(method, target, token, nonce)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	req := dpop.Request{Method: "POST", URL: target, AccessToken: token, Thumbprint: p.Thumbprint()}
+	c := newOrderCase(t)
+	key, p, target, token, nonces, req, proof := c.key, c.p, c.target, c.token, c.nonces, c.req, c.proof
 	tests := []struct {
 		name   string
 		proof  string
@@ -124,22 +145,8 @@ func TestCheapFailuresWriteNothing(t *testing.T) {
 // the other fault first (no nonce, htm, a malformed claim).
 func TestSameAnswerInBothOrders(t *testing.T) {
 	ctx := context.Background()
-	key := ecKey(t)
-	p := newProver(t, key, testNow)
-	target := mustURL("https://api.example.com/orders/7")
-	const token = "the.access.token"
-	nonces, err := dpop.NewNonces(dpop.NonceOptions{Secret: []byte("a shared nonce secret of 32 byte"), Clock: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof := func(p *dpop.Prover, method, nonce string) string {
-		s, err := p.Proof(method, target, token, nonce)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	req := dpop.Request{Method: "POST", URL: target, AccessToken: token, Thumbprint: p.Thumbprint()}
+	c := newOrderCase(t)
+	key, p, nonces, req, proof := c.key, c.p, c.nonces, c.req, c.proof
 	tests := []struct {
 		name   string
 		proof  string
