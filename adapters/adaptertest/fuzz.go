@@ -72,3 +72,30 @@ func sendableHeaderValue(v string) bool {
 	}
 	return len(v) == 0 || (v[0] != ' ' && v[0] != '\t' && v[len(v)-1] != ' ' && v[len(v)-1] != '\t')
 }
+
+// RPCSeeds are the seed values of an RPC adapter's fuzz target over the
+// authorization value, made around valid, a token the Gate accepts.
+func RPCSeeds(valid string) []string {
+	return []string{
+		"Bearer " + valid, "bearer " + valid, "Bearer  " + valid + " ", "Bearer " + valid + ",", "Bearer",
+		"Bearer " + valid[:len(valid)-1], "Basic abc", "", " ", "\x00", "Bearer \xff\xfe", "Bearer a.b.c",
+		"Bearer " + valid[:10] + "." + valid[10:], "Bearer e30.e30.", "Bearer " + valid + "\t" + valid,
+	}
+}
+
+// CheckCall checks one call of an RPC adapter's fuzz target with the
+// authorization value: with wantOK, the call went through with the token
+// of identity in the handler's context (seen); otherwise it was refused
+// with the code for an unauthenticated call (unauthenticated says
+// whether err carries it) and the handler did not run.
+func CheckCall(t testing.TB, kind, value, identity string, wantOK bool, err error, unauthenticated bool, seen *jwtgate.Token) {
+	t.Helper()
+	switch {
+	case wantOK && (err != nil || seen == nil || seen.Identity != identity):
+		t.Errorf("%s %q: %v, token %v; want the call through as %s", kind, value, err, seen, identity)
+	case !wantOK && !unauthenticated:
+		t.Errorf("%s %q: %v; want the code for an unauthenticated call", kind, value, err)
+	case !wantOK && seen != nil:
+		t.Errorf("%s %q: the handler ran", kind, value)
+	}
+}
