@@ -1,3 +1,5 @@
+// Code generated from ../echo by `go generate`; DO NOT EDIT.
+
 // Package echogate is jwtgate's adapter for echo v5
 // (github.com/labstack/echo/v5): middleware in echo's MiddlewareFunc
 // style, with a Skipper, for required, optional, fresh, refresh-only and

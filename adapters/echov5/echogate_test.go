@@ -1,3 +1,5 @@
+// Code generated from ../echo by `go generate`; DO NOT EDIT.
+
 package echogate_test
 
 import (
