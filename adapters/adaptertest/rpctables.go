@@ -31,22 +31,14 @@ const (
 	CodeUnauthenticated  RPCCode = 16
 )
 
+var rpcCodeNames = [...]string{
+	CodeOK: "OK", CodeCanceled: "Canceled", CodeDeadlineExceeded: "DeadlineExceeded", CodePermissionDenied: "PermissionDenied",
+	CodeInternal: "Internal", CodeUnavailable: "Unavailable", CodeUnauthenticated: "Unauthenticated",
+}
+
 func (c RPCCode) String() string {
-	switch c {
-	case CodeOK:
-		return "OK"
-	case CodeCanceled:
-		return "Canceled"
-	case CodeDeadlineExceeded:
-		return "DeadlineExceeded"
-	case CodePermissionDenied:
-		return "PermissionDenied"
-	case CodeInternal:
-		return "Internal"
-	case CodeUnavailable:
-		return "Unavailable"
-	case CodeUnauthenticated:
-		return "Unauthenticated"
+	if int(c) < len(rpcCodeNames) && rpcCodeNames[c] != "" {
+		return rpcCodeNames[c]
 	}
 	return fmt.Sprintf("code %d", uint32(c))
 }
@@ -174,45 +166,40 @@ func RunRPCNewRefuses[T any](t *testing.T, newFn func(g *jwtgate.Gate, o RPCOpti
 // anything but one word after the scheme.
 func RunRPCBearer(t *testing.T, parse func(v string) (string, error), read func(vs []string) (string, error)) {
 	t.Helper()
-	check := func(what string, in any, tok string, err error, wantTok string, bad bool) {
+	try := func(vals []string, wantTok string, bad bool) {
 		t.Helper()
-		if tok != wantTok || (err != nil) != bad || (err != nil && !errors.Is(err, jwtgate.ErrBadHeader)) {
-			t.Errorf("%s(%q) = %q, %v; want %q, bad %v", what, in, tok, err, wantTok, bad)
+		ok := func(tok string, err error) bool {
+			return tok == wantTok && (err != nil) == bad && (err == nil || errors.Is(err, jwtgate.ErrBadHeader))
+		}
+		if tok, err := read(vals); !ok(tok, err) {
+			t.Errorf("BearerToken(%q) = %q, %v; want %q, bad %v", vals, tok, err, wantTok, bad)
+		}
+		if len(vals) != 1 {
+			return
+		}
+		if tok, err := parse(vals[0]); !ok(tok, err) {
+			t.Errorf("ParseBearer(%q) = %q, %v; want %q, bad %v", vals[0], tok, err, wantTok, bad)
 		}
 	}
+	// The values of a call that give a token, or none ("").
 	for _, tt := range []struct {
 		vals []string
 		tok  string
-		bad  bool
 	}{
-		{nil, "", false},
-		{[]string{"Bearer abc"}, "abc", false},
-		{[]string{"bearer abc"}, "abc", false},
-		{[]string{"BEARER  abc"}, "abc", false},
-		{[]string{"BEARER  abc "}, "abc", false},
-		{[]string{"  Bearer abc  "}, "abc", false},
-		{[]string{""}, "", false},
-		{[]string{"   "}, "", false},
-		{[]string{"Bearer abc", "Bearer abc"}, "", true},
-		{[]string{"", ""}, "", true},
-		{[]string{"Bearer\tabc"}, "", true},
-		{[]string{"Bearer"}, "", true},
-		{[]string{"Bearer "}, "", true},
-		{[]string{"Bearer a b"}, "", true},
-		{[]string{"Bearer a,b"}, "", true},
-		{[]string{"Bearer a\tb"}, "", true},
-		{[]string{"Basic abc"}, "", true},
-		{[]string{"Basic x, Bearer abc"}, "", true},
-		{[]string{"DPoP abc"}, "", true},
-		{[]string{"abc"}, "", true},
-		{[]string{"Bearerabc"}, "", true},
+		{nil, ""}, {[]string{""}, ""}, {[]string{"   "}, ""},
+		{[]string{"Bearer abc"}, "abc"}, {[]string{"bearer abc"}, "abc"}, {[]string{"BEARER  abc"}, "abc"},
+		{[]string{"BEARER  abc "}, "abc"}, {[]string{"  Bearer abc  "}, "abc"},
 	} {
-		tok, err := read(tt.vals)
-		check("BearerToken", tt.vals, tok, err, tt.tok, tt.bad)
-		if len(tt.vals) == 1 {
-			tok, err := parse(tt.vals[0])
-			check("ParseBearer", tt.vals[0], tok, err, tt.tok, tt.bad)
-		}
+		try(tt.vals, tt.tok, false)
+	}
+	// Those refused: several values, another scheme, not one word after
+	// the scheme.
+	for _, vals := range [][]string{
+		{"Bearer abc", "Bearer abc"}, {"", ""},
+		{"Bearer\tabc"}, {"Bearer"}, {"Bearer "}, {"Bearer a b"}, {"Bearer a,b"}, {"Bearer a\tb"},
+		{"Basic abc"}, {"Basic x, Bearer abc"}, {"DPoP abc"}, {"abc"}, {"Bearerabc"},
+	} {
+		try(vals, "", true)
 	}
 }
 
