@@ -1,6 +1,7 @@
 package adaptertest
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
@@ -98,4 +99,38 @@ func CheckCall(t testing.TB, kind, value, identity string, wantOK bool, err erro
 	case !wantOK && seen != nil:
 		t.Errorf("%s %q: the handler ran", kind, value)
 	}
+}
+
+// FuzzRPC is an RPC adapter's fuzz target over the authorization value,
+// seeded with RPCSeeds around valid, a token of g for "alice"; each
+// value is sent alone, or followed by a second one, "Bearer valid".
+// read is the adapter's BearerToken on the values of a call; call makes
+// the adapter's calls with the values and hands each outcome to check:
+// what call it was (kind), the error it returned, its code, and the token
+// the handler saw (nil if it did not run). The oracle is g itself, as
+// seeds made in one process are replayed in others with other tokens: a
+// call passes only when read gives a token g accepts, with alice's token
+// in the handler's context; otherwise it is refused Unauthenticated and
+// the handler does not run. And never a panic.
+func FuzzRPC(f *testing.F, g *jwtgate.Gate, valid string, read func(vals []string) (string, error),
+	call func(t *testing.T, vals []string, check func(kind string, err error, code RPCCode, seen *jwtgate.Token))) {
+	for _, seed := range RPCSeeds(valid) {
+		f.Add(seed, false)
+		f.Add(seed, true)
+	}
+	f.Fuzz(func(t *testing.T, value string, twice bool) {
+		vals := []string{value}
+		if twice {
+			vals = append(vals, "Bearer "+valid)
+		}
+		wantOK := false
+		if tok, err := read(vals); err == nil && tok != "" {
+			_, verr := g.VerifyToken(context.Background(), tok, jwtgate.RouteOptions{})
+			wantOK = verr == nil
+		}
+		call(t, vals, func(kind string, err error, code RPCCode, seen *jwtgate.Token) {
+			t.Helper()
+			CheckCall(t, kind, value, "alice", wantOK, err, code == CodeUnauthenticated, seen)
+		})
+	})
 }

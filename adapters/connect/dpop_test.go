@@ -217,29 +217,6 @@ func TestDPoPGet(t *testing.T) {
 	}
 }
 
-func TestNewRefusesDPoP(t *testing.T) {
-	g := adaptertest.DPoPGate(t, secret, nil)
-	hook := func(context.Context, string, http.Header) (string, error) { return "", nil }
-	for _, tt := range []struct {
-		name string
-		opts connectjwt.Options
-		want string
-	}{
-		{"DPoPRequired with a Token hook", connectjwt.Options{Token: hook, Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}, "DPoPRequired"},
-		{"Origin not a URL", connectjwt.Options{Origin: "api.example.com"}, "Origin"},
-		{"Origin with a path", connectjwt.Options{Origin: "https://api.example.com/rpc"}, "Origin"},
-		{"Origin with a query", connectjwt.Options{Origin: "https://api.example.com?x=1"}, "Origin"},
-		{"Origin of another scheme", connectjwt.Options{Origin: "ftp://api.example.com"}, "Origin"},
-	} {
-		if in, err := connectjwt.New(g, tt.opts); in != nil || !errors.Is(err, jwtgate.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: %v, %v; want ErrConfig mentioning %q", tt.name, in, err, tt.want)
-		}
-	}
-	if _, err := connectjwt.New(g, connectjwt.Options{Origin: "https://api.example.com/", Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}); err != nil {
-		t.Errorf("DPoPRequired with an Origin: %v", err)
-	}
-}
-
 // A Connect client over dpop.Transport: the transport makes each call's
 // proof (for the request's method and URL) and learns the server's nonce
 // from the DPoP-Nonce response header of a refusal, over every protocol,

@@ -18,39 +18,24 @@ import (
 // The test service, a Greeter over well-known types: unary procedures
 // that answer "hello <identity>" (or "hello anonymous") and a server
 // stream, Count, that sends three messages.
-const svc = "/jwtgate.test.Greeter/"
+const svc = adaptertest.GreeterService
 
 var unaryNames = []string{"Hello", "Fresh", "Orders", "Public", "Maybe", "Lenient", "Refresh", "Unchecked"}
 
-type user = adaptertest.User
-
 // reply is what every handler answers: who the context says the caller
 // is, with the loaded user if any.
-func reply(ctx context.Context) string {
-	t, ok := jwtgate.TokenFrom(ctx)
-	if !ok {
-		return "hello anonymous"
-	}
-	if u, ok := jwtgate.User[*user](ctx); ok {
-		return "hello " + t.Identity + " (user " + u.Name + ")"
-	}
-	return "hello " + t.Identity
-}
+var reply = adaptertest.Greeting
 
-// testPolicy protects Greeter: Hello and Count with the default (an
-// access token), Fresh a fresh one, Orders the scope orders:write, Maybe
-// optional, Lenient optional ignoring invalid tokens, Refresh a refresh
-// token, Unchecked without revocation check; Public is public.
-var testPolicy = connectjwt.Options{
-	Procedures: map[string]jwtgate.RouteOptions{
-		svc + "Fresh":     {Fresh: true},
-		svc + "Orders":    {Scopes: []string{"orders:write"}},
-		svc + "Maybe":     {Optional: true},
-		svc + "Lenient":   {Optional: true, IgnoreInvalid: true},
-		svc + "Refresh":   {Refresh: true},
-		svc + "Unchecked": {SkipRevocation: true},
-	},
-	Public: []string{svc + "Public"},
+// testPolicy protects Greeter as adaptertest.GreeterPolicy says.
+var testPolicy = options(adaptertest.GreeterPolicy())
+
+// options maps the shared tests' options onto the interceptor's.
+func options(o adaptertest.RPCOptions) connectjwt.Options {
+	opts := connectjwt.Options{Default: o.Default, Procedures: o.Methods, Public: o.Public, Origin: o.Origin}
+	if o.Token {
+		opts.Token = func(context.Context, string, http.Header) (string, error) { return "", nil }
+	}
+	return opts
 }
 
 // handler serves Greeter behind the interceptor; every response says the

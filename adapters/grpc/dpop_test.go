@@ -239,36 +239,6 @@ func TestDPoPServerWithoutConfig(t *testing.T) {
 	}
 }
 
-func TestNewRefusesDPoP(t *testing.T) {
-	g := adaptertest.DPoPGate(t, secret, nil)
-	hook := func(context.Context, string) (string, error) { return "", nil }
-	for _, tt := range []struct {
-		name string
-		opts grpcjwt.Options
-		want string
-	}{
-		{"DPoPRequired with a Token hook", grpcjwt.Options{Token: hook, Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {DPoP: jwtgate.DPoPRequired}}}, "DPoPRequired"},
-		{"Origin not a URL", grpcjwt.Options{Origin: "api.example.com"}, "Origin"},
-		{"Origin with a path", grpcjwt.Options{Origin: "https://api.example.com/grpc"}, "Origin"},
-		{"Origin with a query", grpcjwt.Options{Origin: "https://api.example.com?x=1"}, "Origin"},
-		{"Origin with a fragment", grpcjwt.Options{Origin: "https://api.example.com#x"}, "Origin"},
-		{"Origin with user", grpcjwt.Options{Origin: "https://u@api.example.com"}, "Origin"},
-		{"Origin of another scheme", grpcjwt.Options{Origin: "grpc://api.example.com"}, "Origin"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			in, err := grpcjwt.New(g, tt.opts)
-			if in != nil || !errors.Is(err, jwtgate.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New: %v, %v; want ErrConfig mentioning %q", in, err, tt.want)
-			}
-		})
-	}
-	for _, o := range []string{"https://api.example.com", "http://10.0.0.1:8080/", "https://[::1]:8443"} {
-		if _, err := grpcjwt.New(g, grpcjwt.Options{Origin: o, Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}); err != nil {
-			t.Errorf("Origin %q: %v", o, err)
-		}
-	}
-}
-
 // DPoP credentials: the client sends a proof for each call, learns the
 // server's nonce from a refusal and retries unary calls with it.
 func TestDPoPCredentials(t *testing.T) {

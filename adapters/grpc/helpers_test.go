@@ -19,22 +19,11 @@ import (
 // The test service, written by hand over well-known types: Greeter with
 // unary methods that answer "hello <identity>" (or "hello anonymous")
 // and a server stream, Count, that sends three messages.
-const svc = "/jwtgate.test.Greeter/"
-
-type user = adaptertest.User
+const svc = adaptertest.GreeterService
 
 // reply is what every handler answers: who the context says the caller
 // is, with the loaded user if any.
-func reply(ctx context.Context) string {
-	t, ok := jwtgate.TokenFrom(ctx)
-	if !ok {
-		return "hello anonymous"
-	}
-	if u, ok := jwtgate.User[*user](ctx); ok {
-		return "hello " + t.Identity + " (user " + u.Name + ")"
-	}
-	return "hello " + t.Identity
-}
+var reply = adaptertest.Greeting
 
 func unaryMethod(name string) grpc.MethodDesc {
 	return grpc.MethodDesc{
@@ -81,20 +70,16 @@ var greeterDesc = grpc.ServiceDesc{
 	Metadata: "jwtgate_test.proto",
 }
 
-// testPolicy protects Greeter: Hello and Count with the default (an
-// access token), Fresh a fresh one, Orders the scope orders:write, Maybe
-// optional, Lenient optional ignoring invalid tokens, Refresh a refresh
-// token, Unchecked without revocation check; Public is public.
-var testPolicy = grpcjwt.Options{
-	Methods: map[string]jwtgate.RouteOptions{
-		svc + "Fresh":     {Fresh: true},
-		svc + "Orders":    {Scopes: []string{"orders:write"}},
-		svc + "Maybe":     {Optional: true},
-		svc + "Lenient":   {Optional: true, IgnoreInvalid: true},
-		svc + "Refresh":   {Refresh: true},
-		svc + "Unchecked": {SkipRevocation: true},
-	},
-	Public: []string{svc + "Public"},
+// testPolicy protects Greeter as adaptertest.GreeterPolicy says.
+var testPolicy = options(adaptertest.GreeterPolicy())
+
+// options maps the shared tests' options onto the interceptor's.
+func options(o adaptertest.RPCOptions) grpcjwt.Options {
+	opts := grpcjwt.Options{Default: o.Default, Methods: o.Methods, Public: o.Public, Origin: o.Origin}
+	if o.Token {
+		opts.Token = func(context.Context, string) (string, error) { return "", nil }
+	}
+	return opts
 }
 
 var secret = []byte("a secret of at least thirty-two bytes!")

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/adapters/adaptertest"
 	grpcjwt "github.com/jwtgate/jwtgate/adapters/grpc"
 )
 
@@ -32,82 +33,11 @@ func call(ctx context.Context, conn *grpc.ClientConn, method string, auth ...str
 func TestUnary(t *testing.T) {
 	e := newEnv(t)
 	conn := serve(t, mustNew(t, e.Gate, testPolicy))
-	alice := e.Access(t, "alice")
-	fresh := e.Access(t, "alice", jwtgate.Fresh())
-	scoped := e.Access(t, "alice", jwtgate.WithClaims(map[string]any{"scope": "orders:read orders:write"}))
-	revoked := e.Access(t, "alice")
-	rt, err := e.Gate.DecodeToken(context.Background(), revoked)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Revoked.Store(rt.Claims.ID, true)
-	forged := alice[:len(alice)-2] + "AA"
-	if forged == alice {
-		forged = alice[:len(alice)-2] + "BA"
-	}
-
-	B := func(tok string) string { return "Bearer " + tok }
-	tests := []struct {
-		name, method string
-		auth         []string
-		code         codes.Code
-		want         string // the reply, or a part of the status message
-	}{
-		{"valid", "Hello", []string{B(alice)}, codes.OK, "hello alice"},
-		{"scheme in lower case", "Hello", []string{"bearer " + alice}, codes.OK, "hello alice"},
-		{"user loaded", "Hello", []string{B(e.Access(t, "bob"))}, codes.OK, "hello bob (user Bob)"},
-		{"no token", "Hello", nil, codes.Unauthenticated, "does not contain an access token"},
-		{"empty value", "Hello", []string{""}, codes.Unauthenticated, "does not contain an access token"},
-		{"two values", "Hello", []string{B(alice), B(alice)}, codes.Unauthenticated, "more than one value"},
-		{"other scheme", "Hello", []string{"Basic YWxpY2U6cHc="}, codes.Unauthenticated, "expected 'Bearer <JWT>'"},
-		{"scheme alone", "Hello", []string{"Bearer"}, codes.Unauthenticated, "expected 'Bearer <JWT>'"},
-		{"two words", "Hello", []string{B(alice) + " extra"}, codes.Unauthenticated, "expected 'Bearer <JWT>'"},
-		{"DPoP-bound token as bearer", "Hello", []string{B(e.Access(t, "alice", jwtgate.WithClaims(map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})))}, codes.Unauthenticated, "bound to a DPoP key"},
-		{"bad signature", "Hello", []string{B(forged)}, codes.Unauthenticated, "Signature verification failed"},
-		{"not a JWT", "Hello", []string{B("not.a.jwt")}, codes.Unauthenticated, "Malformed token"},
-		{"expired", "Hello", []string{B(e.Expired(t, "alice"))}, codes.Unauthenticated, "expired"},
-		{"revoked", "Hello", []string{B(revoked)}, codes.Unauthenticated, "revoked"},
-		{"revoked, method skips revocation", "Unchecked", []string{B(revoked)}, codes.OK, "hello alice"},
-		{"refresh token", "Hello", []string{B(e.Refresh(t, "alice"))}, codes.Unauthenticated, "Wrong token type"},
-		{"unknown user", "Hello", []string{B(e.Access(t, "ghost"))}, codes.Unauthenticated, "User could not be loaded"},
-		{"claims hook refuses", "Hello", []string{B(e.Access(t, "mallory"))}, codes.PermissionDenied, "claims verification failed"},
-		{"fresh method, fresh token", "Fresh", []string{B(fresh)}, codes.OK, "hello alice"},
-		{"fresh method, token not fresh", "Fresh", []string{B(alice)}, codes.PermissionDenied, "Fresh token required"},
-		{"scoped method, scope given", "Orders", []string{B(scoped)}, codes.OK, "hello alice"},
-		{"scoped method, no scope", "Orders", []string{B(alice)}, codes.PermissionDenied, "scope"},
-		{"public method, no token", "Public", nil, codes.OK, "hello anonymous"},
-		{"public method, garbage", "Public", []string{"garbage garbage garbage"}, codes.OK, "hello anonymous"},
-		{"optional method, no token", "Maybe", nil, codes.OK, "hello anonymous"},
-		{"optional method, token", "Maybe", []string{B(alice)}, codes.OK, "hello alice"},
-		{"optional method, bad token", "Maybe", []string{B(forged)}, codes.Unauthenticated, "Signature"},
-		{"optional method, revoked token", "Maybe", []string{B(revoked)}, codes.Unauthenticated, "revoked"},
-		{"lenient method, bad token", "Lenient", []string{B(forged)}, codes.OK, "hello anonymous"},
-		{"lenient method, malformed value", "Lenient", []string{"Bearer a b"}, codes.OK, "hello anonymous"},
-		{"lenient method, revoked token", "Lenient", []string{B(revoked)}, codes.Unauthenticated, "revoked"},
-		{"refresh method, refresh token", "Refresh", []string{B(e.Refresh(t, "alice"))}, codes.OK, "hello alice"},
-		{"refresh method, access token", "Refresh", []string{B(alice)}, codes.Unauthenticated, "Wrong token type"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := call(t.Context(), conn, tt.method, tt.auth...)
+	for _, c := range adaptertest.RPCUnaryCalls(t, e) {
+		t.Run(c.Name, func(t *testing.T) {
+			got, err := call(t.Context(), conn, c.Method, c.Auth...)
 			st := status.Convert(err)
-			if st.Code() != tt.code {
-				t.Fatalf("code %v (%q), want %v", st.Code(), st.Message(), tt.code)
-			}
-			if tt.code == codes.OK {
-				if got != tt.want {
-					t.Errorf("reply %q, want %q", got, tt.want)
-				}
-				return
-			}
-			if !strings.Contains(st.Message(), tt.want) {
-				t.Errorf("message %q, want it to contain %q", st.Message(), tt.want)
-			}
-			for _, a := range tt.auth {
-				if _, tok, _ := strings.Cut(a, " "); len(tok) > 8 && strings.Contains(st.Message(), tok) {
-					t.Errorf("message %q quotes the token", st.Message())
-				}
-			}
+			c.Check(t, got, err, adaptertest.RPCCode(st.Code()), st.Message())
 		})
 	}
 }
@@ -117,20 +47,13 @@ func TestUnavailable(t *testing.T) {
 	e := newEnv(t)
 	conn := serve(t, mustNew(t, e.Gate, testPolicy))
 	alice := "Bearer " + e.Access(t, "alice")
-	for _, tt := range []struct {
-		name string
-		down func(bool)
-		want string
-	}{
-		{"revocation store", e.StoreDown.Store, "Revocation check unavailable"},
-		{"user store", e.UsersDown.Store, "User store unavailable"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.down(true)
-			defer tt.down(false)
+	for _, tt := range adaptertest.StoreOutages(e) {
+		t.Run(tt.Name, func(t *testing.T) {
+			tt.Down(true)
+			defer tt.Down(false)
 			_, err := call(t.Context(), conn, "Hello", alice)
-			if st := status.Convert(err); st.Code() != codes.Unavailable || st.Message() != tt.want {
-				t.Errorf("got %v %q, want Unavailable %q", st.Code(), st.Message(), tt.want)
+			if st := status.Convert(err); st.Code() != codes.Unavailable || st.Message() != tt.Want {
+				t.Errorf("got %v %q, want Unavailable %q", st.Code(), st.Message(), tt.Want)
 			}
 			if strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "timeout") {
 				t.Errorf("the status %q shows the store's error", err)
@@ -187,19 +110,15 @@ func TestStream(t *testing.T) {
 		t.Errorf("stream sent %q, want %q", got, want)
 	}
 
-	for _, tt := range []struct {
-		name string
-		auth []string
-		code codes.Code
-	}{
-		{"no token", nil, codes.Unauthenticated},
-		{"expired", []string{"Bearer " + e.Expired(t, "bob")}, codes.Unauthenticated},
-		{"claims hook refuses", []string{"Bearer " + e.Access(t, "mallory")}, codes.PermissionDenied},
-	} {
-		got, err := readStream(t.Context(), conn, "Count", tt.auth...)
-		if status.Code(err) != tt.code || len(got) != 0 {
-			t.Errorf("%s: got %q, %v; want no message and %v", tt.name, got, err, tt.code)
-		}
+	for _, c := range adaptertest.RPCStreamRefusals(t, e) {
+		t.Run(c.Name, func(t *testing.T) {
+			got, err := readStream(t.Context(), conn, c.Method, c.Auth...)
+			if len(got) != 0 {
+				t.Errorf("the stream sent %q", got)
+			}
+			st := status.Convert(err)
+			c.Check(t, "", err, adaptertest.RPCCode(st.Code()), st.Message())
+		})
 	}
 	e.StoreDown.Store(true)
 	if _, err := readStream(t.Context(), conn, "Count", "Bearer "+e.Access(t, "bob")); status.Code(err) != codes.Unavailable {
@@ -264,91 +183,21 @@ func TestTokenHook(t *testing.T) {
 }
 
 func TestNewRefuses(t *testing.T) {
-	e := newEnv(t)
-	for _, tt := range []struct {
-		name string
-		opts grpcjwt.Options
-		want string
-	}{
-		{"Locations", grpcjwt.Options{Default: jwtgate.RouteOptions{Locations: []jwtgate.Location{jwtgate.InHeader{}}}}, "Locations"},
-		{"WebSocket", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {WebSocket: true}}}, "WebSocket"},
-		{"route the Gate refuses", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {IgnoreInvalid: true}}}, "IgnoreInvalid"},
-		{"DPoPRequired without Config.DPoP", grpcjwt.Options{Default: jwtgate.RouteOptions{DPoP: jwtgate.DPoPRequired}}, "DPoPRequired"},
-		{"name without slash", grpcjwt.Options{Public: []string{"Greeter.Hello"}}, "Greeter.Hello"},
-		{"name without method slash", grpcjwt.Options{Methods: map[string]jwtgate.RouteOptions{"/Greeter": {}}}, "/Greeter"},
-		{"name too deep", grpcjwt.Options{Public: []string{"/a/b/c"}}, "/a/b/c"},
-		{"no service", grpcjwt.Options{Public: []string{"//Hello"}}, "//Hello"},
-		{"public and in Methods", grpcjwt.Options{Public: []string{svc + "Hello"}, Methods: map[string]jwtgate.RouteOptions{svc + "Hello": {}}}, "both"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			in, err := grpcjwt.New(e.Gate, tt.opts)
-			if in != nil || !errors.Is(err, jwtgate.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New: %v, %v; want ErrConfig mentioning %q", in, err, tt.want)
-			}
-		})
-	}
-	if _, err := grpcjwt.New(nil, grpcjwt.Options{}); !errors.Is(err, jwtgate.ErrConfig) {
-		t.Errorf("nil Gate: %v", err)
-	}
+	adaptertest.RunRPCNewRefuses(t, func(g *jwtgate.Gate, o adaptertest.RPCOptions) (*grpcjwt.Interceptor, error) {
+		return grpcjwt.New(g, options(o))
+	})
 }
 
-func TestParseBearer(t *testing.T) {
-	for _, tt := range []struct {
-		in, tok string
-		bad     bool
-	}{
-		{"Bearer abc", "abc", false},
-		{"bearer abc", "abc", false},
-		{"BEARER  abc", "abc", false},
-		{"  Bearer abc  ", "abc", false},
-		{"Bearer\tabc", "", true},
-		{"", "", false},
-		{"   ", "", false},
-		{"Bearer", "", true},
-		{"Bearer ", "", true},
-		{"Bearer a b", "", true},
-		{"Bearer a,b", "", true},
-		{"Bearer a\tb", "", true},
-		{"Basic abc", "", true},
-		{"DPoP abc", "", true},
-		{"abc", "", true},
-		{"Bearerabc", "", true},
-	} {
-		tok, err := grpcjwt.ParseBearer(tt.in)
-		if tok != tt.tok || (err != nil) != tt.bad || (err != nil && !errors.Is(err, jwtgate.ErrBadHeader)) {
-			t.Errorf("ParseBearer(%q) = %q, %v; want %q, bad %v", tt.in, tok, err, tt.tok, tt.bad)
-		}
-	}
+func TestBearer(t *testing.T) {
+	adaptertest.RunRPCBearer(t, grpcjwt.ParseBearer, func(vs []string) (string, error) {
+		return grpcjwt.BearerToken(metadata.NewIncomingContext(t.Context(), metadata.MD{"authorization": vs}))
+	})
 }
 
 func TestCode(t *testing.T) {
-	for _, tt := range []struct {
-		err  error
-		code codes.Code
-	}{
-		{nil, codes.OK},
-		{jwtgate.ErrNoToken, codes.Unauthenticated},
-		{jwtgate.ErrBadHeader, codes.Unauthenticated},
-		{jwtgate.ErrInvalid, codes.Unauthenticated},
-		{jwtgate.ErrExpired, codes.Unauthenticated},
-		{jwtgate.ErrRevoked, codes.Unauthenticated},
-		{jwtgate.ErrWrongType, codes.Unauthenticated},
-		{jwtgate.ErrUserLoad, codes.Unauthenticated},
-		{jwtgate.ErrNotFresh, codes.PermissionDenied},
-		{jwtgate.ErrInsufficientScope, codes.PermissionDenied},
-		{jwtgate.ErrClaims, codes.PermissionDenied},
-		{jwtgate.ErrCSRF, codes.PermissionDenied},
-		{jwtgate.ErrDPoP, codes.Unauthenticated},
-		{jwtgate.ErrDPoPNonce, codes.Unauthenticated},
-		{jwtgate.ErrUnavailable, codes.Unavailable},
-		{jwtgate.NewError(jwtgate.ErrUnavailable, "x", context.Canceled), codes.Canceled},
-		{jwtgate.NewError(jwtgate.ErrUnavailable, "x", context.DeadlineExceeded), codes.DeadlineExceeded},
-		{jwtgate.ErrConfig, codes.Internal},
-		{errors.New("anything else"), codes.Unauthenticated},
-	} {
-		if got := grpcjwt.Code(tt.err); got != tt.code {
-			t.Errorf("Code(%v) = %v, want %v", tt.err, got, tt.code)
-		}
+	adaptertest.RunRPCCodes(t, "Code", grpcjwt.Code)
+	if got := grpcjwt.Code(nil); got != codes.OK {
+		t.Errorf("Code(nil) = %v, want OK", got)
 	}
 }
 
