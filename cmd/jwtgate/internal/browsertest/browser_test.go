@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -415,11 +414,7 @@ func TestCookieCSRFFlowInChromium(t *testing.T) {
 			srv.Start()
 			defer srv.Close()
 
-			out := t.TempDir()
-			if keep := os.Getenv("JWTGATE_BROWSERTEST_OUT"); keep != "" {
-				out = filepath.Join(keep, v.name)
-			}
-			res := runFlow(t, node, chromium, srv.URL+"/", out)
+			res := runFlow(t, node, chromium, srv.URL+"/", outDir(t, v.name))
 			t.Logf("Chromium %s; screenshots: %s", res.BrowserVersion, strings.Join(res.Screenshots, ", "))
 			checkFlow(t, v, a, res)
 		})
@@ -429,23 +424,8 @@ func TestCookieCSRFFlowInChromium(t *testing.T) {
 // runFlow runs flow.mjs against url and decodes its report.
 func runFlow(t *testing.T, node, chromium, url, out string) *flowResult {
 	t.Helper()
-	cmd := exec.Command(node, "flow.mjs", url, "--out", out)
-	cmd.Dir = "node"
-	cmd.Env = append(os.Environ(), "JWTGATE_CHROMIUM="+chromium)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node flow.mjs %s: %v\nstderr:\n%s\nstdout:\n%s", url, err, stderr.String(), stdout.String())
-	}
-	if stderr.Len() > 0 {
-		t.Logf("flow.mjs stderr:\n%s", stderr.String())
-	}
 	var res flowResult
-	dec := json.NewDecoder(&stdout)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&res); err != nil {
-		t.Fatalf("decoding the report of flow.mjs: %v\nstderr:\n%s", err, stderr.String())
-	}
+	runScript(t, node, chromium, "flow.mjs", url, []string{"--out", out}, &res)
 	return &res
 }
 

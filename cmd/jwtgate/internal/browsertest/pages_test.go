@@ -1,14 +1,7 @@
 package browsertest
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,37 +10,9 @@ import (
 
 // pagesResult is what node/pages.mjs reports.
 type pagesResult struct {
-	BrowserVersion   string                       `json:"browserVersion"`
-	URL              string                       `json:"url"`
-	Steps            []string                     `json:"steps"`
-	Problems         []string                     `json:"problems"`
-	Axe              []axeScan                    `json:"axe"`
-	Headers          map[string]map[string]string `json:"headers"`
-	Screenshots      []string                     `json:"screenshots"`
-	SigninCookies    []browserCookie              `json:"signinCookies"`
-	SignedOutCookies []browserCookie              `json:"signedOutCookies"`
-	CSRFRefusals     []csrfRefusal                `json:"csrfRefusals"`
-	PageErrors       []string                     `json:"pageErrors"`
-	Console          []string                     `json:"console"`
-}
-
-type axeScan struct {
-	Page       string         `json:"page"`
-	URL        string         `json:"url"`
-	Violations []axeViolation `json:"violations"`
-}
-
-type axeViolation struct {
-	ID     string   `json:"id"`
-	Impact string   `json:"impact"`
-	Help   string   `json:"help"`
-	Nodes  []string `json:"nodes"`
-}
-
-type csrfRefusal struct {
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	Status int    `json:"status"`
+	pageReport
+	SigninCookies    []browserCookie `json:"signinCookies"`
+	SignedOutCookies []browserCookie `json:"signedOutCookies"`
 }
 
 const (
@@ -83,93 +48,20 @@ func TestPagesInChromium(t *testing.T) {
 	srv, _ := servertest.Start(t, servertest.Options{Username: "alice", Password: pagesPassword, LoginBurst: 5, LoginEvery: 5 * time.Minute,
 		MoreUsers: map[string]string{markupUser: pagesPassword}})
 
-	out := t.TempDir()
-	if keep := os.Getenv("JWTGATE_BROWSERTEST_OUT"); keep != "" {
-		out = filepath.Join(keep, "pages")
-	}
-	args := []string{"pages.mjs", srv.URL + "/", "--username", "alice", "--password", pagesPassword, "--new-password", pagesNewPassword,
-		"--markup-user", markupUser, "--out", out}
-	if os.Getenv("JWTGATE_SCREENSHOTS") == "1" {
-		shots, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "docs", "screenshots"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "--shots", shots)
-	}
-	cmd := exec.Command(node, args...)
-	cmd.Dir = "node"
-	cmd.Env = append(os.Environ(), "JWTGATE_CHROMIUM="+chromium)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node pages.mjs: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
-	}
-	if stderr.Len() > 0 {
-		t.Logf("pages.mjs stderr:\n%s", stderr.String())
-	}
 	var res pagesResult
-	dec := json.NewDecoder(&stdout)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&res); err != nil {
-		t.Fatalf("decoding the report of pages.mjs: %v", err)
+	runPagesScript(t, node, chromium, "pages.mjs", "pages", srv.URL, []string{"--username", "alice", "--password", pagesPassword,
+		"--new-password", pagesNewPassword, "--markup-user", markupUser}, &res)
+	res.check(t, "pages.mjs", wantPagesSteps, wantScans, 9)
+	for _, page := range []string{"signin", "account"} {
+		res.checkHeaders(t, page, nil)
 	}
-	t.Logf("Chromium %s; screenshots: %s", res.BrowserVersion, strings.Join(res.Screenshots, ", "))
 	checkPages(t, srv.URL, &res)
 }
 
+// checkPages checks the cookies pages.mjs saw: those of a sign-in, and
+// that the first device's, kept after its sign-out, are refused.
 func checkPages(t *testing.T, srvURL string, res *pagesResult) {
 	t.Helper()
-	for _, p := range res.Problems {
-		t.Errorf("pages.mjs: %s", p)
-	}
-	if !slices.Equal(res.Steps, wantPagesSteps) {
-		t.Errorf("steps run: %q, want %q", res.Steps, wantPagesSteps)
-	}
-	if len(res.PageErrors) > 0 {
-		t.Errorf("uncaught errors in the pages: %q", res.PageErrors)
-	}
-	// A CSP violation or a failed script shows in the console as an
-	// error; refusals the test asks for show as failed loads (4xx).
-	for _, m := range res.Console {
-		if strings.Contains(m, ": error: ") && !strings.Contains(m, "the server responded with a status of 4") {
-			t.Errorf("browser console: %s", m)
-		}
-	}
-
-	// axe-core: no serious or critical violation on any page state.
-	var scanned []string
-	for _, s := range res.Axe {
-		scanned = append(scanned, s.Page)
-		for _, v := range s.Violations {
-			if v.Impact == "serious" || v.Impact == "critical" {
-				t.Errorf("axe on %s (%s): %s %s: %s at %q", s.Page, s.URL, v.Impact, v.ID, v.Help, v.Nodes)
-			} else {
-				t.Logf("axe on %s: %s %s: %s at %q", s.Page, v.Impact, v.ID, v.Help, v.Nodes)
-			}
-		}
-	}
-	if !slices.Equal(scanned, wantScans) {
-		t.Errorf("axe scanned %q, want %q", scanned, wantScans)
-	}
-
-	// The security headers of the pages as the browser received them.
-	for _, page := range []string{"signin", "account"} {
-		h := res.Headers[page]
-		want := map[string]string{
-			"content-security-policy":    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-			"x-content-type-options":     "nosniff",
-			"referrer-policy":            "no-referrer",
-			"cross-origin-opener-policy": "same-origin",
-			"cache-control":              "no-store",
-			"content-type":               "text/html; charset=utf-8",
-		}
-		for k, v := range want {
-			if h[k] != v {
-				t.Errorf("%s page: %s %q, want %q", page, k, h[k], v)
-			}
-		}
-	}
-
 	// The cookies of a sign-in: tokens HttpOnly, CSRF values readable.
 	jar := cookieMap(res.SigninCookies)
 	for _, name := range []string{accessName, refreshName, csrfAccessName, csrfRefreshName} {
@@ -177,16 +69,6 @@ func checkPages(t *testing.T, srvURL string, res *pagesResult) {
 		token := name == accessName || name == refreshName
 		if !ok || c.HTTPOnly != token || c.SameSite != "Lax" || c.Value == "" {
 			t.Errorf("cookie %s after sign-in: %+v, want HttpOnly %v, SameSite Lax", name, c, token)
-		}
-	}
-
-	// Every state-changing request without its CSRF value was refused.
-	if len(res.CSRFRefusals) != 9 {
-		t.Errorf("%d requests without CSRF made, want 9", len(res.CSRFRefusals))
-	}
-	for _, r := range res.CSRFRefusals {
-		if r.Status != http.StatusForbidden {
-			t.Errorf("%s %s without its CSRF value: %d, want 403", r.Method, r.Path, r.Status)
 		}
 	}
 
@@ -215,9 +97,5 @@ func checkPages(t *testing.T, srvURL string, res *pagesResult) {
 				t.Errorf("after sign-out, %s %s with the kept %s: %d, want 401", c.method, c.path, c.token, resp.StatusCode)
 			}
 		}
-	}
-	checkScreenshot(t, res.Screenshots)
-	if t.Failed() {
-		t.Logf("browser console: %q", res.Console)
 	}
 }

@@ -20,125 +20,40 @@
 // printed on stdout.
 //
 // The browser is Debian's Chromium: JWTGATE_CHROMIUM, or /usr/bin/chromium.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { createRequire } from "node:module";
-import { launchBrowser, newContext } from "./browser.mjs";
+import { newContext } from "./browser.mjs";
+import { DESKTOP, PHONE, run, text, userinfo } from "./common.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const NEW_USER = "carol";
 const NEW_PASSWORD = "admin page test: carol's password";
 
-function usage(msg) {
-  process.stderr.write(
-    `admin.mjs: ${msg}\nusage: node admin.mjs URL --admin NAME --password PASSWORD --user NAME --markup-user NAME [--out DIR] [--shots DIR]\n`,
-  );
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const opts = { url: null, out: null, shots: null, admin: null, password: null, user: null, "markup-user": null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith("--") && a.slice(2) in opts) {
-      opts[a.slice(2)] = argv[++i] ?? usage(`${a} needs a value`);
-    } else if (opts.url === null) {
-      opts.url = a;
-    } else {
-      usage(`unexpected argument ${a}`);
+run(
+  {
+    script: "admin.mjs",
+    usage: "URL --admin NAME --password PASSWORD --user NAME --markup-user NAME [--out DIR] [--shots DIR]",
+    required: ["admin", "password", "user", "markup-user"],
+  },
+  async ({ opts, base, browser, result, expect, step, scan, shot }) => {
+    // signIn signs in with the form; it reports the status of the answer
+    // to the form (303 and the account page on success).
+    async function signIn(page, name, password) {
+      await page.goto(`${base}/signin`);
+      await page.waitForSelector("body[data-ready]");
+      await page.fill("#username", name);
+      await page.fill("#password", password);
+      await page.click("#signin-submit");
+      await Promise.race([page.waitForURL(`${base}/account`), page.waitForSelector("#message.error")]);
+      return page.url() === `${base}/account`;
     }
-  }
-  if (opts.url === null) usage("no URL");
-  if (!opts.admin || !opts.password || !opts.user || !opts["markup-user"]) {
-    usage("--admin, --password, --user and --markup-user are required");
-  }
-  opts.base = new URL(opts.url).origin;
-  return opts;
-}
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const { base } = opts;
-  const out = opts.out ?? fs.mkdtempSync(path.join(os.tmpdir(), "jwtgate-admin-"));
-  fs.mkdirSync(out, { recursive: true });
-  if (opts.shots) fs.mkdirSync(opts.shots, { recursive: true });
-
-  const result = {
-    browserVersion: null,
-    url: base,
-    steps: [],
-    problems: [],
-    axe: [],
-    headers: {},
-    screenshots: [],
-    csrfRefusals: [],
-    pageErrors: [],
-    console: [],
-  };
-  const expect = (ok, msg) => {
-    if (!ok) result.problems.push(`${result.steps.at(-1) ?? "start"}: ${msg}`);
-    return ok;
-  };
-  const step = (name) => {
-    result.steps.push(name);
-    if (process.env.JWTGATE_PAGES_TRACE) process.stderr.write(`admin.mjs: ${name}\n`);
-  };
-
-  async function scan(page, name) {
-    await page.evaluate(AXE_SOURCE);
-    const violations = await page.evaluate(async () => {
-      const r = await window.axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
-      });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
-    });
-    result.axe.push({ page: name, url: page.url(), violations });
-  }
-
-  async function shot(page, name, readme) {
-    const p = path.join(out, `${name}.png`);
-    await page.screenshot({ path: p, fullPage: true });
-    result.screenshots.push(p);
-    if (readme && opts.shots) {
-      const q = path.join(opts.shots, `${name}.png`);
-      fs.copyFileSync(p, q);
-      result.screenshots.push(q);
+    // submit clicks sel, a submit button of a form of the admin page, and
+    // waits for the page it leads to.
+    async function submit(page, sel) {
+      await Promise.all([page.waitForNavigation(), page.click(sel)]);
     }
-  }
 
-  const text = async (page, sel) => ((await page.textContent(sel)) ?? "").trim();
-  // userinfo is the status of GET /userinfo with the page's cookies.
-  const userinfo = (page) => page.evaluate(() => fetch("/userinfo", { cache: "no-store" }).then((r) => r.status));
+    // userItem is the selector of a user's item in the list.
+    const userItem = (name) => `#users li[data-username="${name.replace(/["\\]/g, "\\$&")}"]`;
 
-  // signIn signs in with the form; it reports the status of the answer
-  // to the form (303 and the account page on success).
-  async function signIn(page, name, password) {
-    await page.goto(`${base}/signin`);
-    await page.waitForSelector("body[data-ready]");
-    await page.fill("#username", name);
-    await page.fill("#password", password);
-    await page.click("#signin-submit");
-    await Promise.race([page.waitForURL(`${base}/account`), page.waitForSelector("#message.error")]);
-    return page.url() === `${base}/account`;
-  }
-
-  // submit clicks sel, a submit button of a form of the admin page, and
-  // waits for the page it leads to.
-  async function submit(page, sel) {
-    await Promise.all([page.waitForNavigation(), page.click(sel)]);
-  }
-
-  // userItem is the selector of a user's item in the list.
-  const userItem = (name) => `#users li[data-username="${name.replace(/["\\]/g, "\\$&")}"]`;
-
-  const browser = await launchBrowser();
-  result.browserVersion = browser.version();
-  try {
     const a = await newContext(browser, "admin", { viewport: DESKTOP }, result);
     const pa = await a.newPage();
 
@@ -273,27 +188,5 @@ async function main() {
     expect(forbidden.status() === 403, `GET /admin as an ordinary user: ${forbidden.status()}`);
     expect((await pd.locator("#users").count()) === 0, "the 403 page lists users");
     await scan(pd, "admin forbidden");
-  } catch (e) {
-    result.problems.push(`${result.steps.at(-1) ?? "start"}: ${e && e.stack ? e.stack : e}`);
-    let k = 0;
-    for (const ctx of browser.contexts()) {
-      for (const p of ctx.pages()) {
-        try {
-          const f = path.join(out, `failure-${k++}.png`);
-          await p.screenshot({ path: f, fullPage: true });
-          process.stderr.write(`admin.mjs: failure screenshot: ${f} (${p.url()})\n`);
-        } catch {
-          // Only a help.
-        }
-      }
-    }
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(result, null, 2) + "\n");
-}
-
-main().catch((e) => {
-  process.stderr.write(`admin.mjs: ${e && e.stack ? e.stack : e}\n`);
-  process.exit(1);
-});
+  },
+);

@@ -1,6 +1,6 @@
-// Shared by flow.mjs and pages.mjs: how the browser tests start
-// Debian's Chromium, read Set-Cookie lines and keep a screenshot of a
-// failure.
+// Shared by the scripts of this folder (flow.mjs, admin.mjs, pages.mjs
+// and their common.mjs): how the browser tests start Debian's Chromium,
+// read Set-Cookie lines and keep a screenshot of a failure.
 import path from "node:path";
 import { chromium } from "playwright-core";
 

@@ -22,137 +22,49 @@
 // stdout.
 //
 // The browser is Debian's Chromium: JWTGATE_CHROMIUM, or /usr/bin/chromium.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { createRequire } from "node:module";
-import { launchBrowser, newContext } from "./browser.mjs";
+import { newContext } from "./browser.mjs";
+import { DESKTOP, PHONE, run, text, userinfo } from "./common.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 // A user agent with markup in it: the account page must show it as text.
 const MARKUP_AGENT = `Mozilla/5.0 (X11; Linux x86_64) <img src=x id=injected> <b>Bold</b> "quoted" & more`;
 
-function usage(msg) {
-  process.stderr.write(
-    `pages.mjs: ${msg}\nusage: node pages.mjs URL --username NAME --password PASSWORD --new-password PASSWORD --markup-user NAME [--out DIR] [--shots DIR]\n`,
-  );
-  process.exit(2);
-}
+run(
+  {
+    script: "pages.mjs",
+    usage: "URL --username NAME --password PASSWORD --new-password PASSWORD --markup-user NAME [--out DIR] [--shots DIR]",
+    required: ["username", "password", "new-password", "markup-user"],
+    fields: { signinCookies: [], signedOutCookies: [] },
+  },
+  async ({ opts, base, browser, result, expect, step, scan, shot }) => {
+    const { username } = opts;
 
-function parseArgs(argv) {
-  const opts = { url: null, out: null, shots: null, username: null, password: null, "new-password": null, "markup-user": null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith("--") && a.slice(2) in opts) {
-      opts[a.slice(2)] = argv[++i] ?? usage(`${a} needs a value`);
-    } else if (opts.url === null) {
-      opts.url = a;
-    } else {
-      usage(`unexpected argument ${a}`);
-    }
-  }
-  if (opts.url === null) usage("no URL");
-  if (!opts.username || !opts.password || !opts["new-password"] || !opts["markup-user"]) {
-    usage("--username, --password, --new-password and --markup-user are required");
-  }
-  opts.base = new URL(opts.url).origin;
-  return opts;
-}
-
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const { base, username } = opts;
-  const out = opts.out ?? fs.mkdtempSync(path.join(os.tmpdir(), "jwtgate-pages-"));
-  fs.mkdirSync(out, { recursive: true });
-  if (opts.shots) fs.mkdirSync(opts.shots, { recursive: true });
-
-  const result = {
-    browserVersion: null,
-    url: base,
-    steps: [],
-    problems: [],
-    axe: [],
-    headers: {},
-    screenshots: [],
-    signinCookies: [],
-    signedOutCookies: [],
-    csrfRefusals: [],
-    pageErrors: [],
-    console: [],
-  };
-  const expect = (ok, msg) => {
-    if (!ok) result.problems.push(`${result.steps.at(-1) ?? "start"}: ${msg}`);
-    return ok;
-  };
-  const step = (name) => {
-    result.steps.push(name);
-    if (process.env.JWTGATE_PAGES_TRACE) process.stderr.write(`pages.mjs: ${name}\n`);
-  };
-
-  // scan runs axe-core in the page and records its findings.
-  async function scan(page, name) {
-    await page.evaluate(AXE_SOURCE);
-    const violations = await page.evaluate(async () => {
-      const r = await window.axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+    const focused = (page) => page.evaluate(() => document.activeElement && document.activeElement.id);
+    // focusVisible: the focused element draws an outline of at least 2px.
+    const focusVisible = (page) =>
+      page.evaluate(() => {
+        const s = getComputedStyle(document.activeElement);
+        return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2;
       });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
-    });
-    result.axe.push({ page: name, url: page.url(), violations });
-  }
+    const seq = async (page) => Number((await page.getAttribute("body", "data-seq")) ?? "0");
 
-  // shot saves a screenshot in out, and in --shots when readme is set.
-  async function shot(page, name, readme) {
-    const p = path.join(out, `${name}.png`);
-    await page.screenshot({ path: p, fullPage: true });
-    result.screenshots.push(p);
-    if (readme && opts.shots) {
-      const q = path.join(opts.shots, `${name}.png`);
-      fs.copyFileSync(p, q);
-      result.screenshots.push(q);
+    // signIn signs in through the form with the mouse and waits for the
+    // account page.
+    async function signIn(page, password, name = username) {
+      await page.goto(`${base}/signin`);
+      await page.waitForSelector("body[data-ready]");
+      await page.fill("#username", name);
+      await page.fill("#password", password);
+      await Promise.all([page.waitForURL(`${base}/account`), page.click("#signin-submit")]);
+      await page.waitForSelector("body[data-ready]");
     }
-  }
 
-  const focused = (page) => page.evaluate(() => document.activeElement && document.activeElement.id);
-  // focusVisible: the focused element draws an outline of at least 2px.
-  const focusVisible = (page) =>
-    page.evaluate(() => {
-      const s = getComputedStyle(document.activeElement);
-      return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2;
-    });
-  const seq = async (page) => Number((await page.getAttribute("body", "data-seq")) ?? "0");
-  const text = async (page, sel) => ((await page.textContent(sel)) ?? "").trim();
+    // submitAndWait submits with act and waits for the script to finish.
+    async function submitAndWait(page, act) {
+      const before = await seq(page);
+      await act();
+      await page.waitForSelector(`body[data-seq="${before + 1}"]`, { state: "attached" });
+    }
 
-  // signIn signs in through the form with the mouse and waits for the
-  // account page.
-  async function signIn(page, password, name = username) {
-    await page.goto(`${base}/signin`);
-    await page.waitForSelector("body[data-ready]");
-    await page.fill("#username", name);
-    await page.fill("#password", password);
-    await Promise.all([page.waitForURL(`${base}/account`), page.click("#signin-submit")]);
-    await page.waitForSelector("body[data-ready]");
-  }
-
-  // submitAndWait submits with act and waits for the script to finish.
-  async function submitAndWait(page, act) {
-    const before = await seq(page);
-    await act();
-    await page.waitForSelector(`body[data-seq="${before + 1}"]`, { state: "attached" });
-  }
-
-  // refusedIn reports whether the session of context is refused.
-  async function refusedIn(page) {
-    return page.evaluate(() => fetch("/userinfo", { cache: "no-store" }).then((r) => r.status));
-  }
-
-  const browser = await launchBrowser();
-  result.browserVersion = browser.version();
-  try {
     // ---- Device A: a desktop, keyboard only. ----
     const a = await newContext(browser, "A", { viewport: DESKTOP }, result);
     const pa = await a.newPage();
@@ -204,7 +116,7 @@ async function main() {
     const b = await newContext(browser, "B", { viewport: DESKTOP, userAgent: MARKUP_AGENT }, result);
     const pb = await b.newPage();
     await signIn(pb, opts.password);
-    expect((await refusedIn(pb)) === 200, "device B is not signed in");
+    expect((await userinfo(pb)) === 200, "device B is not signed in");
 
     step("account page lists both devices");
     await pa.reload();
@@ -235,14 +147,14 @@ async function main() {
     await submitAndWait(pa, () => pa.keyboard.press("Enter"));
     expect((await text(pa, "#message")) === "The session has ended.", `message ${await text(pa, "#message")}`);
     expect((await pa.$$("#sessions > li")).length === 1, "the ended session is still listed");
-    expect((await refusedIn(pb)) === 401, "device B's session still works after it was ended");
+    expect((await userinfo(pb)) === 401, "device B's session still works after it was ended");
     // Its account page tries to resume the session, which fails.
     await pb.goto(`${base}/account`);
     await pb.waitForURL(`${base}/signin?notice=expired`);
     expect((await text(pb, "#message")) === "Your session has ended. Sign in again.", `device B shows ${await text(pb, "#message")}`);
     await pb.waitForSelector("body[data-ready]");
     await scan(pb, "signin expired");
-    expect((await refusedIn(pa)) === 200, "device A was signed out by ending B");
+    expect((await userinfo(pa)) === 200, "device A was signed out by ending B");
 
     // ---- Device C: a phone. ----
     step("phone");
@@ -275,8 +187,8 @@ async function main() {
     await submitAndWait(pa, () => pa.click("#end-others"));
     expect((await text(pa, "#message")) === "Every other session has ended.", `message ${await text(pa, "#message")}`);
     expect((await pa.$$("#sessions > li")).length === 1, "other sessions are still listed");
-    expect((await refusedIn(pc)) === 401, "the phone's session still works after end-others");
-    expect((await refusedIn(pa)) === 200, "device A was signed out by end-others");
+    expect((await userinfo(pc)) === 401, "the phone's session still works after end-others");
+    expect((await userinfo(pa)) === 200, "device A was signed out by end-others");
     // The list the script drew, and the message it showed.
     await scan(pa, "account redrawn");
 
@@ -303,7 +215,7 @@ async function main() {
       }
       return out;
     });
-    expect((await refusedIn(pa)) === 200, "device A was signed out by a request without CSRF");
+    expect((await userinfo(pa)) === 200, "device A was signed out by a request without CSRF");
 
     step("cross-site sign-in form");
     {
@@ -342,7 +254,7 @@ async function main() {
     await pa.fill("#new-password", opts["new-password"]);
     await submitAndWait(pa, () => pa.click("#change-password"));
     expect((await pa.getAttribute("#message", "class")).includes("error"), `a wrong current password shows ${await text(pa, "#message")}`);
-    expect((await refusedIn(pd)) === 200, "a refused password change ended another session");
+    expect((await userinfo(pd)) === 200, "a refused password change ended another session");
     await pa.fill("#current-password", opts.password);
     await pa.fill("#new-password", opts["new-password"]);
     await submitAndWait(pa, () => pa.click("#change-password"));
@@ -351,8 +263,8 @@ async function main() {
       `message ${await text(pa, "#message")}`,
     );
     expect((await pa.inputValue("#current-password")) === "" && (await pa.inputValue("#new-password")) === "", "the password fields were not cleared");
-    expect((await refusedIn(pd)) === 401, "another session survived the password change");
-    expect((await refusedIn(pa)) === 200, "the session that changed the password was ended");
+    expect((await userinfo(pd)) === 401, "another session survived the password change");
+    expect((await userinfo(pa)) === 200, "the session that changed the password was ended");
     await d.close();
 
     // ---- Sign-out. ----
@@ -415,27 +327,5 @@ async function main() {
       expect(m.includes(`Try again in ${resp.headers()["retry-after"]} seconds.`), `no-JS rate limit message ${m}`);
       await nr.close();
     }
-  } catch (e) {
-    result.problems.push(`${result.steps.at(-1) ?? "start"}: ${e && e.stack ? e.stack : e}`);
-    let k = 0;
-    for (const ctx of browser.contexts()) {
-      for (const p of ctx.pages()) {
-        try {
-          const f = path.join(out, `failure-${k++}.png`);
-          await p.screenshot({ path: f, fullPage: true });
-          process.stderr.write(`pages.mjs: failure screenshot: ${f} (${p.url()})\n`);
-        } catch {
-          // Only a help.
-        }
-      }
-    }
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(result, null, 2) + "\n");
-}
-
-main().catch((e) => {
-  process.stderr.write(`pages.mjs: ${e && e.stack ? e.stack : e}\n`);
-  process.exit(1);
-});
+  },
+);
