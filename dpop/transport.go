@@ -39,9 +39,11 @@ type Transport struct {
 // use_dpop_nonce.
 const maxPeek = 4 << 10
 
-// RoundTrip implements http.RoundTripper. It does not modify req.
+// RoundTrip implements http.RoundTripper. It does not modify req, and
+// closes its body, also when it fails before sending it.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Prover == nil {
+		closeBody(req)
 		return nil, errors.New("dpop: Transport.Prover is nil")
 	}
 	base := t.Base
@@ -52,6 +54,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Token != nil {
 		var err error
 		if token, err = t.Token(req.Context()); err != nil {
+			closeBody(req)
 			return nil, fmt.Errorf("dpop: access token: %w", err)
 		}
 	} else if scheme, tok, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "DPoP") {
@@ -81,6 +84,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) send(base http.RoundTripper, req *http.Request, token, nonce string, again bool) (*http.Response, error) {
 	proof, err := t.Prover.Proof(req.Method, req.URL, token, nonce)
 	if err != nil {
+		if !again { // a retry's body is not had yet; the first was sent
+			closeBody(req)
+		}
 		return nil, err
 	}
 	r := req.Clone(req.Context())
@@ -94,6 +100,14 @@ func (t *Transport) send(base http.RoundTripper, req *http.Request, token, nonce
 		r.Header.Set("Authorization", "DPoP "+token)
 	}
 	return base.RoundTrip(r)
+}
+
+// closeBody closes the body of a request that is not sent, as the
+// RoundTripper that was given it must.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
 }
 
 func (t *Transport) nonce(origin string) string {
