@@ -56,6 +56,14 @@ func normalURL(u *url.URL) (string, error) {
 	if u.Opaque != "" || u.Host == "" {
 		return "", fmt.Errorf("not an absolute http URI")
 	}
+	for i := 0; i < len(u.Host); i++ {
+		// A request's host comes from its client (Host, an RPC's
+		// :authority): one with user information, a path or the like
+		// is no host, and would let an htu name another URI.
+		if c := u.Host[i]; c < 0x80 && !hostByte[c] {
+			return "", fmt.Errorf("host %q has a byte %q that no host has", u.Host, c)
+		}
+	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
@@ -158,6 +166,16 @@ func unhex(c byte) byte {
 	}
 	return c - 'a' + 10
 }
+
+// hostByte marks the ASCII bytes of an RFC 3986 host and port: letters,
+// digits, unreserved and sub-delimiter characters, '%' (escapes, IPv6
+// zones), ':' and the brackets of an IP literal.
+var hostByte = func() (t [0x80]bool) {
+	for c := byte(0); c < 0x80; c++ {
+		t[c] = isUnreserved(c) || strings.IndexByte("%!$&'()*+,;=:[]", c) >= 0
+	}
+	return t
+}()
 
 func isUnreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
