@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -357,10 +358,13 @@ func TestNonces(t *testing.T) {
 
 func TestNewVerifierOptions(t *testing.T) {
 	for name, opts := range map[string]dpop.Options{
-		"no replay store": {},
-		"HS256":           {Replay: &replay{}, Algorithms: []jwt.Algorithm{jwt.HS256}},
-		"none":            {Replay: &replay{}, Algorithms: []jwt.Algorithm{"none"}},
-		"negative max":    {Replay: &replay{}, MaxAge: -time.Second},
+		"no replay store":       {},
+		"HS256":                 {Replay: &replay{}, Algorithms: []jwt.Algorithm{jwt.HS256}},
+		"none":                  {Replay: &replay{}, Algorithms: []jwt.Algorithm{"none"}},
+		"negative max":          {Replay: &replay{}, MaxAge: -time.Second},
+		"origin without scheme": {Replay: &replay{}, Origins: []string{"api.example.com"}},
+		"origin with a path":    {Replay: &replay{}, Origins: []string{"https://api.example.com/api"}},
+		"origin with user":      {Replay: &replay{}, Origins: []string{"https://u@api.example.com"}},
 	} {
 		if _, err := dpop.NewVerifier(opts); !errors.Is(err, dpop.ErrConfig) {
 			t.Errorf("%s: %v, want ErrConfig", name, err)
@@ -381,5 +385,44 @@ func TestNewVerifierOptions(t *testing.T) {
 	proof, _ := p.Proof("GET", u, "", "")
 	if _, err := v.Verify(context.Background(), proof, dpop.Request{Method: "GET", URL: u}); !errors.Is(err, dpop.ErrInvalidProof) {
 		t.Errorf("EdDSA proof on an ES256-only verifier: %v", err)
+	}
+}
+
+// TestOrigins: a client picks the Host it sends, so without Origins a
+// proof made for another service (which received it with the token, or
+// a redirect) counts here when its sender names that service in Host;
+// with Origins, a request to another origin is refused.
+func TestOrigins(t *testing.T) {
+	key := ecKey(t)
+	p := newProver(t, key, testNow)
+	const token = "the.access.token"
+	origins := []string{"https://API.example.com:443", "http://localhost:8080"}
+	for _, tt := range []struct {
+		name    string
+		origins []string
+		target  string // the request's URI, Host included, and the proof's htu
+		want    error
+	}{
+		{name: "listed origin", origins: origins, target: "https://api.example.com/orders/7"},
+		{name: "listed origin with its port", origins: origins, target: "http://localhost:8080/orders/7"},
+		{name: "another host", origins: origins, target: "https://evil.example/orders/7", want: dpop.ErrInvalidProof},
+		{name: "another scheme", origins: origins, target: "http://api.example.com/orders/7", want: dpop.ErrInvalidProof},
+		{name: "another port", origins: origins, target: "http://localhost:8081/orders/7", want: dpop.ErrInvalidProof},
+		{name: "without Origins, any host", target: "https://evil.example/orders/7"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVerifier(t, &replay{}, func(o *dpop.Options) { o.Origins = tt.origins })
+			u := mustURL(tt.target)
+			proof, err := p.Proof("POST", u, token, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest("POST", tt.target, nil)
+			r.Header.Set("DPoP", proof)
+			_, err = v.VerifyRequest(context.Background(), r, token, p.Thumbprint())
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("VerifyRequest error = %v, want %v", err, tt.want)
+			}
+		})
 	}
 }

@@ -11,17 +11,21 @@ import (
 
 // matchURL checks a proof's htu against the request's URI, ignoring the
 // request's query and fragment, after RFC 3986 syntax- and scheme-based
-// normalisation (RFC 9449 section 4.3, check 9).
-func matchURL(htu string, req *url.URL) error {
+// normalisation (RFC 9449 section 4.3, check 9). With origins, the
+// request's own origin must be one of them.
+func matchURL(htu string, req *url.URL, origins map[string]bool) error {
 	if req == nil {
 		return fmt.Errorf("%w: the request's URI is unknown", ErrInvalidProof)
 	}
 	if strings.ContainsAny(htu, "?#") {
 		return fmt.Errorf("%w: htu has a query or a fragment", ErrInvalidProof)
 	}
-	want, err := normalURL(req)
+	want, n, err := normalURL(req)
 	if err != nil {
 		return fmt.Errorf("%w: request URI: %w", ErrInvalidProof, err)
+	}
+	if origins != nil && !origins[want[:n]] {
+		return fmt.Errorf("%w: the request's URI %q is not at one of the service's origins", ErrInvalidProof, want)
 	}
 	if htu == want {
 		// Already in normal form, as clients write it: nothing to parse.
@@ -34,7 +38,7 @@ func matchURL(htu string, req *url.URL) error {
 	if u.User != nil {
 		return fmt.Errorf("%w: htu has user information", ErrInvalidProof)
 	}
-	got, err := normalURL(u)
+	got, _, err := normalURL(u)
 	if err != nil {
 		return fmt.Errorf("%w: htu: %w", ErrInvalidProof, err)
 	}
@@ -47,8 +51,22 @@ func matchURL(htu string, req *url.URL) error {
 // normalURL returns scheme://host[:port]/path of u, normalised: scheme and
 // host in lower case, the scheme's default port left out, an empty path
 // as "/", percent-encodings in upper case and those of unreserved
-// characters decoded, dot segments removed.
-func normalURL(u *url.URL) (string, error) {
+// characters decoded, dot segments removed; and the length of its
+// origin, scheme://host[:port].
+func normalURL(u *url.URL) (string, int, error) {
+	origin, err := originOf(u)
+	if err != nil {
+		return "", 0, err
+	}
+	p, err := normalPath(u.EscapedPath())
+	if err != nil {
+		return "", 0, err
+	}
+	return origin + p, len(origin), nil
+}
+
+// originOf returns the normalised scheme://host[:port] of u.
+func originOf(u *url.URL) (string, error) {
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
 		return "", fmt.Errorf("scheme %q is not http or https", u.Scheme)
@@ -74,11 +92,25 @@ func normalURL(u *url.URL) (string, error) {
 	if port != "" {
 		host += ":" + port
 	}
-	p, err := normalPath(u.EscapedPath())
-	if err != nil {
+	return scheme + "://" + host, nil
+}
+
+// normalOrigin returns the normalised origin of s, an origin of
+// Options.Origins: an absolute http(s) URL without user information,
+// path (but "/"), query or fragment.
+func normalOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
 		return "", err
+	case u.User != nil, u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "":
+		return "", fmt.Errorf("%q: want scheme and host only, as \"https://api.example.com\"", s)
 	}
-	return scheme + "://" + host + p, nil
+	o, err := originOf(u)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", s, err)
+	}
+	return o, nil
 }
 
 // normalPath normalises the percent-encodings of an escaped path and
