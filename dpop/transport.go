@@ -13,7 +13,8 @@ import (
 
 // Transport is an http.RoundTripper that sends a DPoP proof with every
 // request, and the access token under the DPoP scheme. It remembers the
-// nonce each server gives (the DPoP-Nonce response header), and when a
+// nonce each server gives (the DPoP-Nonce response header; those of 64
+// origins at most, the map starting again when full), and when a
 // server refuses a proof for want of a (fresh) nonce, with the
 // use_dpop_nonce error of RFC 9449 sections 8 and 9, it retries the
 // request once with the new nonce, if its body can be sent again
@@ -32,8 +33,11 @@ type Transport struct {
 	Base http.RoundTripper
 
 	mu     sync.Mutex
-	nonces map[string]string // by origin (scheme://host)
+	nonces map[string]string // by origin (scheme://host), at most maxNonces
 }
+
+// maxNonces bounds the nonces a Transport remembers, one per origin.
+const maxNonces = 64
 
 // maxPeek bounds what Transport reads of an error body to find
 // use_dpop_nonce.
@@ -124,8 +128,8 @@ func (t *Transport) remember(origin string, resp *http.Response) string {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.nonces == nil {
-		t.nonces = make(map[string]string)
+	if _, ok := t.nonces[origin]; !ok && (t.nonces == nil || len(t.nonces) >= maxNonces) {
+		t.nonces = make(map[string]string) // servers choose the origins a client is sent to
 	}
 	t.nonces[origin] = n
 	return n
