@@ -222,6 +222,7 @@ func TestVerify(t *testing.T) {
 		// gRPC servers do not check): one that is not a host makes no URI.
 		{name: "request host with a path", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["htu"] = "https://api.example.com/orders/7" })), req: dpop.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "api.example.com/orders", Path: "/7"}, AccessToken: token}, want: dpop.ErrInvalidProof},
 		{name: "request host with user information", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["htu"] = "https://u@api.example.com/orders/7" })), req: dpop.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "u@api.example.com", Path: "/orders/7"}, AccessToken: token}, want: dpop.ErrInvalidProof},
+		{name: "request path without its slash", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["htu"] = "https://api.example.com/orders/7" })), req: dpop.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "api.example", Path: ".com/orders/7"}, AccessToken: token}, want: dpop.ErrInvalidProof},
 		{name: "request host in Unicode", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["htu"] = "https://bücher.example/orders/7" })), req: dpop.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "bücher.example", Path: "/orders/7"}, AccessToken: token}},
 	}
 	for _, kind := range storeKinds {

@@ -58,7 +58,14 @@ func normalURL(u *url.URL) (string, int, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	p, err := normalPath(u.EscapedPath())
+	ep := u.EscapedPath()
+	if ep != "" && ep[0] != '/' {
+		// After a host, a path is empty or starts with a slash (RFC
+		// 3986 section 3.3); joined as it is, "api.example" and
+		// ".com/x" would name https://api.example.com/x.
+		return "", 0, fmt.Errorf("path %q does not start with a slash", ep)
+	}
+	p, err := normalPath(ep)
 	if err != nil {
 		return "", 0, err
 	}
