@@ -1,9 +1,7 @@
 package dpop
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,11 +22,11 @@ func (s *nonceServers) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestTransportNoncesBounded: the nonces a Transport remembers, one per
 // origin, are bounded, whatever the number of origins it is sent to.
 func TestTransportNoncesBounded(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, key, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewProver(key, "ES256", nil)
+	p, err := NewProver(key, "EdDSA", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
