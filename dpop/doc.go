@@ -21,8 +21,9 @@
 // signature verifies with it; jti, htm, htu and iat are present; htm is
 // the request's method; htu is the request's URI without query and
 // fragment, compared after RFC 3986 normalisation (a proof whose htu
-// carries a query, a fragment or user information is refused); iat is
-// within Options.MaxAge in the past and Options.Leeway in the future; the
+// carries a query, a fragment or user information is refused), and with
+// Options.Origins the request's URI is at one of them; iat is within
+// Options.MaxAge in the past and Options.Leeway in the future; the
 // nonce, when Options.Nonces is set, is one it issued and still valid;
 // with an access token, ath is its SHA-256 hash; with a bound token, the
 // proof's key is the one it names. Last, the proof's jti is recorded in

@@ -100,11 +100,23 @@ type Options struct {
 	// their X-Forwarded-Proto and X-Forwarded-Host headers (RequestURL).
 	// Empty (the default), those headers are ignored.
 	TrustedProxies []netip.Prefix
+
+	// Origins, if set, are the origins clients address the service at,
+	// as "https://api.example.com" (scheme, host and port if not the
+	// default): a request whose URI has another origin is refused,
+	// whatever its proof. Without them any origin is taken, and the host
+	// of a request's URI is the one its client sends (Host, an RPC's
+	// :authority): a proof made for another service, by a client that
+	// sent it there with its token, is then accepted here in a request
+	// that names that service's host, unless what is in front of the
+	// service refuses hosts it does not serve.
+	Origins []string
 }
 
 // Verifier checks DPoP proofs. It is safe for concurrent use.
 type Verifier struct {
 	opts     Options
+	origins  map[string]bool // Options.Origins, normalised; nil for any
 	algs     []jwt.Algorithm
 	algsText string
 	keys     headerKeys
@@ -146,6 +158,16 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	}
 	_, inProcess := opts.Replay.(interface{ NonBlocking() })
 	v := &Verifier{opts: opts, algs: slices.Clone(algs), inProcess: inProcess}
+	for _, o := range opts.Origins {
+		origin, err := normalOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("%w: Origins: %w", ErrConfig, err)
+		}
+		if v.origins == nil {
+			v.origins = make(map[string]bool, len(opts.Origins))
+		}
+		v.origins[origin] = true
+	}
 	names := make([]string, len(algs))
 	for i, a := range algs {
 		names[i] = string(a)
@@ -349,7 +371,7 @@ func (v *Verifier) check(t *jwt.Token, req Request) (*Proof, error) {
 	if p.Method != req.Method {
 		return nil, fmt.Errorf("%w: htm %q is not the request's method %s", ErrInvalidProof, p.Method, req.Method)
 	}
-	if err := matchURL(p.URL, req.URL); err != nil {
+	if err := matchURL(p.URL, req.URL, v.origins); err != nil {
 		return nil, err
 	}
 	now := v.opts.Clock()

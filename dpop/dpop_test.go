@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -217,6 +218,12 @@ func TestVerify(t *testing.T) {
 		{name: "over 8 KiB", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["pad"] = strings.Repeat("p", 8<<10) })), req: dpop.Request{Method: "POST", URL: target, AccessToken: token}, want: dpop.ErrInvalidProof},
 		{name: "two proofs", proof: good() + "," + good(), req: dpop.Request{Method: "POST", URL: target, AccessToken: token}, want: dpop.ErrInvalidProof},
 		{name: "garbage", proof: "not a proof", req: dpop.Request{Method: "POST", URL: target}, want: dpop.ErrInvalidProof},
+		// A request's host comes from the client (an RPC's :authority, which
+		// gRPC servers do not check): one that is not a host makes no URI.
+		{name: "request host with a path", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["htu"] = "https://api.example.com/orders/7" })), req: dpop.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "api.example.com/orders", Path: "/7"}, AccessToken: token}, want: dpop.ErrInvalidProof},
+		{name: "request host with user information", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["htu"] = "https://u@api.example.com/orders/7" })), req: dpop.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "u@api.example.com", Path: "/orders/7"}, AccessToken: token}, want: dpop.ErrInvalidProof},
+		{name: "request path without its slash", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["htu"] = "https://api.example.com/orders/7" })), req: dpop.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "api.example", Path: ".com/orders/7"}, AccessToken: token}, want: dpop.ErrInvalidProof},
+		{name: "request host in Unicode", proof: sign(t, signer, jwt.ES256, withJWK(nil), claims(func(c map[string]any) { c["htu"] = "https://bücher.example/orders/7" })), req: dpop.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "bücher.example", Path: "/orders/7"}, AccessToken: token}},
 	}
 	for _, kind := range storeKinds {
 		for _, tt := range tests {
@@ -352,10 +359,13 @@ func TestNonces(t *testing.T) {
 
 func TestNewVerifierOptions(t *testing.T) {
 	for name, opts := range map[string]dpop.Options{
-		"no replay store": {},
-		"HS256":           {Replay: &replay{}, Algorithms: []jwt.Algorithm{jwt.HS256}},
-		"none":            {Replay: &replay{}, Algorithms: []jwt.Algorithm{"none"}},
-		"negative max":    {Replay: &replay{}, MaxAge: -time.Second},
+		"no replay store":       {},
+		"HS256":                 {Replay: &replay{}, Algorithms: []jwt.Algorithm{jwt.HS256}},
+		"none":                  {Replay: &replay{}, Algorithms: []jwt.Algorithm{"none"}},
+		"negative max":          {Replay: &replay{}, MaxAge: -time.Second},
+		"origin without scheme": {Replay: &replay{}, Origins: []string{"api.example.com"}},
+		"origin with a path":    {Replay: &replay{}, Origins: []string{"https://api.example.com/api"}},
+		"origin with user":      {Replay: &replay{}, Origins: []string{"https://u@api.example.com"}},
 	} {
 		if _, err := dpop.NewVerifier(opts); !errors.Is(err, dpop.ErrConfig) {
 			t.Errorf("%s: %v, want ErrConfig", name, err)
@@ -376,5 +386,44 @@ func TestNewVerifierOptions(t *testing.T) {
 	proof, _ := p.Proof("GET", u, "", "")
 	if _, err := v.Verify(context.Background(), proof, dpop.Request{Method: "GET", URL: u}); !errors.Is(err, dpop.ErrInvalidProof) {
 		t.Errorf("EdDSA proof on an ES256-only verifier: %v", err)
+	}
+}
+
+// TestOrigins: a client picks the Host it sends, so without Origins a
+// proof made for another service (which received it with the token, or
+// a redirect) counts here when its sender names that service in Host;
+// with Origins, a request to another origin is refused.
+func TestOrigins(t *testing.T) {
+	key := ecKey(t)
+	p := newProver(t, key, testNow)
+	const token = "the.access.token"
+	origins := []string{"https://API.example.com:443", "http://localhost:8080"}
+	for _, tt := range []struct {
+		name    string
+		origins []string
+		target  string // the request's URI, Host included, and the proof's htu
+		want    error
+	}{
+		{name: "listed origin", origins: origins, target: "https://api.example.com/orders/7"},
+		{name: "listed origin with its port", origins: origins, target: "http://localhost:8080/orders/7"},
+		{name: "another host", origins: origins, target: "https://evil.example/orders/7", want: dpop.ErrInvalidProof},
+		{name: "another scheme", origins: origins, target: "http://api.example.com/orders/7", want: dpop.ErrInvalidProof},
+		{name: "another port", origins: origins, target: "http://localhost:8081/orders/7", want: dpop.ErrInvalidProof},
+		{name: "without Origins, any host", target: "https://evil.example/orders/7"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVerifier(t, &replay{}, func(o *dpop.Options) { o.Origins = tt.origins })
+			u := mustURL(tt.target)
+			proof, err := p.Proof("POST", u, token, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest("POST", tt.target, nil)
+			r.Header.Set("DPoP", proof)
+			_, err = v.VerifyRequest(context.Background(), r, token, p.Thumbprint())
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("VerifyRequest error = %v, want %v", err, tt.want)
+			}
+		})
 	}
 }

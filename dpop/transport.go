@@ -13,7 +13,8 @@ import (
 
 // Transport is an http.RoundTripper that sends a DPoP proof with every
 // request, and the access token under the DPoP scheme. It remembers the
-// nonce each server gives (the DPoP-Nonce response header), and when a
+// nonce each server gives (the DPoP-Nonce response header; those of 64
+// origins at most, the map starting again when full), and when a
 // server refuses a proof for want of a (fresh) nonce, with the
 // use_dpop_nonce error of RFC 9449 sections 8 and 9, it retries the
 // request once with the new nonce, if its body can be sent again
@@ -32,16 +33,21 @@ type Transport struct {
 	Base http.RoundTripper
 
 	mu     sync.Mutex
-	nonces map[string]string // by origin (scheme://host)
+	nonces map[string]string // by origin (scheme://host), at most maxNonces
 }
+
+// maxNonces bounds the nonces a Transport remembers, one per origin.
+const maxNonces = 64
 
 // maxPeek bounds what Transport reads of an error body to find
 // use_dpop_nonce.
 const maxPeek = 4 << 10
 
-// RoundTrip implements http.RoundTripper. It does not modify req.
+// RoundTrip implements http.RoundTripper. It does not modify req, and
+// closes its body, also when it fails before sending it.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Prover == nil {
+		closeBody(req)
 		return nil, errors.New("dpop: Transport.Prover is nil")
 	}
 	base := t.Base
@@ -52,6 +58,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Token != nil {
 		var err error
 		if token, err = t.Token(req.Context()); err != nil {
+			closeBody(req)
 			return nil, fmt.Errorf("dpop: access token: %w", err)
 		}
 	} else if scheme, tok, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "DPoP") {
@@ -81,6 +88,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) send(base http.RoundTripper, req *http.Request, token, nonce string, again bool) (*http.Response, error) {
 	proof, err := t.Prover.Proof(req.Method, req.URL, token, nonce)
 	if err != nil {
+		if !again { // a retry's body is not had yet; the first was sent
+			closeBody(req)
+		}
 		return nil, err
 	}
 	r := req.Clone(req.Context())
@@ -94,6 +104,14 @@ func (t *Transport) send(base http.RoundTripper, req *http.Request, token, nonce
 		r.Header.Set("Authorization", "DPoP "+token)
 	}
 	return base.RoundTrip(r)
+}
+
+// closeBody closes the body of a request that is not sent, as the
+// RoundTripper that was given it must.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
 }
 
 func (t *Transport) nonce(origin string) string {
@@ -110,8 +128,8 @@ func (t *Transport) remember(origin string, resp *http.Response) string {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.nonces == nil {
-		t.nonces = make(map[string]string)
+	if _, ok := t.nonces[origin]; !ok && (t.nonces == nil || len(t.nonces) >= maxNonces) {
+		t.nonces = make(map[string]string) // servers choose the origins a client is sent to
 	}
 	t.nonces[origin] = n
 	return n

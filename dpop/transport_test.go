@@ -115,3 +115,43 @@ func TestRequestURL(t *testing.T) {
 		})
 	}
 }
+
+// closeRecorder is a request body that records whether it was closed.
+type closeRecorder struct {
+	io.Reader
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// TestTransportClosesBody: RoundTrip closes the request's body when it
+// fails before sending it, as an http.RoundTripper must (the
+// http.Client leaves that to it).
+func TestTransportClosesBody(t *testing.T) {
+	p, err := dpop.NewProver(ecKey(t), "ES256", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, url string
+		tr        *dpop.Transport
+	}{
+		{name: "no prover", url: "https://api.example.com/x", tr: &dpop.Transport{}},
+		{name: "token error", url: "https://api.example.com/x", tr: &dpop.Transport{Prover: p, Token: func(context.Context) (string, error) { return "", errors.New("no token") }}},
+		{name: "no proof for the URL", url: "ftp://api.example.com/x", tr: &dpop.Transport{Prover: p}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := &closeRecorder{Reader: strings.NewReader("payload")}
+			req, err := http.NewRequest("POST", tt.url, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tt.tr.RoundTrip(req); err == nil {
+				t.Fatal("RoundTrip succeeded")
+			}
+			if !body.closed {
+				t.Error("the request's body was left open")
+			}
+		})
+	}
+}

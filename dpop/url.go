@@ -11,17 +11,21 @@ import (
 
 // matchURL checks a proof's htu against the request's URI, ignoring the
 // request's query and fragment, after RFC 3986 syntax- and scheme-based
-// normalisation (RFC 9449 section 4.3, check 9).
-func matchURL(htu string, req *url.URL) error {
+// normalisation (RFC 9449 section 4.3, check 9). With origins, the
+// request's own origin must be one of them.
+func matchURL(htu string, req *url.URL, origins map[string]bool) error {
 	if req == nil {
 		return fmt.Errorf("%w: the request's URI is unknown", ErrInvalidProof)
 	}
 	if strings.ContainsAny(htu, "?#") {
 		return fmt.Errorf("%w: htu has a query or a fragment", ErrInvalidProof)
 	}
-	want, err := normalURL(req)
+	want, n, err := normalURL(req)
 	if err != nil {
 		return fmt.Errorf("%w: request URI: %w", ErrInvalidProof, err)
+	}
+	if origins != nil && !origins[want[:n]] {
+		return fmt.Errorf("%w: the request's URI %q is not at one of the service's origins", ErrInvalidProof, want)
 	}
 	if htu == want {
 		// Already in normal form, as clients write it: nothing to parse.
@@ -34,7 +38,7 @@ func matchURL(htu string, req *url.URL) error {
 	if u.User != nil {
 		return fmt.Errorf("%w: htu has user information", ErrInvalidProof)
 	}
-	got, err := normalURL(u)
+	got, _, err := normalURL(u)
 	if err != nil {
 		return fmt.Errorf("%w: htu: %w", ErrInvalidProof, err)
 	}
@@ -47,14 +51,43 @@ func matchURL(htu string, req *url.URL) error {
 // normalURL returns scheme://host[:port]/path of u, normalised: scheme and
 // host in lower case, the scheme's default port left out, an empty path
 // as "/", percent-encodings in upper case and those of unreserved
-// characters decoded, dot segments removed.
-func normalURL(u *url.URL) (string, error) {
+// characters decoded, dot segments removed; and the length of its
+// origin, scheme://host[:port].
+func normalURL(u *url.URL) (string, int, error) {
+	origin, err := originOf(u)
+	if err != nil {
+		return "", 0, err
+	}
+	ep := u.EscapedPath()
+	if ep != "" && ep[0] != '/' {
+		// After a host, a path is empty or starts with a slash (RFC
+		// 3986 section 3.3); joined as it is, "api.example" and
+		// ".com/x" would name https://api.example.com/x.
+		return "", 0, fmt.Errorf("path %q does not start with a slash", ep)
+	}
+	p, err := normalPath(ep)
+	if err != nil {
+		return "", 0, err
+	}
+	return origin + p, len(origin), nil
+}
+
+// originOf returns the normalised scheme://host[:port] of u.
+func originOf(u *url.URL) (string, error) {
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
 		return "", fmt.Errorf("scheme %q is not http or https", u.Scheme)
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return "", fmt.Errorf("not an absolute http URI")
+	}
+	for i := 0; i < len(u.Host); i++ {
+		// A request's host comes from its client (Host, an RPC's
+		// :authority): one with user information, a path or the like
+		// is no host, and would let an htu name another URI.
+		if c := u.Host[i]; c < 0x80 && !hostByte[c] {
+			return "", fmt.Errorf("host %q has a byte %q that no host has", u.Host, c)
+		}
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
@@ -66,11 +99,25 @@ func normalURL(u *url.URL) (string, error) {
 	if port != "" {
 		host += ":" + port
 	}
-	p, err := normalPath(u.EscapedPath())
-	if err != nil {
+	return scheme + "://" + host, nil
+}
+
+// normalOrigin returns the normalised origin of s, an origin of
+// Options.Origins: an absolute http(s) URL without user information,
+// path (but "/"), query or fragment.
+func normalOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
 		return "", err
+	case u.User != nil, u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "":
+		return "", fmt.Errorf("%q: want scheme and host only, as \"https://api.example.com\"", s)
 	}
-	return scheme + "://" + host + p, nil
+	o, err := originOf(u)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", s, err)
+	}
+	return o, nil
 }
 
 // normalPath normalises the percent-encodings of an escaped path and
@@ -158,6 +205,16 @@ func unhex(c byte) byte {
 	}
 	return c - 'a' + 10
 }
+
+// hostByte marks the ASCII bytes of an RFC 3986 host and port: letters,
+// digits, unreserved and sub-delimiter characters, '%' (escapes, IPv6
+// zones), ':' and the brackets of an IP literal.
+var hostByte = func() (t [0x80]bool) {
+	for c := byte(0); c < 0x80; c++ {
+		t[c] = isUnreserved(c) || strings.IndexByte("%!$&'()*+,;=:[]", c) >= 0
+	}
+	return t
+}()
 
 func isUnreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
