@@ -168,6 +168,11 @@ func TestDPoPFlags(t *testing.T) {
 		{[]string{"-dpop-nonce-secret-file", short}, "without --dpop-nonce"},
 		{[]string{"-dpop-nonce", "-dpop-nonce-secret-file", short}, "at least 32"},
 		{[]string{"-dpop-nonce", "-dpop-nonce-secret-file", filepath.Join(dir, "missing")}, "dpop-nonce-secret-file"},
+		{[]string{"-dpop=false", "-dpop-origins", "https://a.example"}, "--dpop-origins needs --dpop"},
+		{[]string{"-dpop-origins", "*, https://a.example"}, "cannot be listed with others"},
+		{[]string{"-dpop-origins", "ftp://a.example"}, "Origins"},
+		{[]string{"-dpop-origins", "https://a.example/path"}, "Origins"},
+		{[]string{"-issuer", "urn:example:issuer"}, "--dpop-origins"},
 	}
 	for _, tt := range tests {
 		r := jwtgate(t, dir, "", append([]string{"serve", "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "data")}, tt.args...)...)
@@ -198,5 +203,95 @@ func TestReplayWithin(t *testing.T) {
 		if first, err := r.Use(context.Background(), "id", time.Now().Add(time.Minute)); first != want || err != nil {
 			t.Errorf("use %d: first %v, err %v", i, first, err)
 		}
+	}
+}
+
+// TestDPoPOrigins: serve takes proofs only at its own origins, so that a
+// proof and token a client sent to another service cannot be replayed
+// here in a request naming that service's host (Host, or a trusted
+// proxy's X-Forwarded-Host). The origins are --dpop-origins, or else the
+// issuer's; without --issuer, the bound address and its loopback names.
+func TestDPoPOrigins(t *testing.T) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dpop.NewProver(k, jwt.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refused, taken = "invalid_dpop_proof", "use_dpop_nonce"
+	type try struct {
+		origin string // the proof's; "" for the bound address
+		host   string // the request's Host, if not the dialled one
+		fwd    bool   // the origin comes as X-Forwarded-Proto and -Host
+		want   string
+	}
+	tests := []struct {
+		name  string
+		flags []string
+		tries []try
+	}{
+		{"no issuer", nil, []try{
+			{"", "", false, taken},
+			{"http://localhost:PORT", "localhost:PORT", false, taken},
+			{"http://[::1]:PORT", "[::1]:PORT", false, taken},
+			{"http://evil.example", "evil.example", false, refused},
+			{"http://localhost:1", "localhost:1", false, refused},
+		}},
+		{"issuer", []string{"-issuer", "https://auth.example/tenant", "-trusted-proxies", "127.0.0.1"}, []try{
+			{"https://auth.example", "", true, taken},
+			{"https://evil.example", "", true, refused},
+			{"http://auth.example", "auth.example", false, refused},
+			{"", "", false, refused},
+			{"http://localhost:PORT", "localhost:PORT", false, refused},
+		}},
+		{"listed", []string{"-issuer", "https://auth.example", "-dpop-origins", "https://api.example, http://localhost:1", "-trusted-proxies", "127.0.0.1"}, []try{
+			{"https://api.example", "", true, taken},
+			{"http://localhost:1", "localhost:1", false, taken},
+			{"https://auth.example", "", true, refused},
+			{"", "", false, refused},
+		}},
+		{"any", []string{"-issuer", "https://auth.example", "-dpop-origins", "*"}, []try{
+			{"http://evil.example", "evil.example", false, taken},
+			{"", "", false, taken},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServe(t, nil, append([]string{"-data-dir", t.TempDir(), "-dpop-nonce"}, tt.flags...)...)
+			port := s.url[strings.LastIndexByte(s.url, ':')+1:]
+			for _, c := range tt.tries {
+				origin := strings.ReplaceAll(c.origin, "PORT", port)
+				if origin == "" {
+					origin = s.url
+				}
+				u, _ := url.Parse(origin + "/oauth/token")
+				proof, err := p.Proof("POST", u, "", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				req, _ := http.NewRequest("POST", s.url+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("DPoP", proof)
+				if c.host != "" {
+					req.Host = strings.ReplaceAll(c.host, "PORT", port)
+				}
+				if c.fwd {
+					req.Header.Set("X-Forwarded-Proto", u.Scheme)
+					req.Header.Set("X-Forwarded-Host", u.Host)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body struct{ Error string }
+				json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				if resp.StatusCode != 400 || body.Error != c.want {
+					t.Errorf("proof for %s (Host %q, forwarded %v): %d %q, want 400 %q", origin, req.Host, c.fwd, resp.StatusCode, body.Error, c.want)
+				}
+			}
+		})
 	}
 }

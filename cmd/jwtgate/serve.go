@@ -358,8 +358,14 @@ func startService(e *env, o *serveOptions, set serveSettings, log, lifeLog *slog
 		log.Error("cannot listen", "addr", *o.addr, "err", err)
 		return nil, false
 	}
+	defaulted := *o.issuer == ""
 	defaultIssuer(o, set, svc.ln, log)
-	dv, err := o.dpop.verifier(st, *o.stores.databaseURL != "", set.proxies)
+	origins, err := o.dpop.originList(*o.issuer, defaulted, svc.ln.Addr())
+	if err != nil {
+		log.Error("DPoP", "err", err)
+		return nil, false
+	}
+	dv, err := o.dpop.verifier(st, *o.stores.databaseURL != "", set.proxies, origins)
 	if err != nil {
 		log.Error("DPoP", "err", err)
 		return nil, false
