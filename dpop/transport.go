@@ -19,6 +19,10 @@ import (
 // use_dpop_nonce error of RFC 9449 sections 8 and 9, it retries the
 // request once with the new nonce, if its body can be sent again
 // (http.NewRequest sets GetBody for the usual bodies).
+//
+// The token and the proofs are for the origin of the request the client
+// made: a redirect (followed by an http.Client) to another origin is sent
+// as the client made it, without a proof and without Token's token.
 type Transport struct {
 	// Prover makes the proofs; required.
 	Prover *Prover
@@ -54,6 +58,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	origin := req.URL.Scheme + "://" + req.URL.Host
+	if first := firstRequest(req); first != req && origin != first.URL.Scheme+"://"+first.URL.Host {
+		return base.RoundTrip(req)
+	}
 	token := ""
 	if t.Token != nil {
 		var err error
@@ -64,7 +72,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else if scheme, tok, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "DPoP") {
 		token = tok
 	}
-	origin := req.URL.Scheme + "://" + req.URL.Host
 	nonce := t.nonce(origin)
 	resp, err := t.send(base, req, token, nonce, false)
 	if err != nil {
@@ -104,6 +111,15 @@ func (t *Transport) send(base http.RoundTripper, req *http.Request, token, nonce
 		r.Header.Set("Authorization", "DPoP "+token)
 	}
 	return base.RoundTrip(r)
+}
+
+// firstRequest returns the request that an http.Client made before the
+// redirects that led to req, or req itself.
+func firstRequest(req *http.Request) *http.Request {
+	for req.Response != nil && req.Response.Request != nil {
+		req = req.Response.Request
+	}
+	return req
 }
 
 // closeBody closes the body of a request that is not sent, as the

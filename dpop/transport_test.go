@@ -87,6 +87,70 @@ func TestTransport(t *testing.T) {
 	}
 }
 
+// TestTransportRedirect: a redirect to the same origin carries the token
+// and a proof for the new URI; one to another origin carries neither, so
+// that a server redirecting a client elsewhere does not hand its token
+// to a third party.
+func TestTransportRedirect(t *testing.T) {
+	const token = "tok-456"
+	type seen struct{ auth, proof string }
+	got := make(chan seen, 4)
+	record := func(w http.ResponseWriter, r *http.Request) {
+		got <- seen{r.Header.Get("Authorization"), r.Header.Get("DPoP")}
+	}
+	other := httptest.NewServer(http.HandlerFunc(record))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/x", http.StatusFound)
+		case "/here":
+			http.Redirect(w, r, "/final", http.StatusFound)
+		case "/twice": // back to the first origin through the other one
+			http.Redirect(w, r, "/away", http.StatusFound)
+		default:
+			record(w, r)
+		}
+	}))
+	defer srv.Close()
+	p, err := dpop.NewProver(ecKey(t), "ES256", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &dpop.Transport{Prover: p, Token: func(context.Context) (string, error) { return token, nil }}}
+	v := newVerifier(t, &replay{}, func(o *dpop.Options) { o.Clock = time.Now })
+	tests := []struct {
+		path  string
+		bound bool // the last request carries the token and a proof for it
+	}{
+		{"/final", true},
+		{"/here", true},
+		{"/away", false},
+		{"/twice", false},
+	}
+	for _, tt := range tests {
+		resp, err := client.Get(srv.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		s := <-got
+		last := resp.Request
+		if !tt.bound {
+			if s.auth != "" || s.proof != "" {
+				t.Errorf("%s: redirected to %s with Authorization %q and DPoP %q, want neither", tt.path, last.URL, s.auth, s.proof)
+			}
+			continue
+		}
+		if s.auth != "DPoP "+token {
+			t.Errorf("%s: Authorization %q after a redirect to the same origin", tt.path, s.auth)
+		}
+		if _, err := v.Verify(context.Background(), s.proof, dpop.Request{Method: "GET", URL: last.URL, AccessToken: token}); err != nil {
+			t.Errorf("%s: the proof is not one for %s: %v", tt.path, last.URL, err)
+		}
+	}
+}
+
 func TestRequestURL(t *testing.T) {
 	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	for _, tt := range []struct {
