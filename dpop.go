@@ -58,7 +58,10 @@ func (t *Token) Thumbprint() string {
 }
 
 // thumbprintOf reads cnf.jkt, with an error for a cnf claim that is not
-// an object or a jkt that is not a non-empty string.
+// an object, a jkt that is not a non-empty string, or a cnf without jkt:
+// a token bound by another confirmation method (RFC 7800: a key, RFC
+// 8705: a client certificate) that a Gate cannot check, and that must
+// not pass as a bearer token.
 func thumbprintOf(t *Token) (string, error) {
 	raw, ok := t.CapturedClaim(capCNF)
 	if !ok {
@@ -82,6 +85,9 @@ func thumbprintOf(t *Token) (string, error) {
 	})
 	if err != nil || bad {
 		return "", errors.New("cnf claim: jkt must be a non-empty string")
+	}
+	if jkt == "" {
+		return "", errors.New("cnf claim: the token is bound by a confirmation method other than a DPoP key (jkt), which this service cannot check")
 	}
 	return jkt, nil
 }

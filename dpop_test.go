@@ -81,7 +81,7 @@ func TestDPoPRoutes(t *testing.T) {
 	}
 	replayed := proof(p, "GET", target, bound)
 	type hdrs = map[string][]string
-	tests := []struct {
+	type dpopCase struct {
 		name      string
 		policy    DPoPPolicy
 		header    hdrs
@@ -89,7 +89,8 @@ func TestDPoPRoutes(t *testing.T) {
 		code      string // the body's error
 		challenge string // a prefix of the first WWW-Authenticate value
 		second    string // the second WWW-Authenticate value, if any
-	}{
+	}
+	tests := []dpopCase{
 		{name: "bound token with its proof", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {replayed}}, status: 200},
 		{name: "replayed proof", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {replayed}}, status: 401, code: "invalid_dpop_proof", challenge: `DPoP algs="ES256 EdDSA", error="invalid_dpop_proof"`},
 		{name: "required: bound token", policy: DPoPRequired, header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "GET", target, bound)}}, status: 200},
@@ -109,6 +110,24 @@ func TestDPoPRoutes(t *testing.T) {
 		{name: "stale proof", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(newProverAt(t, testNow.Add(-2*time.Minute)), "GET", target, bound)}}, status: 401, code: "invalid_dpop_proof"},
 		{name: "DPoP scheme with two words", header: hdrs{"Authorization": {"DPoP " + bound + " x"}}, status: 400, code: "invalid_request"},
 		{name: "DPoP scheme beside Bearer", header: hdrs{"Authorization": {"DPoP " + bound + ", Bearer " + plain}}, status: 400, code: "invalid_request"},
+	}
+	// Tokens whose cnf a Gate cannot check: refused, as bearer or DPoP
+	// tokens, whatever the route's policy.
+	for name, cnf := range map[string]any{
+		"mTLS-bound (x5t#S256)":    map[string]string{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"},
+		"key-bound (jwk)":          map[string]any{"jwk": map[string]string{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}},
+		"empty cnf":                map[string]any{},
+		"cnf not an object":        "jkt",
+		"jkt not a string":         map[string]any{"jkt": 7},
+		"empty jkt":                map[string]any{"jkt": ""},
+		"jkt beside another thing": map[string]any{"jkt": "", "x5t#S256": "x"},
+	} {
+		tok := access(t, g, "alice", WithClaims(map[string]any{"cnf": cnf}))
+		pr := proof(p, "GET", target, tok)
+		tests = append(tests,
+			dpopCase{name: name + " as bearer", header: hdrs{"Authorization": {"Bearer " + tok}}, status: 401, code: "invalid_token", challenge: `Bearer realm="jwtgate", error="invalid_token"`, second: `DPoP algs="ES256 EdDSA"`},
+			dpopCase{name: name + " as DPoP", header: hdrs{"Authorization": {"DPoP " + tok}, "Dpop": {pr}}, status: 401, code: "invalid_token", challenge: `DPoP algs="ES256 EdDSA", error="invalid_token"`},
+		)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
