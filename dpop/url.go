@@ -52,12 +52,10 @@ func matchURL(htu string, req *url.URL, origins map[string]bool) error {
 // host in lower case, the scheme's default port left out, an empty path
 // as "/", percent-encodings in upper case and those of unreserved
 // characters decoded, dot segments removed; and the length of its
-// origin, scheme://host[:port].
+// origin, scheme://host[:port]. A path without percent-encodings or
+// dot segments, as clients send them, is already normal: the URI is
+// then built in one allocation.
 func normalURL(u *url.URL) (string, int, error) {
-	origin, err := originOf(u)
-	if err != nil {
-		return "", 0, err
-	}
 	ep := u.EscapedPath()
 	if ep != "" && ep[0] != '/' {
 		// After a host, a path is empty or starts with a slash (RFC
@@ -65,41 +63,70 @@ func normalURL(u *url.URL) (string, int, error) {
 		// ".com/x" would name https://api.example.com/x.
 		return "", 0, fmt.Errorf("path %q does not start with a slash", ep)
 	}
-	p, err := normalPath(ep)
-	if err != nil {
+	p := ep
+	switch {
+	case strings.IndexByte(ep, '%') >= 0 || strings.Contains(ep, "/."):
+		var err error
+		if p, err = normalPath(ep); err != nil {
+			return "", 0, err
+		}
+	case p == "":
+		p = "/"
+	}
+	var b strings.Builder
+	b.Grow(len(u.Scheme) + len("://[]") + len(u.Host) + len(p))
+	if err := writeOrigin(&b, u); err != nil {
 		return "", 0, err
 	}
-	return origin + p, len(origin), nil
+	n := b.Len()
+	b.WriteString(p)
+	return b.String(), n, nil
 }
 
 // originOf returns the normalised scheme://host[:port] of u.
 func originOf(u *url.URL) (string, error) {
+	var b strings.Builder
+	if err := writeOrigin(&b, u); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// writeOrigin writes the normalised scheme://host[:port] of u to b.
+func writeOrigin(b *strings.Builder, u *url.URL) error {
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
-		return "", fmt.Errorf("scheme %q is not http or https", u.Scheme)
+		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
 	}
 	if u.Opaque != "" || u.Host == "" {
-		return "", fmt.Errorf("not an absolute http URI")
+		return fmt.Errorf("not an absolute http URI")
 	}
 	for i := 0; i < len(u.Host); i++ {
 		// A request's host comes from its client (Host, an RPC's
 		// :authority): one with user information, a path or the like
 		// is no host, and would let an htu name another URI.
 		if c := u.Host[i]; c < 0x80 && !hostByte[c] {
-			return "", fmt.Errorf("host %q has a byte %q that no host has", u.Host, c)
+			return fmt.Errorf("host %q has a byte %q that no host has", u.Host, c)
 		}
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
 	}
+	b.WriteString(scheme)
+	b.WriteString("://")
 	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
+		b.WriteByte('[')
+		b.WriteString(host)
+		b.WriteByte(']')
+	} else {
+		b.WriteString(host)
 	}
 	if port != "" {
-		host += ":" + port
+		b.WriteByte(':')
+		b.WriteString(port)
 	}
-	return scheme + "://" + host, nil
+	return nil
 }
 
 // normalOrigin returns the normalised origin of s, an origin of
