@@ -3,11 +3,13 @@
 package redisstore_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -173,6 +175,49 @@ func BenchmarkDPoPRequest(b *testing.B) {
 			i++
 			if first, err := s.Use(ctx, prefix+strconv.Itoa(i), until); err != nil || !first {
 				b.Fatal(first, err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
+	b.Run("impl=es256-raw-redis-floor", func(b *testing.B) {
+		// The floor of any Redis replay check that overlaps the
+		// signature check: a SET NX PX written on a plain connection
+		// before one ecdsa.VerifyASN1 and its answer read after it, on
+		// the same goroutine (no client, no pipelining goroutines, no
+		// allocation but the key). What this costs over es256-floor is
+		// the two system calls, and what Redis's own work on the same
+		// cores takes from the signature check.
+		needRedis(b)
+		c, err := net.Dial("tcp", redistest.RedisAddr())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		rd := bufio.NewReader(c)
+		digest := sha256.Sum256([]byte("a DPoP proof's signing input"))
+		sig, err := ecdsa.SignASN1(rand.Reader, ck, digest[:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		key := storetest.ID("jwtgate-bench-raw") + ":"
+		cmd := make([]byte, 0, 128)
+		i := 0
+		b.ReportAllocs()
+		cpu := cpuTime(b)
+		for b.Loop() {
+			i++
+			k := strconv.AppendInt([]byte(key), int64(i), 10)
+			cmd = append(cmd[:0], "*6\r\n$3\r\nSET\r\n$"...)
+			cmd = strconv.AppendInt(cmd, int64(len(k)), 10)
+			cmd = append(append(append(cmd, "\r\n"...), k...), "\r\n$1\r\n1\r\n$2\r\nNX\r\n$2\r\nPX\r\n$5\r\n60000\r\n"...)
+			if _, err := c.Write(cmd); err != nil {
+				b.Fatal(err)
+			}
+			if !ecdsa.VerifyASN1(&ck.PublicKey, digest[:], sig) {
+				b.Fatal("signature refused")
+			}
+			if line, err := rd.ReadSlice('\n'); err != nil || string(line) != "+OK\r\n" {
+				b.Fatalf("SET NX: %q %v", line, err)
 			}
 		}
 		reportCPU(b, cpu)
