@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -291,6 +293,45 @@ func TestDPoPOrigins(t *testing.T) {
 				if resp.StatusCode != 400 || body.Error != c.want {
 					t.Errorf("proof for %s (Host %q, forwarded %v): %d %q, want 400 %q", origin, req.Host, c.fwd, resp.StatusCode, body.Error, c.want)
 				}
+			}
+		})
+	}
+}
+
+func TestDPoPOriginList(t *testing.T) {
+	loop := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	any6 := &net.TCPAddr{IP: net.IPv6unspecified, Port: 9}
+	public := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 443}
+	tests := []struct {
+		name, flag, issuer string
+		on, defaulted      bool
+		ln                 net.Addr
+		want               []string
+		err                string
+	}{
+		{"issuer given", "", "https://auth.example/tenant", true, false, loop, []string{"https://auth.example"}, ""},
+		{"issuer with port", "", "http://auth.example:8443", true, false, public, []string{"http://auth.example:8443"}, ""},
+		{"default on loopback", "", "http://127.0.0.1:8080", true, true, loop, []string{"http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"}, ""},
+		{"default on any address", "", "http://[::]:9", true, true, any6, []string{"http://[::]:9", "http://localhost:9", "http://127.0.0.1:9", "http://[::1]:9"}, ""},
+		{"default on a public address", "", "https://192.0.2.1:443", true, true, public, []string{"https://192.0.2.1:443"}, ""},
+		{"listed", "https://a.example, https://b.example", "https://auth.example", true, false, loop, []string{"https://a.example", "https://b.example"}, ""},
+		{"any", "*", "https://auth.example", true, false, loop, nil, ""},
+		{"issuer not a URL", "", "urn:example:issuer", true, false, loop, nil, "set --dpop-origins"},
+		{"issuer not a URL, listed", "https://a.example", "urn:example:issuer", true, false, loop, []string{"https://a.example"}, ""},
+		{"DPoP off", "", "urn:example:issuer", false, false, loop, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &dpopFlags{on: &tt.on, origins: &tt.flag}
+			got, err := d.originList(tt.issuer, tt.defaulted, tt.ln)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("%q, %v; want %q", got, err, tt.want)
 			}
 		})
 	}

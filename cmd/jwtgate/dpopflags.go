@@ -73,6 +73,9 @@ func (d *dpopFlags) check() error {
 // of its port when that address is a loopback or unspecified one, since
 // a client on this machine may dial any of them.
 func (d *dpopFlags) originList(issuer string, defaulted bool, ln net.Addr) ([]string, error) {
+	if !*d.on {
+		return nil, nil
+	}
 	if list := splitList(*d.origins); len(list) > 0 {
 		if list[0] == "*" {
 			return nil, nil
