@@ -76,14 +76,7 @@ func TestDPoPTwoInstances(t *testing.T) {
 	a := startServe(t, env, args...)
 	b := startServe(t, env, args...)
 
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := dpop.NewProver(k, jwt.ES256, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newProver(t)
 	public, _ := url.Parse("https://auth.example/oauth/token")
 	proxied := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "auth.example"}
 	auth := "Basic " + basicCreds(id, secret)
@@ -142,6 +135,20 @@ func TestDPoPTwoInstances(t *testing.T) {
 	expect(t, "proof of B replayed on A", res, 401)
 	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "Bearer "+access)...)
 	expect(t, "bound token as bearer on B", res, 401)
+}
+
+// newProver returns a DPoP prover with a new P-256 key.
+func newProver(t *testing.T) *dpop.Prover {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dpop.NewProver(k, jwt.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // basicCreds is the value of client_secret_basic credentials.
@@ -214,14 +221,7 @@ func TestReplayWithin(t *testing.T) {
 // proxy's X-Forwarded-Host). The origins are --dpop-origins, or else the
 // issuer's; without --issuer, the bound address and its loopback names.
 func TestDPoPOrigins(t *testing.T) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := dpop.NewProver(k, jwt.ES256, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newProver(t)
 	const refused, taken = "invalid_dpop_proof", "use_dpop_nonce"
 	type try struct {
 		origin string // the proof's; "" for the bound address
