@@ -37,6 +37,21 @@ func raceRequests(n int, do func(i int) (answer, error)) ([]answer, error) {
 	return answers, errors.Join(errs...)
 }
 
+// raceStores are the two ways instances share their state: PostgreSQL
+// and Redis, or one data directory (SQLite) that both processes open.
+// Each returns the environment and the data directory of the instances.
+var raceStores = []struct {
+	name   string
+	stores func(t *testing.T) (env []string, dataDir string)
+}{
+	{"PostgreSQL and Redis", func(t *testing.T) ([]string, string) {
+		return sharedStores(t), filepath.Join(t.TempDir(), "unused")
+	}},
+	{"one data directory", func(t *testing.T) ([]string, string) {
+		return nil, filepath.Join(t.TempDir(), "data")
+	}},
+}
+
 // statusCounts counts the answers by status.
 func statusCounts(answers []answer) map[int]int {
 	c := map[int]int{}
@@ -46,16 +61,22 @@ func statusCounts(answers []answer) map[int]int {
 	return c
 }
 
-// TestServeRefreshRace: two instances on PostgreSQL and Redis, one
-// refresh token presented to both by several clients at once. At most
-// one gets new tokens (none if the session was ended before the winner's
-// second check), every other one is refused as a reuse, and the reuse
-// ends the session on both instances: the access token both have seen
-// and cached, and the winner's new access and refresh tokens, are all
+// TestServeRefreshRace: two instances sharing their stores, one refresh
+// token presented to both by several clients at once. At most one gets
+// new tokens (none if the session was ended before the winner's second
+// check), every other one is refused as a reuse, and the reuse ends the
+// session on both instances: the access token both have seen and
+// cached, and the winner's new access and refresh tokens, are all
 // refused.
 func TestServeRefreshRace(t *testing.T) {
-	env := sharedStores(t)
-	args := []string{"-data-dir", filepath.Join(t.TempDir(), "unused"), "-issuer", "https://auth.example", "-keys-reload", "1h"}
+	for _, c := range raceStores {
+		t.Run(c.name, func(t *testing.T) { testRefreshRace(t, c.stores) })
+	}
+}
+
+func testRefreshRace(t *testing.T, stores func(t *testing.T) ([]string, string)) {
+	env, dataDir := stores(t)
+	args := []string{"-data-dir", dataDir, "-issuer", "https://auth.example", "-keys-reload", "1h"}
 	a := startServe(t, env, args...)
 	pw := logField(a.Logs(), "password", "username=admin")
 	b := startServe(t, env, args...)
@@ -94,22 +115,27 @@ func TestServeRefreshRace(t *testing.T) {
 	}
 }
 
-// TestServeAssertionRace: two instances on PostgreSQL and Redis, one
+// TestServeAssertionRace: two instances sharing their stores, one
 // private_key_jwt assertion sent to both by several clients at once:
 // exactly one gets a token, the others are refused as a replay
 // (invalid_client). No login limit, so that nothing serializes the
 // requests of one client.
 func TestServeAssertionRace(t *testing.T) {
-	env := sharedStores(t)
+	for _, c := range raceStores {
+		t.Run(c.name, func(t *testing.T) { testAssertionRace(t, c.stores) })
+	}
+}
+
+func testAssertionRace(t *testing.T, stores func(t *testing.T) ([]string, string)) {
+	env, dataDir := stores(t)
 	dir := t.TempDir()
-	unused := filepath.Join(dir, "unused")
 	key, jwks := clientKey(t, dir)
-	out := runEnv(t, dir, env, "", "clients", "add", "keyed", "--data-dir", unused, "--scopes", "read", "--jwks", jwks)
+	out := runEnv(t, dir, env, "", "clients", "add", "keyed", "--data-dir", dataDir, "--scopes", "read", "--jwks", jwks)
 	id := field(out.stdout, "client_id")
 	if out.code != 0 || id == "" {
 		t.Fatalf("clients add --jwks: %d %s", out.code, out.stderr)
 	}
-	args := []string{"-data-dir", unused, "-issuer", "https://auth.example", "-keys-reload", "1h", "-login-burst", "-1"}
+	args := []string{"-data-dir", dataDir, "-issuer", "https://auth.example", "-keys-reload", "1h", "-login-burst", "-1"}
 	instances := []*proc{startServe(t, env, args...), startServe(t, env, args...)}
 	const rounds, n = 5, 8
 	for round := range rounds {
