@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -58,4 +59,43 @@ func TestServeLoginBurst(t *testing.T) {
 	if strings.Contains(p.Logs(), "level=ERROR") {
 		t.Fatalf("errors logged:\n%s", p.Logs())
 	}
+}
+
+// TestServePasswordGuessing: a stolen (fresh) access token used to guess
+// its user's current password at POST /account/password, with 12 guesses
+// sent at once to two instances sharing Redis, under a budget of 3
+// failures: 3 guesses are checked (400), the others refused unchecked
+// (429), and the budget spent is the one sign-in spends, on both
+// instances: the right password is refused too, at /account/password
+// and at /login.
+func TestServePasswordGuessing(t *testing.T) {
+	env := sharedStores(t)
+	args := []string{"-data-dir", filepath.Join(t.TempDir(), "unused"), "-issuer", "https://auth.example", "-login-burst", "3"}
+	a := startServe(t, env, args...)
+	pw := logField(a.Logs(), "password", "username=admin")
+	b := startServe(t, env, args...)
+	instances := []*proc{a, b}
+	creds := `{"username":"admin","password":"` + pw + `"}`
+	stolen := str(expect(t, "login on A", call(t, "POST", a.url+"/login", "", creds), 200), "access_token")
+	change := func(current string) string {
+		return `{"current_password":"` + current + `","new_password":"a brand new passphrase"}`
+	}
+	const n = 12
+	answers, err := raceRequests(n, func(i int) (answer, error) {
+		return tryCall("POST", instances[i%2].url+"/account/password", stolen, change(fmt.Sprintf("guess number %d", i)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count := statusCounts(answers); count[400] != 3 || count[429] != n-3 {
+		t.Fatalf("%d wrong current passwords at once on two instances: %v, want 3 × 400 and %d × 429", n, count, n-3)
+	}
+	for _, r := range answers {
+		if r.status == 400 && str(r, "error") != "invalid_grant" {
+			t.Fatalf("a guess refused for another reason: %s", r.raw)
+		}
+	}
+	expect(t, "the right current password on B, budget spent", call(t, "POST", b.url+"/account/password", stolen, change(pw)), 429)
+	expect(t, "sign-in with the right password on A, budget spent", call(t, "POST", a.url+"/login", "", creds), 429)
+	expect(t, "the stolen token, password unchanged", call(t, "GET", b.url+"/userinfo", stolen, ""), 200)
 }

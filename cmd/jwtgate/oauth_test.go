@@ -24,9 +24,18 @@ import (
 // when id is set.
 func formCall(t *testing.T, endpoint string, form url.Values, id, secret string) answer {
 	t.Helper()
-	req, err := http.NewRequest("POST", endpoint, strings.NewReader(form.Encode()))
+	a, err := tryForm(endpoint, form, id, secret)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return a
+}
+
+// tryForm is formCall for goroutines: a failed request is an error.
+func tryForm(endpoint string, form url.Values, id, secret string) (answer, error) {
+	req, err := http.NewRequest("POST", endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return answer{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if id != "" {
@@ -34,13 +43,16 @@ func formCall(t *testing.T, endpoint string, form url.Values, id, secret string)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return answer{}, err
+	}
 	a := answer{status: resp.StatusCode, raw: string(raw)}
 	json.Unmarshal(raw, &a.body)
-	return a
+	return a, nil
 }
 
 // field returns the value of "name: value" in a command's output.
@@ -90,6 +102,14 @@ func clientAssertion(t *testing.T, k *jwt.Key, id, aud, jti string) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// assertionForm is a client_credentials request authenticated by a
+// private_key_jwt assertion.
+func assertionForm(assertion string) url.Values {
+	return url.Values{"grant_type": {"client_credentials"},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+		"client_assertion":      {assertion}}
 }
 
 func TestClientsCommands(t *testing.T) {
@@ -248,8 +268,7 @@ func TestOAuthTwoInstances(t *testing.T) {
 		t.Fatalf("private_key_jwt is not offered on PostgreSQL + Redis: %v", methods)
 	}
 	assertion := clientAssertion(t, key, keysID, "https://auth.example/oauth/token", rand.Text())
-	form := url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-		"client_assertion": {assertion}}
+	form := assertionForm(assertion)
 	expect(t, "assertion on A", formCall(t, a.url+"/oauth/token", form, "", ""), 200)
 	r := expect(t, "assertion replayed on B", formCall(t, b.url+"/oauth/token", form, "", ""), 401)
 	if str(r, "error") != "invalid_client" {

@@ -211,3 +211,54 @@ func TestServeFrozenRedis(t *testing.T) {
 	a.stop(t)
 	b.stop(t)
 }
+
+// TestServePausedInstance: two instances on PostgreSQL and Redis; one of
+// them is paused (SIGSTOP, as a stalled VM or a debugger would) while
+// a token it has seen and cached is logged out on the other, and stays
+// paused past the bound. Requests sent to it meanwhile wait in its
+// listening socket; when it resumes (SIGCONT) they race the buffered
+// invalidation, and none may be answered 200 from the cache: the bound
+// was measured on a clock that ran while the process was stopped.
+func TestServePausedInstance(t *testing.T) {
+	env := sharedStores(t)
+	args := []string{"-data-dir", t.TempDir(), "-issuer", "https://auth.example"}
+	a := startServe(t, env, args...)
+	pw := logField(a.Logs(), "password", "username=admin")
+	b := startServe(t, env, args...)
+	creds := `{"username":"admin","password":"` + pw + `"}`
+	access := str(expect(t, "login on B", call(t, "POST", b.url+"/login", "", creds), 200), "access_token")
+	for range 2 {
+		expect(t, "userinfo on A", call(t, "GET", a.url+"/userinfo", access, ""), 200)
+	}
+
+	if err := a.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Signal(syscall.SIGCONT) }) // so that A can be stopped if the test fails
+	expect(t, "logout on B", call(t, "POST", b.url+"/logout", access, ""), 200)
+	time.Sleep(serveBound + serveBound/2)
+	const n = 8
+	codes := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { codes[i], errs[i] = statusOf("GET", a.url+"/userinfo", access) })
+	}
+	time.Sleep(100 * time.Millisecond) // the requests reach A's socket
+	if err := a.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if code != 401 && code != 503 {
+			t.Errorf("request %d, sent while A was paused past the bound: %d, want 401 or 503", i, code)
+		}
+	}
+	t.Logf("the logged-out token on the resumed instance: %v", codes)
+	waitFor(t, a, "/userinfo", access, 401, "after the resume")
+	a.stop(t)
+	b.stop(t)
+}
