@@ -24,9 +24,19 @@ import (
 // when id is set.
 func formCall(t *testing.T, endpoint string, form url.Values, id, secret string) answer {
 	t.Helper()
-	req, err := http.NewRequest("POST", endpoint, strings.NewReader(form.Encode()))
+	a, err := tryForm(endpoint, form, id, secret)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return a
+}
+
+// tryForm is formCall for goroutines: it reports a failed request as an
+// error instead of failing the test.
+func tryForm(endpoint string, form url.Values, id, secret string) (answer, error) {
+	req, err := http.NewRequest("POST", endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return answer{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if id != "" {
@@ -34,13 +44,16 @@ func formCall(t *testing.T, endpoint string, form url.Values, id, secret string)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return answer{}, err
+	}
 	a := answer{status: resp.StatusCode, raw: string(raw)}
 	json.Unmarshal(raw, &a.body)
-	return a
+	return a, nil
 }
 
 // field returns the value of "name: value" in a command's output.
