@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -439,5 +440,92 @@ func TestKeysRotateRetireFollowsTokenLifetimes(t *testing.T) {
 				t.Errorf("the old key retires %v after the new one activates, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestServeRetiredKeyWhileCached attacks a key's retirement on a running
+// server: a token of the old key, verified again and again (so that its
+// signature is cached), is sent by several clients at once while a
+// rotation's old key retires. Every request answered before the retire
+// time is accepted, every request sent after it refused, on the running
+// instance, without waiting for a reload; the JWKS no longer lists it.
+func TestServeRetiredKeyWhileCached(t *testing.T) {
+	dir := t.TempDir()
+	dd := filepath.Join(dir, "data")
+	conf := writeTemp(t, dir, "jwtgate.json", `{"data-dir": "`+dd+`", "jwks-max-age": "1s", "keys-reload": "500ms"}`)
+	p := startServe(t, nil, "-config", conf)
+	pw := logField(p.Logs(), "password", "username=admin")
+	acc := str(expect(t, "login", call(t, "POST", p.url+"/login", "", `{"username":"admin","password":"`+pw+`"}`), 200), "access_token")
+	kid0 := tokenKid(t, acc)
+	for range 3 {
+		expect(t, "token of the first key", call(t, "GET", p.url+"/userinfo", acc, ""), 200)
+	}
+	out := mustRun(t, dir, "", "keys", "rotate", "--config", conf, "--retire-after", "1s")
+	if !strings.Contains(out, "old key "+kid0+" verifies until") {
+		t.Fatalf("keys rotate: %q", out)
+	}
+	raw, err := os.ReadFile(filepath.Join(dd, server.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m server.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Keys, func(k server.ManifestKey) bool { return k.KID == kid0 })
+	if i < 0 || m.Keys[i].RetireAt == nil {
+		t.Fatalf("manifest %s: no retire time for %s", raw, kid0)
+	}
+	retire := *m.Keys[i].RetireAt
+
+	type try struct {
+		sent, answered time.Time
+		status         int
+	}
+	var (
+		mu    sync.Mutex
+		tries []try
+		wg    sync.WaitGroup
+	)
+	for range 4 {
+		wg.Go(func() {
+			for time.Now().Before(retire.Add(300 * time.Millisecond)) {
+				sent := time.Now()
+				a, err := tryCall("GET", p.url+"/userinfo", acc, "")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				tries = append(tries, try{sent, time.Now(), a.status})
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	var early, late int
+	for _, r := range tries {
+		switch {
+		case r.answered.Before(retire):
+			early++
+			if r.status != 200 {
+				t.Errorf("a request answered %v before the old key retired got %d, want 200", retire.Sub(r.answered), r.status)
+			}
+		case r.sent.After(retire):
+			late++
+			if r.status != 401 {
+				t.Errorf("a request sent %v after the old key retired got %d, want 401", r.sent.Sub(retire), r.status)
+			}
+		case r.status != 200 && r.status != 401:
+			t.Errorf("status %d, want 200 or 401", r.status)
+		}
+	}
+	t.Logf("%d requests: %d answered before the retire time, %d sent after it", len(tries), early, late)
+	if early == 0 || late == 0 {
+		t.Fatal("want requests both before and after the retire time")
+	}
+	if slices.Contains(jwksKids(t, p.url), kid0) {
+		t.Errorf("the JWKS still lists the retired key %s", kid0)
 	}
 }
