@@ -233,7 +233,7 @@ func clientsDelete(e *env, args []string) int {
 			defer cancel()
 			c, err := d.Accounts(ttl).DeleteClient(ctx, server.CLIActor, pos[0])
 			if errors.Is(err, server.ErrSessionsNotEnded) {
-				e.errorf("clients delete: the tokens of %s could not be revoked, so it is kept: %v; run the command again", pos[0], storeErr(err, usersStoreTimeout))
+				e.errorf("clients delete: the tokens of %s could not be revoked, so it is kept, disabled: %v; run the command again", pos[0], storeErr(err, usersStoreTimeout))
 				return exitRejected
 			}
 			if code := e.clientResult("delete", err); code != exitOK {

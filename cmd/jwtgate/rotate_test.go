@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -437,6 +440,253 @@ func TestKeysRotateRetireFollowsTokenLifetimes(t *testing.T) {
 			}
 			if got := m.Keys[0].RetireAt.Sub(*m.Keys[1].ActivateAt); got != c.want {
 				t.Errorf("the old key retires %v after the new one activates, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestServeRetiredKeyWhileCached attacks a key's retirement on a running
+// server: a token of the old key, verified again and again (so that its
+// signature is cached), is sent by several clients at once while a
+// rotation's old key retires. Every request answered before the retire
+// time is accepted, every request sent after it refused, on the running
+// instance, without waiting for a reload; the JWKS no longer lists it.
+func TestServeRetiredKeyWhileCached(t *testing.T) {
+	dir := t.TempDir()
+	dd := filepath.Join(dir, "data")
+	conf := writeTemp(t, dir, "jwtgate.json", `{"data-dir": "`+dd+`", "jwks-max-age": "1s", "keys-reload": "500ms"}`)
+	p := startServe(t, nil, "-config", conf)
+	pw := logField(p.Logs(), "password", "username=admin")
+	acc := str(expect(t, "login", call(t, "POST", p.url+"/login", "", `{"username":"admin","password":"`+pw+`"}`), 200), "access_token")
+	kid0 := tokenKid(t, acc)
+	for range 3 {
+		expect(t, "token of the first key", call(t, "GET", p.url+"/userinfo", acc, ""), 200)
+	}
+	out := mustRun(t, dir, "", "keys", "rotate", "--config", conf, "--retire-after", "1s")
+	if !strings.Contains(out, "old key "+kid0+" verifies until") {
+		t.Fatalf("keys rotate: %q", out)
+	}
+	raw, err := os.ReadFile(filepath.Join(dd, server.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m server.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Keys, func(k server.ManifestKey) bool { return k.KID == kid0 })
+	if i < 0 || m.Keys[i].RetireAt == nil {
+		t.Fatalf("manifest %s: no retire time for %s", raw, kid0)
+	}
+	retire := *m.Keys[i].RetireAt
+
+	type try struct {
+		sent, answered time.Time
+		status         int
+	}
+	var (
+		mu    sync.Mutex
+		tries []try
+		wg    sync.WaitGroup
+	)
+	for range 4 {
+		wg.Go(func() {
+			for time.Now().Before(retire.Add(300 * time.Millisecond)) {
+				sent := time.Now()
+				a, err := tryCall("GET", p.url+"/userinfo", acc, "")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				tries = append(tries, try{sent, time.Now(), a.status})
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	var early, late int
+	for _, r := range tries {
+		switch {
+		case r.answered.Before(retire):
+			early++
+			if r.status != 200 {
+				t.Errorf("a request answered %v before the old key retired got %d, want 200", retire.Sub(r.answered), r.status)
+			}
+		case r.sent.After(retire):
+			late++
+			if r.status != 401 {
+				t.Errorf("a request sent %v after the old key retired got %d, want 401", r.sent.Sub(retire), r.status)
+			}
+		case r.status != 200 && r.status != 401:
+			t.Errorf("status %d, want 200 or 401", r.status)
+		}
+	}
+	t.Logf("%d requests: %d answered before the retire time, %d sent after it", len(tries), early, late)
+	if early == 0 || late == 0 {
+		t.Fatal("want requests both before and after the retire time")
+	}
+	if slices.Contains(jwksKids(t, p.url), kid0) {
+		t.Errorf("the JWKS still lists the retired key %s", kid0)
+	}
+}
+
+// rotationStore is a key store for TestKeysRotateRacingProcesses.
+type rotationStore struct {
+	args, env []string                  // for the command
+	keys      func() []server.StoredKey // the keys stored, oldest first
+	// stall, when set, holds the store as a rotation stopped in the
+	// middle of its transaction would, and returns how many sessions of
+	// the command wait for it, and its end.
+	stall func() (waiting func() int, resume func())
+}
+
+// TestKeysRotateRacingProcesses starts several "jwtgate keys rotate"
+// processes at once on one key store: a data directory (keys.lock) and
+// PostgreSQL (an advisory lock), where a rotation stopped in the middle
+// of its transaction holds the others until it resumes. Every one
+// succeeds, the key each printed is stored, and exactly one key, the last
+// added, has no retire time: each rotation retired the keys before it, so
+// none stays published forever.
+func TestKeysRotateRacingProcesses(t *testing.T) {
+	const n = 6
+	for _, c := range []struct {
+		name  string
+		store func(t *testing.T) rotationStore // with its first key
+	}{
+		{"data directory", func(t *testing.T) rotationStore {
+			dd := filepath.Join(t.TempDir(), "data")
+			d, err := server.OpenDataDir(context.Background(), dd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if _, err := d.SigningKey(jwt.ES256, slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatal(err)
+			}
+			return rotationStore{args: []string{"--data-dir", dd}, keys: func() []server.StoredKey {
+				d, err := server.OpenDataDir(context.Background(), dd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer d.Close()
+				ks, err := d.LoadKeys(context.Background(), jwt.ES256, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ks.Keys
+			}}
+		}},
+		{"PostgreSQL", func(t *testing.T) rotationStore {
+			u, err := url.Parse(pgSchema(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			db, err := server.OpenPostgres(ctx, u.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			ks, err := server.NewSQLKeys(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ks.LoadKeys(ctx, jwt.ES256, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			// The commands' sessions carry a name of their own, to be
+			// found among the server's.
+			app := "jwtgate_rotate_" + strings.ToLower(rand.Text()[:12])
+			q := u.Query()
+			q.Set("application_name", app)
+			u.RawQuery = q.Encode()
+			return rotationStore{
+				env: []string{"JWTGATE_DATABASE_URL=" + u.String()},
+				keys: func() []server.StoredKey {
+					k, err := ks.LoadKeys(ctx, jwt.ES256, time.Now())
+					if err != nil {
+						t.Fatal(err)
+					}
+					return k.Keys
+				},
+				stall: func() (func() int, func()) {
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := tx.ExecContext(ctx, `UPDATE jwtgate_signing_keys SET retire_ms = retire_ms`); err != nil {
+						t.Fatal(err)
+					}
+					waiting := func() int {
+						var w int
+						if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, app).Scan(&w); err != nil {
+							t.Fatal(err)
+						}
+						return w
+					}
+					return waiting, func() {
+						if err := tx.Commit(); err != nil {
+							t.Fatal(err)
+						}
+					}
+				},
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := c.store(t)
+			dir := t.TempDir()
+			rotate := append([]string{"keys", "rotate", "--retire-after", "1h"}, st.args...)
+			// One rotation first makes every table of the stores, as a
+			// first start of serve does.
+			if r := runEnv(t, dir, st.env, "", rotate...); r.code != 0 {
+				t.Fatalf("first rotation: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			var waiting func() int
+			var resume func()
+			if st.stall != nil {
+				waiting, resume = st.stall()
+			}
+			results := make([]result, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { results[i] = runEnv(t, dir, st.env, "", rotate...) })
+			}
+			if resume != nil {
+				// Every rotation waits for the stopped one (bounded
+				// polling), then it resumes.
+				for i := 0; waiting() < n; i++ {
+					if i == 500 {
+						resume()
+						wg.Wait()
+						t.Fatalf("%d of %d rotations wait for a stopped one", waiting(), n)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				resume()
+			}
+			wg.Wait()
+			stored := st.keys()
+			kids := map[string]bool{}
+			var current []string
+			for _, k := range stored {
+				kids[k.Key.ID()] = true
+				if k.RetireAt.IsZero() {
+					current = append(current, k.Key.ID())
+				}
+			}
+			for i, r := range results {
+				kid, _, _ := strings.Cut(strings.TrimPrefix(r.stdout, "new signing key "), "\n")
+				if r.code != 0 || kid == "" {
+					t.Errorf("rotation %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+				} else if !kids[kid] {
+					t.Errorf("rotation %d: its key %s is not stored", i, kid)
+				}
+			}
+			if len(stored) != n+2 || len(current) != 1 || current[0] != stored[len(stored)-1].Key.ID() {
+				t.Errorf("%d keys stored, want %d; keys without a retire time: %v, want only the last one", len(stored), n+2, current)
 			}
 		})
 	}

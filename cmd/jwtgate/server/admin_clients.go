@@ -345,7 +345,7 @@ func (s *Server) adminDeleteClient(w http.ResponseWriter, r *http.Request) {
 	c, err := s.accounts.DeleteClient(ctx, s.actor(r, t.Identity), key)
 	if errors.Is(err, ErrSessionsNotEnded) {
 		s.log.Error("delete client", "err", err)
-		unavailable(w, "the client's tokens could not be revoked, so it was not deleted: make the same request again")
+		unavailable(w, "the client's tokens could not be revoked, so it was not deleted (it is disabled): make the same request again")
 		return
 	}
 	if err != nil {

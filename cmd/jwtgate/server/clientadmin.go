@@ -166,7 +166,7 @@ func (a *Accounts) UpdateClient(ctx context.Context, actor Actor, key string, u 
 		}
 	}
 	if c.Disabled && u.Disabled != nil {
-		if _, err := a.endAll(ctx, c.ID, endedClientDisabled); err != nil {
+		if err := a.endClient(ctx, c.ID, endedClientDisabled); err != nil {
 			return c, changed, err
 		}
 	}
@@ -208,11 +208,32 @@ func (a *Accounts) RotateClientSecret(ctx context.Context, actor Actor, key stri
 	return nil, "", fmt.Errorf("server: rotate the secret of %q: %w", key, errSecretChanged)
 }
 
+// endClient ends the tokens of client id, disabled, with a subject cutoff
+// as endAll sets for a user, and again endSessionsWait later. An instance
+// that read the client before it was disabled refuses it tokens once it
+// sees the first cutoff (Server.clientCutOff), within crossProcessDelay;
+// a token it issued before then is revoked by the second.
+func (a *Accounts) endClient(ctx context.Context, id, reason string) error {
+	if _, err := a.endAll(ctx, id, reason); err != nil {
+		return err
+	}
+	select {
+	case <-time.After(endSessionsWait):
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrSessionsNotEnded, ctx.Err())
+	}
+	_, err := a.endAll(ctx, id, reason)
+	return err
+}
+
 // DeleteClient ends the tokens of the client whose id or name is key,
 // then deletes it, and returns the client deleted. Its tokens are ended
 // first so that a failure leaves a client that can be deleted again,
 // never a deleted client whose tokens still work: when they cannot be
-// ended, the error wraps ErrSessionsNotEnded and the client is kept.
+// ended, the error wraps ErrSessionsNotEnded and the client is kept,
+// disabled. It is disabled before its tokens are ended, so that the
+// cutoff follows every reading of it as enabled: an instance that read
+// it before then issues it nothing more (Server.clientCutOff).
 func (a *Accounts) DeleteClient(ctx context.Context, actor Actor, key string) (*Client, error) {
 	if a.Clients == nil {
 		return nil, errors.New("server: no client registry")
@@ -221,7 +242,13 @@ func (a *Accounts) DeleteClient(ctx context.Context, actor Actor, key string) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.endAll(ctx, c.ID, endedClientDeleted); err != nil {
+	if !c.Disabled {
+		c.Disabled = true
+		if err := a.Clients.setFields(ctx, a.Clients.db, c, []string{"disabled"}); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.endClient(ctx, c.ID, endedClientDeleted); err != nil {
 		return nil, err
 	}
 	e := a.clientEvent(actor, evClientDelete, c, nil)

@@ -46,7 +46,10 @@ type clientCache struct {
 }
 
 type clientEntry struct {
-	c     *Client // nil: no such client
+	c *Client // nil: no such client
+	// read is when the lookup began: the client is as the store had it
+	// at that time or later.
+	read  time.Time
 	until time.Time
 	// keys is the assertion verifier, shared by the entries of a client
 	// whose keys did not change.
@@ -113,9 +116,9 @@ func (cc *clientCache) lookup(ctx context.Context, id string) (*clientEntry, err
 	}
 	if ok && e.c != nil && c != nil && sameKeys(e.c, c) {
 		// Same keys: keep the verifier made for them.
-		call.e = &clientEntry{c: c, until: now.Add(clientCacheTTL), keys: e.keys}
+		call.e = &clientEntry{c: c, read: now, until: now.Add(clientCacheTTL), keys: e.keys}
 	} else {
-		call.e = &clientEntry{c: c, until: now.Add(clientCacheTTL), keys: &verifierSlot{}}
+		call.e = &clientEntry{c: c, read: now, until: now.Add(clientCacheTTL), keys: &verifierSlot{}}
 	}
 	call.err = nil
 	return call.e, nil

@@ -132,6 +132,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (*oauthForm, *oauthError) 
 type authedClient struct {
 	*Client
 	method string
+	read   time.Time // when this instance read the client from the store
 }
 
 // authenticateClient authenticates the client of an OAuth request by
@@ -196,7 +197,7 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, f *o
 	if !ok {
 		return nil, nil, true // answered
 	}
-	c, oerr := s.checkClient(r, f, id, method, basicSecret)
+	e, oerr := s.checkClient(r, f, id, method, basicSecret)
 	settle(oerr != nil && oerr.code == "invalid_client")
 	if oerr != nil {
 		s.log.Info("client authentication refused", "client_id", truncate(id, 64), "method", method, "reason", oerr.desc)
@@ -207,7 +208,7 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, f *o
 		}
 		return nil, oerr, false
 	}
-	return &authedClient{Client: c, method: method}, nil, false
+	return &authedClient{Client: e.c, method: method, read: e.read}, nil, false
 }
 
 // assertionClient reads the client of an unverified assertion: its iss,
@@ -228,8 +229,9 @@ func assertionClient(assertion string) (string, *oauthError) {
 	return iss, nil
 }
 
-// checkClient finds the client and checks its credential.
-func (s *Server) checkClient(r *http.Request, f *oauthForm, id, method, basicSecret string) (*Client, *oauthError) {
+// checkClient finds the client and checks its credential; it returns
+// the client's cache entry.
+func (s *Server) checkClient(r *http.Request, f *oauthForm, id, method, basicSecret string) (*clientEntry, *oauthError) {
 	ctx := r.Context()
 	e, err := s.clients.lookup(ctx, id)
 	if err != nil {
@@ -253,7 +255,7 @@ func (s *Server) checkClient(r *http.Request, f *oauthForm, id, method, basicSec
 		if !c.CheckSecret(secret, now) {
 			return nil, invalidClient("unknown client or bad credentials")
 		}
-		return c, nil
+		return e, nil
 	}
 	if s.oneTime == nil {
 		return nil, invalidClient("private_key_jwt is not available: the revocation store cannot keep single-use values")
@@ -287,7 +289,27 @@ func (s *Server) checkClient(r *http.Request, f *oauthForm, id, method, basicSec
 	if !first {
 		return nil, invalidClient("the client assertion was used before (its jti)")
 	}
-	return c, nil
+	return e, nil
+}
+
+// clientCutOff refuses a client disabled or deleted since this instance
+// read it (its copy is trusted for clientCacheTTL): the command that did
+// it set a cutoff on the client's tokens, and tokens made now would be
+// issued after that cutoff and outlive it. It asks the revocation store,
+// as a login does.
+func (s *Server) clientCutOff(ctx context.Context, c *authedClient) *oauthError {
+	cctx, cancel := context.WithTimeout(ctx, revoke.DefaultTimeout)
+	cutoff, err := s.cfg.Revocations.SubjectCutoff(cctx, c.ID)
+	cancel()
+	if err != nil {
+		s.log.Error("revocation store", "err", err)
+		return storeDown("the revocation store cannot answer")
+	}
+	if revoke.CutoffRevokes(cutoff, c.read) {
+		s.log.Info("token request refused: the client was disabled or deleted since it was read", "client_id", c.ID)
+		return invalidClient("the client is disabled or deleted")
+	}
+	return nil
 }
 
 // assertionReason says why an assertion failed, without echoing it.
@@ -342,6 +364,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 // grant answers a token request of an authenticated client.
 func (s *Server) grant(w http.ResponseWriter, r *http.Request, f *oauthForm, c *authedClient, proof *dpop.Proof) *oauthError {
+	if oerr := s.clientCutOff(r.Context(), c); oerr != nil {
+		return oerr
+	}
 	switch gt := f.get("grant_type"); gt {
 	case "":
 		return badRequest("grant_type is required")

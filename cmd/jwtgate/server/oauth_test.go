@@ -20,6 +20,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
+	"github.com/jwtgate/jwtgate/revoke"
 )
 
 const inactive = `{"active":false}` + "\n"
@@ -424,6 +425,26 @@ func TestOAuthDisabledDeletedRotated(t *testing.T) {
 	if r := introspect(); r.raw != inactive {
 		t.Errorf("introspection of a deleted client's token: %s", r.raw)
 	}
+}
+
+// TestOAuthClientCutOff: a client whose tokens were ended (the cutoff of
+// clients update --disabled or clients delete) after this instance read
+// it gets no token while its copy is trusted; a reading after the cutoff
+// serves again; a revocation store that cannot answer is 503.
+func TestOAuthClientCutOff(t *testing.T) {
+	o := newOAuthFixture(t)
+	cc := "grant_type=client_credentials"
+	o.wantToken(t, "read and cached", o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, o.secret)...))
+	o.offset.Add(int64(time.Millisecond))
+	if err := revoke.LogoutEverywhere(context.Background(), o.rev, o.secretID, o.now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	wantOAuthError(t, "cut off after the reading", o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, o.secret)...), 401, "invalid_client")
+	o.offset.Add(int64(clientCacheTTL + time.Second))
+	o.wantToken(t, "read after the cutoff", o.do(t, "POST", "/oauth/token", form, cc, basic(o.secretID, o.secret)...))
+
+	down := newOAuthFixtureWith(t, func(c *Config) { c.LoginBurst = -1; c.Revocations = cutoffFails{c.Revocations} })
+	wantOAuthError(t, "cutoff unknown", down.do(t, "POST", "/oauth/token", form, cc, basic(down.secretID, down.secret)...), 503, "temporarily_unavailable")
 }
 
 func TestOAuthIntrospectRevoke(t *testing.T) {
