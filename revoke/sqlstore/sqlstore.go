@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jwtgate/jwtgate/internal/sqlschema"
 	"github.com/jwtgate/jwtgate/revoke"
 )
 
@@ -208,10 +209,8 @@ func createSchema(ctx context.Context, db *sql.DB, d Dialect, prefix string) err
 			return nil
 		}
 	}
-	for _, stmt := range Schema(d, prefix) {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("sqlstore: creating schema: %w", err)
-		}
+	if err := sqlschema.Create(ctx, db, d == Postgres, Schema(d, prefix)...); err != nil {
+		return fmt.Errorf("sqlstore: creating schema: %w", err)
 	}
 	return nil
 }

@@ -211,3 +211,30 @@ func TestPostgresOpenTakesNoLock(t *testing.T) {
 	}
 	s.Close()
 }
+
+// TestPostgresConcurrentCreate: instances that start at once on a
+// database without the tables all open their store. Concurrent CREATE
+// TABLE IF NOT EXISTS of one table fail in PostgreSQL (a unique violation
+// in its catalog) rather than wait for each other.
+func TestPostgresConcurrentCreate(t *testing.T) {
+	db := needPostgres(t)
+	for round := range 3 {
+		p := uniquePrefix(t, db)
+		const n = 8
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				s, err := sqlstore.New(context.Background(), db, sqlstore.Postgres, sqlstore.Options{TablePrefix: p, CleanupInterval: -1})
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %d stores opened at once on new tables: %v", round, n, err)
+			}
+		}
+	}
+}
