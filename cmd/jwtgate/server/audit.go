@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/internal/sqlschema"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 )
 
@@ -84,9 +85,9 @@ func newSQLAudit(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQ
 	if dialect == sqlstore.Postgres {
 		id = "id BIGSERIAL PRIMARY KEY"
 	}
-	for _, stmt := range []string{
+	if err := sqlschema.Create(ctx, db, dialect == sqlstore.Postgres,
 		`CREATE TABLE IF NOT EXISTS jwtgate_audit (
-			` + id + `,
+			`+id+`,
 			time_ms    BIGINT NOT NULL,
 			type       TEXT NOT NULL,
 			actor      TEXT NOT NULL,
@@ -99,10 +100,8 @@ func newSQLAudit(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQ
 		`CREATE INDEX IF NOT EXISTS jwtgate_audit_time ON jwtgate_audit (time_ms)`,
 		`CREATE INDEX IF NOT EXISTS jwtgate_audit_subject ON jwtgate_audit (subject, id)`,
 		`CREATE INDEX IF NOT EXISTS jwtgate_audit_actor ON jwtgate_audit (actor, id)`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("server: create audit table: %w", err)
-		}
+	); err != nil {
+		return nil, fmt.Errorf("server: create audit table: %w", err)
 	}
 	return &SQLAudit{db: db, dialect: dialect}, nil
 }

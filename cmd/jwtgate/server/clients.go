@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jwtgate/jwtgate/internal/sqlschema"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 )
@@ -247,7 +248,7 @@ func newSQLClients(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*
 	if dialect != sqlstore.SQLite && dialect != sqlstore.Postgres {
 		return nil, fmt.Errorf("server: unknown SQL dialect %v", dialect)
 	}
-	if _, err := db.ExecContext(ctx, clientsSchema); err != nil {
+	if err := sqlschema.Create(ctx, db, dialect == sqlstore.Postgres, clientsSchema); err != nil {
 		return nil, fmt.Errorf("server: create clients table: %w", err)
 	}
 	return &SQLClients{db: db, dialect: dialect}, nil

@@ -507,3 +507,31 @@ func TestSQLKeysOpenBesideReader(t *testing.T) {
 		t.Fatalf("opening beside a reader: %v", err)
 	}
 }
+
+// TestOpenStoresAtOnce: instances started at once on a PostgreSQL
+// database without jwtgate's tables all open their stores (the first
+// start of a deployment with several replicas). Concurrent CREATE TABLE
+// IF NOT EXISTS of one table fail in PostgreSQL rather than wait.
+func TestOpenStoresAtOnce(t *testing.T) {
+	ctx := context.Background()
+	for round := range 3 {
+		dsn := needPostgres(t)
+		const n = 6
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				st, err := Open(ctx, StoreConfig{DatabaseURL: dsn})
+				if err == nil {
+					err = st.Bootstrap(ctx, slog.New(slog.DiscardHandler))
+					st.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %d instances opened at once on new tables: %v", round, n, err)
+			}
+		}
+	}
+}

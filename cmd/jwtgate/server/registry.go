@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jwtgate/jwtgate/internal/sqlschema"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 )
 
@@ -97,10 +98,8 @@ type Session struct {
 
 // newSQLSessions returns the registry of db, creating its table.
 func newSQLSessions(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQLSessions, error) {
-	for _, stmt := range append([]string{sessionsSchema}, sessionsIndexes...) {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("server: create sessions table: %w", err)
-		}
+	if err := sqlschema.Create(ctx, db, dialect == sqlstore.Postgres, append([]string{sessionsSchema}, sessionsIndexes...)...); err != nil {
+		return nil, fmt.Errorf("server: create sessions table: %w", err)
 	}
 	return &SQLSessions{db: db, dialect: dialect, touched: map[string]time.Time{}}, nil
 }

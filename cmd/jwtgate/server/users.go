@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jwtgate/jwtgate/internal/sqlschema"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 )
 
@@ -121,10 +122,8 @@ func newSQLUsers(ctx context.Context, db *sql.DB, dialect sqlstore.Dialect) (*SQ
 	if dialect != sqlstore.SQLite && dialect != sqlstore.Postgres {
 		return nil, fmt.Errorf("server: unknown SQL dialect %v", dialect)
 	}
-	for _, stmt := range []string{usersSchema, usersProbeSchema} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("server: create users table: %w", err)
-		}
+	if err := sqlschema.Create(ctx, db, dialect == sqlstore.Postgres, usersSchema, usersProbeSchema); err != nil {
+		return nil, fmt.Errorf("server: create users table: %w", err)
 	}
 	if err := migrateUsers(ctx, db, dialect); err != nil {
 		return nil, fmt.Errorf("server: upgrade users table: %w", err)
