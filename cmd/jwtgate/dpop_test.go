@@ -109,12 +109,30 @@ func TestDPoPTwoInstances(t *testing.T) {
 		pw = logField(b.Logs(), "password", "username=admin")
 	}
 	login, _ := url.Parse("https://auth.example/login")
-	req, _ := http.NewRequest("POST", a.url+"/login", strings.NewReader(`{"username":"admin","password":"`+pw+`"}`))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i < len(proxied); i += 2 {
-		req.Header.Set(proxied[i], proxied[i+1])
-	}
 	proof, _ = p.Proof("POST", login, "", nonce)
+	access := dpopLogin(t, a.url, pw, proof, proxied...)
+	ui, _ := url.Parse("https://auth.example/userinfo")
+	proof, _ = p.Proof("GET", ui, access, nonce)
+	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
+	expect(t, "bound token on B", res, 200)
+	res, _ = dpopCall(t, "GET", a.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
+	expect(t, "proof of B replayed on A", res, 401)
+	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "Bearer "+access)...)
+	expect(t, "bound token as bearer on B", res, 401)
+}
+
+// dpopLogin signs admin in at base with a DPoP proof and the given
+// headers (name, value pairs), and returns the bound access token.
+func dpopLogin(t *testing.T, base, password, proof string, hdr ...string) string {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+"/login", strings.NewReader(`{"username":"admin","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	req.Header.Set("DPoP", proof)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -125,16 +143,9 @@ func TestDPoPTwoInstances(t *testing.T) {
 	resp.Body.Close()
 	access, _ := body["access_token"].(string)
 	if resp.StatusCode != 200 || access == "" {
-		t.Fatalf("login on A: %d %v", resp.StatusCode, body)
+		t.Fatalf("login with a DPoP proof at %s: %d %v", base, resp.StatusCode, body)
 	}
-	ui, _ := url.Parse("https://auth.example/userinfo")
-	proof, _ = p.Proof("GET", ui, access, nonce)
-	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
-	expect(t, "bound token on B", res, 200)
-	res, _ = dpopCall(t, "GET", a.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
-	expect(t, "proof of B replayed on A", res, 401)
-	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "Bearer "+access)...)
-	expect(t, "bound token as bearer on B", res, 401)
+	return access
 }
 
 // newProver returns a DPoP prover with a new P-256 key.
