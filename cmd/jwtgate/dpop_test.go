@@ -21,6 +21,8 @@ import (
 	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
+	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
 // dpopCall posts a form to endpoint with Basic credentials, the given
@@ -146,6 +148,98 @@ func dpopLogin(t *testing.T, base, password, proof string, hdr ...string) string
 		t.Fatalf("login with a DPoP proof at %s: %d %v", base, resp.StatusCode, body)
 	}
 	return access
+}
+
+// TestDPoPReplayStoreFrozen: one of two instances reaches Redis, where
+// the used proofs are kept, through a proxy that freezes (no FIN, no
+// RST). A proof sent to the partitioned instance is refused (503: its use
+// cannot be recorded), at the token endpoint and with a bound token on a
+// route, never accepted unchecked; the same proof is then taken once on
+// the other instance, and refused by the partitioned one once Redis is
+// back. --redis-bound is longer than the replay check's deadline, so the
+// route's revocation check still answers from its cache and the replay
+// check is the one that refuses.
+func TestDPoPReplayStoreFrozen(t *testing.T) {
+	env := sharedStores(t)
+	dir := t.TempDir()
+	unused := filepath.Join(dir, "unused")
+	out := runEnv(t, dir, env, "", "clients", "add", "svc", "--data-dir", unused, "--scopes", "read")
+	id, secret := field(out.stdout, "client_id"), field(out.stdout, "client_secret")
+	if out.code != 0 || id == "" || secret == "" {
+		t.Fatalf("clients add: %d %s %s", out.code, out.stdout, out.stderr)
+	}
+	proxy := storetest.NewProxy(t, redistest.RedisAddr())
+	args := []string{"-data-dir", unused, "-issuer", "https://auth.example", "-keys-reload", "1h",
+		"-login-burst", "-1", "-redis-bound", "10s", "-trusted-proxies", "127.0.0.1,::1"}
+	a := startServe(t, append(env[:len(env):len(env)], "JWTGATE_REDIS="+proxy.Addr()), args...)
+	pw := logField(a.Logs(), "password", "username=admin")
+	b := startServe(t, env, args...)
+	if pw == "" {
+		pw = logField(b.Logs(), "password", "username=admin")
+	}
+
+	p := newProver(t)
+	proxied := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "auth.example"}
+	tokenURL, _ := url.Parse("https://auth.example/oauth/token")
+	userinfo, _ := url.Parse("https://auth.example/userinfo")
+	login, _ := url.Parse("https://auth.example/login")
+	mustProof := func(method string, u *url.URL, token string) string {
+		t.Helper()
+		proof, err := p.Proof(method, u, token, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return proof
+	}
+	tokenCall := func(base, proof string) answer {
+		t.Helper()
+		res, _ := dpopCall(t, "POST", base+"/oauth/token", "grant_type=client_credentials",
+			append(proxied, "Authorization", "Basic "+basicCreds(id, secret), "DPoP", proof)...)
+		return res
+	}
+	userinfoCall := func(base, access string) answer {
+		t.Helper()
+		res, _ := dpopCall(t, "GET", base+"/userinfo", "",
+			append(proxied, "Authorization", "DPoP "+access, "DPoP", mustProof("GET", userinfo, access))...)
+		return res
+	}
+
+	// A bound token, seen by A (its revocation answer cached), and A's
+	// connection to Redis in use.
+	access := dpopLogin(t, b.url, pw, mustProof("POST", login, ""), proxied...)
+	for range 2 {
+		expect(t, "bound token on A before the freeze", userinfoCall(a.url, access), 200)
+	}
+	expect(t, "token endpoint on A before the freeze", tokenCall(a.url, mustProof("POST", tokenURL, "")), 200)
+
+	proxy.Freeze()
+	expect(t, "bound token on the partitioned A", userinfoCall(a.url, access), 503)
+	proof := mustProof("POST", tokenURL, "")
+	if res := tokenCall(a.url, proof); res.status != 503 || str(res, "error") != "temporarily_unavailable" {
+		t.Fatalf("a proof on the partitioned A: %d %s, want 503 temporarily_unavailable", res.status, res.raw)
+	}
+	expect(t, "the same proof on B", tokenCall(b.url, proof), 200)
+	if res := tokenCall(b.url, proof); res.status != 400 || str(res, "error") != "invalid_dpop_proof" {
+		t.Fatalf("the same proof replayed on B: %d %s", res.status, res.raw)
+	}
+
+	proxy.Thaw()
+	// A may answer 503 a little longer while its connection recovers;
+	// never 200.
+	for i := 0; ; i++ {
+		res := tokenCall(a.url, proof)
+		if res.status == 400 && str(res, "error") == "invalid_dpop_proof" {
+			break
+		}
+		if res.status != 503 || i == 400 {
+			t.Fatalf("the proof used on B, on A after the thaw: %d %s", res.status, res.raw)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	expect(t, "a new proof on A after the thaw", tokenCall(a.url, mustProof("POST", tokenURL, "")), 200)
+	expect(t, "bound token on A after the thaw", userinfoCall(a.url, access), 200)
+	a.stop(t)
+	b.stop(t)
 }
 
 // newProver returns a DPoP prover with a new P-256 key.
