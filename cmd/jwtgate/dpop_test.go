@@ -325,6 +325,7 @@ func TestReplayWithin(t *testing.T) {
 // here in a request naming that service's host (Host, or a trusted
 // proxy's X-Forwarded-Host). The origins are --dpop-origins, or else the
 // issuer's; without --issuer, the bound address and its loopback names.
+// Forwarding headers count only from --trusted-proxies.
 func TestDPoPOrigins(t *testing.T) {
 	p := newProver(t)
 	const refused, taken = "invalid_dpop_proof", "use_dpop_nonce"
@@ -362,6 +363,12 @@ func TestDPoPOrigins(t *testing.T) {
 		{"any", []string{"-issuer", "https://auth.example", "-dpop-origins", "*"}, []try{
 			{"http://evil.example", "evil.example", false, taken},
 			{"", "", false, taken},
+			// Forwarding headers from a peer that is not a trusted proxy
+			// are ignored: the URI is the one the request itself names.
+			{"https://evil.example", "", true, refused},
+		}},
+		{"issuer, no trusted proxy", []string{"-issuer", "https://auth.example"}, []try{
+			{"https://auth.example", "", true, refused},
 		}},
 	}
 	for _, tt := range tests {
