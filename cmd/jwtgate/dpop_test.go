@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,6 +149,111 @@ func dpopLogin(t *testing.T, base, password, proof string, hdr ...string) string
 		t.Fatalf("login with a DPoP proof at %s: %d %v", base, resp.StatusCode, body)
 	}
 	return access
+}
+
+// TestDPoPReplayRace: a proof captured on its way is sent many times at
+// once to two instances sharing Redis, as a thief racing the client
+// would: one copy is taken, every other refused, on a route with a bound
+// token and at the token endpoint, round after round.
+func TestDPoPReplayRace(t *testing.T) {
+	env := sharedStores(t)
+	dir := t.TempDir()
+	unused := filepath.Join(dir, "unused")
+	out := runEnv(t, dir, env, "", "clients", "add", "svc", "--data-dir", unused, "--scopes", "read")
+	id, secret := field(out.stdout, "client_id"), field(out.stdout, "client_secret")
+	if out.code != 0 || id == "" || secret == "" {
+		t.Fatalf("clients add: %d %s %s", out.code, out.stdout, out.stderr)
+	}
+	args := []string{"-data-dir", unused, "-issuer", "https://auth.example", "-keys-reload", "1h", "-trusted-proxies", "127.0.0.1,::1"}
+	a := startServe(t, env, args...)
+	pw := logField(a.Logs(), "password", "username=admin")
+	b := startServe(t, env, args...)
+	if pw == "" {
+		pw = logField(b.Logs(), "password", "username=admin")
+	}
+	p := newProver(t)
+	proxied := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "auth.example"}
+	login, _ := url.Parse("https://auth.example/login")
+	loginProof, err := p.Proof("POST", login, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	access := dpopLogin(t, a.url, pw, loginProof, proxied...)
+
+	const copies = 16 // half to each instance
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: copies}}
+	t.Cleanup(client.CloseIdleConnections)
+	send := func(method, base, path, body string, hdr ...string) (int, error) {
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode, nil
+	}
+	tests := []struct {
+		name, method, path, body, auth, token string
+		taken, refused                        int
+		rounds                                int
+	}{
+		{"route", "GET", "/userinfo", "", "DPoP " + access, access, 200, 401, 10},
+		{"token endpoint", "POST", "/oauth/token", "grant_type=client_credentials", "Basic " + basicCreds(id, secret), "", 200, 400, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target, _ := url.Parse("https://auth.example" + tt.path)
+			for round := range tt.rounds {
+				proof, err := p.Proof(tt.method, target, tt.token, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				hdr := append(proxied[:len(proxied):len(proxied)], "Authorization", tt.auth, "DPoP", proof)
+				codes := make([]int, copies)
+				errs := make([]error, copies)
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for i := range copies {
+					base := a.url
+					if i%2 == 1 {
+						base = b.url
+					}
+					wg.Go(func() {
+						<-start
+						codes[i], errs[i] = send(tt.method, base, tt.path, tt.body, hdr...)
+					})
+				}
+				close(start)
+				wg.Wait()
+				taken := 0
+				for i, code := range codes {
+					switch {
+					case errs[i] != nil:
+						t.Fatal(errs[i])
+					case code == tt.taken:
+						taken++
+					case code != tt.refused:
+						t.Errorf("round %d, copy %d: %d, want %d or %d", round, i, code, tt.taken, tt.refused)
+					}
+				}
+				if taken != 1 {
+					t.Fatalf("round %d: one proof taken %d times of %d copies sent at once: %v", round, taken, copies, codes)
+				}
+			}
+		})
+	}
+	a.stop(t)
+	b.stop(t)
 }
 
 // TestDPoPReplayStoreFrozen: one of two instances reaches Redis, where
