@@ -101,6 +101,8 @@ func TestDPoPRoutes(t *testing.T) {
 		{name: "allowed: no token, both challenges", status: 401, code: "unauthorized", challenge: `Bearer realm="jwtgate"`, second: `DPoP algs="ES256 EdDSA"`},
 		{name: "refused: DPoP", policy: DPoPRefused, header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "GET", target, bound)}}, status: 400, code: "invalid_request"},
 		{name: "refused: bearer", policy: DPoPRefused, header: hdrs{"Authorization": {"Bearer " + plain}}, status: 200},
+		{name: "refused: bound token as bearer", policy: DPoPRefused, header: hdrs{"Authorization": {"Bearer " + bound}}, status: 401, code: "invalid_token", challenge: `Bearer realm="jwtgate", error="invalid_token"`},
+		{name: "required: bound token as bearer", policy: DPoPRequired, header: hdrs{"Authorization": {"Bearer " + bound}}, status: 401, code: "invalid_token", challenge: `DPoP algs="ES256 EdDSA", error="invalid_token"`},
 		{name: "no proof", header: hdrs{"Authorization": {"DPoP " + bound}}, status: 401, code: "invalid_dpop_proof"},
 		{name: "two proofs", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "GET", target, bound), proof(p, "GET", target, bound)}}, status: 401, code: "invalid_dpop_proof"},
 		{name: "proof for another method", header: hdrs{"Authorization": {"DPoP " + bound}, "Dpop": {proof(p, "POST", target, bound)}}, status: 401, code: "invalid_dpop_proof"},
@@ -126,6 +128,8 @@ func TestDPoPRoutes(t *testing.T) {
 		pr := proof(p, "GET", target, tok)
 		tests = append(tests,
 			dpopCase{name: name + " as bearer", header: hdrs{"Authorization": {"Bearer " + tok}}, status: 401, code: "invalid_token", challenge: `Bearer realm="jwtgate", error="invalid_token"`, second: `DPoP algs="ES256 EdDSA"`},
+			dpopCase{name: name + " as bearer, DPoP refused", policy: DPoPRefused, header: hdrs{"Authorization": {"Bearer " + tok}}, status: 401, code: "invalid_token"},
+			dpopCase{name: name + " as bearer, DPoP required", policy: DPoPRequired, header: hdrs{"Authorization": {"Bearer " + tok}}, status: 401},
 			dpopCase{name: name + " as DPoP", header: hdrs{"Authorization": {"DPoP " + tok}, "Dpop": {pr}}, status: 401, code: "invalid_token", challenge: `DPoP algs="ES256 EdDSA", error="invalid_token"`},
 		)
 	}
@@ -391,6 +395,8 @@ func TestVerifyCall(t *testing.T) {
 		{name: "bearer token", call: Call{Scheme: "Bearer", Token: plain}},
 		{name: "refused: DPoP", policy: DPoPRefused, call: Call{Scheme: "DPoP", Token: bound, Proofs: valid()}, want: ErrBadHeader},
 		{name: "refused: bearer", policy: DPoPRefused, call: Call{Scheme: "Bearer", Token: plain}},
+		{name: "refused: bound token as bearer", policy: DPoPRefused, call: Call{Scheme: "Bearer", Token: bound}, want: ErrInvalid},
+		{name: "required: bound token as bearer", policy: DPoPRequired, call: Call{Scheme: "Bearer", Token: bound}, want: ErrInvalid},
 		{name: "required: bound token", policy: DPoPRequired, call: Call{Scheme: "DPoP", Token: bound, Proofs: valid()}},
 		{name: "required: bearer token", policy: DPoPRequired, call: Call{Scheme: "Bearer", Token: plain}, want: ErrDPoP},
 		{name: "no token", call: Call{Scheme: "DPoP"}, want: ErrNoToken},

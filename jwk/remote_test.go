@@ -1,9 +1,16 @@
 package jwk
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -646,4 +653,127 @@ func TestRemoteConcurrentChurn(t *testing.T) {
 		t.Fatal("nothing verified")
 	}
 	t.Logf("%d verifications, %d fetches", ok.Load(), f.set.Fetches())
+}
+
+// TestRemoteAlgorithmDowngrade: a key fetched from a remote set verifies
+// only with the algorithms its JWK allows (its alg member, else its type's)
+// and the verifier's allowlist. A forger who knows the published keys
+// cannot make them verify an HMAC token keyed with their bytes, an
+// unsecured token, another curve's algorithm, or RS256 for a key published
+// for PS256; and a provider that then serves a set changing a key into one
+// that would (alg none or HS256 on the RSA key; k0 a secret, beside k1 or
+// alone) has the whole set refused, the last good one kept.
+func TestRemoteAlgorithmDowngrade(t *testing.T) {
+	ctx := context.Background()
+	rsaKey, err := GenerateRSA(2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pss, err := rsaKey.WithAlgorithms(jwt.PS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pss = pss.WithID("k0")
+	pkcs1, err := rsaKey.WithAlgorithms(jwt.RS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs1 = pkcs1.WithID("k0")
+	ec := mustGenerate(t, jwt.ES256).WithID("k1")
+
+	f := newRemoteFixture(t, RemoteOptions{})
+	body := jwksOf(t, pss, ec)
+	f.p.set(func(p *provider) { p.body = body })
+	published, err := ParseSet(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k0, _ := published.Key("k0")
+	if k0.Algorithm() != string(jwt.PS256) {
+		t.Fatalf("k0 published with alg %q, want PS256", k0.Algorithm())
+	}
+	k0JSON := must[[]byte](t)(k0.MarshalJSON())
+	k1, _ := published.Key("k1")
+	k1JSON := must[[]byte](t)(k1.MarshalJSON())
+	spki := must[[]byte](t)(x509.MarshalPKIXPublicKey(rsaKey.PublicKey()))
+	ecSPKI := must[[]byte](t)(x509.MarshalPKIXPublicKey(ec.PublicKey()))
+	secrets := map[string][]byte{
+		"the set": body, "k0's JWK": k0JSON, "k0's SPKI": spki, "k0's PEM": pemOf("PUBLIC KEY", spki),
+		"k0's modulus": rsaKey.PublicKey().(*rsa.PublicKey).N.Bytes(),
+	}
+	ecSecrets := map[string][]byte{"k1's JWK": k1JSON, "k1's SPKI": ecSPKI, "k1's PEM": pemOf("PUBLIC KEY", ecSPKI)}
+
+	claims := b64([]byte(`{"sub":"admin"}`))
+	raw := func(hdr string, sig []byte) string { return b64([]byte(hdr)) + "." + claims + "." + b64(sig) }
+	hmacOf := func(alg jwt.Algorithm, kid string, secret []byte) string {
+		input := b64([]byte(`{"alg":"`+string(alg)+`","kid":"`+kid+`"}`)) + "." + claims
+		h := map[jwt.Algorithm]func() hash.Hash{jwt.HS256: sha256.New, jwt.HS384: sha512.New384, jwt.HS512: sha512.New}[alg]
+		m := hmac.New(h, secret)
+		m.Write([]byte(input))
+		return input + "." + b64(m.Sum(nil))
+	}
+	type forgery struct {
+		name, token string
+		ver         *jwt.Verifier
+	}
+	forgeries := func() []forgery {
+		var fs []forgery
+		for _, alg := range []jwt.Algorithm{jwt.HS256, jwt.HS384, jwt.HS512} {
+			for name, secret := range secrets {
+				fs = append(fs, forgery{fmt.Sprintf("%s keyed with %s", alg, name), hmacOf(alg, "k0", secret), f.ver})
+			}
+			for name, secret := range ecSecrets {
+				fs = append(fs, forgery{fmt.Sprintf("%s keyed with %s", alg, name), hmacOf(alg, "k1", secret), f.ver})
+			}
+		}
+		for _, none := range []string{"none", "None", "NONE"} {
+			fs = append(fs,
+				forgery{none + " for k0", raw(`{"alg":"`+none+`","kid":"k0"}`, nil), f.ver},
+				forgery{none + " for k1, signed", raw(`{"alg":"`+none+`","kid":"k1"}`, make([]byte, 64)), f.ver})
+		}
+		fs = append(fs,
+			forgery{"RS256 by k0's own private key", signWith(t, pkcs1, jwt.RS256, jwt.Claims{Subject: "admin"}), f.ver},
+			forgery{"ES384 for the P-256 k1", raw(`{"alg":"ES384","kid":"k1"}`, make([]byte, 96)), f.ver},
+			forgery{"PS256 past an ES256 allowlist", signWith(t, pss, jwt.PS256, jwt.Claims{Subject: "admin"}),
+				must[*jwt.Verifier](t)(jwt.NewVerifier(f.set, jwt.VerifierOptions{Algorithms: []jwt.Algorithm{jwt.ES256}}))},
+		)
+		return fs
+	}
+	check := func(t *testing.T) {
+		t.Helper()
+		for _, k := range []*jwt.Key{pss, ec} {
+			if _, err := f.ver.Verify(ctx, signWith(t, k, k.Algorithms()[0], jwt.Claims{Subject: "admin"})); err != nil {
+				t.Fatalf("%s's own token: %v", k.ID(), err)
+			}
+		}
+		for _, fg := range forgeries() {
+			if _, err := fg.ver.Verify(ctx, fg.token); !errors.Is(err, jwt.ErrAlgorithm) {
+				t.Errorf("%s: %v, want ErrAlgorithm", fg.name, err)
+			}
+		}
+	}
+	check(t)
+
+	attackerSecret := []byte("0123456789abcdef0123456789abcdef")
+	changed := map[string][]byte{
+		"k0 alg none":   bytes.Replace(body, []byte(`"alg":"PS256"`), []byte(`"alg":"none"`), 1),
+		"k0 alg HS256":  bytes.Replace(body, []byte(`"alg":"PS256"`), []byte(`"alg":"HS256"`), 1),
+		"k0 a secret":   []byte(`{"keys":[{"kty":"oct","kid":"k0","alg":"HS256","k":"` + b64(attackerSecret) + `"},` + string(k1JSON) + `]}`),
+		"only a secret": []byte(`{"keys":[{"kty":"oct","kid":"k0","alg":"HS256","k":"` + b64(attackerSecret) + `"}]}`),
+	}
+	for name, b := range changed {
+		t.Run(name, func(t *testing.T) {
+			if bytes.Equal(b, body) {
+				t.Fatal("the change changed nothing")
+			}
+			f.p.set(func(p *provider) { p.body = b })
+			if err := f.set.Refresh(ctx); !errors.Is(err, ErrFetch) || !errors.Is(err, ErrInvalidSet) {
+				t.Fatalf("Refresh: %v, want ErrFetch and ErrInvalidSet", err)
+			}
+			check(t)
+			if _, err := f.ver.Verify(ctx, hmacOf(jwt.HS256, "k0", attackerSecret)); !errors.Is(err, jwt.ErrAlgorithm) {
+				t.Errorf("HS256 keyed with the secret the changed set names: %v, want ErrAlgorithm", err)
+			}
+		})
+	}
 }

@@ -183,6 +183,52 @@ func TestVerifyRejects(t *testing.T) {
 	}
 }
 
+// TestSignatureBeforePayload: a token with a forged signature is refused
+// for its signature whatever its payload holds, so that a forger cannot
+// make the verifier parse claims nobody signed, nor learn which claim
+// check a payload would fail.
+func TestSignatureBeforePayload(t *testing.T) {
+	key, _ := NewHMACKey(testSecret)
+	v, err := NewVerifier(key, VerifierOptions{Clock: fixedClock(t0), Audiences: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloads := map[string]string{
+		"not an object":     `"sub"`,
+		"duplicate member":  `{"aud":"api","aud":"api","sub":"a"}`,
+		"too deep":          `{"aud":"api","a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`,
+		"invalid UTF-8":     "{\"aud\":\"api\",\"sub\":\"\xc3\x28\"}",
+		"lone surrogate":    `{"aud":"api","sub":"\ud800"}`,
+		"exp a string":      `{"aud":"api","exp":"1767229200"}`,
+		"unterminated":      `{"aud":"api","sub":"u"`,
+		"expired":           `{"aud":"api","exp":1767225599}`,
+		"another audience":  `{"aud":"web"}`,
+		"issued in future":  `{"aud":"api","iat":1767229200}`,
+		"many members":      manyMembers(40, true),
+		"valid, for a base": `{"aud":"api","sub":"u"}`,
+	}
+	for name, payload := range payloads {
+		t.Run(name, func(t *testing.T) {
+			good := hsToken(hs256, payload)
+			// Signed, the payload is refused for what it holds.
+			if _, err := v.Verify(context.Background(), good); (err == nil) != (name == "valid, for a base") || errors.Is(err, ErrSignature) {
+				t.Fatalf("signed: %v", err)
+			}
+			d := strings.LastIndexByte(good, '.')
+			forged := good[:d+1] + flip(good[d+1:])
+			_, err := v.Verify(context.Background(), forged)
+			if !errors.Is(err, ErrSignature) {
+				t.Fatalf("forged signature: %v, want ErrSignature", err)
+			}
+			for _, claimErr := range []error{ErrMalformed, ErrExpired, ErrAudience, ErrIssuedInFuture} {
+				if errors.Is(err, claimErr) {
+					t.Fatalf("forged signature: %v, which tells the payload's fault (%v)", err, claimErr)
+				}
+			}
+		})
+	}
+}
+
 func flip(s string) string {
 	b := []byte(s)
 	if b[0] == 'A' {

@@ -15,12 +15,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/dpop"
 	"github.com/jwtgate/jwtgate/jwt"
 	"github.com/jwtgate/jwtgate/revoke"
+	"github.com/jwtgate/jwtgate/revoke/redisstore/redistest"
+	"github.com/jwtgate/jwtgate/revoke/storetest"
 )
 
 // dpopCall posts a form to endpoint with Basic credentials, the given
@@ -109,12 +112,30 @@ func TestDPoPTwoInstances(t *testing.T) {
 		pw = logField(b.Logs(), "password", "username=admin")
 	}
 	login, _ := url.Parse("https://auth.example/login")
-	req, _ := http.NewRequest("POST", a.url+"/login", strings.NewReader(`{"username":"admin","password":"`+pw+`"}`))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i < len(proxied); i += 2 {
-		req.Header.Set(proxied[i], proxied[i+1])
-	}
 	proof, _ = p.Proof("POST", login, "", nonce)
+	access := dpopLogin(t, a.url, pw, proof, proxied...)
+	ui, _ := url.Parse("https://auth.example/userinfo")
+	proof, _ = p.Proof("GET", ui, access, nonce)
+	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
+	expect(t, "bound token on B", res, 200)
+	res, _ = dpopCall(t, "GET", a.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
+	expect(t, "proof of B replayed on A", res, 401)
+	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "Bearer "+access)...)
+	expect(t, "bound token as bearer on B", res, 401)
+}
+
+// dpopLogin signs admin in at base with a DPoP proof and the given
+// headers (name, value pairs), and returns the bound access token.
+func dpopLogin(t *testing.T, base, password, proof string, hdr ...string) string {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+"/login", strings.NewReader(`{"username":"admin","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	req.Header.Set("DPoP", proof)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -125,16 +146,206 @@ func TestDPoPTwoInstances(t *testing.T) {
 	resp.Body.Close()
 	access, _ := body["access_token"].(string)
 	if resp.StatusCode != 200 || access == "" {
-		t.Fatalf("login on A: %d %v", resp.StatusCode, body)
+		t.Fatalf("login with a DPoP proof at %s: %d %v", base, resp.StatusCode, body)
 	}
-	ui, _ := url.Parse("https://auth.example/userinfo")
-	proof, _ = p.Proof("GET", ui, access, nonce)
-	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
-	expect(t, "bound token on B", res, 200)
-	res, _ = dpopCall(t, "GET", a.url+"/userinfo", "", append(proxied, "Authorization", "DPoP "+access, "DPoP", proof)...)
-	expect(t, "proof of B replayed on A", res, 401)
-	res, _ = dpopCall(t, "GET", b.url+"/userinfo", "", append(proxied, "Authorization", "Bearer "+access)...)
-	expect(t, "bound token as bearer on B", res, 401)
+	return access
+}
+
+// TestDPoPReplayRace: a proof captured on its way is sent many times at
+// once to two instances sharing Redis, as a thief racing the client
+// would: one copy is taken, every other refused, on a route with a bound
+// token and at the token endpoint, round after round.
+func TestDPoPReplayRace(t *testing.T) {
+	env := sharedStores(t)
+	dir := t.TempDir()
+	unused := filepath.Join(dir, "unused")
+	out := runEnv(t, dir, env, "", "clients", "add", "svc", "--data-dir", unused, "--scopes", "read")
+	id, secret := field(out.stdout, "client_id"), field(out.stdout, "client_secret")
+	if out.code != 0 || id == "" || secret == "" {
+		t.Fatalf("clients add: %d %s %s", out.code, out.stdout, out.stderr)
+	}
+	args := []string{"-data-dir", unused, "-issuer", "https://auth.example", "-keys-reload", "1h", "-trusted-proxies", "127.0.0.1,::1"}
+	a := startServe(t, env, args...)
+	pw := logField(a.Logs(), "password", "username=admin")
+	b := startServe(t, env, args...)
+	if pw == "" {
+		pw = logField(b.Logs(), "password", "username=admin")
+	}
+	p := newProver(t)
+	proxied := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "auth.example"}
+	login, _ := url.Parse("https://auth.example/login")
+	loginProof, err := p.Proof("POST", login, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	access := dpopLogin(t, a.url, pw, loginProof, proxied...)
+
+	const copies = 16 // half to each instance
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: copies}}
+	t.Cleanup(client.CloseIdleConnections)
+	send := func(method, base, path, body string, hdr ...string) (int, error) {
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode, nil
+	}
+	tests := []struct {
+		name, method, path, body, auth, token string
+		taken, refused                        int
+		rounds                                int
+	}{
+		{"route", "GET", "/userinfo", "", "DPoP " + access, access, 200, 401, 10},
+		{"token endpoint", "POST", "/oauth/token", "grant_type=client_credentials", "Basic " + basicCreds(id, secret), "", 200, 400, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target, _ := url.Parse("https://auth.example" + tt.path)
+			for round := range tt.rounds {
+				proof, err := p.Proof(tt.method, target, tt.token, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				hdr := append(proxied[:len(proxied):len(proxied)], "Authorization", tt.auth, "DPoP", proof)
+				codes := make([]int, copies)
+				errs := make([]error, copies)
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for i := range copies {
+					base := a.url
+					if i%2 == 1 {
+						base = b.url
+					}
+					wg.Go(func() {
+						<-start
+						codes[i], errs[i] = send(tt.method, base, tt.path, tt.body, hdr...)
+					})
+				}
+				close(start)
+				wg.Wait()
+				taken := 0
+				for i, code := range codes {
+					switch {
+					case errs[i] != nil:
+						t.Fatal(errs[i])
+					case code == tt.taken:
+						taken++
+					case code != tt.refused:
+						t.Errorf("round %d, copy %d: %d, want %d or %d", round, i, code, tt.taken, tt.refused)
+					}
+				}
+				if taken != 1 {
+					t.Fatalf("round %d: one proof taken %d times of %d copies sent at once: %v", round, taken, copies, codes)
+				}
+			}
+		})
+	}
+	a.stop(t)
+	b.stop(t)
+}
+
+// TestDPoPReplayStoreFrozen: one of two instances reaches Redis, where
+// the used proofs are kept, through a proxy that freezes (no FIN, no
+// RST). A proof sent to the partitioned instance is refused (503: its use
+// cannot be recorded), at the token endpoint and with a bound token on a
+// route, never accepted unchecked; the same proof is then taken once on
+// the other instance, and refused by the partitioned one once Redis is
+// back. --redis-bound is longer than the replay check's deadline, so the
+// route's revocation check still answers from its cache and the replay
+// check is the one that refuses.
+func TestDPoPReplayStoreFrozen(t *testing.T) {
+	env := sharedStores(t)
+	dir := t.TempDir()
+	unused := filepath.Join(dir, "unused")
+	out := runEnv(t, dir, env, "", "clients", "add", "svc", "--data-dir", unused, "--scopes", "read")
+	id, secret := field(out.stdout, "client_id"), field(out.stdout, "client_secret")
+	if out.code != 0 || id == "" || secret == "" {
+		t.Fatalf("clients add: %d %s %s", out.code, out.stdout, out.stderr)
+	}
+	proxy := storetest.NewProxy(t, redistest.RedisAddr())
+	args := []string{"-data-dir", unused, "-issuer", "https://auth.example", "-keys-reload", "1h",
+		"-login-burst", "-1", "-redis-bound", "10s", "-trusted-proxies", "127.0.0.1,::1"}
+	a := startServe(t, append(env[:len(env):len(env)], "JWTGATE_REDIS="+proxy.Addr()), args...)
+	pw := logField(a.Logs(), "password", "username=admin")
+	b := startServe(t, env, args...)
+	if pw == "" {
+		pw = logField(b.Logs(), "password", "username=admin")
+	}
+
+	p := newProver(t)
+	proxied := []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "auth.example"}
+	tokenURL, _ := url.Parse("https://auth.example/oauth/token")
+	userinfo, _ := url.Parse("https://auth.example/userinfo")
+	login, _ := url.Parse("https://auth.example/login")
+	mustProof := func(method string, u *url.URL, token string) string {
+		t.Helper()
+		proof, err := p.Proof(method, u, token, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return proof
+	}
+	tokenCall := func(base, proof string) answer {
+		t.Helper()
+		res, _ := dpopCall(t, "POST", base+"/oauth/token", "grant_type=client_credentials",
+			append(proxied, "Authorization", "Basic "+basicCreds(id, secret), "DPoP", proof)...)
+		return res
+	}
+	userinfoCall := func(base, access string) answer {
+		t.Helper()
+		res, _ := dpopCall(t, "GET", base+"/userinfo", "",
+			append(proxied, "Authorization", "DPoP "+access, "DPoP", mustProof("GET", userinfo, access))...)
+		return res
+	}
+
+	// A bound token, seen by A (its revocation answer cached), and A's
+	// connection to Redis in use.
+	access := dpopLogin(t, b.url, pw, mustProof("POST", login, ""), proxied...)
+	for range 2 {
+		expect(t, "bound token on A before the freeze", userinfoCall(a.url, access), 200)
+	}
+	expect(t, "token endpoint on A before the freeze", tokenCall(a.url, mustProof("POST", tokenURL, "")), 200)
+
+	proxy.Freeze()
+	expect(t, "bound token on the partitioned A", userinfoCall(a.url, access), 503)
+	proof := mustProof("POST", tokenURL, "")
+	if res := tokenCall(a.url, proof); res.status != 503 || str(res, "error") != "temporarily_unavailable" {
+		t.Fatalf("a proof on the partitioned A: %d %s, want 503 temporarily_unavailable", res.status, res.raw)
+	}
+	expect(t, "the same proof on B", tokenCall(b.url, proof), 200)
+	if res := tokenCall(b.url, proof); res.status != 400 || str(res, "error") != "invalid_dpop_proof" {
+		t.Fatalf("the same proof replayed on B: %d %s", res.status, res.raw)
+	}
+
+	proxy.Thaw()
+	// A may answer 503 a little longer while its connection recovers;
+	// never 200.
+	for i := 0; ; i++ {
+		res := tokenCall(a.url, proof)
+		if res.status == 400 && str(res, "error") == "invalid_dpop_proof" {
+			break
+		}
+		if res.status != 503 || i == 400 {
+			t.Fatalf("the proof used on B, on A after the thaw: %d %s", res.status, res.raw)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	expect(t, "a new proof on A after the thaw", tokenCall(a.url, mustProof("POST", tokenURL, "")), 200)
+	expect(t, "bound token on A after the thaw", userinfoCall(a.url, access), 200)
+	a.stop(t)
+	b.stop(t)
 }
 
 // newProver returns a DPoP prover with a new P-256 key.
@@ -220,6 +431,7 @@ func TestReplayWithin(t *testing.T) {
 // here in a request naming that service's host (Host, or a trusted
 // proxy's X-Forwarded-Host). The origins are --dpop-origins, or else the
 // issuer's; without --issuer, the bound address and its loopback names.
+// Forwarding headers count only from --trusted-proxies.
 func TestDPoPOrigins(t *testing.T) {
 	p := newProver(t)
 	const refused, taken = "invalid_dpop_proof", "use_dpop_nonce"
@@ -257,6 +469,12 @@ func TestDPoPOrigins(t *testing.T) {
 		{"any", []string{"-issuer", "https://auth.example", "-dpop-origins", "*"}, []try{
 			{"http://evil.example", "evil.example", false, taken},
 			{"", "", false, taken},
+			// Forwarding headers from a peer that is not a trusted proxy
+			// are ignored: the URI is the one the request itself names.
+			{"https://evil.example", "", true, refused},
+		}},
+		{"issuer, no trusted proxy", []string{"-issuer", "https://auth.example"}, []try{
+			{"https://auth.example", "", true, refused},
 		}},
 	}
 	for _, tt := range tests {
