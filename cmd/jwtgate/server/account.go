@@ -210,7 +210,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		s.storeFailure(w, "change password", err)
 		return
 	}
-	if _, err := s.accounts.endAll(ctx, t.Identity, endedPasswordChange); err != nil {
+	if _, err := s.accounts.endAllAgain(ctx, t.Identity, endedPasswordChange); err != nil {
 		s.log.Error("change password: end sessions", "err", err)
 		unavailable(w, "the password was changed, but the other sessions could not be ended yet: end them with POST /account/sessions/end-others")
 		return

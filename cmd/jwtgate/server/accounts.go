@@ -107,7 +107,7 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, username, passw
 	if err := a.setHash(ctx, actor, evUserPassword, username, h); err != nil {
 		return err
 	}
-	_, err = a.endAll(ctx, username, endedPasswordChange)
+	_, err = a.endAllAgain(ctx, username, endedPasswordChange)
 	return err
 }
 
@@ -130,7 +130,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, actor Actor, username string
 	if !disabled {
 		return nil
 	}
-	_, err := a.endAll(ctx, username, endedUserDisabled)
+	_, err := a.endAllAgain(ctx, username, endedUserDisabled)
 	return err
 }
 
@@ -150,7 +150,7 @@ func (a *Accounts) DeleteUser(ctx context.Context, actor Actor, username string)
 	if derr != nil && !errors.Is(derr, ErrUserNotFound) {
 		return derr
 	}
-	if _, err := a.endAll(ctx, username, endedUserDeleted); err != nil {
+	if _, err := a.endAllAgain(ctx, username, endedUserDeleted); err != nil {
 		if derr != nil {
 			return fmt.Errorf("%w (%w)", err, derr)
 		}
@@ -190,6 +190,29 @@ func (a *Accounts) endAll(ctx context.Context, username, reason string) (int, er
 		a.Audit.logger().Error("sessions ended, but the registry could not mark them", "username", username, "err", err)
 	}
 	return n, nil
+}
+
+// endAllAgain is endAll, then endAll again endSessionsWait later, for
+// the changes after which a credential read before them must issue
+// nothing: a new password, a disabled or deleted user (and a disabled or
+// deleted client, endClient). A sign-in that read the old password
+// hash checks for a cutoff later than that reading after it has made its
+// tokens and before it answers (Server.signInEnded), so a token it sends
+// was made before it saw the first cutoff, at most crossProcessDelay
+// after that cutoff was stored: the second cutoff, later still, revokes
+// it. It returns the sessions the registry marked ended.
+func (a *Accounts) endAllAgain(ctx context.Context, subject, reason string) (int, error) {
+	n, err := a.endAll(ctx, subject, reason)
+	if err != nil {
+		return n, err
+	}
+	select {
+	case <-time.After(endSessionsWait):
+	case <-ctx.Done():
+		return n, fmt.Errorf("%w: %w", ErrSessionsNotEnded, ctx.Err())
+	}
+	m, err := a.endAll(ctx, subject, reason)
+	return n + m, err
 }
 
 // endSession ends session sid of username: the error wraps

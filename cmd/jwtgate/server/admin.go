@@ -341,7 +341,7 @@ func (s *Server) adminResetPassword(w http.ResponseWriter, r *http.Request) {
 		s.userError(w, "reset password", err)
 		return
 	}
-	if _, err := s.accounts.endAll(ctx, name, endedPasswordChange); err != nil {
+	if _, err := s.accounts.endAllAgain(ctx, name, endedPasswordChange); err != nil {
 		s.storeFailure(w, "reset password: end sessions", err)
 		return
 	}

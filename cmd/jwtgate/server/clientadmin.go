@@ -209,20 +209,13 @@ func (a *Accounts) RotateClientSecret(ctx context.Context, actor Actor, key stri
 }
 
 // endClient ends the tokens of client id, disabled, with a subject cutoff
-// as endAll sets for a user, and again endSessionsWait later. An instance
-// that read the client before it was disabled refuses it tokens once it
-// sees the first cutoff (Server.clientCutOff), within crossProcessDelay;
-// a token it issued before then is revoked by the second.
+// as endAll sets for a user, and again endSessionsWait later
+// (endAllAgain). An instance that read the client before it was disabled
+// refuses it tokens once it sees the first cutoff (Server.clientCutOff),
+// within crossProcessDelay; a token it issued before then is revoked by
+// the second.
 func (a *Accounts) endClient(ctx context.Context, id, reason string) error {
-	if _, err := a.endAll(ctx, id, reason); err != nil {
-		return err
-	}
-	select {
-	case <-time.After(endSessionsWait):
-	case <-ctx.Done():
-		return fmt.Errorf("%w: %w", ErrSessionsNotEnded, ctx.Err())
-	}
-	_, err := a.endAll(ctx, id, reason)
+	_, err := a.endAllAgain(ctx, id, reason)
 	return err
 }
 

@@ -135,17 +135,19 @@ const userLookupTimeout = 1500 * time.Millisecond
 var errDummyHash = errors.New("dummy password hash")
 
 // authenticate checks credentials, answering the request itself when they
-// are refused. A missing user costs the same hash as a wrong password.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys credentialKeys) (string, bool) {
+// are refused. A missing user costs the same hash as a wrong password. It
+// returns the user and when its password hash was read: the caller checks
+// again with signInEnded once it has made the tokens.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys credentialKeys) (string, time.Time, bool) {
 	c, ok := readCredentials(w, r, keys)
 	if !ok {
 		s.stats.login("bad_request")
-		return "", false
+		return "", time.Time{}, false
 	}
 	settle, ok := s.reserve(w, r, c.Username)
 	if !ok {
 		s.stats.login("rate_limited")
-		return "", false
+		return "", time.Time{}, false
 	}
 	settled := false
 	defer func() {
@@ -164,14 +166,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		s.stats.login("unavailable")
 		s.log.Error("user store", "err", err)
 		unavailable(w, "the user store cannot answer")
-		return "", false
+		return "", time.Time{}, false
 	}
 	select {
 	case s.hash <- struct{}{}:
 	case <-ctx.Done():
 		s.stats.login("unavailable")
 		unavailable(w, "no password check could start in time")
-		return "", false
+		return "", time.Time{}, false
 	}
 	match, err := func() (bool, error) {
 		defer func() { <-s.hash }()
@@ -186,7 +188,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 	}()
 	if errors.Is(err, errDummyHash) {
 		s.fail(w, "dummy password hash", err)
-		return "", false
+		return "", time.Time{}, false
 	}
 	if err != nil {
 		s.log.Error("unreadable password hash in the user store", "username", c.Username)
@@ -198,27 +200,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 		s.log.Info("login refused", "username", c.Username)
 		s.record(ctx, r, evLoginFailure, "", c.Username, outcomeFailure, map[string]any{"reason": "bad_credentials"})
 		writeError(w, http.StatusUnauthorized, "invalid_grant", "bad username or password")
-		return "", false
+		return "", time.Time{}, false
 	}
 	// Every session of the user may have ended since the hash was read
-	// (jwtgate users passwd or delete, POST /logout/all): tokens made now
-	// would be issued after that cutoff and outlive it, for a password
-	// that may no longer be the user's. Ask the revocation store.
-	cctx, cancel := context.WithTimeout(ctx, revoke.DefaultTimeout)
-	cutoff, err := s.cfg.Revocations.SubjectCutoff(cctx, c.Username)
-	cancel()
-	if err != nil {
-		s.stats.login("unavailable")
-		s.log.Error("revocation store", "err", err)
-		unavailable(w, "the revocation store cannot answer")
-		return "", false
-	}
-	if revoke.CutoffRevokes(cutoff, lookedUp) {
-		s.stats.login("sessions_ended")
-		s.log.Info("login refused: the user's sessions were ended during it", "username", c.Username)
-		s.record(ctx, r, evLoginFailure, "", c.Username, outcomeFailure, map[string]any{"reason": "sessions_ended"})
-		writeError(w, http.StatusUnauthorized, "invalid_grant", "the user's sessions were ended during this sign-in (a new password?); sign in again")
-		return "", false
+	// (jwtgate users passwd or delete, POST /logout/all): a sign-in that
+	// sees it now issues nothing.
+	if s.signInEnded(w, r, c.Username, lookedUp) {
+		return "", time.Time{}, false
 	}
 	s.stats.login("ok")
 	if pc, ok := s.cfg.Users.(passwordClaimer); ok {
@@ -231,7 +219,39 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 			s.log.Warn("cannot record the first use of a password", "username", c.Username, "err", err)
 		}
 	}
-	return c.Username, true
+	return c.Username, lookedUp, true
+}
+
+// signInEnded reports whether every session of user was ended (a subject
+// cutoff: jwtgate users passwd or delete, POST /logout/all) at or after
+// lookedUp, when a sign-in read the user's password hash, and then
+// answers the request itself (401); also when the revocation store cannot
+// say (503). Tokens made after that cutoff would outlive it, for a
+// password that may no longer be the user's. A sign-in asks before it
+// hashes, and again once its tokens are made and before it sends them: a
+// cutoff stored after the first question and before the tokens' iat
+// would not revoke them, but is seen by the second (the commands that
+// end a password set their cutoff again later, Accounts.endAllAgain, for
+// the tokens made before it could be seen).
+func (s *Server) signInEnded(w http.ResponseWriter, r *http.Request, user string, lookedUp time.Time) bool {
+	ctx := r.Context()
+	cctx, cancel := context.WithTimeout(ctx, revoke.DefaultTimeout)
+	cutoff, err := s.cfg.Revocations.SubjectCutoff(cctx, user)
+	cancel()
+	if err != nil {
+		s.stats.login("unavailable")
+		s.log.Error("revocation store", "err", err)
+		unavailable(w, "the revocation store cannot answer")
+		return true
+	}
+	if !revoke.CutoffRevokes(cutoff, lookedUp) {
+		return false
+	}
+	s.stats.login("sessions_ended")
+	s.log.Info("login refused: the user's sessions were ended during it", "username", user)
+	s.record(ctx, r, evLoginFailure, "", user, outcomeFailure, map[string]any{"reason": "sessions_ended"})
+	writeError(w, http.StatusUnauthorized, "invalid_grant", "the user's sessions were ended during this sign-in (a new password?); sign in again")
+	return true
 }
 
 func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +260,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, oerr)
 		return
 	}
-	user, ok := s.authenticate(w, r, s.authKeys)
+	user, lookedUp, ok := s.authenticate(w, r, s.authKeys)
 	if !ok {
 		return
 	}
@@ -248,6 +268,9 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 	access, err := s.gate.CreateAccessToken(r.Context(), user, append(bind, jwtgate.Fresh())...)
 	if err != nil {
 		s.fail(w, "create access token", err)
+		return
+	}
+	if s.signInEnded(w, r, user, lookedUp) {
 		return
 	}
 	s.stats.tokenIssued("access")
@@ -272,7 +295,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, oerr)
 		return
 	}
-	user, ok := s.authenticate(w, r, defaultKeys)
+	user, lookedUp, ok := s.authenticate(w, r, defaultKeys)
 	if !ok {
 		return
 	}
@@ -283,8 +306,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.record(r.Context(), r, evLoginSuccess, user, user, outcomeSuccess, map[string]any{"session": sid})
-	s.issue(w, r, user, sid, refresh, cookies, proof != nil, append(bind, jwtgate.Fresh())...)
+	// The tokens are sent only if the user's sessions were not ended
+	// since its password was read (signInEnded); else the session never
+	// started.
+	sent := func() bool {
+		if s.signInEnded(w, r, user, lookedUp) {
+			s.sessionEnded(r.Context(), sid, endedRevoked)
+			return false
+		}
+		s.record(r.Context(), r, evLoginSuccess, user, user, outcomeSuccess, map[string]any{"session": sid})
+		return true
+	}
+	s.issue(w, r, user, sid, refresh, cookies, proof != nil, sent, append(bind, jwtgate.Fresh())...)
 }
 
 // newSession starts a session of user, signed in by request r: its id
@@ -314,11 +347,16 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, user string,
 // issue makes an access token of session sid, which the refresh token
 // carries too, and answers with both, as JSON or as cookies. bound says
 // that opts bind the tokens to a DPoP key: the answer's token_type is DPoP.
-func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, sid, refresh string, cookies, bound bool, opts ...jwtgate.TokenOption) {
+// send, when not nil, is asked once the tokens are made: false, it has
+// answered the request itself and nothing is sent.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, user, sid, refresh string, cookies, bound bool, send func() bool, opts ...jwtgate.TokenOption) {
 	opts = append(opts, revoke.InSession(sid))
 	access, err := s.gate.CreateAccessToken(r.Context(), user, opts...)
 	if err != nil {
 		s.fail(w, "create access token", err)
+		return
+	}
+	if send != nil && !send() {
 		return
 	}
 	s.stats.tokenIssued("access")
@@ -378,7 +416,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	}
 	s.touchSession(ctx, r, t.Identity, sid)
 	s.record(ctx, r, evRefresh, t.Identity, t.Identity, outcomeSuccess, map[string]any{"session": sid})
-	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie{}, bind != nil, bind...)
+	s.issue(w, r, t.Identity, sid, refresh, t.Location == jwtgate.InCookie{}, bind != nil, nil, bind...)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

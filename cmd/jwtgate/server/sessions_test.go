@@ -337,6 +337,49 @@ func TestLoginRacingCutoff(t *testing.T) {
 	}
 }
 
+// cutoffAfterCheck is a revocation store where every session of a user
+// ends (jwtgate users passwd run elsewhere) just after the store answered
+// a sign-in's first question about the user: the cutoff is stored before
+// the sign-in makes its tokens, but was not there when it asked.
+type cutoffAfterCheck struct {
+	revoke.Store
+	asked bool
+}
+
+func (c *cutoffAfterCheck) SubjectCutoff(ctx context.Context, subject string) (time.Time, error) {
+	cutoff, err := c.Store.SubjectCutoff(ctx, subject)
+	if err == nil && !c.asked {
+		c.asked = true
+		err = revoke.LogoutEverywhere(ctx, c.Store, subject, time.Now(), time.Hour)
+	}
+	return cutoff, err
+}
+
+// TestSignInCutoffAfterCheck: a sign-in that found no cutoff before it
+// made its tokens, but whose user's sessions were ended before they were
+// made, sends none (401): it asks again once they are made, so no token
+// it sends is issued after a cutoff it did not see.
+func TestSignInCutoffAfterCheck(t *testing.T) {
+	for _, path := range []string{"/login", "/auth"} {
+		t.Run(path, func(t *testing.T) {
+			f := newFixtureStore(t, revoke.NewMemory(revoke.MemoryOptions{}))
+			s, err := New(Config{Users: f.data.Users, Revocations: &cutoffAfterCheck{Store: f.rev}, Keys: f.s.cfg.Keys,
+				Algorithm: f.s.cfg.Algorithm, Issuer: f.srv.URL, Logger: f.s.log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.s.mux = s.mux
+			r := f.do(t, "POST", path, "application/json", `{"username":"alice","password":"`+testPassword+`"}`)
+			wantStatus(t, path+" whose user's sessions ended after its first check", r, 401)
+			if _, ok := r.body["access_token"]; ok {
+				t.Fatalf("%s: tokens sent with the refusal: %v", path, r.body)
+			}
+			r = f.do(t, "POST", path, "application/json", `{"username":"alice","password":"`+testPassword+`"}`)
+			wantStatus(t, path+" after the cutoff", r, 200)
+		})
+	}
+}
+
 // TestAuthTokenSessions: an access token of Flask-JWT's endpoint (/auth)
 // has no refresh token and no session of its own: POST /logout with it
 // ends that token alone, and the user's cutoffs (POST /logout/all, users
