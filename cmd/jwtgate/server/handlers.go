@@ -208,7 +208,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, keys crede
 	if s.signInEnded(w, r, c.Username, lookedUp) {
 		return "", time.Time{}, false
 	}
-	s.stats.login("ok")
+	// The outcome is counted by the caller: ok once the tokens are sent,
+	// or why they are not.
 	if pc, ok := s.cfg.Users.(passwordClaimer); ok {
 		// The password is known to someone now; a failure to record it
 		// only repeats a hint at the next start. Its own deadline: a store
@@ -267,12 +268,14 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 	bind, tokenType := bindOpts(proof)
 	access, err := s.gate.CreateAccessToken(r.Context(), user, append(bind, jwtgate.Fresh())...)
 	if err != nil {
+		s.stats.login("error")
 		s.fail(w, "create access token", err)
 		return
 	}
 	if s.signInEnded(w, r, user, lookedUp) {
 		return
 	}
+	s.stats.login("ok")
 	s.stats.tokenIssued("access")
 	s.record(r.Context(), r, evLoginSuccess, user, user, outcomeSuccess, map[string]any{"endpoint": s.cfg.AuthPath})
 	if proof == nil {
@@ -304,20 +307,27 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	bind, _ := bindOpts(proof)
 	sid, refresh, ok := s.newSession(w, r, user, bind)
 	if !ok {
+		s.stats.login("unavailable")
 		return
 	}
 	// The tokens are sent only if the user's sessions were not ended
 	// since its password was read (signInEnded); else the session never
 	// started.
+	asked := false
 	sent := func() bool {
+		asked = true
 		if s.signInEnded(w, r, user, lookedUp) {
 			s.sessionEnded(r.Context(), sid, endedRevoked)
 			return false
 		}
+		s.stats.login("ok")
 		s.record(r.Context(), r, evLoginSuccess, user, user, outcomeSuccess, map[string]any{"session": sid})
 		return true
 	}
 	s.issue(w, r, user, sid, refresh, cookies, proof != nil, sent, append(bind, jwtgate.Fresh())...)
+	if !asked { // the access token could not be made (500)
+		s.stats.login("error")
+	}
 }
 
 // newSession starts a session of user, signed in by request r: its id

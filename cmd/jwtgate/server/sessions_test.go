@@ -376,6 +376,14 @@ func TestSignInCutoffAfterCheck(t *testing.T) {
 			}
 			r = f.do(t, "POST", path, "application/json", `{"username":"alice","password":"`+testPassword+`"}`)
 			wantStatus(t, path+" after the cutoff", r, 200)
+			// Each sign-in is counted once, by what it got.
+			r = f.do(t, "GET", "/metrics", "", "")
+			wantStatus(t, "metrics", r, 200)
+			for _, line := range []string{`jwtgate_logins_total{outcome="ok"} 1`, `jwtgate_logins_total{outcome="sessions_ended"} 1`} {
+				if !strings.Contains(r.raw, line+"\n") {
+					t.Errorf("metrics: no line %q in\n%s", line, r.raw)
+				}
+			}
 		})
 	}
 }
