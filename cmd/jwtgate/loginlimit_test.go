@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestServeLoginBurst: a real process with the default login budget (10
@@ -98,4 +100,51 @@ func TestServePasswordGuessing(t *testing.T) {
 	expect(t, "the right current password on B, budget spent", call(t, "POST", b.url+"/account/password", stolen, change(pw)), 429)
 	expect(t, "sign-in with the right password on A, budget spent", call(t, "POST", a.url+"/login", "", creds), 429)
 	expect(t, "the stolen token, password unchanged", call(t, "GET", b.url+"/userinfo", stolen, ""), 200)
+}
+
+// TestServeLoginDroppedMidHash: a guesser that closes its connection
+// while its password is being hashed still spends the budget: with a
+// budget of 3 failures, kept in Redis, three guesses whose connections
+// were dropped mid-hash leave the right password refused (429). A guess
+// whose connection is dropped before its reservation is taken is not
+// checked at all (the request ends 503, nothing is learnt); such a guess
+// is sent again, dropped later.
+func TestServeLoginDroppedMidHash(t *testing.T) {
+	env := sharedStores(t)
+	p := startServe(t, env, "-data-dir", filepath.Join(t.TempDir(), "unused"), "-issuer", "https://auth.example", "-login-burst", "3")
+	pw := logField(p.Logs(), "password", "username=admin")
+	host := strings.TrimPrefix(p.url, "http://")
+	count := func(s string) int { return strings.Count(p.Logs(), s) }
+	const checked, unchecked = `msg="login refused"`, "status=503"
+	for i, after := 0, 2*time.Millisecond; i < 3; {
+		body := fmt.Sprintf(`{"username":"admin","password":"dropped guess %d"}`, i)
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, lost := count(checked), count(unchecked)
+		fmt.Fprintf(c, "POST /login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", host, len(body), body)
+		time.Sleep(after) // the reservation is taken and the hash started: it takes tens of ms
+		// Nothing may have come back yet: the guess is dropped before its
+		// answer.
+		c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if n, _ := c.Read(make([]byte, 1)); n > 0 {
+			t.Fatalf("guess %d was answered within %v, before its connection was dropped", i, after)
+		}
+		c.Close()
+		for try := 0; count(checked) == before && count(unchecked) == lost; try++ {
+			if try == 400 {
+				t.Fatalf("guess %d, dropped after %v, neither checked nor refused:\n%s", i, after, p.Logs())
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		if count(checked) > before {
+			i++
+			continue
+		}
+		if after *= 2; after > time.Second {
+			t.Fatalf("guess %d was never hashed before its connection closed:\n%s", i, p.Logs())
+		}
+	}
+	expect(t, "the right password after three guesses dropped mid-hash", call(t, "POST", p.url+"/login", "", `{"username":"admin","password":"`+pw+`"}`), 429)
 }
