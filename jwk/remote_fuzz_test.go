@@ -78,3 +78,45 @@ func FuzzRemoteURL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoad: a key file is refused with an error wrapping one of the
+// package's sentinels, or is read as ParseSet, ParseKey or ParsePEM reads
+// it, by its first bytes.
+func FuzzLoad(f *testing.F) {
+	for _, s := range []string{
+		`{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ"}`,
+		`{"keys":[{"kty":"oct","kid":"a","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ"}]}`,
+		`{"keys":[],"kty":"oct"}`, `{"keys":null}`, ` {}`, `{"kty":"oct","k":""}`, `{} {}`,
+		"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "-----BEGIN ", "secret", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		set, err := Load(data)
+		if err != nil {
+			if set != nil {
+				t.Fatalf("%q: a set and an error", data)
+			}
+			if !errors.Is(err, ErrInvalidKey) && !errors.Is(err, ErrInvalidSet) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("%q: error %v wraps no sentinel", data, err)
+			}
+			return
+		}
+		trimmed := strings.TrimLeft(string(data), " \t\r\n")
+		var perr error
+		switch {
+		case strings.HasPrefix(trimmed, "{") && strings.Contains(string(data), `"keys"`):
+			_, perr = ParseSet(data)
+			if perr != nil {
+				_, perr = ParseKey(data) // "keys" may sit in a member's value
+			}
+		case strings.HasPrefix(trimmed, "{"):
+			_, perr = ParseKey(data)
+		default:
+			_, perr = ParsePEM(data)
+		}
+		if perr != nil {
+			t.Fatalf("Load accepted %q, which the parser of its kind refuses: %v", data, perr)
+		}
+	})
+}
