@@ -9,6 +9,7 @@ import (
 	"github.com/jwtgate/jwtgate/jwt"
 
 	"github.com/jwtgate/jwtgate/internal/b64url"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // DecodeOptions adjust DecodeToken.
@@ -56,6 +57,9 @@ func UnverifiedHeader(token string) (map[string]any, error) {
 		return nil, err
 	}
 	var h map[string]any
+	if err := strictjson.ScanObject(string(b), nil); err != nil {
+		return nil, fmt.Errorf("%w: header: %w", jwt.ErrMalformed, err)
+	}
 	if err := json.Unmarshal(b, &h); err != nil {
 		return nil, fmt.Errorf("%w: header: %w", jwt.ErrMalformed, err)
 	}

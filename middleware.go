@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 	"github.com/jwtgate/jwtgate/jwt"
 )
 
@@ -515,6 +516,11 @@ func unverifiedClaims(token string) (map[string]any, error) {
 	b, err := b64DecodeString(parts[1])
 	if err != nil {
 		return nil, err
+	}
+	// One object by the rules tokens are verified with: not null, nothing
+	// after it, no duplicate member whose last copy would silently win.
+	if err := strictjson.ScanObject(string(b), nil); err != nil {
+		return nil, fmt.Errorf("%w: payload: %w", jwt.ErrMalformed, err)
 	}
 	d := json.NewDecoder(strings.NewReader(string(b)))
 	d.UseNumber()

@@ -35,6 +35,11 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 			if p != p.Masked() {
 				return nil, fmt.Errorf("%s: host bits set (did you mean %s?)", f, p.Masked())
 			}
+			// Client addresses are read unmapped, as IPv4: an IPv4-mapped
+			// range is the IPv4 range, or it would hold no client.
+			if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+			}
 			out = append(out, p)
 			continue
 		}

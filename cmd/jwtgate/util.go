@@ -122,9 +122,14 @@ func (e *env) readToken(arg string) (string, error) {
 
 // parseUnix parses --now: Unix seconds, with an optional fraction.
 func parseUnix(s string) (time.Time, error) {
-	sec, frac, _ := strings.Cut(s, ".")
+	sec, frac, dot := strings.Cut(s, ".")
+	// Digits only: strconv would also take a sign, and the fraction is
+	// cut to nine digits before it is read, so junk after them would pass.
+	if !allDigits(sec) || (dot && !allDigits(frac)) {
+		return time.Time{}, fmt.Errorf("--now %q: want Unix seconds", s)
+	}
 	n, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil {
 		return time.Time{}, fmt.Errorf("--now %q: want Unix seconds", s)
 	}
 	var nsec int64
@@ -142,6 +147,16 @@ func parseUnix(s string) (time.Time, error) {
 		}
 	}
 	return time.Unix(n, nsec), nil
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // parseDuration accepts Go durations ("90s", "1h30m") and plain seconds.

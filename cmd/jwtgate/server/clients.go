@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -189,8 +190,15 @@ func (c *Client) Validate() error {
 	return nil
 }
 
+// isLoopbackHost is the rule the key fetch applies (jwk's AllowHTTP off):
+// localhost, or a loopback IP address. A name such as 127.example.net is
+// not one.
 func isLoopbackHost(h string) bool {
-	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // parseClientJWKS reads a client's JWK Set: public keys only, each

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/jwt"
 )
@@ -68,6 +69,12 @@ func (d *DataDir) readManifest() (m Manifest, ok bool, err error) {
 	case err == nil:
 		if len(data) > maxManifest {
 			return m, false, fmt.Errorf("server: %s: too large", path)
+		}
+		// One object, no duplicate member: a decoder would stop after the
+		// first value and keep the last copy of a member, reading a damaged
+		// file as some other list of keys.
+		if err := strictjson.ScanObject(string(data), nil); err != nil {
+			return m, false, fmt.Errorf("server: %s: %w", path, err)
 		}
 		dec := json.NewDecoder(strings.NewReader(string(data)))
 		dec.DisallowUnknownFields()
