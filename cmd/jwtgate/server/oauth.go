@@ -598,14 +598,15 @@ func claimString(t *jwtgate.Token, name string) string {
 // decodeIssued verifies a token this service issued, whatever its
 // audience: the service's own, the refresh endpoint's, or one a client
 // registry entry allows to the token's client. It reports nil for any
-// other token.
-func (s *Server) decodeIssued(ctx context.Context, raw string) *jwtgate.Token {
+// other token, and an error when the client registry cannot say whether
+// the token's audience is its client's: then it cannot tell.
+func (s *Server) decodeIssued(ctx context.Context, raw string) (*jwtgate.Token, error) {
 	if len(raw) > jwt.DefaultMaxSize {
-		return nil
+		return nil, nil
 	}
 	claims, err := jwtgate.UnverifiedClaims(raw)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	var auds []string
 	switch a := claims["aud"].(type) {
@@ -619,28 +620,31 @@ func (s *Server) decodeIssued(ctx context.Context, raw string) *jwtgate.Token {
 		}
 	}
 	if len(auds) == 0 {
-		return nil
+		return nil, nil
 	}
 	g := s.gate
 	if !slices.Contains(auds, s.cfg.Audience) && !slices.Contains(auds, refreshAudience(s.cfg.Issuer)) {
 		id, _ := claims["client_id"].(string)
 		if id == "" || s.clients == nil {
-			return nil
+			return nil, nil
 		}
 		e, err := s.clients.lookup(ctx, id)
-		if err != nil || e.c == nil || !slices.Contains(e.c.Audiences, auds[0]) {
-			return nil
+		if err != nil {
+			return nil, err
+		}
+		if e.c == nil || !slices.Contains(e.c.Audiences, auds[0]) {
+			return nil, nil
 		}
 		if g, err = s.audienceGate(auds[0]); err != nil {
 			s.log.Error("audience gate", "err", err)
-			return nil
+			return nil, nil
 		}
 	}
 	t, err := g.DecodeToken(ctx, raw)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return t
+	return t, nil
 }
 
 // audienceGate returns a Gate that verifies the service's tokens for aud.
@@ -685,7 +689,10 @@ const maxAudienceGates = 1024
 // that still exists and is not disabled. An error means a store could not
 // answer.
 func (s *Server) activeToken(ctx context.Context, raw string) (*jwtgate.Token, error) {
-	t := s.decodeIssued(ctx, raw)
+	t, err := s.decodeIssued(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
 	if t == nil || (t.Type != jwtgate.TypeAccess && t.Type != jwtgate.TypeRefresh) {
 		return nil, nil
 	}
@@ -794,7 +801,12 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	// token_type_hint (access_token, refresh_token, or another) is only
 	// a hint: the token's own typ says what it is.
 	ctx := r.Context()
-	t := s.decodeIssued(ctx, raw)
+	t, err := s.decodeIssued(ctx, raw)
+	if err != nil {
+		s.log.Error("client registry", "err", err)
+		writeOAuthError(w, r, storeDown("the client registry cannot answer; it is safe to retry"))
+		return
+	}
 	if t == nil {
 		oauthJSON(w, struct{}{}) // unknown, invalid or expired: 200 (RFC 7009 section 2.2)
 		return
@@ -806,7 +818,6 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, storeWriteTimeout)
 	defer cancel()
-	var err error
 	if t.Type == jwtgate.TypeRefresh {
 		err = revoke.EndSession(wctx, s.cfg.Revocations, t, s.cfg.Clock(), s.cfg.RefreshTTL)
 	} else {

@@ -689,3 +689,41 @@ func TestOAuthClientLimit(t *testing.T) {
 		t.Fatalf("the address's budget: %d %s", r.status, r.raw)
 	}
 }
+
+// TestDecodeIssuedRegistryDown: a token made for one of its client's own
+// audiences is checked against the client registry; when the registry
+// cannot answer, decodeIssued says so (an error) instead of calling the
+// token unknown, so that /oauth/revoke does not answer 200 (RFC 7009's
+// answer for a token it need not revoke) for a token it did not revoke,
+// and introspection does not call an active token inactive.
+func TestDecodeIssuedRegistryDown(t *testing.T) {
+	o := newOAuthFixture(t)
+	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {o.secretID}, "client_secret": {o.secret},
+		"resource": {otherAud}}.Encode()
+	tok, c := o.wantToken(t, "token for another audience", o.do(t, "POST", "/oauth/token", form, body))
+	if c["aud"] != otherAud {
+		t.Fatalf("aud %v, want %s", c["aud"], otherAud)
+	}
+	ctx := context.Background()
+	if got, err := o.s.decodeIssued(ctx, tok); err != nil || got == nil {
+		t.Fatalf("registry up: %v, %v; want the token", got, err)
+	}
+	o.offset.Add(int64(clientCacheTTL + time.Second)) // past the cache
+	if _, err := o.data.DB.Exec(`DROP TABLE jwtgate_clients`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := o.s.decodeIssued(ctx, tok); err == nil {
+		t.Fatalf("registry down: %v, nil error; want an error", got)
+	}
+	if got, err := o.s.activeToken(ctx, tok); err == nil {
+		t.Fatalf("registry down: activeToken %v, nil error; want an error", got)
+	}
+	// A token of the service's own audience needs no registry.
+	own, err := o.s.gate.CreateAccessToken(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := o.s.decodeIssued(ctx, own); err != nil || got == nil {
+		t.Fatalf("the service's own token, registry down: %v, %v", got, err)
+	}
+}
