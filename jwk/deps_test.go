@@ -7,8 +7,8 @@ import (
 )
 
 // TestDependencies checks that the package imports only the standard
-// library, package jwt and the module's internal strict JSON and base64url
-// packages, directly or not.
+// library, package jwt and the module's internal strict JSON, base64url
+// and loopback packages, directly or not.
 func TestDependencies(t *testing.T) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
@@ -21,7 +21,8 @@ func TestDependencies(t *testing.T) {
 	for _, p := range strings.Fields(string(out)) {
 		switch p {
 		case "github.com/jwtgate/jwtgate/jwk", "github.com/jwtgate/jwtgate/jwt",
-			"github.com/jwtgate/jwtgate/internal/strictjson", "github.com/jwtgate/jwtgate/internal/b64url":
+			"github.com/jwtgate/jwtgate/internal/strictjson", "github.com/jwtgate/jwtgate/internal/b64url",
+			"github.com/jwtgate/jwtgate/internal/loopback":
 		default:
 			t.Errorf("package jwk depends on %s", p)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/jwt"
 
+	"github.com/jwtgate/jwtgate/internal/loopback"
 	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
@@ -100,7 +100,7 @@ func (r *remote) checkURL(u *url.URL) error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !r.opts.AllowHTTP && !isLoopback(u.Hostname()) {
+		if !r.opts.AllowHTTP && !loopback.Host(u.Hostname()) {
 			return fmt.Errorf("%s is not an https: URL (set AllowHTTP to allow it)", u.Redacted())
 		}
 	default:
@@ -113,14 +113,6 @@ func (r *remote) checkURL(u *url.URL) error {
 		return fmt.Errorf("%s carries user information", u.Redacted())
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (r *remote) parseURL(raw string) (*url.URL, error) {

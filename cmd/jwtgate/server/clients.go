@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jwtgate/jwtgate/internal/loopback"
 	"github.com/jwtgate/jwtgate/internal/sqlschema"
 	"github.com/jwtgate/jwtgate/jwk"
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
@@ -183,22 +183,11 @@ func (c *Client) Validate() error {
 	}
 	if c.JWKSURI != "" {
 		u, err := url.Parse(c.JWKSURI)
-		if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) || u.Host == "" || len(c.JWKSURI) > maxAudienceLen {
+		if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname()))) || u.Host == "" || len(c.JWKSURI) > maxAudienceLen {
 			return fmt.Errorf("%w: jwks_uri %q: want an https: URL (http: on loopback only)", ErrBadClient, truncate(c.JWKSURI, 64))
 		}
 	}
 	return nil
-}
-
-// isLoopbackHost is the rule the key fetch applies (jwk's AllowHTTP off):
-// localhost, or a loopback IP address. A name such as 127.example.net is
-// not one.
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // parseClientJWKS reads a client's JWK Set: public keys only, each
