@@ -195,7 +195,7 @@ func (a *Accounts) endAll(ctx context.Context, username, reason string) (int, er
 // endAllAgain is endAll, then endAll again endSessionsWait later, for
 // the changes after which a credential read before them must issue
 // nothing: a new password, a disabled or deleted user (and a disabled or
-// deleted client, endClient). A sign-in that read the old password
+// deleted client). A sign-in that read the old password
 // hash checks for a cutoff later than that reading after it has made its
 // tokens and before it answers (Server.signInEnded), so a token it sends
 // was made before it saw the first cutoff, at most crossProcessDelay

@@ -166,7 +166,10 @@ func (a *Accounts) UpdateClient(ctx context.Context, actor Actor, key string, u 
 		}
 	}
 	if c.Disabled && u.Disabled != nil {
-		if err := a.endClient(ctx, c.ID, endedClientDisabled); err != nil {
+		// An instance that read the client before it was disabled refuses
+		// it tokens once it sees the first cutoff (Server.clientCutOff); a
+		// token it issued before then is revoked by the second.
+		if _, err := a.endAllAgain(ctx, c.ID, endedClientDisabled); err != nil {
 			return c, changed, err
 		}
 	}
@@ -208,17 +211,6 @@ func (a *Accounts) RotateClientSecret(ctx context.Context, actor Actor, key stri
 	return nil, "", fmt.Errorf("server: rotate the secret of %q: %w", key, errSecretChanged)
 }
 
-// endClient ends the tokens of client id, disabled, with a subject cutoff
-// as endAll sets for a user, and again endSessionsWait later
-// (endAllAgain). An instance that read the client before it was disabled
-// refuses it tokens once it sees the first cutoff (Server.clientCutOff),
-// within crossProcessDelay; a token it issued before then is revoked by
-// the second.
-func (a *Accounts) endClient(ctx context.Context, id, reason string) error {
-	_, err := a.endAllAgain(ctx, id, reason)
-	return err
-}
-
 // DeleteClient ends the tokens of the client whose id or name is key,
 // then deletes it, and returns the client deleted. Its tokens are ended
 // first so that a failure leaves a client that can be deleted again,
@@ -241,7 +233,7 @@ func (a *Accounts) DeleteClient(ctx context.Context, actor Actor, key string) (*
 			return nil, err
 		}
 	}
-	if err := a.endClient(ctx, c.ID, endedClientDeleted); err != nil {
+	if _, err := a.endAllAgain(ctx, c.ID, endedClientDeleted); err != nil {
 		return nil, err
 	}
 	e := a.clientEvent(actor, evClientDelete, c, nil)
