@@ -519,10 +519,11 @@ func unverifiedClaims(token string) (map[string]any, error) {
 	}
 	// One object by the rules tokens are verified with: not null, nothing
 	// after it, no duplicate member whose last copy would silently win.
-	if err := strictjson.ScanObject(string(b), nil); err != nil {
+	payload := string(b)
+	if err := strictjson.ScanObject(payload, nil); err != nil {
 		return nil, fmt.Errorf("%w: payload: %w", jwt.ErrMalformed, err)
 	}
-	d := json.NewDecoder(strings.NewReader(string(b)))
+	d := json.NewDecoder(strings.NewReader(payload))
 	d.UseNumber()
 	var m map[string]any
 	if err := d.Decode(&m); err != nil {
