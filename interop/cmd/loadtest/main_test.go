@@ -78,8 +78,8 @@ func testRun(t *testing.T, inProcess bool) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if len(sums) != 6 {
-		t.Fatalf("%d servers, want 6", len(sums))
+	if len(sums) != 8 {
+		t.Fatalf("%d servers, want 8", len(sums))
 	}
 	for _, s := range sums {
 		if len(s.runs) != rounds {
