@@ -110,8 +110,9 @@ func main() {
 		}), "%.2f×"))
 		fmt.Printf("| %s: registered-only verify / pooled floor | %s |\n", s, summary(each(ratio(p+"jwtgate", p+"floor")), "%.2f×"))
 		fmt.Printf("| %s: registered-only verify into a pooled Token / pooled floor | %s |\n", s, summary(each(ratio(p+"jwtgate-pooled", p+"floor")), "%.2f×"))
+		fmt.Printf("| %s: the same plus one new 256-byte token / pooled floor | %s |\n", s, summary(each(ratio(p+"jwtgate-pooled-new", p+"floor")), "%.2f×"))
 	}
-	for _, im := range []string{"jwtgate", "jwtgate-pooled", "jwtgate-decode", "cristalhq", "golang-jwt", "floor"} {
+	for _, im := range []string{"jwtgate", "jwtgate-pooled", "jwtgate-pooled-new", "jwtgate-decode", "cristalhq", "golang-jwt", "floor"} {
 		p := "BenchmarkParallel/impl=" + im + "/run="
 		fmt.Printf("| parallel throughput / serial, %s | %s |\n", im, summary(each(ratio(p+"serial", p+"parallel")), "%.2f×"))
 	}
