@@ -15,6 +15,11 @@
 //
 //	unprotected           the JSON handler alone (net/http)
 //	jwtgate               Gate.Required around it
+//	jwtgate-pooled        a yardstick, not a middleware to copy: the core's
+//	                      full verification into a pooled Token, only the
+//	                      subject kept in the context (floors.go)
+//	hmac-floor            a yardstick: the signature alone, pooled
+//	                      pre-keyed HMAC, no claims read (floors.go)
 //	golang-jwt            a plain golang-jwt/jwt/v5 middleware around it
 //	jwtauth               go-chi/jwtauth/v5 Verifier + Authenticator around it
 //	echo-jwt-unprotected  the same handler as an echo route, no middleware
