@@ -113,6 +113,12 @@ func writeOrigin(b *strings.Builder, u *url.URL) error {
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
 	}
+	if strings.IndexByte(host, '%') >= 0 {
+		// u.Host is unescaped (url.Parse, RequestURL): a percent sign,
+		// as that of an IPv6 zone (RFC 6874), is written "%25", as a
+		// URI spells it.
+		host = strings.ReplaceAll(host, "%", "%25")
+	}
 	b.WriteString(scheme)
 	b.WriteString("://")
 	if strings.Contains(host, ":") {
@@ -268,7 +274,22 @@ func RequestURL(r *http.Request, proxies []netip.Prefix) *url.URL {
 			host = v
 		}
 	}
-	return &url.URL{Scheme: scheme, Host: host, Path: r.URL.Path, RawPath: r.URL.RawPath}
+	return &url.URL{Scheme: scheme, Host: unescapeHost(host), Path: r.URL.Path, RawPath: r.URL.RawPath}
+}
+
+// unescapeHost returns host (a Host header's value) unescaped as url.Parse
+// unescapes the host of a URI, "[fe80::1%25eth0]" as "[fe80::1%eth0]",
+// so that a request's URI compares with the htu and the origins, which
+// are parsed. A host that does not parse is returned as it is.
+func unescapeHost(host string) string {
+	if strings.IndexByte(host, '%') < 0 {
+		return host
+	}
+	u, err := url.Parse("http://" + host)
+	if err != nil || u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return host
+	}
+	return u.Host
 }
 
 func fromProxy(remote string, proxies []netip.Prefix) bool {

@@ -1,7 +1,9 @@
 package dpop
 
 import (
+	"crypto/tls"
 	"errors"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 )
@@ -35,6 +37,7 @@ func TestNormalURL(t *testing.T) {
 		{"http://[::1]:9/x", "http://[::1]:9/x", "http://[::1]:9"},
 		{"https://api.example.com/.well-known/x", "https://api.example.com/.well-known/x", "https://api.example.com"},
 		{"https://api.example.com/a/..", "https://api.example.com/", "https://api.example.com"},
+		{"http://[FE80::1%25Eth0]:8080/x", "http://[fe80::1%25eth0]:8080/x", "http://[fe80::1%25eth0]:8080"},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.in)
@@ -69,4 +72,36 @@ func FuzzNormalURL(f *testing.F) {
 			t.Fatalf("%q: fast %q %d %v, full %q %d %v", s, got, n, err, want, wn, werr)
 		}
 	})
+}
+
+// TestRequestOrigin: the origin of a request, whose Host header spells
+// its host as a URI does ("%25" before an IPv6 zone), is the origin of
+// the URI it was sent to, as Options.Origins and htu give it.
+func TestRequestOrigin(t *testing.T) {
+	tests := []struct{ origin, host, want string }{
+		{"http://api.example.com", "api.example.com", "http://api.example.com"},
+		{"http://[fe80::1%25eth0]:8080", "[fe80::1%25eth0]:8080", "http://[fe80::1%25eth0]:8080"},
+		{"http://[fe80::1%25eth0]:8080", "[FE80::1%25ETH0]:8080", "http://[fe80::1%25eth0]:8080"},
+		{"https://[fe80::1%251]", "[fe80::1%251]:443", "https://[fe80::1%251]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			o, err := normalOrigin(tt.origin)
+			if err != nil || o != tt.want {
+				t.Fatalf("normalOrigin(%q) = %q, %v; want %q", tt.origin, o, err, tt.want)
+			}
+			r := httptest.NewRequest("POST", "/token", nil)
+			r.Host = tt.host
+			if tt.origin[:5] == "https" {
+				r.TLS = &tls.ConnectionState{}
+			}
+			got, n, err := normalURL(RequestURL(r, nil))
+			if err != nil || got[:n] != tt.want {
+				t.Fatalf("request with Host %q: origin %q, %v; want %q", tt.host, got[:n], err, tt.want)
+			}
+			if err := matchURL(tt.origin+"/token", RequestURL(r, nil), map[string]bool{o: true}); err != nil {
+				t.Fatalf("htu %s/token: %v", tt.origin, err)
+			}
+		})
+	}
 }

@@ -183,8 +183,10 @@ func (m *Memory) RevokeSubject(_ context.Context, subject string, before, until 
 		if err := m.roomLocked(1, now); err != nil {
 			return err
 		}
-	} else if e.until <= now {
-		e = subjectEntry{}
+	}
+	if !ok || e.until <= now {
+		// A new entry: its cutoff is b, even before 1970 (negative).
+		e = subjectEntry{before: b, until: u}
 	}
 	e.before = max(e.before, b)
 	e.until = max(e.until, u)

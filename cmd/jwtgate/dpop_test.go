@@ -5,9 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -595,6 +597,9 @@ func TestDPoPOriginList(t *testing.T) {
 		{"issuer not a URL", "", "urn:example:issuer", true, false, loop, nil, "set --dpop-origins"},
 		{"issuer not a URL, listed", "https://a.example", "urn:example:issuer", true, false, loop, []string{"https://a.example"}, ""},
 		{"DPoP off", "", "urn:example:issuer", false, false, loop, nil, ""},
+		{"issuer on a zoned IPv6 address", "", "http://[fe80::1%25eth0]:8080/tenant", true, false, public, []string{"http://[fe80::1%25eth0]:8080"}, ""},
+		{"issuer on a zoned IPv6 address, https", "", "https://[fe80::1%251]", true, false, public, []string{"https://[fe80::1%251]"}, ""},
+		{"default on a zoned address", "", "http://[fe80::1%25eth0]:9", true, true, &net.TCPAddr{IP: net.ParseIP("fe80::1"), Zone: "eth0", Port: 9}, []string{"http://[fe80::1%25eth0]:9"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -608,6 +613,53 @@ func TestDPoPOriginList(t *testing.T) {
 			}
 			if err != nil || !slices.Equal(got, tt.want) {
 				t.Errorf("%q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// addrListener is a net.Listener that only has an address.
+type addrListener struct {
+	net.Listener
+	addr net.Addr
+}
+
+func (l addrListener) Addr() net.Addr { return l.addr }
+
+// TestDefaultIssuer: without --issuer, the issuer is the URL of the
+// address bound, which parses back to that address (the zone of an IPv6
+// address escaped as %25), and DPoP takes proofs at its origin.
+func TestDefaultIssuer(t *testing.T) {
+	tests := []struct {
+		addr *net.TCPAddr
+		tls  bool
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, false, "http://127.0.0.1:8080"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 9}, true, "https://[::]:9"},
+		{&net.TCPAddr{IP: net.ParseIP("fe80::1"), Zone: "eth0", Port: 8080}, false, "http://[fe80::1%25eth0]:8080"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			issuer, dbURL := "", ""
+			o := &serveOptions{issuer: &issuer, stores: &storeFlags{databaseURL: &dbURL}}
+			var set serveSettings
+			if tt.tls {
+				set.tlsConfig = &tls.Config{}
+			}
+			defaultIssuer(o, set, addrListener{addr: tt.addr}, slog.New(slog.DiscardHandler))
+			if issuer != tt.want {
+				t.Fatalf("issuer %q, want %q", issuer, tt.want)
+			}
+			u, err := url.Parse(issuer)
+			if err != nil || u.Host != tt.addr.String() {
+				t.Fatalf("issuer %q parses to host %q, %v; want %q", issuer, u.Host, err, tt.addr.String())
+			}
+			on, flag := true, ""
+			d := &dpopFlags{on: &on, origins: &flag}
+			origins, err := d.originList(issuer, true, tt.addr)
+			if err != nil || origins[0] != tt.want {
+				t.Fatalf("origins %q, %v; want %q first", origins, err, tt.want)
 			}
 		})
 	}

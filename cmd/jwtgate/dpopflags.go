@@ -86,7 +86,9 @@ func (d *dpopFlags) originList(issuer string, defaulted bool, ln net.Addr) ([]st
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--issuer %q is not an http(s) URL, so it gives no origin for DPoP proofs: set --dpop-origins", issuer)
 	}
-	list := []string{u.Scheme + "://" + u.Host}
+	// url.Parse unescapes the host: written again by url.URL, an IPv6
+	// zone keeps its "%25" ([fe80::1%25eth0]), as a client spells it.
+	list := []string{(&url.URL{Scheme: u.Scheme, Host: u.Host}).String()}
 	tcp, ok := ln.(*net.TCPAddr)
 	if !defaulted || !ok || !(tcp.IP.IsLoopback() || tcp.IP.IsUnspecified()) {
 		return list, nil

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -405,11 +406,12 @@ func defaultIssuer(o *serveOptions, set serveSettings, ln net.Listener, log *slo
 	if *o.issuer != "" {
 		return
 	}
-	scheme := "http://"
+	scheme := "http"
 	if set.tlsConfig != nil {
-		scheme = "https://"
+		scheme = "https"
 	}
-	*o.issuer = scheme + ln.Addr().String()
+	// url.URL escapes the zone of an IPv6 address: [fe80::1%25eth0].
+	*o.issuer = (&url.URL{Scheme: scheme, Host: ln.Addr().String()}).String()
 	if *o.stores.databaseURL != "" {
 		log.Warn("no --issuer: this instance's tokens name its own address, and other instances refuse them; give every instance the same --issuer", "issuer", *o.issuer)
 	}

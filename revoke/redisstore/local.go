@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,9 +26,13 @@ type localCache struct {
 
 	mu   sync.RWMutex
 	jtis map[string]bool  // jti -> revoked
-	subs map[string]int64 // subject -> cutoff (Unix ms), 0: none
+	subs map[string]int64 // subject -> cutoff (Unix ms), noCutoff: none
 	fams map[string]bool  // family -> revoked
 }
+
+// noCutoff marks a subject without a cutoff in localCache.subs: a cutoff
+// may be any millisecond, 1970's first (0) and earlier ones included.
+const noCutoff = math.MinInt64
 
 // answer is what Redis said about a token's keys.
 type answer struct {
@@ -76,7 +81,7 @@ func (l *localCache) check(q revoke.Query) (revoked, ok bool) {
 	if !ok {
 		return false, false
 	}
-	if c == 0 {
+	if c == noCutoff {
 		return false, true
 	}
 	return revoke.CutoffRevokes(time.UnixMilli(c), q.IssuedAt), true
@@ -85,7 +90,7 @@ func (l *localCache) check(q revoke.Query) (revoked, ok bool) {
 // store keeps the answer a read begun at epoch got for q, unless an
 // invalidation came in since.
 func (l *localCache) store(epoch uint64, q revoke.Query, a answer) {
-	var c int64
+	c := int64(noCutoff)
 	if !a.cutoff.IsZero() {
 		c = a.cutoff.UnixMilli()
 	}

@@ -15,7 +15,8 @@
 // Keys (with Options.Prefix, "jwtgate:" by default):
 //
 //	<prefix>j:<jti>      "1", expiring at the token's exp
-//	<prefix>s:<subject>  cutoff, Unix ms, expiring at the cutoff's until
+//	<prefix>s:<subject>  cutoff, Unix ms (negative before 1970), expiring at
+//	                     the cutoff's until
 //	<prefix>f:<family>   hash {cur: current jti, rev: "1" once revoked}
 //	<prefix>u:<id>       "1", a single-use id (OneTimeStore), expiring at
 //	                     its until
@@ -48,6 +49,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -302,11 +304,15 @@ func readRevoked(r rueidis.RedisResult) (bool, error) {
 		return false, err
 	}
 	if v != "1" {
-		return false, fmt.Errorf("unexpected value %.40q in a jti key", v)
+		return false, fmt.Errorf("%w: %.40q in a jti key", errUnreadable, v)
 	}
 	return true, nil
 }
 
+// errUnreadable: a key holds a value the store does not write.
+var errUnreadable = errors.New("redisstore: unreadable value")
+
+// readCutoff reads a subject's cutoff: the zero time if there is none.
 func readCutoff(r rueidis.RedisResult) (time.Time, error) {
 	v, err := r.ToString()
 	if rueidis.IsRedisNil(err) {
@@ -315,9 +321,15 @@ func readCutoff(r rueidis.RedisResult) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
+	return parseCutoff(v)
+}
+
+// parseCutoff reads a cutoff as ms writes it: Unix milliseconds in
+// decimal, negative before 1970, without sign or leading zeros otherwise.
+func parseCutoff(v string) (time.Time, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return time.Time{}, fmt.Errorf("unreadable cutoff %.40q", v)
+	if err != nil || strconv.FormatInt(n, 10) != v {
+		return time.Time{}, fmt.Errorf("%w: cutoff %.40q is not Unix milliseconds", errUnreadable, v)
 	}
 	return time.UnixMilli(n), nil
 }
@@ -375,7 +387,7 @@ func readFamily(r rueidis.RedisResult) (bool, error) {
 	case "0":
 		return false, nil
 	}
-	return false, fmt.Errorf("unexpected value %.40q in a family's rev field", v)
+	return false, fmt.Errorf("%w: %.40q in a family's rev field", errUnreadable, v)
 }
 
 func (s *Store) famRev(family string) rueidis.Cacheable {

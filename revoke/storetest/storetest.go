@@ -156,6 +156,7 @@ func RunConfig(t *testing.T, cfg Config) {
 	t.Run("RevokeAndCheck", func(t *testing.T) { testRevoke(t, cfg) })
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, cfg) })
 	t.Run("Subject", func(t *testing.T) { testSubject(t, cfg) })
+	t.Run("SubjectBefore1970", func(t *testing.T) { testSubjectBefore1970(t, cfg) })
 	t.Run("CheckToken", func(t *testing.T) { testCheckToken(t, cfg) })
 	t.Run("Rotation", func(t *testing.T) { testRotation(t, cfg) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, cfg) })
@@ -305,6 +306,48 @@ func testSubject(t *testing.T, cfg Config) {
 	}
 	if c, _ = s.SubjectCutoff(ctx(t), ID("other")); !c.IsZero() {
 		t.Fatal("another subject has a cutoff")
+	}
+}
+
+// testSubjectBefore1970: a cutoff may be any instant, 1970 and earlier
+// ones included (negative Unix times): it reads back as it was given and
+// revokes the tokens issued up to its millisecond.
+func testSubjectBefore1970(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	for _, before := range []time.Time{
+		time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, -int64(time.Millisecond)),
+		time.Unix(0, 0),
+		time.Date(1900, 1, 1, 12, 0, 0, 0, time.UTC),
+	} {
+		sub := ID("sub")
+		if err := s.RevokeSubject(ctx(t), sub, before, e.now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.SubjectCutoff(ctx(t), sub); err != nil || !c.Equal(before) {
+			t.Fatalf("SubjectCutoff after a cutoff at %v = %v, %v", before, c, err)
+		}
+		for iat, want := range map[time.Time]bool{
+			before.Add(-time.Second):     true,
+			before:                       true,
+			before.Add(time.Millisecond): false,
+			e.now():                      false,
+			{}:                           true, // no iat: any cutoff revokes
+		} {
+			mustCheck(t, s, revoke.Query{JTI: ID("jti"), Subject: sub, IssuedAt: iat}, want)
+		}
+		// A later cutoff replaces it, and it never replaces a later one.
+		later := e.now().Truncate(time.Millisecond)
+		if err := s.RevokeSubject(ctx(t), sub, later, e.now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeSubject(ctx(t), sub, before, e.now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.SubjectCutoff(ctx(t), sub); err != nil || !c.Equal(later) {
+			t.Fatalf("SubjectCutoff after cutoffs at %v and %v = %v, %v; want the later", later, before, c, err)
+		}
 	}
 }
 
