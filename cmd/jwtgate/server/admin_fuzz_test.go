@@ -164,7 +164,7 @@ func FuzzUserPage(f *testing.F) {
 				}
 			}
 			w = a.get(t, path+"/sessions", "")
-			wantAnswer(t, a.name+" sessions of "+path, w, "sessions", 200, 400)
+			wantAnswer(t, a.name+" sessions of "+path, w, "sessions", 200, 400, 404)
 		}
 	})
 }
