@@ -221,7 +221,7 @@ func (a *Accounts) endAllAgain(ctx context.Context, subject, reason string) (int
 // already ended does it again (it is idempotent). typ is the event's
 // type, reason the registry's.
 func (a *Accounts) endSession(ctx context.Context, actor Actor, typ, username, sid, reason string) error {
-	if sid == "" || len(sid) > maxSIDLen {
+	if !plausibleSID(sid) {
 		return fmt.Errorf("%w: %q", ErrSessionNotFound, truncate(sid, 32))
 	}
 	s, ok, err := a.Sessions.Get(ctx, sid)
@@ -328,4 +328,20 @@ func (p RotationPlan) Rotation(alg jwt.Algorithm) Rotation {
 		rot.ActivateAfter = 0
 	}
 	return rot
+}
+
+// plausibleSID reports whether sid could be a session id (the service's
+// are 22 characters of base64url): 1 to maxSIDLen bytes of printable
+// ASCII. Others are found in no registry, and are not sent to one
+// (PostgreSQL refuses NUL and invalid UTF-8 as a failure of the query).
+func plausibleSID(sid string) bool {
+	if sid == "" || len(sid) > maxSIDLen {
+		return false
+	}
+	for i := 0; i < len(sid); i++ {
+		if sid[i] < 0x21 || sid[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

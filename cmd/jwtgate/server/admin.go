@@ -3,10 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/jwt"
@@ -113,6 +117,22 @@ func pageLimit(q url.Values, max int) (int, bool) {
 	return n, true
 }
 
+// textParam checks a text parameter of the admin API (a query value or
+// a path value) before it reaches a store: at most max bytes of UTF-8
+// without control characters. No name holds anything else, and
+// PostgreSQL refuses NUL and invalid UTF-8 as a failure of the query.
+func textParam(name, v string, max int) error {
+	switch {
+	case len(v) > max:
+		return fmt.Errorf("%s: at most %d bytes", name, max)
+	case !utf8.ValidString(v):
+		return fmt.Errorf("%s: not UTF-8", name)
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		return fmt.Errorf("%s: control character", name)
+	}
+	return nil
+}
+
 // pathUser reads and checks the {username} of the path, or answers 400.
 func pathUser(w http.ResponseWriter, r *http.Request) (string, bool) {
 	name := r.PathValue("username")
@@ -145,9 +165,11 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	search, after := q.Get("q"), q.Get("after")
-	if len(search) > maxUsernameLen || len(after) > maxUsernameLen {
-		writeError(w, http.StatusBadRequest, "invalid_request", "q and after: at most 256 bytes")
-		return
+	for _, p := range []struct{ name, v string }{{"q", search}, {"after", after}} {
+		if err := textParam(p.name, p.v, maxUsernameLen); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
@@ -527,9 +549,14 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := AuditFilter{User: q.Get("user"), Type: q.Get("type"), Limit: limit}
-	if len(f.User) > maxUsernameLen || len(f.Type) > 64 {
-		writeError(w, http.StatusBadRequest, "invalid_request", "user or type too long")
-		return
+	for _, p := range []struct {
+		name, v string
+		max     int
+	}{{"user", f.User, maxUsernameLen}, {"type", f.Type, maxEventType}} {
+		if err := textParam(p.name, p.v, p.max); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
 	}
 	for _, p := range []struct {
 		name string

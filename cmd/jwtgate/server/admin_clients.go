@@ -98,8 +98,9 @@ func (s *Server) clientError(w http.ResponseWriter, what string, err error) {
 // pathClient reads the {client} of the path: a client_id or a name.
 func pathClient(w http.ResponseWriter, r *http.Request) (string, bool) {
 	key := r.PathValue("client")
-	if key == "" || len(key) > maxClientNameLen {
-		writeError(w, http.StatusBadRequest, "invalid_request", "the client: a client_id or a name of at most 256 bytes")
+	if key == "" || textParam("the client", key, maxClientNameLen) != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request",
+			"the client: a client_id or a name of at most 256 bytes of UTF-8 without control characters")
 		return "", false
 	}
 	return key, true
@@ -122,8 +123,8 @@ func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	after := q.Get("after")
-	if len(after) > maxClientNameLen {
-		writeError(w, http.StatusBadRequest, "invalid_request", "after: at most 256 bytes")
+	if err := textParam("after", after, maxClientNameLen); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)

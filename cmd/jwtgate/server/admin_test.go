@@ -464,3 +464,53 @@ func TestAuditDown(t *testing.T) {
 		t.Errorf("the lost sign-in event is not logged at error level:\n%s", f.logs.String())
 	}
 }
+
+// TestAdminTextParameters: text the stores cannot take (NUL, invalid
+// UTF-8) or no name holds (control characters), in a query parameter or
+// a path value of the admin API, is a 400 (404 for a session id) on each
+// store, never a 503 from a store that refused the query.
+func TestAdminTextParameters(t *testing.T) {
+	for _, a := range adminServices(t) {
+		t.Run(a.name, func(t *testing.T) {
+			for _, c := range []struct {
+				method, path, query string
+				status              int
+				desc                string // in the error description
+			}{
+				{"GET", "/admin/users", "q=%00", 400, "q: control character"},
+				{"GET", "/admin/users", "q=%ff", 400, "q: not UTF-8"},
+				{"GET", "/admin/users", "after=%C3%28", 400, "after: not UTF-8"},
+				{"GET", "/admin/users", "after=a%7f", 400, "after: control character"},
+				{"GET", "/admin/users", "q=" + strings.Repeat("a", 257), 400, "q: at most 256 bytes"},
+				{"GET", "/admin/users", "q=al%C3%AF", 200, ""},
+				{"GET", "/admin/users/%00", "", 400, "control character"},
+				{"GET", "/admin/users/%ff/sessions", "", 400, "not UTF-8"},
+				{"GET", "/admin/clients", "after=%00", 400, "after: control character"},
+				{"GET", "/admin/clients", "after=%ff", 400, "after: not UTF-8"},
+				{"GET", "/admin/clients", "after=s%C3%A9", 200, ""},
+				{"GET", "/admin/clients/%00", "", 400, "the client"},
+				{"GET", "/admin/clients/%ff", "", 400, "the client"},
+				{"GET", "/admin/clients/a%C2%85b", "", 400, "the client"},
+				{"GET", "/admin/clients/s%C3%A9", "", 404, "no such client"},
+				{"GET", "/admin/audit", "user=%00", 400, "user: control character"},
+				{"GET", "/admin/audit", "user=%ff", 400, "user: not UTF-8"},
+				{"GET", "/admin/audit", "type=%00", 400, "type: control character"},
+				{"GET", "/admin/audit", "type=login.%E2%82", 400, "type: not UTF-8"},
+				{"GET", "/admin/audit", "type=" + strings.Repeat("a", 65), 400, "type: at most 64 bytes"},
+				{"GET", "/admin/audit", "user=z%C3%B6e&type=login.", 200, ""},
+				{"DELETE", "/admin/users/alice/sessions/%00", "", 404, "no such session"},
+				{"DELETE", "/admin/users/alice/sessions/%ff", "", 404, "no such session"},
+				{"DELETE", "/admin/users/alice/sessions/a%20b", "", 404, "no such session"},
+			} {
+				r := a.f.do(t, c.method, c.path+"?"+c.query, "", "", bearer(a.root)...)
+				if r.status != c.status {
+					t.Errorf("%s %s?%s: %d %s, want %d", c.method, c.path, c.query, r.status, r.raw, c.status)
+					continue
+				}
+				if d, _ := r.body["error_description"].(string); !strings.Contains(d, c.desc) {
+					t.Errorf("%s %s?%s: %s, want %q said", c.method, c.path, c.query, r.raw, c.desc)
+				}
+			}
+		})
+	}
+}

@@ -216,15 +216,13 @@ func (a *SQLAudit) Events(ctx context.Context, f AuditFilter) ([]Event, error) {
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
-		var e Event
-		var ms int64
-		var details string
-		if err := rows.Scan(&e.ID, &ms, &e.Type, &e.Actor, &e.Subject, &e.Address, &e.UserAgent, &e.Outcome, &details); err != nil {
+		var r auditRow
+		if err := rows.Scan(&r.id, &r.time, &r.typ, &r.actor, &r.subject, &r.address, &r.userAgent, &r.outcome, &r.details); err != nil {
 			return nil, fmt.Errorf("server: read audit events: %w", err)
 		}
-		e.Time = time.UnixMilli(ms)
-		if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
-			return nil, fmt.Errorf("server: read audit event %d: %w", e.ID, err)
+		e, err := r.event()
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}
@@ -232,6 +230,57 @@ func (a *SQLAudit) Events(ctx context.Context, f AuditFilter) ([]Event, error) {
 		return nil, fmt.Errorf("server: read audit events: %w", err)
 	}
 	return out, nil
+}
+
+// auditRow is a row of jwtgate_audit.
+type auditRow struct {
+	id, time                                                  int64
+	typ, actor, subject, address, userAgent, outcome, details string
+}
+
+// maxEventType bounds the type of an event.
+const maxEventType = 64
+
+// validEventType reports whether typ has the form of an event type:
+// 1 to 64 bytes of lowercase ASCII letters, digits, '_' and '.'. (The
+// types are not a closed list: a newer version may record more.)
+func validEventType(typ string) bool {
+	if typ == "" || len(typ) > maxEventType {
+		return false
+	}
+	for i := 0; i < len(typ); i++ {
+		c := typ[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// event returns the event of r; the error wraps errCorruptRow for a time
+// out of years 1 to 9999, a type that is not one, an outcome other than
+// success, failure and error, or details that are not a JSON object.
+func (r auditRow) event() (Event, error) {
+	e := Event{ID: r.id, Type: r.typ, Actor: r.actor, Subject: r.subject, Address: r.address, UserAgent: r.userAgent, Outcome: r.outcome}
+	var err error
+	if e.Time, err = storedTime("time_ms", r.time); err != nil {
+		return Event{}, fmt.Errorf("server: read audit event %d: %w", r.id, err)
+	}
+	if !validEventType(r.typ) {
+		return Event{}, fmt.Errorf("server: read audit event %d: %w: type %q", r.id, errCorruptRow, truncate(r.typ, 64))
+	}
+	switch r.outcome {
+	case outcomeSuccess, outcomeFailure, outcomeError:
+	default:
+		return Event{}, fmt.Errorf("server: read audit event %d: %w: outcome %q", r.id, errCorruptRow, truncate(r.outcome, 64))
+	}
+	if err := json.Unmarshal([]byte(r.details), &e.Details); err != nil {
+		return Event{}, fmt.Errorf("server: read audit event %d: %w: details: %w", r.id, errCorruptRow, err)
+	}
+	if e.Details == nil {
+		return Event{}, fmt.Errorf("server: read audit event %d: %w: details: null, want a JSON object", r.id, errCorruptRow)
+	}
+	return e, nil
 }
 
 // Prune deletes at most batch events older than before, oldest first, and

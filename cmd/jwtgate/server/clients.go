@@ -258,18 +258,46 @@ const clientColumns = `client_id, name, secret_hash, old_secret_hash, old_secret
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanClient(r rowScanner) (*Client, error) {
-	var c Client
-	var oldUntil, ttl, created int64
-	var scopes, auds string
-	var refresh, disabled int
-	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.OldSecretHash, &oldUntil, &scopes, &auds, &ttl, &c.JWKS, &c.JWKSURI, &refresh, &disabled, &created); err != nil {
+	var row clientRow
+	if err := r.Scan(&row.id, &row.name, &row.secretHash, &row.oldSecretHash, &row.oldSecretUntil, &row.scopes, &row.audiences,
+		&row.ttl, &row.jwks, &row.jwksURI, &row.refresh, &row.disabled, &row.created); err != nil {
 		return nil, err
 	}
-	c.OldSecretUntil = time.UnixMilli(oldUntil)
-	c.Scopes, c.Audiences = strings.Fields(scopes), strings.Fields(auds)
-	c.TTL = time.Duration(ttl) * time.Millisecond
-	c.Refresh, c.Disabled = refresh != 0, disabled != 0
-	c.Created = time.UnixMilli(created)
+	return row.client()
+}
+
+// clientRow is a row of clientColumns.
+type clientRow struct {
+	id, name, secretHash, oldSecretHash string
+	oldSecretUntil                      int64
+	scopes, audiences                   string
+	ttl                                 int64 // milliseconds
+	jwks, jwksURI                       string
+	refresh, disabled                   int
+	created                             int64
+}
+
+// maxStoredTTL is the largest ttl_ms a time.Duration holds.
+const maxStoredTTL = int64(1<<63-1) / int64(time.Millisecond)
+
+// client returns the client of r; the error wraps errCorruptRow for a
+// time out of years 1 to 9999 or a lifetime that does not fit a
+// time.Duration.
+func (r clientRow) client() (*Client, error) {
+	c := Client{ID: r.id, Name: r.name, SecretHash: r.secretHash, OldSecretHash: r.oldSecretHash,
+		Scopes: strings.Fields(r.scopes), Audiences: strings.Fields(r.audiences), JWKS: r.jwks, JWKSURI: r.jwksURI,
+		Refresh: r.refresh != 0, Disabled: r.disabled != 0}
+	if r.ttl < -maxStoredTTL || r.ttl > maxStoredTTL {
+		return nil, fmt.Errorf("server: client %q: %w: ttl_ms %d does not fit a duration", truncate(r.id, 64), errCorruptRow, r.ttl)
+	}
+	c.TTL = time.Duration(r.ttl) * time.Millisecond
+	var err error
+	if c.OldSecretUntil, err = storedTime("old_secret_until", r.oldSecretUntil); err != nil {
+		return nil, fmt.Errorf("server: client %q: %w", truncate(r.id, 64), err)
+	}
+	if c.Created, err = storedTime("created_ms", r.created); err != nil {
+		return nil, fmt.Errorf("server: client %q: %w", truncate(r.id, 64), err)
+	}
 	return &c, nil
 }
 

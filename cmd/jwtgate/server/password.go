@@ -51,41 +51,67 @@ func HashPassword(password string) (string, error) {
 		return "", err
 	}
 	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return argonHash{memory: argonMemory, time: argonTime, threads: argonThreads, salt: salt, key: key}.String(), nil
 }
 
 // VerifyPassword reports whether password matches the PHC argon2id string
 // encoded. The comparison of the derived keys is constant time.
 func VerifyPassword(encoded, password string) (bool, error) {
+	h, err := parseHash(encoded)
+	if err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(password), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1, nil
+}
+
+// argonHash is a stored argon2id hash, parsed.
+type argonHash struct {
+	memory, time uint32 // KiB, passes
+	threads      uint8
+	salt, key    []byte
+}
+
+// String returns the PHC string of h.
+func (h argonHash) String() string {
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, h.memory, h.time, h.threads, b64.EncodeToString(h.salt), b64.EncodeToString(h.key))
+}
+
+// parseHash reads a PHC argon2id string in the one form HashPassword
+// writes (decimal numbers without sign or leading zeros, unpadded
+// canonical base64 without line breaks), with parameters within the
+// stored limits: the error is ErrBadHash otherwise.
+func parseHash(encoded string) (argonHash, error) {
 	parts := strings.Split(encoded, "$")
 	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return false, ErrBadHash
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return argonHash{}, ErrBadHash
 	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, ErrBadHash
+	var h argonHash
+	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.memory, &h.time, &h.threads); err != nil || n != 3 ||
+		fmt.Sprintf("m=%d,t=%d,p=%d", h.memory, h.time, h.threads) != parts[3] {
+		return argonHash{}, ErrBadHash
 	}
-	var m, t uint32
-	var p uint8
-	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || n != 3 ||
-		fmt.Sprintf("m=%d,t=%d,p=%d", m, t, p) != parts[3] {
-		return false, ErrBadHash
+	if h.memory < 8 || h.memory > maxStoredMemory || h.time < 1 || h.time > maxStoredTime || h.threads < 1 || h.threads > maxStoredThreads {
+		return argonHash{}, ErrBadHash
 	}
-	if m < 8 || m > maxStoredMemory || t < 1 || t > maxStoredTime || p < 1 || p > maxStoredThreads {
-		return false, ErrBadHash
+	var ok bool
+	if h.salt, ok = canonicalBase64(parts[4]); !ok || len(h.salt) < 8 {
+		return argonHash{}, ErrBadHash
 	}
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil || len(salt) < 8 {
-		return false, ErrBadHash
+	if h.key, ok = canonicalBase64(parts[5]); !ok || len(h.key) < 16 || len(h.key) > maxStoredKeyLen {
+		return argonHash{}, ErrBadHash
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) < 16 || len(want) > maxStoredKeyLen {
-		return false, ErrBadHash
-	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return h, nil
+}
+
+// canonicalBase64 decodes s, unpadded standard base64 as HashPassword
+// writes it: false for anything else, such as line breaks (which the
+// decoder skips) or trailing bits that are not zero.
+func canonicalBase64(s string) ([]byte, bool) {
+	b, err := b64.DecodeString(s)
+	return b, err == nil && b64.EncodeToString(b) == s
 }
 
 // dummyHash is a hash of a random password, verified when a user does

@@ -30,10 +30,38 @@ import (
 // JWTGATE_REQUIRE_SERVICES=1) or skips when PostgreSQL cannot be reached.
 func needPostgres(t testing.TB) string {
 	t.Helper()
+	dsn, err := postgresSchema(t)
+	if err != nil {
+		services.Unreachable(t, "PostgreSQL", err)
+	}
+	return dsn
+}
+
+// tryPostgres is needPostgres for a test that runs without PostgreSQL
+// too: false, logged, when PostgreSQL cannot be reached (unless
+// JWTGATE_REQUIRE_SERVICES=1: then the test fails).
+func tryPostgres(t testing.TB) (string, bool) {
+	t.Helper()
+	dsn, err := postgresSchema(t)
+	if err != nil {
+		if services.Required() {
+			services.Unreachable(t, "PostgreSQL", err)
+		}
+		t.Logf("PostgreSQL unreachable, left out (set JWTGATE_REQUIRE_SERVICES=1 to fail instead): %v", err)
+		return "", false
+	}
+	return dsn, true
+}
+
+// postgresSchema returns the connection string of a schema of its own in
+// the test database (dropped when the test ends), or the error of a
+// PostgreSQL that cannot be reached.
+func postgresSchema(t testing.TB) (string, error) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := OpenPostgres(ctx, pgtest.PostgresDSN())
 	if err != nil {
-		services.Unreachable(t, "PostgreSQL", err)
+		return "", err
 	}
 	schema := "jwtgate_test_" + strings.ToLower(rand.Text()[:12])
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
@@ -51,10 +79,10 @@ func needPostgres(t testing.TB) string {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), nil
 }
 
-func openPG(t *testing.T, dsn string) *sql.DB {
+func openPG(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := OpenPostgres(context.Background(), dsn)
 	if err != nil {

@@ -250,20 +250,49 @@ func (s *SQLSessions) Prune(ctx context.Context, before time.Time, batch int) (i
 
 const sessionColumns = `SELECT sid, username, created_ms, last_used_ms, expires_ms, user_agent, address, ended_ms, ended_reason FROM jwtgate_sessions`
 
+// sessionRow is a row of sessionColumns.
+type sessionRow struct {
+	sid, username          string
+	created, used, expires int64
+	userAgent, address     string
+	ended                  sql.NullInt64
+	reason                 sql.NullString
+}
+
+// session returns the session of r; the error wraps errCorruptRow for a
+// time out of years 1 to 9999.
+func (r sessionRow) session() (Session, error) {
+	x := Session{SID: r.sid, Username: r.username, UserAgent: r.userAgent, Address: r.address}
+	var err error
+	for _, t := range []struct {
+		column string
+		ms     int64
+		dst    *time.Time
+	}{{"created_ms", r.created, &x.Created}, {"last_used_ms", r.used, &x.LastUsed}, {"expires_ms", r.expires, &x.Expires}} {
+		if *t.dst, err = storedTime(t.column, t.ms); err != nil {
+			return Session{}, fmt.Errorf("session %q: %w", truncate(r.sid, 64), err)
+		}
+	}
+	if r.ended.Valid {
+		if x.Ended, err = storedTime("ended_ms", r.ended.Int64); err != nil {
+			return Session{}, fmt.Errorf("session %q: %w", truncate(r.sid, 64), err)
+		}
+		x.EndedReason = r.reason.String
+	}
+	return x, nil
+}
+
 func scanSessions(rows *sql.Rows) ([]Session, error) {
 	defer rows.Close()
 	var out []Session
 	for rows.Next() {
-		var x Session
-		var created, used, expires int64
-		var ended sql.NullInt64
-		var reason sql.NullString
-		if err := rows.Scan(&x.SID, &x.Username, &created, &used, &expires, &x.UserAgent, &x.Address, &ended, &reason); err != nil {
+		var r sessionRow
+		if err := rows.Scan(&r.sid, &r.username, &r.created, &r.used, &r.expires, &r.userAgent, &r.address, &r.ended, &r.reason); err != nil {
 			return nil, fmt.Errorf("server: read sessions: %w", err)
 		}
-		x.Created, x.LastUsed, x.Expires = time.UnixMilli(created), time.UnixMilli(used), time.UnixMilli(expires)
-		if ended.Valid {
-			x.Ended, x.EndedReason = time.UnixMilli(ended.Int64), reason.String
+		x, err := r.session()
+		if err != nil {
+			return nil, fmt.Errorf("server: read sessions: %w", err)
 		}
 		out = append(out, x)
 	}

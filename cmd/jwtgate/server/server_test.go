@@ -65,7 +65,7 @@ func newFixtureStore(t *testing.T, rev revoke.Store) *fixture {
 
 // newFixtureWith is newFixtureStore with the Config adjusted by mutate
 // before New, and the signing key.
-func newFixtureWith(t *testing.T, rev revoke.Store, mutate func(*Config)) (*fixture, *jwt.Key) {
+func newFixtureWith(t testing.TB, rev revoke.Store, mutate func(*Config)) (*fixture, *jwt.Key) {
 	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
@@ -118,7 +118,7 @@ type reply struct {
 	sentAuth bool // the request had an Authorization header
 }
 
-func (f *fixture) do(t *testing.T, method, path, contentType, body string, hdr ...string) reply {
+func (f *fixture) do(t testing.TB, method, path, contentType, body string, hdr ...string) reply {
 	t.Helper()
 	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -141,7 +141,7 @@ func (f *fixture) do(t *testing.T, method, path, contentType, body string, hdr .
 	return r
 }
 
-func (f *fixture) login(t *testing.T, user, pw string) (access, refresh string) {
+func (f *fixture) login(t testing.TB, user, pw string) (access, refresh string) {
 	t.Helper()
 	b, _ := json.Marshal(map[string]string{"username": user, "password": pw})
 	r := f.do(t, "POST", "/login", "application/json", string(b))

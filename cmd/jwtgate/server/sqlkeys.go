@@ -158,11 +158,17 @@ func (r keyRow) parse() (StoredKey, error) {
 		return StoredKey{}, err
 	}
 	sk := StoredKey{Key: key, Alg: alg}
-	if r.activate.Valid {
-		sk.ActivateAt = time.UnixMilli(r.activate.Int64)
-	}
-	if r.retire.Valid {
-		sk.RetireAt = time.UnixMilli(r.retire.Int64)
+	for _, t := range []struct {
+		column string
+		ms     sql.NullInt64
+		dst    *time.Time
+	}{{"activate_ms", r.activate, &sk.ActivateAt}, {"retire_ms", r.retire, &sk.RetireAt}} {
+		if !t.ms.Valid {
+			continue
+		}
+		if *t.dst, err = storedTime(t.column, t.ms.Int64); err != nil {
+			return StoredKey{}, fmt.Errorf("server: signing key %s: %w", r.kid, err)
+		}
 	}
 	return sk, nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jwtgate/jwtgate/revoke/sqlstore"
 )
@@ -56,4 +58,27 @@ func ignoreDone(err error) error {
 		return nil
 	}
 	return err
+}
+
+// errCorruptRow is wrapped by the errors of a stored row whose values no
+// version of the service writes: the row is refused rather than read
+// into values that would wrap around or could not be written back (as
+// JSON or RFC 3339).
+var errCorruptRow = errors.New("corrupt stored row")
+
+// The stored times the service reads, in Unix milliseconds: years 1 to
+// 9999, the range JSON and RFC 3339 can hold. The first is the zero
+// time.Time, which some columns hold for "none".
+const (
+	minStoredMillis = -62135596800000 // 0001-01-01T00:00:00Z
+	maxStoredMillis = 253402300799999 // 9999-12-31T23:59:59.999Z
+)
+
+// storedTime returns the time of a column of Unix milliseconds, or an
+// error wrapping errCorruptRow when it is out of years 1 to 9999.
+func storedTime(column string, ms int64) (time.Time, error) {
+	if ms < minStoredMillis || ms > maxStoredMillis {
+		return time.Time{}, fmt.Errorf("%w: %s %d is not a time of years 1 to 9999", errCorruptRow, column, ms)
+	}
+	return time.UnixMilli(ms), nil
 }
