@@ -195,7 +195,7 @@ func (s *Server) adminData(r *http.Request, d *AdminPage, q adminQuery) {
 		d.AuditError = "The audit log cannot be read right now."
 	}
 	for _, e := range audit.Events {
-		sid, _ := e.Details["sid"].(string)
+		sid, _ := e.Details["session"].(string)
 		d.Events = append(d.Events, AuditView{Time: stamp(e.Time), Type: e.Type, Actor: e.Actor, Subject: e.Subject,
 			Address: e.Address, Outcome: e.Outcome, SessionID: sid})
 	}

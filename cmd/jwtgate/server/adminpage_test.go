@@ -223,6 +223,9 @@ func TestAdminPageForms(t *testing.T) {
 			t.Errorf("the audit view lacks %s", typ)
 		}
 	}
+	if !strings.Contains(audit, "<td><code>"+sid+"</code></td>") {
+		t.Errorf("the audit view does not name the session %s that the admin ended", sid)
+	}
 	if strings.Contains(audit, "<td>"+evLoginSuccess+"</td>") {
 		t.Error("the audit view filtered on admin. shows sign-ins")
 	}
