@@ -3,6 +3,7 @@ package revoke
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -84,7 +85,7 @@ func (m *Memory) lenLocked() int {
 // Sweep forgets expired entries. Writes sweep by themselves when the store
 // is full; call Sweep to give memory back sooner.
 func (m *Memory) Sweep() {
-	now := m.clock().UnixNano()
+	now := nanos(m.clock())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweepLocked(now)
@@ -135,8 +136,8 @@ func (m *Memory) admit(kind, key string, until time.Time) (u, now int64, keep bo
 	if err := Validate(kind, key, until); err != nil {
 		return 0, 0, false, err
 	}
-	now = m.clock().UnixNano()
-	u = until.UnixNano()
+	now = nanos(m.clock())
+	u = nanos(until)
 	return u, now, u > now, nil
 }
 
@@ -162,7 +163,7 @@ func (m *Memory) Revoke(_ context.Context, jti string, until time.Time) error {
 
 // Revoked implements Store.
 func (m *Memory) Revoked(_ context.Context, jti string) (bool, error) {
-	now := m.clock().UnixNano()
+	now := nanos(m.clock())
 	m.mu.RLock()
 	u, ok := m.jtis[jti]
 	m.mu.RUnlock()
@@ -175,7 +176,7 @@ func (m *Memory) RevokeSubject(_ context.Context, subject string, before, until 
 	if !keep {
 		return err
 	}
-	b := before.UnixNano()
+	b := nanos(before)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.subjects[subject]
@@ -196,7 +197,7 @@ func (m *Memory) RevokeSubject(_ context.Context, subject string, before, until 
 
 // SubjectCutoff implements Store.
 func (m *Memory) SubjectCutoff(_ context.Context, subject string) (time.Time, error) {
-	now := m.clock().UnixNano()
+	now := nanos(m.clock())
 	m.mu.RLock()
 	e, ok := m.subjects[subject]
 	m.mu.RUnlock()
@@ -255,7 +256,7 @@ func (m *Memory) RevokeFamily(_ context.Context, family string, until time.Time)
 
 // FamilyRevoked implements Store.
 func (m *Memory) FamilyRevoked(_ context.Context, family string) (bool, error) {
-	now := m.clock().UnixNano()
+	now := nanos(m.clock())
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	f, ok := m.families[family]
@@ -270,8 +271,8 @@ func (m *Memory) Rotate(_ context.Context, family, oldJTI, newJTI string, until 
 	if oldJTI == "" || newJTI == "" || oldJTI == newJTI {
 		return fmt.Errorf("%w: rotate needs two different jtis", ErrInvalidArgument)
 	}
-	now := m.clock().UnixNano()
-	u := until.UnixNano()
+	now := nanos(m.clock())
+	u := nanos(until)
 	if u <= now {
 		return fmt.Errorf("%w: until is in the past", ErrInvalidArgument)
 	}
@@ -306,8 +307,8 @@ func (m *Memory) Use(_ context.Context, id string, until time.Time) (bool, error
 	if err := Validate("single-use id", id, until); err != nil {
 		return false, err
 	}
-	now := m.clock().UnixNano()
-	u := until.UnixNano()
+	now := nanos(m.clock())
+	u := nanos(until)
 	if u <= now {
 		return false, fmt.Errorf("%w: single-use id %q: until %v is not in the future", ErrInvalidArgument, id, until)
 	}
@@ -324,4 +325,20 @@ func (m *Memory) Use(_ context.Context, id string, until time.Time) (bool, error
 	}
 	m.used[id] = u
 	return true, nil
+}
+
+// nanos is t in Unix nanoseconds, saturated to the int64 range (years
+// 1677 to 2262) where time.Time.UnixNano wraps around: an until or a
+// cutoff beyond 2262 stays in the future instead of becoming a past one,
+// which would drop the revocation.
+func nanos(t time.Time) int64 {
+	// math.MinInt64 ns is -9223372036.854775808 s, math.MaxInt64 ns
+	// 9223372036.854775807 s: whole seconds strictly inside are safe.
+	switch sec := t.Unix(); {
+	case sec < -9223372036:
+		return math.MinInt64
+	case sec > 9223372035:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }

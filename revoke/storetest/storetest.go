@@ -157,6 +157,7 @@ func RunConfig(t *testing.T, cfg Config) {
 	t.Run("Expiry", func(t *testing.T) { testExpiry(t, cfg) })
 	t.Run("Subject", func(t *testing.T) { testSubject(t, cfg) })
 	t.Run("SubjectBefore1970", func(t *testing.T) { testSubjectBefore1970(t, cfg) })
+	t.Run("FarFuture", func(t *testing.T) { testFarFuture(t, cfg) })
 	t.Run("CheckToken", func(t *testing.T) { testCheckToken(t, cfg) })
 	t.Run("Rotation", func(t *testing.T) { testRotation(t, cfg) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, cfg) })
@@ -306,6 +307,36 @@ func testSubject(t *testing.T, cfg Config) {
 	}
 	if c, _ = s.SubjectCutoff(ctx(t), ID("other")); !c.IsZero() {
 		t.Fatal("another subject has a cutoff")
+	}
+}
+
+// testFarFuture: an until or a cutoff centuries ahead (a token without a
+// near expiry, a clock far off) is kept, never dropped or wrapped around
+// into the past.
+func testFarFuture(t *testing.T, cfg Config) {
+	e := setup(t, cfg)
+	s := e.store
+	for _, far := range []time.Time{
+		time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), // past int64 nanoseconds
+		time.Date(2500, 6, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+	} {
+		jti, fam, sub := ID("jti"), ID("fam"), ID("sub")
+		if err := s.Revoke(ctx(t), jti, far); err != nil {
+			t.Fatalf("Revoke until %v: %v", far, err)
+		}
+		mustRevoked(t, s, jti, true)
+		if err := s.RevokeFamily(ctx(t), fam, far); err != nil {
+			t.Fatalf("RevokeFamily until %v: %v", far, err)
+		}
+		mustFamily(t, s, fam, true)
+		if err := s.RevokeSubject(ctx(t), sub, far, far); err != nil {
+			t.Fatalf("RevokeSubject at and until %v: %v", far, err)
+		}
+		if c, err := s.SubjectCutoff(ctx(t), sub); err != nil || !c.After(e.now()) {
+			t.Fatalf("SubjectCutoff after a cutoff at %v = %v, %v; want a time after now", far, c, err)
+		}
+		mustCheck(t, s, revoke.Query{JTI: ID("jti"), Subject: sub, IssuedAt: e.now()}, true)
 	}
 }
 
