@@ -150,7 +150,7 @@ func (s *Server) adminData(r *http.Request, d *AdminPage, q adminQuery) {
 		Next  string     `json:"next"`
 	}
 	if res.status != http.StatusOK || json.Unmarshal(res.body.Bytes(), &users) != nil {
-		d.UsersError = "The users cannot be listed right now."
+		d.UsersError = listError(res, "The users cannot be listed right now.")
 	}
 	for _, u := range users.Users {
 		d.Users = append(d.Users, AdminUserView{Username: u.Username, Created: stamp(u.Created), Admin: u.Admin, Disabled: u.Disabled})
@@ -173,7 +173,7 @@ func (s *Server) adminData(r *http.Request, d *AdminPage, q adminQuery) {
 			} `json:"sessions"`
 		}
 		if res.status != http.StatusOK || json.Unmarshal(res.body.Bytes(), &sessions) != nil {
-			d.SessionsError = "The sessions of this user cannot be listed right now."
+			d.SessionsError = listError(res, "The sessions of this user cannot be listed right now.")
 		}
 		for _, x := range sessions.Sessions {
 			d.Sessions = append(d.Sessions, SessionView{ID: x.ID, Created: stamp(x.Created), LastUsed: stamp(x.LastUsed), UserAgent: x.UserAgent, Address: x.Address})
@@ -192,13 +192,22 @@ func (s *Server) adminData(r *http.Request, d *AdminPage, q adminQuery) {
 		Events []auditJSON `json:"events"`
 	}
 	if res.status != http.StatusOK || json.Unmarshal(res.body.Bytes(), &audit) != nil {
-		d.AuditError = "The audit log cannot be read right now."
+		d.AuditError = listError(res, "The audit log cannot be read right now.")
 	}
 	for _, e := range audit.Events {
 		sid, _ := e.Details["session"].(string)
 		d.Events = append(d.Events, AuditView{Time: stamp(e.Time), Type: e.Type, Actor: e.Actor, Subject: e.Subject,
 			Address: e.Address, Outcome: e.Outcome, SessionID: sid})
 	}
+}
+
+// listError is what the page says of a listing that failed: the API's
+// reason when it refused the page's query (400), else unavailable.
+func listError(res *subResponse, unavailable string) string {
+	if res.status == http.StatusBadRequest {
+		return "The search was refused: " + sentence(res.description())
+	}
+	return unavailable
 }
 
 func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {

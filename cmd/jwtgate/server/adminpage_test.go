@@ -339,6 +339,16 @@ func TestAdminPagePaging(t *testing.T) {
 		!strings.Contains(page, `data-username="users"`) || strings.Contains(page, `data-username="userr"`) {
 		t.Errorf("second page: %d users\n%s", n, page)
 	}
+	// A query the API refuses says why, on the panel it concerns.
+	for _, c := range []struct{ query, panel string }{
+		{"q=a%01b", "UsersError"},
+		{"audit_user=a%01b", "AuditError"},
+	} {
+		_, page = f.page(t, "GET", "/admin?"+c.query, nil, "Cookie", root.header())
+		if !strings.Contains(page, "The search was refused: ") || !strings.Contains(page, "control character") || strings.Contains(page, "right now") {
+			t.Errorf("%s (%s): the page does not give the API's reason\n%s", c.query, c.panel, page)
+		}
+	}
 	_, page = f.page(t, "GET", "/admin?q=userc", nil, "Cookie", root.header())
 	if n := strings.Count(page, `<li class="session user"`); n != 1 || !strings.Contains(page, `data-username="userc"`) || !strings.Contains(page, `value="userc"`) {
 		t.Errorf("search for userc: %d users\n%s", n, page)
