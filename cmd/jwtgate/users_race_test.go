@@ -108,14 +108,43 @@ func TestUsersEndRacesSignIn(t *testing.T) {
 						}
 					})
 				}
-				time.Sleep(150 * time.Millisecond) // sign-ins before the command too
+				// seen waits until a sign-in answered status among those
+				// from the index from on (the machine's load sets how long
+				// an argon2id check takes), and returns false if none did
+				// in a minute.
+				seen := func(status, from int) bool {
+					for range 6000 {
+						mu.Lock()
+						for _, s := range got[min(from, len(got)):] {
+							if s.status == status {
+								mu.Unlock()
+								return true
+							}
+						}
+						mu.Unlock()
+						time.Sleep(10 * time.Millisecond)
+					}
+					return false
+				}
+				if !seen(200, 0) { // sign-ins before the command too
+					close(stop)
+					wg.Wait()
+					t.Fatalf("round %d: no sign-in succeeded before the command: %v", round, got)
+				}
 				cmd, stdin := tt.end(user, next)
 				if r := runEnv(t, dir, env, stdin, cmd...); r.code != 0 {
 					close(stop)
 					wg.Wait()
 					t.Fatalf("jwtgate %v: %d %s", cmd, r.code, r.stderr)
 				}
-				time.Sleep(200 * time.Millisecond) // sign-ins after it returned
+				mu.Lock()
+				returned := len(got)
+				mu.Unlock()
+				if !seen(401, returned) { // sign-ins after it returned
+					close(stop)
+					wg.Wait()
+					t.Fatalf("round %d: no sign-in refused after the command returned", round)
+				}
 				close(stop)
 				wg.Wait()
 				if t.Failed() {

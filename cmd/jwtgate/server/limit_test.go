@@ -510,3 +510,68 @@ func TestPresencePanickingAsk(t *testing.T) {
 		t.Fatalf("the next lookup after a panic: %v, %v; want it asked again", ok, err)
 	}
 }
+
+// cutShortLimiter reserves in its inner limiter, then, the first time for
+// a key with prefix cut, reports the request's cancellation as its answer:
+// a Take that reached the store but whose caller stopped waiting for the
+// answer.
+type cutShortLimiter struct {
+	Limiter
+	cut   string
+	done  *atomic.Bool
+	taken chan struct{}
+}
+
+func (c cutShortLimiter) Take(ctx context.Context, key, id string) (Grant, error) {
+	g, err := c.Limiter.Take(context.WithoutCancel(ctx), key, id)
+	if err != nil || !strings.HasPrefix(key, c.cut) || c.done.Swap(true) {
+		return g, err
+	}
+	c.taken <- struct{}{}
+	<-ctx.Done()
+	return Grant{}, fmt.Errorf("cut short: %w", ctx.Err())
+}
+
+// TestLoginCutShortTake: a client that leaves while its attempt's
+// reservation is being taken leaves no reservation behind, in the
+// address's bucket or the username's, though the limiter may have written
+// it: with a budget of one, the right password signs in at once after.
+func TestLoginCutShortTake(t *testing.T) {
+	for _, cut := range []string{"ip:", "user:"} {
+		t.Run(cut, func(t *testing.T) {
+			inner := newLimiter(1, time.Minute, 100, time.Now)
+			lim := cutShortLimiter{Limiter: inner, cut: cut, done: new(atomic.Bool), taken: make(chan struct{}, 1)}
+			cfg, _ := testConfig(t)
+			cfg.LoginBurst, cfg.Limiter = 1, lim
+			s, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			r := httptest.NewRequest("POST", "/auth", strings.NewReader(`{"username":"alice","password":"wrong"}`)).WithContext(ctx)
+			r.Header.Set("Content-Type", "application/json")
+			r.RemoteAddr = "10.0.0.1:40000"
+			done := make(chan *httptest.ResponseRecorder)
+			go func() {
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, r)
+				done <- w
+			}()
+			<-lim.taken
+			cancel()
+			if w := <-done; w.Code != http.StatusServiceUnavailable {
+				t.Errorf("the attempt whose client left during Take: %d %s, want 503", w.Code, w.Body)
+			}
+			for _, key := range []string{"ip:10.0.0.1", "user:alice"} {
+				g, err := inner.Take(context.Background(), key, "probe")
+				if err != nil || !g.Taken {
+					t.Errorf("%s after the client left: %+v, %v; want its one token free", key, g, err)
+				}
+				inner.Settle(context.Background(), key, "probe", false)
+			}
+			if w := authFrom(s, "10.0.0.1", "alice", testPassword); w.Code != 200 {
+				t.Errorf("the right password after the client left: %d %s", w.Code, w.Body)
+			}
+		})
+	}
+}

@@ -31,7 +31,10 @@ import (
 type Limiter interface {
 	// Take reserves a token of key's bucket for the attempt id, a value
 	// unique to the attempt, and says what it found. Nothing is reserved
-	// unless the Grant is Taken.
+	// unless the Grant is Taken, except by a Take that answers an error
+	// after its context was cancelled: the Server gives such a
+	// reservation back with Settle (failed false), which must accept an
+	// id it does not hold.
 	Take(ctx context.Context, key, id string) (Grant, error)
 	// Settle ends the attempt id on key: failed spends a token (floored at
 	// zero, even if the reservation has expired), otherwise the token is
@@ -362,13 +365,27 @@ func (s *Server) takeBoth(ctx context.Context, ip, user, id string) (g Grant, by
 	tctx, cancel := context.WithTimeout(ctx, limiterTimeout)
 	defer cancel()
 	if g, err = s.limitIP.Take(tctx, ip, id); err != nil || !g.Taken {
+		s.releaseCutShort(ctx, err, s.limitIP, ip, id)
 		return g, false, err
 	}
 	if g, err = s.limitUser.Take(tctx, user, id); err != nil || !g.Taken {
+		s.releaseCutShort(ctx, err, s.limitUser, user, id)
 		s.settle(ctx, s.limitIP, ip, id, false)
 		s.settled.wake()
 	}
 	return g, true, err
+}
+
+// releaseCutShort gives back the reservation a Take may have written
+// although it answered an error because the client left (a store reached
+// before the request was cancelled): without it the reservation would
+// hold a token of the bucket until it expires, and the user's next
+// attempts would wait for an attempt that no one is making. Nobody waits
+// for the answer then, so this costs no one time.
+func (s *Server) releaseCutShort(ctx context.Context, err error, l Limiter, key, id string) {
+	if err != nil && ctx.Err() != nil {
+		s.settle(ctx, l, key, id, false)
+	}
 }
 
 // settle settles an attempt, even when the request has ended.
