@@ -24,11 +24,23 @@ func uriHost(u *url.URL) string {
 	return strings.TrimPrefix((&url.URL{Host: u.Host}).String(), "//")
 }
 
-// hostBytesOnly reports whether s has only the ASCII bytes of an RFC 3986
-// host and port (and any non-ASCII one).
+// hostBytesOnly reports whether s, a host as a URL spells it, has only
+// the ASCII bytes of an RFC 3986 host and port, and any non-ASCII one
+// (escaped or not) outside an IPv6 zone: Go's URL parser takes a raw
+// non-ASCII byte in a zone but not the same byte escaped, which is how a
+// URL spells it, so such a zone has no origin that reads back, and the
+// verifier refuses it.
 func hostBytesOnly(s string) bool {
+	zone := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if !zone && strings.HasPrefix(s, "[") && strings.HasPrefix(s[i:], "%25") {
+			zone, i = true, i+2
+			continue
+		}
+		if zone && (c >= 0x80 || c == '%' && i+1 < len(s) && strings.IndexByte("89abcdefABCDEF", s[i+1]) >= 0) {
+			return false
+		}
 		if c < 0x80 && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~%!$&'()*+,;=:[]", c) >= 0) {
 			return false
 		}
