@@ -60,7 +60,10 @@ type Event struct {
 	Subject   string
 	Address   string
 	UserAgent string
-	Outcome   string
+	// Outcome is "success", "failure" or "error". Record refuses an event
+	// whose Type (1 to 64 of a-z, 0-9, '_' and '.') or Outcome is not of
+	// this form.
+	Outcome string
 	// Details are small facts as a JSON object: a session id, a reason, a
 	// key id. Nil for none.
 	Details map[string]any
@@ -125,6 +128,16 @@ func (a *SQLAudit) Record(ctx context.Context, e Event) error {
 }
 
 func (a *SQLAudit) record(ctx context.Context, x execer, e Event) error {
+	// What Events would refuse as a corrupt row is not written: one such
+	// row would make every page of the log that holds it unreadable.
+	if !validEventType(e.Type) {
+		return fmt.Errorf("server: audit event: %w: type %q, want 1 to %d of a-z, 0-9, '_' and '.'", errBadEvent, truncate(e.Type, 64), maxEventType)
+	}
+	switch e.Outcome {
+	case outcomeSuccess, outcomeFailure, outcomeError:
+	default:
+		return fmt.Errorf("server: audit event: %w: outcome %q, want %s, %s or %s", errBadEvent, truncate(e.Outcome, 64), outcomeSuccess, outcomeFailure, outcomeError)
+	}
 	details := "{}"
 	if len(e.Details) > 0 {
 		b, err := json.Marshal(e.Details)
@@ -237,6 +250,10 @@ type auditRow struct {
 	id, time                                                  int64
 	typ, actor, subject, address, userAgent, outcome, details string
 }
+
+// errBadEvent is wrapped by the error of Record for an event whose type
+// or outcome Events could not read back.
+var errBadEvent = errors.New("event not recorded")
 
 // maxEventType bounds the type of an event.
 const maxEventType = 64

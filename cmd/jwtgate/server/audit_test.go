@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -322,5 +323,45 @@ func TestBootstrapAudited(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprint(events), pw) {
 		t.Fatal("the password is in the audit log")
+	}
+}
+
+// TestRecordRefusesUnreadable: Record refuses, writing nothing, an event
+// whose type or outcome Events would refuse as a corrupt row, so no
+// caller can make the log unreadable; the log reads on.
+func TestRecordRefusesUnreadable(t *testing.T) {
+	for _, st := range recordStores {
+		t.Run(st.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, dialect := st.open(t)
+			audit, err := newSQLAudit(ctx, db, dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			audit.SetLogger(slog.New(slog.DiscardHandler))
+			for _, e := range []Event{
+				{Type: "", Outcome: outcomeSuccess},
+				{Type: "Admin.Custom", Outcome: outcomeSuccess},
+				{Type: "admin custom", Outcome: outcomeSuccess},
+				{Type: strings.Repeat("a", maxEventType+1), Outcome: outcomeSuccess},
+				{Type: "admin.custom", Outcome: ""},
+				{Type: "admin.custom", Outcome: "ok"},
+			} {
+				if err := audit.Record(ctx, e); !errors.Is(err, errBadEvent) {
+					t.Errorf("Record(type %q, outcome %q) = %v, want errBadEvent", e.Type, e.Outcome, err)
+				}
+			}
+			good := Event{Type: "admin.custom_2", Actor: "cli", Subject: "alice", Outcome: outcomeError}
+			if err := audit.Record(ctx, good); err != nil {
+				t.Fatal(err)
+			}
+			got, err := audit.Events(ctx, AuditFilter{})
+			if err != nil {
+				t.Fatalf("Events after refused records: %v", err)
+			}
+			if len(got) != 1 || got[0].Type != good.Type || got[0].Outcome != good.Outcome {
+				t.Fatalf("Events = %+v, want the one good event", got)
+			}
+		})
 	}
 }
