@@ -185,12 +185,12 @@ func (m *Memory) RevokeSubject(_ context.Context, subject string, before, until 
 			return err
 		}
 	}
-	if !ok || e.until <= now {
+	if ok && e.until > now {
+		e = subjectEntry{before: max(e.before, b), until: max(e.until, u)}
+	} else {
 		// A new entry: its cutoff is b, even before 1970 (negative).
 		e = subjectEntry{before: b, until: u}
 	}
-	e.before = max(e.before, b)
-	e.until = max(e.until, u)
 	m.subjects[subject] = e
 	return nil
 }

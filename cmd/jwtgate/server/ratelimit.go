@@ -380,8 +380,8 @@ func (s *Server) takeBoth(ctx context.Context, ip, user, id string) (g Grant, by
 // although it answered an error because the client left (a store reached
 // before the request was cancelled): without it the reservation would
 // hold a token of the bucket until it expires, and the user's next
-// attempts would wait for an attempt that no one is making. Nobody waits
-// for the answer then, so this costs no one time.
+// attempts would wait for an attempt that no one is making. Only a
+// request whose client has left runs it, so it delays no answer.
 func (s *Server) releaseCutShort(ctx context.Context, err error, l Limiter, key, id string) {
 	if err != nil && ctx.Err() != nil {
 		s.settle(ctx, l, key, id, false)
